@@ -1,0 +1,1 @@
+"""Exact portfolio selection over one JSON problem document (pure Python + PuLP)."""
