@@ -1,0 +1,61 @@
+"""Converge web portal: the application factory."""
+
+import importlib
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from portal import config as portal_config
+from portal.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each feature package exposes `bp`; registered in this order.
+BLUEPRINTS = [
+    "portal.main",
+    "portal.auth",
+    "portal.ideas",
+    "portal.admin",
+]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal; `config` (tests) overrides what the environment says."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or str(ROOT / "instance"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(portal_config.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+
+    from portal import models  # noqa: F401  (registers every table with the metadata)
+    from portal.auth.login import configure_login
+    from portal.errors import register_error_handlers
+    from portal.mail import init_mail
+    from portal.templating import register_template_helpers
+
+    configure_login(login_manager)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    init_mail(app)
+
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(name).bp)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app

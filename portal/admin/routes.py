@@ -1,0 +1,121 @@
+"""Admin pages: users and departments."""
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.forms import DepartmentForm, UserForm
+from portal.admin.service import (
+    AdminError,
+    brm_choices,
+    department_choices,
+    save_department,
+    update_user,
+)
+from portal.auth.login import roles_required
+from portal.extensions import db
+from portal.forms import choices
+from portal.models import Department, Idea, Role, User
+
+admin_only = roles_required(Role.ADMIN)
+
+
+@bp.route("/users")
+@admin_only
+def users():
+    q = (request.args.get("q") or "").strip()
+    role = request.args.get("role") or ""
+    query = sa.select(User).order_by(User.name)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    page = db.paginate(query, per_page=25, error_out=False)
+    return render_template("admin/users.html", page=page, q=q, role=role, roles=list(Role))
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=None if request.method == "POST" else user)
+    form.department.choices = choices(department_choices())
+    form.covered.choices = choices(department_choices())
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.department.data = user.department_id
+        form.covered.data = [d.id for d in user.covered_departments]
+    status = 200
+    if form.validate_on_submit():
+        covered = list(
+            db.session.scalars(sa.select(Department).where(Department.id.in_(form.covered.data)))
+        )
+        try:
+            update_user(
+                current_user,
+                user,
+                name=form.name.data,
+                role=Role(form.role.data),
+                department=db.session.get(Department, form.department.data),
+                active=form.active.data,
+                covered=covered,
+            )
+        except AdminError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "role").errors.append(str(exc))
+            status = 409
+        else:
+            db.session.commit()
+            flash(f"Saved {user.name}.", "success")
+            return redirect(url_for("admin.users"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("admin/user_form.html", form=form, user=user), status
+
+
+@bp.route("/departments")
+@admin_only
+def departments():
+    rows = db.session.execute(
+        sa.select(Department, sa.func.count(Idea.id))
+        .outerjoin(Idea, Idea.department_id == Department.id)
+        .group_by(Department.id)
+        .order_by(Department.name)
+    ).all()
+    return render_template("admin/departments.html", rows=rows)
+
+
+@bp.route("/departments/new", methods=["GET", "POST"])
+@bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
+@admin_only
+def edit_department(department_id: int | None = None):
+    department = db.get_or_404(Department, department_id) if department_id else None
+    form = DepartmentForm(obj=department if request.method == "GET" else None)
+    form.brms.choices = choices(brm_choices())
+    if request.method == "GET" and department is not None:
+        form.brms.data = [u.id for u in department.brms]
+    status = 200
+    if form.validate_on_submit():
+        brms = list(db.session.scalars(sa.select(User).where(User.id.in_(form.brms.data))))
+        try:
+            saved = save_department(
+                current_user,
+                department,
+                name=form.name.data,
+                leader_name=form.leader_name.data,
+                leader_email=form.leader_email.data,
+                brms=brms,
+            )
+        except AdminError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors.append(str(exc))
+            status = 409
+        else:
+            db.session.commit()
+            flash(f"Saved department {saved.name}.", "success")
+            return redirect(url_for("admin.departments"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("admin/department_form.html", form=form, department=department), status

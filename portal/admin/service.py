@@ -1,0 +1,100 @@
+"""Operations on users and departments that only an administrator performs."""
+
+import sqlalchemy as sa
+
+from portal.audit import record
+from portal.extensions import db
+from portal.models import Department, Role, User
+
+
+class AdminError(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def department_choices() -> list[tuple[int, str]]:
+    return [(d.id, d.name) for d in db.session.scalars(sa.select(Department).order_by("name"))]
+
+
+def brm_choices() -> list[tuple[int, str]]:
+    query = sa.select(User).where(User.role == Role.BRM, User.active).order_by(User.name)
+    return [(u.id, f"{u.name} ({u.email})") for u in db.session.scalars(query)]
+
+
+def _active_admins() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(User.id)).where(User.role == Role.ADMIN, User.active)
+    )
+
+
+def update_user(
+    actor: User,
+    user: User,
+    *,
+    name: str,
+    role: Role,
+    department: Department,
+    active: bool,
+    covered: list[Department],
+) -> None:
+    """Change a user's profile, role and coverage; keeps at least one active admin."""
+    losing_admin = user.role == Role.ADMIN and user.active and (role != Role.ADMIN or not active)
+    if losing_admin and _active_admins() <= 1:
+        raise AdminError("The portal needs at least one active administrator.", field="role")
+    if role != Role.BRM and covered:
+        raise AdminError("Only BRMs cover departments.", field="covered")
+    before = {
+        "role": user.role.value,
+        "department": user.department.name,
+        "active": user.active,
+        "covered": [d.name for d in user.covered_departments],
+    }
+    user.name = name.strip()
+    user.role = role
+    user.department = department
+    user.active = active
+    user.covered_departments = covered
+    after = {
+        "role": role.value,
+        "department": department.name,
+        "active": active,
+        "covered": [d.name for d in covered],
+    }
+    if before != after:
+        record(actor, "user_updated", user, before=before, after=after)
+
+
+def save_department(
+    actor: User,
+    department: Department | None,
+    *,
+    name: str,
+    leader_name: str | None,
+    leader_email: str | None,
+    brms: list[User],
+) -> Department:
+    """Create or update a department and the BRMs who cover it."""
+    name = name.strip()
+    clash = db.session.scalar(
+        sa.select(Department.id).where(sa.func.lower(Department.name) == name.lower())
+    )
+    if clash is not None and (department is None or clash != department.id):
+        raise AdminError("A department with this name already exists.", field="name")
+    if any(u.role != Role.BRM for u in brms):
+        raise AdminError("Only users with the BRM role can cover a department.", field="brms")
+    created = department is None
+    if created:
+        department = Department()
+        db.session.add(department)
+    department.name = name
+    department.leader_name = (leader_name or "").strip() or None
+    department.leader_email = (leader_email or "").strip().lower() or None
+    department.brms = brms
+    record(
+        actor,
+        "department_created" if created else "department_updated",
+        department,
+        after={"name": name, "brms": [u.email for u in brms]},
+    )
+    return department

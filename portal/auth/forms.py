@@ -1,0 +1,34 @@
+"""Forms for signing up and signing in."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+
+def strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+PASSWORD_RULES = [DataRequired(), Length(min=10, max=128, message="Use 10 to 128 characters.")]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "E-mail", validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
+    )
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+    remember = BooleanField("Remember me")
+    submit = SubmitField("Sign in")
+
+
+class SignupForm(FlaskForm):
+    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField(
+        "Work e-mail", validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
+    )
+    department = SelectField("Department", coerce=int, validators=[DataRequired()])
+    password = PasswordField("Password", validators=PASSWORD_RULES)
+    confirm = PasswordField(
+        "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
+    )
+    submit = SubmitField("Create account")

@@ -1,0 +1,42 @@
+"""Account operations: create users, authenticate."""
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import Department, Role, User, utcnow
+
+
+class AccountError(ValueError):
+    """The account cannot be created or used as asked; the message says why."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(
+    *, email: str, name: str, password: str, department: Department, role: Role = Role.EMPLOYEE
+) -> User:
+    """Add a user (caller commits); refuses an e-mail already registered."""
+    email = normalize_email(email)
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise AccountError("An account with this e-mail already exists.", field="email")
+    user = User(email=email, name=name.strip(), role=role, department=department)
+    user.set_password(password)
+    db.session.add(user)
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with these credentials, or AccountError with a message safe to show."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.check_password(password):
+        raise AccountError("Wrong e-mail or password.")
+    if not user.active:
+        raise AccountError("This account has been deactivated. Ask an administrator.")
+    user.last_login_at = utcnow()
+    return user

@@ -1,0 +1,69 @@
+"""Configuration read from the environment; nothing else decides settings."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable portal."""
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("PORTAL_DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "converge.sqlite")
+    return normalize_database_url(url)
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the common short forms and use psycopg 3 for PostgreSQL."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _secret_key(instance_path: str, production: bool) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise ConfigError("SECRET_KEY must be set when PORTAL_ENV=production")
+    # A development key that survives restarts, so sessions stay valid while you work.
+    path = Path(instance_path) / "dev-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the app configuration from environment variables."""
+    production = os.environ.get("PORTAL_ENV", "development") == "production"
+    return {
+        "PORTAL_ENV": "production" if production else "development",
+        "SECRET_KEY": _secret_key(instance_path, production),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "converge@localhost"),
+        "REVIEW_OVERDUE_DAYS": int(os.environ.get("REVIEW_OVERDUE_DAYS", "14")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": production,
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "IDEAS_PER_PAGE": 20,
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    }

@@ -1,0 +1,54 @@
+"""Error pages in the site's look (HTML) or JSON for API clients."""
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Please sign in first.",
+    403: "You do not have permission to do that.",
+    404: "There is nothing here.",
+    405: "That action is not allowed here.",
+    409: "That conflicts with the current state.",
+    413: "The upload is too large.",
+    429: "Too many attempts. Wait a minute and try again.",
+    500: "Something went wrong on our side. It has been logged.",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
+
+
+def _render(code: int, description: str | None):
+    message = description or MESSAGES.get(code, "Error")
+    if _wants_json():
+        return jsonify(error={"code": code, "message": message}), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return _render(
+            400,
+            "The form expired or was not sent by this site "
+            f"({exc.description}) Reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        default = exc.__class__.description
+        description = exc.description if exc.description != default else None
+        return _render(exc.code or 500, description)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        if app.config.get("PROPAGATE_UNEXPECTED"):
+            raise exc
+        return _render(500, None)

@@ -1,0 +1,231 @@
+"""Idea pages: browse, write, submit, vote, comment, follow."""
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal import workflow
+from portal.admin.service import department_choices
+from portal.extensions import db
+from portal.forms import choices
+from portal.ideas import bp
+from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
+from portal.ideas.service import (
+    IdeaError,
+    IdeaFilters,
+    IdeaInput,
+    add_comment,
+    can_view,
+    create_idea,
+    has_voted,
+    history,
+    is_following,
+    my_ideas,
+    search_query,
+    toggle_follow,
+    toggle_vote,
+    transition,
+    update_draft,
+)
+from portal.models import Idea, IdeaStatus, StrategicObjective
+
+
+def _objective_choices() -> list[tuple[int, str]]:
+    query = sa.select(StrategicObjective).where(StrategicObjective.active).order_by("name")
+    return [(o.id, o.name) for o in db.session.scalars(query)]
+
+
+def _idea_form(idea: Idea | None = None) -> IdeaForm:
+    form = IdeaForm(obj=idea if request.method == "GET" else None)
+    form.department.choices = choices(department_choices())
+    form.objectives.choices = choices(_objective_choices())
+    if request.method == "GET":
+        form.department.data = idea.department_id if idea else current_user.department_id
+        form.objectives.data = [o.id for o in idea.objectives] if idea else []
+    return form
+
+
+def _input(form: IdeaForm) -> IdeaInput:
+    return IdeaInput(
+        title=form.title.data,
+        problem=form.problem.data,
+        proposal=form.proposal.data,
+        expected_benefit=form.expected_benefit.data,
+        department_id=form.department.data,
+        objective_ids=list(form.objectives.data or []),
+    )
+
+
+def _viewable_idea(idea_id: int) -> Idea:
+    idea = db.get_or_404(Idea, idea_id)
+    if not can_view(current_user, idea):
+        abort(404)
+    return idea
+
+
+@bp.route("/")
+@login_required
+def index():
+    form = SearchForm(request.args)
+    form.department.choices = choices(
+        [("", "All departments")] + [(str(i), n) for i, n in department_choices()]
+    )
+    form.status.choices = choices([("", "Any status")] + [(s.value, s.label) for s in IdeaStatus])
+    form.objective.choices = choices(
+        [("", "Any objective")] + [(str(i), n) for i, n in _objective_choices()]
+    )
+    filters = IdeaFilters(sort=form.sort.data or "newest")
+    if form.validate():
+        filters.q = (form.q.data or "").strip()
+        filters.department_id = int(form.department.data) if form.department.data else None
+        filters.status = IdeaStatus(form.status.data) if form.status.data else None
+        filters.objective_id = int(form.objective.data) if form.objective.data else None
+    else:
+        flash("Some filters were not understood and were ignored.", "warning")
+    page = db.paginate(
+        search_query(current_user, filters),
+        per_page=20,
+        error_out=False,
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("ideas/index.html", form=form, page=page, args=args)
+
+
+@bp.route("/mine")
+@login_required
+def mine():
+    return render_template("ideas/mine.html", ideas=my_ideas(current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = _idea_form()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            idea = create_idea(current_user, _input(form), submit=form.submit_idea.data)
+        except IdeaError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "title").errors.append(str(exc))
+            status = exc.status_code
+        else:
+            db.session.commit()
+            if idea.status == IdeaStatus.SUBMITTED:
+                flash("Your idea was submitted. A BRM will pick it up.", "success")
+            else:
+                flash("Draft saved. Only you can see it until you submit it.", "success")
+            return redirect(url_for("ideas.detail", idea_id=idea.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("ideas/form.html", form=form, idea=None), status
+
+
+@bp.route("/<int:idea_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(idea_id: int):
+    idea = _viewable_idea(idea_id)
+    if idea.submitter_id != current_user.id:
+        abort(403)
+    if idea.status != IdeaStatus.DRAFT:
+        flash("Only drafts can be edited; this idea has been submitted.", "warning")
+        return redirect(url_for("ideas.detail", idea_id=idea.id))
+    form = _idea_form(idea)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            update_draft(current_user, idea, _input(form), submit=form.submit_idea.data)
+        except IdeaError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "title").errors.append(str(exc))
+            status = exc.status_code
+        else:
+            db.session.commit()
+            flash("Submitted for review." if form.submit_idea.data else "Draft saved.", "success")
+            return redirect(url_for("ideas.detail", idea_id=idea.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("ideas/form.html", form=form, idea=idea), status
+
+
+def _detail_page(idea: Idea, comment_form: CommentForm | None = None) -> str:
+    return render_template(
+        "ideas/detail.html",
+        idea=idea,
+        voted=has_voted(current_user, idea),
+        following=is_following(current_user, idea),
+        history=history(idea),
+        transitions=workflow.available(idea, current_user),
+        comment_form=comment_form or CommentForm(formdata=None),
+        reason_form=ReasonForm(formdata=None),
+        button_form=EmptyForm(),
+    )
+
+
+@bp.route("/<int:idea_id>")
+@login_required
+def detail(idea_id: int):
+    return _detail_page(_viewable_idea(idea_id))
+
+
+@bp.route("/<int:idea_id>/vote", methods=["POST"])
+@login_required
+def vote(idea_id: int):
+    idea = _viewable_idea(idea_id)
+    try:
+        voted = toggle_vote(current_user, idea)
+    except IdeaError as exc:
+        flash(str(exc), "warning")
+        return _detail_page(idea), exc.status_code
+    flash("Thanks for your vote." if voted else "Your vote was taken back.", "success")
+    return redirect(url_for("ideas.detail", idea_id=idea.id))
+
+
+@bp.route("/<int:idea_id>/follow", methods=["POST"])
+@login_required
+def follow(idea_id: int):
+    idea = _viewable_idea(idea_id)
+    following = toggle_follow(current_user, idea)
+    flash(
+        "You will be told about every change." if following else "You no longer follow it.",
+        "info",
+    )
+    return redirect(url_for("ideas.detail", idea_id=idea.id))
+
+
+@bp.route("/<int:idea_id>/comments", methods=["POST"])
+@login_required
+def comment(idea_id: int):
+    idea = _viewable_idea(idea_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        flash("Comment not posted: see the message below the comment box.", "danger")
+        return _detail_page(idea, form), 400
+    try:
+        add_comment(current_user, idea, form.body.data)
+    except IdeaError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return _detail_page(idea, form), exc.status_code
+    db.session.commit()
+    flash("Comment posted.", "success")
+    return redirect(url_for("ideas.detail", idea_id=idea.id, _anchor="comments"))
+
+
+@bp.route("/<int:idea_id>/transition/<name>", methods=["POST"])
+@login_required
+def change_status(idea_id: int, name: str):
+    idea = _viewable_idea(idea_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash("The reason is too long.", "danger")
+        return _detail_page(idea), 400
+    try:
+        transition(current_user, idea, name, form.reason.data)
+    except IdeaError as exc:
+        if exc.status_code == 403:
+            abort(403, description=str(exc))
+        flash(str(exc), "danger")
+        return _detail_page(idea), exc.status_code
+    flash(f"Done: {idea.reference} is now {idea.status.label.lower()}.", "success")
+    return redirect(url_for("ideas.detail", idea_id=idea.id))

@@ -1,0 +1,249 @@
+"""Operations on ideas for the people who write, vote on and discuss them."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from portal import workflow
+from portal.audit import record
+from portal.extensions import db
+from portal.models import (
+    AuditEvent,
+    Comment,
+    CommentKind,
+    Department,
+    Follow,
+    Idea,
+    IdeaStatus,
+    StrategicObjective,
+    User,
+    Vote,
+)
+
+CLOSED_STATES = frozenset(
+    {IdeaStatus.REJECTED, IdeaStatus.DUPLICATE, IdeaStatus.WITHDRAWN, IdeaStatus.DELIVERED}
+)
+
+
+class IdeaError(ValueError):
+    """The operation is refused; the message is for the user. `status_code` maps to HTTP."""
+
+    def __init__(self, message: str, status_code: int = 409, field: str | None = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.field = field
+
+
+@dataclass
+class IdeaInput:
+    title: str
+    problem: str
+    proposal: str
+    expected_benefit: str
+    department_id: int
+    objective_ids: list[int]
+
+
+def can_view(user: User, idea: Idea) -> bool:
+    """Drafts are private to their submitter; everything else is open to every user."""
+    return idea.status != IdeaStatus.DRAFT or idea.submitter_id == user.id
+
+
+def _resolve(data: IdeaInput) -> tuple[Department, list[StrategicObjective]]:
+    department = db.session.get(Department, data.department_id)
+    if department is None:
+        raise IdeaError("That department does not exist.", 400, field="department")
+    objectives = []
+    if data.objective_ids:
+        objectives = list(
+            db.session.scalars(
+                sa.select(StrategicObjective).where(
+                    StrategicObjective.id.in_(data.objective_ids), StrategicObjective.active
+                )
+            )
+        )
+        if len(objectives) != len(set(data.objective_ids)):
+            raise IdeaError("Choose only active strategic objectives.", 400, field="objectives")
+    return department, objectives
+
+
+def create_idea(author: User, data: IdeaInput, *, submit: bool = False) -> Idea:
+    """Save a new idea as a draft, and submit it straight away when asked (caller commits)."""
+    department, objectives = _resolve(data)
+    idea = Idea(
+        title=data.title.strip(),
+        problem=data.problem.strip(),
+        proposal=data.proposal.strip(),
+        expected_benefit=data.expected_benefit.strip(),
+        department=department,
+        submitter=author,
+        objectives=objectives,
+        status=IdeaStatus.DRAFT,
+    )
+    db.session.add(idea)
+    db.session.flush()
+    db.session.add(Follow(idea_id=idea.id, user_id=author.id))
+    record(author, "idea_created", idea, idea=idea, after={"title": idea.title})
+    if submit:
+        workflow.apply(idea, "submit", author)
+    return idea
+
+
+def update_draft(author: User, idea: Idea, data: IdeaInput, *, submit: bool = False) -> Idea:
+    """Edit one's own draft (caller commits)."""
+    if idea.submitter_id != author.id:
+        raise IdeaError("Only the submitter may edit this idea.", 403)
+    if idea.status != IdeaStatus.DRAFT:
+        raise IdeaError("Only drafts can be edited; this idea has been submitted.", 409)
+    department, objectives = _resolve(data)
+    idea.title = data.title.strip()
+    idea.problem = data.problem.strip()
+    idea.proposal = data.proposal.strip()
+    idea.expected_benefit = data.expected_benefit.strip()
+    idea.department = department
+    idea.objectives = objectives
+    if submit:
+        workflow.apply(idea, "submit", author)
+    return idea
+
+
+def _refresh_vote_count(idea_id: int) -> None:
+    count = sa.select(sa.func.count(Vote.id)).where(Vote.idea_id == idea_id).scalar_subquery()
+    db.session.execute(sa.update(Idea).where(Idea.id == idea_id).values(vote_count=count))
+
+
+def toggle_vote(user: User, idea: Idea) -> bool:
+    """Add the user's vote, or take it back; returns whether the user now votes (commits).
+
+    The unique (idea, user) constraint settles a race between two clicks: the loser
+    finds the vote already there.
+    """
+    if idea.status == IdeaStatus.DRAFT or idea.status in CLOSED_STATES:
+        raise IdeaError(f"Votes are closed: the idea is {idea.status.label.lower()}.")
+    existing = db.session.scalar(
+        sa.select(Vote).where(Vote.idea_id == idea.id, Vote.user_id == user.id)
+    )
+    if existing is not None:
+        db.session.delete(existing)
+        voted = False
+    else:
+        db.session.add(Vote(idea_id=idea.id, user_id=user.id))
+        voted = True
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return True
+    _refresh_vote_count(idea.id)
+    db.session.commit()
+    return voted
+
+
+def has_voted(user: User, idea: Idea) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Vote.id).where(Vote.idea_id == idea.id, Vote.user_id == user.id)
+        )
+        is not None
+    )
+
+
+def is_following(user: User, idea: Idea) -> bool:
+    return db.session.get(Follow, (idea.id, user.id)) is not None
+
+
+def toggle_follow(user: User, idea: Idea) -> bool:
+    """Follow or unfollow; returns whether the user now follows (commits)."""
+    existing = db.session.get(Follow, (idea.id, user.id))
+    if existing is not None:
+        db.session.delete(existing)
+        following = False
+    else:
+        db.session.add(Follow(idea_id=idea.id, user_id=user.id))
+        following = True
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        following = True
+    return following
+
+
+def add_comment(
+    author: User, idea: Idea, body: str, kind: CommentKind = CommentKind.COMMENT
+) -> Comment:
+    """Add a comment (caller commits)."""
+    body = body.strip()
+    if not body:
+        raise IdeaError("A comment cannot be empty.", 400, field="body")
+    if idea.status == IdeaStatus.DRAFT and author.id != idea.submitter_id:
+        raise IdeaError("Drafts cannot be commented on.", 403)
+    comment = Comment(idea=idea, author=author, body=body, kind=kind)
+    db.session.add(comment)
+    return comment
+
+
+def transition(actor: User, idea: Idea, name: str, reason: str | None = None) -> None:
+    """Make a workflow transition on behalf of a user (commits)."""
+    try:
+        workflow.apply(idea, name, actor, reason)
+    except workflow.TransitionError as exc:
+        db.session.rollback()
+        raise IdeaError(str(exc), exc.status_code) from exc
+    db.session.commit()
+
+
+@dataclass
+class IdeaFilters:
+    q: str = ""
+    department_id: int | None = None
+    status: IdeaStatus | None = None
+    objective_id: int | None = None
+    sort: str = "newest"
+
+
+def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
+    """The ideas `viewer` may browse, filtered and sorted."""
+    query = sa.select(Idea).where(
+        sa.or_(Idea.status != IdeaStatus.DRAFT, Idea.submitter_id == viewer.id)
+    )
+    if filters.q:
+        like = f"%{filters.q.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Idea.title).like(like),
+                sa.func.lower(Idea.problem).like(like),
+                sa.func.lower(Idea.proposal).like(like),
+            )
+        )
+    if filters.department_id:
+        query = query.where(Idea.department_id == filters.department_id)
+    if filters.status:
+        query = query.where(Idea.status == filters.status)
+    if filters.objective_id:
+        query = query.where(Idea.objectives.any(StrategicObjective.id == filters.objective_id))
+    order = {
+        "votes": (Idea.vote_count.desc(), Idea.id.desc()),
+        "oldest": (Idea.created_at.asc(), Idea.id.asc()),
+    }.get(filters.sort, (Idea.created_at.desc(), Idea.id.desc()))
+    return query.order_by(*order)
+
+
+def history(idea: Idea) -> list[AuditEvent]:
+    """Every recorded change of the idea, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.idea_id == idea.id)
+            .order_by(AuditEvent.created_at, AuditEvent.id)
+        )
+    )
+
+
+def my_ideas(user: User) -> list[Idea]:
+    return list(
+        db.session.scalars(
+            sa.select(Idea).where(Idea.submitter_id == user.id).order_by(Idea.updated_at.desc())
+        )
+    )

@@ -1,0 +1,87 @@
+"""The home page and notifications inbox."""
+
+import sqlalchemy as sa
+from flask import redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from portal.extensions import db
+from portal.ideas.forms import EmptyForm
+from portal.main import bp
+from portal.models import Department, Idea, IdeaStatus, Notification, utcnow
+
+S = IdeaStatus
+HOME_GROUPS = [
+    ("Drafts", [S.DRAFT]),
+    ("Under review", [S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED]),
+    ("Approved or planned", [S.APPROVED, S.SELECTED, S.IN_DELIVERY, S.DEFERRED]),
+    ("Delivered", [S.DELIVERED]),
+]
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return render_template("main/landing.html")
+    counts = dict(
+        db.session.execute(
+            sa.select(Idea.status, sa.func.count(Idea.id))
+            .where(Idea.submitter_id == current_user.id)
+            .group_by(Idea.status)
+        ).all()
+    )
+    trending = db.session.scalars(
+        sa.select(Idea)
+        .where(
+            Idea.status.in_(
+                [
+                    IdeaStatus.SUBMITTED,
+                    IdeaStatus.IN_REVIEW,
+                    IdeaStatus.ESTIMATED,
+                    IdeaStatus.APPROVED,
+                ]
+            )
+        )
+        .order_by(Idea.vote_count.desc(), Idea.id.desc())
+        .limit(6)
+    ).all()
+    department_ideas = db.session.scalars(
+        sa.select(Idea)
+        .where(Idea.department_id == current_user.department_id, Idea.status != IdeaStatus.DRAFT)
+        .order_by(Idea.created_at.desc())
+        .limit(6)
+    ).all()
+    summary = [(label, sum(counts.get(s, 0) for s in states)) for label, states in HOME_GROUPS]
+    return render_template(
+        "main/home.html",
+        summary=summary,
+        trending=trending,
+        department_ideas=department_ideas,
+        department=db.session.get(Department, current_user.department_id),
+    )
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    items = db.paginate(
+        sa.select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()),
+        per_page=30,
+        error_out=False,
+    )
+    return render_template("main/notifications.html", page=items, form=EmptyForm())
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def mark_read():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        db.session.execute(
+            sa.update(Notification)
+            .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )
+        db.session.commit()
+    return redirect(url_for("main.notifications"))

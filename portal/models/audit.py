@@ -1,0 +1,83 @@
+"""The audit trail, BRM touchpoints, and each user's notification inbox."""
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import enum_type, utcnow
+from portal.models.ideas import Idea
+from portal.models.people import Department, User
+
+
+class AuditEvent(db.Model):
+    """Who changed what and when; every status change and estimate edit writes one."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(40))
+    object_type: Mapped[str] = mapped_column(sa.String(40))
+    object_id: Mapped[int]
+    idea_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), index=True
+    )
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class TouchpointKind(enum.StrEnum):
+    MEETING = "meeting"
+    WORKSHOP = "workshop"
+    CALL = "call"
+    EMAIL = "email"
+
+
+touchpoint_ideas = sa.Table(
+    "touchpoint_ideas",
+    db.metadata,
+    sa.Column(
+        "touchpoint_id", sa.ForeignKey("touchpoints.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("idea_id", sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Touchpoint(db.Model):
+    """A BRM's contact with a department's leader."""
+
+    __tablename__ = "touchpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brm_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    held_on: Mapped[date]
+    kind: Mapped[TouchpointKind] = mapped_column(enum_type(TouchpointKind))
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    brm: Mapped[User] = relationship()
+    department: Mapped[Department] = relationship()
+    ideas: Mapped[list[Idea]] = relationship(secondary=touchpoint_ideas)
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    idea_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ideas.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    idea: Mapped[Idea | None] = relationship()

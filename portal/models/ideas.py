@@ -1,0 +1,209 @@
+"""Ideas and what hangs off them: objectives served, votes, comments, followers, links."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import enum_type, utcnow
+from portal.models.people import Department, User
+
+
+class IdeaStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    NEEDS_INFO = "needs_info"
+    ESTIMATED = "estimated"
+    APPROVED = "approved"
+    SELECTED = "selected"
+    IN_DELIVERY = "in_delivery"
+    DELIVERED = "delivered"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+    DEFERRED = "deferred"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def explanation(self) -> str:
+        """What the state means for the person who submitted the idea."""
+        return STATUS_EXPLANATIONS[self]
+
+
+STATUS_EXPLANATIONS = {
+    IdeaStatus.DRAFT: "Only you can see it. Submit it when it is ready.",
+    IdeaStatus.SUBMITTED: "Waiting for a business relationship manager to pick it up.",
+    IdeaStatus.IN_REVIEW: "A business relationship manager is reviewing it.",
+    IdeaStatus.NEEDS_INFO: "The reviewer asked a question: answer it to continue the review.",
+    IdeaStatus.ESTIMATED: "Value and cost have been estimated; waiting for a decision.",
+    IdeaStatus.APPROVED: "Approved as a candidate for the next portfolio.",
+    IdeaStatus.SELECTED: "Selected in the adopted portfolio plan.",
+    IdeaStatus.IN_DELIVERY: "IT is delivering it.",
+    IdeaStatus.DELIVERED: "Delivered.",
+    IdeaStatus.REJECTED: "Not taken forward; the reason is shown below.",
+    IdeaStatus.DUPLICATE: "Merged into another idea that covers the same need.",
+    IdeaStatus.WITHDRAWN: "Withdrawn by its submitter.",
+    IdeaStatus.DEFERRED: "Not now: it stays a candidate for later portfolios.",
+}
+
+
+class CommentKind(enum.StrEnum):
+    COMMENT = "comment"
+    QUESTION = "question"
+    ANSWER = "answer"
+
+
+class LinkKind(enum.StrEnum):
+    RELATED = "related"
+    DUPLICATE_OF = "duplicate_of"
+    REQUIRES = "requires"
+    EXCLUDES = "excludes"
+    TOGETHER_WITH = "together_with"
+
+    @property
+    def label(self) -> str:
+        return {
+            "related": "related to",
+            "duplicate_of": "duplicate of",
+            "requires": "requires",
+            "excludes": "excludes",
+            "together_with": "together with",
+        }[self.value]
+
+
+class StrategicObjective(db.Model):
+    """A business driver; ideas are valued by their impact on the weighted objectives."""
+
+    __tablename__ = "strategic_objectives"
+    __table_args__ = (sa.CheckConstraint("weight >= 0", name="weight_non_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    weight: Mapped[float] = mapped_column(sa.Float, default=1.0)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+idea_objectives = sa.Table(
+    "idea_objectives",
+    db.metadata,
+    sa.Column("idea_id", sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "objective_id",
+        sa.ForeignKey("strategic_objectives.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+
+class Idea(db.Model):
+    __tablename__ = "ideas"
+    __table_args__ = (
+        sa.Index("ix_ideas_status_department", "status", "department_id"),
+        sa.Index("ix_ideas_status_submitted_at", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    problem: Mapped[str] = mapped_column(sa.Text)
+    proposal: Mapped[str] = mapped_column(sa.Text)
+    expected_benefit: Mapped[str] = mapped_column(sa.Text)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    submitter_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # Assigned only through portal.workflow; see DESIGN.md section 3.
+    status: Mapped[IdeaStatus] = mapped_column(enum_type(IdeaStatus), default=IdeaStatus.DRAFT)
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ideas.id"))
+    vote_count: Mapped[int] = mapped_column(default=0, server_default="0", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+
+    department: Mapped[Department] = relationship()
+    submitter: Mapped[User] = relationship(foreign_keys=[submitter_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    merged_into: Mapped["Idea | None"] = relationship(remote_side=[id])
+    objectives: Mapped[list[StrategicObjective]] = relationship(
+        secondary=idea_objectives, order_by=StrategicObjective.name
+    )
+    comments: Mapped[list["Comment"]] = relationship(
+        back_populates="idea", order_by="Comment.created_at", cascade="all, delete-orphan"
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"IDEA-{self.id}"
+
+    def __repr__(self) -> str:
+        return f"<Idea {self.id} {self.status.value}>"
+
+
+class Vote(db.Model):
+    __tablename__ = "votes"
+    __table_args__ = (sa.UniqueConstraint("idea_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(sa.ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(sa.ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    kind: Mapped[CommentKind] = mapped_column(enum_type(CommentKind), default=CommentKind.COMMENT)
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    idea: Mapped[Idea] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship()
+
+
+class Follow(db.Model):
+    __tablename__ = "follows"
+
+    idea_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdeaLink(db.Model):
+    """A typed edge between two ideas; requires/excludes/together feed the optimizer."""
+
+    __tablename__ = "idea_links"
+    __table_args__ = (
+        sa.UniqueConstraint("source_id", "target_id", "kind", name="uq_idea_links_edge"),
+        sa.CheckConstraint("source_id <> target_id", name="not_self"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), index=True
+    )
+    target_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[LinkKind] = mapped_column(enum_type(LinkKind))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    source: Mapped[Idea] = relationship(foreign_keys=[source_id])
+    target: Mapped[Idea] = relationship(foreign_keys=[target_id])
+    created_by: Mapped[User | None] = relationship()

@@ -1,0 +1,125 @@
+"""People and organisation: users, roles, departments, BRM coverage, API tokens."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+from portal.models.base import enum_type, utcnow
+
+
+class Role(enum.StrEnum):
+    EMPLOYEE = "employee"
+    BRM = "brm"
+    PORTFOLIO_MANAGER = "portfolio_manager"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {
+            "employee": "Employee",
+            "brm": "Business relationship manager",
+            "portfolio_manager": "Portfolio manager",
+            "admin": "Administrator",
+        }[self.value]
+
+
+department_brms = sa.Table(
+    "department_brms",
+    db.metadata,
+    sa.Column(
+        "department_id", sa.ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Department(db.Model):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    leader_name: Mapped[str | None] = mapped_column(sa.String(120))
+    leader_email: Mapped[str | None] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    brms: Mapped[list["User"]] = relationship(
+        secondary=department_brms, back_populates="covered_departments", order_by="User.name"
+    )
+    members: Mapped[list["User"]] = relationship(
+        back_populates="department", foreign_keys="User.department_id", viewonly=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<Department {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.EMPLOYEE, index=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    department: Mapped[Department] = relationship(
+        back_populates="members", foreign_keys=[department_id]
+    )
+    covered_departments: Mapped[list[Department]] = relationship(
+        secondary=department_brms, back_populates="brms", order_by=Department.name
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    @property
+    def is_reviewer(self) -> bool:
+        """BRMs and portfolio managers read the review side of the portal."""
+        return self.role in (Role.BRM, Role.PORTFOLIO_MANAGER)
+
+    def covers(self, department_id: int) -> bool:
+        """Whether this user may review ideas of the department."""
+        if self.role == Role.PORTFOLIO_MANAGER:
+            return True
+        if self.role == Role.BRM:
+            return any(d.id == department_id for d in self.covered_departments)
+        return False
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+class ApiToken(db.Model):
+    """A personal API token; only its hash is stored, the secret is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

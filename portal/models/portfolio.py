@@ -1,0 +1,100 @@
+"""Portfolio scenarios and their frozen, reproducible runs."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import enum_type, utcnow
+from portal.models.people import User
+
+
+class ScenarioObjective(enum.StrEnum):
+    VALUE = "value"
+    RISK_ADJUSTED = "risk_adjusted"
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Scenario(db.Model):
+    """A portfolio question: periods, budgets, capacities, candidates and constraints.
+
+    Settings that form one document for the optimizer (budgets per period, shares,
+    force lists) are JSON; `portal.portfolio.problem` turns them into a problem.
+    """
+
+    __tablename__ = "scenarios"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    cloned_from_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("scenarios.id", ondelete="SET NULL")
+    )
+    periods: Mapped[list] = mapped_column(sa.JSON, default=list)
+    budget: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    capacity: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    candidate_filter: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    department_shares: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    theme_min_shares: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    count_min: Mapped[int | None]
+    count_max: Mapped[int | None]
+    force_in: Mapped[list] = mapped_column(sa.JSON, default=list)
+    force_out: Mapped[list] = mapped_column(sa.JSON, default=list)
+    start_later: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    apply_requires: Mapped[bool] = mapped_column(default=True)
+    apply_excludes: Mapped[bool] = mapped_column(default=True)
+    apply_together: Mapped[bool] = mapped_column(default=True)
+    objective: Mapped[ScenarioObjective] = mapped_column(
+        enum_type(ScenarioObjective), default=ScenarioObjective.VALUE
+    )
+    backend: Mapped[str] = mapped_column(sa.String(16), default="cbc")
+    time_limit: Mapped[int] = mapped_column(default=60)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[User] = relationship()
+    runs: Mapped[list["Run"]] = relationship(
+        back_populates="scenario", order_by="Run.number.desc()", cascade="all, delete-orphan"
+    )
+
+
+class Run(db.Model):
+    """A scenario's inputs frozen as an optimizer problem, and what the solver answered."""
+
+    __tablename__ = "runs"
+    __table_args__ = (sa.UniqueConstraint("scenario_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scenario_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("scenarios.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(default=1)
+    status: Mapped[RunStatus] = mapped_column(enum_type(RunStatus), default=RunStatus.QUEUED)
+    settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    problem: Mapped[dict] = mapped_column(sa.JSON)
+    result: Mapped[dict | None] = mapped_column(sa.JSON)
+    result_status: Mapped[str | None] = mapped_column(sa.String(20))
+    objective_value: Mapped[float | None] = mapped_column(sa.Float)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    build_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    solve_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    adopted_at: Mapped[datetime | None] = mapped_column(index=True)
+    adopted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    scenario: Mapped[Scenario] = relationship(back_populates="runs")
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    adopted_by: Mapped[User | None] = relationship(foreign_keys=[adopted_by_id])

@@ -1,0 +1,240 @@
+"""The idea state machine: the only place that changes `Idea.status`.
+
+Each transition names the states it leaves from, the state it enters, who may make it
+and whether it needs a reason. `apply` checks all of that, writes the audit event and
+notifies the submitter and followers. Feature services call `apply`; routes never do
+status changes themselves.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from portal.audit import idea_audience, notify, record
+from portal.models import Idea, IdeaStatus, Role, User, utcnow
+
+S = IdeaStatus
+
+OPEN_STATES = frozenset(
+    {S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED}
+)
+DECISION_STATES = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
+
+
+class TransitionError(Exception):
+    """The transition is not possible from the idea's state or lacks an input (HTTP 409/400)."""
+
+    status_code = 409
+
+
+class TransitionForbidden(TransitionError):
+    """The user may not make this transition on this idea (HTTP 403)."""
+
+    status_code = 403
+
+
+def _is_submitter(user: User, idea: Idea) -> bool:
+    return user.id == idea.submitter_id
+
+
+def _is_reviewer(user: User, idea: Idea) -> bool:
+    return user.covers(idea.department_id)
+
+
+def _is_portfolio_manager(user: User, idea: Idea) -> bool:
+    return user.role == Role.PORTFOLIO_MANAGER
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: frozenset[IdeaStatus]
+    target: IdeaStatus
+    may: Callable[[User, Idea], bool]
+    who: str
+    needs_reason: bool = False
+    message: str = "{idea} is now {status}."
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        Transition(
+            "submit",
+            "Submit",
+            frozenset({S.DRAFT}),
+            S.SUBMITTED,
+            _is_submitter,
+            "its submitter",
+            message="{idea} was submitted for review.",
+        ),
+        Transition(
+            "withdraw",
+            "Withdraw",
+            OPEN_STATES,
+            S.WITHDRAWN,
+            _is_submitter,
+            "its submitter",
+            message="{idea} was withdrawn by its submitter.",
+        ),
+        Transition(
+            "start_review",
+            "Start review",
+            frozenset({S.SUBMITTED}),
+            S.IN_REVIEW,
+            _is_reviewer,
+            "a BRM covering its department",
+            message="{idea} is now being reviewed.",
+        ),
+        Transition(
+            "ask_info",
+            "Ask for information",
+            frozenset({S.SUBMITTED, S.IN_REVIEW, S.ESTIMATED}),
+            S.NEEDS_INFO,
+            _is_reviewer,
+            "a BRM covering its department",
+            needs_reason=True,
+            message="The reviewer of {idea} asked: {reason}",
+        ),
+        Transition(
+            "answer",
+            "Answer",
+            frozenset({S.NEEDS_INFO}),
+            S.IN_REVIEW,
+            _is_submitter,
+            "its submitter",
+            needs_reason=True,
+            message="The submitter of {idea} answered: {reason}",
+        ),
+        Transition(
+            "mark_estimated",
+            "Mark estimated",
+            frozenset({S.IN_REVIEW}),
+            S.ESTIMATED,
+            _is_reviewer,
+            "a BRM covering its department",
+            message="{idea} has been estimated.",
+        ),
+        Transition(
+            "approve",
+            "Approve as candidate",
+            frozenset({S.ESTIMATED, S.DEFERRED}),
+            S.APPROVED,
+            _is_reviewer,
+            "a BRM covering its department",
+            message="{idea} was approved as a portfolio candidate.",
+        ),
+        Transition(
+            "reject",
+            "Reject",
+            frozenset({S.SUBMITTED, S.IN_REVIEW, S.ESTIMATED}),
+            S.REJECTED,
+            _is_reviewer,
+            "a BRM covering its department",
+            needs_reason=True,
+            message="{idea} was not taken forward: {reason}",
+        ),
+        Transition(
+            "mark_duplicate",
+            "Mark duplicate",
+            frozenset({S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED}),
+            S.DUPLICATE,
+            _is_reviewer,
+            "a BRM covering its department",
+            message="{idea} was merged into {reason}.",
+        ),
+        Transition(
+            "defer",
+            "Defer (not now)",
+            frozenset({S.APPROVED, S.SELECTED}),
+            S.DEFERRED,
+            _is_reviewer,
+            "a BRM covering its department",
+            needs_reason=True,
+            message="{idea} was deferred: {reason}",
+        ),
+        Transition(
+            "select",
+            "Select",
+            frozenset({S.APPROVED, S.DEFERRED}),
+            S.SELECTED,
+            _is_portfolio_manager,
+            "a portfolio manager",
+            message="{idea} was selected in the adopted portfolio plan.",
+        ),
+        Transition(
+            "start_delivery",
+            "Start delivery",
+            frozenset({S.SELECTED}),
+            S.IN_DELIVERY,
+            _is_reviewer,
+            "a BRM or portfolio manager",
+            message="Delivery of {idea} has started.",
+        ),
+        Transition(
+            "deliver",
+            "Mark delivered",
+            frozenset({S.IN_DELIVERY}),
+            S.DELIVERED,
+            _is_reviewer,
+            "a BRM or portfolio manager",
+            message="{idea} has been delivered.",
+        ),
+    ]
+}
+
+
+def available(idea: Idea, user: User) -> list[Transition]:
+    """The transitions `user` may make on `idea` now, in table order."""
+    return [t for t in TRANSITIONS.values() if idea.status in t.sources and t.may(user, idea)]
+
+
+def check(idea: Idea, name: str, actor: User, reason: str | None = None) -> Transition:
+    """Raise unless `actor` may make transition `name` on `idea` with `reason`."""
+    try:
+        transition = TRANSITIONS[name]
+    except KeyError:
+        raise TransitionError(f"Unknown action '{name}'.") from None
+    if idea.status not in transition.sources:
+        raise TransitionError(
+            f"'{transition.label}' is not possible while the idea is {idea.status.label.lower()}."
+        )
+    if not transition.may(actor, idea):
+        raise TransitionForbidden(f"Only {transition.who} may '{transition.label.lower()}'.")
+    if transition.needs_reason and not (reason or "").strip():
+        exc = TransitionError(f"'{transition.label}' needs a reason.")
+        exc.status_code = 400
+        raise exc
+    return transition
+
+
+def apply(
+    idea: Idea, name: str, actor: User, reason: str | None = None, *, notify_people: bool = True
+) -> Transition:
+    """Make transition `name`: change the status, audit it and notify (caller commits)."""
+    transition = check(idea, name, actor, reason)
+    reason = (reason or "").strip() or None
+    before = idea.status
+    idea.status = transition.target
+    idea.status_reason = reason
+    now = utcnow()
+    if transition.target == S.SUBMITTED and idea.submitted_at is None:
+        idea.submitted_at = now
+    if transition.target in DECISION_STATES:
+        idea.decided_at = now
+    record(
+        actor,
+        "status_change",
+        idea,
+        idea=idea,
+        before={"status": before.value},
+        after={"status": transition.target.value, "transition": name, "reason": reason},
+    )
+    if notify_people:
+        message = transition.message.format(
+            idea=f"{idea.reference} “{idea.title}”",
+            status=transition.target.label.lower(),
+            reason=reason or "",
+        )
+        notify(idea_audience(idea, exclude=actor), message, idea=idea)
+    return transition

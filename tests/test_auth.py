@@ -1,0 +1,214 @@
+"""Signing up, in and out; next-URL safety; deactivated users; CSRF."""
+
+import pytest
+import sqlalchemy as sa
+
+from portal.auth.login import safe_next_url
+from portal.extensions import db
+from portal.models import User
+from tests.conftest import PASSWORD, make_app
+
+
+def test_login_page_renders(client):
+    response = client.get("/auth/login")
+    assert response.status_code == 200
+    assert b"Sign in to Converge" in response.data
+
+
+def test_login_success_redirects_home(client, employee):
+    response = client.post(
+        "/auth/login", data={"email": "ERIN@converge.example ", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/")
+    assert b"Hello, Erin" in client.get("/").data
+
+
+def test_login_wrong_password(client, employee):
+    response = client.post("/auth/login", data={"email": employee.email, "password": "nope"})
+    assert response.status_code == 401
+    assert b"Wrong e-mail or password." in response.data
+
+
+def test_login_unknown_user_same_message(client):
+    response = client.post(
+        "/auth/login", data={"email": "ghost@x.example", "password": "whatever1"}
+    )
+    assert response.status_code == 401
+    assert b"Wrong e-mail or password." in response.data
+
+
+def test_deactivated_user_cannot_sign_in(client, employee):
+    employee.active = False
+    db.session.commit()
+    response = client.post("/auth/login", data={"email": employee.email, "password": PASSWORD})
+    assert response.status_code == 401
+    assert b"deactivated" in response.data
+
+
+def test_deactivated_user_session_is_dropped(client_for, employee):
+    client = client_for(employee)
+    assert client.get("/ideas/").status_code == 200
+    employee.active = False
+    db.session.commit()
+    response = client.get("/ideas/")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_login_with_empty_fields_is_400(client):
+    response = client.post("/auth/login", data={"email": "", "password": ""})
+    assert response.status_code == 400
+    assert b"This field is required." in response.data
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/ideas/", "/ideas/"),
+        ("/ideas/?q=a", "/ideas/?q=a"),
+        ("https://evil.example/", None),
+        ("//evil.example/", None),
+        ("/\\evil.example", None),
+        ("javascript:alert(1)", None),
+        ("ideas", None),
+        ("", None),
+    ],
+)
+def test_safe_next_url(target, expected):
+    assert safe_next_url(target) == expected
+
+
+def test_login_follows_local_next_only(client, employee):
+    ok = client.post(
+        "/auth/login?next=/ideas/mine", data={"email": employee.email, "password": PASSWORD}
+    )
+    assert ok.headers["Location"].endswith("/ideas/mine")
+    client.post("/auth/logout")
+    evil = client.post(
+        "/auth/login?next=https://evil.example/",
+        data={"email": employee.email, "password": PASSWORD},
+    )
+    assert "evil.example" not in evil.headers["Location"]
+
+
+def test_remember_me_sets_cookie(client, employee):
+    response = client.post(
+        "/auth/login", data={"email": employee.email, "password": PASSWORD, "remember": "y"}
+    )
+    assert "remember_token" in response.headers.get("Set-Cookie", "") or any(
+        "remember_token" in c for c in response.headers.getlist("Set-Cookie")
+    )
+
+
+def test_logout_requires_post(employee_client):
+    assert employee_client.get("/auth/logout").status_code == 405
+    response = employee_client.post("/auth/logout")
+    assert response.status_code == 302
+    assert employee_client.get("/ideas/").status_code == 302
+
+
+def test_signup_creates_employee(client, department):
+    response = client.post(
+        "/auth/signup",
+        data={
+            "name": "New Person",
+            "email": "New.Person@converge.example",
+            "department": department.id,
+            "password": "a long password",
+            "confirm": "a long password",
+        },
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.email == "new.person@converge.example"))
+    assert user is not None and user.role.value == "employee"
+    assert user.password_hash != "a long password"
+    assert user.check_password("a long password")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"email": "not-an-email"}, b"Invalid email address."),
+        ({"password": "short", "confirm": "short"}, b"Use 10 to 128 characters."),
+        ({"confirm": "something else"}, b"Passwords differ."),
+        ({"department": "99999"}, b"Not a valid choice"),
+        ({"name": "x" * 121}, b"Field cannot be longer than 120 characters."),
+        ({"name": ""}, b"This field is required."),
+    ],
+)
+def test_signup_bad_input(client, department, change, message):
+    data = {
+        "name": "New Person",
+        "email": "new@converge.example",
+        "department": department.id,
+        "password": "a long password",
+        "confirm": "a long password",
+    }
+    data.update(change)
+    response = client.post("/auth/signup", data=data)
+    assert response.status_code == 400
+    assert message in response.data
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_signup_duplicate_email(client, employee, department):
+    response = client.post(
+        "/auth/signup",
+        data={
+            "name": "Copy",
+            "email": employee.email.upper(),
+            "department": department.id,
+            "password": "a long password",
+            "confirm": "a long password",
+        },
+    )
+    assert response.status_code == 409
+    assert b"already exists" in response.data
+
+
+def test_protected_page_redirects_to_login(client):
+    response = client.get("/ideas/mine")
+    assert response.status_code == 302
+    assert "/auth/login?next=" in response.headers["Location"]
+
+
+class TestCsrf:
+    @pytest.fixture
+    def csrf_client(self, database_url, tmp_path, employee):
+        app = make_app(database_url, tmp_path, WTF_CSRF_ENABLED=True)
+        return app.test_client()
+
+    def test_login_without_token_is_refused(self, csrf_client, employee):
+        response = csrf_client.post(
+            "/auth/login", data={"email": employee.email, "password": PASSWORD}
+        )
+        assert response.status_code == 400
+        assert b"The form expired or was not sent by this site" in response.data
+
+    def test_wrong_token_is_refused(self, csrf_client, employee):
+        response = csrf_client.post(
+            "/auth/login",
+            data={"email": employee.email, "password": PASSWORD, "csrf_token": "forged"},
+        )
+        assert response.status_code == 400
+
+    def test_token_from_the_form_is_accepted(self, csrf_client, employee):
+        page = csrf_client.get("/auth/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        response = csrf_client.post(
+            "/auth/login",
+            data={"email": employee.email, "password": PASSWORD, "csrf_token": token},
+        )
+        assert response.status_code == 302
+
+
+def test_login_is_rate_limited(database_url, tmp_path, employee):
+    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    codes = [
+        client.post("/auth/login", data={"email": employee.email, "password": "bad"}).status_code
+        for _ in range(11)
+    ]
+    assert codes[:10] == [401] * 10
+    assert codes[10] == 429
