@@ -1,0 +1,189 @@
+"""Charts drawn server-side with matplotlib: SVG for pages, PNG for downloads.
+
+Every function takes plain data and returns bytes; `as_svg_markup` embeds SVG in a page.
+"""
+
+import io
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to files only
+
+import matplotlib.pyplot as plt  # noqa: E402
+from markupsafe import Markup  # noqa: E402
+
+PALETTE = [
+    "#2f6690",
+    "#3a7ca5",
+    "#81c3d7",
+    "#d9dcd6",
+    "#16425b",
+    "#f4a259",
+    "#bc4b51",
+    "#5b8e7d",
+    "#8cb369",
+    "#f4e285",
+]
+
+plt.rcParams.update(
+    {
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "svg.fonttype": "none",
+        "svg.hashsalt": "converge",  # stable ids: the same data gives the same SVG
+    }
+)
+
+
+def _render(fig, fmt: str) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(
+        buffer,
+        format=fmt,
+        bbox_inches="tight",
+        dpi=144 if fmt == "png" else 72,
+        metadata={"Date": None} if fmt == "svg" else None,
+    )
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def as_svg_markup(svg: bytes) -> Markup:
+    """SVG bytes ready to put inside an HTML page (the XML prolog removed)."""
+    text = svg.decode("utf-8")
+    return Markup(text[text.index("<svg") :])
+
+
+def bar_chart(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str = "",
+    ylabel: str = "",
+    stacked: bool = False,
+    horizontal: bool = False,
+    fmt: str = "svg",
+    size: tuple[float, float] = (7, 3.2),
+) -> bytes:
+    """Grouped (or stacked) bars: one group per label, one bar per series."""
+    fig, ax = plt.subplots(figsize=size)
+    n = max(len(series), 1)
+    positions = range(len(labels))
+    width = 0.8 if stacked else 0.8 / n
+    bottom = [0.0] * len(labels)
+    for i, (name, values) in enumerate(series.items()):
+        values = [float(v or 0) for v in values]
+        offsets = [p if stacked else p - 0.4 + width * (i + 0.5) for p in positions]
+        if horizontal:
+            ax.barh(offsets, values, height=width, left=bottom if stacked else None, label=name)
+        else:
+            ax.bar(offsets, values, width=width, bottom=bottom if stacked else None, label=name)
+        if stacked:
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    if horizontal:
+        ax.set_yticks(list(positions), labels)
+        ax.invert_yaxis()
+        ax.set_xlabel(ylabel)
+    else:
+        ax.set_xticks(
+            list(positions),
+            labels,
+            rotation=30 if len(labels) > 6 else 0,
+            ha="right" if len(labels) > 6 else "center",
+        )
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, loc="left", fontweight="bold")
+    if len(series) > 1:
+        ax.legend(frameon=False, fontsize=8)
+    return _render(fig, fmt)
+
+
+def line_chart(
+    x: Sequence,
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    marker_point: tuple[float, float, str] | None = None,
+    step: bool = False,
+    fmt: str = "svg",
+    size: tuple[float, float] = (7, 3.2),
+) -> bytes:
+    """Lines over a shared x axis; `marker_point` (x, y, label) highlights one point."""
+    fig, ax = plt.subplots(figsize=size)
+    for name, values in series.items():
+        if step:
+            ax.step(list(x), list(values), where="post", label=name, marker="o", markersize=3)
+        else:
+            ax.plot(list(x), list(values), label=name, marker="o", markersize=3)
+    if marker_point is not None:
+        px, py, label = marker_point
+        ax.scatter([px], [py], s=80, color="#bc4b51", zorder=5)
+        ax.annotate(label, (px, py), textcoords="offset points", xytext=(8, -12), fontsize=8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, loc="left", fontweight="bold")
+    if len(series) > 1:
+        ax.legend(frameon=False, fontsize=8)
+    return _render(fig, fmt)
+
+
+def budget_chart(
+    periods: Sequence[str],
+    used: Sequence[float],
+    limit: Sequence[float | None],
+    *,
+    title: str = "",
+    ylabel: str = "",
+    fmt: str = "svg",
+) -> bytes:
+    """Bars of what is used per period against a limit line (budget or capacity)."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    positions = list(range(len(periods)))
+    ax.bar(positions, [float(u or 0) for u in used], width=0.6, label="used")
+    for p, cap in zip(positions, limit, strict=True):
+        if cap is not None:
+            ax.hlines(float(cap), p - 0.4, p + 0.4, colors="#bc4b51", linewidth=2)
+    ax.plot([], [], color="#bc4b51", linewidth=2, label="limit")
+    ax.set_xticks(positions, list(periods))
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, loc="left", fontweight="bold")
+    ax.legend(frameon=False, fontsize=8)
+    return _render(fig, fmt)
+
+
+def scatter_chart(
+    points: Sequence[tuple[float, float, str]],
+    *,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    diagonal: bool = False,
+    fmt: str = "svg",
+) -> bytes:
+    """Labelled points; `diagonal` draws y = x (e.g. realized against estimated)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    ax.scatter(xs, ys, s=30)
+    for x, y, label in points:
+        if label:
+            ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    if diagonal and points:
+        hi = max(xs + ys)
+        ax.plot([0, hi], [0, hi], linestyle="--", color="#888", linewidth=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, loc="left", fontweight="bold")
+    return _render(fig, fmt)
