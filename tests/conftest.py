@@ -28,6 +28,7 @@ from portal.models import (
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = generate_password_hash(PASSWORD)
 _counter = itertools.count(1)
+_extra_apps = []  # apps a test built with make_app; their engines are closed after it
 
 
 def _test_database_url(tmp_path_factory) -> str:
@@ -74,6 +75,7 @@ def make_app(database_url: str, tmp_path, **overrides):
     config.update(overrides)
     os.environ.setdefault("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(config)
+    _extra_apps.append(app)
 
     # The test's app context is shared by every client request, and so is `g`:
     # forget the signed-in user between requests so each request loads its own.
@@ -98,7 +100,10 @@ def app(database_url, tmp_path, app_config):
         db.session.remove()
         _empty_tables()
         db.session.remove()
-        db.engine.dispose()
+    while _extra_apps:
+        with _extra_apps.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

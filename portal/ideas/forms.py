@@ -69,10 +69,11 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = StringField("Search", validators=[Length(max=200)])
-    department = SelectField("Department", coerce=str)
-    status = SelectField("Status", coerce=str)
-    objective = SelectField("Objective", coerce=str)
+    department = SelectField("Department", coerce=str, default="")
+    status = SelectField("Status", coerce=str, default="")
+    objective = SelectField("Objective", coerce=str, default="")
     sort = SelectField(
         "Sort",
+        default="newest",
         choices=choices([("newest", "Newest"), ("votes", "Most votes"), ("oldest", "Oldest")]),
     )

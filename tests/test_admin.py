@@ -1,0 +1,160 @@
+"""Administrators manage users, roles, departments and BRM coverage; nobody else may."""
+
+import pytest
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import AuditEvent, Department, Role
+
+ADMIN_PAGES = ["/admin/users", "/admin/departments", "/admin/departments/new"]
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_admin_pages_render(admin_client, path):
+    assert admin_client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+@pytest.mark.parametrize("role_client", ["employee_client", "brm_client", "pm_client"])
+def test_other_roles_are_refused(request, role_client, path):
+    client = request.getfixturevalue(role_client)
+    response = client.get(path)
+    assert response.status_code == 403
+    assert b"You do not have permission" in response.data
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get("/admin/users")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_user_list_search_and_filter(admin_client, employee, brm):
+    page = admin_client.get("/admin/users?q=erin").get_data(as_text=True)
+    assert "erin@converge.example" in page and "bob@converge.example" not in page
+    page = admin_client.get("/admin/users?role=brm").get_data(as_text=True)
+    assert "bob@converge.example" in page and "erin@converge.example" not in page
+
+
+def test_make_employee_a_brm_covering_departments(admin_client, employee, make_department):
+    sales = make_department("Sales")
+    response = admin_client.post(
+        f"/admin/users/{employee.id}",
+        data={
+            "name": "Erin Employee",
+            "role": "brm",
+            "department": employee.department_id,
+            "covered": [sales.id],
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(employee)
+    assert employee.role == Role.BRM
+    assert [d.name for d in employee.covered_departments] == ["Sales"]
+    assert employee.covers(sales.id)
+    event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "user_updated"))
+    assert event.one().after["role"] == "brm"
+
+
+def test_only_brms_cover_departments(admin_client, employee, department):
+    response = admin_client.post(
+        f"/admin/users/{employee.id}",
+        data={
+            "name": "Erin",
+            "role": "employee",
+            "department": department.id,
+            "covered": [department.id],
+            "active": "y",
+        },
+    )
+    assert response.status_code == 409
+    assert b"Only BRMs cover departments." in response.data
+    db.session.refresh(employee)
+    assert employee.covered_departments == []
+
+
+def test_deactivate_user(admin_client, employee, department):
+    admin_client.post(
+        f"/admin/users/{employee.id}",
+        data={"name": "Erin", "role": "employee", "department": department.id},
+    )
+    db.session.refresh(employee)
+    assert employee.active is False
+
+
+def test_last_admin_cannot_demote_themself(admin_client, admin, department):
+    response = admin_client.post(
+        f"/admin/users/{admin.id}",
+        data={"name": "Ada", "role": "employee", "department": department.id, "active": "y"},
+    )
+    assert response.status_code == 409
+    assert b"at least one active administrator" in response.data
+    db.session.refresh(admin)
+    assert admin.role == Role.ADMIN
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("role", "emperor", b"Not a valid choice"),
+        ("department", "9999", b"Not a valid choice"),
+        ("name", "", b"This field is required."),
+    ],
+)
+def test_bad_user_input(admin_client, employee, department, field, value, message):
+    data = {"name": "Erin", "role": "employee", "department": department.id, "active": "y"}
+    data[field] = value
+    response = admin_client.post(f"/admin/users/{employee.id}", data=data)
+    assert response.status_code == 400
+    assert message in response.data
+
+
+def test_edit_missing_user_is_404(admin_client):
+    assert admin_client.get("/admin/users/424242").status_code == 404
+
+
+def test_create_department_with_leader_and_brms(admin_client, brm):
+    response = admin_client.post(
+        "/admin/departments/new",
+        data={
+            "name": "Legal",
+            "leader_name": "Lee Gal",
+            "leader_email": "LEE@converge.example",
+            "brms": [brm.id],
+        },
+    )
+    assert response.status_code == 302
+    legal = db.session.scalar(sa.select(Department).where(Department.name == "Legal"))
+    assert legal.leader_email == "lee@converge.example"
+    assert [u.id for u in legal.brms] == [brm.id]
+
+
+def test_department_names_are_unique(admin_client, department):
+    response = admin_client.post("/admin/departments/new", data={"name": "FINANCE"})
+    assert response.status_code == 409
+    assert b"already exists" in response.data
+
+
+def test_only_brms_in_department_coverage(admin_client, employee, department):
+    response = admin_client.post(
+        f"/admin/departments/{department.id}/edit",
+        data={"name": "Finance", "brms": [employee.id]},
+    )
+    assert response.status_code == 400  # employees are not offered as choices
+
+
+def test_rename_department(admin_client, department):
+    response = admin_client.post(
+        f"/admin/departments/{department.id}/edit",
+        data={"name": "Group Finance", "leader_email": "not-an-email"},
+    )
+    assert response.status_code == 400
+    assert b"Invalid email address." in response.data
+    admin_client.post(f"/admin/departments/{department.id}/edit", data={"name": "Group Finance"})
+    db.session.refresh(department)
+    assert department.name == "Group Finance"
+
+
+def test_navigation_shows_only_what_the_role_may_use(admin_client, employee_client):
+    assert b'href="/admin/users"' in admin_client.get("/ideas/").data
+    assert b'href="/admin/users"' not in employee_client.get("/ideas/").data

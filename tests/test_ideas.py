@@ -1,0 +1,310 @@
+"""Writing, submitting, browsing, voting on, commenting on and following ideas."""
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import AuditEvent, Comment, Follow, Idea, IdeaStatus, Notification, Vote
+
+
+@pytest.fixture
+def idea_form(department, make_objective):
+    objective = make_objective("Reduce operating cost", weight=2)
+    return {
+        "title": "Automate invoice matching",
+        "problem": "Clerks match invoices by hand.",
+        "proposal": "Match them automatically.",
+        "expected_benefit": "Two days saved each month.",
+        "department": department.id,
+        "objectives": [objective.id],
+    }
+
+
+def _only_idea() -> Idea:
+    return db.session.scalars(sa.select(Idea)).one()
+
+
+def test_new_idea_page(employee_client):
+    response = employee_client.get("/ideas/new")
+    assert response.status_code == 200
+    assert b"Share an idea" in response.data
+
+
+def test_save_draft(employee_client, employee, idea_form):
+    response = employee_client.post("/ideas/new", data={**idea_form, "save": "y"})
+    assert response.status_code == 302
+    idea = _only_idea()
+    assert idea.status == IdeaStatus.DRAFT
+    assert idea.submitter_id == employee.id
+    assert [o.name for o in idea.objectives] == ["Reduce operating cost"]
+    assert db.session.get(Follow, (idea.id, employee.id)) is not None
+
+
+def test_submit_directly(employee_client, idea_form):
+    employee_client.post("/ideas/new", data={**idea_form, "submit_idea": "y"})
+    idea = _only_idea()
+    assert idea.status == IdeaStatus.SUBMITTED
+    assert idea.submitted_at is not None
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.idea_id == idea.id))
+    assert list(actions) == ["idea_created", "status_change"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"title": ""}, b"This field is required."),
+        ({"title": "abc"}, b"Field must be between 5 and 200 characters long."),
+        ({"title": "x" * 201}, b"Field must be between 5 and 200 characters long."),
+        ({"problem": "x" * 5001}, b"Field cannot be longer than 5000 characters."),
+        ({"proposal": "   "}, b"This field is required."),
+        ({"department": "424242"}, b"Not a valid choice"),
+        ({"objectives": ["424242"]}, b"not a valid choice"),
+    ],
+)
+def test_bad_idea_input(employee_client, idea_form, change, message):
+    response = employee_client.post("/ideas/new", data={**idea_form, **change, "save": "y"})
+    assert response.status_code == 400
+    assert message in response.data
+    assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
+
+
+def test_edit_own_draft_then_submit(employee_client, employee, make_idea, idea_form):
+    idea = make_idea(employee, status=IdeaStatus.DRAFT)
+    page = employee_client.get(f"/ideas/{idea.id}/edit")
+    assert page.status_code == 200
+    response = employee_client.post(
+        f"/ideas/{idea.id}/edit", data={**idea_form, "title": "Better title", "submit_idea": "y"}
+    )
+    assert response.status_code == 302
+    db.session.refresh(idea)
+    assert idea.title == "Better title"
+    assert idea.status == IdeaStatus.SUBMITTED
+
+
+def test_cannot_edit_someone_elses_draft(client_for, make_user, employee, make_idea, idea_form):
+    idea = make_idea(employee, status=IdeaStatus.DRAFT)
+    other = client_for(make_user())
+    assert other.get(f"/ideas/{idea.id}/edit").status_code == 404
+    response = other.post(f"/ideas/{idea.id}/edit", data={**idea_form, "title": "Hijacked"})
+    assert response.status_code == 404
+    db.session.refresh(idea)
+    assert idea.title != "Hijacked"
+
+
+def test_cannot_submit_someone_elses_draft(client_for, make_user, employee, make_idea):
+    idea = make_idea(employee, status=IdeaStatus.DRAFT)
+    other = client_for(make_user())
+    assert other.post(f"/ideas/{idea.id}/transition/submit").status_code == 404
+    db.session.refresh(idea)
+    assert idea.status == IdeaStatus.DRAFT
+
+
+def test_someone_elses_submitted_idea_cannot_be_submitted_or_withdrawn(
+    client_for, make_user, employee, make_idea
+):
+    idea = make_idea(employee, status=IdeaStatus.SUBMITTED)
+    other = client_for(make_user())
+    assert other.post(f"/ideas/{idea.id}/transition/withdraw").status_code == 403
+    db.session.refresh(idea)
+    assert idea.status == IdeaStatus.SUBMITTED
+
+
+def test_submitted_idea_is_not_editable(employee_client, employee, make_idea, idea_form):
+    idea = make_idea(employee, status=IdeaStatus.SUBMITTED)
+    response = employee_client.post(f"/ideas/{idea.id}/edit", data={**idea_form, "save": "y"})
+    assert response.status_code == 302
+    db.session.refresh(idea)
+    assert idea.title != idea_form["title"]
+
+
+def test_withdraw_own_idea(employee_client, employee, make_idea):
+    idea = make_idea(employee, status=IdeaStatus.IN_REVIEW)
+    response = employee_client.post(f"/ideas/{idea.id}/transition/withdraw")
+    assert response.status_code == 302
+    db.session.refresh(idea)
+    assert idea.status == IdeaStatus.WITHDRAWN
+
+
+def test_submit_twice_is_a_conflict(employee_client, employee, make_idea):
+    idea = make_idea(employee, status=IdeaStatus.SUBMITTED)
+    response = employee_client.post(f"/ideas/{idea.id}/transition/submit")
+    assert response.status_code == 409
+    assert b"not possible while the idea is submitted" in response.data
+
+
+def test_unknown_transition(employee_client, employee, make_idea):
+    idea = make_idea(employee)
+    assert employee_client.post(f"/ideas/{idea.id}/transition/explode").status_code == 409
+
+
+def test_drafts_are_private(client_for, make_user, employee, make_idea):
+    draft = make_idea(employee, status=IdeaStatus.DRAFT, title="Secret draft idea")
+    other = client_for(make_user())
+    assert other.get(f"/ideas/{draft.id}").status_code == 404
+    assert b"Secret draft idea" not in other.get("/ideas/").data
+    owner = client_for(employee)
+    assert b"Secret draft idea" in owner.get("/ideas/").data
+
+
+def test_missing_idea_is_404(employee_client):
+    response = employee_client.get("/ideas/999999")
+    assert response.status_code == 404
+    assert b"There is nothing here." in response.data
+
+
+class TestBrowse:
+    @pytest.fixture
+    def ideas(self, employee, make_user, make_department, make_idea, make_objective):
+        sales = make_department("Sales")
+        seller = make_user(dept=sales)
+        cost = make_objective("Cost")
+        a = make_idea(employee, title="Invoice robot", vote_count=1, objectives=[cost])
+        b = make_idea(seller, title="CRM clean-up", vote_count=5)
+        c = make_idea(seller, title="Quote templates", status=IdeaStatus.REJECTED)
+        return {"a": a, "b": b, "c": c, "sales": sales, "cost": cost}
+
+    def test_lists_all(self, employee_client, ideas):
+        page = employee_client.get("/ideas/").get_data(as_text=True)
+        assert "3 ideas" in page
+        assert page.index("Quote templates") < page.index("Invoice robot")  # newest first
+
+    def test_text_search(self, employee_client, ideas):
+        page = employee_client.get("/ideas/?q=robot").get_data(as_text=True)
+        assert "Invoice robot" in page and "CRM clean-up" not in page
+
+    def test_filters(self, employee_client, ideas):
+        sales = ideas["sales"].id
+        page = employee_client.get(f"/ideas/?department={sales}&status=rejected").text
+        assert "Quote templates" in page and "CRM clean-up" not in page
+        page = employee_client.get(f"/ideas/?objective={ideas['cost'].id}").text
+        assert "Invoice robot" in page and "CRM clean-up" not in page
+
+    def test_sort_by_votes(self, employee_client, ideas):
+        page = employee_client.get("/ideas/?sort=votes").get_data(as_text=True)
+        assert page.index("CRM clean-up") < page.index("Invoice robot")
+
+    def test_bad_filters_are_ignored_with_a_message(self, employee_client, ideas):
+        response = employee_client.get("/ideas/?status=bogus&department=abc&sort=worst")
+        assert response.status_code == 200
+        assert "were not understood" in response.get_data(as_text=True)
+
+    def test_pagination(self, employee_client, employee, make_idea):
+        for i in range(25):
+            make_idea(employee, title=f"Numbered idea {i:02d}")
+        first = employee_client.get("/ideas/").get_data(as_text=True)
+        second = employee_client.get("/ideas/?page=2").get_data(as_text=True)
+        assert "Numbered idea 24" in first and "Numbered idea 04" not in first
+        assert "Numbered idea 04" in second
+        assert employee_client.get("/ideas/?page=99").status_code == 200
+
+
+def test_my_ideas_shows_status_and_reason(employee_client, employee, make_idea):
+    make_idea(employee, status=IdeaStatus.REJECTED, title="Rejected one", status_reason="Too big")
+    page = employee_client.get("/ideas/mine").get_data(as_text=True)
+    assert "Rejected one" in page and "Too big" in page
+    assert IdeaStatus.REJECTED.explanation in page
+
+
+def test_detail_shows_history(employee_client, employee, idea_form):
+    employee_client.post("/ideas/new", data={**idea_form, "submit_idea": "y"})
+    idea = _only_idea()
+    page = employee_client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert "draft → <strong>submitted</strong>" in page
+
+
+class TestVotes:
+    def test_toggle(self, client_for, make_user, employee, make_idea):
+        idea = make_idea(employee)
+        voter = client_for(make_user())
+        voter.post(f"/ideas/{idea.id}/vote")
+        db.session.refresh(idea)
+        assert idea.vote_count == 1
+        voter.post(f"/ideas/{idea.id}/vote")
+        db.session.refresh(idea)
+        assert idea.vote_count == 0
+
+    def test_one_vote_per_user(self, employee_client, employee, make_idea):
+        idea = make_idea(employee)
+        employee_client.post(f"/ideas/{idea.id}/vote")
+        assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 1
+
+    @pytest.mark.parametrize("status", [IdeaStatus.DRAFT, IdeaStatus.REJECTED])
+    def test_votes_closed(self, employee_client, employee, make_idea, status):
+        idea = make_idea(employee, status=status)
+        response = employee_client.post(f"/ideas/{idea.id}/vote")
+        assert response.status_code == 409
+        assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 0
+
+    def test_race_counts_one_vote(self, app, make_user, employee, make_idea):
+        """Two simultaneous first votes by one user leave exactly one vote."""
+        idea_id = make_idea(employee).id
+        voter_id = make_user().id
+        barrier = threading.Barrier(2)
+        results = []
+
+        def vote():
+            with app.app_context():
+                client = app.test_client()
+                with client.session_transaction() as session:
+                    session["_user_id"] = str(voter_id)
+                barrier.wait()
+                results.append(client.post(f"/ideas/{idea_id}/vote").status_code)
+
+        threads = [threading.Thread(target=vote) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert len(results) == 2 and all(code < 500 for code in results)
+        db.session.expire_all()
+        votes = db.session.scalar(sa.select(sa.func.count(Vote.id)).where(Vote.idea_id == idea_id))
+        assert votes in (0, 1)
+        assert db.session.get(Idea, idea_id).vote_count == votes
+
+
+class TestComments:
+    def test_post(self, employee_client, employee, make_idea):
+        idea = make_idea(employee)
+        response = employee_client.post(f"/ideas/{idea.id}/comments", data={"body": "Great!"})
+        assert response.status_code == 302
+        assert db.session.scalars(sa.select(Comment.body)).all() == ["Great!"]
+
+    @pytest.mark.parametrize("body", ["", "   ", "x" * 5001])
+    def test_bad_comment(self, employee_client, employee, make_idea, body):
+        idea = make_idea(employee)
+        response = employee_client.post(f"/ideas/{idea.id}/comments", data={"body": body})
+        assert response.status_code == 400
+        assert db.session.scalar(sa.select(sa.func.count(Comment.id))) == 0
+
+    def test_cannot_comment_on_others_draft(self, client_for, make_user, employee, make_idea):
+        idea = make_idea(employee, status=IdeaStatus.DRAFT)
+        response = client_for(make_user()).post(f"/ideas/{idea.id}/comments", data={"body": "x"})
+        assert response.status_code == 404
+
+
+def test_follow_and_get_notified(client_for, make_user, employee, make_idea):
+    idea = make_idea(employee, status=IdeaStatus.DRAFT)
+    follower = make_user()
+    owner = client_for(employee)
+    owner.post(f"/ideas/{idea.id}/transition/submit")  # drafts are private: submit first
+    client = client_for(follower)
+    client.post(f"/ideas/{idea.id}/follow")
+    assert db.session.get(Follow, (idea.id, follower.id)) is not None
+    owner.post(f"/ideas/{idea.id}/transition/withdraw")
+    messages = db.session.scalars(
+        sa.select(Notification.message).where(Notification.user_id == follower.id)
+    ).all()
+    assert any("withdrawn" in m for m in messages)
+    inbox = client.get("/notifications").get_data(as_text=True)
+    assert "withdrawn" in inbox
+    client.post("/notifications/read")
+    unread = db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(
+            Notification.user_id == follower.id, Notification.read_at.is_(None)
+        )
+    )
+    assert unread == 0
+    client.post(f"/ideas/{idea.id}/follow")
+    assert db.session.get(Follow, (idea.id, follower.id)) is None

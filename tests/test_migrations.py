@@ -1,0 +1,59 @@
+"""`flask db upgrade` from empty gives exactly the models, on SQLite and PostgreSQL."""
+
+import os
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import make_url
+
+from portal.config import normalize_database_url
+from portal.extensions import db
+from tests.conftest import make_app
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A brand-new empty database of the kind the suite runs on."""
+    base = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not base:
+        yield "sqlite:///" + str(tmp_path / "migrations.sqlite")
+        return
+    url = make_url(normalize_database_url(base))
+    name = f"{url.database}_migrations"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _differences(connection) -> list:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, db.metadata)
+
+
+def test_upgrade_from_empty_matches_models(empty_database_url, tmp_path):
+    app = make_app(empty_database_url, tmp_path)
+    with app.app_context():
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            assert _differences(connection) == []
+        flask_migrate.downgrade(revision="base")
+        tables = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+        assert tables == set()
+        db.engine.dispose()
+
+
+def test_single_migration_head(tmp_path, database_url):
+    from alembic.script import ScriptDirectory
+
+    app = make_app(database_url, tmp_path)
+    with app.app_context():
+        config = app.extensions["migrate"].migrate.get_config()
+        assert len(ScriptDirectory.from_config(config).get_heads()) == 1
