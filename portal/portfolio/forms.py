@@ -26,7 +26,7 @@ from wtforms import (
     ValidationError,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import choices
 from portal.models import ScenarioObjective
@@ -98,8 +98,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 class ShareRow(Form):
     key = HiddenField()
-    min = FloatField(validators=[Optional(), NumberRange(0, 100, "Between 0 and 100 %.")])
-    max = FloatField(validators=[Optional(), NumberRange(0, 100, "Between 0 and 100 %.")])
+    min = FloatField(validators=[Optional(), NumberRange(0, 100, "Between 0 and 100 %%.")])
+    max = FloatField(validators=[Optional(), NumberRange(0, 100, "Between 0 and 100 %%.")])
 
     def validate_max(self, field):
         if field.data is not None and self.min.data is not None and self.min.data > field.data:
@@ -108,7 +108,7 @@ class ShareRow(Form):
 
 class ThemeRow(Form):
     key = HiddenField()
-    min = FloatField(validators=[Optional(), NumberRange(0, 100, "Between 0 and 100 %.")])
+    min = FloatField(validators=[Optional(), NumberRange(0, 100, "Between 0 and 100 %%.")])
 
 
 @dataclass
@@ -176,7 +176,7 @@ class ScenarioForm(FlaskForm):
         "Solver", choices=choices([(b, b.upper()) for b in BACKENDS]), default="cbc"
     )
     time_limit = IntegerField(
-        "Time limit (seconds)", default=60, validators=[DataRequired(), NumberRange(1, 3600)]
+        "Time limit (seconds)", default=60, validators=[InputRequired(), NumberRange(1, 3600)]
     )
 
     def __init__(self, *args, options: FormOptions, **kwargs):
@@ -186,21 +186,25 @@ class ScenarioForm(FlaskForm):
         self.departments.choices = choices(options.departments)
         self.objectives.choices = choices(options.objectives)
         self._parsed: dict = {}
-        # One share row per department and one theme row per objective, whatever was posted.
-        self._align(self.shares, [i for i, _ in options.departments])
-        self._align(self.themes, [i for i, _ in options.objectives])
+        if not self.is_submitted():
+            # One share row per department and one theme row per objective. A posted form
+            # keeps its own rows (rebuilt rows would skip validation); unknown keys are
+            # ignored by settings().
+            self._align(self.shares, [i for i, _ in options.departments])
+            self._align(self.themes, [i for i, _ in options.objectives])
 
     @staticmethod
     def _align(rows: FieldList, keys: list[int]) -> None:
-        posted = {str(row.form.key.data): row.data for row in rows}
+        given = {str(row.form.key.data): row.data for row in rows}
         while len(rows):
             rows.pop_entry()
         for key in keys:
-            data = posted.get(str(key), {})
+            data = given.get(str(key), {})
             rows.append_entry({"key": str(key), **{k: v for k, v in data.items() if k != "key"}})
 
     def label_of(self, kind: str, key) -> str:
-        return dict(getattr(self.options, kind)).get(int(key), "?")
+        names = dict(getattr(self.options, kind))
+        return names.get(int(key), "?") if str(key).isdigit() else "?"
 
     def validate_periods(self, field):
         try:
@@ -283,7 +287,7 @@ class ScenarioForm(FlaskForm):
                 raise ValidationError(f"'{token.strip()}': write it as 'IDEA-5: 1'.")
             if int(shift) > limit:
                 raise ValidationError(
-                    f"IDEA-{idea_id} cannot start {shift} periods later with "
+                    f"IDEA-{idea_id} cannot start {int(shift)} periods later with "
                     f"{limit + 1} planning period(s)."
                 )
             later[str(idea_id)] = int(shift)
@@ -309,7 +313,7 @@ class ScenarioForm(FlaskForm):
         objectives = {i for i, _ in self.options.objectives}
         shares = {}
         for row in self.shares:
-            key = int(row.form.key.data)
+            key = int(row.form.key.data) if str(row.form.key.data).isdigit() else None
             lo, hi = row.form.min.data, row.form.max.data
             if key in departments and (lo or (hi is not None and hi < 100)):
                 shares[str(key)] = {
@@ -319,7 +323,9 @@ class ScenarioForm(FlaskForm):
         themes = {
             str(int(row.form.key.data)): row.form.min.data / 100
             for row in self.themes
-            if row.form.min.data and int(row.form.key.data) in objectives
+            if row.form.min.data
+            and str(row.form.key.data).isdigit()
+            and int(row.form.key.data) in objectives
         }
         return {
             "name": self.name.data.strip(),
