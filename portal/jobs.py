@@ -20,10 +20,10 @@ from flask import Flask, current_app, has_app_context
 
 from portal.extensions import db
 from portal.models import Run, RunStatus, utcnow
-from portal.portfolio import problem as bridge
 
 QUEUE_NAME = "converge-runs"
 _threads: dict[str, threading.Thread] = {}  # job id -> thread, for runs of this process
+_worker_pid: int | None = None  # set in the `run-worker` process; its forked children differ
 
 
 class QueueError(RuntimeError):
@@ -105,6 +105,9 @@ def _thread_main(app: Flask, run_id: int) -> None:
 def perform_job(run_id: int) -> None:
     """RQ entry point: run inside the worker's app context, or build one."""
     if has_app_context():
+        if _worker_pid is not None and os.getpid() != _worker_pid:
+            # A forked work horse must not reuse the parent's pooled connections.
+            db.engine.dispose(close=False)
         perform(run_id)
         return
     from portal import create_app
@@ -129,6 +132,8 @@ def perform(run_id: int) -> None:
     run.status = RunStatus.RUNNING
     run.started_at = utcnow()
     db.session.commit()
+    from portal.portfolio import problem as bridge  # the portfolio package imports this module
+
     config = current_app.config
     settings = run.settings or {}
     backend = settings.get("backend", "cbc")
@@ -180,6 +185,8 @@ def _analysis_time_limit(app: Flask, run: Run) -> float:
 
 def analyse(run: Run) -> None:
     """Add the efficient frontier and the robustness analysis to a solved run (commits)."""
+    from portal.portfolio import problem as bridge
+
     app = current_app._get_current_object()
     settings = run.settings or {}
     common = {
@@ -263,6 +270,8 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     """Work the run queue (the `run-worker` command)."""
     from rq import Worker
 
+    global _worker_pid
     if not app.config.get("REDIS_URL"):
         raise RuntimeError("REDIS_URL is not set: runs execute in the web process.")
+    _worker_pid = os.getpid()
     Worker([queue(app)], connection=redis_connection(app.config["REDIS_URL"])).work(burst=burst)

@@ -182,3 +182,6 @@ def test_forms_need_csrf(database_url, tmp_path, pm):
     with client.session_transaction() as session:
         session["_user_id"] = str(pm.id)
     assert client.post("/portfolio/scenarios/new", data=_form()).status_code == 400
+    with app.app_context():  # the second app has its own engine: close its connections
+        db.session.remove()
+        db.engine.dispose()
