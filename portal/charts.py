@@ -210,5 +210,5 @@ def paired_bar_chart(
     ax_left.set_title(left_title, loc="left", fontsize=9)
     ax_right.set_title(right_title, loc="left", fontsize=9)
     if title:
-        fig.suptitle(title, x=0.02, ha="left", fontweight="bold", fontsize=10)
+        fig.suptitle(title, x=0.02, y=1.0, ha="left", va="bottom", fontweight="bold", fontsize=10)
     return _render(fig, fmt)

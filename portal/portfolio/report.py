@@ -202,12 +202,11 @@ def run_report(run: Run) -> dict:
 
 
 def _without_ref(text: str, ref: str) -> str:
-    """'IDEA-3 is not selected: ...' -> 'Not selected: ...' (the table shows the idea)."""
-    if text.startswith(ref + " "):
-        text = text[len(ref) + 1 :]
-        return text[:1].upper() + text[1:]
-    if text.startswith(ref + ":"):
-        return text[len(ref) + 1 :].strip().capitalize()
+    """'IDEA-3 is not selected: forcing ...' -> 'Forcing ...' (the table names the idea)."""
+    for head in (f"{ref} is not selected: ", f"{ref}: "):
+        if text.startswith(head):
+            rest = text[len(head) :]
+            return rest[:1].upper() + rest[1:]
     return text
 
 
