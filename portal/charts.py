@@ -187,3 +187,28 @@ def scatter_chart(
     if title:
         ax.set_title(title, loc="left", fontweight="bold")
     return _render(fig, fmt)
+
+
+def paired_bar_chart(
+    labels: Sequence[str],
+    left: Sequence[float],
+    right: Sequence[float],
+    *,
+    left_title: str,
+    right_title: str,
+    title: str = "",
+    fmt: str = "svg",
+) -> bytes:
+    """Two horizontal bar panels sharing the labels (e.g. value and spend per department)."""
+    height = max(1.8, 0.32 * len(labels) + 1.0)
+    fig, (ax_left, ax_right) = plt.subplots(1, 2, figsize=(7, height), sharey=True)
+    positions = list(range(len(labels)))
+    ax_left.barh(positions, [float(v or 0) for v in left], color=PALETTE[0])
+    ax_right.barh(positions, [float(v or 0) for v in right], color=PALETTE[5])
+    ax_left.set_yticks(positions, list(labels))
+    ax_left.invert_yaxis()
+    ax_left.set_title(left_title, loc="left", fontsize=9)
+    ax_right.set_title(right_title, loc="left", fontsize=9)
+    if title:
+        fig.suptitle(title, x=0.02, y=1.0, ha="left", va="bottom", fontweight="bold", fontsize=10)
+    return _render(fig, fmt)

@@ -59,3 +59,14 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         db.session.commit()
         click.echo(f"Created {user.email} ({user.role.value}) in {department.name}.")
+
+    @app.cli.command("run-worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def run_worker_command(burst: bool) -> None:
+        """Execute queued scenario runs (needs REDIS_URL)."""
+        from portal.jobs import run_worker
+
+        try:
+            run_worker(app, burst=burst)
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None

@@ -49,6 +49,13 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Scenario runs: solved in the request itself (tests, benchmarks) instead of the
+        # background; the relative MIP gap; the extra analysis after each solved run.
+        "RUNS_INLINE": os.environ.get("PORTAL_RUNS_INLINE", "0") == "1",
+        "PORTFOLIO_GAP": float(os.environ.get("PORTFOLIO_GAP", "0.0001")),
+        "PORTFOLIO_EXPLAIN_SECONDS": float(os.environ.get("PORTFOLIO_EXPLAIN_SECONDS", "20")),
+        "PORTFOLIO_FRONTIER_POINTS": int(os.environ.get("PORTFOLIO_FRONTIER_POINTS", "9")),
+        "PORTFOLIO_ROBUSTNESS_SAMPLES": int(os.environ.get("PORTFOLIO_ROBUSTNESS_SAMPLES", "25")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

@@ -29,6 +29,8 @@ STATUS_COLOURS = {
 NAVIGATION = [
     ("ideas.index", "Ideas", None),
     ("ideas.mine", "My ideas", None),
+    ("portfolio.index", "Scenarios", {Role.PORTFOLIO_MANAGER, Role.BRM}),
+    ("portfolio.plan", "Plan", None),
     ("admin.users", "Users", {Role.ADMIN}),
     ("admin.departments", "Departments", {Role.ADMIN}),
 ]

@@ -1,0 +1,135 @@
+"""Find a small set of named constraints that cannot hold together (an irreducible conflict)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from . import solvers, wording
+from .model import Group, Model, allowed_shifts
+
+# Groups earlier in this order are tried for removal first, so the conflict that remains tends
+# to be phrased in the decisions a portfolio manager made (forces, budgets, capacities).
+_REMOVAL_ORDER = [
+    "count_max",
+    "count_min",
+    "theme_min_share",
+    "department_share_max",
+    "department_share_min",
+    "together",
+    "exclusive",
+    "requires",
+    "capacity",
+    "budget",
+    "force_out",
+    "force_in",
+]
+
+
+def find_conflict(model: Model, backend: str, time_limit: float) -> dict[str, Any]:
+    """Shrink the full constraint set of an infeasible model to an irreducible infeasible subset.
+
+    A deletion filter over constraint groups, removing chunks that halve in size: a chunk is
+    dropped when the rest is still proven infeasible. The set kept is always proven infeasible;
+    when every single-group removal was checked it is irreducible (`minimal: true`). Each check
+    is a feasibility solve (zero objective); `time_limit` bounds the whole search.
+    """
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    rank = {kind: k for k, kind in enumerate(_REMOVAL_ORDER)}
+    kept: list[Group] = sorted(model.groups, key=lambda g: rank.get(g.kind, -1))
+    checks = 0
+    complete = True
+    chunk = max(1, len(kept) // 2)
+    while True:
+        i = 0
+        while i < len(kept):
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                complete = False
+                break
+            trial = kept[:i] + kept[i + chunk :]
+            checks += 1
+            if trial and _infeasible(model, trial, backend, remaining):
+                kept = trial
+            else:
+                i += chunk
+        if not complete or chunk == 1:
+            break
+        chunk = max(1, chunk // 2)
+    # Restore the problem's own order for reading.
+    order = {id(g): k for k, g in enumerate(model.groups)}
+    kept.sort(key=lambda g: order[id(g)])
+    return {
+        "text": summarize(model, kept),
+        "constraints": [
+            {"name": g.name, "kind": g.kind, **g.info, "text": wording.describe(g.kind, g.info)}
+            for g in kept
+        ],
+        "minimal": complete,
+        "checks": checks,
+        "seconds": round(time.perf_counter() - t0, 4),
+    }
+
+
+def _infeasible(model: Model, groups: list[Group], backend: str, time_limit: float) -> bool:
+    run = solvers.run(model.subproblem(groups), backend, time_limit, 0.0)
+    return run.status == "infeasible"
+
+
+def summarize(model: Model, groups: list[Group]) -> str:
+    """One sentence naming the conflict, merging forced decisions into the rule they break."""
+    problem = model.problem
+    by_id = {c.id: c for c in problem.candidates}
+    forced_in = [g.info["ids"][0] for g in groups if g.kind == "force_in"]
+    forced_out = {g.info["ids"][0] for g in groups if g.kind == "force_out"}
+    used_forces: set[str] = set()
+    parts: list[str] = []
+    for g in groups:
+        if g.kind == "requires":
+            a, b = g.info["ids"]
+            head = f"{a} is forced in but requires {b}" if a in forced_in else f"{a} requires {b}"
+            if a in forced_in:
+                used_forces.add(f"in:{a}")
+            if b in forced_out:
+                head += ", which is forced out"
+                used_forces.add(f"out:{b}")
+            parts.append(head)
+        elif g.kind in ("budget", "capacity") and forced_in:
+            period = g.info["period"]
+            q = problem.periods.index(period)
+            need = 0.0
+            for cid in forced_in:
+                c = by_id[cid]
+                profile = c.cost if g.kind == "budget" else c.effort.get(g.info["pool"], {})
+                # the least this candidate can put on the period, over its allowed starts
+                need += min(
+                    profile.get(problem.periods[q - s], 0.0) if q - s >= 0 else 0.0
+                    for s in allowed_shifts(c, problem.periods)
+                )
+            noun = "cost" if g.kind == "budget" else f"need {g.info['pool']} effort"
+            limit = "budget" if g.kind == "budget" else f"{g.info['pool']} capacity"
+            if need > g.info["limit"]:
+                parts.append(
+                    f"force_in {', '.join(forced_in)} {noun} {wording.amount(need)} in "
+                    f"{period} > {limit} {wording.amount(g.info['limit'])}"
+                )
+                used_forces.update(f"in:{cid}" for cid in forced_in)
+            else:
+                parts.append(wording.describe(g.kind, g.info))
+        elif g.kind in ("force_in", "force_out"):
+            continue
+        else:
+            parts.append(wording.describe(g.kind, g.info))
+    for g in groups:
+        cid = g.info.get("ids", [None])[0]
+        if g.kind == "force_in" and f"in:{cid}" not in used_forces:
+            parts.append(wording.describe(g.kind, g.info))
+        if g.kind == "force_out" and f"out:{cid}" not in used_forces:
+            parts.append(wording.describe(g.kind, g.info))
+    if len(parts) == 1:
+        text = parts[0]
+        if len(groups) == 1:
+            text += ", which no selection can meet"
+        return text[0].upper() + text[1:] if text[:1].islower() else text
+    return "These cannot all hold: " + "; ".join(parts)

@@ -1,0 +1,410 @@
+"""Solve a problem: build, run the solver, read the verdict, report binding rows and explanations."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulp
+
+from . import solvers, wording
+from .diagnose import find_conflict
+from .model import Model, build_model, total_cost
+from .problem import RESULT_SCHEMA, Problem, validate
+
+DEFAULT_TIME_LIMIT = 60.0
+DEFAULT_GAP = 0.0
+DEFAULT_EXPLAIN_TIME = 20.0
+_TOL = 1e-6
+
+
+@dataclass
+class Result:
+    """The outcome of one solve (schema `converge.result/1`, see docs/optimizer.md)."""
+
+    status: str
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    selected: list[dict[str, Any]] = field(default_factory=list)
+    spend: dict[str, float] = field(default_factory=dict)
+    usage: dict[str, dict[str, float]] = field(default_factory=dict)
+    binding: list[dict[str, Any]] = field(default_factory=list)
+    explanations: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    solver: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def selected_ids(self) -> list[str]:
+        """Ids of the selected candidates, in problem order."""
+        return [s["id"] for s in self.selected]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the `converge.result/1` JSON-ready dict."""
+        return {
+            "schema": RESULT_SCHEMA,
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "selected": self.selected,
+            "spend": self.spend,
+            "usage": self.usage,
+            "binding": self.binding,
+            "explanations": self.explanations,
+            "conflicts": self.conflicts,
+            "errors": self.errors,
+            "solver": self.solver,
+        }
+
+
+def solve(
+    problem: Problem | Mapping[str, Any],
+    backend: str = solvers.DEFAULT_BACKEND,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    gap: float = DEFAULT_GAP,
+    *,
+    explain: bool = True,
+    explain_time_limit: float = DEFAULT_EXPLAIN_TIME,
+    diagnose: bool = True,
+    diagnose_time_limit: float | None = None,
+    write_mps: str | None = None,
+) -> Result:
+    """Solve a portfolio problem (a `Problem` or its JSON dict) and return a `Result`.
+
+    `time_limit` (seconds) and `gap` (relative, 0 = prove optimality) go to the solver as given.
+    Invalid input never raises: it returns status `invalid` with `errors` by path.
+    Explanations (`explain`) run only after a proven optimum and stop after
+    `explain_time_limit` seconds; conflicts are searched for `diagnose_time_limit` seconds
+    (default: the solve's time limit, at least 10 s).
+    """
+    solver_info: dict[str, Any] = {"backend": backend, "time_limit": time_limit, "gap_limit": gap}
+    errors = _check_settings(backend, time_limit, gap)
+    if errors:
+        return Result("invalid", errors=errors, solver=solver_info)
+    if isinstance(problem, Problem):
+        errors = validate(problem)
+    else:
+        errors = validate(problem)
+        if not errors:
+            problem = Problem._from_valid(problem)
+    if errors:
+        return Result("invalid", errors=errors, solver=solver_info)
+    assert isinstance(problem, Problem)
+
+    model = build_model(problem)
+    if write_mps:
+        model.lp.writeMPS(write_mps)
+    run = solvers.run(model.lp, backend, time_limit, gap)
+    solver_info.update(
+        build_seconds=round(model.build_seconds, 4),
+        solve_seconds=round(run.seconds, 4),
+        solver_seconds=None if run.solver_seconds is None else round(run.solver_seconds, 4),
+        variables=sum(len(per) for per in model.starts),
+        rows=len(model.lp.constraints()),
+    )
+    result = Result(run.status, run.objective, run.bound, run.gap, solver=solver_info)
+    if run.status == "infeasible":
+        if diagnose:
+            limit = diagnose_time_limit
+            if limit is None:
+                limit = max(10.0, time_limit)
+            result.conflicts = [find_conflict(model, backend, limit)]
+            solver_info["diagnose_seconds"] = result.conflicts[0]["seconds"]
+        return result
+    if run.status not in ("optimal", "feasible"):
+        return result
+
+    chosen = read_selection(model)
+    _report_selection(result, problem, chosen)
+    if explain:
+        t0 = time.perf_counter()
+        result.explanations = explanations(
+            model,
+            chosen,
+            run.objective or 0.0,
+            backend,
+            exact=run.status == "optimal",
+            gap=gap,
+            time_limit=explain_time_limit,
+        )
+        solver_info["explain_seconds"] = round(time.perf_counter() - t0, 4)
+    return result
+
+
+def _check_settings(backend: str, time_limit: Any, gap: Any) -> list[str]:
+    errors = []
+    if backend not in solvers.BACKENDS:
+        errors.append(f"solver.backend: must be one of {', '.join(solvers.BACKENDS)}")
+    if not isinstance(time_limit, int | float) or not time_limit > 0:
+        errors.append("solver.time_limit: must be a number > 0")
+    if not isinstance(gap, int | float) or not 0 <= gap < 1:
+        errors.append("solver.gap: must be a number in [0, 1)")
+    return errors
+
+
+def read_selection(model: Model) -> dict[int, int]:
+    """Candidate index -> chosen shift, for every selected candidate."""
+    chosen = {}
+    for i, per in enumerate(model.starts):
+        for s, var in per:
+            if (var.varValue or 0.0) > 0.5:
+                chosen[i] = s
+                break
+    return chosen
+
+
+def _report_selection(result: Result, problem: Problem, chosen: dict[int, int]) -> None:
+    periods = problem.periods
+    index = {p: k for k, p in enumerate(periods)}
+    spend = dict.fromkeys(periods, 0.0)
+    usage = {pool: dict.fromkeys(periods, 0.0) for pool in problem.capacity}
+    for i, s in sorted(chosen.items()):
+        c = problem.candidates[i]
+        profile = [index[p] for p, v in c.cost.items() if v]
+        for per in c.effort.values():
+            profile.extend(index[p] for p, v in per.items() if v)
+        first = (min(profile) if profile else 0) + s
+        result.selected.append({"id": c.id, "start": periods[first], "delay": s})
+        for p, v in c.cost.items():
+            spend[periods[index[p] + s]] += v
+        for pool, per in c.effort.items():
+            for p, v in per.items():
+                usage[pool][periods[index[p] + s]] += v
+    result.spend = spend
+    result.usage = usage
+    result.binding = binding(problem, chosen, spend, usage)
+
+
+def binding(
+    problem: Problem,
+    chosen: dict[int, int],
+    spend: dict[str, float],
+    usage: dict[str, dict[str, float]],
+) -> list[dict[str, Any]]:
+    """Budget, capacity, share and count constraints with their slack; binding when slack is 0."""
+    rows: list[dict[str, Any]] = []
+
+    def add(name: str, kind: str, limit: float, used: float, slack: float, **extra: Any) -> None:
+        scale = max(1.0, abs(limit), abs(used))
+        slack = 0.0 if abs(slack) <= _TOL * scale else slack
+        row = {"name": name, "kind": kind, **extra, "limit": limit, "used": used}
+        row.update(slack=slack, binding=slack == 0.0)
+        row["text"] = _binding_text(row)
+        rows.append(row)
+
+    for p, limit in problem.budget.items():
+        add(f"budget {p}", "budget", limit, spend[p], limit - spend[p], period=p)
+    for pool, per in problem.capacity.items():
+        for p, limit in per.items():
+            used = usage[pool][p]
+            add(f"capacity {pool} {p}", "capacity", limit, used, limit - used, pool=pool, period=p)
+    selected = [problem.candidates[i] for i in chosen]
+    total = sum(total_cost(c) for c in selected)
+    for dept, share in problem.department_share.items():
+        mine = sum(total_cost(c) for c in selected if c.department == dept)
+        actual = mine / total if total else 0.0
+        extra = {"department": dept, "share": actual}
+        if share.min > 0:
+            add(
+                f"department_share {dept} min",
+                "department_share_min",
+                share.min * total,
+                mine,
+                mine - share.min * total,
+                min=share.min,
+                **extra,
+            )
+        if share.max < 1:
+            add(
+                f"department_share {dept} max",
+                "department_share_max",
+                share.max * total,
+                mine,
+                share.max * total - mine,
+                max=share.max,
+                **extra,
+            )
+    for theme, minimum in problem.theme_min_share.items():
+        if minimum > 0:
+            mine = sum(total_cost(c) for c in selected if theme in c.themes)
+            add(
+                f"theme_min_share {theme}",
+                "theme_min_share",
+                minimum * total,
+                mine,
+                mine - minimum * total,
+                theme=theme,
+                min=minimum,
+                share=mine / total if total else 0.0,
+            )
+    if problem.count is not None:
+        n = len(chosen)
+        if problem.count.min > 0:
+            add("count min", "count_min", problem.count.min, n, n - problem.count.min)
+        if problem.count.max is not None:
+            add("count max", "count_max", problem.count.max, n, problem.count.max - n)
+    return rows
+
+
+def _binding_text(row: dict[str, Any]) -> str:
+    kind, used, limit = row["kind"], row["used"], row["limit"]
+    state = "binding" if row["binding"] else f"slack {wording.amount(row['slack'])}"
+    if kind == "budget":
+        head = f"Budget {row['period']}: {wording.amount(used)} of {wording.amount(limit)} spent"
+    elif kind == "capacity":
+        head = (
+            f"{row['pool']} {row['period']}: {wording.amount(used)} of {wording.amount(limit)} used"
+        )
+    elif kind.startswith("department_share") or kind == "theme_min_share":
+        who = row.get("department") or f"theme {row.get('theme')}"
+        bound = (
+            f"min {wording.percent(row['min'])}"
+            if "min" in kind
+            else (f"max {wording.percent(row['max'])}")
+        )
+        head = f"{who}: {wording.percent(row['share'])} of selected cost ({bound})"
+    else:
+        side = "at least" if kind == "count_min" else "at most"
+        head = f"{used} selected ({side} {limit})"
+    return f"{head}; {state}."
+
+
+def explanations(
+    model: Model,
+    chosen: dict[int, int],
+    objective: float,
+    backend: str,
+    *,
+    exact: bool,
+    gap: float,
+    time_limit: float,
+) -> list[dict[str, Any]]:
+    """Why each candidate is in or out, with the value at stake.
+
+    Selected: the value lost if it were forced out (and the value it may drop to and stay).
+    Not selected: the first reason that applies (forced out, a required candidate not selected,
+    an exclusive partner selected), else the value lost if it were forced in and the value it
+    would need to enter. Values come from one re-solve per candidate on the same model; the
+    re-solves run in a fixed order until `time_limit` seconds are spent, later ones are marked
+    `computed: false`. Nothing is re-solved unless the main solve was proven optimal.
+    """
+    problem = model.problem
+    deadline = time.perf_counter() + time_limit
+    selected_ids = {problem.candidates[i].id for i in chosen}
+    forced_in, forced_out = set(problem.force_in), set(problem.force_out)
+    requires: dict[str, list[str]] = {}
+    for a, b in problem.requires:
+        requires.setdefault(a, []).append(b)
+    partners: dict[str, list[str]] = {}
+    for group in problem.exclusive:
+        for cid in group:
+            partners.setdefault(cid, []).extend(o for o in group if o != cid)
+
+    out: list[dict[str, Any]] = []
+    pending: list[tuple[float, int, dict[str, Any]]] = []
+    for i, c in enumerate(problem.candidates):
+        entry: dict[str, Any] = {"id": c.id, "selected": c.id in selected_ids, "value": c.value}
+        out.append(entry)
+        if entry["selected"]:
+            if c.id in forced_in:
+                entry.update(reason="forced_in", text=f"{c.id} is selected: it is forced in.")
+            else:
+                entry["reason"] = "value"
+                pending.append((0, c.value, i, entry))
+            continue
+        if c.id in forced_out:
+            entry.update(reason="forced_out", text=f"{c.id} is not selected: it is forced out.")
+            continue
+        missing = [b for b in requires.get(c.id, []) if b not in selected_ids]
+        if missing:
+            entry.update(
+                reason="requires",
+                related=missing,
+                text=f"{c.id} is not selected: it requires {wording.ids(missing)}, "
+                f"which {'is' if len(missing) == 1 else 'are'} not selected.",
+            )
+            continue
+        rivals = [o for o in partners.get(c.id, []) if o in selected_ids]
+        if rivals:
+            entry.update(
+                reason="exclusive",
+                related=rivals,
+                text=f"{c.id} is not selected: {wording.ids(rivals)} "
+                f"{'is' if len(rivals) == 1 else 'are'} selected and they exclude each other.",
+            )
+            continue
+        entry["reason"] = "value"
+        pending.append((1, -c.value, i, entry))
+
+    pending.sort(key=lambda item: item[:3])
+    for _, _, i, entry in pending:
+        remaining = deadline - time.perf_counter()
+        if not exact or remaining <= 0:
+            why = (
+                "the solve was not proven optimal" if not exact else "the explanation time ran out"
+            )
+            entry.update(computed=False, text=f"{entry['id']}: not computed ({why}).")
+            continue
+        _explain_by_resolve(model, i, entry, objective, backend, gap, remaining)
+    return out
+
+
+def _explain_by_resolve(
+    model: Model,
+    i: int,
+    entry: dict[str, Any],
+    objective: float,
+    backend: str,
+    gap: float,
+    time_limit: float,
+) -> None:
+    cid, value, selected = entry["id"], entry["value"], entry["selected"]
+    lp = model.subproblem(model.groups, objective=True)
+    pairs = [(v, 1.0) for _, v in model.starts[i]]
+    lp.addConstraint(
+        pulp.LpConstraint(
+            pulp.LpAffineExpression(pairs), pulp.LpConstraintEQ, "explain", 0 if selected else 1
+        )
+    )
+    run = solvers.run(lp, backend, time_limit, gap)
+    entry["computed"] = run.status in ("optimal", "infeasible")
+    entry["exact"] = run.status == "infeasible" or (run.status == "optimal" and gap == 0)
+    if run.status == "infeasible":
+        entry["value_lost"] = None
+        if selected:
+            entry["text"] = f"{cid} is selected: without it no portfolio meets the constraints."
+        else:
+            entry["reason"] = "infeasible"
+            entry["text"] = (
+                f"{cid} is not selected: no portfolio that includes it meets the constraints."
+            )
+        return
+    if run.status not in ("optimal", "feasible"):
+        entry["text"] = f"{cid}: not computed (the re-solve found no answer in time)."
+        return
+    lost = max(objective - (run.objective or 0.0), 0.0)
+    if run.status == "feasible":
+        low = max(objective - (run.bound if run.bound is not None else objective), 0.0)
+        entry["value_lost_range"] = [low, lost]
+        entry["text"] = f"{cid}: the value at stake is between {wording.amount(low)} and " + (
+            f"{wording.amount(lost)} (the re-solve stopped on time)."
+        )
+        return
+    entry["value_lost"] = lost
+    if selected:
+        entry["value_to_stay"] = value - lost
+        entry["text"] = (
+            f"{cid} is selected: forcing it out would lose {wording.amount(lost)} of value; "
+            f"it stays selected while its value is at least {wording.amount(value - lost)}."
+        )
+    else:
+        entry["value_to_enter"] = value + lost
+        entry["text"] = (
+            f"{cid} is not selected: forcing it in would lose {wording.amount(lost)} of value; "
+            f"it would need a value of at least {wording.amount(value + lost)} "
+            f"(now {wording.amount(value)}) to enter."
+        )

@@ -1,0 +1,277 @@
+"""Scenario runs in the background: on an RQ worker when REDIS_URL is set, else in a thread.
+
+A run is created with its problem frozen and status `queued`; `enqueue` hands it to
+- an RQ queue (`flask --app wsgi run-worker` executes it) when REDIS_URL is set,
+- a daemon thread of the web process otherwise (the embedded default),
+- or, with RUNS_INLINE (tests, the benchmark), the calling request itself.
+`perform` is the job: it marks the run running, solves the frozen problem, stores the result
+and timings and marks it done, or failed with the reason. After a solved run it adds the
+efficient frontier and the robustness analysis to the result. `check_stale` marks failed a
+run whose job died without saying so (worker killed, web process restarted).
+"""
+
+import os
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from flask import Flask, current_app, has_app_context
+
+from portal.extensions import db
+from portal.models import Run, RunStatus, utcnow
+
+QUEUE_NAME = "converge-runs"
+_threads: dict[str, threading.Thread] = {}  # job id -> thread, for runs of this process
+_worker_pid: int | None = None  # set in the `run-worker` process; its forked children differ
+
+
+class QueueError(RuntimeError):
+    """The run could not be handed to the queue (Redis unreachable)."""
+
+    status_code = 503
+
+
+def redis_connection(url: str):
+    from redis import Redis
+
+    return Redis.from_url(url)
+
+
+def queue(app: Flask):
+    from rq import Queue
+
+    return Queue(QUEUE_NAME, connection=redis_connection(app.config["REDIS_URL"]))
+
+
+def mode(app: Flask) -> str:
+    """How runs are executed: inline, rq or thread."""
+    if app.config.get("RUNS_INLINE"):
+        return "inline"
+    return "rq" if app.config.get("REDIS_URL") else "thread"
+
+
+def hard_deadline(run: Run) -> timedelta:
+    """How long a run may stay running before we assume its process died."""
+    limit = float((run.settings or {}).get("time_limit") or 60)
+    explain = float(current_app.config.get("PORTFOLIO_EXPLAIN_SECONDS", 20))
+    # solve + conflict search (at least 10 s, at most the time limit) + explanations + margin
+    return timedelta(seconds=2 * limit + explain + 120)
+
+
+def enqueue(run: Run) -> None:
+    """Start the committed run in the configured way (the caller has committed it)."""
+    app = current_app._get_current_object()
+    how = mode(app)
+    if how == "inline":
+        run.job_id = "inline"
+        db.session.commit()
+        perform(run.id)
+        return
+    if how == "rq":
+        run.job_id = f"rq:run-{run.id}-{uuid.uuid4().hex[:8]}"
+        db.session.commit()
+        timeout = int(hard_deadline(run).total_seconds()) + _analysis_budget(app, run)
+        try:
+            queue(app).enqueue(
+                "portal.jobs.perform_job",
+                run.id,
+                job_id=run.job_id[3:],
+                job_timeout=timeout,
+                result_ttl=24 * 3600,
+                failure_ttl=7 * 24 * 3600,
+            )
+        except Exception as exc:  # Redis down or misconfigured: say so on the run
+            fail(run, f"The run could not be queued: {exc}")
+            raise QueueError(f"The run could not be queued ({exc}).") from exc
+        return
+    run.job_id = f"thread:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    db.session.commit()
+    thread = threading.Thread(
+        target=_thread_main, args=(app, run.id), name=f"run-{run.id}", daemon=True
+    )
+    _threads[run.job_id] = thread
+    thread.start()
+
+
+def _thread_main(app: Flask, run_id: int) -> None:
+    with app.app_context():
+        try:
+            perform(run_id)
+        finally:
+            db.session.remove()
+
+
+def perform_job(run_id: int) -> None:
+    """RQ entry point: run inside the worker's app context, or build one."""
+    if has_app_context():
+        if _worker_pid is not None and os.getpid() != _worker_pid:
+            # A forked work horse must not reuse the parent's pooled connections.
+            db.engine.dispose(close=False)
+        perform(run_id)
+        return
+    from portal import create_app
+
+    with create_app().app_context():
+        perform(run_id)
+
+
+def fail(run: Run, reason: str) -> None:
+    """Mark a run failed with a reason a portfolio manager can act on (commits)."""
+    run.status = RunStatus.FAILED
+    run.error = reason
+    run.finished_at = utcnow()
+    db.session.commit()
+
+
+def perform(run_id: int) -> None:
+    """The job: solve the run's frozen problem and store what came out."""
+    run = db.session.get(Run, run_id)
+    if run is None or run.status != RunStatus.QUEUED:
+        return
+    run.status = RunStatus.RUNNING
+    run.started_at = utcnow()
+    db.session.commit()
+    from portal.portfolio import problem as bridge  # the portfolio package imports this module
+
+    config = current_app.config
+    settings = run.settings or {}
+    backend = settings.get("backend", "cbc")
+    time_limit = float(settings.get("time_limit", 60))
+    gap = float(settings.get("gap", config.get("PORTFOLIO_GAP", 1e-4)))
+    try:
+        t0 = time.perf_counter()
+        result = bridge.solve(
+            run.problem,
+            backend=backend,
+            time_limit=time_limit,
+            gap=gap,
+            explain_time=float(config.get("PORTFOLIO_EXPLAIN_SECONDS", 20)),
+        )
+        solver_wall = time.perf_counter() - t0
+        solver = result.get("solver", {})
+        result["portal"] = {"solver_wall_seconds": round(solver_wall, 4)}
+        if result["status"] in ("optimal", "feasible"):
+            result["analysis"] = {"state": "pending"}
+        run.result = result
+        run.result_status = result["status"]
+        run.objective_value = result.get("objective")
+        run.build_seconds = solver.get("build_seconds")
+        run.solve_seconds = solver.get("solve_seconds")
+        run.status = RunStatus.DONE
+        run.finished_at = utcnow()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        current_app.logger.exception("run %s failed", run_id)
+        run = db.session.get(Run, run_id)
+        fail(run, f"The solver stopped with an error: {type(exc).__name__}: {exc}")
+        return
+    if result["status"] in ("optimal", "feasible"):
+        analyse(run)
+
+
+def _analysis_budget(app: Flask, run: Run) -> int:
+    per_solve = _analysis_time_limit(app, run)
+    solves = app.config.get("PORTFOLIO_FRONTIER_POINTS", 9) + app.config.get(
+        "PORTFOLIO_ROBUSTNESS_SAMPLES", 25
+    )
+    return int(per_solve * (solves + 1)) + 60
+
+
+def _analysis_time_limit(app: Flask, run: Run) -> float:
+    return min(float((run.settings or {}).get("time_limit", 60)), 10.0)
+
+
+def analyse(run: Run) -> None:
+    """Add the efficient frontier and the robustness analysis to a solved run (commits)."""
+    from portal.portfolio import problem as bridge
+
+    app = current_app._get_current_object()
+    settings = run.settings or {}
+    common = {
+        "backend": settings.get("backend", "cbc"),
+        "time_limit": _analysis_time_limit(app, run),
+        "gap": float(settings.get("gap", app.config.get("PORTFOLIO_GAP", 1e-4))),
+    }
+    analysis: dict = {"state": "done"}
+    t0 = time.perf_counter()
+    try:
+        points = int(app.config.get("PORTFOLIO_FRONTIER_POINTS", 9))
+        samples = int(app.config.get("PORTFOLIO_ROBUSTNESS_SAMPLES", 25))
+        if points >= 2 and run.problem.get("budget"):
+            analysis["frontier"] = bridge.frontier(run.problem, points=points, **common)
+        if samples >= 1:
+            analysis["robustness"] = bridge.robustness(
+                run.problem, samples=samples, seed=run.id, **common
+            )
+    except Exception as exc:
+        db.session.rollback()
+        current_app.logger.exception("analysis of run %s failed", run.id)
+        analysis = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        run = db.session.get(Run, run.id)
+    analysis["seconds"] = round(time.perf_counter() - t0, 3)
+    run.result = {**run.result, "analysis": analysis}
+    db.session.commit()
+
+
+def check_stale(run: Run) -> bool:
+    """Mark failed a queued or running run whose job can no longer finish; True if it did."""
+    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        return False
+    job_id = run.job_id or ""
+    reason = None
+    if job_id.startswith("rq:") and current_app.config.get("REDIS_URL"):
+        reason = _rq_failure(job_id[3:])
+    elif job_id.startswith("thread:"):
+        _, pid, _token = job_id.split(":", 2)
+        thread = _threads.get(job_id)
+        if int(pid) == os.getpid() and (thread is None or not thread.is_alive()):
+            if thread is None:
+                reason = "The web process restarted while the run was waiting or running."
+            else:
+                # The thread ended; re-read in case it finished a moment ago.
+                db.session.refresh(run)
+                if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+                    reason = "The background thread stopped before the run finished."
+    overdue = run.started_at is not None and utcnow() - run.started_at > hard_deadline(run)
+    if reason is None and run.status == RunStatus.RUNNING and overdue:
+        reason = (
+            f"No answer after {int(hard_deadline(run).total_seconds())} s: the process "
+            "running it stopped or is stuck."
+        )
+    if reason is None:
+        return False
+    fail(run, reason)
+    return True
+
+
+def _rq_failure(job_id: str) -> str | None:
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        job = Job.fetch(job_id, connection=redis_connection(current_app.config["REDIS_URL"]))
+    except NoSuchJobError:
+        return "The queued job is no longer in Redis (expired or deleted)."
+    except Exception:  # Redis unreachable: we cannot tell, so say nothing yet
+        return None
+    status = job.get_status(refresh=True)
+    if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+        detail = ""
+        latest = job.latest_result()
+        if latest is not None and latest.exc_string:
+            detail = ": " + latest.exc_string.strip().splitlines()[-1]
+        return f"The worker {status.value} the job{detail}"
+    return None
+
+
+def run_worker(app: Flask, burst: bool = False) -> None:
+    """Work the run queue (the `run-worker` command)."""
+    from rq import Worker
+
+    global _worker_pid
+    if not app.config.get("REDIS_URL"):
+        raise RuntimeError("REDIS_URL is not set: runs execute in the web process.")
+    _worker_pid = os.getpid()
+    Worker([queue(app)], connection=redis_connection(app.config["REDIS_URL"])).work(burst=burst)

@@ -1,0 +1,409 @@
+"""Scenario form: every setting a portfolio manager chooses, parsed into the model's shape.
+
+Budgets and capacities are typed as short lines (`2027: 1.2M`, `Engineering 2027: 40`)
+because the periods are chosen on the same form; department and theme shares get one row
+per department and objective. `ScenarioForm.settings()` returns the values for the
+`Scenario` columns once the form validates.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal.forms import choices
+from portal.models import ScenarioObjective
+from portal.portfolio.problem import BACKENDS, CANDIDATE_STATES, DEFAULT_STATES, parse_ref
+
+_PERIOD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$")
+_AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*([kKmMbB]?)$")
+_SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
+MAX_PERIODS = 12
+
+
+def parse_amount(text: str) -> float:
+    """'1,200,000', '1 200 000', '1.2M', '800k' -> a number; ValueError otherwise."""
+    cleaned = re.sub(r"[,\s_']", "", text.strip())
+    match = _AMOUNT.match(cleaned)
+    if not match:
+        raise ValueError(f"'{text.strip()}' is not an amount (write 1200000, 1.2M or 800k)")
+    return float(match.group(1)) * _SUFFIX[match.group(2).lower()]
+
+
+def parse_periods(text: str) -> list[str]:
+    periods = [p for p in re.split(r"[,\s;]+", text or "") if p]
+    if not periods:
+        raise ValueError("List at least one planning period, e.g. 2027, 2028, 2029.")
+    if len(periods) > MAX_PERIODS:
+        raise ValueError(f"At most {MAX_PERIODS} periods.")
+    for p in periods:
+        if not _PERIOD.match(p):
+            raise ValueError(f"'{p}' is not a period name (letters, digits, . _ / -).")
+    duplicates = sorted({p for p in periods if periods.count(p) > 1})
+    if duplicates:
+        raise ValueError(f"Period {', '.join(duplicates)} is listed twice.")
+    return periods
+
+
+def _lines(text: str) -> list[tuple[int, str, str]]:
+    """Non-empty 'key: value' lines as (line number, key, value)."""
+    out = []
+    for n, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if ":" not in line:
+            raise ValueError(f"Line {n}: write it as 'name: amount'.")
+        key, value = line.rsplit(":", 1)
+        out.append((n, key.strip(), value.strip()))
+    return out
+
+
+def parse_refs(text: str) -> list[int]:
+    """'IDEA-3, IDEA-7 12' -> [3, 7, 12] (order kept, duplicates dropped)."""
+    ids: list[int] = []
+    for token in re.split(r"[,;\s]+", text or ""):
+        token = token.strip()
+        if not token:
+            continue
+        ref = parse_ref(token)
+        if ref is None:
+            raise ValueError(f"'{token}' is not an idea reference (write IDEA-12).")
+        if ref not in ids:
+            ids.append(ref)
+    return ids
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class ShareRow(Form):
+    key = HiddenField()
+    min = FloatField(validators=[Optional(), NumberRange(0, 100, "Between 0 and 100 %%.")])
+    max = FloatField(validators=[Optional(), NumberRange(0, 100, "Between 0 and 100 %%.")])
+
+    def validate_max(self, field):
+        if field.data is not None and self.min.data is not None and self.min.data > field.data:
+            raise ValidationError("The minimum is above the maximum.")
+
+
+class ThemeRow(Form):
+    key = HiddenField()
+    min = FloatField(validators=[Optional(), NumberRange(0, 100, "Between 0 and 100 %%.")])
+
+
+@dataclass
+class FormOptions:
+    """What the form offers: departments, objectives and pools as (id, name) pairs."""
+
+    departments: list[tuple[int, str]] = field(default_factory=list)
+    objectives: list[tuple[int, str]] = field(default_factory=list)
+    pools: list[tuple[int, str]] = field(default_factory=list)
+
+
+class ScenarioForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    periods = StringField(
+        "Planning periods",
+        validators=[DataRequired()],
+        description="In order, separated by commas: 2027, 2028, 2029.",
+    )
+    budget = TextAreaField(
+        "Budget per period",
+        description="One line per period, e.g. '2027: 1.2M'. A period without a line has no "
+        "budget limit.",
+    )
+    capacity = TextAreaField(
+        "Resource capacity per pool and period",
+        description="One line per pool and period, e.g. 'Engineering 2027: 40'. No line: no limit.",
+    )
+    states = MultiCheckboxField("Idea states", default=[s.value for s in DEFAULT_STATES])
+    departments = MultiCheckboxField("Departments", coerce=int, description="None ticked: all.")
+    objectives = MultiCheckboxField(
+        "Serving objectives", coerce=int, description="None ticked: all."
+    )
+    shares = FieldList(FormField(ShareRow))
+    themes = FieldList(FormField(ThemeRow))
+    count_min = IntegerField("At least", validators=[Optional(), NumberRange(min=0)])
+    count_max = IntegerField("At most", validators=[Optional(), NumberRange(min=0)])
+    force_in = StringField("Force in", description="Idea references, e.g. IDEA-12, IDEA-40.")
+    force_out = StringField("Force out", description="Idea references.")
+    start_later_all = IntegerField(
+        "Every idea may start later by",
+        validators=[Optional(), NumberRange(min=0, max=MAX_PERIODS - 1)],
+        description="Periods; 0 or empty: ideas start as estimated.",
+    )
+    start_later = StringField(
+        "These ideas may start later", description="e.g. IDEA-5: 1, IDEA-9: 2 (periods)."
+    )
+    apply_requires = BooleanField("'Requires' links apply", default=True)
+    apply_excludes = BooleanField("'Excludes' links apply", default=True)
+    apply_together = BooleanField("'Together with' links apply", default=True)
+    objective = RadioField(
+        "Maximize",
+        choices=choices(
+            [
+                (ScenarioObjective.VALUE.value, "Strategic value"),
+                (
+                    ScenarioObjective.RISK_ADJUSTED.value,
+                    "Value adjusted by risk (value × (1 − risk))",
+                ),
+            ]
+        ),
+        default=ScenarioObjective.VALUE.value,
+    )
+    backend = SelectField(
+        "Solver", choices=choices([(b, b.upper()) for b in BACKENDS]), default="cbc"
+    )
+    time_limit = IntegerField(
+        "Time limit (seconds)", default=60, validators=[InputRequired(), NumberRange(1, 3600)]
+    )
+
+    def __init__(self, *args, options: FormOptions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = options
+        self.states.choices = choices([(s.value, s.label) for s in CANDIDATE_STATES])
+        self.departments.choices = choices(options.departments)
+        self.objectives.choices = choices(options.objectives)
+        self._parsed: dict = {}
+        if not self.is_submitted():
+            # One share row per department and one theme row per objective. A posted form
+            # keeps its own rows (rebuilt rows would skip validation); unknown keys are
+            # ignored by settings().
+            self._align(self.shares, [i for i, _ in options.departments])
+            self._align(self.themes, [i for i, _ in options.objectives])
+
+    @staticmethod
+    def _align(rows: FieldList, keys: list[int]) -> None:
+        given = {str(row.form.key.data): row.data for row in rows}
+        while len(rows):
+            rows.pop_entry()
+        for key in keys:
+            data = given.get(str(key), {})
+            rows.append_entry({"key": str(key), **{k: v for k, v in data.items() if k != "key"}})
+
+    def label_of(self, kind: str, key) -> str:
+        names = dict(getattr(self.options, kind))
+        return names.get(int(key), "?") if str(key).isdigit() else "?"
+
+    def validate_periods(self, field):
+        try:
+            self._parsed["periods"] = parse_periods(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_states(self, field):
+        if not field.data:
+            raise ValidationError("Tick at least one state.")
+
+    def validate_budget(self, field):
+        periods = self._parsed.get("periods") or []
+        budget: dict[str, float] = {}
+        try:
+            for n, key, value in _lines(field.data):
+                if periods and key not in periods:
+                    raise ValueError(f"Line {n}: '{key}' is not one of the planning periods.")
+                if key in budget:
+                    raise ValueError(f"Line {n}: a second budget for {key}.")
+                budget[key] = parse_amount(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        self._parsed["budget"] = budget
+
+    def validate_capacity(self, field):
+        periods = self._parsed.get("periods") or []
+        pools = {name.lower(): pool_id for pool_id, name in self.options.pools}
+        capacity: dict[str, dict[str, float]] = {}
+        try:
+            for n, key, value in _lines(field.data):
+                pool, _, period = key.rpartition(" ")
+                pool_id = pools.get(pool.strip().lower())
+                if pool_id is None:
+                    known = ", ".join(name for _, name in self.options.pools) or "none defined"
+                    raise ValueError(
+                        f"Line {n}: '{pool.strip() or key}' is not a resource pool "
+                        f"(known: {known})."
+                    )
+                if periods and period not in periods:
+                    raise ValueError(f"Line {n}: '{period}' is not one of the planning periods.")
+                per = capacity.setdefault(str(pool_id), {})
+                if period in per:
+                    raise ValueError(f"Line {n}: a second capacity for {pool.strip()} {period}.")
+                per[period] = parse_amount(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        self._parsed["capacity"] = capacity
+
+    def validate_count_max(self, field):
+        low = self.count_min.data
+        if field.data is not None and low is not None and low > field.data:
+            raise ValidationError("'At least' is above 'at most'.")
+
+    def validate_force_in(self, field):
+        try:
+            self._parsed["force_in"] = parse_refs(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_force_out(self, field):
+        try:
+            self._parsed["force_out"] = parse_refs(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        both = set(self._parsed["force_out"]) & set(self._parsed.get("force_in", []))
+        if both:
+            refs = ", ".join(f"IDEA-{i}" for i in sorted(both))
+            raise ValidationError(f"{refs} cannot be forced both in and out.")
+
+    def validate_start_later(self, field):
+        later: dict[str, int] = {}
+        limit = max(len(self._parsed.get("periods") or []) - 1, 0)
+        for token in re.split(r"[,;\n]+", field.data or ""):
+            if not token.strip():
+                continue
+            ref, sep, shift = token.partition(":")
+            idea_id = parse_ref(ref)
+            if idea_id is None or not sep or not shift.strip().isdigit():
+                raise ValidationError(f"'{token.strip()}': write it as 'IDEA-5: 1'.")
+            if int(shift) > limit:
+                raise ValidationError(
+                    f"IDEA-{idea_id} cannot start {int(shift)} periods later with "
+                    f"{limit + 1} planning period(s)."
+                )
+            later[str(idea_id)] = int(shift)
+        self._parsed["start_later"] = later
+
+    def validate_start_later_all(self, field):
+        limit = max(len(self._parsed.get("periods") or []) - 1, 0)
+        if field.data and field.data > limit:
+            raise ValidationError(f"At most {limit} with {limit + 1} planning period(s).")
+
+    def validate_shares(self, field):
+        lows = sum((row.form.min.data or 0) for row in field)
+        if lows > 100:
+            raise ValidationError(f"The department minimums add up to {lows:g} %, more than 100 %.")
+
+    def settings(self) -> dict:
+        """The Scenario column values (call after validate)."""
+        p = self._parsed
+        start_later = dict(p.get("start_later", {}))
+        if self.start_later_all.data:
+            start_later["*"] = self.start_later_all.data
+        departments = {i for i, _ in self.options.departments}
+        objectives = {i for i, _ in self.options.objectives}
+        shares = {}
+        for row in self.shares:
+            key = int(row.form.key.data) if str(row.form.key.data).isdigit() else None
+            lo, hi = row.form.min.data, row.form.max.data
+            if key in departments and (lo or (hi is not None and hi < 100)):
+                shares[str(key)] = {
+                    "min": (lo or 0) / 100,
+                    "max": 1.0 if hi is None else hi / 100,
+                }
+        themes = {
+            str(int(row.form.key.data)): row.form.min.data / 100
+            for row in self.themes
+            if row.form.min.data
+            and str(row.form.key.data).isdigit()
+            and int(row.form.key.data) in objectives
+        }
+        return {
+            "name": self.name.data.strip(),
+            "description": (self.description.data or "").strip(),
+            "periods": p["periods"],
+            "budget": p.get("budget", {}),
+            "capacity": p.get("capacity", {}),
+            "candidate_filter": {
+                "states": list(self.states.data),
+                "department_ids": sorted(self.departments.data or []),
+                "objective_ids": sorted(self.objectives.data or []),
+            },
+            "department_shares": shares,
+            "theme_min_shares": themes,
+            "count_min": self.count_min.data,
+            "count_max": self.count_max.data,
+            "force_in": p.get("force_in", []),
+            "force_out": p.get("force_out", []),
+            "start_later": start_later,
+            "apply_requires": bool(self.apply_requires.data),
+            "apply_excludes": bool(self.apply_excludes.data),
+            "apply_together": bool(self.apply_together.data),
+            "objective": ScenarioObjective(self.objective.data),
+            "backend": self.backend.data,
+            "time_limit": self.time_limit.data,
+        }
+
+
+def form_data(scenario, options: FormOptions) -> dict:
+    """A scenario's settings as the form shows them (for editing and cloning)."""
+    pools = dict(options.pools)
+    filters = scenario.candidate_filter or {}
+    start_later = dict(scenario.start_later or {})
+    everyone = start_later.pop("*", None)
+    shares = scenario.department_shares or {}
+    themes = scenario.theme_min_shares or {}
+
+    def pct(x):
+        return None if x is None else round(x * 100, 4)
+
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "periods": ", ".join(scenario.periods or []),
+        "budget": "\n".join(f"{p}: {_plain(v)}" for p, v in (scenario.budget or {}).items()),
+        "capacity": "\n".join(
+            f"{pools.get(int(pool_id), '?')} {p}: {_plain(v)}"
+            for pool_id, per in (scenario.capacity or {}).items()
+            for p, v in per.items()
+        ),
+        "states": filters.get("states") or [s.value for s in DEFAULT_STATES],
+        "departments": filters.get("department_ids") or [],
+        "objectives": filters.get("objective_ids") or [],
+        "shares": [
+            {
+                "key": str(i),
+                "min": pct(shares.get(str(i), {}).get("min")) or None,
+                "max": pct(shares[str(i)]["max"])
+                if str(i) in shares and shares[str(i)].get("max", 1) < 1
+                else None,
+            }
+            for i, _ in options.departments
+        ],
+        "themes": [{"key": str(i), "min": pct(themes.get(str(i)))} for i, _ in options.objectives],
+        "count_min": scenario.count_min,
+        "count_max": scenario.count_max,
+        "force_in": ", ".join(f"IDEA-{i}" for i in scenario.force_in or []),
+        "force_out": ", ".join(f"IDEA-{i}" for i in scenario.force_out or []),
+        "start_later_all": everyone,
+        "start_later": ", ".join(f"IDEA-{i}: {k}" for i, k in start_later.items()),
+        "apply_requires": scenario.apply_requires,
+        "apply_excludes": scenario.apply_excludes,
+        "apply_together": scenario.apply_together,
+        "objective": scenario.objective.value,
+        "backend": scenario.backend,
+        "time_limit": scenario.time_limit,
+    }
+
+
+def _plain(v: float) -> str:
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,}"

@@ -1,0 +1,432 @@
+"""The only bridge between the portal and `optimizer/`: database rows -> optimizer problem.
+
+`build_problem(scenario)` reads the candidates of a scenario straight from the tables (a few
+column queries, no ORM objects per idea, so 10,000 candidates stay well under a second) and
+returns the `converge.problem/1` document that a run freezes. Everything else here wraps the
+optimizer's public functions so no other portal module imports it.
+"""
+
+import re
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+import optimizer
+from portal.extensions import db
+from portal.models import (
+    Department,
+    Estimate,
+    EstimateCost,
+    EstimateEffort,
+    EstimateImpact,
+    Idea,
+    IdeaLink,
+    IdeaStatus,
+    LinkKind,
+    ResourcePool,
+    Scenario,
+    ScenarioObjective,
+    StrategicObjective,
+)
+from portal.models.ideas import idea_objectives
+from portal.review.valuation import strategic_value
+
+# Ideas a scenario may take as candidates, and the default filter.
+CANDIDATE_STATES = (IdeaStatus.APPROVED, IdeaStatus.DEFERRED, IdeaStatus.SELECTED)
+DEFAULT_STATES = (IdeaStatus.APPROVED, IdeaStatus.DEFERRED)
+# Ideas already committed to: a link to one of them is satisfied without it being a candidate.
+COMMITTED_STATES = (IdeaStatus.SELECTED, IdeaStatus.IN_DELIVERY, IdeaStatus.DELIVERED)
+
+BACKENDS = optimizer.BACKENDS
+_REF = re.compile(r"^\s*(?:idea[-\s]?)?(\d+)\s*$", re.IGNORECASE)
+
+
+class SettingsError(ValueError):
+    """The scenario's settings cannot be turned into a problem; `.problems` says why."""
+
+    status_code = 400
+
+    def __init__(self, problems: list[dict]):
+        super().__init__("; ".join(p["text"] for p in problems))
+        self.problems = problems
+
+
+def idea_ref(idea_id: int) -> str:
+    """The candidate id the optimizer sees for an idea (the idea's public reference)."""
+    return f"IDEA-{idea_id}"
+
+
+def parse_ref(text: str) -> int | None:
+    """'IDEA-12', 'idea 12' or '12' -> 12; None when it is not an idea reference."""
+    match = _REF.match(text or "")
+    return int(match.group(1)) if match else None
+
+
+@dataclass
+class Frozen:
+    """What a run freezes: the problem document and what was left out, with why."""
+
+    problem: dict
+    left_out: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _candidate_query(scenario: Scenario) -> sa.Select:
+    filters = scenario.candidate_filter or {}
+    states = [IdeaStatus(s) for s in filters.get("states") or DEFAULT_STATES]
+    query = (
+        sa.select(
+            Idea.id,
+            Department.name,
+            Estimate.id.label("estimate_id"),
+            Estimate.value_low,
+            Estimate.value_likely,
+            Estimate.value_high,
+            Estimate.risk,
+        )
+        .join(Estimate, sa.and_(Estimate.idea_id == Idea.id, Estimate.is_current))
+        .join(Department, Department.id == Idea.department_id)
+        .where(Idea.status.in_(states))
+    )
+    if filters.get("department_ids"):
+        query = query.where(Idea.department_id.in_(filters["department_ids"]))
+    if filters.get("objective_ids"):
+        serving = sa.select(idea_objectives.c.idea_id).where(
+            idea_objectives.c.objective_id.in_(filters["objective_ids"])
+        )
+        query = query.where(Idea.id.in_(serving))
+    return query.order_by(Idea.id, Estimate.version.desc())
+
+
+def build_problem(scenario: Scenario) -> Frozen:
+    """Turn a scenario and the current estimates into a `converge.problem/1` document.
+
+    Raises SettingsError when a setting names something that is not there (a forced-in idea
+    that is not a candidate, a minimum share for a department or theme without candidates).
+    """
+    t0 = time.perf_counter()
+    periods = [str(p) for p in scenario.periods]
+    period_set = set(periods)
+    frozen = Frozen(problem={})
+
+    rows = db.session.execute(_candidate_query(scenario)).all()
+    cands: dict[int, dict] = {}
+    estimate_of: dict[int, int] = {}
+    for idea_id, dept, estimate_id, low, likely, high, risk in rows:
+        if idea_id in cands:  # two current versions: the query put the newest first
+            continue
+        cands[idea_id] = {"department": dept, "low": low, "likely": likely, "high": high}
+        cands[idea_id]["risk"] = risk
+        estimate_of[estimate_id] = idea_id
+    estimates = _candidate_query(scenario).with_only_columns(Estimate.id).subquery()
+    estimate_ids = sa.select(estimates.c.id)
+
+    weights = dict(
+        db.session.execute(
+            sa.select(StrategicObjective.id, StrategicObjective.weight).where(
+                StrategicObjective.active
+            )
+        ).all()
+    )
+    objective_names = dict(
+        db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all()
+    )
+    impacts: dict[int, dict[int, int]] = defaultdict(dict)
+    for estimate_id, objective_id, impact in db.session.execute(
+        sa.select(
+            EstimateImpact.estimate_id, EstimateImpact.objective_id, EstimateImpact.impact
+        ).where(EstimateImpact.estimate_id.in_(estimate_ids))
+    ):
+        if estimate_id in estimate_of:
+            impacts[estimate_of[estimate_id]][objective_id] = impact
+
+    costs: dict[int, dict[str, float]] = defaultdict(dict)
+    outside: dict[int, set[str]] = defaultdict(set)
+    for estimate_id, period, capex, opex in db.session.execute(
+        sa.select(
+            EstimateCost.estimate_id, EstimateCost.period, EstimateCost.capex, EstimateCost.opex
+        ).where(EstimateCost.estimate_id.in_(estimate_ids))
+    ):
+        idea_id = estimate_of.get(estimate_id)
+        if idea_id is None or not (capex or opex):
+            continue
+        if period not in period_set:
+            outside[idea_id].add(period)
+        else:
+            costs[idea_id][period] = round(float(capex) + float(opex), 2)
+
+    pool_names = dict(db.session.execute(sa.select(ResourcePool.id, ResourcePool.name)).all())
+    efforts: dict[int, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for estimate_id, pool_id, period, amount in db.session.execute(
+        sa.select(
+            EstimateEffort.estimate_id,
+            EstimateEffort.pool_id,
+            EstimateEffort.period,
+            EstimateEffort.amount,
+        ).where(EstimateEffort.estimate_id.in_(estimate_ids))
+    ):
+        idea_id = estimate_of.get(estimate_id)
+        if idea_id is None or not amount:
+            continue
+        if period not in period_set:
+            outside[idea_id].add(period)
+        else:
+            efforts[idea_id][pool_names[pool_id]][period] = float(amount)
+
+    themes: dict[int, list[str]] = defaultdict(list)
+    candidate_ids = _candidate_query(scenario).with_only_columns(Idea.id).scalar_subquery()
+    for idea_id, objective_id in db.session.execute(
+        sa.select(idea_objectives.c.idea_id, idea_objectives.c.objective_id).where(
+            idea_objectives.c.idea_id.in_(candidate_ids)
+        )
+    ):
+        if idea_id in cands and objective_id in weights:
+            themes[idea_id].append(objective_names[objective_id])
+
+    for idea_id, periods_out in outside.items():
+        if idea_id in cands:
+            del cands[idea_id]
+            frozen.left_out.append(
+                {
+                    "id": idea_ref(idea_id),
+                    "reason": "outside",
+                    "text": f"its estimate has cost or effort in {', '.join(sorted(periods_out))},"
+                    " outside the planning periods",
+                }
+            )
+
+    links = _links(scenario, cands, frozen)
+
+    risk_adjusted = scenario.objective == ScenarioObjective.RISK_ADJUSTED
+    start_later = scenario.start_later or {}
+    default_shift = int(start_later.get("*", 0) or 0)
+    max_shift = max(len(periods) - 1, 0)
+    candidates = []
+    for idea_id, c in cands.items():
+        value = strategic_value(impacts.get(idea_id, {}), weights)
+        if risk_adjusted:
+            value *= 1.0 - float(c["risk"])
+        candidate = {
+            "id": idea_ref(idea_id),
+            "value": round(value * c["likely"], 4),
+            "value_low": round(value * c["low"], 4),
+            "value_high": round(value * c["high"], 4),
+            "cost": costs.get(idea_id, {}),
+            "department": c["department"],
+        }
+        if idea_id in efforts:
+            candidate["effort"] = {pool: dict(per) for pool, per in efforts[idea_id].items()}
+        if themes.get(idea_id):
+            candidate["themes"] = sorted(themes[idea_id])
+        shift = min(int(start_later.get(str(idea_id), default_shift) or 0), max_shift)
+        if shift > 0:
+            candidate["may_start_later_by"] = shift
+        candidates.append(candidate)
+
+    problem = {
+        "schema": optimizer.PROBLEM_SCHEMA,
+        "periods": periods,
+        "budget": {p: float(v) for p, v in (scenario.budget or {}).items() if p in period_set},
+        "capacity": _capacity(scenario, candidates, pool_names, period_set),
+        "candidates": candidates,
+        **links,
+    }
+    problem.update(_forces_and_shares(scenario, cands, candidates, objective_names, frozen))
+    if scenario.count_min is not None or scenario.count_max is not None:
+        problem["count"] = {"min": scenario.count_min or 0}
+        if scenario.count_max is not None:
+            problem["count"]["max"] = scenario.count_max
+    frozen.problem = problem
+    frozen.seconds = time.perf_counter() - t0
+    return frozen
+
+
+def _capacity(
+    scenario: Scenario, candidates: list[dict], pool_names: dict[int, str], period_set: set[str]
+) -> dict[str, dict[str, float]]:
+    capacity: dict[str, dict[str, float]] = {}
+    for pool_id, per in (scenario.capacity or {}).items():
+        name = pool_names.get(int(pool_id))
+        if name is not None:
+            capacity[name] = {p: float(v) for p, v in per.items() if p in period_set}
+    # The optimizer wants every pool an effort names; a pool without limits is unbounded.
+    for c in candidates:
+        for pool in c.get("effort", {}):
+            capacity.setdefault(pool, {})
+    return capacity
+
+
+def _links(scenario: Scenario, cands: dict[int, dict], frozen: Frozen) -> dict:
+    kinds = []
+    if scenario.apply_requires:
+        kinds.append(LinkKind.REQUIRES)
+    if scenario.apply_excludes:
+        kinds.append(LinkKind.EXCLUDES)
+    if scenario.apply_together:
+        kinds.append(LinkKind.TOGETHER_WITH)
+    out: dict[str, list] = {"requires": [], "exclusive": [], "together": []}
+    if not kinds or not cands:
+        return out
+    edges = db.session.execute(
+        sa.select(IdeaLink.source_id, IdeaLink.target_id, IdeaLink.kind).where(
+            IdeaLink.kind.in_(kinds)
+        )
+    ).all()
+    others = {s for s, t, _ in edges} | {t for s, t, _ in edges}
+    status = dict(
+        db.session.execute(sa.select(Idea.id, Idea.status).where(Idea.id.in_(others))).all()
+        if others
+        else []
+    )
+    drop: dict[int, str] = {}
+    seen: set[tuple] = set()
+    for source, target, kind in sorted(edges):
+        pairs = [(source, target)]
+        if kind != LinkKind.REQUIRES:  # symmetric links bind both ends
+            pairs.append((target, source))
+        for a, b in pairs:
+            if a not in cands:
+                continue
+            committed = status.get(b) in COMMITTED_STATES
+            if b in cands:
+                key = (kind, *((a, b) if kind == LinkKind.REQUIRES else sorted((a, b))))
+                if key in seen:
+                    continue
+                seen.add(key)
+                group = [idea_ref(key[1]), idea_ref(key[2])]
+                name = {
+                    LinkKind.REQUIRES: "requires",
+                    LinkKind.EXCLUDES: "exclusive",
+                    LinkKind.TOGETHER_WITH: "together",
+                }[kind]
+                out[name].append(group)
+            elif kind == LinkKind.REQUIRES and not committed:
+                drop.setdefault(a, f"it requires {idea_ref(b)}, which is not a candidate")
+            elif kind == LinkKind.TOGETHER_WITH and not committed:
+                drop.setdefault(a, f"it goes together with {idea_ref(b)}, which is not a candidate")
+            elif kind == LinkKind.EXCLUDES and committed:
+                drop.setdefault(a, f"it excludes {idea_ref(b)}, which is already in the plan")
+    for idea_id, text in drop.items():
+        del cands[idea_id]
+        frozen.left_out.append({"id": idea_ref(idea_id), "reason": "link", "text": text})
+    if drop:  # a dropped idea can no longer appear in a pair
+        keep = {idea_ref(i) for i in cands}
+        out = {k: [g for g in groups if set(g) <= keep] for k, groups in out.items()}
+    return out
+
+
+def _forces_and_shares(
+    scenario: Scenario,
+    cands: dict[int, dict],
+    candidates: list[dict],
+    objective_names: dict[int, str],
+    frozen: Frozen,
+) -> dict:
+    problems: list[dict] = []
+    force_in = []
+    for idea_id in scenario.force_in or []:
+        if idea_id in cands:
+            force_in.append(idea_ref(idea_id))
+        else:
+            problems.append(
+                {
+                    "setting": "force",
+                    "text": f"{idea_ref(idea_id)} is forced in but is not a candidate "
+                    "(check its state, its current estimate and the candidate filter).",
+                }
+            )
+    force_out = [idea_ref(i) for i in scenario.force_out or [] if i in cands]
+    departments = {c["department"] for c in candidates}
+    dept_names = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
+    shares = {}
+    for dept_id, share in (scenario.department_shares or {}).items():
+        name = dept_names.get(int(dept_id))
+        if name is None:
+            continue
+        lo, hi = share.get("min"), share.get("max")
+        entry = {}
+        if lo:
+            entry["min"] = float(lo)
+        if hi is not None and hi < 1:
+            entry["max"] = float(hi)
+        if not entry:
+            continue
+        if name not in departments:
+            if "min" in entry:
+                problems.append(
+                    {
+                        "setting": "shares",
+                        "text": f"{name} must get at least {entry['min']:.0%} of the selected "
+                        "cost, but no candidate belongs to it.",
+                    }
+                )
+            continue
+        shares[name] = {"min": entry.get("min", 0.0), "max": entry.get("max", 1.0)}
+    carried = {t for c in candidates for t in c.get("themes", [])}
+    themes = {}
+    for objective_id, minimum in (scenario.theme_min_shares or {}).items():
+        name = objective_names.get(int(objective_id))
+        if name is None or not minimum:
+            continue
+        if name not in carried:
+            problems.append(
+                {
+                    "setting": "themes",
+                    "text": f"Theme {name} must get at least {float(minimum):.0%} of the "
+                    "selected cost, but no candidate serves it.",
+                }
+            )
+            continue
+        themes[name] = float(minimum)
+    if problems:
+        raise SettingsError(problems)
+    return {
+        "force_in": force_in,
+        "force_out": force_out,
+        "department_share": shares,
+        "theme_min_share": themes,
+    }
+
+
+# ------------------------------------------------------------ optimizer calls
+
+
+def validate(problem: dict) -> list[str]:
+    """Schema errors of a frozen problem, by path ([] when valid)."""
+    return optimizer.validate(problem)
+
+
+def solve(problem: dict, *, backend: str, time_limit: float, gap: float, explain_time: float):
+    """Solve a frozen problem; returns the `converge.result/1` dict."""
+    result = optimizer.solve(
+        problem, backend, float(time_limit), gap, explain_time_limit=explain_time
+    )
+    return result.to_dict()
+
+
+def frontier(problem: dict, *, points: int, backend: str, time_limit: float, gap: float) -> dict:
+    """The efficient frontier (optimal value as every budget scales together)."""
+    return optimizer.frontier(problem, points, backend, time_limit, gap)
+
+
+def robustness(
+    problem: dict, *, samples: int, seed: int, backend: str, time_limit: float, gap: float
+) -> dict:
+    """How often each candidate is selected when values vary within their ranges."""
+    return optimizer.robustness(problem, samples, seed, backend, time_limit, gap)
+
+
+def write_mps(problem: dict) -> bytes:
+    """The frozen problem as an MPS file (the model the solver receives)."""
+    from optimizer.model import build_model
+
+    model = build_model(optimizer.Problem.from_dict(problem))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "problem.mps"
+        model.lp.writeMPS(str(path))
+        return path.read_bytes()

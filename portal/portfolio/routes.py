@@ -1,0 +1,272 @@
+"""Portfolio pages: scenarios, runs, comparison, adoption, exports and the current plan."""
+
+import json
+
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal import charts, workflow
+from portal.auth.login import roles_required
+from portal.extensions import db
+from portal.jobs import QueueError
+from portal.models import Role, Run, RunStatus, Scenario
+from portal.portfolio import bp, report, service
+from portal.portfolio.forms import ScenarioForm, form_data
+from portal.portfolio.problem import SettingsError, write_mps
+
+PM = Role.PORTFOLIO_MANAGER
+READERS = (Role.PORTFOLIO_MANAGER, Role.BRM)
+
+
+def _form(scenario: Scenario | None = None, data: dict | None = None) -> ScenarioForm:
+    options = service.form_options()
+    if request.method == "POST":
+        return ScenarioForm(options=options)
+    if scenario is not None:
+        data = form_data(scenario, options)
+    return ScenarioForm(options=options, data=data or service.new_scenario_data(options))
+
+
+def _save(form: ScenarioForm, scenario: Scenario | None):
+    """Validate and save; returns (scenario or None, HTTP status for the form)."""
+    if not form.validate_on_submit():
+        return None, 400 if form.is_submitted() else 200
+    try:
+        saved = service.save_scenario(scenario, form.settings(), current_user)
+    except service.PortfolioError as exc:
+        db.session.rollback()
+        getattr(form, exc.field or "name").errors.append(str(exc))
+        return None, exc.status_code
+    db.session.commit()
+    return saved, 200
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    return render_template(
+        "portfolio/index.html",
+        scenarios=service.scenarios(),
+        runs=service.recent_runs(),
+        plan=service.current_plan(),
+    )
+
+
+@bp.route("/scenarios/new", methods=["GET", "POST"])
+@roles_required(PM)
+def new_scenario():
+    form = _form()
+    scenario, status = _save(form, None)
+    if scenario is not None:
+        flash("Scenario saved. Run it when you are ready.", "success")
+        return redirect(url_for("portfolio.scenario", scenario_id=scenario.id))
+    return render_template("portfolio/scenario_form.html", form=form, scenario=None), status
+
+
+@bp.route("/scenarios/<int:scenario_id>")
+@roles_required(*READERS)
+def scenario(scenario_id: int):
+    scenario = db.get_or_404(Scenario, scenario_id)
+    return render_template(
+        "portfolio/scenario.html",
+        scenario=scenario,
+        settings=service.describe_settings(scenario),
+        problems=[],
+    )
+
+
+@bp.route("/scenarios/<int:scenario_id>/edit", methods=["GET", "POST"])
+@roles_required(PM)
+def edit_scenario(scenario_id: int):
+    scenario = db.get_or_404(Scenario, scenario_id)
+    form = _form(scenario)
+    saved, status = _save(form, scenario)
+    if saved is not None:
+        flash("Scenario saved.", "success")
+        return redirect(url_for("portfolio.scenario", scenario_id=scenario.id))
+    return render_template("portfolio/scenario_form.html", form=form, scenario=scenario), status
+
+
+@bp.route("/scenarios/<int:scenario_id>/clone", methods=["POST"])
+@roles_required(PM)
+def clone_scenario(scenario_id: int):
+    scenario = db.get_or_404(Scenario, scenario_id)
+    copy = service.clone_scenario(scenario, current_user)
+    db.session.commit()
+    flash(f"Copied “{scenario.name}”. Change what you want to try, save and run.", "success")
+    return redirect(url_for("portfolio.edit_scenario", scenario_id=copy.id))
+
+
+@bp.route("/scenarios/<int:scenario_id>/run", methods=["POST"])
+@roles_required(PM)
+def run_scenario(scenario_id: int):
+    scenario = db.get_or_404(Scenario, scenario_id)
+    try:
+        run = service.start_run(scenario, current_user)
+    except SettingsError as exc:
+        db.session.rollback()
+        return render_template(
+            "portfolio/scenario.html",
+            scenario=scenario,
+            settings=service.describe_settings(scenario),
+            problems=exc.problems,
+            anchors=service.SETTING_ANCHORS,
+        ), exc.status_code
+    except QueueError as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for("portfolio.scenario", scenario_id=scenario.id)), 303
+    return redirect(url_for("portfolio.run", run_id=run.id))
+
+
+def _run(run_id: int) -> Run:
+    return db.get_or_404(Run, run_id)
+
+
+@bp.route("/runs/<int:run_id>")
+@roles_required(*READERS)
+def run(run_id: int):
+    run = _run(run_id)
+    state = service.run_state(run)
+    data = report.run_report(run) if run.status == RunStatus.DONE else None
+    svgs = {}
+    if data and data.get("solved"):
+        svgs = {k: charts.as_svg_markup(v) for k, v in report.run_charts(run, data).items()}
+    return render_template("portfolio/run.html", run=run, state=state, report=data, charts=svgs)
+
+
+@bp.route("/runs/<int:run_id>/status.json")
+@roles_required(*READERS)
+def run_status(run_id: int):
+    return jsonify(service.run_state(_run(run_id)))
+
+
+@bp.route("/runs/<int:run_id>/retry", methods=["POST"])
+@roles_required(PM)
+def retry(run_id: int):
+    try:
+        new = service.retry_run(_run(run_id), current_user)
+    except service.PortfolioError as exc:
+        abort(exc.status_code, str(exc))
+    except QueueError as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for("portfolio.run", run_id=run_id)), 303
+    return redirect(url_for("portfolio.run", run_id=new.id))
+
+
+@bp.route("/runs/<int:run_id>/adopt", methods=["GET", "POST"])
+@roles_required(PM)
+def adopt(run_id: int):
+    run = _run(run_id)
+    try:
+        if request.method == "POST":
+            plan = service.adopt_run(run, current_user)
+            flash(
+                f"Adopted: {len(plan.select)} idea(s) selected, {len(plan.defer)} deferred. "
+                "Submitters have been told.",
+                "success",
+            )
+            return redirect(url_for("portfolio.plan"))
+        plan = service.adoption(run)
+    except (service.PortfolioError, workflow.TransitionError) as exc:
+        db.session.rollback()
+        abort(exc.status_code, str(exc))
+    return render_template("portfolio/adopt.html", run=run, plan=plan)
+
+
+@bp.route("/runs/<int:run_id>/charts/<name>.png")
+@roles_required(*READERS)
+def chart_png(run_id: int, name: str):
+    pngs = report.run_charts(_run(run_id), fmt="png")
+    if name not in pngs:
+        abort(404)
+    return _download(pngs[name], "image/png", f"run-{run_id}-{name}.png", inline=True)
+
+
+def _download(body, mimetype: str, filename: str, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
+    )
+
+
+def _solved(run: Run) -> Run:
+    if run.status != RunStatus.DONE or run.result_status not in service.SOLVED:
+        abort(409, "This run has no portfolio to export.")
+    return run
+
+
+@bp.route("/runs/<int:run_id>/selection.csv")
+@roles_required(*READERS)
+def export_csv(run_id: int):
+    run = _solved(_run(run_id))
+    return _download(report.selection_csv(run), "text/csv", f"run-{run_id}-selection.csv")
+
+
+@bp.route("/runs/<int:run_id>/selection.xlsx")
+@roles_required(*READERS)
+def export_xlsx(run_id: int):
+    run = _solved(_run(run_id))
+    return _download(
+        report.selection_xlsx(run),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"run-{run_id}-selection.xlsx",
+    )
+
+
+@bp.route("/runs/<int:run_id>/problem.json")
+@roles_required(*READERS)
+def export_problem(run_id: int):
+    body = json.dumps(_run(run_id).problem, indent=1, sort_keys=False)
+    return _download(body, "application/json", f"run-{run_id}-problem.json")
+
+
+@bp.route("/runs/<int:run_id>/problem.mps")
+@roles_required(*READERS)
+def export_mps(run_id: int):
+    run = _run(run_id)
+    if run.result_status == "invalid":
+        abort(409, "The frozen problem is invalid; there is no model to write.")
+    return _download(write_mps(run.problem), "text/plain", f"run-{run_id}-problem.mps")
+
+
+@bp.route("/compare")
+@roles_required(*READERS)
+def compare():
+    ids = request.args.getlist("run", type=int)
+    try:
+        runs = service.runs_to_compare(ids)
+    except service.PortfolioError as exc:
+        flash(str(exc), "warning")
+        return render_template(
+            "portfolio/index.html",
+            scenarios=service.scenarios(),
+            runs=service.recent_runs(),
+            plan=service.current_plan(),
+            chosen=ids,
+        ), exc.status_code
+    data = report.comparison(runs)
+    svgs = {k: charts.as_svg_markup(v) for k, v in report.comparison_charts(data).items()}
+    return render_template("portfolio/compare.html", data=data, charts=svgs)
+
+
+@bp.route("/plan")
+@login_required
+def plan():
+    run = service.current_plan()
+    data = report.run_report(run) if run else None
+    svgs = {}
+    if data and data.get("solved"):
+        svgs = {
+            k: charts.as_svg_markup(v)
+            for k, v in report.run_charts(run, data).items()
+            if k in ("spend", "departments")
+        }
+    return render_template(
+        "portfolio/plan.html",
+        run=run,
+        report=data,
+        charts=svgs,
+        others=service.other_selected(run),
+    )

@@ -1,0 +1,423 @@
+"""Portfolio scenarios: define, clone, run, retry, compare and adopt.
+
+Runs freeze the problem when they start (`problem.build_problem`) and keep a readable copy
+of the scenario's settings, so a run can be reproduced, compared and audited after the
+estimates or the scenario change. Retrying a run (failed or not) starts a new run on the
+SAME frozen problem: it reproduces the inputs exactly; pressing Run on the scenario again
+re-freezes today's data.
+
+Adoption moves the run's selected ideas to `selected` through the workflow. An idea that
+is selected now, was a candidate of the adopted run and is not in its selection is
+deferred ("not in the adopted plan"); selected ideas the run did not consider are left
+alone, so a plan for one department does not undo another's. Ideas in delivery stay there.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from portal import jobs, workflow
+from portal.audit import record
+from portal.extensions import db
+from portal.models import (
+    Department,
+    Idea,
+    IdeaStatus,
+    PoolCapacity,
+    ResourcePool,
+    Run,
+    RunStatus,
+    Scenario,
+    ScenarioObjective,
+    StrategicObjective,
+    User,
+    utcnow,
+)
+from portal.portfolio import problem as bridge
+from portal.portfolio.forms import FormOptions, _plain
+
+MAX_COMPARE = 5
+SOLVED = ("optimal", "feasible")
+# Where each setting lives on the scenario form (anchors), for links from messages.
+SETTING_ANCHORS = {
+    "periods": "field-periods",
+    "budget": "field-budget",
+    "capacity": "field-capacity",
+    "candidates": "field-candidates",
+    "shares": "field-shares",
+    "themes": "field-themes",
+    "count": "field-count",
+    "force": "field-force",
+    "start_later": "field-start-later",
+    "links": "field-links",
+    "solver": "field-solver",
+}
+
+
+class PortfolioError(Exception):
+    """An operation that cannot be done as asked (HTTP status in `status_code`)."""
+
+    status_code = 409
+
+    def __init__(self, message: str, *, field: str | None = None, status_code: int | None = None):
+        super().__init__(message)
+        self.field = field
+        if status_code is not None:
+            self.status_code = status_code
+
+
+# ------------------------------------------------------------------ scenarios
+
+
+def form_options() -> FormOptions:
+    def pairs(model, *where):
+        query = sa.select(model.id, model.name).where(*where).order_by(model.name)
+        return [(i, n) for i, n in db.session.execute(query)]
+
+    return FormOptions(
+        departments=pairs(Department),
+        objectives=pairs(StrategicObjective, StrategicObjective.active),
+        pools=pairs(ResourcePool),
+    )
+
+
+def new_scenario_data(options: FormOptions) -> dict:
+    """Defaults for a new scenario: the next three years and the pools' own capacities."""
+    year = date.today().year + 1
+    periods = [str(y) for y in range(year, year + 3)]
+    names = dict(options.pools)
+    lines = [
+        f"{names[c.pool_id]} {c.period}: {_plain(c.capacity)}"
+        for c in db.session.scalars(sa.select(PoolCapacity).order_by("pool_id", "period"))
+        if c.period in periods and c.pool_id in names
+    ]
+    return {"periods": ", ".join(periods), "capacity": "\n".join(lines)}
+
+
+def scenarios() -> list[Scenario]:
+    return list(db.session.scalars(sa.select(Scenario).order_by(Scenario.updated_at.desc())))
+
+
+def _check_refs(settings: dict) -> None:
+    wanted = {
+        "force_in": settings["force_in"],
+        "force_out": settings["force_out"],
+        "start_later": [int(k) for k in settings["start_later"] if k != "*"],
+    }
+    all_ids = {i for ids in wanted.values() for i in ids}
+    if not all_ids:
+        return
+    found = set(db.session.scalars(sa.select(Idea.id).where(Idea.id.in_(all_ids))))
+    for name, ids in wanted.items():
+        missing = [f"IDEA-{i}" for i in ids if i not in found]
+        if missing:
+            raise PortfolioError(f"No idea {', '.join(missing)}.", field=name, status_code=400)
+
+
+def save_scenario(scenario: Scenario | None, settings: dict, user: User) -> Scenario:
+    """Create a scenario or update one from the form's settings (caller commits)."""
+    _check_refs(settings)
+    created = scenario is None
+    if scenario is None:
+        scenario = Scenario(owner=user)
+        db.session.add(scenario)
+    for key, value in settings.items():
+        setattr(scenario, key, value)
+    scenario.updated_at = utcnow()
+    db.session.flush()
+    record(user, "scenario_created" if created else "scenario_updated", scenario)
+    return scenario
+
+
+def clone_scenario(scenario: Scenario, user: User) -> Scenario:
+    """A copy to change for a what-if; it remembers where it came from (caller commits)."""
+    copy = Scenario(owner=user, cloned_from_id=scenario.id, name=_copy_name(scenario.name))
+    for column in (c.name for c in Scenario.__table__.columns):
+        if column not in ("id", "name", "owner_id", "cloned_from_id", "created_at", "updated_at"):
+            value = getattr(scenario, column)
+            setattr(copy, column, _deep_copy(value))
+    db.session.add(copy)
+    db.session.flush()
+    record(user, "scenario_cloned", copy, after={"from": scenario.id})
+    return copy
+
+
+def _copy_name(name: str) -> str:
+    return (name if name.startswith("Copy of ") else f"Copy of {name}")[:120]
+
+
+def _deep_copy(value):
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+# ----------------------------------------------------------------------- runs
+
+
+def describe_settings(scenario: Scenario) -> dict[str, str]:
+    """The scenario's settings as labelled, readable values (frozen into each run)."""
+    names = {
+        "dept": dict(db.session.execute(sa.select(Department.id, Department.name)).all()),
+        "obj": dict(
+            db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all()
+        ),
+        "pool": dict(db.session.execute(sa.select(ResourcePool.id, ResourcePool.name)).all()),
+    }
+    out: dict[str, str] = {"Periods": ", ".join(scenario.periods or [])}
+    for p in scenario.periods or []:
+        budget = (scenario.budget or {}).get(p)
+        out[f"Budget {p}"] = "no limit" if budget is None else _plain(budget)
+    for pool_id, per in sorted((scenario.capacity or {}).items()):
+        for p, v in per.items():
+            out[f"Capacity {names['pool'].get(int(pool_id), pool_id)} {p}"] = _plain(v)
+    filters = scenario.candidate_filter or {}
+    out["Candidate states"] = ", ".join(
+        filters.get("states") or [s.value for s in bridge.DEFAULT_STATES]
+    )
+    out["Candidate departments"] = (
+        ", ".join(names["dept"].get(i, str(i)) for i in filters.get("department_ids") or [])
+        or "all"
+    )
+    out["Candidate objectives"] = (
+        ", ".join(names["obj"].get(i, str(i)) for i in filters.get("objective_ids") or []) or "all"
+    )
+    for dept_id, share in sorted((scenario.department_shares or {}).items()):
+        label = names["dept"].get(int(dept_id), dept_id)
+        out[f"Share {label}"] = f"{share.get('min', 0):.0%} to {share.get('max', 1):.0%}"
+    for objective_id, minimum in sorted((scenario.theme_min_shares or {}).items()):
+        out[f"Theme {names['obj'].get(int(objective_id), objective_id)}"] = (
+            f"at least {minimum:.0%}"
+        )
+    if scenario.count_min is not None or scenario.count_max is not None:
+        out["Number of ideas"] = (
+            f"{scenario.count_min or 0} to "
+            f"{'any' if scenario.count_max is None else scenario.count_max}"
+        )
+    out["Forced in"] = ", ".join(f"IDEA-{i}" for i in scenario.force_in or []) or "none"
+    out["Forced out"] = ", ".join(f"IDEA-{i}" for i in scenario.force_out or []) or "none"
+    later = dict(scenario.start_later or {})
+    everyone = later.pop("*", 0)
+    out["Every idea may start later by"] = str(everyone or 0)
+    out["Ideas that may start later"] = (
+        ", ".join(f"IDEA-{i}: {k}" for i, k in sorted(later.items())) or "none"
+    )
+    applied = [
+        name
+        for name, on in (
+            ("requires", scenario.apply_requires),
+            ("excludes", scenario.apply_excludes),
+            ("together", scenario.apply_together),
+        )
+        if on
+    ]
+    out["Links applied"] = ", ".join(applied) or "none"
+    out["Maximize"] = (
+        "value adjusted by risk"
+        if scenario.objective == ScenarioObjective.RISK_ADJUSTED
+        else "strategic value"
+    )
+    out["Solver"] = f"{scenario.backend}, {scenario.time_limit} s"
+    return out
+
+
+def _next_number(scenario_id: int) -> int:
+    last = db.session.scalar(
+        sa.select(sa.func.max(Run.number)).where(Run.scenario_id == scenario_id)
+    )
+    return (last or 0) + 1
+
+
+def _gap() -> float:
+    from flask import current_app
+
+    return float(current_app.config.get("PORTFOLIO_GAP", 1e-4))
+
+
+def start_run(scenario: Scenario, user: User) -> Run:
+    """Freeze the scenario into a run and hand it to the background (commits).
+
+    Raises problem.SettingsError (400) when a setting names something that is not there.
+    """
+    frozen = bridge.build_problem(scenario)
+    settings = {
+        "scenario": scenario.name,
+        "backend": scenario.backend,
+        "time_limit": scenario.time_limit,
+        "gap": _gap(),
+        "display": describe_settings(scenario),
+        "left_out": frozen.left_out,
+        "freeze_seconds": round(frozen.seconds, 4),
+    }
+    return _launch(scenario, user, frozen.problem, settings)
+
+
+def retry_run(run: Run, user: User) -> Run:
+    """A new run of the same frozen problem and settings (commits)."""
+    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+        raise PortfolioError("This run has not finished yet.")
+    settings = {**(run.settings or {}), "retry_of": run.number}
+    return _launch(run.scenario, user, run.problem, settings)
+
+
+def _launch(scenario: Scenario, user: User, problem: dict, settings: dict) -> Run:
+    run = Run(
+        scenario=scenario,
+        number=_next_number(scenario.id),
+        status=RunStatus.QUEUED,
+        problem=problem,
+        settings=settings,
+        created_by=user,
+    )
+    db.session.add(run)
+    db.session.flush()
+    record(user, "run_started", run, after={"scenario": scenario.id, "number": run.number})
+    db.session.commit()
+    jobs.enqueue(run)
+    return run
+
+
+def run_state(run: Run) -> dict:
+    """What the run page polls: status, elapsed seconds, whether the analysis is pending."""
+    jobs.check_stale(run)
+    end = run.finished_at or utcnow()
+    analysis = ((run.result or {}).get("analysis") or {}).get("state")
+    return {
+        "id": run.id,
+        "status": run.status.value,
+        "result_status": run.result_status,
+        "elapsed": round((end - run.created_at).total_seconds(), 1),
+        "analysis": analysis,
+        "finished": run.status in (RunStatus.DONE, RunStatus.FAILED) and analysis != "pending",
+        "error": run.error,
+    }
+
+
+# --------------------------------------------------------------------- adoption
+
+
+@dataclass
+class Adoption:
+    """What adopting a run does: ideas selected, kept, deferred, and what blocks it."""
+
+    select: list[Idea] = field(default_factory=list)
+    keep: list[Idea] = field(default_factory=list)
+    defer: list[Idea] = field(default_factory=list)
+    blocked: list[Idea] = field(default_factory=list)
+
+
+def selected_ids(run: Run) -> list[int]:
+    return [bridge.parse_ref(s["id"]) for s in (run.result or {}).get("selected", [])]
+
+
+def candidate_ids(run: Run) -> list[int]:
+    return [bridge.parse_ref(c["id"]) for c in run.problem.get("candidates", [])]
+
+
+def adoption(run: Run) -> Adoption:
+    """Preview adopting `run` (nothing changes)."""
+    if run.status != RunStatus.DONE or run.result_status not in SOLVED:
+        raise PortfolioError("Only a run that found a portfolio can be adopted.")
+    chosen = set(selected_ids(run))
+    plan = Adoption()
+    ideas = {i.id: i for i in db.session.scalars(sa.select(Idea).where(Idea.id.in_(chosen)))}
+    for idea_id in sorted(chosen):
+        idea = ideas.get(idea_id)
+        if idea is None:
+            continue
+        if idea.status in (IdeaStatus.APPROVED, IdeaStatus.DEFERRED):
+            plan.select.append(idea)
+        elif idea.status in bridge.COMMITTED_STATES:
+            plan.keep.append(idea)
+        else:
+            plan.blocked.append(idea)
+    considered = set(candidate_ids(run)) - chosen
+    if considered:
+        plan.defer = list(
+            db.session.scalars(
+                sa.select(Idea)
+                .where(Idea.status == IdeaStatus.SELECTED, Idea.id.in_(considered))
+                .order_by(Idea.id)
+            )
+        )
+    return plan
+
+
+def adopt_run(run: Run, user: User) -> Adoption:
+    """Adopt `run` as the current plan through the workflow (commits)."""
+    plan = adoption(run)
+    if plan.blocked:
+        refs = ", ".join(f"{i.reference} ({i.status.label.lower()})" for i in plan.blocked)
+        raise PortfolioError(
+            f"Some selected ideas changed state since this run: {refs}. "
+            "Run the scenario again before adopting."
+        )
+    reason = f"not in the adopted plan ({run.scenario.name}, run {run.number})"
+    for idea in plan.select:
+        workflow.apply(idea, "select", user)
+    for idea in plan.defer:
+        workflow.apply(idea, "defer", user, reason)
+    run.adopted_at = utcnow()
+    run.adopted_by = user
+    record(
+        user,
+        "run_adopted",
+        run,
+        after={
+            "selected": [i.id for i in plan.select],
+            "kept": [i.id for i in plan.keep],
+            "deferred": [i.id for i in plan.defer],
+        },
+    )
+    db.session.commit()
+    return plan
+
+
+def current_plan() -> Run | None:
+    """The most recently adopted run."""
+    return db.session.scalar(
+        sa.select(Run).where(Run.adopted_at.is_not(None)).order_by(Run.adopted_at.desc()).limit(1)
+    )
+
+
+def other_selected(run: Run | None) -> list[Idea]:
+    """Ideas selected or in delivery that the current plan's run did not select."""
+    chosen = set(selected_ids(run)) if run else set()
+    query = sa.select(Idea).where(Idea.status.in_([IdeaStatus.SELECTED, IdeaStatus.IN_DELIVERY]))
+    return [i for i in db.session.scalars(query.order_by(Idea.id)) if i.id not in chosen]
+
+
+def recent_runs(limit: int = 30) -> list[Run]:
+    return list(
+        db.session.scalars(
+            sa.select(Run)
+            .where(Run.status == RunStatus.DONE)
+            .order_by(Run.created_at.desc(), Run.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def runs_to_compare(run_ids: list[int]) -> list[Run]:
+    """The runs asked for, in the order given; 2 to 5 finished runs."""
+    unique = list(dict.fromkeys(run_ids))
+    if not 2 <= len(unique) <= MAX_COMPARE:
+        raise PortfolioError(
+            f"Choose between 2 and {MAX_COMPARE} runs to compare.", status_code=400
+        )
+    runs = {r.id: r for r in db.session.scalars(sa.select(Run).where(Run.id.in_(unique)))}
+    missing = [i for i in unique if i not in runs]
+    if missing:
+        raise PortfolioError(f"No run {', '.join(map(str, missing))}.", status_code=404)
+    unfinished = [runs[i] for i in unique if runs[i].status != RunStatus.DONE]
+    if unfinished:
+        raise PortfolioError(
+            "Only finished runs can be compared; "
+            + ", ".join(f"{r.scenario.name} run {r.number}" for r in unfinished)
+            + " is not.",
+            status_code=400,
+        )
+    return [runs[i] for i in unique]

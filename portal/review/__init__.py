@@ -1,0 +1,1 @@
+"""Idea review: estimates, objectives, pools and links."""
