@@ -17,6 +17,8 @@ BLUEPRINTS = [
     "portal.auth",
     "portal.ideas",
     "portal.admin",
+    "portal.account",
+    "portal.api",
 ]
 
 

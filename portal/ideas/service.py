@@ -114,30 +114,31 @@ def _refresh_vote_count(idea_id: int) -> None:
 
 
 def toggle_vote(user: User, idea: Idea) -> bool:
-    """Add the user's vote, or take it back; returns whether the user now votes (commits).
+    """Add the user's vote, or take it back; returns whether the user now votes (commits)."""
+    return set_vote(user, idea, not has_voted(user, idea))
+
+
+def set_vote(user: User, idea: Idea, vote: bool) -> bool:
+    """Make the user vote for the idea or not (idempotent); returns `vote` (commits).
 
     The unique (idea, user) constraint settles a race between two clicks: the loser
     finds the vote already there.
     """
     if idea.status == IdeaStatus.DRAFT or idea.status in CLOSED_STATES:
         raise IdeaError(f"Votes are closed: the idea is {idea.status.label.lower()}.")
-    existing = db.session.scalar(
-        sa.select(Vote).where(Vote.idea_id == idea.id, Vote.user_id == user.id)
-    )
-    if existing is not None:
-        db.session.delete(existing)
-        voted = False
+    idea_id = idea.id
+    if vote:
+        if not has_voted(user, idea):
+            db.session.add(Vote(idea_id=idea_id, user_id=user.id))
+            try:
+                db.session.flush()
+            except IntegrityError:
+                db.session.rollback()
     else:
-        db.session.add(Vote(idea_id=idea.id, user_id=user.id))
-        voted = True
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        return True
-    _refresh_vote_count(idea.id)
+        db.session.execute(sa.delete(Vote).where(Vote.idea_id == idea_id, Vote.user_id == user.id))
+    _refresh_vote_count(idea_id)
     db.session.commit()
-    return voted
+    return vote
 
 
 def has_voted(user: User, idea: Idea) -> bool:
