@@ -38,8 +38,9 @@ class UtcDateTime(fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
-def Id(**kwargs) -> fields.Integer:  # noqa: N802  (reads like a field class)
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def Id(strict: bool = True, **kwargs) -> fields.Integer:  # noqa: N802  (reads like a class)
+    """A database id; `strict` refuses "5" for 5 (JSON), query strings need it off."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 # ------------------------------------------------------------------ references
@@ -64,9 +65,9 @@ class MeSchema(ma.Schema):
 
 class IdeaQuerySchema(ma.Schema):
     q = Text(validate=validate.Length(max=200), metadata={"description": "Words in the text"})
-    department_id = Id()
+    department_id = Id(strict=False)
     status = fields.Enum(IdeaStatus, by_value=True)
-    objective_id = Id()
+    objective_id = Id(strict=False)
     sort = fields.String(
         load_default="newest", validate=validate.OneOf(["newest", "votes", "oldest"])
     )
