@@ -18,6 +18,8 @@ BLUEPRINTS = [
     "portal.ideas",
     "portal.admin",
     "portal.portfolio",
+    "portal.account",
+    "portal.api",
 ]
 
 

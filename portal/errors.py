@@ -1,11 +1,14 @@
 """Error pages in the site's look (HTML) or JSON for API clients."""
 
+from http import HTTPStatus
+
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
 
+_STATUSES = {status.value for status in HTTPStatus}
 MESSAGES = {
     400: "The request could not be understood.",
     401: "Please sign in first.",
@@ -26,7 +29,9 @@ def _wants_json() -> bool:
 def _render(code: int, description: str | None):
     message = description or MESSAGES.get(code, "Error")
     if _wants_json():
-        return jsonify(error={"code": code, "message": message}), code
+        # The API's error shape (portal.api.errors): a machine-readable code and a message.
+        slug = HTTPStatus(code).phrase.lower().replace(" ", "_") if code in _STATUSES else "error"
+        return jsonify(error={"code": slug, "message": message}), code
     return render_template("errors/error.html", code=code, message=message), code
 
 

@@ -119,28 +119,32 @@ def _refresh_vote_count(idea_id: int) -> None:
 
 
 def toggle_vote(user: User, idea: Idea) -> bool:
-    """Add the user's vote, or take it back; returns whether the user now votes (commits).
+    """Add the user's vote, or take it back; returns whether the user now votes (commits)."""
+    return set_vote(user, idea, not has_voted(user, idea))
+
+
+def set_vote(user: User, idea: Idea, vote: bool) -> bool:
+    """Make the user vote for the idea or not (idempotent); returns `vote` (commits).
 
     The unique (idea, user) constraint settles a race between two clicks: the loser's
     insert fails inside a savepoint and finds the vote already there.
     """
     if idea.status == IdeaStatus.DRAFT or idea.status in CLOSED_STATES:
         raise IdeaError(f"Votes are closed: the idea is {idea.status.label.lower()}.")
-    existing = db.session.scalar(
-        sa.select(Vote).where(Vote.idea_id == idea.id, Vote.user_id == user.id)
-    )
-    voted = existing is None
+    idea_id = idea.id
     try:
         with db.session.begin_nested():
-            if existing is not None:
-                db.session.delete(existing)
-            else:
-                db.session.add(Vote(idea_id=idea.id, user_id=user.id))
+            if vote and not has_voted(user, idea):
+                db.session.add(Vote(idea_id=idea_id, user_id=user.id))
+            elif not vote:
+                db.session.execute(
+                    sa.delete(Vote).where(Vote.idea_id == idea_id, Vote.user_id == user.id)
+                )
     except IntegrityError:
-        voted = True
-    _refresh_vote_count(idea.id)
+        pass  # a concurrent request already added this user's vote
+    _refresh_vote_count(idea_id)
     db.session.commit()
-    return voted
+    return vote
 
 
 def has_voted(user: User, idea: Idea) -> bool:

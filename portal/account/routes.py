@@ -1,0 +1,64 @@
+"""The profile page: who you are, and your API tokens."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from portal.account import bp
+from portal.account.forms import NewTokenForm
+from portal.account.service import TokenError, active_tokens, create_token, revoke_token
+from portal.extensions import db
+from portal.ideas.forms import EmptyForm
+
+
+def _profile(form: NewTokenForm, new_secret: str | None = None, status: int = 200):
+    page = render_template(
+        "account/profile.html",
+        form=form,
+        tokens=active_tokens(current_user),
+        new_secret=new_secret,
+        button_form=EmptyForm(),
+    )
+    response = (page, status)
+    if new_secret:
+        # The secret is in this page only: keep it out of every cache.
+        response = (page, status, {"Cache-Control": "no-store"})
+    return response
+
+
+@bp.route("/")
+@login_required
+def profile():
+    return _profile(NewTokenForm(formdata=None))
+
+
+@bp.route("/tokens", methods=["POST"])
+@login_required
+def new_token():
+    form = NewTokenForm()
+    if not form.validate_on_submit():
+        return _profile(form, status=400)
+    try:
+        created = create_token(current_user, form.name.data)
+    except TokenError as exc:
+        db.session.rollback()
+        form.name.errors.append(str(exc))
+        return _profile(form, status=exc.status_code)
+    db.session.commit()
+    # Rendered, not redirected: the secret must not travel through the session cookie.
+    return _profile(NewTokenForm(formdata=None), new_secret=created.secret)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke(token_id: int):
+    if not EmptyForm().validate_on_submit():
+        flash("The form expired; try again.", "warning")
+        return redirect(url_for("account.profile"))
+    try:
+        token = revoke_token(current_user, token_id)
+    except TokenError as exc:
+        db.session.rollback()
+        abort(exc.status_code, description=str(exc))
+    db.session.commit()
+    flash(f"Token “{token.name}” revoked: it no longer works.", "success")
+    return redirect(url_for("account.profile"))

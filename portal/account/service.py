@@ -1,0 +1,101 @@
+"""Personal API tokens: create (the secret is returned once), list, revoke, authenticate."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from portal.audit import record
+from portal.extensions import db
+from portal.models import ApiToken, User, utcnow
+
+TOKEN_PREFIX = "cvg_"
+MAX_ACTIVE_TOKENS = 20
+# Writing last_used_at on every call would turn each API read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+class TokenError(ValueError):
+    """The token operation is refused; the message is for the user."""
+
+    def __init__(self, message: str, status_code: int = 409):
+        super().__init__(message)
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: ApiToken
+    secret: str
+
+
+def hash_token(secret: str) -> str:
+    """SHA-256 of the secret.
+
+    A slow password hash (scrypt, bcrypt) defends low-entropy secrets chosen by people
+    against guessing. These secrets are 256 random bits from `secrets`, so guessing a
+    preimage of a fast hash is as hopeless as guessing the token itself; a fast,
+    deterministic hash also lets us find the token by an indexed equality lookup instead
+    of trying a salted hash against every row.
+    """
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(user: User, name: str) -> NewToken:
+    """Make a token for `user`; the secret is in the result and nowhere else (caller commits)."""
+    name = name.strip()
+    if not name:
+        raise TokenError("Give the token a name, e.g. the script that will use it.", 400)
+    if len(active_tokens(user)) >= MAX_ACTIVE_TOKENS:
+        raise TokenError(
+            f"You already have {MAX_ACTIVE_TOKENS} active tokens; revoke one you no longer use."
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id, name=name[:80], prefix=secret[:12], token_hash=hash_token(secret)
+    )
+    db.session.add(token)
+    db.session.flush()
+    record(user, "api_token_created", token, after={"name": token.name, "prefix": token.prefix})
+    return NewToken(token=token, secret=secret)
+
+
+def active_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens (caller commits); others' tokens are not found."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise TokenError("There is no such token.", 404)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record(user, "api_token_revoked", token, before={"name": token.name})
+    return token
+
+
+def user_for_token(secret: str) -> User | None:
+    """The active user owning this unrevoked token, or None; notes when it was last used."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+        return None
+    token = db.session.scalar(
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if token is None or not token.user.active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        db.session.commit()
+    return token.user

@@ -1,0 +1,378 @@
+"""Marshmallow schemas: what the API accepts and returns (and so what OpenAPI documents)."""
+
+from datetime import UTC
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from portal.models import (
+    CommentKind,
+    Confidence,
+    IdeaStatus,
+    Role,
+    RunStatus,
+    ScenarioObjective,
+)
+
+# PostgreSQL integers: a larger id can never exist, and must not reach the database.
+MAX_ID = 2**31 - 1
+TEXT_LIMIT = 5000
+
+
+class Text(fields.String):
+    """A string without NUL characters (PostgreSQL refuses them), stripped of outer spaces."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ma.ValidationError("Must not contain NUL characters.")
+        return text.strip()
+
+
+class UtcDateTime(fields.DateTime):
+    """Times are stored as naive UTC; say so in the output (RFC 3339 with an offset)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def Id(strict: bool = True, **kwargs) -> fields.Integer:  # noqa: N802  (reads like a class)
+    """A database id; `strict` refuses "5" for 5 (JSON), query strings need it off."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+# ------------------------------------------------------------------ references
+
+
+class Ref(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class MeSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    role = fields.Enum(Role, by_value=True, required=True)
+    department = fields.Nested(Ref, required=True)
+    covered_departments = fields.List(fields.Nested(Ref), required=True)
+
+
+# ----------------------------------------------------------------------- ideas
+
+
+class IdeaQuerySchema(ma.Schema):
+    q = Text(validate=validate.Length(max=200), metadata={"description": "Words in the text"})
+    department_id = Id(strict=False)
+    status = fields.Enum(IdeaStatus, by_value=True)
+    objective_id = Id(strict=False)
+    sort = fields.String(
+        load_default="newest", validate=validate.OneOf(["newest", "votes", "oldest"])
+    )
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class IdeaSummarySchema(ma.Schema):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True, metadata={"example": "IDEA-12"})
+    title = fields.String(required=True)
+    status = fields.Enum(IdeaStatus, by_value=True, required=True)
+    department = fields.Nested(Ref, required=True)
+    submitter = fields.Nested(Ref, required=True)
+    objectives = fields.List(fields.Nested(Ref), required=True)
+    vote_count = fields.Integer(required=True)
+    created_at = UtcDateTime(required=True)
+    submitted_at = UtcDateTime(required=True, allow_none=True)
+
+
+class IdeaSchema(IdeaSummarySchema):
+    problem = fields.String(required=True)
+    proposal = fields.String(required=True)
+    expected_benefit = fields.String(required=True)
+    status_reason = fields.String(required=True, allow_none=True)
+    merged_into_id = fields.Integer(required=True, allow_none=True)
+    updated_at = UtcDateTime(required=True)
+    decided_at = UtcDateTime(required=True, allow_none=True)
+    voted = fields.Boolean(required=True, metadata={"description": "Whether you voted for it"})
+
+
+class IdeaPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(IdeaSummarySchema), required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+class IdeaCreateSchema(ma.Schema):
+    title = Text(required=True, validate=validate.Length(min=5, max=200))
+    problem = Text(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
+    proposal = Text(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
+    expected_benefit = Text(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
+    department_id = Id(metadata={"description": "Default: your own department"})
+    objective_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=50))
+    submit = fields.Boolean(
+        load_default=False, metadata={"description": "Submit for review now (default: draft)"}
+    )
+
+
+class VoteSchema(ma.Schema):
+    voted = fields.Boolean(required=True)
+    vote_count = fields.Integer(required=True)
+
+
+class CommentCreateSchema(ma.Schema):
+    body = Text(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
+
+
+class CommentSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    author = fields.Nested(Ref, required=True)
+    kind = fields.Enum(CommentKind, by_value=True, required=True)
+    body = fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+
+
+# ------------------------------------------------------------------- estimates
+
+MONEY_LIMIT = 1e12  # keeps every sum finite (and JSON-representable)
+
+
+def _positive(limit: float) -> fields.Float:
+    return fields.Float(load_default=0.0, validate=validate.Range(min=0, max=limit))
+
+
+class ImpactSchema(ma.Schema):
+    objective_id = Id(required=True)
+    impact = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=4),
+        metadata={"description": "0 None, 1 Low, 2 Moderate, 3 Strong, 4 Extreme"},
+    )
+
+
+class ImpactOutSchema(ImpactSchema):
+    objective = fields.String(required=True, attribute="objective.name")
+
+
+class CostSchema(ma.Schema):
+    period = Text(required=True, validate=validate.Length(min=1, max=20))
+    capex = _positive(MONEY_LIMIT)
+    opex = _positive(MONEY_LIMIT)
+
+
+class EffortSchema(ma.Schema):
+    pool_id = Id(required=True)
+    period = Text(required=True, validate=validate.Length(min=1, max=20))
+    amount = _positive(1e9)
+
+
+class EffortOutSchema(EffortSchema):
+    pool = fields.String(required=True, attribute="pool.name")
+
+
+class EstimateCreateSchema(ma.Schema):
+    base_version = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_ID),
+        metadata={
+            "description": "The current version you edited (0 when the idea has no estimate). "
+            "When someone saved a newer version meanwhile, the save is refused with 409."
+        },
+    )
+    value_low = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=1e6))
+    value_likely = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=1e6))
+    value_high = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=1e6))
+    risk = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=1))
+    confidence = fields.Enum(Confidence, by_value=True, load_default=Confidence.MEDIUM)
+    notes = Text(load_default="", validate=validate.Length(max=TEXT_LIMIT))
+    impacts = fields.List(
+        fields.Nested(ImpactSchema), load_default=list, validate=validate.Length(max=200)
+    )
+    costs = fields.List(
+        fields.Nested(CostSchema), load_default=list, validate=validate.Length(max=100)
+    )
+    efforts = fields.List(
+        fields.Nested(EffortSchema), load_default=list, validate=validate.Length(max=500)
+    )
+
+    @ma.validates_schema
+    def _consistent(self, data, **_kwargs):
+        errors: dict = {}
+        if not data["value_low"] <= data["value_likely"] <= data["value_high"]:
+            errors["value_likely"] = ["Needs value_low <= value_likely <= value_high."]
+        objectives = [i["objective_id"] for i in data["impacts"]]
+        if len(objectives) != len(set(objectives)):
+            errors["impacts"] = ["Rate each objective once."]
+        periods = [c["period"] for c in data["costs"]]
+        if len(periods) != len(set(periods)):
+            errors["costs"] = ["Give each period once."]
+        pool_periods = [(e["pool_id"], e["period"]) for e in data["efforts"]]
+        if len(pool_periods) != len(set(pool_periods)):
+            errors["efforts"] = ["Give each pool and period once."]
+        if errors:
+            raise ma.ValidationError(errors)
+
+
+class EstimateSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    idea_id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    is_current = fields.Boolean(required=True)
+    author = fields.Nested(Ref, required=True)
+    created_at = UtcDateTime(required=True)
+    value_low = fields.Float(required=True)
+    value_likely = fields.Float(required=True)
+    value_high = fields.Float(required=True)
+    risk = fields.Float(required=True)
+    confidence = fields.Enum(Confidence, by_value=True, required=True)
+    notes = fields.String(required=True)
+    impacts = fields.List(fields.Nested(ImpactOutSchema), required=True)
+    costs = fields.List(fields.Nested(CostSchema), required=True)
+    efforts = fields.List(fields.Nested(EffortOutSchema), required=True)
+    total_cost = fields.Float(required=True)
+
+
+# ------------------------------------------------------------ scenarios and runs
+
+
+class ShareSchema(ma.Schema):
+    min = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=1))
+    max = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=1))
+
+
+class ScenarioCreateSchema(ma.Schema):
+    name = Text(required=True, validate=validate.Length(min=1, max=120))
+    description = Text(load_default="", validate=validate.Length(max=TEXT_LIMIT))
+    periods = fields.List(
+        Text(validate=validate.Length(min=1, max=20)),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"example": ["2027", "2028"]},
+    )
+    budget = fields.Dict(
+        keys=Text(validate=validate.Length(min=1, max=20)),
+        values=fields.Float(validate=validate.Range(min=0, max=MONEY_LIMIT)),
+        load_default=dict,
+        metadata={"description": "Budget per period; a period without one is unbounded"},
+    )
+    capacity = fields.Dict(
+        keys=Text(validate=validate.Length(min=1, max=80)),
+        values=fields.Dict(
+            keys=Text(validate=validate.Length(min=1, max=20)),
+            values=fields.Float(validate=validate.Range(min=0, max=1e9)),
+        ),
+        load_default=dict,
+        metadata={"description": "Capacity per resource pool (by name) and period"},
+    )
+    department_shares = fields.Dict(
+        keys=Text(validate=validate.Length(min=1, max=120)),
+        values=fields.Nested(ShareSchema),
+        load_default=dict,
+        metadata={"description": "Share of the selected cost per department name"},
+    )
+    theme_min_shares = fields.Dict(
+        keys=Text(validate=validate.Length(min=1, max=120)),
+        values=fields.Float(validate=validate.Range(min=0, max=1)),
+        load_default=dict,
+    )
+    count_min = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_ID))
+    count_max = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_ID))
+    force_in = fields.List(Id(), load_default=list, validate=validate.Length(max=1000))
+    force_out = fields.List(Id(), load_default=list, validate=validate.Length(max=1000))
+    apply_requires = fields.Boolean(load_default=True)
+    apply_excludes = fields.Boolean(load_default=True)
+    apply_together = fields.Boolean(load_default=True)
+    objective = fields.Enum(ScenarioObjective, by_value=True, load_default=ScenarioObjective.VALUE)
+    backend = fields.String(load_default="cbc", validate=validate.OneOf(["cbc", "highs"]))
+    time_limit = fields.Integer(load_default=60, validate=validate.Range(min=1, max=3600))
+
+    @ma.validates_schema
+    def _consistent(self, data, **_kwargs):
+        errors: dict = {}
+        periods = data["periods"]
+        if len(periods) != len(set(periods)):
+            errors["periods"] = ["Give each period once."]
+        if unknown := sorted(set(data["budget"]) - set(periods)):
+            errors["budget"] = [f"Not a period of the scenario: {', '.join(unknown)}."]
+        pool_periods = {p for by_period in data["capacity"].values() for p in by_period}
+        if unknown := sorted(pool_periods - set(periods)):
+            errors["capacity"] = [f"Not a period of the scenario: {', '.join(unknown)}."]
+        if any(s["min"] > s["max"] for s in data["department_shares"].values()):
+            errors["department_shares"] = ["Each share needs min <= max."]
+        low, high = data.get("count_min"), data.get("count_max")
+        if low is not None and high is not None and low > high:
+            errors["count_max"] = ["Must not be below count_min."]
+        if both := sorted(set(data["force_in"]) & set(data["force_out"])):
+            errors["force_out"] = [f"Ideas both forced in and out: {both}."]
+        if errors:
+            raise ma.ValidationError(errors)
+
+
+class ScenarioSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    owner = fields.Nested(Ref, required=True)
+    cloned_from_id = fields.Integer(required=True, allow_none=True)
+    periods = fields.List(fields.String(), required=True)
+    budget = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    capacity = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Float()),
+        required=True,
+    )
+    department_shares = fields.Dict(
+        keys=fields.String(), values=fields.Nested(ShareSchema), required=True
+    )
+    theme_min_shares = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    count_min = fields.Integer(required=True, allow_none=True)
+    count_max = fields.Integer(required=True, allow_none=True)
+    force_in = fields.List(fields.Integer(), required=True)
+    force_out = fields.List(fields.Integer(), required=True)
+    apply_requires = fields.Boolean(required=True)
+    apply_excludes = fields.Boolean(required=True)
+    apply_together = fields.Boolean(required=True)
+    objective = fields.Enum(ScenarioObjective, by_value=True, required=True)
+    backend = fields.String(required=True)
+    time_limit = fields.Integer(required=True)
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
+
+
+class RunSummarySchema(ma.Schema):
+    id = fields.Integer(required=True)
+    scenario_id = fields.Integer(required=True)
+    number = fields.Integer(required=True)
+    status = fields.Enum(RunStatus, by_value=True, required=True)
+    result_status = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "optimal, feasible, infeasible, no_solution or invalid"},
+    )
+    objective_value = fields.Float(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
+    settings = fields.Dict(required=True)
+    build_seconds = fields.Float(required=True, allow_none=True)
+    solve_seconds = fields.Float(required=True, allow_none=True)
+    created_by = fields.Nested(Ref, required=True)
+    created_at = UtcDateTime(required=True)
+    started_at = UtcDateTime(required=True, allow_none=True)
+    finished_at = UtcDateTime(required=True, allow_none=True)
+    adopted_at = UtcDateTime(required=True, allow_none=True)
+
+
+class RunSchema(RunSummarySchema):
+    problem = fields.Dict(
+        required=True, metadata={"description": "The frozen optimizer problem (converge.problem/1)"}
+    )
+    result = fields.Dict(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The optimizer's answer (converge.result/1) once done"},
+    )
