@@ -1,6 +1,7 @@
 """Extension objects, created unbound and attached to the app in the factory."""
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -20,13 +21,35 @@ NAMING_CONVENTION = {
 }
 
 
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__ == "sqlite3"
+
+
 @sa.event.listens_for(sa.engine.Engine, "connect")
-def _sqlite_enforces_foreign_keys(dbapi_connection, _record):
-    """SQLite ignores foreign keys (and ON DELETE CASCADE) unless asked per connection."""
-    if type(dbapi_connection).__module__ == "sqlite3":
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+def _configure_sqlite(dbapi_connection, _record):
+    """Foreign keys on, WAL journal, and transactions begun by SQLAlchemy, not the driver."""
+    if not _is_sqlite(dbapi_connection):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+@sa.event.listens_for(sa.engine.Engine, "begin")
+def _begin_sqlite(connection):
+    """Requests that may write take SQLite's write lock up front.
+
+    A deferred SQLite transaction that reads and then writes fails at once with
+    "database is locked" when another writer got there first; BEGIN IMMEDIATE makes
+    the second writer wait its turn instead. Reads (GET) stay deferred.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 class Base(DeclarativeBase):

@@ -80,6 +80,12 @@ def make_app(database_url: str, tmp_path, **overrides):
     def _forget_cached_user():
         g.pop("_login_user", None)
 
+    # Likewise the session: end each request's transaction as production does when the
+    # request's app context is torn down (uncommitted work is discarded, locks released).
+    @app.teardown_request
+    def _end_transaction(_exc):
+        db.session.rollback()
+
     return app
 
 

@@ -41,7 +41,7 @@ def test_error_pages_in_site_look(employee_client, path, code):
 def test_api_paths_get_json_errors(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
-    assert response.json["error"]["code"] == 404
+    assert response.json["error"]["code"] == "not_found"
 
 
 def test_unexpected_error_is_a_friendly_500(app, employee_client, monkeypatch):
