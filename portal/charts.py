@@ -1,5 +1,8 @@
 """Charts drawn server-side with matplotlib: SVG for pages, PNG for downloads.
 
+Figures are built with the object API (no pyplot state), so requests and run threads
+can draw at the same time.
+
 Every function takes plain data and returns bytes; `as_svg_markup` embeds SVG in a page.
 """
 
@@ -7,11 +10,8 @@ import io
 from collections.abc import Mapping, Sequence
 
 import matplotlib
-
-matplotlib.use("Agg")  # no display: render to files only
-
-import matplotlib.pyplot as plt  # noqa: E402
-from markupsafe import Markup  # noqa: E402
+from markupsafe import Markup
+from matplotlib.figure import Figure
 
 PALETTE = [
     "#2f6690",
@@ -26,7 +26,7 @@ PALETTE = [
     "#f4e285",
 ]
 
-plt.rcParams.update(
+matplotlib.rcParams.update(
     {
         "font.family": "DejaVu Sans",
         "font.size": 9,
@@ -50,7 +50,6 @@ def _render(fig, fmt: str) -> bytes:
         dpi=144 if fmt == "png" else 72,
         metadata={"Date": None} if fmt == "svg" else None,
     )
-    plt.close(fig)
     return buffer.getvalue()
 
 
@@ -72,7 +71,8 @@ def bar_chart(
     size: tuple[float, float] = (7, 3.2),
 ) -> bytes:
     """Grouped (or stacked) bars: one group per label, one bar per series."""
-    fig, ax = plt.subplots(figsize=size)
+    fig = Figure(figsize=size)
+    ax = fig.subplots()
     n = max(len(series), 1)
     positions = range(len(labels))
     width = 0.8 if stacked else 0.8 / n
@@ -118,7 +118,8 @@ def line_chart(
     size: tuple[float, float] = (7, 3.2),
 ) -> bytes:
     """Lines over a shared x axis; `marker_point` (x, y, label) highlights one point."""
-    fig, ax = plt.subplots(figsize=size)
+    fig = Figure(figsize=size)
+    ax = fig.subplots()
     for name, values in series.items():
         if step:
             ax.step(list(x), list(values), where="post", label=name, marker="o", markersize=3)
@@ -147,7 +148,8 @@ def budget_chart(
     fmt: str = "svg",
 ) -> bytes:
     """Bars of what is used per period against a limit line (budget or capacity)."""
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig = Figure(figsize=(7, 3.2))
+    ax = fig.subplots()
     positions = list(range(len(periods)))
     ax.bar(positions, [float(u or 0) for u in used], width=0.6, label="used")
     for p, cap in zip(positions, limit, strict=True):
@@ -172,7 +174,8 @@ def scatter_chart(
     fmt: str = "svg",
 ) -> bytes:
     """Labelled points; `diagonal` draws y = x (e.g. realized against estimated)."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     xs = [float(p[0]) for p in points]
     ys = [float(p[1]) for p in points]
     ax.scatter(xs, ys, s=30)
@@ -201,7 +204,8 @@ def paired_bar_chart(
 ) -> bytes:
     """Two horizontal bar panels sharing the labels (e.g. value and spend per department)."""
     height = max(1.8, 0.32 * len(labels) + 1.0)
-    fig, (ax_left, ax_right) = plt.subplots(1, 2, figsize=(7, height), sharey=True)
+    fig = Figure(figsize=(7, height))
+    ax_left, ax_right = fig.subplots(1, 2, sharey=True)
     positions = list(range(len(labels)))
     ax_left.barh(positions, [float(v or 0) for v in left], color=PALETTE[0])
     ax_right.barh(positions, [float(v or 0) for v in right], color=PALETTE[5])
