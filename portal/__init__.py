@@ -17,6 +17,9 @@ BLUEPRINTS = [
     "portal.auth",
     "portal.ideas",
     "portal.admin",
+    "portal.reports",
+    "portal.delivery",
+    "portal.transfer",
 ]
 
 

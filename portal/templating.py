@@ -29,6 +29,9 @@ STATUS_COLOURS = {
 NAVIGATION = [
     ("ideas.index", "Ideas", None),
     ("ideas.mine", "My ideas", None),
+    ("reports.index", "Reports", {Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN}),
+    ("delivery.index", "Delivery", {Role.BRM, Role.PORTFOLIO_MANAGER}),
+    ("transfer.index", "Import", {Role.ADMIN, Role.PORTFOLIO_MANAGER}),
     ("admin.users", "Users", {Role.ADMIN}),
     ("admin.departments", "Departments", {Role.ADMIN}),
 ]

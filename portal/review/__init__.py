@@ -1,0 +1,1 @@
+"""Review of ideas by BRMs: estimates and their valuation."""
