@@ -8,5 +8,5 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    period = SelectField("Period", coerce=str)
-    department = SelectField("Department", coerce=str)
+    period = SelectField("Period", coerce=str, default="")
+    department = SelectField("Department", coerce=str, default="")

@@ -885,7 +885,7 @@ def calibration(filters: ReportFilter) -> CalibrationReport:
                 (idea.actual_cost - idea.estimated_cost) / idea.estimated_cost
             )
     rows = []
-    for name in sorted(set(value_errors) | set(cost_errors)):
+    for name in sorted({i.estimator for i in ideas}):
         vb, vs = bias_and_spread(value_errors[name])
         cb, cs = bias_and_spread(cost_errors[name])
         rows.append(
