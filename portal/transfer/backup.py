@@ -76,8 +76,8 @@ def export_data(out: IO[str], progress: Callable[[str, int], None] | None = None
         columns = [c.name for c in table.columns]
         out.write(json.dumps({"table": table.name, "columns": columns}) + "\n")
         order = list(table.primary_key.columns) or list(table.columns)
-        result = connection.execution_options(yield_per=BATCH).execute(
-            sa.select(*table.columns).order_by(*order)
+        result = connection.execute(
+            sa.select(*table.columns).order_by(*order).execution_options(yield_per=BATCH)
         )
         n = 0
         for row in result:
@@ -131,8 +131,9 @@ def import_data(
             connection.execute(table.insert(), state["batch"])
         for key, updates in state["deferred"].items():
             pk = list(table.primary_key.columns)[0]
-            for row_id, value in updates:
-                connection.execute(table.update().where(pk == row_id).values({key: value}))
+            for row_id, value, kept in updates:
+                # keep columns with an `onupdate` (e.g. updated_at) as they were exported
+                connection.execute(table.update().where(pk == row_id).values({key: value, **kept}))
         counts[table.name] = state["count"]
         if progress:
             progress(table.name, state["count"])
@@ -179,7 +180,12 @@ def import_data(
                 raise BackupError(f"Line {number}: a value could not be read ({exc}).") from None
             for column in state["self_refs"]:
                 if row[column] is not None:
-                    state["deferred"][column].append((row[state["pk"][0]], row[column]))
+                    kept = {
+                        c.name: row[c.name]
+                        for c in state["table"].columns
+                        if c.onupdate is not None and c.name in row
+                    }
+                    state["deferred"][column].append((row[state["pk"][0]], row[column], kept))
                     row[column] = None
             state["batch"].append(row)
             state["count"] += 1

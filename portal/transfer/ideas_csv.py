@@ -329,11 +329,11 @@ def _store(batch: list[RowData], importer: User, users: dict[int, User]) -> None
             db.session.add(estimate)
     if links:
         db.session.execute(idea_objectives.insert(), links)
+    written = [*ideas, *db.session.new]
     db.session.flush()
-    # Forget what is written (memory stays flat); keep the people we act as attached.
-    db.session.expunge_all()
-    for user in {importer.id: importer, **users}.values():
-        db.session.add(user)
+    # Forget what was written so memory stays flat over any number of rows.
+    for obj in written:
+        db.session.expunge(obj)
 
 
 def import_file(path: Path, importer: User, progress: Progress = None) -> int:

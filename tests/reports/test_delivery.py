@@ -109,10 +109,11 @@ def test_csrf_is_required(database_url, tmp_path, pm, employee, make_idea):
     idea = make_idea(employee, S.IN_DELIVERY)
     app = make_app(database_url, tmp_path, WTF_CSRF_ENABLED=True)
     client = app.test_client()
+    login(client, pm)
+    response = client.post(
+        f"/delivery/ideas/{idea.id}/value", data={"value": "10", "as_of": "2026-01-01"}
+    )
     with app.app_context():
-        login(client, pm)
-        response = client.post(
-            f"/delivery/ideas/{idea.id}/value", data={"value": "10", "as_of": "2026-01-01"}
-        )
+        db.engine.dispose()
     assert response.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count(RealizedValue.id))) == 0
