@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import workflow
-from portal.audit import record
 from portal.extensions import db
 from portal.models import (
     Department,
@@ -36,6 +35,7 @@ from portal.models import (
     StrategicObjective,
     Touchpoint,
     User,
+    utcnow,
 )
 from portal.models.ideas import idea_objectives
 
@@ -308,25 +308,33 @@ def _store(batch: list[RowData], importer: User, users: dict[int, User]) -> None
         ideas.append(idea)
     db.session.add_all(ideas)
     db.session.flush()
-    links = []
+    links, follows, estimates, costs = [], [], [], {}
     for idea, data in zip(ideas, batch, strict=True):
-        db.session.add(Follow(idea_id=idea.id, user_id=data.submitter_id))
+        follows.append({"idea_id": idea.id, "user_id": data.submitter_id})
         links += [{"idea_id": idea.id, "objective_id": oid} for oid in data.objective_ids]
-        record(importer, "idea_imported", idea, idea=idea, after={"title": idea.title})
+        # the audit trail records the submission, by its submitter
         workflow.apply(idea, "submit", users[data.submitter_id], notify_people=False)
         if data.estimated_cost is not None:
             year = (data.submitted_on or date.today()).year
-            estimate = Estimate(
-                idea_id=idea.id,
-                version=1,
-                is_current=True,
-                author_id=importer.id,
-                notes="Imported from CSV.",
-                costs=[
-                    EstimateCost(period=data.cost_period or str(year), capex=data.estimated_cost)
-                ],
-            )
-            db.session.add(estimate)
+            estimates.append(
+                {"idea_id": idea.id, "version": 1, "is_current": True, "author_id": importer.id,
+                 "notes": "Imported from CSV.", "created_at": utcnow()}
+            )  # fmt: skip
+            costs[idea.id] = (data.cost_period or str(year), data.estimated_cost)
+    # Rows nobody needs back as objects go in with one statement per table.
+    db.session.execute(sa.insert(Follow.__table__), follows)
+    if estimates:
+        db.session.execute(sa.insert(Estimate.__table__), estimates)
+        ids = db.session.execute(
+            sa.select(Estimate.id, Estimate.idea_id).where(Estimate.idea_id.in_(list(costs)))
+        )
+        db.session.execute(
+            sa.insert(EstimateCost.__table__),
+            [
+                {"estimate_id": eid, "period": costs[iid][0], "capex": costs[iid][1], "opex": 0.0}
+                for eid, iid in ids
+            ],
+        )
     if links:
         db.session.execute(idea_objectives.insert(), links)
     written = [*ideas, *db.session.new]
