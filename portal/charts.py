@@ -70,6 +70,7 @@ def bar_chart(
     horizontal: bool = False,
     fmt: str = "svg",
     size: tuple[float, float] = (7, 3.2),
+    legend_outside: bool = False,
 ) -> bytes:
     """Grouped (or stacked) bars: one group per label, one bar per series."""
     fig, ax = plt.subplots(figsize=size)
@@ -100,7 +101,9 @@ def bar_chart(
         ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, loc="left", fontweight="bold")
-    if len(series) > 1:
+    if len(series) > 1 and legend_outside:
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    elif len(series) > 1:
         ax.legend(frameon=False, fontsize=8)
     return _render(fig, fmt)
 

@@ -33,7 +33,8 @@ def pipeline(report: service.PipelineReport) -> list[Markup]:
                     ylabel="ideas",
                     stacked=True,
                     horizontal=True,
-                    size=(7, 0.5 + 0.45 * max(len(report.departments), 3)),
+                    legend_outside=True,
+                    size=(6, 0.8 + 0.45 * max(len(report.departments), 5)),
                 )
             )
         )
@@ -45,6 +46,8 @@ def pipeline(report: service.PipelineReport) -> list[Markup]:
                 title="State of the pipeline at each month's end",
                 ylabel="ideas",
                 stacked=True,
+                legend_outside=True,
+                size=(6, 3.2),
             )
         )
     )
