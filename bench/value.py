@@ -92,7 +92,9 @@ def child(csv_path: str, database_url: str) -> None:
                 }
             )
         )
-        db.drop_all()
+        db.session.remove()  # end the transaction before dropping the tables
+        if db.engine.dialect.name != "sqlite":  # a temporary SQLite file just goes away
+            db.drop_all()
 
 
 def main() -> None:
