@@ -20,6 +20,9 @@ BLUEPRINTS = [
     "portal.portfolio",
     "portal.account",
     "portal.api",
+    "portal.reports",
+    "portal.delivery",
+    "portal.transfer",
 ]
 
 

@@ -69,6 +69,7 @@ def bar_chart(
     horizontal: bool = False,
     fmt: str = "svg",
     size: tuple[float, float] = (7, 3.2),
+    legend_outside: bool = False,
 ) -> bytes:
     """Grouped (or stacked) bars: one group per label, one bar per series."""
     fig = Figure(figsize=size)
@@ -100,7 +101,9 @@ def bar_chart(
         ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, loc="left", fontweight="bold")
-    if len(series) > 1:
+    if len(series) > 1 and legend_outside:
+        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    elif len(series) > 1:
         ax.legend(frameon=False, fontsize=8)
     return _render(fig, fmt)
 
@@ -215,4 +218,81 @@ def paired_bar_chart(
     ax_right.set_title(right_title, loc="left", fontsize=9)
     if title:
         fig.suptitle(title, x=0.02, y=1.0, ha="left", va="bottom", fontweight="bold", fontsize=10)
+    return _render(fig, fmt)
+
+
+def dual_bar_chart(
+    labels: Sequence[str],
+    left: tuple[str, Sequence[float]],
+    right: tuple[str, Sequence[float]],
+    *,
+    title: str = "",
+    fmt: str = "svg",
+    size: tuple[float, float] = (7, 3.2),
+) -> bytes:
+    """Two measures on different scales (e.g. value and cost) side by side, one axis each."""
+    fig = Figure(figsize=size)
+    ax = fig.subplots()
+    other = ax.twinx()
+    positions = list(range(len(labels)))
+    ax.bar(
+        [p - 0.2 for p in positions],
+        [float(v or 0) for v in left[1]],
+        width=0.4,
+        label=left[0],
+        color=PALETTE[0],
+    )
+    other.bar(
+        [p + 0.2 for p in positions],
+        [float(v or 0) for v in right[1]],
+        width=0.4,
+        label=right[0],
+        color=PALETTE[5],
+    )
+    ax.set_ylabel(left[0])
+    other.set_ylabel(right[0])
+    other.grid(False)
+    other.spines["right"].set_visible(True)
+    ax.set_xticks(
+        positions,
+        list(labels),
+        rotation=30 if len(labels) > 5 else 0,
+        ha="right" if len(labels) > 5 else "center",
+    )
+    handles = ax.get_legend_handles_labels()[0] + other.get_legend_handles_labels()[0]
+    ax.legend(handles, [left[0], right[0]], frameon=False, fontsize=8, loc="upper right")
+    if title:
+        ax.set_title(title, loc="left", fontweight="bold")
+    return _render(fig, fmt)
+
+
+def bias_chart(
+    labels: Sequence[str],
+    bias: Sequence[float],
+    spread: Sequence[float | None],
+    *,
+    title: str = "",
+    xlabel: str = "",
+    fmt: str = "svg",
+) -> bytes:
+    """Horizontal bars of a mean error per label with ± one standard deviation whiskers."""
+    fig = Figure(figsize=(7, 0.8 + 0.5 * max(len(labels), 2)))
+    ax = fig.subplots()
+    positions = list(range(len(labels)))
+    values = [float(b or 0) for b in bias]
+    colours = [PALETTE[6] if v < 0 else PALETTE[0] for v in values]
+    ax.barh(
+        positions,
+        values,
+        xerr=[float(s or 0) for s in spread],
+        color=colours,
+        height=0.5,
+        error_kw={"ecolor": "#555", "capsize": 4, "linewidth": 1},
+    )
+    ax.axvline(0, color="#333", linewidth=1)
+    ax.set_yticks(positions, list(labels))
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title, loc="left", fontweight="bold")
     return _render(fig, fmt)

@@ -1,5 +1,8 @@
 """Command-line tasks: demo data, users, the job worker, backups."""
 
+import sys
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -70,3 +73,68 @@ def register_cli(app: Flask) -> None:
             run_worker(app, burst=burst)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from None
+
+    @app.cli.command("import-ideas")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option(
+        "--as", "email", required=True, help="E-mail of the admin or portfolio manager importing."
+    )
+    def import_ideas_command(path: Path, email: str) -> None:
+        """Import ideas from a CSV file: checked first, then all rows or none."""
+        from portal.transfer.ideas_csv import ImportRefused, check_file, count_rows, import_file
+
+        user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.lower()))
+        if user is None or user.role not in (Role.ADMIN, Role.PORTFOLIO_MANAGER):
+            raise click.ClickException(f"'{email}' is not an admin or portfolio manager.")
+        total = count_rows(path)
+        with click.progressbar(length=total, label="Checking ", file=sys.stderr) as bar:
+            result = check_file(path, user, progress=bar.update)
+        if not result.ok:
+            for problem in result.problems:
+                column = f" {problem.column}" if problem.column else ""
+                click.echo(f"row {problem.row}{column}: {problem.message}", err=True)
+            if result.problem_count > len(result.problems):
+                click.echo(f"... and {result.problem_count - len(result.problems)} more.", err=True)
+            raise click.ClickException(
+                f"{result.problem_count} problem(s) in {result.bad_rows} row(s); "
+                "nothing was imported."
+            )
+        try:
+            with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
+                count = import_file(path, user, progress=bar.update)
+        except ImportRefused as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"Imported {count} ideas.")
+
+    @app.cli.command("export-data")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def export_data_command(path: Path) -> None:
+        """Write every table to a JSON Lines backup file ('-' for standard output)."""
+        from portal.transfer.backup import export_data
+
+        def report(table: str, rows: int) -> None:
+            click.echo(f"{table}: {rows}", err=True)
+
+        if str(path) == "-":
+            export_data(click.get_text_stream("stdout"), progress=report)
+            return
+        with path.open("w", encoding="utf-8") as out:
+            counts = export_data(out, progress=report)
+        click.echo(f"Wrote {sum(counts.values())} rows from {len(counts)} tables to {path}.")
+
+    @app.cli.command("import-data")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_data_command(path: Path) -> None:
+        """Load a backup written by export-data into an empty, migrated database."""
+        from portal.transfer.backup import BackupError, import_data
+
+        try:
+            with path.open(encoding="utf-8") as source:
+                counts = import_data(
+                    source, progress=lambda t, n: click.echo(f"{t}: {n}", err=True)
+                )
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"Imported {sum(counts.values())} rows into {len(counts)} tables.")

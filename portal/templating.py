@@ -31,6 +31,9 @@ NAVIGATION = [
     ("ideas.mine", "My ideas", None),
     ("portfolio.index", "Scenarios", {Role.PORTFOLIO_MANAGER, Role.BRM}),
     ("portfolio.plan", "Plan", None),
+    ("reports.index", "Reports", {Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN}),
+    ("delivery.index", "Delivery", {Role.BRM, Role.PORTFOLIO_MANAGER}),
+    ("transfer.index", "Import", {Role.ADMIN, Role.PORTFOLIO_MANAGER}),
     ("admin.users", "Users", {Role.ADMIN}),
     ("admin.departments", "Departments", {Role.ADMIN}),
 ]

@@ -1,0 +1,142 @@
+"""Delivery pages: the board of ideas in delivery and one idea's delivery record."""
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from portal import workflow
+from portal.auth.login import roles_required
+from portal.delivery import bp, service
+from portal.delivery.forms import ActualCostForm, RealizedValueForm
+from portal.extensions import db
+from portal.models import Idea, Role
+
+recorders = roles_required(Role.BRM, Role.PORTFOLIO_MANAGER)
+
+
+def _idea(idea_id: int) -> Idea:
+    idea = db.get_or_404(Idea, idea_id)
+    if not service.can_record(current_user, idea):
+        abort(
+            403,
+            description="Only a portfolio manager or a BRM covering the department "
+            "records delivery for this idea.",
+        )
+    return idea
+
+
+def _page(idea: Idea, cost_form=None, value_form=None, status: int = 200):
+    if value_form is None:
+        value_form = RealizedValueForm(formdata=None)
+        value_form.as_of.data = date.today()
+    return (
+        render_template(
+            "delivery/idea.html",
+            idea=idea,
+            summary=service.summary(idea),
+            steps=[
+                t
+                for t in workflow.available(idea, current_user)
+                if t.name in service.DELIVERY_TRANSITIONS
+            ],
+            cost_form=cost_form or ActualCostForm(formdata=None),
+            value_form=value_form,
+            can_record=idea.status in service.RECORDING_STATES,
+        ),
+        status,
+    )
+
+
+@bp.route("/")
+@recorders
+def index():
+    return render_template("delivery/board.html", lanes=service.board(current_user))
+
+
+@bp.route("/ideas/<int:idea_id>")
+@recorders
+def idea(idea_id: int):
+    return _page(_idea(idea_id))
+
+
+@bp.route("/ideas/<int:idea_id>/step/<name>", methods=["POST"])
+@recorders
+def step(idea_id: int, name: str):
+    idea = _idea(idea_id)
+    try:
+        service.change_status(current_user, idea, name)
+    except service.DeliveryError as exc:
+        db.session.rollback()
+        if exc.status_code in (403, 404):
+            abort(exc.status_code, description=str(exc))
+        flash(str(exc), "danger")
+        return _page(idea, status=exc.status_code)
+    db.session.commit()
+    flash(f"{idea.reference} is now {idea.status.label.lower()}.", "success")
+    return redirect(url_for("delivery.idea", idea_id=idea.id))
+
+
+def _form_failed(form, exc: service.DeliveryError) -> None:
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None:
+        target.errors = [*target.errors, str(exc)]
+    else:
+        flash(str(exc), "danger")
+
+
+@bp.route("/ideas/<int:idea_id>/costs", methods=["POST"])
+@recorders
+def record_cost(idea_id: int):
+    idea = _idea(idea_id)
+    form = ActualCostForm()
+    if not form.validate_on_submit():
+        flash("The actual cost was not recorded: see the messages in the form.", "danger")
+        return _page(idea, cost_form=form, status=400)
+    try:
+        cost = service.record_actual_cost(
+            current_user, idea, form.period.data, form.capex.data, form.opex.data
+        )
+    except service.DeliveryError as exc:
+        db.session.rollback()
+        if exc.status_code == 403:
+            abort(403, description=str(exc))
+        _form_failed(form, exc)
+        return _page(idea, cost_form=form, status=exc.status_code)
+    db.session.commit()
+    flash(f"Actual cost for {cost.period} recorded.", "success")
+    return redirect(url_for("delivery.idea", idea_id=idea.id))
+
+
+@bp.route("/ideas/<int:idea_id>/value", methods=["POST"])
+@recorders
+def record_value(idea_id: int):
+    idea = _idea(idea_id)
+    form = RealizedValueForm()
+    if not form.validate_on_submit():
+        flash("The realized value was not recorded: see the messages in the form.", "danger")
+        return _page(idea, value_form=form, status=400)
+    try:
+        service.record_realized_value(
+            current_user, idea, form.value.data, form.as_of.data, form.note.data or ""
+        )
+    except service.DeliveryError as exc:
+        db.session.rollback()
+        if exc.status_code == 403:
+            abort(403, description=str(exc))
+        _form_failed(form, exc)
+        return _page(idea, value_form=form, status=exc.status_code)
+    db.session.commit()
+    flash("Realized value recorded.", "success")
+    return redirect(url_for("delivery.idea", idea_id=idea.id))
+
+
+@bp.app_template_global("delivery_panel")
+def delivery_panel(idea: Idea):
+    """For the idea page's sidebar: the delivery summary when there is one to show."""
+    if idea.status not in service.DELIVERY_STATES:
+        return None
+    return {
+        "summary": service.summary(idea),
+        "can_record": current_user.is_authenticated and service.can_record(current_user, idea),
+    }

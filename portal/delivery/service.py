@@ -1,0 +1,218 @@
+"""Recording delivery: status changes through the workflow, actual costs, realized value.
+
+Several records are kept over time: for actual costs the latest record of a period counts,
+for realized value the latest measurement (by date) counts; earlier ones stay as history.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from portal import workflow
+from portal.audit import idea_audience, notify, record
+from portal.extensions import db
+from portal.models import ActualCost, Idea, IdeaStatus, RealizedValue, User
+from portal.reports import service as numbers
+
+S = IdeaStatus
+DELIVERY_STATES = frozenset({S.SELECTED, S.IN_DELIVERY, S.DELIVERED})
+RECORDING_STATES = frozenset({S.IN_DELIVERY, S.DELIVERED})
+DELIVERY_TRANSITIONS = ("start_delivery", "deliver")
+PERIOD_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,19}$")
+MAX_AMOUNT = 1e12
+
+
+class DeliveryError(ValueError):
+    """Refused; the message is for the user, `status_code` maps to HTTP."""
+
+    def __init__(self, message: str, status_code: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.field = field
+
+
+def can_record(user: User, idea: Idea) -> bool:
+    """Portfolio managers, and BRMs covering the idea's department."""
+    return user.is_authenticated and user.covers(idea.department_id)
+
+
+def _authorize(user: User, idea: Idea) -> None:
+    if not can_record(user, idea):
+        raise DeliveryError(
+            "Only a portfolio manager or a BRM covering the department records delivery.", 403
+        )
+    if idea.status not in RECORDING_STATES:
+        raise DeliveryError(
+            f"Delivery can be recorded once delivery has started; the idea is "
+            f"{idea.status.label.lower()}.",
+            409,
+        )
+
+
+def change_status(actor: User, idea: Idea, name: str) -> None:
+    """Start delivery or mark delivered, through the workflow (caller commits)."""
+    if name not in DELIVERY_TRANSITIONS:
+        raise DeliveryError(f"'{name}' is not a delivery step.", 404)
+    try:
+        workflow.apply(idea, name, actor)
+    except workflow.TransitionError as exc:
+        raise DeliveryError(str(exc), exc.status_code) from None
+
+
+def _amount(value, label: str, field_name: str) -> float:
+    try:
+        amount = float(value if value not in (None, "") else 0)
+    except (TypeError, ValueError):
+        raise DeliveryError(f"{label} must be a number.", field=field_name) from None
+    if amount != amount or amount < 0 or amount > MAX_AMOUNT:
+        raise DeliveryError(f"{label} must be between 0 and {MAX_AMOUNT:,.0f}.", field=field_name)
+    return amount
+
+
+def record_actual_cost(actor: User, idea: Idea, period: str, capex, opex) -> ActualCost:
+    """Record what delivery cost in a period; a later record of the period replaces it in
+    the totals (caller commits)."""
+    _authorize(actor, idea)
+    period = (period or "").strip()
+    if not PERIOD_PATTERN.match(period):
+        raise DeliveryError(
+            "The period is a short label such as 2027, 2027-Q1 or 2027-03 (up to 20 characters).",
+            field="period",
+        )
+    capex_amount = _amount(capex, "Capex", "capex")
+    opex_amount = _amount(opex, "Opex", "opex")
+    cost = ActualCost(
+        idea_id=idea.id,
+        period=period,
+        capex=capex_amount,
+        opex=opex_amount,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(cost)
+    db.session.flush()
+    record(
+        actor,
+        "actual_cost_recorded",
+        cost,
+        idea=idea,
+        after={"period": period, "capex": capex_amount, "opex": opex_amount},
+    )
+    return cost
+
+
+def record_realized_value(
+    actor: User, idea: Idea, value, as_of: date | None, note: str, *, today: date | None = None
+) -> RealizedValue:
+    """Record a measurement of the value delivered, 0..100 like the estimate (caller commits)."""
+    _authorize(actor, idea)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DeliveryError("The realized value must be a number.", field="value") from None
+    if number != number or not 0 <= number <= 100:
+        raise DeliveryError(
+            "The realized value is on the estimate's scale: 0 to 100.", field="value"
+        )
+    today = today or date.today()
+    if as_of is None:
+        raise DeliveryError("Give the date the value was measured.", field="as_of")
+    if as_of > today:
+        raise DeliveryError("The measurement date cannot be in the future.", field="as_of")
+    note = (note or "").strip()
+    if len(note) > 5000:
+        raise DeliveryError("The note is too long (5000 characters at most).", field="note")
+    measurement = RealizedValue(
+        idea_id=idea.id, value=number, as_of=as_of, note=note, recorded_by_id=actor.id
+    )
+    db.session.add(measurement)
+    db.session.flush()
+    record(
+        actor,
+        "realized_value_recorded",
+        measurement,
+        idea=idea,
+        after={"value": number, "as_of": as_of.isoformat(), "note": note},
+    )
+    notify(
+        idea_audience(idea, exclude=actor),
+        f"{idea.reference} “{idea.title}” delivered value {number:g} (as of {as_of:%d %b %Y}).",
+        idea=idea,
+    )
+    return measurement
+
+
+@dataclass
+class DeliverySummary:
+    idea: Idea
+    estimated_value: float | None
+    estimated_cost: dict[str, float]
+    actual_cost: dict[str, float]
+    realized: RealizedValue | None
+    cost_records: list[ActualCost] = field(default_factory=list)
+    value_records: list[RealizedValue] = field(default_factory=list)
+    recorders: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def periods(self) -> list[str]:
+        return sorted(set(self.estimated_cost) | set(self.actual_cost))
+
+    @property
+    def total_estimated_cost(self) -> float:
+        return sum(self.estimated_cost.values())
+
+    @property
+    def total_actual_cost(self) -> float:
+        return sum(self.actual_cost.values())
+
+
+def summary(idea: Idea) -> DeliverySummary:
+    estimate = numbers.current_estimates([idea.id]).get(idea.id)
+    weights = numbers.objective_weights()
+    costs = list(
+        db.session.scalars(
+            sa.select(ActualCost)
+            .where(ActualCost.idea_id == idea.id)
+            .order_by(ActualCost.recorded_at.desc(), ActualCost.id.desc())
+        )
+    )
+    values = list(
+        db.session.scalars(
+            sa.select(RealizedValue)
+            .where(RealizedValue.idea_id == idea.id)
+            .order_by(
+                RealizedValue.as_of.desc(),
+                RealizedValue.recorded_at.desc(),
+                RealizedValue.id.desc(),
+            )
+        )
+    )
+    ids = {c.recorded_by_id for c in costs} | {v.recorded_by_id for v in values}
+    recorders = (
+        dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
+        if ids
+        else {}
+    )
+    return DeliverySummary(
+        idea=idea,
+        estimated_value=numbers.estimated_value(estimate, weights) if estimate else None,
+        estimated_cost=numbers.cost_profile(estimate) if estimate else {},
+        actual_cost=numbers.actual_costs([idea.id]).get(idea.id, {}),
+        realized=values[0] if values else None,
+        cost_records=costs,
+        value_records=values,
+        recorders=recorders,
+    )
+
+
+def board(user: User) -> dict[IdeaStatus, list[Idea]]:
+    """Selected, in-delivery and delivered ideas the user may record delivery for."""
+    ideas = db.session.scalars(
+        sa.select(Idea).where(Idea.status.in_(DELIVERY_STATES)).order_by(Idea.updated_at.desc())
+    )
+    lanes: dict[IdeaStatus, list[Idea]] = {S.SELECTED: [], S.IN_DELIVERY: [], S.DELIVERED: []}
+    for idea in ideas:
+        if can_record(user, idea):
+            lanes[idea.status].append(idea)
+    return lanes

@@ -1,0 +1,937 @@
+"""Every number the dashboards show, as pure functions over the database.
+
+Definitions (each dashboard states them on its page too):
+- Estimated value of an idea = strategic value of its current estimate (0..100, see
+  `portal.review.valuation`) x the estimate's likely multiplier. Realized value is recorded
+  on the same scale. Estimated cost = capex + opex over every period of the current estimate;
+  actual cost = the latest record per period, summed.
+- Per objective, an idea's value and cost are split by each objective's share of its weighted
+  impact (w_o x impact_o / sum of w x impact), so the objective rows add up to the total.
+- Flow: days from `submitted_at` to `decided_at` (approved, rejected, duplicate, deferred);
+  the decider is who made the last decision transition (else the assignee). Percentiles
+  interpolate linearly between ranks (the median of 2, 4 is 3; p90 of 1..10 is 9.1).
+- Calibration: value error = realized - estimated (points on the 0..100 scale); cost error =
+  (actual - estimated) / estimated. Bias = mean error; spread = sample standard deviation.
+"""
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.models import (
+    ActualCost,
+    AuditEvent,
+    Department,
+    Estimate,
+    Idea,
+    IdeaStatus,
+    RealizedValue,
+    Role,
+    Run,
+    StrategicObjective,
+    Touchpoint,
+    User,
+)
+from portal.reports.periods import ALL_TIME, Period, month_ends
+from portal.review.valuation import strategic_value
+
+S = IdeaStatus
+PIPELINE_STATES = [s for s in IdeaStatus if s != S.DRAFT]
+DECISION_STATES = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
+REVIEW_STATES = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED})
+NO_OBJECTIVE = "(no objective impact)"
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    period: Period = ALL_TIME
+    department_id: int | None = None
+    today: date = field(default_factory=date.today)
+
+
+@dataclass
+class Table:
+    """One exportable table: what a dashboard shows and its CSV holds."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list]
+
+
+def _r(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# ------------------------------------------------------------------ shared pieces
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The q-th percentile (0..100) with linear interpolation between ranks."""
+    xs = sorted(values)
+    if not xs:
+        return None
+    position = (len(xs) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(xs) - 1)
+    return xs[low] + (xs[high] - xs[low]) * (position - low)
+
+
+def bias_and_spread(errors: list[float]) -> tuple[float | None, float | None]:
+    """Mean error and its sample standard deviation (None when too few)."""
+    if not errors:
+        return None, None
+    spread = statistics.stdev(errors) if len(errors) > 1 else None
+    return statistics.fmean(errors), spread
+
+
+def objective_weights() -> dict[int, float]:
+    query = sa.select(StrategicObjective.id, StrategicObjective.weight).where(
+        StrategicObjective.active
+    )
+    return {oid: weight for oid, weight in db.session.execute(query)}
+
+
+def objective_names() -> dict[int, str]:
+    return dict(db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all())
+
+
+def current_estimates(idea_ids: Iterable[int]) -> dict[int, Estimate]:
+    ids = list(set(idea_ids))
+    if not ids:
+        return {}
+    query = (
+        sa.select(Estimate)
+        .where(Estimate.idea_id.in_(ids), Estimate.is_current)
+        .options(selectinload(Estimate.impacts), selectinload(Estimate.costs))
+        .order_by(Estimate.version)
+    )
+    return {e.idea_id: e for e in db.session.scalars(query)}
+
+
+def estimated_value(estimate: Estimate, weights: dict[int, float]) -> float:
+    impacts = {i.objective_id: i.impact for i in estimate.impacts}
+    return strategic_value(impacts, weights) * estimate.value_likely
+
+
+def objective_shares(estimate: Estimate, weights: dict[int, float]) -> dict[int, float]:
+    """Each active objective's share of the estimate's weighted impact (sums to 1, or empty)."""
+    parts = {
+        i.objective_id: weights[i.objective_id] * i.impact
+        for i in estimate.impacts
+        if i.objective_id in weights and weights[i.objective_id] * i.impact > 0
+    }
+    total = sum(parts.values())
+    return {oid: part / total for oid, part in parts.items()} if total else {}
+
+
+def cost_profile(estimate: Estimate) -> dict[str, float]:
+    return {c.period: c.capex + c.opex for c in estimate.costs}
+
+
+def latest_realized(idea_ids: Iterable[int]) -> dict[int, RealizedValue]:
+    """The most recent measurement per idea (latest `as_of`, then latest recorded)."""
+    ids = list(set(idea_ids))
+    if not ids:
+        return {}
+    query = (
+        sa.select(RealizedValue)
+        .where(RealizedValue.idea_id.in_(ids))
+        .order_by(RealizedValue.as_of, RealizedValue.recorded_at, RealizedValue.id)
+    )
+    return {r.idea_id: r for r in db.session.scalars(query)}
+
+
+def actual_costs(idea_ids: Iterable[int]) -> dict[int, dict[str, float]]:
+    """Actual cost per idea and period: the latest record of each period counts."""
+    ids = list(set(idea_ids))
+    if not ids:
+        return {}
+    query = (
+        sa.select(ActualCost)
+        .where(ActualCost.idea_id.in_(ids))
+        .order_by(ActualCost.recorded_at, ActualCost.id)
+    )
+    result: dict[int, dict[str, float]] = defaultdict(dict)
+    for record in db.session.scalars(query):
+        result[record.idea_id][record.period] = record.capex + record.opex
+    return dict(result)
+
+
+def status_events(idea_ids: Iterable[int] | None = None) -> dict[int, list[AuditEvent]]:
+    """Status changes per idea, oldest first."""
+    query = sa.select(AuditEvent).where(
+        AuditEvent.action == "status_change", AuditEvent.idea_id.is_not(None)
+    )
+    if idea_ids is not None:
+        ids = list(set(idea_ids))
+        if not ids:
+            return {}
+        query = query.where(AuditEvent.idea_id.in_(ids))
+    query = query.order_by(AuditEvent.created_at, AuditEvent.id)
+    events: dict[int, list[AuditEvent]] = defaultdict(list)
+    for event in db.session.scalars(query):
+        events[event.idea_id].append(event)
+    return events
+
+
+def status_at(idea: Idea, events: list[AuditEvent], moment: datetime) -> IdeaStatus | None:
+    """The idea's status just before `moment` (None when it did not exist yet)."""
+    if idea.created_at >= moment:
+        return None
+    before = [e for e in events if e.created_at < moment]
+    if before:
+        return IdeaStatus(before[-1].after["status"])
+    if events:
+        return IdeaStatus(events[0].before["status"])
+    return idea.status
+
+
+def _department_names() -> dict[int, str]:
+    return dict(db.session.execute(sa.select(Department.id, Department.name)).all())
+
+
+def _scoped(query, filters: ReportFilter):
+    if filters.department_id is not None:
+        query = query.where(Idea.department_id == filters.department_id)
+    return query
+
+
+# ------------------------------------------------------------------ pipeline
+
+
+@dataclass
+class PipelineReport:
+    departments: list[str]
+    counts: dict[str, dict[IdeaStatus, int]]
+    months: list[str]
+    trend: dict[str, dict[IdeaStatus, int]]
+
+    def total(self, status: IdeaStatus) -> int:
+        return sum(row.get(status, 0) for row in self.counts.values())
+
+    def tables(self) -> list[Table]:
+        states = [s.value for s in PIPELINE_STATES]
+        by_dept = Table(
+            "by_department",
+            "Ideas by state and department",
+            ["department", *states, "total"],
+            [
+                [
+                    d,
+                    *(self.counts[d].get(s, 0) for s in PIPELINE_STATES),
+                    sum(self.counts[d].values()),
+                ]
+                for d in self.departments
+            ],
+        )
+        trend = Table(
+            "trend",
+            "Ideas by state at the end of each month",
+            ["month", *states, "total"],
+            [
+                [
+                    m,
+                    *(self.trend[m].get(s, 0) for s in PIPELINE_STATES),
+                    sum(self.trend[m].values()),
+                ]
+                for m in self.months
+            ],
+        )
+        return [by_dept, trend]
+
+
+def pipeline(filters: ReportFilter) -> PipelineReport:
+    """Submitted ideas by state and department (submitted in the period), and the
+    state counts at the end of each of the 12 months up to the period's end."""
+    names = _department_names()
+    ideas = list(db.session.scalars(_scoped(sa.select(Idea), filters)))
+    counts: dict[str, dict[IdeaStatus, int]] = defaultdict(lambda: defaultdict(int))
+    for idea in ideas:
+        if idea.status == S.DRAFT:
+            continue
+        if filters.period.bounded and not filters.period.contains(
+            idea.submitted_at or idea.created_at
+        ):
+            continue
+        counts[names[idea.department_id]][idea.status] += 1
+
+    end = filters.today
+    if filters.period.end is not None:
+        end = min(end, filters.period.end - timedelta(days=1))
+    events = status_events(i.id for i in ideas)
+    months = month_ends(end)
+    trend: dict[str, dict[IdeaStatus, int]] = {}
+    for label, moment in months:
+        row: dict[IdeaStatus, int] = defaultdict(int)
+        for idea in ideas:
+            status = status_at(idea, events.get(idea.id, []), moment)
+            if status is not None and status != S.DRAFT:
+                row[status] += 1
+        trend[label] = row
+    return PipelineReport(
+        departments=sorted(counts),
+        counts={d: dict(counts[d]) for d in counts},
+        months=[label for label, _ in months],
+        trend=trend,
+    )
+
+
+# ------------------------------------------------------------------ flow
+
+
+@dataclass
+class FlowRow:
+    group: str
+    count: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass
+class FlowReport:
+    overall: FlowRow
+    by_department: list[FlowRow]
+    by_brm: list[FlowRow]
+
+    def tables(self) -> list[Table]:
+        columns = ["group", "name", "decisions", "median_days", "p90_days"]
+        rows = [["all", r.group, r.count, _r(r.median), _r(r.p90)] for r in [self.overall]]
+        rows += [
+            ["department", r.group, r.count, _r(r.median), _r(r.p90)] for r in self.by_department
+        ]
+        rows += [["brm", r.group, r.count, _r(r.median), _r(r.p90)] for r in self.by_brm]
+        return [Table("flow", "Days from submission to decision", columns, rows)]
+
+
+def _flow_row(group: str, days: list[float]) -> FlowRow:
+    return FlowRow(group, len(days), percentile(days, 50), percentile(days, 90))
+
+
+def flow(filters: ReportFilter) -> FlowReport:
+    """Days from submission to decision for ideas decided in the period."""
+    query = _scoped(
+        sa.select(Idea).where(Idea.decided_at.is_not(None), Idea.submitted_at.is_not(None)),
+        filters,
+    )
+    ideas = [i for i in db.session.scalars(query) if filters.period.contains(i.decided_at)]
+    names = _department_names()
+    events = status_events(i.id for i in ideas)
+    users = dict(db.session.execute(sa.select(User.id, User.name)).all())
+    by_dept: dict[str, list[float]] = defaultdict(list)
+    by_brm: dict[str, list[float]] = defaultdict(list)
+    everything = []
+    for idea in ideas:
+        days = (idea.decided_at - idea.submitted_at).total_seconds() / 86400
+        decisions = [
+            e for e in events.get(idea.id, []) if IdeaStatus(e.after["status"]) in DECISION_STATES
+        ]
+        decider = decisions[-1].actor_id if decisions else idea.assignee_id
+        everything.append(days)
+        by_dept[names[idea.department_id]].append(days)
+        by_brm[users.get(decider, "(unknown)")].append(days)
+    return FlowReport(
+        overall=_flow_row("All decisions", everything),
+        by_department=[_flow_row(k, v) for k, v in sorted(by_dept.items())],
+        by_brm=[_flow_row(k, v) for k, v in sorted(by_brm.items())],
+    )
+
+
+# ------------------------------------------------------------------ BRM workload
+
+
+@dataclass
+class WorkloadRow:
+    brm: str
+    departments: str
+    open_reviews: int = 0
+    unclaimed: int = 0
+    overdue: int = 0
+    touchpoints: int = 0
+
+
+@dataclass
+class WorkloadReport:
+    rows: list[WorkloadRow]
+    overdue_days: int
+    period: Period
+
+    def tables(self) -> list[Table]:
+        return [
+            Table(
+                "workload",
+                "BRM workload",
+                [
+                    "brm",
+                    "departments",
+                    "open_reviews",
+                    "unclaimed_in_departments",
+                    "overdue",
+                    "touchpoints",
+                ],
+                [
+                    [r.brm, r.departments, r.open_reviews, r.unclaimed, r.overdue, r.touchpoints]
+                    for r in self.rows
+                ],
+            )
+        ]
+
+
+def workload(filters: ReportFilter, overdue_days: int = 14) -> WorkloadReport:
+    """Per BRM now: reviews they own (assigned, or started by them when unassigned), submitted
+    ideas nobody claimed in departments they cover, how many of both are older than
+    `overdue_days` since submission; and touchpoints they held in the period."""
+    brms = list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role == Role.BRM, User.active)
+            .options(selectinload(User.covered_departments))
+            .order_by(User.name)
+        )
+    )
+    if filters.department_id is not None:
+        brms = [b for b in brms if b.covers(filters.department_id)]
+    cutoff = datetime.combine(filters.today, datetime.min.time()) - timedelta(days=overdue_days)
+    open_ideas = list(
+        db.session.scalars(
+            _scoped(sa.select(Idea).where(Idea.status.in_(REVIEW_STATES | {S.SUBMITTED})), filters)
+        )
+    )
+    events = status_events(i.id for i in open_ideas if i.assignee_id is None)
+    owner: dict[int, int | None] = {}
+    for idea in open_ideas:
+        if idea.status == S.SUBMITTED:
+            owner[idea.id] = idea.assignee_id
+            continue
+        starts = [e for e in events.get(idea.id, []) if e.after.get("transition") == "start_review"]
+        owner[idea.id] = idea.assignee_id or (starts[-1].actor_id if starts else None)
+
+    touchpoints = defaultdict(int)
+    tp_query = sa.select(Touchpoint.brm_id, Touchpoint.held_on, Touchpoint.department_id)
+    for brm_id, held_on, dept_id in db.session.execute(tp_query):
+        if filters.department_id is not None and dept_id != filters.department_id:
+            continue
+        if filters.period.contains(held_on):
+            touchpoints[brm_id] += 1
+
+    rows = []
+    for brm in brms:
+        covered = {d.id for d in brm.covered_departments}
+        row = WorkloadRow(brm.name, ", ".join(d.name for d in brm.covered_departments))
+        for idea in open_ideas:
+            late = idea.submitted_at is not None and idea.submitted_at < cutoff
+            if owner[idea.id] == brm.id:
+                row.open_reviews += 1
+            elif (
+                idea.status == S.SUBMITTED
+                and owner[idea.id] is None
+                and idea.department_id in covered
+            ):
+                row.unclaimed += 1
+            else:
+                continue
+            row.overdue += late
+        row.touchpoints = touchpoints[brm.id]
+        rows.append(row)
+    return WorkloadReport(rows, overdue_days, filters.period)
+
+
+# ------------------------------------------------------------------ portfolio
+
+
+@dataclass
+class PlanIdea:
+    idea_id: int
+    reference: str
+    title: str
+    department: str
+    start: str | None
+    value: float | None
+    cost: float
+    spend: dict[str, float]
+
+
+@dataclass
+class GroupSum:
+    name: str
+    ideas: int = 0
+    value: float = 0.0
+    cost: float = 0.0
+
+
+@dataclass
+class PortfolioReport:
+    run: Run | None
+    ideas: list[PlanIdea]
+    by_department: list[GroupSum]
+    by_objective: list[GroupSum]
+    periods: list[str]
+    budget: dict[str, float | None]
+    planned: dict[str, float]
+    actual: dict[str, float]
+
+    def tables(self) -> list[Table]:
+        def groups(key, title, rows):
+            return Table(
+                key,
+                title,
+                ["name", "ideas", "estimated_value", "estimated_cost"],
+                [[g.name, g.ideas, _r(g.value), _r(g.cost, 2)] for g in rows],
+            )
+
+        return [
+            groups("by_department", "Adopted plan by department", self.by_department),
+            groups("by_objective", "Adopted plan by objective", self.by_objective),
+            Table(
+                "spend",
+                "Spend against budget per period",
+                ["period", "budget", "planned", "actual"],
+                [
+                    [
+                        p,
+                        self.budget.get(p),
+                        _r(self.planned.get(p, 0.0), 2),
+                        _r(self.actual.get(p, 0.0), 2),
+                    ]
+                    for p in self.periods
+                ],
+            ),
+            Table(
+                "ideas",
+                "Ideas in the adopted plan",
+                ["idea", "title", "department", "start", "estimated_value", "estimated_cost"],
+                [
+                    [i.reference, i.title, i.department, i.start, _r(i.value), _r(i.cost, 2)]
+                    for i in self.ideas
+                ],
+            ),
+        ]
+
+
+def adopted_run() -> Run | None:
+    """The adopted plan: the run adopted most recently."""
+    query = (
+        sa.select(Run)
+        .where(Run.adopted_at.is_not(None))
+        .order_by(Run.adopted_at.desc(), Run.id.desc())
+        .limit(1)
+    )
+    return db.session.scalar(query)
+
+
+def _idea_id(reference) -> int | None:
+    text = str(reference)
+    text = text[5:] if text.upper().startswith("IDEA-") else text
+    return int(text) if text.isdigit() else None
+
+
+def shifted_spend(
+    profile: dict[str, float], periods: list[str], start: str | None
+) -> dict[str, float]:
+    """The cost profile moved so that its first plan period becomes `start`.
+
+    Periods outside the plan keep their amounts; an amount shifted past the last plan
+    period is dropped (the optimizer never chooses such a start).
+    """
+    order = {p: i for i, p in enumerate(periods)}
+    in_plan = sorted((p for p in profile if p in order), key=order.get)
+    shift = 0
+    if start in order and in_plan:
+        shift = order[start] - order[in_plan[0]]
+    spend: dict[str, float] = {}
+    for period, amount in profile.items():
+        if period not in order:
+            spend[period] = spend.get(period, 0.0) + amount
+            continue
+        target = order[period] + shift
+        if 0 <= target < len(periods):
+            spend[periods[target]] = spend.get(periods[target], 0.0) + amount
+    return spend
+
+
+def portfolio(filters: ReportFilter) -> PortfolioReport:
+    """The adopted plan's estimated value and cost by department and objective, and its
+    spend per period against the scenario's budget (the period filter keeps ideas starting
+    in it and the periods overlapping it)."""
+    run = adopted_run()
+    if run is None:
+        return PortfolioReport(None, [], [], [], [], {}, {}, {})
+    result = run.result or {}
+    periods = list(run.scenario.periods or (run.problem or {}).get("periods") or [])
+    starts = {}
+    for item in result.get("selected") or []:
+        idea_id = _idea_id(item.get("id") if isinstance(item, dict) else item)
+        if idea_id is not None:
+            starts[idea_id] = item.get("start") if isinstance(item, dict) else None
+    ideas = [
+        i for i in db.session.scalars(_scoped(sa.select(Idea).where(Idea.id.in_(starts)), filters))
+    ]
+    names = _department_names()
+    objectives = objective_names()
+    weights = objective_weights()
+    estimates = current_estimates(i.id for i in ideas)
+    actual = actual_costs(i.id for i in ideas)
+
+    plan: list[PlanIdea] = []
+    by_dept: dict[str, GroupSum] = {}
+    by_obj: dict[str, GroupSum] = {}
+    planned: dict[str, float] = defaultdict(float)
+    actual_spend: dict[str, float] = defaultdict(float)
+    for idea in sorted(ideas, key=lambda i: i.id):
+        estimate = estimates.get(idea.id)
+        profile = cost_profile(estimate) if estimate else {}
+        spend = shifted_spend(profile, periods, starts[idea.id])
+        start = starts[idea.id] or next((p for p in periods if p in spend), None)
+        if filters.period.bounded and not (start and filters.period.overlaps_label(start)):
+            continue
+        value = estimated_value(estimate, weights) if estimate else None
+        cost = sum(profile.values())
+        plan.append(
+            PlanIdea(
+                idea.id,
+                idea.reference,
+                idea.title,
+                names[idea.department_id],
+                start,
+                value,
+                cost,
+                spend,
+            )
+        )
+        group = by_dept.setdefault(names[idea.department_id], GroupSum(names[idea.department_id]))
+        group.ideas += 1
+        group.value += value or 0.0
+        group.cost += cost
+        shares = objective_shares(estimate, weights) if estimate else {}
+        for oid, share in (shares or {None: 1.0}).items():
+            name = objectives[oid] if oid is not None else NO_OBJECTIVE
+            group = by_obj.setdefault(name, GroupSum(name))
+            group.ideas += 1
+            group.value += (value or 0.0) * share
+            group.cost += cost * share
+        for period, amount in spend.items():
+            planned[period] += amount
+        for period, amount in actual.get(idea.id, {}).items():
+            actual_spend[period] += amount
+
+    budget = run.scenario.budget or {}
+    all_periods = list(periods) + sorted((set(planned) | set(actual_spend)) - set(periods))
+    shown = [p for p in all_periods if filters.period.overlaps_label(p)]
+    return PortfolioReport(
+        run=run,
+        ideas=plan,
+        by_department=sorted(by_dept.values(), key=lambda g: g.name),
+        by_objective=sorted(by_obj.values(), key=lambda g: (g.name == NO_OBJECTIVE, g.name)),
+        periods=shown,
+        budget={p: (float(budget[p]) if budget.get(p) is not None else None) for p in shown},
+        planned={p: planned.get(p, 0.0) for p in shown},
+        actual={p: actual_spend.get(p, 0.0) for p in shown},
+    )
+
+
+# ------------------------------------------------------------------ value delivered
+
+
+@dataclass
+class DeliveredIdea:
+    idea_id: int
+    reference: str
+    title: str
+    department: str
+    estimator: str | None
+    delivered_on: date | None
+    estimated_value: float | None
+    realized_value: float | None
+    estimated_cost: float | None
+    actual_cost: float | None
+    shares: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def measured(self) -> bool:
+        return self.estimated_value is not None and self.realized_value is not None
+
+    @property
+    def costed(self) -> bool:
+        return self.estimated_cost is not None and self.actual_cost is not None
+
+
+@dataclass
+class ValueGroup:
+    name: str
+    delivered: int = 0
+    measured: int = 0
+    estimated_value: float = 0.0
+    realized_value: float = 0.0
+    costed: int = 0
+    estimated_cost: float = 0.0
+    actual_cost: float = 0.0
+
+    def add(self, idea: DeliveredIdea, share: float = 1.0) -> None:
+        self.delivered += 1
+        if idea.measured:
+            self.measured += 1
+            self.estimated_value += idea.estimated_value * share
+            self.realized_value += idea.realized_value * share
+        if idea.costed:
+            self.costed += 1
+            self.estimated_cost += idea.estimated_cost * share
+            self.actual_cost += idea.actual_cost * share
+
+
+VALUE_COLUMNS = [
+    "name",
+    "delivered",
+    "measured",
+    "estimated_value",
+    "realized_value",
+    "costed",
+    "estimated_cost",
+    "actual_cost",
+]
+
+
+def _value_row(g: ValueGroup) -> list:
+    return [
+        g.name,
+        g.delivered,
+        g.measured,
+        _r(g.estimated_value),
+        _r(g.realized_value),
+        g.costed,
+        _r(g.estimated_cost, 2),
+        _r(g.actual_cost, 2),
+    ]
+
+
+@dataclass
+class ValueReport:
+    ideas: list[DeliveredIdea]
+    total: ValueGroup
+    by_department: list[ValueGroup]
+    by_objective: list[ValueGroup]
+
+    def tables(self) -> list[Table]:
+        return [
+            Table(
+                "by_department",
+                "Delivered value and cost by department",
+                VALUE_COLUMNS,
+                [_value_row(g) for g in [*self.by_department, self.total]],
+            ),
+            Table(
+                "by_objective",
+                "Delivered value and cost by objective",
+                VALUE_COLUMNS,
+                [_value_row(g) for g in self.by_objective],
+            ),
+            Table(
+                "ideas",
+                "Delivered ideas",
+                [
+                    "idea",
+                    "title",
+                    "department",
+                    "estimator",
+                    "delivered_on",
+                    "estimated_value",
+                    "realized_value",
+                    "estimated_cost",
+                    "actual_cost",
+                ],
+                [
+                    [
+                        i.reference,
+                        i.title,
+                        i.department,
+                        i.estimator,
+                        i.delivered_on.isoformat() if i.delivered_on else None,
+                        _r(i.estimated_value),
+                        _r(i.realized_value),
+                        _r(i.estimated_cost, 2),
+                        _r(i.actual_cost, 2),
+                    ]
+                    for i in self.ideas
+                ],
+            ),
+        ]
+
+
+def delivered_ideas(filters: ReportFilter) -> list[DeliveredIdea]:
+    """Delivered ideas (delivered in the period) with their estimates and outcomes."""
+    ideas = list(
+        db.session.scalars(_scoped(sa.select(Idea).where(Idea.status == S.DELIVERED), filters))
+    )
+    events = status_events(i.id for i in ideas)
+    names = _department_names()
+    users = dict(db.session.execute(sa.select(User.id, User.name)).all())
+    weights = objective_weights()
+    estimates = current_estimates(i.id for i in ideas)
+    realized = latest_realized(i.id for i in ideas)
+    actual = actual_costs(i.id for i in ideas)
+    result = []
+    for idea in sorted(ideas, key=lambda i: i.id):
+        delivered = [e for e in events.get(idea.id, []) if e.after.get("status") == S.DELIVERED]
+        when = (delivered[-1].created_at if delivered else idea.updated_at).date()
+        if not filters.period.contains(when):
+            continue
+        estimate = estimates.get(idea.id)
+        result.append(
+            DeliveredIdea(
+                idea_id=idea.id,
+                reference=idea.reference,
+                title=idea.title,
+                department=names[idea.department_id],
+                estimator=users.get(estimate.author_id) if estimate else None,
+                delivered_on=when,
+                estimated_value=estimated_value(estimate, weights) if estimate else None,
+                realized_value=realized[idea.id].value if idea.id in realized else None,
+                estimated_cost=estimate.total_cost if estimate else None,
+                actual_cost=sum(actual[idea.id].values()) if idea.id in actual else None,
+                shares=objective_shares(estimate, weights) if estimate else {},
+            )
+        )
+    return result
+
+
+def value_delivered(filters: ReportFilter) -> ValueReport:
+    """Realized against estimated value (over measured ideas) and actual against estimated
+    cost (over ideas with actual costs), by department and by objective."""
+    ideas = delivered_ideas(filters)
+    objectives = objective_names()
+    total = ValueGroup("All departments")
+    by_dept: dict[str, ValueGroup] = {}
+    by_obj: dict[str, ValueGroup] = {}
+    for idea in ideas:
+        total.add(idea)
+        by_dept.setdefault(idea.department, ValueGroup(idea.department)).add(idea)
+        for oid, share in (idea.shares or {None: 1.0}).items():
+            name = objectives[oid] if oid is not None else NO_OBJECTIVE
+            by_obj.setdefault(name, ValueGroup(name)).add(idea, share)
+    return ValueReport(
+        ideas=ideas,
+        total=total,
+        by_department=sorted(by_dept.values(), key=lambda g: g.name),
+        by_objective=sorted(by_obj.values(), key=lambda g: (g.name == NO_OBJECTIVE, g.name)),
+    )
+
+
+# ------------------------------------------------------------------ calibration
+
+
+@dataclass
+class CalibrationRow:
+    estimator: str
+    value_n: int
+    value_bias: float | None
+    value_spread: float | None
+    cost_n: int
+    cost_bias: float | None
+    cost_spread: float | None
+
+
+@dataclass
+class CalibrationReport:
+    rows: list[CalibrationRow]
+    ideas: list[DeliveredIdea]
+
+    def tables(self) -> list[Table]:
+        return [
+            Table(
+                "calibration",
+                "Estimate calibration per estimator",
+                [
+                    "estimator",
+                    "value_ideas",
+                    "value_bias_points",
+                    "value_spread_points",
+                    "cost_ideas",
+                    "cost_bias_pct",
+                    "cost_spread_pct",
+                ],
+                [
+                    [
+                        r.estimator,
+                        r.value_n,
+                        _r(r.value_bias),
+                        _r(r.value_spread),
+                        r.cost_n,
+                        _r(r.cost_bias * 100 if r.cost_bias is not None else None),
+                        _r(r.cost_spread * 100 if r.cost_spread is not None else None),
+                    ]
+                    for r in self.rows
+                ],
+            )
+        ]
+
+
+def calibration(filters: ReportFilter) -> CalibrationReport:
+    """For each author of a current estimate on a delivered idea: value bias/spread in points
+    and cost bias/spread as a fraction of the estimate."""
+    ideas = [i for i in delivered_ideas(filters) if i.estimator is not None]
+    value_errors: dict[str, list[float]] = defaultdict(list)
+    cost_errors: dict[str, list[float]] = defaultdict(list)
+    for idea in ideas:
+        if idea.measured:
+            value_errors[idea.estimator].append(idea.realized_value - idea.estimated_value)
+        if idea.costed and idea.estimated_cost > 0:
+            cost_errors[idea.estimator].append(
+                (idea.actual_cost - idea.estimated_cost) / idea.estimated_cost
+            )
+    rows = []
+    for name in sorted({i.estimator for i in ideas}):
+        vb, vs = bias_and_spread(value_errors[name])
+        cb, cs = bias_and_spread(cost_errors[name])
+        rows.append(
+            CalibrationRow(name, len(value_errors[name]), vb, vs, len(cost_errors[name]), cb, cs)
+        )
+    return CalibrationReport(rows, ideas)
+
+
+# ------------------------------------------------------------------ an employee's own page
+
+
+@dataclass
+class MyIdea:
+    idea: Idea
+    estimated_value: float | None
+    realized_value: float | None
+
+
+def my_outcomes(user: User) -> list[MyIdea]:
+    """The user's own ideas (newest first) with the value estimated and realized."""
+    ideas = list(
+        db.session.scalars(
+            sa.select(Idea).where(Idea.submitter_id == user.id).order_by(Idea.created_at.desc())
+        )
+    )
+    weights = objective_weights()
+    estimates = current_estimates(i.id for i in ideas)
+    realized = latest_realized(i.id for i in ideas)
+    return [
+        MyIdea(
+            idea,
+            estimated_value(estimates[idea.id], weights) if idea.id in estimates else None,
+            realized[idea.id].value if idea.id in realized else None,
+        )
+        for idea in ideas
+    ]
+
+
+def years_with_data() -> tuple[int | None, int | None]:
+    """The first and last calendar years the filters should offer."""
+    first = db.session.scalar(sa.select(sa.func.min(Idea.created_at)))
+    years = [first.year] if first else []
+    run = adopted_run()
+    if run is not None:
+        for label in run.scenario.periods or []:
+            text = str(label)[:4]
+            if text.isdigit():
+                years.append(int(text))
+    return (min(years), max(years)) if years else (None, None)

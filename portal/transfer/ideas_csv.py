@@ -1,0 +1,525 @@
+"""CSV import of ideas (checked row by row, imported all or nothing) and CSV exports.
+
+Files are read as a stream (csv module, one row at a time) so a spreadsheet of any length
+needs little memory. Columns (header names, any order, case-insensitive):
+
+    title*, problem*, department*, proposal, expected_benefit, submitter_email, objectives
+    (names separated by ';'), submitted_on (YYYY-MM-DD), estimated_cost (number),
+    cost_period (e.g. 2027; default the year submitted)
+
+Other columns are ignored (so an export of ideas imports again). Imported ideas are
+submitted for review by their submitter (the importer when no e-mail is given) through the
+workflow; an `estimated_cost` becomes a first estimate by the importer for a BRM to refine.
+"""
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal import workflow
+from portal.extensions import db
+from portal.models import (
+    Department,
+    Estimate,
+    EstimateCost,
+    Follow,
+    Idea,
+    IdeaStatus,
+    StrategicObjective,
+    Touchpoint,
+    User,
+    utcnow,
+)
+from portal.models.ideas import idea_objectives
+
+REQUIRED = ("title", "problem", "department")
+OPTIONAL = (
+    "proposal",
+    "expected_benefit",
+    "submitter_email",
+    "objectives",
+    "submitted_on",
+    "estimated_cost",
+    "cost_period",
+)
+TEXT_LIMIT = 5000
+MAX_PROBLEMS_KEPT = 500
+BATCH = 1000
+PERIOD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,19}$")
+
+Progress = Callable[[int], None] | None
+
+
+class ImportRefused(ValueError):
+    """The file has problems; nothing was imported."""
+
+    def __init__(self, result: "CheckResult"):
+        super().__init__(f"{result.problem_count} problem(s) found; nothing was imported.")
+        self.result = result
+
+
+@dataclass
+class RowProblem:
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    column: str
+    message: str
+
+
+@dataclass
+class CheckResult:
+    rows: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    problem_count: int = 0
+    bad_rows: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    sample: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0 and self.rows > 0
+
+    def add(self, problem: RowProblem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(problem)
+
+
+@dataclass
+class RowData:
+    title: str
+    problem: str
+    proposal: str
+    expected_benefit: str
+    department_id: int
+    submitter_id: int
+    objective_ids: list[int]
+    submitted_on: date | None
+    estimated_cost: float | None
+    cost_period: str | None
+
+
+def _open(path: Path):
+    return open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 (caller closes)
+
+
+def _reader(handle) -> csv.DictReader:
+    head = handle.read(8192)
+    handle.seek(0)
+    try:
+        dialect = csv.Sniffer().sniff(head, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return csv.DictReader(handle, dialect=dialect)
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(spreadsheet row number, {lower-case column: stripped text}) for each non-empty row."""
+    with _open(path) as handle:
+        reader = _reader(handle)
+        for row in reader:
+            if not any((v or "").strip() for k, v in row.items() if k is not None):
+                continue
+            cleaned = {
+                (k or "").strip().lower(): (v or "").strip()
+                for k, v in row.items()
+                if k is not None and isinstance(v, str)
+            }
+            yield reader.line_num, cleaned
+
+
+def count_rows(path: Path) -> int:
+    return sum(1 for _ in read_rows(path))
+
+
+class Resolver:
+    """Looks names up once: departments, users by e-mail, objectives."""
+
+    def __init__(self, importer: User):
+        self.importer_id = importer.id
+        self.departments = {
+            name.lower(): did
+            for did, name in db.session.execute(sa.select(Department.id, Department.name))
+        }
+        self.objectives = {
+            name.lower(): oid
+            for oid, name in db.session.execute(
+                sa.select(StrategicObjective.id, StrategicObjective.name).where(
+                    StrategicObjective.active
+                )
+            )
+        }
+        self.users: dict[str, int | None] = {}
+
+    def user(self, email: str) -> int | None:
+        key = email.lower()
+        if key not in self.users:
+            self.users[key] = db.session.scalar(
+                sa.select(User.id).where(sa.func.lower(User.email) == key, User.active)
+            )
+        return self.users[key]
+
+    def row(self, number: int, raw: dict[str, str], result: CheckResult) -> RowData | None:
+        """Validate one row; add its problems to `result` and return None when it has any."""
+        before = result.problem_count
+
+        def problem(column: str, message: str) -> None:
+            result.add(RowProblem(number, column, message))
+
+        title = raw.get("title", "")
+        if not title:
+            problem("title", "missing title")
+        elif len(title) < 5:
+            problem("title", "title too short (at least 5 characters)")
+        elif len(title) > 200:
+            problem("title", f"title too long ({len(title)} characters, at most 200)")
+        text = {}
+        for column in ("problem", "proposal", "expected_benefit"):
+            value = raw.get(column, "")
+            if column == "problem" and not value:
+                problem(column, "missing problem")
+            elif len(value) > TEXT_LIMIT:
+                problem(column, f"too long ({len(value)} characters, at most {TEXT_LIMIT})")
+            text[column] = value
+        department = raw.get("department", "")
+        department_id = self.departments.get(department.lower())
+        if not department:
+            problem("department", "missing department")
+        elif department_id is None:
+            problem("department", f"unknown department '{department}'")
+        submitter_id = self.importer_id
+        if email := raw.get("submitter_email", ""):
+            submitter_id = self.user(email)
+            if submitter_id is None:
+                problem("submitter_email", f"no active user with e-mail '{email}'")
+        objective_ids = []
+        for name in filter(None, (n.strip() for n in raw.get("objectives", "").split(";"))):
+            oid = self.objectives.get(name.lower())
+            if oid is None:
+                problem("objectives", f"unknown objective '{name}'")
+            elif oid not in objective_ids:
+                objective_ids.append(oid)
+        submitted_on = None
+        if text_date := raw.get("submitted_on", ""):
+            try:
+                submitted_on = date.fromisoformat(text_date)
+            except ValueError:
+                problem("submitted_on", f"bad date '{text_date}' (use YYYY-MM-DD)")
+        estimated_cost = None
+        if text_cost := raw.get("estimated_cost", ""):
+            try:
+                estimated_cost = float(text_cost.replace(" ", ""))
+            except ValueError:
+                problem("estimated_cost", f"bad number '{text_cost}'")
+            else:
+                if not 0 <= estimated_cost <= 1e12:
+                    problem("estimated_cost", f"bad number '{text_cost}' (0 to 1e12)")
+        cost_period = raw.get("cost_period", "") or None
+        if cost_period and not PERIOD.match(cost_period):
+            problem("cost_period", f"bad period '{cost_period}' (e.g. 2027 or 2027-Q1)")
+        if result.problem_count > before:
+            result.bad_rows += 1
+            return None
+        return RowData(
+            title=title,
+            problem=text["problem"],
+            proposal=text["proposal"],
+            expected_benefit=text["expected_benefit"],
+            department_id=department_id,
+            submitter_id=submitter_id,
+            objective_ids=objective_ids,
+            submitted_on=submitted_on,
+            estimated_cost=estimated_cost,
+            cost_period=cost_period,
+        )
+
+
+def _check_header(path: Path, result: CheckResult) -> bool:
+    try:
+        with _open(path) as handle:
+            header = [(h or "").strip().lower() for h in (_reader(handle).fieldnames or [])]
+    except UnicodeDecodeError:
+        result.add(RowProblem(1, "", "the file is not UTF-8 text (save it as CSV UTF-8)"))
+        return False
+    except csv.Error as exc:
+        result.add(RowProblem(1, "", f"not a readable CSV file ({exc})"))
+        return False
+    missing = [c for c in REQUIRED if c not in header]
+    for column in missing:
+        result.add(RowProblem(1, column, f"the header has no '{column}' column"))
+    result.ignored_columns = [h for h in header if h and h not in REQUIRED + OPTIONAL]
+    return not missing
+
+
+def _rows(path: Path, result: CheckResult) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        yield from read_rows(path)
+    except UnicodeDecodeError as exc:
+        result.add(RowProblem(0, "", f"the file is not UTF-8 text ({exc.reason})"))
+    except csv.Error as exc:
+        result.add(RowProblem(0, "", f"the CSV could not be read ({exc})"))
+
+
+def check_file(
+    path: Path, importer: User, progress: Progress = None, sample: int = 10
+) -> CheckResult:
+    """Read the whole file and list every row's problems; change nothing."""
+    result = CheckResult()
+    if not _check_header(path, result):
+        return result
+    resolver = Resolver(importer)
+    for number, raw in _rows(path, result):
+        result.rows += 1
+        data = resolver.row(number, raw, result)
+        if data is not None and len(result.sample) < sample:
+            result.sample.append({"row": number, **raw})
+        if progress:
+            progress(1)
+    if result.rows == 0 and result.problem_count == 0:
+        result.add(RowProblem(2, "", "the file has no rows to import"))
+    return result
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+def _store(batch: list[RowData], importer: User, users: dict[int, User]) -> None:
+    ideas = []
+    for data in batch:
+        idea = Idea(
+            title=data.title,
+            problem=data.problem,
+            proposal=data.proposal,
+            expected_benefit=data.expected_benefit,
+            department_id=data.department_id,
+            submitter_id=data.submitter_id,
+            status=IdeaStatus.DRAFT,
+        )
+        if data.submitted_on:
+            idea.created_at = _midnight(data.submitted_on)
+            idea.submitted_at = _midnight(data.submitted_on)
+        ideas.append(idea)
+    db.session.add_all(ideas)
+    db.session.flush()
+    links, follows, estimates, costs = [], [], [], {}
+    for idea, data in zip(ideas, batch, strict=True):
+        follows.append({"idea_id": idea.id, "user_id": data.submitter_id})
+        links += [{"idea_id": idea.id, "objective_id": oid} for oid in data.objective_ids]
+        # the audit trail records the submission, by its submitter
+        workflow.apply(idea, "submit", users[data.submitter_id], notify_people=False)
+        if data.estimated_cost is not None:
+            year = (data.submitted_on or date.today()).year
+            estimates.append(
+                {"idea_id": idea.id, "version": 1, "is_current": True, "author_id": importer.id,
+                 "notes": "Imported from CSV.", "created_at": utcnow()}
+            )  # fmt: skip
+            costs[idea.id] = (data.cost_period or str(year), data.estimated_cost)
+    # Rows nobody needs back as objects go in with one statement per table.
+    db.session.execute(sa.insert(Follow.__table__), follows)
+    if estimates:
+        db.session.execute(sa.insert(Estimate.__table__), estimates)
+        ids = db.session.execute(
+            sa.select(Estimate.id, Estimate.idea_id).where(Estimate.idea_id.in_(list(costs)))
+        )
+        db.session.execute(
+            sa.insert(EstimateCost.__table__),
+            [
+                {"estimate_id": eid, "period": costs[iid][0], "capex": costs[iid][1], "opex": 0.0}
+                for eid, iid in ids
+            ],
+        )
+    if links:
+        db.session.execute(idea_objectives.insert(), links)
+    written = [*ideas, *db.session.new]
+    db.session.flush()
+    # Forget what was written so memory stays flat over any number of rows.
+    for obj in written:
+        db.session.expunge(obj)
+
+
+def import_file(path: Path, importer: User, progress: Progress = None) -> int:
+    """Import every row, or nothing: the first problem rolls everything back and raises
+    ImportRefused (call `check_file` first to list them all). The caller commits."""
+    result = CheckResult()
+    if not _check_header(path, result):
+        raise ImportRefused(result)
+    resolver = Resolver(importer)
+    users: dict[int, User] = {importer.id: importer}
+    batch: list[RowData] = []
+    count = 0
+    try:
+        for number, raw in _rows(path, result):
+            data = resolver.row(number, raw, result)
+            if data is None:
+                break
+            if data.submitter_id not in users:
+                users[data.submitter_id] = db.session.get(User, data.submitter_id)
+            batch.append(data)
+            count += 1
+            if len(batch) >= BATCH:
+                _store(batch, importer, users)
+                batch = []
+            if progress:
+                progress(1)
+        if result.problem_count:
+            raise ImportRefused(result)
+        if count == 0:
+            result.add(RowProblem(2, "", "the file has no rows to import"))
+            raise ImportRefused(result)
+        if batch:
+            _store(batch, importer, users)
+    except BaseException:
+        db.session.rollback()
+        raise
+    return count
+
+
+# ------------------------------------------------------------------ exports
+
+
+def _csv_lines(header: list[str], rows) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+IDEA_COLUMNS = [
+    "reference",
+    "title",
+    "problem",
+    "proposal",
+    "expected_benefit",
+    "department",
+    "submitter_email",
+    "objectives",
+    "submitted_on",
+    "status",
+    "votes",
+    "created_at",
+]
+
+
+def export_ideas() -> Iterator[str]:
+    """Every idea except drafts, in the import's column names (plus reference and status)."""
+    departments = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
+    emails = dict(db.session.execute(sa.select(User.id, User.email)).all())
+    objectives = dict(
+        db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all()
+    )
+    links: dict[int, list[str]] = {}
+    for idea_id, oid in db.session.execute(sa.select(idea_objectives).order_by("idea_id")):
+        links.setdefault(idea_id, []).append(objectives[oid])
+    query = (
+        sa.select(Idea)
+        .where(Idea.status != IdeaStatus.DRAFT)
+        .order_by(Idea.id)
+        .execution_options(yield_per=500)
+    )
+
+    def rows():
+        for idea in db.session.scalars(query):
+            yield [
+                idea.reference,
+                idea.title,
+                idea.problem,
+                idea.proposal,
+                idea.expected_benefit,
+                departments[idea.department_id],
+                emails.get(idea.submitter_id),
+                "; ".join(sorted(links.get(idea.id, []))),
+                idea.submitted_at.date().isoformat() if idea.submitted_at else None,
+                idea.status.value,
+                idea.vote_count,
+                idea.created_at.isoformat(timespec="seconds"),
+            ]
+
+    return _csv_lines(IDEA_COLUMNS, rows())
+
+
+def export_estimates() -> Iterator[str]:
+    """Every estimate version: ranges, risk, impacts per objective and cost per period."""
+    from portal.reports.service import objective_weights
+    from portal.review.valuation import strategic_value
+
+    emails = dict(db.session.execute(sa.select(User.id, User.email)).all())
+    objectives = dict(
+        db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all()
+    )
+    weights = objective_weights()
+    query = (
+        sa.select(Estimate, Idea.title)
+        .join(Idea, Idea.id == Estimate.idea_id)
+        .order_by(Estimate.idea_id, Estimate.version)
+        .options(selectinload(Estimate.impacts), selectinload(Estimate.costs))
+    )
+    header = [
+        "idea", "title", "version", "current", "author_email", "created_at", "strategic_value",
+        "value_low", "value_likely", "value_high", "risk", "confidence", "impacts",
+        "capex_total", "opex_total", "costs", "notes",
+    ]  # fmt: skip
+
+    def rows():
+        for estimate, title in db.session.execute(query):
+            impacts = {i.objective_id: i.impact for i in estimate.impacts}
+            yield [
+                f"IDEA-{estimate.idea_id}",
+                title,
+                estimate.version,
+                "yes" if estimate.is_current else "no",
+                emails.get(estimate.author_id),
+                estimate.created_at.isoformat(timespec="seconds"),
+                round(strategic_value(impacts, weights), 2),
+                estimate.value_low,
+                estimate.value_likely,
+                estimate.value_high,
+                estimate.risk,
+                estimate.confidence.value,
+                "; ".join(f"{objectives[o]}={v}" for o, v in sorted(impacts.items())),
+                sum(c.capex for c in estimate.costs),
+                sum(c.opex for c in estimate.costs),
+                "; ".join(f"{c.period}={c.capex:g}+{c.opex:g}" for c in estimate.costs),
+                estimate.notes,
+            ]
+
+    return _csv_lines(header, rows())
+
+
+def export_touchpoints() -> Iterator[str]:
+    query = (
+        sa.select(Touchpoint)
+        .order_by(Touchpoint.held_on, Touchpoint.id)
+        .options(
+            selectinload(Touchpoint.ideas),
+            joinedload(Touchpoint.brm),
+            joinedload(Touchpoint.department),
+        )
+    )
+    header = ["held_on", "brm", "brm_email", "department", "kind", "notes", "ideas"]
+
+    def rows():
+        for tp in db.session.scalars(query):
+            yield [
+                tp.held_on.isoformat(),
+                tp.brm.name,
+                tp.brm.email,
+                tp.department.name,
+                tp.kind.value,
+                tp.notes,
+                "; ".join(i.reference for i in sorted(tp.ideas, key=lambda i: i.id)),
+            ]
+
+    return _csv_lines(header, rows())

@@ -1,0 +1,94 @@
+"""Dashboard pages, CSV exports, the employee's page, and who may see them."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from portal.models import IdeaStatus, Role
+
+S = IdeaStatus
+DASHBOARDS = ["pipeline", "flow", "workload", "portfolio", "value", "calibration"]
+
+
+@pytest.mark.parametrize("name", DASHBOARDS)
+def test_dashboards_render_for_readers_only(
+    name, brm_client, pm_client, admin_client, employee_client
+):
+    for client in (brm_client, pm_client, admin_client):
+        response = client.get(f"/reports/{name}")
+        assert response.status_code == 200
+        assert b"data-report-filter" in response.data
+    assert employee_client.get(f"/reports/{name}").status_code == 403
+    assert employee_client.get(f"/reports/{name}.csv").status_code == 403
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    response = client.get("/reports/pipeline")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_value_dashboard_shows_chart_and_exports_filtered_csv(
+    pm_client, pm, employee, make_idea, make_objective, make_estimate, realized, actual_cost,
+    status_event,
+):  # fmt: skip
+    growth = make_objective("Growth", 1)
+    idea = make_idea(employee, S.DELIVERED, title="Faster invoicing")
+    make_estimate(idea, pm, {growth: 3}, {"2026": (100, 0)})  # 75
+    realized(idea, pm, 80, date(2026, 3, 1))
+    actual_cost(idea, pm, "2026", 120)
+    response = pm_client.get(f"/reports/value?department={employee.department_id}")
+    assert response.status_code == 200
+    assert b"<svg" in response.data and b"Faster invoicing" in response.data
+    export = pm_client.get(f"/reports/value.csv?table=ideas&department={employee.department_id}")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    assert len(rows) == 1
+    assert rows[0]["idea"] == idea.reference
+    assert float(rows[0]["estimated_value"]) == 75.0
+    assert float(rows[0]["realized_value"]) == 80.0
+    assert float(rows[0]["actual_cost"]) == 120.0
+    by_dept = pm_client.get("/reports/value.csv").get_data(as_text=True).splitlines()
+    assert by_dept[0].startswith("name,delivered,measured,estimated_value")
+    assert by_dept[1].startswith("Finance,1,1,75.0,80.0,1,100.0,120.0")
+
+
+def test_bad_filters_are_400(pm_client):
+    assert pm_client.get("/reports/pipeline?period=someday").status_code == 400
+    assert pm_client.get("/reports/pipeline?department=9999").status_code == 400
+    assert pm_client.get("/reports/flow?department=abc").status_code == 400
+    response = pm_client.get("/reports/flow.csv?table=nope")
+    assert response.status_code == 400 and b"flow" in response.data
+    assert pm_client.get("/reports/nothing.csv").status_code == 404
+
+
+def test_workload_defaults_to_this_quarter(brm_client):
+    response = brm_client.get("/reports/workload")
+    assert response.status_code == 200
+    today = date.today()
+    assert f"Q{(today.month - 1) // 3 + 1} {today.year}".encode() in response.data
+
+
+def test_employee_page_shows_own_ideas_and_department_value(
+    employee_client, employee, make_user, make_idea, make_estimate, make_objective, realized, pm,
+):  # fmt: skip
+    growth = make_objective("Growth", 1)
+    mine = make_idea(employee, S.REJECTED, title="My rejected idea", status_reason="Too costly")
+    colleague = make_user(Role.EMPLOYEE)
+    theirs = make_idea(colleague, S.DELIVERED, title="Colleague delivered this")
+    make_estimate(theirs, pm, {growth: 4})
+    realized(theirs, pm, 88, date(2026, 1, 1))
+    make_idea(colleague, S.SUBMITTED, title="Not mine and not delivered")
+    page = employee_client.get("/reports/me")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert mine.title in text and "Too costly" in text
+    assert theirs.title in text and "88" in text
+    assert "Not mine and not delivered" not in text
+    assert b"/reports/me" in employee_client.get("/ideas/mine").data
+
+
+def test_nav_shows_reports_to_readers(brm_client, employee_client):
+    assert b'href="/reports/"' in brm_client.get("/ideas/").data
+    assert b'href="/reports/"' not in employee_client.get("/ideas/").data

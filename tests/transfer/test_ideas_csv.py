@@ -1,0 +1,194 @@
+"""CSV import: preview with problems by row and column, all or nothing; CSV exports."""
+
+import csv
+import io
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import (
+    AuditEvent,
+    Estimate,
+    Idea,
+    IdeaStatus,
+    Touchpoint,
+    TouchpointKind,
+)
+from portal.transfer import ideas_csv
+from tests.transfer.conftest import good_row
+
+
+def _count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_check_lists_every_problem_by_row_and_column(app, pm, write_csv, make_objective):
+    make_objective("Growth")
+    path = write_csv(
+        [
+            good_row(1),
+            good_row(2, department="Marketing"),
+            good_row(3, title=""),
+            good_row(4, estimated_cost="12k", objectives="Growth; Fun"),
+            good_row(5, submitted_on="31/12/2025", submitter_email="nobody@x.example"),
+        ]
+    )
+    result = ideas_csv.check_file(path, pm)
+    found = {(p.row, p.column, p.message) for p in result.problems}
+    assert found == {
+        (3, "department", "unknown department 'Marketing'"),
+        (4, "title", "missing title"),
+        (5, "estimated_cost", "bad number '12k'"),
+        (5, "objectives", "unknown objective 'Fun'"),
+        (6, "submitted_on", "bad date '31/12/2025' (use YYYY-MM-DD)"),
+        (6, "submitter_email", "no active user with e-mail 'nobody@x.example'"),
+    }
+    assert (result.rows, result.bad_rows, result.ok) == (5, 4, False)
+    assert _count(Idea) == 0
+
+
+def test_missing_columns_and_bad_encoding(app, pm, write_csv, tmp_path):
+    result = ideas_csv.check_file(write_csv([{"name": "x", "department": "Finance"}]), pm)
+    assert {p.column for p in result.problems} == {"title", "problem"}
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("title,problem,department\nCaf\xe9 idea,x,Finance\n".encode("latin-1"))
+    result = ideas_csv.check_file(latin, pm)
+    assert not result.ok and "UTF-8" in result.problems[0].message
+
+
+def test_import_is_all_or_nothing(app, pm, write_csv, monkeypatch):
+    monkeypatch.setattr(ideas_csv, "BATCH", 10)
+    rows = [good_row(n) for n in range(1, 26)] + [good_row(26, estimated_cost="abc")]
+    path = write_csv(rows)
+    try:
+        ideas_csv.import_file(path, pm)
+    except ideas_csv.ImportRefused as exc:
+        assert exc.result.problems[0].row == 27
+    else:  # pragma: no cover
+        raise AssertionError("a bad row must refuse the import")
+    db.session.commit()
+    assert _count(Idea) == 0 and _count(AuditEvent) == 0
+
+
+def test_import_creates_submitted_ideas(app, pm, employee, write_csv, make_objective, monkeypatch):
+    monkeypatch.setattr(ideas_csv, "BATCH", 2)
+    growth = make_objective("Growth")
+    path = write_csv(
+        [
+            good_row(1, submitter_email=employee.email.upper(), objectives="growth"),
+            good_row(2, estimated_cost="1 500.50", cost_period="2027", submitted_on="2025-06-30"),
+            good_row(3),
+        ],
+        delimiter=";",
+    )
+    assert ideas_csv.import_file(path, pm) == 3
+    db.session.commit()
+    ideas = list(db.session.scalars(sa.select(Idea).order_by(Idea.id)))
+    assert [i.status for i in ideas] == [IdeaStatus.SUBMITTED] * 3
+    assert ideas[0].submitter_id == employee.id and ideas[0].objectives == [growth]
+    assert ideas[1].submitter_id == pm.id
+    assert ideas[1].submitted_at == datetime(2025, 6, 30)
+    estimate = db.session.scalar(sa.select(Estimate))
+    assert estimate.idea_id == ideas[1].id and estimate.total_cost == 1500.5
+    assert estimate.costs[0].period == "2027"
+    submits = db.session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "status_change")
+    )
+    assert submits == 3
+
+
+def test_upload_preview_and_confirm(pm_client, write_csv):
+    bad = write_csv([good_row(1), good_row(2, department="Nowhere")], name="bad.csv")
+    response = pm_client.post(
+        "/transfer/import",
+        data={"file": (bad.open("rb"), "bad.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    preview_url = response.headers["Location"]
+    preview = pm_client.get(preview_url)
+    assert preview.status_code == 422
+    text = preview.get_data(as_text=True)
+    assert "unknown department &#39;Nowhere&#39;" in text and "Import all" not in text
+    # even posted directly, a bad file imports nothing
+    assert pm_client.post(preview_url).status_code == 422
+    assert _count(Idea) == 0
+
+    good = write_csv([good_row(1), good_row(2)], name="good.csv")
+    response = pm_client.post(
+        "/transfer/import",
+        data={"file": (good.open("rb"), "good.csv")},
+        content_type="multipart/form-data",
+    )
+    preview_url = response.headers["Location"]
+    preview = pm_client.get(preview_url)
+    assert preview.status_code == 200 and b"Import all 2 ideas" in preview.data
+    assert pm_client.post(preview_url).status_code == 302
+    assert _count(Idea) == 2
+    assert pm_client.post(preview_url).status_code == 404  # the upload is used up
+
+
+def test_upload_needs_a_file_and_the_right_role(pm_client, brm_client, employee_client, write_csv):
+    assert pm_client.post("/transfer/import", data={}).status_code == 400
+    path = write_csv([good_row(1)])
+    for client in (brm_client, employee_client):
+        response = client.post(
+            "/transfer/import",
+            data={"file": (path.open("rb"), "x.csv")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 403
+    assert employee_client.get("/transfer/").status_code == 403
+    assert brm_client.get("/transfer/").status_code == 200
+    assert pm_client.get("/transfer/import/not-a-token").status_code == 404
+
+
+def test_cli_import_with_progress(runner, pm, write_csv):
+    bad = write_csv([good_row(1), good_row(2, title="")], name="bad.csv")
+    result = runner.invoke(args=["import-ideas", str(bad), "--as", pm.email])
+    assert result.exit_code == 1
+    assert "row 3 title: missing title" in result.output and _count(Idea) == 0
+    good = write_csv([good_row(n) for n in range(5)], name="good.csv")
+    result = runner.invoke(args=["import-ideas", str(good), "--as", pm.email])
+    assert result.exit_code == 0, result.output
+    assert "Imported 5 ideas." in result.output and _count(Idea) == 5
+    employee_try = runner.invoke(args=["import-ideas", str(good), "--as", "nobody@x.example"])
+    assert employee_try.exit_code == 1
+
+
+def test_exports_and_reimport(pm_client, pm, brm, employee, make_idea, make_objective, department):
+    growth = make_objective("Growth")
+    idea = make_idea(employee, IdeaStatus.APPROVED, title="Exported idea", objectives=[growth])
+    make_idea(employee, IdeaStatus.DRAFT, title="Private draft")
+    db.session.add(
+        Touchpoint(
+            brm=brm, department=department, held_on=datetime(2026, 2, 3).date(),
+            kind=TouchpointKind.WORKSHOP, notes="Planning", ideas=[idea],
+        )
+    )  # fmt: skip
+    db.session.commit()
+    text = pm_client.get("/transfer/export/ideas.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["title"] for r in rows] == ["Exported idea"]
+    assert rows[0]["objectives"] == "Growth" and rows[0]["status"] == "approved"
+    tp = list(
+        csv.DictReader(
+            io.StringIO(pm_client.get("/transfer/export/touchpoints.csv").get_data(as_text=True))
+        )
+    )
+    assert tp == [
+        {
+            "held_on": "2026-02-03", "brm": brm.name, "brm_email": brm.email,
+            "department": "Finance", "kind": "workshop", "notes": "Planning",
+            "ideas": idea.reference,
+        }
+    ]  # fmt: skip
+    estimates = pm_client.get("/transfer/export/estimates.csv").get_data(as_text=True)
+    assert estimates.splitlines()[0].startswith("idea,title,version")
+    assert pm_client.get("/transfer/export/users.csv").status_code == 404
+    # the export imports again
+    path = __import__("pathlib").Path(pm_client.application.instance_path) / "roundtrip.csv"
+    path.write_text(text, encoding="utf-8")
+    result = ideas_csv.check_file(path, pm)
+    assert result.ok and result.ignored_columns == ["reference", "status", "votes", "created_at"]
