@@ -263,7 +263,7 @@ def add_link(idea_id: int):
         return _refused(ReviewError(message or "The link was not understood.", 400), idea)
     target = service.find_idea(form.target.data)
     try:
-        link = service.add_link(current_user, idea, target, form.kind_value(), form.note.data)
+        link = service.add_link(current_user, idea, target, form.kind_value(), form.note.data or "")
     except ReviewError as exc:
         return _refused(exc, idea)
     db.session.commit()

@@ -318,7 +318,7 @@ def merge(user: User, duplicate: Idea, survivor: Idea, note: str = "") -> MergeR
             source_id=duplicate.id,
             target_id=survivor.id,
             kind=LinkKind.DUPLICATE_OF,
-            note=note.strip() or None,
+            note=(note or "").strip() or None,
             created_by_id=user.id,
         )
     )
@@ -396,7 +396,7 @@ def add_link(
         source_id=source.id,
         target_id=target.id,
         kind=kind,
-        note=note.strip() or None,
+        note=(note or "").strip() or None,
         created_by_id=user.id,
     )
     db.session.add(link)
