@@ -99,7 +99,7 @@ class SimilarityIndex:
             rows = [r for r in self._rows(self.newest) if r[0] not in self.known]
             if not rows:
                 return
-            if len(self.ids) + len(rows) > self.fitted_rows * (1 + REFIT_SHARE) + 50:
+            if len(self.ids) + len(rows) > self.fitted_rows * (1 + REFIT_SHARE):
                 self._fit()
                 return
             added = self.vectorizer.transform(idea_text(*r[1:5]) for r in rows).tocsc()

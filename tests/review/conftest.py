@@ -55,5 +55,6 @@ def other_department(make_department):
 
 @pytest.fixture
 def other_brm(make_user, other_department):
-    return make_user(Role.BRM, dept=other_department, name="Olga Other",
-                     email="olga@converge.example")
+    return make_user(
+        Role.BRM, dept=other_department, name="Olga Other", email="olga@converge.example"
+    )

@@ -43,8 +43,9 @@ def _form(growth, cost, pool, base, **over):
 
 
 def _base_version(response) -> str:
-    return re.search(r'name="base_version" type="hidden" value="(\d+)"',
-                     response.get_data(as_text=True)).group(1)
+    return re.search(
+        r'name="base_version" type="hidden" value="(\d+)"', response.get_data(as_text=True)
+    ).group(1)
 
 
 def test_strategic_value_formula():
@@ -60,30 +61,40 @@ def test_save_versions_and_mark_estimated(brm_client, brm, setup):
     idea, growth, cost, pool = setup
     page = brm_client.get(f"/review/ideas/{idea.id}/estimate")
     assert page.status_code == 200 and _base_version(page) == "0"
-    response = brm_client.post(f"/review/ideas/{idea.id}/estimate",
-                               data=_form(growth, cost, pool, 0))
+    response = brm_client.post(
+        f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 0)
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Idea, idea.id).status == S.ESTIMATED
     first = db.session.scalar(sa.select(Estimate).where(Estimate.idea_id == idea.id))
     assert first.version == 1 and first.is_current
     assert {c.period: (c.capex, c.opex) for c in first.costs} == {
-        "2027": (100000.0, 5000.0), "2028": (0.0, 10000.0)}
+        "2027": (100000.0, 5000.0),
+        "2028": (0.0, 10000.0),
+    }
     assert [(e.pool_id, e.period, e.amount) for e in first.efforts] == [(pool.id, "2027", 2.5)]
     assert strategic_value(first) == pytest.approx(62.5)
     assert value_range(first) == pytest.approx((50.0, 62.5, 93.75))
 
     page = brm_client.get(f"/review/ideas/{idea.id}/estimate")
     assert _base_version(page) == "1"
-    response = brm_client.post(f"/review/ideas/{idea.id}/estimate",
-                               data=_form(growth, cost, pool, 1, **{f"impact_{cost.id}": "4"}))
+    response = brm_client.post(
+        f"/review/ideas/{idea.id}/estimate",
+        data=_form(growth, cost, pool, 1, **{f"impact_{cost.id}": "4"}),
+    )
     assert response.status_code == 302
-    rows = db.session.execute(sa.select(Estimate.version, Estimate.is_current).where(
-        Estimate.idea_id == idea.id).order_by(Estimate.version)).all()
+    rows = db.session.execute(
+        sa.select(Estimate.version, Estimate.is_current)
+        .where(Estimate.idea_id == idea.id)
+        .order_by(Estimate.version)
+    ).all()
     assert rows == [(1, False), (2, True)]
-    events = db.session.scalars(sa.select(AuditEvent).where(
-        AuditEvent.idea_id == idea.id, AuditEvent.action == "estimate_saved")
-        .order_by(AuditEvent.id)).all()
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.idea_id == idea.id, AuditEvent.action == "estimate_saved")
+        .order_by(AuditEvent.id)
+    ).all()
     assert [e.after["version"] for e in events] == [1, 2]
     assert events[1].before["impacts"][str(cost.id)] == 1
     assert events[1].after["impacts"][str(cost.id)] == 4
@@ -103,12 +114,23 @@ def test_stale_save_is_refused_with_what_changed(client_for, brm, make_user, set
     base_a = _base_version(alice.get(f"/review/ideas/{idea.id}/estimate"))
     base_b = _base_version(bob.get(f"/review/ideas/{idea.id}/estimate"))
     assert base_a == base_b == "1"
-    ok = bob.post(f"/review/ideas/{idea.id}/estimate", data=_form(
-        growth, cost, pool, base_b, risk="0.6", capex_2027="250000",
-        **{f"impact_{growth.id}": "4"}))
+    ok = bob.post(
+        f"/review/ideas/{idea.id}/estimate",
+        data=_form(
+            growth,
+            cost,
+            pool,
+            base_b,
+            risk="0.6",
+            capex_2027="250000",
+            **{f"impact_{growth.id}": "4"},
+        ),
+    )
     assert ok.status_code == 302
-    stale = alice.post(f"/review/ideas/{idea.id}/estimate", data=_form(
-        growth, cost, pool, base_a, notes="My own notes"))
+    stale = alice.post(
+        f"/review/ideas/{idea.id}/estimate",
+        data=_form(growth, cost, pool, base_a, notes="My own notes"),
+    )
     assert stale.status_code == 409
     page = stale.get_data(as_text=True)
     assert "Carla Colleague saved version 2" in page
@@ -117,12 +139,14 @@ def test_stale_save_is_refused_with_what_changed(client_for, brm, make_user, set
     assert "Cost 2027: capex 100,000 → 250,000" in page
     assert "My own notes" in page  # the user's entries survive
     assert _base_version(stale) == "2"
-    current = db.session.scalar(sa.select(Estimate).where(
-        Estimate.idea_id == idea.id, Estimate.is_current))
+    current = db.session.scalar(
+        sa.select(Estimate).where(Estimate.idea_id == idea.id, Estimate.is_current)
+    )
     assert current.version == 2 and current.risk == 0.6  # nothing overwritten
     # knowingly saving again on top of version 2 works
-    again = alice.post(f"/review/ideas/{idea.id}/estimate", data=_form(
-        growth, cost, pool, 2, notes="My own notes"))
+    again = alice.post(
+        f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 2, notes="My own notes")
+    )
     assert again.status_code == 302
 
 
@@ -138,20 +162,24 @@ def test_stale_save_is_refused_with_what_changed(client_for, brm, make_user, set
 )
 def test_bad_estimates_are_refused(brm_client, setup, change, message):
     idea, growth, cost, pool = setup
-    response = brm_client.post(f"/review/ideas/{idea.id}/estimate",
-                               data=_form(growth, cost, pool, 0, **change))
+    response = brm_client.post(
+        f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 0, **change)
+    )
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count(Estimate.id))) == 0
 
 
-def test_estimate_refused_by_role_and_state(client_for, employee_client, other_brm, pm_client,
-                                            employee, make_idea, setup):
+def test_estimate_refused_by_role_and_state(
+    client_for, employee_client, other_brm, pm_client, employee, make_idea, setup
+):
     idea, growth, cost, pool = setup
     data = _form(growth, cost, pool, 0)
     assert employee_client.get(f"/review/ideas/{idea.id}/estimate").status_code == 403
-    assert client_for(other_brm).post(f"/review/ideas/{idea.id}/estimate",
-                                      data=data).status_code == 403
+    assert (
+        client_for(other_brm).post(f"/review/ideas/{idea.id}/estimate", data=data).status_code
+        == 403
+    )
     submitted = make_idea(employee, status=S.SUBMITTED)
     response = pm_client.post(f"/review/ideas/{submitted.id}/estimate", data=data)
     assert response.status_code == 409
@@ -163,8 +191,9 @@ def test_weights_change_values_not_estimates(brm_client, pm_client, setup):
     brm_client.post(f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 0))
     estimate = db.session.scalar(sa.select(Estimate))
     assert strategic_value(estimate) == pytest.approx(62.5)
-    pm_client.post("/review/objectives", data={f"weight_{growth.id}": "1",
-                                               f"weight_{cost.id}": "1"})
+    pm_client.post(
+        "/review/objectives", data={f"weight_{growth.id}": "1", f"weight_{cost.id}": "1"}
+    )
     db.session.expire_all()
     estimate = db.session.scalar(sa.select(Estimate))
     assert [(i.impact) for i in sorted(estimate.impacts, key=lambda i: i.objective_id)] == [3, 1]

@@ -16,8 +16,9 @@ def _ids(response) -> list[int]:
     return [int(i) for i in re.findall(r'data-idea="(\d+)"', response.get_data(as_text=True))]
 
 
-def test_brm_sees_only_covered_departments(brm_client, employee, make_user, other_department,
-                                           make_idea):
+def test_brm_sees_only_covered_departments(
+    brm_client, employee, make_user, other_department, make_idea
+):
     outsider = make_user(dept=other_department)
     mine = make_idea(employee)
     theirs = make_idea(outsider)
@@ -33,8 +34,9 @@ def test_brm_cannot_open_another_departments_queue(brm_client, other_department)
     assert "You do not cover that department" in response.get_data(as_text=True)
 
 
-def test_brm_covering_two_departments_sees_both(client_for, make_user, department,
-                                                other_department, employee, make_idea):
+def test_brm_covering_two_departments_sees_both(
+    client_for, make_user, department, other_department, employee, make_idea
+):
     both = make_user(Role.BRM, covers=[department, other_department])
     a = make_idea(employee)
     b = make_idea(make_user(dept=other_department))
@@ -57,8 +59,9 @@ def test_views_filters_and_sorting(app, brm_client, brm, employee, make_idea):
     now = utcnow()
     old = make_idea(employee, submitted_at=now - timedelta(days=30), vote_count=1)
     popular = make_idea(employee, submitted_at=now - timedelta(days=2), vote_count=9)
-    held = make_idea(employee, status=S.IN_REVIEW, submitted_at=now - timedelta(days=5),
-                     assignee=brm)
+    held = make_idea(
+        employee, status=S.IN_REVIEW, submitted_at=now - timedelta(days=5), assignee=brm
+    )
     waiting = make_idea(employee, status=S.NEEDS_INFO)
     make_idea(employee, status=S.DRAFT)
     make_idea(employee, status=S.APPROVED)
@@ -108,13 +111,15 @@ def test_claim_starts_review_and_release(brm_client, brm, employee, make_idea):
     assert brm_client.post(f"/review/ideas/{idea.id}/release").status_code == 302
     db.session.expire_all()
     assert db.session.get(Idea, idea.id).assignee_id is None
-    actions = db.session.scalars(sa.select(AuditEvent.action).where(
-        AuditEvent.idea_id == idea.id).order_by(AuditEvent.id)).all()
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.idea_id == idea.id).order_by(AuditEvent.id)
+    ).all()
     assert actions == ["claimed", "status_change", "released"]
 
 
-def test_claim_refused_when_held_or_not_covered(client_for, make_user, brm, other_brm, employee,
-                                                make_idea):
+def test_claim_refused_when_held_or_not_covered(
+    client_for, make_user, brm, other_brm, employee, make_idea
+):
     colleague = make_user(Role.BRM)
     idea = make_idea(employee, status=S.IN_REVIEW, assignee=colleague)
     response = client_for(brm).post(f"/review/ideas/{idea.id}/claim")
@@ -129,13 +134,15 @@ def test_claim_refused_when_held_or_not_covered(client_for, make_user, brm, othe
 
 def test_bulk_assign_by_portfolio_manager(pm_client, pm, brm, employee, make_idea):
     ideas = [make_idea(employee) for _ in range(3)]
-    response = pm_client.post("/review/assign", data={
-        "assignee": brm.id, "idea_ids": [i.id for i in ideas[:2]]})
+    response = pm_client.post(
+        "/review/assign", data={"assignee": brm.id, "idea_ids": [i.id for i in ideas[:2]]}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert [db.session.get(Idea, i.id).assignee_id for i in ideas] == [brm.id, brm.id, None]
-    told = db.session.scalars(sa.select(Notification.message).where(
-        Notification.user_id == brm.id)).all()
+    told = db.session.scalars(
+        sa.select(Notification.message).where(Notification.user_id == brm.id)
+    ).all()
     assert any("assigned you 2 idea(s)" in m for m in told)
     # reassign one to the PM
     pm_client.post("/review/assign", data={"assignee": pm.id, "idea_ids": [ideas[0].id]})
@@ -143,23 +150,28 @@ def test_bulk_assign_by_portfolio_manager(pm_client, pm, brm, employee, make_ide
     assert db.session.get(Idea, ideas[0].id).assignee_id == pm.id
 
 
-def test_assign_is_all_or_nothing(pm_client, brm, other_brm, employee, make_user,
-                                  other_department, make_idea):
+def test_assign_is_all_or_nothing(
+    pm_client, brm, other_brm, employee, make_user, other_department, make_idea
+):
     ours = make_idea(employee)
     theirs = make_idea(make_user(dept=other_department))
-    response = pm_client.post("/review/assign", data={
-        "assignee": brm.id, "idea_ids": [ours.id, theirs.id]})
+    response = pm_client.post(
+        "/review/assign", data={"assignee": brm.id, "idea_ids": [ours.id, theirs.id]}
+    )
     assert response.status_code == 400
-    assert f"does not cover the department of {theirs.reference}" in response.get_data(
-        as_text=True)
+    assert f"does not cover the department of {theirs.reference}" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Idea, ours.id).assignee_id is None
 
 
 def test_assign_needs_pm_and_a_choice(brm_client, pm_client, brm, employee, make_idea):
     idea = make_idea(employee)
-    assert brm_client.post("/review/assign", data={"assignee": brm.id,
-                                                   "idea_ids": [idea.id]}).status_code == 403
+    assert (
+        brm_client.post(
+            "/review/assign", data={"assignee": brm.id, "idea_ids": [idea.id]}
+        ).status_code
+        == 403
+    )
     assert pm_client.post("/review/assign", data={"assignee": brm.id}).status_code == 400
     assert pm_client.post("/review/assign", data={"assignee": "x"}).status_code == 400
 

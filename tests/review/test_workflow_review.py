@@ -27,8 +27,7 @@ def _status(idea_id):
         ("approve", S.DEFERRED, "", S.APPROVED),
     ],
 )
-def test_reviewer_transitions_allowed(brm_client, employee, make_idea, name, state, reason,
-                                      target):
+def test_reviewer_transitions_allowed(brm_client, employee, make_idea, name, state, reason, target):
     idea = make_idea(employee, status=state)
     response = brm_client.post(f"/ideas/{idea.id}/transition/{name}", data={"reason": reason})
     assert response.status_code == 302
@@ -47,8 +46,9 @@ def test_reviewer_transitions_allowed(brm_client, employee, make_idea, name, sta
         ("defer", S.ESTIMATED, 409, "not possible"),
     ],
 )
-def test_reviewer_transitions_refused_by_state(brm_client, employee, make_idea, name, state,
-                                               code, message):
+def test_reviewer_transitions_refused_by_state(
+    brm_client, employee, make_idea, name, state, code, message
+):
     idea = make_idea(employee, status=state)
     response = brm_client.post(f"/ideas/{idea.id}/transition/{name}", data={"reason": ""})
     assert response.status_code == code
@@ -58,8 +58,9 @@ def test_reviewer_transitions_refused_by_state(brm_client, employee, make_idea, 
 
 @pytest.mark.parametrize("who", ["employee", "other_brm", "admin"])
 @pytest.mark.parametrize("name", ["reject", "approve", "ask_info"])
-def test_reviewer_transitions_refused_by_role(client_for, make_user, employee, other_brm,
-                                              make_idea, who, name):
+def test_reviewer_transitions_refused_by_role(
+    client_for, make_user, employee, other_brm, make_idea, who, name
+):
     from portal.models import Role
 
     actors = {"employee": make_user(), "other_brm": other_brm, "admin": make_user(Role.ADMIN)}
@@ -89,21 +90,25 @@ def test_withdraw_only_by_submitter(employee_client, brm_client, employee, make_
 
 def test_question_and_answer_round_trip(brm_client, employee_client, brm, employee, make_idea):
     idea = make_idea(employee, status=S.IN_REVIEW)
-    brm_client.post(f"/ideas/{idea.id}/transition/ask_info",
-                    data={"reason": "Which teams use the tool?"})
+    brm_client.post(
+        f"/ideas/{idea.id}/transition/ask_info", data={"reason": "Which teams use the tool?"}
+    )
     assert _status(idea.id) == S.NEEDS_INFO
     page = employee_client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert "The reviewer asks:" in page and "Which teams use the tool?" in page
-    inbox = db.session.scalars(sa.select(Notification.message).where(
-        Notification.user_id == employee.id)).all()
+    inbox = db.session.scalars(
+        sa.select(Notification.message).where(Notification.user_id == employee.id)
+    ).all()
     assert any("Which teams use the tool?" in m for m in inbox)
 
-    response = employee_client.post(f"/ideas/{idea.id}/transition/answer",
-                                    data={"reason": "Sales and support."})
+    response = employee_client.post(
+        f"/ideas/{idea.id}/transition/answer", data={"reason": "Sales and support."}
+    )
     assert response.status_code == 302
     assert _status(idea.id) == S.IN_REVIEW
-    kinds = db.session.scalars(sa.select(Comment.kind).where(Comment.idea_id == idea.id)
-                               .order_by(Comment.id)).all()
+    kinds = db.session.scalars(
+        sa.select(Comment.kind).where(Comment.idea_id == idea.id).order_by(Comment.id)
+    ).all()
     assert kinds == [CommentKind.QUESTION, CommentKind.ANSWER]
     # back in the queue
     assert f'data-idea="{idea.id}"' in brm_client.get("/review/").get_data(as_text=True)
@@ -111,8 +116,10 @@ def test_question_and_answer_round_trip(brm_client, employee_client, brm, employ
 
 def test_rejection_reason_shown_to_submitter(brm_client, employee_client, employee, make_idea):
     idea = make_idea(employee, status=S.IN_REVIEW)
-    brm_client.post(f"/ideas/{idea.id}/transition/reject",
-                    data={"reason": "The new ERP already does this from March."})
+    brm_client.post(
+        f"/ideas/{idea.id}/transition/reject",
+        data={"reason": "The new ERP already does this from March."},
+    )
     page = employee_client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert "The new ERP already does this from March." in page
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.idea_id == idea.id)).all()
