@@ -134,10 +134,11 @@ def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Sele
             "newest": (Idea.submitted_at.desc(), Idea.id.desc()),
             "votes": (Idea.vote_count.desc(), Idea.submitted_at, Idea.id),
         }.get(filters.sort, (Idea.submitted_at, Idea.id))
+    # selectinload, not joinedload: the pagination count then stays a plain count.
     return query.options(
-        joinedload(Idea.department),
-        joinedload(Idea.assignee),
-        joinedload(Idea.submitter),
+        selectinload(Idea.department),
+        selectinload(Idea.assignee),
+        selectinload(Idea.submitter),
         selectinload(Idea.objectives),
     ).order_by(*order)
 
