@@ -17,8 +17,9 @@ from portal.models import Estimate, Idea, IdeaStatus, Role, User, utcnow
 
 S = IdeaStatus
 
+# States a submitter may still withdraw from (a draft is simply kept or edited).
 OPEN_STATES = frozenset(
-    {S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED}
+    {S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED}
 )
 DECISION_STATES = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
 

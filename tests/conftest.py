@@ -52,12 +52,9 @@ def database_url(tmp_path_factory):
 
 
 def _empty_tables() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for name in tables:
-            db.session.execute(sa.text(f"DELETE FROM {name}"))
+    # DELETE of a few rows is much cheaper than TRUNCATE's per-table cost on PostgreSQL.
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.commit()
 
 

@@ -225,6 +225,13 @@ class TestVotes:
         db.session.refresh(idea)
         assert idea.vote_count == 0
 
+    def test_vote_keeps_updated_at(self, employee_client, employee, make_idea):
+        idea = make_idea(employee)
+        before = idea.updated_at
+        employee_client.post(f"/ideas/{idea.id}/vote")
+        db.session.refresh(idea)
+        assert idea.vote_count == 1 and idea.updated_at == before
+
     def test_one_vote_per_user(self, employee_client, employee, make_idea):
         idea = make_idea(employee)
         employee_client.post(f"/ideas/{idea.id}/vote")

@@ -110,31 +110,34 @@ def update_draft(author: User, idea: Idea, data: IdeaInput, *, submit: bool = Fa
 
 def _refresh_vote_count(idea_id: int) -> None:
     count = sa.select(sa.func.count(Vote.id)).where(Vote.idea_id == idea_id).scalar_subquery()
-    db.session.execute(sa.update(Idea).where(Idea.id == idea_id).values(vote_count=count))
+    # Keep updated_at: a vote is not an edit of the idea.
+    db.session.execute(
+        sa.update(Idea)
+        .where(Idea.id == idea_id)
+        .values(vote_count=count, updated_at=Idea.updated_at)
+    )
 
 
 def toggle_vote(user: User, idea: Idea) -> bool:
     """Add the user's vote, or take it back; returns whether the user now votes (commits).
 
-    The unique (idea, user) constraint settles a race between two clicks: the loser
-    finds the vote already there.
+    The unique (idea, user) constraint settles a race between two clicks: the loser's
+    insert fails inside a savepoint and finds the vote already there.
     """
     if idea.status == IdeaStatus.DRAFT or idea.status in CLOSED_STATES:
         raise IdeaError(f"Votes are closed: the idea is {idea.status.label.lower()}.")
     existing = db.session.scalar(
         sa.select(Vote).where(Vote.idea_id == idea.id, Vote.user_id == user.id)
     )
-    if existing is not None:
-        db.session.delete(existing)
-        voted = False
-    else:
-        db.session.add(Vote(idea_id=idea.id, user_id=user.id))
-        voted = True
+    voted = existing is None
     try:
-        db.session.flush()
+        with db.session.begin_nested():
+            if existing is not None:
+                db.session.delete(existing)
+            else:
+                db.session.add(Vote(idea_id=idea.id, user_id=user.id))
     except IntegrityError:
-        db.session.rollback()
-        return True
+        voted = True
     _refresh_vote_count(idea.id)
     db.session.commit()
     return voted
@@ -156,17 +159,16 @@ def is_following(user: User, idea: Idea) -> bool:
 def toggle_follow(user: User, idea: Idea) -> bool:
     """Follow or unfollow; returns whether the user now follows (commits)."""
     existing = db.session.get(Follow, (idea.id, user.id))
-    if existing is not None:
-        db.session.delete(existing)
-        following = False
-    else:
-        db.session.add(Follow(idea_id=idea.id, user_id=user.id))
-        following = True
+    following = existing is None
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            if existing is not None:
+                db.session.delete(existing)
+            else:
+                db.session.add(Follow(idea_id=idea.id, user_id=user.id))
     except IntegrityError:
-        db.session.rollback()
         following = True
+    db.session.commit()
     return following
 
 

@@ -1,0 +1,50 @@
+"""An employee signs in, writes a draft, submits it and sees it in My ideas; another votes."""
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
+
+
+def test_employee_shares_an_idea(page, employee, make_objective, tmp_path):
+    make_objective("Reduce operating cost")
+    sign_in(page, employee.email, PASSWORD)
+    assert page.locator("h1").inner_text().startswith("Hello, Erin")
+
+    page.click("text=+ New idea")
+    page.fill("input[name=title]", "Self-service travel expenses")
+    page.fill("textarea[name=problem]", "Claims are typed twice.")
+    page.fill("textarea[name=proposal]", "A mobile form that reads receipts.")
+    page.fill("textarea[name=expected_benefit]", "Two hours saved per claim.")
+    page.check("text=Reduce operating cost")
+    page.click("input[name=save]")
+    assert "Draft saved" in page.locator(".alert[role=alert]").inner_text()
+    assert page.locator(".badge", has_text="Draft").count() == 1
+
+    page.click("text=Edit draft")
+    page.click("input[name=submit_idea]")
+    assert "Submitted for review" in page.locator(".alert[role=alert]").inner_text()
+    assert "draft → submitted" in page.locator(".timeline").inner_text()
+    page.screenshot(path=str(tmp_path / "idea.png"), full_page=True)
+
+    page.goto("/ideas/mine")
+    assert "Self-service travel expenses" in page.content()
+    assert "Waiting for a business relationship manager" in page.content()
+
+
+def test_bad_input_is_shown_beside_the_field(page, employee):
+    sign_in(page, employee.email, PASSWORD)
+    page.goto("/ideas/new")
+    page.fill("input[name=title]", "abc")
+    page.click("input[name=save]")
+    feedback = page.locator("input[name=title] ~ .invalid-feedback")
+    assert "between 5 and 200" in feedback.inner_text()
+
+
+def test_vote_toggles(page, make_user, employee, make_idea):
+    idea = make_idea(employee, title="Shared drive clean-up")
+    voter = make_user(name="Vera Voter", email="vera@converge.example")
+    sign_in(page, voter.email, PASSWORD)
+    page.goto(f"/ideas/{idea.id}")
+    page.click("button:has-text('Vote')")
+    assert page.locator("button:has-text('Voted · 1')").count() == 1
+    page.click("button:has-text('Voted')")
+    assert page.locator("button:has-text('Vote · 0')").count() == 1

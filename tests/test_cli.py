@@ -1,0 +1,86 @@
+"""`flask create-user` and the configuration the app reads from the environment."""
+
+import pytest
+import sqlalchemy as sa
+
+from portal import create_app
+from portal.config import ConfigError, normalize_database_url
+from portal.extensions import db
+from portal.models import Role, User
+
+
+def test_create_user(runner, department):
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "New@Converge.example",
+            "--role",
+            "brm",
+            "--department",
+            "finance",
+            "--password",
+            "long enough pw",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created new@converge.example (brm) in Finance." in result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "new@converge.example"))
+    assert user.role == Role.BRM and user.check_password("long enough pw")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--department", "Nowhere", "--password", "long enough pw"], "No department named"),
+        (["--department", "Finance", "--password", "short"], "at least 10 characters"),
+        (
+            ["--department", "Finance", "--role", "king", "--password", "long enough pw"],
+            "Invalid value for '--role'",
+        ),
+    ],
+)
+def test_create_user_bad_input(runner, department, args, message):
+    result = runner.invoke(args=["create-user", "x@converge.example", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_create_user_twice(runner, employee):
+    result = runner.invoke(
+        args=["create-user", employee.email, "--department", "Finance", "--password", "x" * 12]
+    )
+    assert result.exit_code != 0
+    assert "already exists" in result.output
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_database_url_normalized(given, expected):
+    assert normalize_database_url(given) == expected
+
+
+def test_production_requires_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        create_app()
+
+
+def test_development_key_is_kept_in_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("PORTAL_ENV", raising=False)
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PORTAL_DATABASE_URL", "sqlite:///" + str(tmp_path / "x.sqlite"))
+    first = create_app().config["SECRET_KEY"]
+    second = create_app().config["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert (tmp_path / "dev-secret-key").stat().st_mode & 0o077 == 0

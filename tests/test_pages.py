@@ -1,0 +1,57 @@
+"""Pages every visitor sees: landing, home, error pages, static assets served locally."""
+
+import pytest
+
+from portal.models import IdeaStatus
+
+
+def test_landing_page_for_visitors(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "Turn good ideas into the right IT portfolio" in page
+    assert "cdn" not in page.lower()
+
+
+def test_home_summarises_my_ideas(employee_client, employee, make_idea):
+    make_idea(employee, status=IdeaStatus.DRAFT)
+    make_idea(employee, status=IdeaStatus.IN_REVIEW, title="Reviewed idea here")
+    page = employee_client.get("/").get_data(as_text=True)
+    assert "Hello, Erin" in page
+    assert "Reviewed idea here" in page
+
+
+def test_bootstrap_is_served_locally(client):
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "/bootstrap/static/css/bootstrap.min.css" in page
+    for asset in ("/bootstrap/static/css/bootstrap.min.css", "/static/converge.css"):
+        response = client.get(asset)
+        assert response.status_code == 200
+        response.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [("/no/such/page", 404), ("/auth/logout", 405)],
+)
+def test_error_pages_in_site_look(employee_client, path, code):
+    response = employee_client.get(path)
+    assert response.status_code == code
+    assert b"Back to the start page" in response.data
+
+
+def test_api_paths_get_json_errors(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == 404
+
+
+def test_unexpected_error_is_a_friendly_500(app, employee_client, monkeypatch):
+    from portal.ideas import routes
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(routes, "my_ideas", explode)
+    app.testing = False  # let the error handler answer instead of raising in the test
+    response = employee_client.get("/ideas/mine")
+    assert response.status_code == 500
+    assert b"Something went wrong on our side" in response.data
