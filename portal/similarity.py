@@ -33,7 +33,7 @@ from portal.models import Idea, IdeaStatus
 INDEXED_STATES = tuple(s for s in IdeaStatus if s not in (IdeaStatus.DRAFT,))
 HIDDEN_STATES = frozenset({IdeaStatus.DRAFT, IdeaStatus.DUPLICATE})
 REFIT_SHARE = 0.2
-MIN_SCORE = 0.08
+MIN_SCORE = 0.05
 
 
 def idea_text(title: str, problem: str, proposal: str, benefit: str) -> str:

@@ -137,11 +137,9 @@ def describe_changes(before: dict, after: dict) -> list[str]:
     b_cost, a_cost = before.get("costs", {}), after.get("costs", {})
     for period in sorted(set(b_cost) | set(a_cost)):
         old, new = b_cost.get(period, [0.0, 0.0]), a_cost.get(period, [0.0, 0.0])
-        if list(old) != list(new):
-            changes.append(
-                f"Cost {period}: capex {_fmt(old[0])} → {_fmt(new[0])}, "
-                f"opex {_fmt(old[1])} → {_fmt(new[1])}"
-            )
+        for k, label in ((0, "capex"), (1, "opex")):
+            if old[k] != new[k]:
+                changes.append(f"Cost {period} {label}: {_fmt(old[k])} → {_fmt(new[k])}")
     b_eff, a_eff = before.get("efforts", {}), after.get("efforts", {})
     for key in sorted(set(b_eff) | set(a_eff)):
         old, new = b_eff.get(key, 0.0), a_eff.get(key, 0.0)

@@ -33,7 +33,7 @@ class QueueForm(FlaskForm):
         "Show", choices=choices((k, v[0]) for k, v in QUEUE_VIEWS.items()), default="waiting"
     )
     sort = SelectField("Sort", choices=choices(QUEUE_SORTS.items()), default="oldest")
-    department = SelectField("Department", coerce=str)
+    department = SelectField("Department", coerce=str, default="")
     unassigned = BooleanField("Unassigned only")
     mine = BooleanField("Mine only")
     overdue = BooleanField("Overdue only")

@@ -573,15 +573,21 @@ def objective_form(objective_id: int | None = None):
     return render_template("review/objective_form.html", form=form, objective=objective), status
 
 
-@bp.route("/objectives/<int:objective_id>/<any(retire, reinstate):action>", methods=["POST"])
+@bp.route("/objectives/<int:objective_id>/retire", methods=["POST"], defaults={"active": False})
+@bp.route(
+    "/objectives/<int:objective_id>/reinstate",
+    methods=["POST"],
+    defaults={"active": True},
+    endpoint="objective_reinstate",
+)
 @roles_required(PM)
-def objective_active(objective_id: int, action: str):
+def objective_retire(objective_id: int, active: bool):
     objective = db.get_or_404(StrategicObjective, objective_id)
     if not IdsForm().validate_on_submit():
         abort(400)
-    objective_service.set_active(current_user, objective, action == "reinstate")
+    objective_service.set_active(current_user, objective, active)
     db.session.commit()
-    flash(f"“{objective.name}” {'retired' if action == 'retire' else 'is active again'}.", "info")
+    flash(f"“{objective.name}” {'is active again' if active else 'retired'}.", "info")
     return redirect(url_for("review.objectives"))
 
 

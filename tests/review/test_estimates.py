@@ -136,7 +136,7 @@ def test_stale_save_is_refused_with_what_changed(client_for, brm, make_user, set
     assert "Carla Colleague saved version 2" in page
     assert "Risk: 0.25 → 0.6" in page
     assert "Impact on Growth: Strong → Extreme" in page
-    assert "Cost 2027: capex 100,000 → 250,000" in page
+    assert "Cost 2027 capex: 100,000 → 250,000" in page
     assert "My own notes" in page  # the user's entries survive
     assert _base_version(stale) == "2"
     current = db.session.scalar(

@@ -1,6 +1,5 @@
 """Similar ideas: a reworded duplicate ranks first; the index follows new ideas and states."""
 
-import pytest
 import sqlalchemy as sa
 
 from portal import similarity
@@ -71,15 +70,28 @@ def test_reworded_duplicate_ranks_first(app, employee, make_idea):
     assert found[0].score > 2 * (found[1].score if len(found) > 1 else 0.01)
 
 
-def test_reworded_duplicate_in_demo_data_ranks_first(app, employee, make_idea):
-    demo = pytest.importorskip("portal.demo")
-    demo.load_demo()
+def test_reworded_duplicate_in_demo_data_ranks_first(app):
+    from portal.demo import load_demo
+    from portal.ideas.service import IdeaInput, create_idea
+    from portal.models import Role, User
+
+    load_demo()
     original = db.session.scalar(
         sa.select(Idea).where(Idea.title == "Automate three-way invoice matching")
     )
-    planted = _plant(make_idea, employee, REWORDED)
+    author = db.session.scalar(
+        sa.select(User).where(User.role == Role.EMPLOYEE, User.id != original.submitter_id)
+    )
+    title, problem, proposal, benefit = REWORDED
+    planted = create_idea(
+        author,
+        IdeaInput(title, problem, proposal, benefit, author.department_id, []),
+        submit=True,
+    )
+    db.session.commit()
     found = similarity.similar_to_idea(planted)
     assert found[0].idea.id == original.id
+    assert planted.id in [s.idea.id for s in similarity.similar_to_idea(original)]
 
 
 def test_index_follows_new_ideas_and_hides_drafts_and_duplicates(app, employee, make_idea):
