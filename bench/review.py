@@ -460,6 +460,7 @@ def run(label: str, url: str, args) -> list[tuple]:
             g.pop("_login_user", None)
 
         # Cold: the first similar-ideas lookup in a process fits the TF-IDF index.
+        print(f"[{label}] timing...", file=sys.stderr)
         cold = _timed(get(brm, "/review/similar?text=invoice+matching&exclude=0"), 1)[0]
         from portal import similarity
 
@@ -484,12 +485,12 @@ def run(label: str, url: str, args) -> list[tuple]:
         for name, fn in cases:
             _timed(fn, 3)
             median, p95 = _stats(_timed(fn, args.repeat))
+            print(f"[{label}] {name}: median {median:.1f} ms, p95 {p95:.1f} ms", file=sys.stderr)
             results.append((label, name, median, p95, args.repeat))
         results.append((label, "similar ideas: first lookup (fits index)", cold, cold, 1))
         results.append((label, f"reworded duplicate ranked first: {ranked_first}", 0, 0, 0))
         db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+        db.engine.dispose()  # the SQLite file or the PG database is removed by the caller
     return results
 
 
