@@ -17,6 +17,7 @@ BLUEPRINTS = [
     "portal.auth",
     "portal.ideas",
     "portal.admin",
+    "portal.review",
     "portal.portfolio",
     "portal.account",
     "portal.api",

@@ -29,6 +29,10 @@ STATUS_COLOURS = {
 NAVIGATION = [
     ("ideas.index", "Ideas", None),
     ("ideas.mine", "My ideas", None),
+    ("review.queue", "Review queue", {Role.BRM, Role.PORTFOLIO_MANAGER}),
+    ("review.departments", "Departments", {Role.BRM, Role.PORTFOLIO_MANAGER}),
+    ("review.objectives", "Objectives", {Role.PORTFOLIO_MANAGER}),
+    ("review.pools", "Resource pools", {Role.PORTFOLIO_MANAGER}),
     ("portfolio.index", "Scenarios", {Role.PORTFOLIO_MANAGER, Role.BRM}),
     ("portfolio.plan", "Plan", None),
     ("reports.index", "Reports", {Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN}),

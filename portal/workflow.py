@@ -9,8 +9,11 @@ status changes themselves.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from portal.audit import idea_audience, notify, record
-from portal.models import Idea, IdeaStatus, Role, User, utcnow
+from portal.extensions import db
+from portal.models import Estimate, Idea, IdeaStatus, Role, User, utcnow
 
 S = IdeaStatus
 
@@ -45,6 +48,23 @@ def _is_portfolio_manager(user: User, idea: Idea) -> bool:
     return user.role == Role.PORTFOLIO_MANAGER
 
 
+def _has_current_estimate(idea: Idea) -> str | None:
+    current = db.session.scalar(
+        sa.select(Estimate.id).where(Estimate.idea_id == idea.id, Estimate.is_current)
+    )
+    if current is None:
+        return "Save an estimate of its value and cost first."
+    return None
+
+
+def _has_survivor(idea: Idea) -> str | None:
+    if idea.merged_into_id is None and idea.merged_into is None:
+        return "Choose the idea it duplicates (merging is done from the review panel)."
+    if idea.merged_into_id == idea.id or idea.merged_into is idea:
+        return "An idea cannot be a duplicate of itself."
+    return None
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
@@ -55,6 +75,10 @@ class Transition:
     who: str
     needs_reason: bool = False
     message: str = "{idea} is now {status}."
+    # What else must hold before the transition: returns the refusal message, or None.
+    requires: Callable[[Idea], str | None] | None = None
+    # Made through its own form (e.g. merging needs the surviving idea), not a plain button.
+    own_form: bool = False
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -115,6 +139,7 @@ TRANSITIONS: dict[str, Transition] = {
             _is_reviewer,
             "a BRM covering its department",
             message="{idea} has been estimated.",
+            requires=_has_current_estimate,
         ),
         Transition(
             "approve",
@@ -143,6 +168,8 @@ TRANSITIONS: dict[str, Transition] = {
             _is_reviewer,
             "a BRM covering its department",
             message="{idea} was merged into {reason}.",
+            requires=_has_survivor,
+            own_form=True,
         ),
         Transition(
             "defer",
@@ -206,6 +233,10 @@ def check(idea: Idea, name: str, actor: User, reason: str | None = None) -> Tran
         exc = TransitionError(f"'{transition.label}' needs a reason.")
         exc.status_code = 400
         raise exc
+    if transition.requires is not None:
+        problem = transition.requires(idea)
+        if problem:
+            raise TransitionError(f"'{transition.label}' is not possible yet: {problem}")
     return transition
 
 

@@ -197,6 +197,10 @@ def transition(actor: User, idea: Idea, name: str, reason: str | None = None) ->
     except workflow.TransitionError as exc:
         db.session.rollback()
         raise IdeaError(str(exc), exc.status_code) from exc
+    # A question and its answer also stay in the discussion, in order.
+    if name in ("ask_info", "answer"):
+        kind = CommentKind.QUESTION if name == "ask_info" else CommentKind.ANSWER
+        add_comment(actor, idea, reason, kind)
     db.session.commit()
 
 

@@ -1,1 +1,7 @@
-"""Idea review: estimates, objectives, pools and links."""
+"""Review of ideas by BRMs: queue, triage, merging, links, estimates, objectives, pools."""
+
+from flask import Blueprint
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+from portal.review import routes  # noqa: E402,F401

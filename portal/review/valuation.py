@@ -1,16 +1,65 @@
-"""Strategic value of an idea from its impact on the weighted objectives."""
+"""How an estimate's impacts turn into one strategic value on a 0..100 scale.
+
+    value = 100 * sum(w_o * impact_o) / (4 * sum(w_o))
+
+over the *active* objectives o, with impact on the None(0)..Extreme(4) scale. An idea
+with Extreme impact on every objective scores 100, one with no impact 0, whatever the
+number of objectives or the scale of the weights: values stay comparable across runs
+and weight changes. Weights are read when the value is needed, never stored in the
+estimate, so changing them never rewrites an estimate. The estimate's value_low /
+value_likely / value_high are multipliers of this value (`value_range`).
+"""
 
 from collections.abc import Mapping
 
+import sqlalchemy as sa
 
-def strategic_value(impacts: Mapping[int, int], weights: Mapping[int, float]) -> float:
-    """Value on a 0..100 scale: 100 * sum(w_o * impact_o) / (4 * sum(w_o)).
+from portal.extensions import db
+from portal.models import Estimate, StrategicObjective
 
-    Both mappings are keyed by objective id; `weights` holds the active objectives only, so
-    an impact on an inactive objective counts for nothing. 0 when no weight is positive.
+MAX_IMPACT = 4
+
+
+def active_weights() -> dict[int, float]:
+    """objective id -> weight over the active strategic objectives."""
+    rows = db.session.execute(
+        sa.select(StrategicObjective.id, StrategicObjective.weight).where(StrategicObjective.active)
+    )
+    return {oid: float(weight) for oid, weight in rows}
+
+
+def _impacts(estimate_or_impacts) -> Mapping[int, int]:
+    if isinstance(estimate_or_impacts, Mapping):
+        return estimate_or_impacts
+    return {i.objective_id: i.impact for i in estimate_or_impacts.impacts}
+
+
+def strategic_value(
+    estimate: "Estimate | Mapping[int, int]", weights: Mapping[int, float] | None = None
+) -> float:
+    """The 0..100 strategic value of `estimate` (or an objective id -> impact mapping).
+
+    `weights` (objective id -> weight) defaults to the active objectives' weights;
+    impacts on objectives outside `weights` are ignored and a missing impact counts as
+    none. 0.0 when no weight is positive.
     """
-    total_weight = sum(w for w in weights.values() if w > 0)
-    if total_weight <= 0:
+    if weights is None:
+        weights = active_weights()
+    total = sum(float(w) for w in weights.values())
+    if total <= 0:
         return 0.0
-    score = sum(w * impacts.get(o, 0) for o, w in weights.items() if w > 0)
-    return 100.0 * score / (4.0 * total_weight)
+    impacts = _impacts(estimate)
+    score = sum(float(w) * impacts.get(oid, 0) for oid, w in weights.items())
+    return 100.0 * score / (MAX_IMPACT * total)
+
+
+def value_range(
+    estimate: Estimate, weights: Mapping[int, float] | None = None
+) -> tuple[float, float, float]:
+    """(low, likely, high) values: the strategic value times the estimate's multipliers."""
+    value = strategic_value(estimate, weights)
+    return (
+        value * estimate.value_low,
+        value * estimate.value_likely,
+        value * estimate.value_high,
+    )

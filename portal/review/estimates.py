@@ -1,0 +1,242 @@
+"""Estimates: every save is a new version; a save based on an old version is refused.
+
+Optimistic locking: the form carries the version it was based on. When the idea's
+current version is newer, `save_estimate` raises `EstimateConflict` listing what changed
+between the two versions, and nothing is written. Two saves racing on the same base
+both pass the check, but the unique (idea_id, version) constraint lets only one commit.
+"""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from portal import workflow
+from portal.audit import record
+from portal.extensions import db
+from portal.models import (
+    IMPACT_LABELS,
+    Confidence,
+    Estimate,
+    EstimateCost,
+    EstimateEffort,
+    EstimateImpact,
+    Idea,
+    IdeaStatus,
+    ResourcePool,
+    StrategicObjective,
+    User,
+)
+from portal.review.service import ReviewError
+from portal.review.valuation import active_weights, strategic_value
+
+S = IdeaStatus
+ESTIMABLE = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED, S.SELECTED})
+
+
+class EstimateConflict(ReviewError):
+    """Someone saved a newer version since the form was opened."""
+
+    def __init__(self, current: Estimate, changes: list[str]):
+        super().__init__(
+            f"{current.author.name} saved version {current.version} of this estimate while you "
+            "were editing. Nothing was saved. Review what changed and save again.",
+            409,
+        )
+        self.current = current
+        self.changes = changes
+
+
+@dataclass
+class EstimateInput:
+    impacts: dict[int, int]
+    value_low: float
+    value_likely: float
+    value_high: float
+    risk: float
+    confidence: Confidence
+    notes: str
+    costs: dict[str, tuple[float, float]]  # period -> (capex, opex)
+    efforts: dict[tuple[int, str], float] = field(default_factory=dict)  # (pool, period)
+
+
+def current_estimate(idea: Idea) -> Estimate | None:
+    return db.session.scalar(
+        sa.select(Estimate)
+        .where(Estimate.idea_id == idea.id, Estimate.is_current)
+        .options(
+            selectinload(Estimate.impacts),
+            selectinload(Estimate.costs),
+            selectinload(Estimate.efforts),
+        )
+    )
+
+
+def versions(idea: Idea) -> list[Estimate]:
+    """Every version, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Estimate)
+            .where(Estimate.idea_id == idea.id)
+            .options(selectinload(Estimate.impacts), selectinload(Estimate.costs))
+            .order_by(Estimate.version.desc())
+        )
+    )
+
+
+def snapshot(estimate: Estimate | None) -> dict:
+    """A plain description of an estimate version, for diffs and the audit trail."""
+    if estimate is None:
+        return {}
+    return {
+        "version": estimate.version,
+        "impacts": {str(i.objective_id): i.impact for i in estimate.impacts},
+        "value_low": estimate.value_low,
+        "value_likely": estimate.value_likely,
+        "value_high": estimate.value_high,
+        "risk": estimate.risk,
+        "confidence": estimate.confidence.value,
+        "notes": estimate.notes,
+        "costs": {c.period: [c.capex, c.opex] for c in estimate.costs},
+        "efforts": {f"{e.pool_id}:{e.period}": e.amount for e in estimate.efforts},
+    }
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def describe_changes(before: dict, after: dict) -> list[str]:
+    """What differs between two snapshots, in words."""
+    names = dict(
+        db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all()
+    )
+    pools = dict(db.session.execute(sa.select(ResourcePool.id, ResourcePool.name)).all())
+    changes = []
+    labels = {
+        "value_low": "Value low",
+        "value_likely": "Value likely",
+        "value_high": "Value high",
+        "risk": "Risk",
+        "confidence": "Confidence",
+    }
+    for key, label in labels.items():
+        if before.get(key) != after.get(key):
+            changes.append(f"{label}: {_fmt(before.get(key, '—'))} → {_fmt(after.get(key, '—'))}")
+    b_imp, a_imp = before.get("impacts", {}), after.get("impacts", {})
+    for oid in sorted(set(b_imp) | set(a_imp), key=lambda k: names.get(int(k), k)):
+        old, new = b_imp.get(oid, 0), a_imp.get(oid, 0)
+        if old != new:
+            changes.append(
+                f"Impact on {names.get(int(oid), 'objective ' + oid)}: "
+                f"{IMPACT_LABELS[old]} → {IMPACT_LABELS[new]}"
+            )
+    b_cost, a_cost = before.get("costs", {}), after.get("costs", {})
+    for period in sorted(set(b_cost) | set(a_cost)):
+        old, new = b_cost.get(period, [0.0, 0.0]), a_cost.get(period, [0.0, 0.0])
+        for k, label in ((0, "capex"), (1, "opex")):
+            if old[k] != new[k]:
+                changes.append(f"Cost {period} {label}: {_fmt(old[k])} → {_fmt(new[k])}")
+    b_eff, a_eff = before.get("efforts", {}), after.get("efforts", {})
+    for key in sorted(set(b_eff) | set(a_eff)):
+        old, new = b_eff.get(key, 0.0), a_eff.get(key, 0.0)
+        if old != new:
+            pool_id, period = key.split(":", 1)
+            changes.append(
+                f"Effort {pools.get(int(pool_id), 'pool ' + pool_id)} {period}: "
+                f"{_fmt(old)} → {_fmt(new)}"
+            )
+    if before.get("notes", "") != after.get("notes", ""):
+        changes.append("Notes were rewritten: “" + (after.get("notes") or "") + "”")
+    return changes
+
+
+def _validate(data: EstimateInput) -> None:
+    if not 0 <= data.risk <= 1:
+        raise ReviewError("Risk is a probability between 0 and 1.", 400, "risk")
+    if not 0 <= data.value_low <= data.value_likely <= data.value_high:
+        raise ReviewError("The value range must satisfy 0 ≤ low ≤ likely ≤ high.", 400, "value_low")
+    if any(not 0 <= v <= 4 for v in data.impacts.values()):
+        raise ReviewError("Impacts are on the 0 (None) to 4 (Extreme) scale.", 400)
+    if any(c < 0 or o < 0 for c, o in data.costs.values()):
+        raise ReviewError("Costs cannot be negative.", 400)
+    if any(a < 0 for a in data.efforts.values()):
+        raise ReviewError("Effort cannot be negative.", 400)
+
+
+def save_estimate(
+    author: User, idea: Idea, data: EstimateInput, base_version: int, *, mark_estimated=False
+) -> Estimate:
+    """Save a new version based on `base_version` (0 = none yet); commits.
+
+    Raises EstimateConflict when the current version is not `base_version`.
+    """
+    if not author.covers(idea.department_id):
+        raise ReviewError("Only a reviewer covering the idea's department may estimate it.", 403)
+    if idea.status not in ESTIMABLE:
+        hint = " Claim it from the queue first." if idea.status == S.SUBMITTED else ""
+        raise ReviewError(
+            f"An idea that is {idea.status.label.lower()} cannot be estimated.{hint}", 409
+        )
+    _validate(data)
+    current = current_estimate(idea)
+    current_version = current.version if current else 0
+    if base_version != current_version:
+        _raise_conflict(idea, base_version, current)
+    before = snapshot(current)
+    if current is not None:
+        current.is_current = False
+    estimate = Estimate(
+        idea_id=idea.id,
+        version=current_version + 1,
+        is_current=True,
+        author_id=author.id,
+        value_low=data.value_low,
+        value_likely=data.value_likely,
+        value_high=data.value_high,
+        risk=data.risk,
+        confidence=data.confidence,
+        notes=(data.notes or "").strip(),
+        impacts=[EstimateImpact(objective_id=o, impact=v) for o, v in data.impacts.items()],
+        costs=[
+            EstimateCost(period=p, capex=c, opex=o)
+            for p, (c, o) in sorted(data.costs.items())
+            if c or o
+        ],
+        efforts=[
+            EstimateEffort(pool_id=pool, period=period, amount=amount)
+            for (pool, period), amount in sorted(data.efforts.items())
+            if amount
+        ],
+    )
+    db.session.add(estimate)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        _raise_conflict(idea, base_version, current_estimate(idea))
+    after = snapshot(estimate)
+    after["strategic_value"] = round(strategic_value(estimate, active_weights()), 2)
+    after["total_cost"] = estimate.total_cost
+    record(author, "estimate_saved", estimate, idea=idea, before=before or None, after=after)
+    if mark_estimated and idea.status == S.IN_REVIEW:
+        try:
+            workflow.apply(idea, "mark_estimated", author)
+        except workflow.TransitionError as exc:
+            db.session.rollback()
+            raise ReviewError(str(exc), exc.status_code) from exc
+    db.session.commit()
+    return estimate
+
+
+def _raise_conflict(idea: Idea, base_version: int, current: Estimate | None):
+    base = db.session.scalar(
+        sa.select(Estimate).where(Estimate.idea_id == idea.id, Estimate.version == base_version)
+    )
+    if current is None:  # the base was deleted with its idea's history: cannot happen in use
+        raise ReviewError("The estimate you edited no longer exists.", 409)
+    changes = describe_changes(snapshot(base), snapshot(current))
+    raise EstimateConflict(current, changes)

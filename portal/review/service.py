@@ -1,0 +1,539 @@
+"""The BRM's work on ideas: the queue, claiming, triage, merging, links, touchpoints.
+
+Every status change goes through `portal.workflow.apply`; this module adds what the
+workflow does not know (who holds an idea, what a merge moves, which ideas are linked).
+Functions add to the session and leave the commit to the caller, unless they say so.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal import workflow
+from portal.audit import idea_audience, notify, record
+from portal.extensions import db
+from portal.models import (
+    Comment,
+    CommentKind,
+    Department,
+    Follow,
+    Idea,
+    IdeaLink,
+    IdeaStatus,
+    LinkKind,
+    Role,
+    Touchpoint,
+    TouchpointKind,
+    User,
+    Vote,
+    utcnow,
+)
+
+S = IdeaStatus
+
+QUEUE_VIEWS = {
+    "waiting": ("Waiting for review (submitted, in review)", (S.SUBMITTED, S.IN_REVIEW)),
+    "needs_info": ("Waiting for the submitter's answer", (S.NEEDS_INFO,)),
+    "estimated": ("Estimated, waiting for a decision", (S.ESTIMATED,)),
+    "all": (
+        "Everything under review",
+        (S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED),
+    ),
+}
+QUEUE_SORTS = {
+    "oldest": "Oldest first",
+    "newest": "Newest first",
+    "votes": "Most votes",
+    "department": "Department",
+}
+# Links the optimizer turns into constraints, and the ones that are only information.
+LINK_KINDS = (LinkKind.RELATED, LinkKind.REQUIRES, LinkKind.EXCLUDES, LinkKind.TOGETHER_WITH)
+SYMMETRIC_LINKS = frozenset({LinkKind.RELATED, LinkKind.EXCLUDES, LinkKind.TOGETHER_WITH})
+UNMERGEABLE = frozenset({S.DRAFT, S.DUPLICATE, S.WITHDRAWN})
+
+
+class ReviewError(ValueError):
+    """The operation is refused; the message is for the user. `status_code` maps to HTTP."""
+
+    def __init__(self, message: str, status_code: int = 409, field: str | None = None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.field = field
+
+
+def _workflow(idea: Idea, name: str, actor: User, reason: str | None = None, **kw) -> None:
+    try:
+        workflow.apply(idea, name, actor, reason, **kw)
+    except workflow.TransitionError as exc:
+        raise ReviewError(str(exc), exc.status_code) from exc
+
+
+def require_cover(user: User, department_id: int) -> None:
+    if not user.covers(department_id):
+        raise ReviewError("You do not cover this idea's department.", 403)
+
+
+def covered_department_ids(user: User) -> list[int] | None:
+    """The departments whose queue `user` works; None means all (portfolio manager)."""
+    if user.role == Role.PORTFOLIO_MANAGER:
+        return None
+    if user.role == Role.BRM:
+        return [d.id for d in user.covered_departments]
+    return []
+
+
+def visible_departments(user: User) -> list[Department]:
+    ids = covered_department_ids(user)
+    query = sa.select(Department).order_by(Department.name)
+    if ids is not None:
+        query = query.where(Department.id.in_(ids or [-1]))
+    return list(db.session.scalars(query))
+
+
+# ------------------------------------------------------------------ the queue
+
+
+@dataclass
+class QueueFilters:
+    view: str = "waiting"
+    sort: str = "oldest"
+    department_id: int | None = None
+    unassigned: bool = False
+    mine: bool = False
+    overdue: bool = False
+
+
+def overdue_before(days: int) -> "date":
+    return utcnow() - timedelta(days=days)
+
+
+def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Select:
+    """The ideas in `user`'s queue, filtered and sorted (raises 403 outside their cover)."""
+    states = QUEUE_VIEWS.get(filters.view, QUEUE_VIEWS["waiting"])[1]
+    query = sa.select(Idea).where(Idea.status.in_(states))
+    covered = covered_department_ids(user)
+    if filters.department_id is not None:
+        if covered is not None and filters.department_id not in covered:
+            raise ReviewError("You do not cover that department, so its queue is not yours.", 403)
+        query = query.where(Idea.department_id == filters.department_id)
+    elif covered is not None:
+        query = query.where(Idea.department_id.in_(covered or [-1]))
+    if filters.unassigned:
+        query = query.where(Idea.assignee_id.is_(None))
+    if filters.mine:
+        query = query.where(Idea.assignee_id == user.id)
+    if filters.overdue:
+        query = query.where(Idea.submitted_at < overdue_before(overdue_days))
+    if filters.sort == "department":
+        query = query.join(Department, Department.id == Idea.department_id)
+        order = (Department.name, Idea.submitted_at, Idea.id)
+    else:
+        order = {
+            "newest": (Idea.submitted_at.desc(), Idea.id.desc()),
+            "votes": (Idea.vote_count.desc(), Idea.submitted_at, Idea.id),
+        }.get(filters.sort, (Idea.submitted_at, Idea.id))
+    # selectinload, not joinedload: the pagination count then stays a plain count.
+    return query.options(
+        selectinload(Idea.department),
+        selectinload(Idea.assignee),
+        selectinload(Idea.submitter),
+        selectinload(Idea.objectives),
+    ).order_by(*order)
+
+
+def assignable_brms(department_id: int | None = None) -> list[User]:
+    """Active BRMs (covering the department, when given) and portfolio managers."""
+    query = (
+        sa.select(User)
+        .where(User.active, User.role.in_([Role.BRM, Role.PORTFOLIO_MANAGER]))
+        .options(selectinload(User.covered_departments))
+        .order_by(User.name)
+    )
+    users = list(db.session.scalars(query))
+    if department_id is None:
+        return users
+    return [u for u in users if u.covers(department_id)]
+
+
+def claim(user: User, idea: Idea) -> None:
+    """Take the idea: it is yours to review, and its review starts."""
+    require_cover(user, idea.department_id)
+    if idea.status not in QUEUE_VIEWS["all"][1]:
+        raise ReviewError(f"Only ideas under review can be claimed; it is {idea.status.label}.")
+    if idea.assignee_id not in (None, user.id):
+        raise ReviewError(
+            f"{idea.assignee.name} already holds it; ask them or a portfolio manager to release it."
+        )
+    before = idea.assignee_id
+    idea.assignee = user
+    record(
+        user, "claimed", idea, idea=idea, before={"assignee": before}, after={"assignee": user.id}
+    )
+    if db.session.get(Follow, (idea.id, user.id)) is None:
+        db.session.add(Follow(idea_id=idea.id, user_id=user.id))
+    if idea.status == S.SUBMITTED:
+        _workflow(idea, "start_review", user)
+
+
+def release(user: User, idea: Idea) -> None:
+    """Give the idea back to the queue (its holder or a portfolio manager)."""
+    require_cover(user, idea.department_id)
+    if idea.assignee_id is None:
+        raise ReviewError("Nobody holds this idea.")
+    if idea.assignee_id != user.id and user.role != Role.PORTFOLIO_MANAGER:
+        raise ReviewError("Only its holder or a portfolio manager may release it.", 403)
+    before = idea.assignee_id
+    idea.assignee = None
+    record(user, "released", idea, idea=idea, before={"assignee": before}, after={"assignee": None})
+
+
+def assign(manager: User, ideas: list[Idea], assignee: User) -> int:
+    """Give ideas to a reviewer; all or nothing. Returns how many changed hands."""
+    if manager.role != Role.PORTFOLIO_MANAGER:
+        raise ReviewError("Only a portfolio manager may assign ideas.", 403)
+    if not ideas:
+        raise ReviewError("Choose at least one idea to assign.", 400)
+    if not assignee.active or assignee.role not in (Role.BRM, Role.PORTFOLIO_MANAGER):
+        raise ReviewError(f"{assignee.name} is not an active reviewer.", 400)
+    uncovered = [i.reference for i in ideas if not assignee.covers(i.department_id)]
+    if uncovered:
+        raise ReviewError(
+            f"{assignee.name} does not cover the department of {', '.join(uncovered)}; "
+            "nothing was assigned.",
+            400,
+        )
+    closed = [i.reference for i in ideas if i.status not in QUEUE_VIEWS["all"][1]]
+    if closed:
+        raise ReviewError(
+            f"{', '.join(closed)} {'is' if len(closed) == 1 else 'are'} no longer under review; "
+            "nothing was assigned.",
+        )
+    changed = [i for i in ideas if i.assignee_id != assignee.id]
+    for idea in changed:
+        record(
+            manager,
+            "assigned",
+            idea,
+            idea=idea,
+            before={"assignee": idea.assignee_id},
+            after={"assignee": assignee.id},
+        )
+        idea.assignee = assignee
+        if db.session.get(Follow, (idea.id, assignee.id)) is None:
+            db.session.add(Follow(idea_id=idea.id, user_id=assignee.id))
+    if changed and assignee.id != manager.id:
+        refs = ", ".join(i.reference for i in changed[:10])
+        more = f" and {len(changed) - 10} more" if len(changed) > 10 else ""
+        notify(
+            [assignee],
+            f"{manager.name} assigned you {len(changed)} idea(s) to review: {refs}{more}.",
+            idea=changed[0] if len(changed) == 1 else None,
+        )
+    return len(changed)
+
+
+# ------------------------------------------------------------------ triage
+
+
+def find_idea(reference: str) -> Idea | None:
+    """An idea by 'IDEA-12', '#12' or '12'."""
+    text = (reference or "").strip().upper().removeprefix("IDEA-").removeprefix("#").strip()
+    if not text.isdigit():
+        return None
+    return db.session.get(Idea, int(text))
+
+
+@dataclass
+class MergeResult:
+    votes_moved: int = 0
+    votes_merged: int = 0
+    comments_moved: int = 0
+    followers_moved: int = 0
+    told: list[User] = field(default_factory=list)
+
+
+def merge(user: User, duplicate: Idea, survivor: Idea, note: str = "") -> MergeResult:
+    """Mark `duplicate` as a duplicate of `survivor` and move what hangs off it.
+
+    Votes move over and a voter who voted on both counts once; comments and followers
+    move; the two ideas link to each other; the people of both ideas are told.
+    """
+    if survivor.id == duplicate.id:
+        raise ReviewError("An idea cannot be a duplicate of itself.", 400, "target")
+    if survivor.status in UNMERGEABLE:
+        hint = ""
+        if survivor.status == S.DUPLICATE and survivor.merged_into_id:
+            hint = f" Merge into IDEA-{survivor.merged_into_id} instead."
+        raise ReviewError(
+            f"{survivor.reference} is {survivor.status.label.lower()}; it cannot take in "
+            f"another idea.{hint}",
+            400,
+            "target",
+        )
+    require_cover(user, duplicate.department_id)
+    people = {u.id: u for u in idea_audience(duplicate, exclude=user)}
+    people.update({u.id: u for u in idea_audience(survivor, exclude=user)})
+    if survivor.assignee and survivor.assignee.id != user.id:
+        people[survivor.assignee.id] = survivor.assignee
+
+    duplicate.merged_into = survivor
+    _workflow(
+        duplicate,
+        "mark_duplicate",
+        user,
+        f"{survivor.reference} “{survivor.title}”",
+        notify_people=False,
+    )
+    result = MergeResult()
+
+    survivor_voters = set(
+        db.session.scalars(sa.select(Vote.user_id).where(Vote.idea_id == survivor.id))
+    )
+    for vote in db.session.scalars(sa.select(Vote).where(Vote.idea_id == duplicate.id)).all():
+        if vote.user_id in survivor_voters:
+            db.session.delete(vote)
+            result.votes_merged += 1
+        else:
+            vote.idea_id = survivor.id
+            survivor_voters.add(vote.user_id)
+            result.votes_moved += 1
+    comments = db.session.scalars(sa.select(Comment).where(Comment.idea_id == duplicate.id)).all()
+    for comment in comments:
+        comment.idea_id = survivor.id
+        comment.idea = survivor
+    result.comments_moved = len(comments)
+    survivor_followers = set(
+        db.session.scalars(sa.select(Follow.user_id).where(Follow.idea_id == survivor.id))
+    )
+    movers = {duplicate.submitter_id} | set(
+        db.session.scalars(sa.select(Follow.user_id).where(Follow.idea_id == duplicate.id))
+    )
+    db.session.execute(sa.delete(Follow).where(Follow.idea_id == duplicate.id))
+    for user_id in movers - survivor_followers:
+        db.session.add(Follow(idea_id=survivor.id, user_id=user_id))
+        result.followers_moved += 1
+    db.session.add(
+        IdeaLink(
+            source_id=duplicate.id,
+            target_id=survivor.id,
+            kind=LinkKind.DUPLICATE_OF,
+            note=(note or "").strip() or None,
+            created_by_id=user.id,
+        )
+    )
+    db.session.add(
+        Comment(
+            idea=survivor,
+            author=user,
+            kind=CommentKind.COMMENT,
+            body=f"{duplicate.reference} “{duplicate.title}” by {duplicate.submitter.name} "
+            f"was merged into this idea: {result.votes_moved} vote(s), "
+            f"{result.comments_moved} comment(s) and its followers moved here.",
+        )
+    )
+    db.session.flush()
+    for idea in (duplicate, survivor):
+        idea.vote_count = db.session.scalar(
+            sa.select(sa.func.count(Vote.id)).where(Vote.idea_id == idea.id)
+        )
+    record(
+        user,
+        "merged",
+        survivor,
+        idea=survivor,
+        after={
+            "from": duplicate.id,
+            "votes_moved": result.votes_moved,
+            "votes_merged": result.votes_merged,
+            "comments": result.comments_moved,
+        },
+    )
+    result.told = list(people.values())
+    notify(
+        result.told,
+        f"{duplicate.reference} “{duplicate.title}” was merged into {survivor.reference} "
+        f"“{survivor.title}”: votes, comments and followers now count there.",
+        idea=survivor,
+    )
+    return result
+
+
+# ------------------------------------------------------------------ links
+
+
+def add_link(
+    user: User, source: Idea, target: Idea | None, kind: LinkKind, note: str = ""
+) -> IdeaLink:
+    """Link two ideas (across departments too); requires/excludes/together feed the optimizer."""
+    require_cover(user, source.department_id)
+    if target is None:
+        raise ReviewError("There is no idea with that reference.", 400, "target")
+    if target.id == source.id:
+        raise ReviewError("An idea cannot be linked to itself.", 400, "target")
+    if target.status == S.DRAFT:
+        raise ReviewError("Drafts cannot be linked.", 400, "target")
+    if kind not in LINK_KINDS:
+        raise ReviewError("Choose related, requires, excludes or together with.", 400, "kind")
+    pair = sa.or_(
+        sa.and_(IdeaLink.source_id == source.id, IdeaLink.target_id == target.id),
+        sa.and_(IdeaLink.source_id == target.id, IdeaLink.target_id == source.id),
+    )
+    existing = db.session.scalars(sa.select(IdeaLink).where(pair)).all()
+    for link in existing:
+        same_direction = link.source_id == source.id
+        if link.kind == kind and (same_direction or kind in SYMMETRIC_LINKS):
+            raise ReviewError(f"The ideas are already linked ({kind.label}).", 409, "target")
+        clash = {link.kind, kind}
+        if LinkKind.EXCLUDES in clash and clash & {LinkKind.REQUIRES, LinkKind.TOGETHER_WITH}:
+            raise ReviewError(
+                f"{source.reference} and {target.reference} are already linked as "
+                f"‘{link.kind.label}’, which contradicts ‘{kind.label}’. Remove that link first.",
+                409,
+                "kind",
+            )
+    link = IdeaLink(
+        source_id=source.id,
+        target_id=target.id,
+        kind=kind,
+        note=(note or "").strip() or None,
+        created_by_id=user.id,
+    )
+    db.session.add(link)
+    db.session.flush()
+    record(
+        user,
+        "linked",
+        source,
+        idea=source,
+        after={"kind": kind.value, "target": target.id, "note": link.note},
+    )
+    record(
+        user,
+        "linked",
+        target,
+        idea=target,
+        after={"kind": kind.value, "source": source.id, "note": link.note},
+    )
+    return link
+
+
+def remove_link(user: User, link: IdeaLink) -> None:
+    if link.kind == LinkKind.DUPLICATE_OF:
+        raise ReviewError("A merge cannot be undone by removing its link.", 409)
+    if not (user.covers(link.source.department_id) or user.covers(link.target.department_id)):
+        raise ReviewError("You do not cover either idea's department.", 403)
+    record(
+        user,
+        "unlinked",
+        link.source,
+        idea=link.source,
+        before={"kind": link.kind.value, "target": link.target_id},
+    )
+    db.session.delete(link)
+
+
+def links_of(idea: Idea) -> list[tuple[IdeaLink, Idea, str]]:
+    """(link, the other idea, how it reads from this idea) for every link touching it."""
+    links = db.session.scalars(
+        sa.select(IdeaLink)
+        .where(sa.or_(IdeaLink.source_id == idea.id, IdeaLink.target_id == idea.id))
+        .options(joinedload(IdeaLink.source), joinedload(IdeaLink.target))
+        .order_by(IdeaLink.created_at)
+    ).all()
+    reverse = {
+        LinkKind.DUPLICATE_OF: "has duplicate",
+        LinkKind.REQUIRES: "is required by",
+    }
+    result = []
+    for link in links:
+        if link.source_id == idea.id:
+            result.append((link, link.target, link.kind.label))
+        else:
+            result.append((link, link.source, reverse.get(link.kind, link.kind.label)))
+    return result
+
+
+# ------------------------------------------------------------------ touchpoints
+
+
+def log_touchpoint(
+    user: User,
+    department: Department,
+    held_on: date,
+    kind: TouchpointKind,
+    notes: str,
+    idea_ids: list[int],
+) -> Touchpoint:
+    """Record a contact with a department's leader."""
+    if user.role != Role.BRM or not user.covers(department.id):
+        raise ReviewError("Only a BRM covering the department logs its touchpoints.", 403)
+    if held_on > date.today() + timedelta(days=1):
+        raise ReviewError(
+            "A touchpoint is logged after it happened; the date is in the future.", 400, "held_on"
+        )
+    ideas = []
+    if idea_ids:
+        ideas = list(db.session.scalars(sa.select(Idea).where(Idea.id.in_(idea_ids))))
+        if len(ideas) != len(set(idea_ids)) or any(i.status == S.DRAFT for i in ideas):
+            raise ReviewError("Link only existing, submitted ideas.", 400, "ideas")
+    touchpoint = Touchpoint(
+        brm=user,
+        department=department,
+        held_on=held_on,
+        kind=kind,
+        notes=(notes or "").strip(),
+        ideas=ideas,
+    )
+    db.session.add(touchpoint)
+    db.session.flush()
+    record(
+        user,
+        "touchpoint_logged",
+        touchpoint,
+        after={"department": department.id, "kind": kind.value, "ideas": idea_ids},
+    )
+    return touchpoint
+
+
+@dataclass
+class DepartmentOverview:
+    department: Department
+    touchpoints: list[Touchpoint]
+    counts: dict[IdeaStatus, int]
+    ideas_by_status: dict[IdeaStatus, list[Idea]]
+    last_touchpoint: Touchpoint | None
+
+
+def department_overview(department: Department, per_status: int = 8) -> DepartmentOverview:
+    counts = dict(
+        db.session.execute(
+            sa.select(Idea.status, sa.func.count(Idea.id))
+            .where(Idea.department_id == department.id, Idea.status != S.DRAFT)
+            .group_by(Idea.status)
+        ).all()
+    )
+    ideas_by_status = {}
+    for status in IdeaStatus:
+        if counts.get(status):
+            ideas_by_status[status] = list(
+                db.session.scalars(
+                    sa.select(Idea)
+                    .where(Idea.department_id == department.id, Idea.status == status)
+                    .order_by(Idea.vote_count.desc(), Idea.id.desc())
+                    .limit(per_status)
+                )
+            )
+    touchpoints = list(
+        db.session.scalars(
+            sa.select(Touchpoint)
+            .where(Touchpoint.department_id == department.id)
+            .options(joinedload(Touchpoint.brm), selectinload(Touchpoint.ideas))
+            .order_by(Touchpoint.held_on.desc(), Touchpoint.id.desc())
+            .limit(50)
+        )
+    )
+    return DepartmentOverview(
+        department, touchpoints, counts, ideas_by_status, touchpoints[0] if touchpoints else None
+    )

@@ -1,0 +1,201 @@
+"""Estimates: versions, the stale-save conflict, strategic value, validation, audit."""
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import AuditEvent, Estimate, Idea, IdeaStatus, Role
+from portal.review.valuation import strategic_value, value_range
+
+S = IdeaStatus
+
+
+@pytest.fixture
+def setup(employee, make_idea, make_objective, make_pool):
+    growth = make_objective("Growth", weight=3.0)
+    cost = make_objective("Cost", weight=1.0)
+    pool = make_pool("Engineering", capacity={"2027": 10.0, "2028": 12.0})
+    idea = make_idea(employee, status=S.IN_REVIEW)
+    return idea, growth, cost, pool
+
+
+def _form(growth, cost, pool, base, **over):
+    data = {
+        "base_version": str(base),
+        f"impact_{growth.id}": "3",
+        f"impact_{cost.id}": "1",
+        "value_low": "0.8",
+        "value_likely": "1",
+        "value_high": "1.5",
+        "risk": "0.25",
+        "confidence": "high",
+        "notes": "Workshop with finance.",
+        "capex_2027": "100000",
+        "opex_2027": "5000",
+        "opex_2028": "10000",
+        f"effort_{pool.id}_2027": "2.5",
+        "mark_estimated": "y",
+    }
+    data.update(over)
+    return data
+
+
+def _base_version(response) -> str:
+    return re.search(
+        r'name="base_version" type="hidden" value="(\d+)"', response.get_data(as_text=True)
+    ).group(1)
+
+
+def test_strategic_value_formula():
+    # 100 * (3*3 + 1*1) / (4 * 4) = 62.5
+    assert strategic_value({1: 3, 2: 1}, {1: 3.0, 2: 1.0}) == pytest.approx(62.5)
+    assert strategic_value({1: 4, 2: 4}, {1: 0.2, 2: 7}) == pytest.approx(100.0)
+    assert strategic_value({}, {1: 1.0}) == 0.0
+    assert strategic_value({1: 4}, {}) == 0.0
+    assert strategic_value({1: 4, 9: 4}, {1: 1.0, 2: 1.0}) == pytest.approx(50.0)
+
+
+def test_save_versions_and_mark_estimated(brm_client, brm, setup):
+    idea, growth, cost, pool = setup
+    page = brm_client.get(f"/review/ideas/{idea.id}/estimate")
+    assert page.status_code == 200 and _base_version(page) == "0"
+    response = brm_client.post(
+        f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 0)
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Idea, idea.id).status == S.ESTIMATED
+    first = db.session.scalar(sa.select(Estimate).where(Estimate.idea_id == idea.id))
+    assert first.version == 1 and first.is_current
+    assert {c.period: (c.capex, c.opex) for c in first.costs} == {
+        "2027": (100000.0, 5000.0),
+        "2028": (0.0, 10000.0),
+    }
+    assert [(e.pool_id, e.period, e.amount) for e in first.efforts] == [(pool.id, "2027", 2.5)]
+    assert strategic_value(first) == pytest.approx(62.5)
+    assert value_range(first) == pytest.approx((50.0, 62.5, 93.75))
+
+    page = brm_client.get(f"/review/ideas/{idea.id}/estimate")
+    assert _base_version(page) == "1"
+    response = brm_client.post(
+        f"/review/ideas/{idea.id}/estimate",
+        data=_form(growth, cost, pool, 1, **{f"impact_{cost.id}": "4"}),
+    )
+    assert response.status_code == 302
+    rows = db.session.execute(
+        sa.select(Estimate.version, Estimate.is_current)
+        .where(Estimate.idea_id == idea.id)
+        .order_by(Estimate.version)
+    ).all()
+    assert rows == [(1, False), (2, True)]
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.idea_id == idea.id, AuditEvent.action == "estimate_saved")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [e.after["version"] for e in events] == [1, 2]
+    assert events[1].before["impacts"][str(cost.id)] == 1
+    assert events[1].after["impacts"][str(cost.id)] == 4
+    assert events[1].actor_id == brm.id
+
+    detail = brm_client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert "version 2" in detail and "data-estimate-summary" in detail
+    history = brm_client.get(f"/review/ideas/{idea.id}/estimate").get_data(as_text=True)
+    assert history.count("<tr") >= 3 and "Bob Brm" in history
+
+
+def test_stale_save_is_refused_with_what_changed(client_for, brm, make_user, setup):
+    idea, growth, cost, pool = setup
+    alice, bob = client_for(brm), client_for(make_user(Role.BRM, name="Carla Colleague"))
+    alice.post(f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 0))
+    # both open version 1
+    base_a = _base_version(alice.get(f"/review/ideas/{idea.id}/estimate"))
+    base_b = _base_version(bob.get(f"/review/ideas/{idea.id}/estimate"))
+    assert base_a == base_b == "1"
+    ok = bob.post(
+        f"/review/ideas/{idea.id}/estimate",
+        data=_form(
+            growth,
+            cost,
+            pool,
+            base_b,
+            risk="0.6",
+            capex_2027="250000",
+            **{f"impact_{growth.id}": "4"},
+        ),
+    )
+    assert ok.status_code == 302
+    stale = alice.post(
+        f"/review/ideas/{idea.id}/estimate",
+        data=_form(growth, cost, pool, base_a, notes="My own notes"),
+    )
+    assert stale.status_code == 409
+    page = stale.get_data(as_text=True)
+    assert "Carla Colleague saved version 2" in page
+    assert "Risk: 0.25 → 0.6" in page
+    assert "Impact on Growth: Strong → Extreme" in page
+    assert "Cost 2027 capex: 100,000 → 250,000" in page
+    assert "My own notes" in page  # the user's entries survive
+    assert _base_version(stale) == "2"
+    current = db.session.scalar(
+        sa.select(Estimate).where(Estimate.idea_id == idea.id, Estimate.is_current)
+    )
+    assert current.version == 2 and current.risk == 0.6  # nothing overwritten
+    # knowingly saving again on top of version 2 works
+    again = alice.post(
+        f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 2, notes="My own notes")
+    )
+    assert again.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"risk": "1.5"}, "Number must be between 0 and 1"),
+        ({"value_low": "2", "value_likely": "1"}, "0 ≤ low ≤ likely ≤ high"),
+        ({"capex_2027": "-5"}, "Costs cannot be negative"),
+        ({"value_high": "lots"}, "Not a valid float value"),
+        ({"confidence": "certain"}, "Not a valid choice"),
+    ],
+)
+def test_bad_estimates_are_refused(brm_client, setup, change, message):
+    idea, growth, cost, pool = setup
+    response = brm_client.post(
+        f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 0, **change)
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Estimate.id))) == 0
+
+
+def test_estimate_refused_by_role_and_state(
+    client_for, employee_client, other_brm, pm_client, employee, make_idea, setup
+):
+    idea, growth, cost, pool = setup
+    data = _form(growth, cost, pool, 0)
+    assert employee_client.get(f"/review/ideas/{idea.id}/estimate").status_code == 403
+    assert (
+        client_for(other_brm).post(f"/review/ideas/{idea.id}/estimate", data=data).status_code
+        == 403
+    )
+    submitted = make_idea(employee, status=S.SUBMITTED)
+    response = pm_client.post(f"/review/ideas/{submitted.id}/estimate", data=data)
+    assert response.status_code == 409
+    assert "Claim it from the queue first" in response.get_data(as_text=True)
+
+
+def test_weights_change_values_not_estimates(brm_client, pm_client, setup):
+    idea, growth, cost, pool = setup
+    brm_client.post(f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 0))
+    estimate = db.session.scalar(sa.select(Estimate))
+    assert strategic_value(estimate) == pytest.approx(62.5)
+    pm_client.post(
+        "/review/objectives", data={f"weight_{growth.id}": "1", f"weight_{cost.id}": "1"}
+    )
+    db.session.expire_all()
+    estimate = db.session.scalar(sa.select(Estimate))
+    assert [(i.impact) for i in sorted(estimate.impacts, key=lambda i: i.objective_id)] == [3, 1]
+    assert strategic_value(estimate) == pytest.approx(50.0)
+    assert db.session.scalar(sa.select(sa.func.count(Estimate.id))) == 1
