@@ -25,22 +25,43 @@ STATUS_COLOURS = {
     IdeaStatus.DEFERRED: "warning",
 }
 
-# (endpoint, label, roles allowed); features add their entries here.
+REVIEWERS = {Role.BRM, Role.PORTFOLIO_MANAGER}
+
+# (menu or None for a top-level link, endpoint, label, roles allowed or None for everyone).
+# Entries of one menu become a dropdown; features add their entries here.
 NAVIGATION = [
-    ("ideas.index", "Ideas", None),
-    ("ideas.mine", "My ideas", None),
-    ("review.queue", "Review queue", {Role.BRM, Role.PORTFOLIO_MANAGER}),
-    ("review.departments", "Departments", {Role.BRM, Role.PORTFOLIO_MANAGER}),
-    ("review.objectives", "Objectives", {Role.PORTFOLIO_MANAGER}),
-    ("review.pools", "Resource pools", {Role.PORTFOLIO_MANAGER}),
-    ("portfolio.index", "Scenarios", {Role.PORTFOLIO_MANAGER, Role.BRM}),
-    ("portfolio.plan", "Plan", None),
-    ("reports.index", "Reports", {Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN}),
-    ("delivery.index", "Delivery", {Role.BRM, Role.PORTFOLIO_MANAGER}),
-    ("transfer.index", "Import", {Role.ADMIN, Role.PORTFOLIO_MANAGER}),
-    ("admin.users", "Users", {Role.ADMIN}),
-    ("admin.departments", "Departments", {Role.ADMIN}),
+    (None, "ideas.index", "Ideas", None),
+    (None, "ideas.mine", "My ideas", None),
+    ("Review", "review.queue", "Review queue", REVIEWERS),
+    ("Review", "review.departments", "Departments & touchpoints", REVIEWERS),
+    ("Review", "review.objectives", "Strategic objectives", {Role.PORTFOLIO_MANAGER}),
+    ("Review", "review.pools", "Resource pools", {Role.PORTFOLIO_MANAGER}),
+    ("Portfolio", "portfolio.plan", "Current plan", None),
+    ("Portfolio", "portfolio.index", "Scenarios", REVIEWERS),
+    ("Portfolio", "delivery.index", "Delivery", REVIEWERS),
+    (None, "reports.index", "Reports", {Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN}),
+    ("Admin", "admin.users", "Users", {Role.ADMIN}),
+    ("Admin", "admin.departments", "Departments", {Role.ADMIN}),
+    ("Admin", "transfer.index", "Import & export", {Role.ADMIN, Role.PORTFOLIO_MANAGER}),
 ]
+
+
+def navigation_for(user, view_functions) -> list[dict]:
+    """The entries `user` may use, menus folded: [{label, endpoint} | {label, items}]."""
+    entries: list[dict] = []
+    menus: dict[str, dict] = {}
+    for menu, endpoint, label, roles in NAVIGATION:
+        if (roles is not None and user.role not in roles) or endpoint not in view_functions:
+            continue
+        if menu is None:
+            entries.append({"label": label, "endpoint": endpoint})
+            continue
+        if menu not in menus:
+            menus[menu] = {"label": menu, "items": []}
+            entries.append(menus[menu])
+        menus[menu]["items"].append({"label": label, "endpoint": endpoint})
+    # A menu of one entry is just a link.
+    return [e["items"][0] if "items" in e and len(e["items"]) == 1 else e for e in entries]
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -49,11 +70,7 @@ def register_template_helpers(app: Flask) -> None:
         nav = []
         unread = 0
         if current_user.is_authenticated:
-            nav = [
-                (endpoint, label)
-                for endpoint, label, roles in NAVIGATION
-                if (roles is None or current_user.role in roles) and endpoint in app.view_functions
-            ]
+            nav = navigation_for(current_user, app.view_functions)
             unread = db.session.scalar(
                 sa.select(sa.func.count(Notification.id)).where(
                     Notification.user_id == current_user.id, Notification.read_at.is_(None)

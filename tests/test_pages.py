@@ -55,3 +55,21 @@ def test_unexpected_error_is_a_friendly_500(app, employee_client, monkeypatch):
     response = employee_client.get("/ideas/mine")
     assert response.status_code == 500
     assert b"Something went wrong on our side" in response.data
+
+
+@pytest.mark.parametrize(
+    ("role_client", "present", "absent"),
+    [
+        ("employee_client", ["My ideas", "Current plan"], ["Review queue", "Users", "Reports"]),
+        ("brm_client", ["Review queue", "Scenarios", "Reports"], ["Strategic objectives", "Users"]),
+        ("pm_client", ["Strategic objectives", "Scenarios", "Import &amp; export"], ["Users"]),
+        ("admin_client", ["Users", "Reports", "Import &amp; export"], ["Review queue"]),
+    ],
+)
+def test_navigation_by_role(request, role_client, present, absent):
+    page = request.getfixturevalue(role_client).get("/ideas/").get_data(as_text=True)
+    nav = page[page.index("<nav") : page.index("</nav>")]
+    for label in present:
+        assert label in nav
+    for label in absent:
+        assert label not in nav
