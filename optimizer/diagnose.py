@@ -131,5 +131,5 @@ def summarize(model: Model, groups: list[Group]) -> str:
         text = parts[0]
         if len(groups) == 1:
             text += ", which no selection can meet"
-        return text[0].upper() + text[1:] if text[:1].islower() else text
+        return text
     return "These cannot all hold: " + "; ".join(parts)

@@ -1,4 +1,4 @@
-"""Solve a problem: build, run the solver, read the verdict, report binding rows and explanations."""
+"""Solve a problem: run the solver, read the verdict, report binding rows and explanations."""
 
 from __future__ import annotations
 
