@@ -289,8 +289,10 @@ def explanations(
     Not selected: the first reason that applies (forced out, a required candidate not selected,
     an exclusive partner selected), else the value lost if it were forced in and the value it
     would need to enter. Values come from one re-solve per candidate on the same model; the
-    re-solves run in a fixed order until `time_limit` seconds are spent, later ones are marked
-    `computed: false`. Nothing is re-solved unless the main solve was proven optimal.
+    re-solves run in a fixed order (selected by rising value, then the others by falling value)
+    until `time_limit` seconds are spent, each capped at a tenth of it (at least 0.5 s); one
+    stopped by its cap reports `value_lost_range`, later ones are marked `computed: false`.
+    Nothing is re-solved unless the main solve was proven optimal.
     """
     problem = model.problem
     deadline = time.perf_counter() + time_limit
@@ -349,7 +351,9 @@ def explanations(
             )
             entry.update(computed=False, text=f"{entry['id']}: not computed ({why}).")
             continue
-        _explain_by_resolve(model, i, entry, objective, backend, gap, remaining)
+        # One hard re-solve must not eat the whole budget: each gets at most a tenth of it.
+        cap = min(remaining, max(0.5, time_limit / 10))
+        _explain_by_resolve(model, i, entry, objective, backend, gap, cap)
     return out
 
 
