@@ -11,7 +11,7 @@ import pulp
 
 from . import solvers, wording
 from .diagnose import find_conflict
-from .model import Model, build_model, total_cost
+from .model import Model, build_model, gc_paused, total_cost
 from .problem import RESULT_SCHEMA, Problem, validate
 
 DEFAULT_TIME_LIMIT = 60.0
@@ -85,11 +85,9 @@ def solve(
     errors = _check_settings(backend, time_limit, gap)
     if errors:
         return Result("invalid", errors=errors, solver=solver_info)
-    if isinstance(problem, Problem):
+    with gc_paused():
         errors = validate(problem)
-    else:
-        errors = validate(problem)
-        if not errors:
+        if not errors and not isinstance(problem, Problem):
             problem = Problem._from_valid(problem)
     if errors:
         return Result("invalid", errors=errors, solver=solver_info)
