@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import BACKENDS, brute_force, check, choice_of
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import optimizer
@@ -60,7 +60,7 @@ def problems(draw, max_candidates: int = 12) -> dict:
         doc["theme_min_share"] = {draw(st.sampled_from(used_themes)): draw(st.sampled_from(SHARES))}
     if draw(st.booleans()):
         low = draw(st.integers(0, 3))
-        doc["count"] = {"min": low, "max": draw(st.integers(low, n + 1))}
+        doc["count"] = {"min": low, "max": draw(st.integers(low, max(low, n + 1)))}
     return doc
 
 
@@ -78,6 +78,7 @@ FAST = settings(
 def test_matches_brute_force(backend, doc):
     assert optimizer.validate(doc) == []
     expected = brute_force(doc)
+    event("infeasible" if expected is None else "feasible")
     result = optimizer.solve(doc, backend=backend, explain=False, diagnose=False)
     if expected is None:
         assert result.status == "infeasible"
