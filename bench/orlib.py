@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ORLIB_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "benchmarks" / "orlib"
 DEFAULT_ORLIB_DIR = Path("/work/shared/benchmarks/orlib")
 
 

@@ -98,23 +98,26 @@ def summarize(model: Model, groups: list[Group]) -> str:
         elif g.kind in ("budget", "capacity") and forced_in:
             period = g.info["period"]
             q = problem.periods.index(period)
-            need = 0.0
+            need, payers = 0.0, []
             for cid in forced_in:
                 c = by_id[cid]
                 profile = c.cost if g.kind == "budget" else c.effort.get(g.info["pool"], {})
                 # the least this candidate can put on the period, over its allowed starts
-                need += min(
+                least = min(
                     profile.get(problem.periods[q - s], 0.0) if q - s >= 0 else 0.0
                     for s in allowed_shifts(c, problem.periods)
                 )
+                if least > 0:
+                    need += least
+                    payers.append(cid)
             noun = "cost" if g.kind == "budget" else f"need {g.info['pool']} effort"
             limit = "budget" if g.kind == "budget" else f"{g.info['pool']} capacity"
             if need > g.info["limit"]:
                 parts.append(
-                    f"force_in {', '.join(forced_in)} {noun} {wording.amount(need)} in "
+                    f"force_in {', '.join(payers)} {noun} {wording.amount(need)} in "
                     f"{period} > {limit} {wording.amount(g.info['limit'])}"
                 )
-                used_forces.update(f"in:{cid}" for cid in forced_in)
+                used_forces.update(f"in:{cid}" for cid in payers)
             else:
                 parts.append(wording.describe(g.kind, g.info))
         elif g.kind in ("force_in", "force_out"):
@@ -131,5 +134,5 @@ def summarize(model: Model, groups: list[Group]) -> str:
         text = parts[0]
         if len(groups) == 1:
             text += ", which no selection can meet"
-        return text[0].upper() + text[1:] if text[:1].islower() else text
+        return text
     return "These cannot all hold: " + "; ".join(parts)

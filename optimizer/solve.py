@@ -1,4 +1,4 @@
-"""Solve a problem: build, run the solver, read the verdict, report binding rows and explanations."""
+"""Solve a problem: run the solver, read the verdict, report binding rows and explanations."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pulp
 
 from . import solvers, wording
 from .diagnose import find_conflict
-from .model import Model, build_model, total_cost
+from .model import Model, build_model, gc_paused, total_cost
 from .problem import RESULT_SCHEMA, Problem, validate
 
 DEFAULT_TIME_LIMIT = 60.0
@@ -85,11 +85,9 @@ def solve(
     errors = _check_settings(backend, time_limit, gap)
     if errors:
         return Result("invalid", errors=errors, solver=solver_info)
-    if isinstance(problem, Problem):
+    with gc_paused():
         errors = validate(problem)
-    else:
-        errors = validate(problem)
-        if not errors:
+        if not errors and not isinstance(problem, Problem):
             problem = Problem._from_valid(problem)
     if errors:
         return Result("invalid", errors=errors, solver=solver_info)
@@ -289,8 +287,10 @@ def explanations(
     Not selected: the first reason that applies (forced out, a required candidate not selected,
     an exclusive partner selected), else the value lost if it were forced in and the value it
     would need to enter. Values come from one re-solve per candidate on the same model; the
-    re-solves run in a fixed order until `time_limit` seconds are spent, later ones are marked
-    `computed: false`. Nothing is re-solved unless the main solve was proven optimal.
+    re-solves run in a fixed order (selected by rising value, then the others by falling value)
+    until `time_limit` seconds are spent, each capped at a tenth of it (at least 0.5 s); one
+    stopped by its cap reports `value_lost_range`, later ones are marked `computed: false`.
+    Nothing is re-solved unless the main solve was proven optimal.
     """
     problem = model.problem
     deadline = time.perf_counter() + time_limit
@@ -349,7 +349,9 @@ def explanations(
             )
             entry.update(computed=False, text=f"{entry['id']}: not computed ({why}).")
             continue
-        _explain_by_resolve(model, i, entry, objective, backend, gap, remaining)
+        # One hard re-solve must not eat the whole budget: each gets at most a tenth of it.
+        cap = min(remaining, max(0.5, time_limit / 10))
+        _explain_by_resolve(model, i, entry, objective, backend, gap, cap)
     return out
 
 

@@ -17,7 +17,7 @@ import pulp
 BACKENDS = ("highs", "cbc")
 DEFAULT_BACKEND = "cbc"
 
-_quiet_lock = threading.Lock()
+_quiet_lock = threading.RLock()
 _banner_shown = False
 
 

@@ -1,0 +1,291 @@
+"""Optimizer benchmarks: OR-Library knapsacks against known optima, synthetic portfolios at scale.
+
+    python bench/optimizer.py --quick          # mknap1, 3 of mknapcb1, 1,000 candidates
+    python bench/optimizer.py                  # the full set named in issue 3
+    python bench/optimizer.py --only synthetic --sizes 10000 --backends highs
+
+Every solve has a time limit; each synthetic case runs in its own process (peak memory is that
+process's maximum resident set) under a hard timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# This file is named like the package it measures: put the repository root first instead.
+sys.path[0] = str(ROOT)
+
+from bench import orlib  # noqa: E402
+from optimizer import solvers  # noqa: E402
+from optimizer.model import build_model  # noqa: E402
+from optimizer.problem import Problem  # noqa: E402
+
+
+def greedy(inst: orlib.Knapsack) -> float:
+    """Value/cost ranking: cost is the weight summed over rows, each row scaled by its capacity."""
+    m = len(inst.capacities)
+    scaled = [
+        sum(inst.weights[i][j] / inst.capacities[i] for i in range(m))
+        for j in range(len(inst.profits))
+    ]
+    order = sorted(range(len(inst.profits)), key=lambda j: -inst.profits[j] / (scaled[j] or 1e-12))
+    load = [0.0] * m
+    total = 0.0
+    for j in order:
+        if all(load[i] + inst.weights[i][j] <= inst.capacities[i] for i in range(m)):
+            for i in range(m):
+                load[i] += inst.weights[i][j]
+            total += inst.profits[j]
+    return total
+
+
+def solve_knapsack(inst: orlib.Knapsack, backend: str, time_limit: float) -> dict:
+    """Solve one knapsack through the optimizer's model and solver layer (gap 0)."""
+    problem = Problem.from_dict(orlib.to_problem(inst))
+    t0 = time.perf_counter()
+    model = build_model(problem)
+    run = solvers.run(model.lp, backend, time_limit, 0.0)
+    return {
+        "objective": run.objective,
+        "status": run.status,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def orlib_rows(args: argparse.Namespace) -> list[dict]:
+    """Solve the OR-Library sets with each backend and with the greedy baseline."""
+    data = Path(args.orlib)
+    best = orlib.best_known(data / "best-feasible-slns.txt")
+    sets = [("mknap1", orlib.load(data / "mknap1.txt", "mknap1"), None)]
+    n_cb1, n_cb4 = (3, 0) if args.quick else (10, 5)
+    cb1 = orlib.load(data / "mknapcb1.txt", "5.100")[:n_cb1]
+    cb4 = orlib.load(data / "mknapcb4.txt", "10.100")[:n_cb4]
+    sets += [("mknapcb1", cb1, best), ("mknapcb4", cb4, best)]
+    rows = []
+    for set_name, instances, table in sets:
+        if not instances:
+            continue
+        for backend in [*args.backends, "greedy"]:
+            total, proven, worst_gap, objs = 0.0, 0, 0.0, []
+            for inst in instances:
+                known = table[inst.name] if table else inst.known
+                if backend == "greedy":
+                    t0 = time.perf_counter()
+                    obj, status = greedy(inst), "heuristic"
+                    secs = time.perf_counter() - t0
+                else:
+                    out = solve_knapsack(inst, backend, args.orlib_time_limit)
+                    obj, status, secs = out["objective"] or 0.0, out["status"], out["seconds"]
+                gap = (known - obj) / known if known else 0.0
+                worst_gap = max(worst_gap, gap)
+                total += secs
+                proven += status == "optimal"
+                objs.append(obj)
+                rows.append(
+                    {
+                        "set": set_name,
+                        "instance": inst.name,
+                        "backend": backend,
+                        "known": known,
+                        "objective": round(obj, 4),
+                        "status": status,
+                        "gap_to_known_%": round(max(100 * gap, 0.0), 3),
+                        "seconds": round(secs, 3),
+                    }
+                )
+            rows.append(
+                {
+                    "set": set_name,
+                    "instance": f"TOTAL ({len(instances)})",
+                    "backend": backend,
+                    "known": "",
+                    "objective": "",
+                    "status": f"{proven}/{len(instances)} proven",
+                    "gap_to_known_%": round(100 * worst_gap, 3),
+                    "seconds": round(total, 3),
+                }
+            )
+    return rows
+
+
+def synthetic_problem(n: int, seed: int = 7) -> dict:
+    """A portfolio with every constraint type: 5 periods, 3 pools, 10 departments, 6 themes."""
+    rng = random.Random(seed)
+    periods = [str(2027 + k) for k in range(5)]
+    pools = ["engineering", "data", "change"]
+    departments = [f"D{k}" for k in range(10)]
+    themes = [f"T{k}" for k in range(6)]
+    candidates = []
+    totals = dict.fromkeys(periods, 0.0)
+    effort_totals = {pool: dict.fromkeys(periods, 0.0) for pool in pools}
+    for i in range(n):
+        length = rng.randint(1, 3)
+        first = rng.randint(0, len(periods) - length)
+        size = rng.lognormvariate(12, 0.8)
+        cost = {periods[first + k]: round(size * rng.uniform(0.5, 1.5), -2) for k in range(length)}
+        effort = {}
+        for pool in rng.sample(pools, rng.randint(1, 2)):
+            effort[pool] = {p: round(v / 50000, 1) for p, v in cost.items()}
+            for p, v in effort[pool].items():
+                effort_totals[pool][p] += v
+        for p, v in cost.items():
+            totals[p] += v
+        value = round(sum(cost.values()) / 10000 * rng.lognormvariate(0, 0.5), 1)
+        cand = {
+            "id": f"IDEA-{i}",
+            "value": value,
+            "value_low": round(value * 0.6, 1),
+            "value_high": round(value * 1.5, 1),
+            "cost": cost,
+            "effort": effort,
+            "department": rng.choice(departments),
+            "themes": rng.sample(themes, rng.randint(0, 2)),
+        }
+        if rng.random() < 0.2 and first + length < len(periods):
+            cand["may_start_later_by"] = rng.randint(1, len(periods) - first - length)
+        candidates.append(cand)
+    ids = [c["id"] for c in candidates]
+    force_in = ids[:10]
+    force_out = ids[10:20]
+    free = ids[20:]
+    rng.shuffle(free)
+    pos = 0
+
+    def take(k: int) -> list[str]:
+        nonlocal pos
+        out = free[pos : pos + k]
+        pos += k
+        return out
+
+    requires = []
+    for _ in range(min(300, len(free) // 6)):
+        a, b = take(2)
+        requires.append([a, b])
+    exclusive = [take(rng.randint(2, 3)) for _ in range(min(100, len(free) // 12))]
+    together = [take(2) for _ in range(min(50, len(free) // 20))]
+    return {
+        "schema": "converge.problem/1",
+        "periods": periods,
+        "budget": {p: round(0.3 * v, -3) for p, v in totals.items()},
+        "capacity": {
+            pool: {p: round(0.35 * v + 1, 0) for p, v in per.items()}
+            for pool, per in effort_totals.items()
+        },
+        "candidates": candidates,
+        "requires": requires,
+        "exclusive": exclusive,
+        "together": together,
+        "force_in": force_in,
+        "force_out": force_out,
+        "department_share": {d: {"min": 0.03, "max": 0.25} for d in departments},
+        "theme_min_share": {"T0": 0.1, "T1": 0.1},
+        "count": {"min": 10, "max": max(20, int(0.4 * n))},
+    }
+
+
+def synthetic_case(n: int, backend: str, gap: float, time_limit: float) -> dict:
+    """Build and solve one synthetic portfolio; runs inside its own process."""
+    problem = Problem.from_dict(synthetic_problem(n))
+    model = build_model(problem)
+    run = solvers.run(model.lp, backend, time_limit, gap)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = max(peak_mb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    solver_s = run.solver_seconds or 0.0
+    overhead = model.build_seconds + max(run.seconds - solver_s, 0.0)
+    return {
+        "n": n,
+        "backend": backend,
+        "gap_limit": gap,
+        "build_s": round(model.build_seconds, 3),
+        "solve_s": round(run.seconds, 3),
+        "solver_s": round(solver_s, 3),
+        "pulp_overhead_%": round(100 * overhead / solver_s, 1) if solver_s else None,
+        "status": run.status,
+        "objective": None if run.objective is None else round(run.objective, 1),
+        "gap_%": None if run.gap is None else round(100 * run.gap, 4),
+        "peak_mb": round(peak_mb),
+    }
+
+
+def synthetic_rows(args: argparse.Namespace) -> list[dict]:
+    """Run each (size, backend, gap) synthetic case in a subprocess with a hard timeout."""
+    rows = []
+    for n in args.sizes:
+        for backend in args.backends:
+            for gap in args.gaps:
+                cmd = [sys.executable, __file__, "--case", str(n), backend, str(gap)]
+                cmd += ["--time-limit", str(args.time_limit)]
+                try:
+                    done = subprocess.run(
+                        cmd,
+                        capture_output=True,
+                        text=True,
+                        timeout=args.time_limit * 2 + 120,
+                        check=False,
+                    )
+                    line = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+                    rows.append(json.loads(line) if line.startswith("{") else {
+                        "n": n, "backend": backend, "gap_limit": gap,
+                        "status": f"error: {done.stderr.strip()[-200:]}",
+                    })  # fmt: skip
+                except subprocess.TimeoutExpired:
+                    rows.append({"n": n, "backend": backend, "gap_limit": gap, "status": "killed"})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    """Rows as a Markdown table."""
+    if not rows:
+        return ""
+    cols = list(dict.fromkeys(k for row in rows for k in row))
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in rows:
+        lines.append("| " + " | ".join(str(row.get(c, "")) for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse flags, run the chosen benchmarks and print their tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small subset (under a minute)")
+    parser.add_argument("--only", choices=["orlib", "synthetic"], help="run one part")
+    parser.add_argument("--backends", nargs="+", default=list(solvers.BACKENDS))
+    parser.add_argument("--sizes", nargs="+", type=int, help="synthetic candidate counts")
+    parser.add_argument("--gaps", nargs="+", type=float, default=[0.0, 1e-4])
+    parser.add_argument("--time-limit", type=float, default=60.0, help="per synthetic solve")
+    parser.add_argument("--orlib-time-limit", type=float, default=30.0, help="per knapsack")
+    parser.add_argument("--orlib", default=str(orlib.DEFAULT_ORLIB_DIR))
+    parser.add_argument("--case", nargs=3, metavar=("N", "BACKEND", "GAP"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        n, backend, gap = args.case
+        with solvers.stdout_to_stderr():
+            out = synthetic_case(int(n), backend, float(gap), args.time_limit)
+        print(json.dumps(out))
+        return
+    if args.sizes is None:
+        args.sizes = [1000] if args.quick else [1000, 10000, 50000]
+    if args.quick:
+        args.time_limit = min(args.time_limit, 20.0)
+        args.orlib_time_limit = min(args.orlib_time_limit, 10.0)
+    if args.only in (None, "orlib"):
+        with solvers.stdout_to_stderr():
+            rows = orlib_rows(args)
+        print("## OR-Library (gap 0; gap_to_known = (known - objective) / known)\n")
+        print(table(rows) + "\n", flush=True)
+    if args.only in (None, "synthetic"):
+        rows = synthetic_rows(args)
+        print("## Synthetic portfolios (every constraint type)\n")
+        print(table(rows), flush=True)
+
+
+if __name__ == "__main__":
+    main()

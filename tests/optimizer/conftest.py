@@ -1,0 +1,125 @@
+"""Fixtures for the optimizer tests: problem factory and an independent brute-force solver."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+BACKENDS = ["highs", "cbc"]
+
+
+def make_problem(candidates: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    """A problem document with sensible defaults; `fields` override top-level entries."""
+    doc: dict[str, Any] = {
+        "schema": "converge.problem/1",
+        "periods": ["2027", "2028", "2029"],
+        "candidates": candidates,
+    }
+    doc.update(fields)
+    return doc
+
+
+def cand(cid: str, value: float, cost: dict[str, float] | None = None, **extra: Any) -> dict:
+    """One candidate document."""
+    return {"id": cid, "value": value, "cost": cost or {}, **extra}
+
+
+def _shifts(c: dict, periods: list[str]) -> list[int]:
+    index = {p: k for k, p in enumerate(periods)}
+    used = [index[p] for p, v in c.get("cost", {}).items() if v]
+    for per in c.get("effort", {}).values():
+        used += [index[p] for p, v in per.items() if v]
+    if not used:
+        return [0]
+    return [s for s in range(c.get("may_start_later_by", 0) + 1) if max(used) + s < len(periods)]
+
+
+def check(doc: dict, choice: dict[str, int]) -> bool:
+    """Does selecting `choice` (id -> shift) satisfy every rule of the contract? Exact arithmetic
+    on the test data (integers and binary fractions), written apart from the model code."""
+    periods = doc["periods"]
+    index = {p: k for k, p in enumerate(periods)}
+    by_id = {c["id"]: c for c in doc["candidates"]}
+    spend = [0.0] * len(periods)
+    usage: dict[str, list[float]] = {}
+    for cid, s in choice.items():
+        c = by_id[cid]
+        for p, v in c.get("cost", {}).items():
+            if v:  # a zero entry is no cost: it does not stop a later start
+                spend[index[p] + s] += v
+        for pool, per in c.get("effort", {}).items():
+            row = usage.setdefault(pool, [0.0] * len(periods))
+            for p, v in per.items():
+                if v:
+                    row[index[p] + s] += v
+    for p, limit in doc.get("budget", {}).items():
+        if spend[index[p]] > limit:
+            return False
+    for pool, per in doc.get("capacity", {}).items():
+        for p, limit in per.items():
+            if usage.get(pool, [0.0] * len(periods))[index[p]] > limit:
+                return False
+    sel = set(choice)
+    if any(a in sel and b not in sel for a, b in doc.get("requires", [])):
+        return False
+    if any(sum(cid in sel for cid in g) > 1 for g in doc.get("exclusive", [])):
+        return False
+    if any(len({cid in sel for cid in g}) > 1 for g in doc.get("together", [])):
+        return False
+    if not set(doc.get("force_in", [])) <= sel or set(doc.get("force_out", [])) & sel:
+        return False
+    total = sum(sum(by_id[cid].get("cost", {}).values()) for cid in sel)
+    for dept, share in doc.get("department_share", {}).items():
+        mine = sum(
+            sum(by_id[cid].get("cost", {}).values())
+            for cid in sel
+            if by_id[cid].get("department") == dept
+        )
+        if mine < share.get("min", 0) * total or mine > share.get("max", 1) * total:
+            return False
+    for theme, minimum in doc.get("theme_min_share", {}).items():
+        mine = sum(
+            sum(by_id[cid].get("cost", {}).values())
+            for cid in sel
+            if theme in by_id[cid].get("themes", [])
+        )
+        if mine < minimum * total:
+            return False
+    count = doc.get("count")
+    if count is not None:
+        if len(sel) < count.get("min", 0):
+            return False
+        if count.get("max") is not None and len(sel) > count["max"]:
+            return False
+    return True
+
+
+def brute_force(doc: dict) -> float | None:
+    """The optimal value by enumerating every selection and start; None when infeasible."""
+    periods = doc["periods"]
+    options = [[None, *_shifts(c, periods)] for c in doc["candidates"]]
+    best = None
+    for combo in itertools.product(*options):
+        choice = {
+            c["id"]: s for c, s in zip(doc["candidates"], combo, strict=True) if s is not None
+        }
+        if check(doc, choice):
+            value = sum(
+                c["value"] for c, s in zip(doc["candidates"], combo, strict=True) if s is not None
+            )
+            if best is None or value > best:
+                best = value
+    return best
+
+
+def choice_of(result) -> dict[str, int]:
+    """id -> shift of a result's selection."""
+    return {s["id"]: s["delay"] for s in result.selected}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """Each test taking `backend` runs on HiGHS and on CBC."""
+    return request.param

@@ -1,0 +1,135 @@
+"""Property tests: on small random problems the optimizer agrees with brute-force enumeration."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import BACKENDS, brute_force, check, choice_of
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import optimizer
+
+PERIODS = ["p1", "p2", "p3"]
+SHARES = [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+@st.composite
+def problems(draw, max_candidates: int = 12) -> dict:
+    n = draw(st.integers(1, max_candidates))
+    ids = [f"C{i}" for i in range(n)]
+    shifting = set(draw(st.lists(st.sampled_from(ids), max_size=3, unique=True)))
+    candidates = []
+    for cid in ids:
+        cost = draw(st.dictionaries(st.sampled_from(PERIODS), st.integers(0, 9), max_size=2))
+        c = {
+            "id": cid,
+            "value": draw(st.integers(0, 20)),
+            "cost": cost,
+            "department": draw(st.sampled_from(["D1", "D2"])),
+            "themes": draw(st.lists(st.sampled_from(["t1", "t2"]), max_size=2, unique=True)),
+        }
+        if draw(st.booleans()):
+            c["effort"] = {"eng": {draw(st.sampled_from(PERIODS)): draw(st.integers(1, 4))}}
+        if cid in shifting:
+            c["may_start_later_by"] = draw(st.integers(1, 2))
+        candidates.append(c)
+    doc = {
+        "schema": "converge.problem/1",
+        "periods": PERIODS,
+        "candidates": candidates,
+        "budget": draw(st.dictionaries(st.sampled_from(PERIODS), st.integers(0, 25), max_size=3)),
+        "capacity": {"eng": draw(st.dictionaries(st.sampled_from(PERIODS), st.integers(0, 6)))},
+    }
+    pairs = st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True)
+    if n >= 2:
+        doc["requires"] = draw(st.lists(pairs, max_size=3))
+        groups = st.lists(st.sampled_from(ids), min_size=2, max_size=3, unique=True)
+        doc["exclusive"] = draw(st.lists(groups, max_size=2))
+        doc["together"] = draw(st.lists(pairs, max_size=1))
+    forced = draw(st.lists(st.sampled_from(ids), max_size=3, unique=True))
+    split = draw(st.integers(0, len(forced)))
+    doc["force_in"], doc["force_out"] = forced[:split], forced[split:]
+    used_departments = {c["department"] for c in candidates}
+    if draw(st.booleans()):
+        dept = draw(st.sampled_from(sorted(used_departments)))
+        low = draw(st.sampled_from(SHARES[:3]))
+        high = draw(st.sampled_from([s for s in SHARES if s >= low]))
+        doc["department_share"] = {dept: {"min": low, "max": high}}
+    used_themes = sorted({t for c in candidates for t in c["themes"]})
+    if used_themes and draw(st.booleans()):
+        doc["theme_min_share"] = {draw(st.sampled_from(used_themes)): draw(st.sampled_from(SHARES))}
+    if draw(st.booleans()):
+        low = draw(st.integers(0, 3))
+        doc["count"] = {"min": low, "max": draw(st.integers(low, max(low, n + 1)))}
+    return doc
+
+
+FAST = settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@FAST
+@given(doc=problems())
+def test_matches_brute_force(backend, doc):
+    assert optimizer.validate(doc) == []
+    expected = brute_force(doc)
+    event("infeasible" if expected is None else "feasible")
+    result = optimizer.solve(doc, backend=backend, explain=False, diagnose=False)
+    if expected is None:
+        assert result.status == "infeasible"
+    else:
+        assert result.status == "optimal"
+        assert result.objective == pytest.approx(expected, abs=1e-6)
+        assert check(doc, choice_of(result))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(doc=problems(max_candidates=8))
+def test_conflicts_are_infeasible_and_irreducible(doc):
+    result = optimizer.solve(doc, backend="highs", explain=False)
+    if result.status != "infeasible":
+        return
+    (conflict,) = result.conflicts
+    assert conflict["minimal"] is True
+    kept = {c["name"] for c in conflict["constraints"]}
+    assert brute_force(_only(doc, kept)) is None
+    for name in kept:
+        assert brute_force(_only(doc, kept - {name})) is not None
+
+
+def _only(doc: dict, names: set[str]) -> dict:
+    """The problem restricted to the named constraint groups (names as the optimizer gives)."""
+    out = {k: doc[k] for k in ("schema", "periods", "candidates")}
+    out["budget"] = {p: v for p, v in doc.get("budget", {}).items() if f"budget {p}" in names}
+    out["capacity"] = {
+        pool: {p: v for p, v in per.items() if f"capacity {pool} {p}" in names}
+        for pool, per in doc.get("capacity", {}).items()
+    }
+    for key in ("requires", "exclusive", "together"):
+        out[key] = [g for k, g in enumerate(doc.get(key, [])) if f"{key}[{k}]" in names]
+    for key in ("force_in", "force_out"):
+        out[key] = [cid for cid in doc.get(key, []) if f"{key} {cid}" in names]
+    shares = {}
+    for dept, share in doc.get("department_share", {}).items():
+        kept = {}
+        if f"department_share {dept} min" in names:
+            kept["min"] = share["min"]
+        if f"department_share {dept} max" in names:
+            kept["max"] = share["max"]
+        shares[dept] = kept
+    out["department_share"] = shares
+    out["theme_min_share"] = {
+        t: v for t, v in doc.get("theme_min_share", {}).items() if f"theme_min_share {t}" in names
+    }
+    count = doc.get("count") or {}
+    out["count"] = {
+        k: v
+        for k, v in count.items()
+        if (k == "min" and "count min" in names) or (k == "max" and "count max" in names)
+    }
+    return out

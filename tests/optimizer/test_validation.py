@@ -1,0 +1,182 @@
+"""Every invalid input comes back as status `invalid` with the bad field named by its path."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from conftest import cand, make_problem
+
+import optimizer
+
+
+def base() -> dict:
+    return make_problem(
+        [
+            cand("A", 5, {"2027": 10}, department="IT", themes=["customer"]),
+            cand("B", 3, {"2028": 4}, department="Finance"),
+            cand("C", 2, {"2027": 1}, effort={"eng": {"2027": 2}}),
+            cand("D", 1, {"2027": 1}),
+        ],
+        budget={"2027": 20},
+        capacity={"eng": {"2027": 4}},
+    )
+
+
+def mutate(path_fn):
+    doc = copy.deepcopy(base())
+    path_fn(doc)
+    return doc
+
+
+INVALID = [
+    ("unknown requires id", lambda d: d.update(requires=[["A", "Z"]]), "requires[0][1]"),
+    ("unknown exclusive id", lambda d: d.update(exclusive=[["A", "Z"]]), "exclusive[0][1]"),
+    ("unknown together id", lambda d: d.update(together=[["Q", "A"]]), "together[0][0]"),
+    ("unknown force_in id", lambda d: d.update(force_in=["Z"]), "force_in[0]"),
+    ("unknown force_out id", lambda d: d.update(force_out=["Z"]), "force_out[0]"),
+    ("duplicate id", lambda d: d["candidates"][3].update(id="A"), "candidates[3].id"),
+    ("negative value", lambda d: d["candidates"][1].update(value=-1), "candidates[1].value"),
+    ("text value", lambda d: d["candidates"][1].update(value="high"), "candidates[1].value"),
+    ("bool value", lambda d: d["candidates"][1].update(value=True), "candidates[1].value"),
+    (
+        "negative cost",
+        lambda d: d["candidates"][3]["cost"].update({"2027": -5}),
+        "candidates[3].cost.2027: must be >= 0",
+    ),
+    (
+        "text cost",
+        lambda d: d["candidates"][3]["cost"].update({"2027": "5"}),
+        "candidates[3].cost.2027: must be a number",
+    ),
+    (
+        "cost in unlisted period",
+        lambda d: d["candidates"][0]["cost"].update({"2031": 1}),
+        "candidates[0].cost.2031: period is not listed",
+    ),
+    ("budget in unlisted period", lambda d: d["budget"].update({"2030": 5}), "budget.2030"),
+    ("negative budget", lambda d: d["budget"].update({"2027": -1}), "budget.2027: must be >= 0"),
+    ("capacity unlisted period", lambda d: d["capacity"]["eng"].update({"x": 1}), "capacity.eng.x"),
+    (
+        "effort in undeclared pool",
+        lambda d: d["candidates"][0].update(effort={"ops": {"2027": 1}}),
+        "candidates[0].effort.ops",
+    ),
+    (
+        "share above 1",
+        lambda d: d.update(department_share={"IT": {"max": 1.5}}),
+        "department_share.IT.max: must be <= 1",
+    ),
+    (
+        "share below 0",
+        lambda d: d.update(department_share={"IT": {"min": -0.1}}),
+        "department_share.IT.min: must be >= 0",
+    ),
+    (
+        "min above max",
+        lambda d: d.update(department_share={"IT": {"min": 0.6, "max": 0.4}}),
+        "department_share.IT: min 0.6 is above max 0.4",
+    ),
+    (
+        "unknown department",
+        lambda d: d.update(department_share={"Legal": {"min": 0.1}}),
+        "department_share.Legal",
+    ),
+    (
+        "theme share outside 0..1",
+        lambda d: d.update(theme_min_share={"customer": 2}),
+        "theme_min_share.customer",
+    ),
+    ("count min above max", lambda d: d.update(count={"min": 3, "max": 2}), "count: min 3"),
+    ("negative count", lambda d: d.update(count={"max": -1}), "count.max: must be >= 0"),
+    (
+        "forced in and out",
+        lambda d: d.update(force_in=["A"], force_out=["A"]),
+        "force_out[0]: A is also in force_in",
+    ),
+    ("self requirement", lambda d: d.update(requires=[["A", "A"]]), "requires[0]"),
+    ("one-member group", lambda d: d.update(exclusive=[["A"]]), "exclusive[0]"),
+    ("wrong schema", lambda d: d.update(schema="converge.problem/2"), "schema"),
+    ("unknown field", lambda d: d.update(forceIn=["A"]), "forceIn: unknown field"),
+    ("duplicate period", lambda d: d.update(periods=["2027", "2027"]), "periods[1]"),
+    (
+        "value range inverted",
+        lambda d: d["candidates"][0].update(value_low=9),
+        "candidates[0].value_low: must be <= value",
+    ),
+    (
+        "shift too long",
+        lambda d: d["candidates"][0].update(may_start_later_by=3),
+        "candidates[0].may_start_later_by",
+    ),
+    (
+        "shift not an integer",
+        lambda d: d["candidates"][0].update(may_start_later_by=1.5),
+        "candidates[0].may_start_later_by: must be an integer",
+    ),
+    (
+        "candidates not a list",
+        lambda d: d.update(candidates={"A": 1}),
+        "candidates: must be a list",
+    ),
+    ("missing periods", lambda d: d.pop("periods"), "periods: required"),
+]
+
+
+def test_base_is_valid():
+    assert optimizer.validate(base()) == []
+
+
+@pytest.mark.parametrize(("label", "change", "expected"), INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_input_is_named_by_path(label, change, expected):
+    doc = mutate(change)
+    errors = optimizer.validate(doc)
+    assert any(e.startswith(expected) for e in errors), errors
+    result = optimizer.solve(doc)
+    assert result.status == "invalid"
+    assert result.errors == errors
+    assert result.to_dict()["status"] == "invalid"
+
+
+def test_every_error_is_reported_at_once():
+    doc = base()
+    doc["candidates"][1]["value"] = -1
+    doc["candidates"][2]["cost"]["2099"] = 1
+    doc["force_in"] = ["nobody"]
+    assert len(optimizer.validate(doc)) == 3
+
+
+@pytest.mark.parametrize("junk", [None, [], "text", 3, {"schema": "converge.problem/1"}])
+def test_junk_never_raises(junk):
+    result = optimizer.solve(junk)
+    assert result.status == "invalid" and result.errors
+
+
+def test_from_dict_raises_with_errors():
+    doc = mutate(lambda d: d.update(force_in=["Z"]))
+    with pytest.raises(optimizer.InvalidProblem) as info:
+        optimizer.Problem.from_dict(doc)
+    assert info.value.errors == optimizer.validate(doc)
+
+
+def test_round_trip():
+    doc = base()
+    doc["requires"] = [["A", "B"]]
+    doc["count"] = {"min": 1, "max": 3}
+    problem = optimizer.Problem.from_dict(doc)
+    again = optimizer.Problem.from_dict(problem.to_dict())
+    assert again == problem
+
+
+@pytest.mark.parametrize(
+    ("settings", "path"),
+    [
+        ({"backend": "gurobi"}, "solver.backend"),
+        ({"time_limit": 0}, "solver.time_limit"),
+        ({"gap": -0.1}, "solver.gap"),
+    ],
+)
+def test_bad_solver_settings_are_invalid(settings, path):
+    result = optimizer.solve(base(), **settings)
+    assert result.status == "invalid"
+    assert result.errors[0].startswith(path)
