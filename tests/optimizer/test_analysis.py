@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import cand, make_problem
 
 import optimizer
+from tests.optimizer.conftest import cand, make_problem
 
 
 def portfolio() -> dict:

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import cand, make_problem
 
 from optimizer.cli import main
+from tests.optimizer.conftest import cand, make_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 FEASIBLE = make_problem([cand("A", 3, {"2027": 2}), cand("B", 2, {"2027": 2})], budget={"2027": 3})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import cand, make_problem
 
 import optimizer
+from tests.optimizer.conftest import cand, make_problem
 
 CASES = {
     # A (10, cost 6) alone beats B+C? B+C = 12 for cost 8 > A: budget 8 in 2027 picks B, C.

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BACKENDS, brute_force, check, choice_of
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import optimizer
+from tests.optimizer.conftest import BACKENDS, brute_force, check, choice_of
 
 PERIODS = ["p1", "p2", "p3"]
 SHARES = [0.0, 0.25, 0.5, 0.75, 1.0]

@@ -7,9 +7,9 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import cand, make_problem
 
 import optimizer
+from tests.optimizer.conftest import cand, make_problem
 
 ORLIB = Path("/work/shared/benchmarks/orlib/mknapcb4.txt")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 
 import pytest
-from conftest import cand, make_problem
 
 import optimizer
+from tests.optimizer.conftest import cand, make_problem
 
 
 def base() -> dict:
