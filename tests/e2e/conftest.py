@@ -26,7 +26,13 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture
 def app_config():
-    return {"SERVER_NAME": None}
+    # Scenario runs solve inside the request so the browser sees a finished run.
+    return {
+        "SERVER_NAME": None,
+        "RUNS_INLINE": True,
+        "PORTFOLIO_FRONTIER_POINTS": 3,
+        "PORTFOLIO_ROBUSTNESS_SAMPLES": 4,
+    }
 
 
 @pytest.fixture
