@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_ORLIB_DIR = Path("/work/shared/benchmarks/orlib")
+# The team's shared folder beside the repository; CONVERGE_ORLIB_DIR overrides it.
+DEFAULT_ORLIB_DIR = Path(
+    os.environ.get("CONVERGE_ORLIB_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
+)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import pytest
 import optimizer
 from tests.optimizer.conftest import cand, make_problem
 
-ORLIB = Path("/work/shared/benchmarks/orlib/mknapcb4.txt")
+# The team's shared folder sits beside the repository (as in CI).
+ORLIB = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "orlib" / "mknapcb4.txt"
 
 
 def test_forced_in_over_budget_is_explained(backend):
