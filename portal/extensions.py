@@ -40,15 +40,17 @@ def _configure_sqlite(dbapi_connection, _record):
 
 @sa.event.listens_for(sa.engine.Engine, "begin")
 def _begin_sqlite(connection):
-    """Requests that may write take SQLite's write lock up front.
+    """Work that may write takes SQLite's write lock up front.
 
     A deferred SQLite transaction that reads and then writes fails at once with
     "database is locked" when another writer got there first; BEGIN IMMEDIATE makes
-    the second writer wait its turn instead. Reads (GET) stay deferred.
+    the second writer wait its turn instead. Page views (GET) stay deferred; background
+    jobs and commands count as writers, so they must not keep a transaction open
+    across long work such as a solve (see portal/jobs.py).
     """
     if connection.dialect.name != "sqlite":
         return
-    writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    writes = not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 

@@ -131,24 +131,28 @@ def perform(run_id: int) -> None:
         return
     run.status = RunStatus.RUNNING
     run.started_at = utcnow()
+    frozen = run.problem
+    settings = dict(run.settings or {})
+    # Commit before solving and touch no row until it is done: no transaction (and on
+    # SQLite no lock or snapshot) is held while the solver works.
     db.session.commit()
     from portal.portfolio import problem as bridge  # the portfolio package imports this module
 
     config = current_app.config
-    settings = run.settings or {}
     backend = settings.get("backend", "cbc")
     time_limit = float(settings.get("time_limit", 60))
     gap = float(settings.get("gap", config.get("PORTFOLIO_GAP", 1e-4)))
     try:
         t0 = time.perf_counter()
         result = bridge.solve(
-            run.problem,
+            frozen,
             backend=backend,
             time_limit=time_limit,
             gap=gap,
             explain_time=float(config.get("PORTFOLIO_EXPLAIN_SECONDS", 20)),
         )
         solver_wall = time.perf_counter() - t0
+        run = db.session.get(Run, run_id)
         solver = result.get("solver", {})
         result["portal"] = {"solver_wall_seconds": round(solver_wall, 4)}
         if result["status"] in ("optimal", "feasible"):
@@ -188,10 +192,14 @@ def analyse(run: Run) -> None:
     from portal.portfolio import problem as bridge
 
     app = current_app._get_current_object()
-    settings = run.settings or {}
+    run_id = run.id
+    settings = dict(run.settings or {})
+    frozen = run.problem
+    time_limit = _analysis_time_limit(app, run)
+    db.session.commit()  # hold no transaction during the extra solves
     common = {
         "backend": settings.get("backend", "cbc"),
-        "time_limit": _analysis_time_limit(app, run),
+        "time_limit": time_limit,
         "gap": float(settings.get("gap", app.config.get("PORTFOLIO_GAP", 1e-4))),
     }
     analysis: dict = {"state": "done"}
@@ -199,17 +207,17 @@ def analyse(run: Run) -> None:
     try:
         points = int(app.config.get("PORTFOLIO_FRONTIER_POINTS", 9))
         samples = int(app.config.get("PORTFOLIO_ROBUSTNESS_SAMPLES", 25))
-        if points >= 2 and run.problem.get("budget"):
-            analysis["frontier"] = bridge.frontier(run.problem, points=points, **common)
+        if points >= 2 and frozen.get("budget"):
+            analysis["frontier"] = bridge.frontier(frozen, points=points, **common)
         if samples >= 1:
             analysis["robustness"] = bridge.robustness(
-                run.problem, samples=samples, seed=run.id, **common
+                frozen, samples=samples, seed=run_id, **common
             )
     except Exception as exc:
         db.session.rollback()
-        current_app.logger.exception("analysis of run %s failed", run.id)
+        current_app.logger.exception("analysis of run %s failed", run_id)
         analysis = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
-        run = db.session.get(Run, run.id)
+    run = db.session.get(Run, run_id)
     analysis["seconds"] = round(time.perf_counter() - t0, 3)
     run.result = {**run.result, "analysis": analysis}
     db.session.commit()

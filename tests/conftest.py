@@ -79,6 +79,9 @@ def make_app(database_url: str, tmp_path, **overrides):
     @app.before_request
     def _forget_cached_user():
         g.pop("_login_user", None)
+        # Start each request in a fresh transaction, as production does (a read begun
+        # by the test itself must not become the request's transaction).
+        db.session.rollback()
 
     # Likewise the session: end each request's transaction as production does when the
     # request's app context is torn down (uncommitted work is discarded, locks released).

@@ -189,3 +189,41 @@ def test_brm_reads_runs_but_cannot_run_or_retry(brm_client, pm_client, make_scen
     assert brm_client.post(f"/portfolio/runs/{run.id}/retry").status_code == 403
     assert brm_client.get(f"/portfolio/runs/{run.id}/adopt").status_code == 403
     assert brm_client.post(f"/portfolio/runs/{run.id}/adopt").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {
+            "RUNS_INLINE": False,
+            "REDIS_URL": None,
+            "PORTFOLIO_FRONTIER_POINTS": 2,
+            "PORTFOLIO_ROBUSTNESS_SAMPLES": 1,
+        }
+    ],
+)
+def test_writes_during_a_background_run_do_not_fail_it(
+    pm_client, employee_client, make_scenario, three_ideas, app_config, monkeypatch
+):
+    """People keep working while a run solves; neither side gets 'database is locked'."""
+    solving = threading.Event()
+    release = threading.Event()
+    real_solve = bridge.solve
+
+    def slow_solve(*args, **kwargs):
+        solving.set()
+        release.wait(20)
+        return real_solve(*args, **kwargs)
+
+    monkeypatch.setattr(bridge, "solve", slow_solve)
+    run = _run(pm_client, make_scenario())
+    assert solving.wait(20)
+    idea = three_ideas[0]
+    for _ in range(3):  # writes while the solver works
+        assert employee_client.post(f"/ideas/{idea.id}/follow").status_code == 302
+    release.set()
+    thread = jobs._threads[run.job_id]
+    thread.join(timeout=60)
+    db.session.rollback()
+    state = pm_client.get(f"/portfolio/runs/{run.id}/status.json").get_json()
+    assert state["status"] == "done", state
