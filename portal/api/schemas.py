@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from portal.models import (
+    MAX_AMOUNT,
     CommentKind,
     Confidence,
     IdeaStatus,
@@ -138,7 +139,7 @@ class CommentSchema(ma.Schema):
 
 # ------------------------------------------------------------------- estimates
 
-MONEY_LIMIT = 1e12  # keeps every sum finite (and JSON-representable)
+MONEY_LIMIT = MAX_AMOUNT  # keeps every sum finite (and JSON-representable)
 
 
 def _positive(limit: float) -> fields.Float:

@@ -4,7 +4,6 @@ Several records are kept over time: for actual costs the latest record of a peri
 for realized value the latest measurement (by date) counts; earlier ones stay as history.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -13,15 +12,22 @@ import sqlalchemy as sa
 from portal import workflow
 from portal.audit import idea_audience, notify, record
 from portal.extensions import db
-from portal.models import ActualCost, Idea, IdeaStatus, RealizedValue, User
+from portal.models import (
+    MAX_AMOUNT,
+    PERIOD_HELP,
+    ActualCost,
+    Idea,
+    IdeaStatus,
+    RealizedValue,
+    User,
+    is_period,
+)
 from portal.reports import service as numbers
 
 S = IdeaStatus
 DELIVERY_STATES = frozenset({S.SELECTED, S.IN_DELIVERY, S.DELIVERED})
 RECORDING_STATES = frozenset({S.IN_DELIVERY, S.DELIVERED})
 DELIVERY_TRANSITIONS = ("start_delivery", "deliver")
-PERIOD_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,19}$")
-MAX_AMOUNT = 1e12
 
 
 class DeliveryError(ValueError):
@@ -76,9 +82,9 @@ def record_actual_cost(actor: User, idea: Idea, period: str, capex, opex) -> Act
     the totals (caller commits)."""
     _authorize(actor, idea)
     period = (period or "").strip()
-    if not PERIOD_PATTERN.match(period):
+    if not is_period(period):
         raise DeliveryError(
-            "The period is a short label such as 2027, 2027-Q1 or 2027-03 (up to 20 characters).",
+            f"The period is {PERIOD_HELP}.",
             field="period",
         )
     capex_amount = _amount(capex, "Capex", "capex")

@@ -4,6 +4,8 @@ from portal.models.audit import AuditEvent, Notification, Touchpoint, Touchpoint
 from portal.models.base import utcnow
 from portal.models.estimates import (
     IMPACT_LABELS,
+    MAX_AMOUNT,
+    PERIOD_HELP,
     ActualCost,
     Confidence,
     Estimate,
@@ -13,6 +15,7 @@ from portal.models.estimates import (
     PoolCapacity,
     RealizedValue,
     ResourcePool,
+    is_period,
 )
 from portal.models.ideas import (
     Comment,
@@ -30,6 +33,8 @@ from portal.models.portfolio import Run, RunStatus, Scenario, ScenarioObjective
 
 __all__ = [
     "IMPACT_LABELS",
+    "MAX_AMOUNT",
+    "PERIOD_HELP",
     "ActualCost",
     "ApiToken",
     "AuditEvent",
@@ -60,5 +65,6 @@ __all__ = [
     "TouchpointKind",
     "User",
     "Vote",
+    "is_period",
     "utcnow",
 ]

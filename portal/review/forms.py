@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import choices
-from portal.models import IMPACT_LABELS, Confidence, LinkKind, TouchpointKind
+from portal.models import IMPACT_LABELS, MAX_AMOUNT, Confidence, LinkKind, TouchpointKind
 from portal.review.ahp import SCALE
 from portal.review.service import LINK_KINDS, QUEUE_SORTS, QUEUE_VIEWS
 
@@ -95,7 +95,14 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
         mark_estimated = BooleanField("Mark the idea as estimated when saved", default=True)
         submit = SubmitField("Save estimate")
 
-    money = [Optional(), NumberRange(min=0, message="Costs cannot be negative.")]
+    money = [
+        Optional(),
+        NumberRange(
+            min=0,
+            max=MAX_AMOUNT,
+            message=f"Costs cannot be negative or above {MAX_AMOUNT:,.0f}.",
+        ),
+    ]
     for o in objectives:
         setattr(
             EstimateForm,

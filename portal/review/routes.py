@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.forms import choices
 from portal.models import (
     IMPACT_LABELS,
+    PERIOD_HELP,
     Confidence,
     Department,
     Idea,
@@ -22,6 +23,7 @@ from portal.models import (
     StrategicObjective,
     TouchpointKind,
     User,
+    is_period,
     utcnow,
 )
 from portal.review import ahp, bp, service
@@ -664,20 +666,25 @@ def pool_form(pool_id: int | None = None):
             form.capacities.append_entry(row)
     status = 200
     if form.validate_on_submit():
-        capacities, problem = {}, None
+        capacities, problems = {}, 0
         for entry in form.capacities.entries:
             period = (entry.period.data or "").strip()
             capacity = entry.capacity.data
-            if not period and capacity is None:
-                continue
-            if not period or capacity is None:
-                problem = "Give both a period and a capacity on each row you fill in."
+            if capacity is None:
+                continue  # a period left without a capacity has no limit
+            if not period:
+                entry.period.errors.append("Say which period this capacity is for.")
+            elif not is_period(period):
+                entry.period.errors.append(f"A period is {PERIOD_HELP}.")
             elif period in capacities:
-                problem = f"The period {period} appears twice."
-            capacities[period] = capacity
+                entry.period.errors.append(f"{period} appears twice.")
+            else:
+                capacities[period] = capacity
+                continue
+            problems += 1
         try:
-            if problem:
-                raise ReviewError(problem, 400, "capacities")
+            if problems:
+                raise ReviewError("Fix the capacity rows marked below.", 400, "capacities")
             objective_service.save_pool(
                 current_user, pool, form.name.data, form.unit.data, capacities
             )

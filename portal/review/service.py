@@ -51,7 +51,8 @@ QUEUE_SORTS = {
 # Links the optimizer turns into constraints, and the ones that are only information.
 LINK_KINDS = (LinkKind.RELATED, LinkKind.REQUIRES, LinkKind.EXCLUDES, LinkKind.TOGETHER_WITH)
 SYMMETRIC_LINKS = frozenset({LinkKind.RELATED, LinkKind.EXCLUDES, LinkKind.TOGETHER_WITH})
-UNMERGEABLE = frozenset({S.DRAFT, S.DUPLICATE, S.WITHDRAWN})
+# A rejected idea is closed too: merging into it would bury the duplicate with it.
+UNMERGEABLE = frozenset({S.DRAFT, S.DUPLICATE, S.WITHDRAWN, S.REJECTED})
 
 
 class ReviewError(ValueError):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal import workflow
 from portal.extensions import db
 from portal.models import (
+    MAX_AMOUNT,
     Department,
     Estimate,
     EstimateCost,
@@ -218,8 +219,11 @@ class Resolver:
             except ValueError:
                 problem("estimated_cost", f"bad number '{text_cost}'")
             else:
-                if not 0 <= estimated_cost <= 1e12:
-                    problem("estimated_cost", f"bad number '{text_cost}' (0 to 1e12)")
+                if not 0 <= estimated_cost <= MAX_AMOUNT:
+                    problem(
+                        "estimated_cost",
+                        f"bad number '{text_cost}' (0 to {MAX_AMOUNT:,.0f})",
+                    )
         cost_period = raw.get("cost_period", "") or None
         if cost_period and not PERIOD.match(cost_period):
             problem("cost_period", f"bad period '{cost_period}' (e.g. 2027 or 2027-Q1)")

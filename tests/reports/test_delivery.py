@@ -64,6 +64,9 @@ def test_bad_input_is_400_and_nothing_saved(pm_client, pm, employee, make_idea):
         ("costs", {"period": "", "capex": "1"}),
         ("costs", {"period": "2027", "capex": "-5"}),
         ("costs", {"period": "2027/Q1;drop", "capex": "5"}),
+        ("costs", {"period": "banana", "capex": "5"}),
+        ("costs", {"period": "2027-Q7", "capex": "5"}),
+        ("costs", {"period": "2027", "capex": "99999999999999999999999"}),
     ]
     for kind, data in cases:
         response = pm_client.post(f"/delivery/ideas/{idea.id}/{kind}", data=data)

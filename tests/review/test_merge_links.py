@@ -83,12 +83,14 @@ def test_merge_moves_votes_once_comments_and_followers(
 def test_merge_refusals(brm_client, other_brm, client_for, employee, make_idea):
     idea = make_idea(employee)
     gone = make_idea(employee, status=S.WITHDRAWN)
+    turned_down = make_idea(employee, status=S.REJECTED)
     cases = [
         ({"target": idea.reference}, 400, "cannot be a duplicate of itself"),
         ({"target": "IDEA-99999"}, 400, "There is no idea"),
         ({"target": "banana"}, 400, "There is no idea"),
         ({"target": ""}, 400, "Say which idea it duplicates"),
         ({"target": gone.reference}, 400, "is withdrawn"),
+        ({"target": turned_down.reference}, 400, "is rejected"),
     ]
     for data, code, message in cases:
         response = brm_client.post(f"/review/ideas/{idea.id}/merge", data=data)

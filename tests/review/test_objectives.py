@@ -158,7 +158,8 @@ def test_pools(pm_client, brm_client):
     ]
     for data, message in [
         ({"capacities-0-period": "2027", "capacities-0-capacity": "-1"}, "at least 0"),
-        ({"capacities-0-period": "2027"}, "Give both a period and a capacity"),
+        ({"capacities-0-capacity": "4"}, "Say which period this capacity is for."),
+        ({"capacities-0-period": "next year", "capacities-0-capacity": "4"}, "A period is a year"),
         (
             {
                 "capacities-0-period": "2027",
