@@ -12,18 +12,23 @@ from collections.abc import Mapping, Sequence
 import matplotlib
 from markupsafe import Markup
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
+# Twelve colours that stay apart from each other (Tableau 10 and two more), so charts
+# with a series per idea state remain readable.
 PALETTE = [
-    "#2f6690",
-    "#3a7ca5",
-    "#81c3d7",
-    "#d9dcd6",
-    "#16425b",
-    "#f4a259",
-    "#bc4b51",
-    "#5b8e7d",
-    "#8cb369",
-    "#f4e285",
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#1f3a5f",
+    "#8cd17d",
 ]
 
 matplotlib.rcParams.update(
@@ -41,7 +46,25 @@ matplotlib.rcParams.update(
 )
 
 
+def compact_number(value: float, _position=None) -> str:
+    """12 -> '12', 1500 -> '1.5k', 2300000 -> '2.3M': tick labels people can read."""
+    magnitude = abs(value)
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if magnitude >= threshold:
+            return f"{value / threshold:.3g}{suffix}"
+    return f"{value:.3g}" if magnitude else "0"
+
+
+def _readable_axes(fig) -> None:
+    """Numeric axes get compact labels instead of offsets and scientific notation."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), ScalarFormatter):
+                axis.set_major_formatter(FuncFormatter(compact_number))
+
+
 def _render(fig, fmt: str) -> bytes:
+    _readable_axes(fig)
     buffer = io.BytesIO()
     fig.savefig(
         buffer,
@@ -163,7 +186,7 @@ def budget_chart(
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, loc="left", fontweight="bold")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return _render(fig, fmt)
 
 

@@ -29,3 +29,18 @@ def test_budget_and_scatter_and_markup():
     assert "2027" in svg.decode()
     markup = charts.as_svg_markup(charts.scatter_chart([(1, 2, "IDEA-1")], diagonal=True))
     assert str(markup).startswith("<svg") and "IDEA-1" in str(markup)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0, "0"), (12, "12"), (1500, "1.5k"), (2_300_000, "2.3M"), (-40_000, "-40k"), (0.25, "0.25")],
+)
+def test_compact_numbers(value, text):
+    assert charts.compact_number(value) == text
+
+
+def test_amount_axes_have_no_scientific_offset():
+    svg = charts.budget_chart(["2027", "2028"], [1_200_000, 900_000], [1_500_000, 1_000_000])
+    text = svg.decode()
+    assert "1e6" not in text
+    assert "1M" in text or "1.5M" in text
