@@ -43,6 +43,7 @@ NAVIGATION = [
     ("Admin", "admin.users", "Users", {Role.ADMIN}),
     ("Admin", "admin.departments", "Departments", {Role.ADMIN}),
     ("Admin", "transfer.index", "Import & export", {Role.ADMIN, Role.PORTFOLIO_MANAGER}),
+    ("Review", "transfer.index", "Export to CSV", {Role.BRM}),
 ]
 
 
@@ -77,6 +78,14 @@ def register_template_helpers(app: Flask) -> None:
                 )
             )
         return {"nav_items": nav, "unread_count": unread, "Role": Role, "IdeaStatus": IdeaStatus}
+
+    @app.template_filter("status_label")
+    def status_label(value: str) -> str:
+        """'in_review' (as stored in the audit trail) -> 'In review'."""
+        try:
+            return IdeaStatus(value).label
+        except ValueError:
+            return str(value)
 
     @app.template_filter("status_colour")
     def status_colour(status: IdeaStatus) -> str:

@@ -75,6 +75,9 @@ class Transition:
     who: str
     needs_reason: bool = False
     message: str = "{idea} is now {status}."
+    # Whether the reason explains the new state (a rejection's reason does; an answer
+    # to the reviewer's question is kept in the discussion and audit trail instead).
+    reason_explains_state: bool = True
     # What else must hold before the transition: returns the refusal message, or None.
     requires: Callable[[Idea], str | None] | None = None
     # Made through its own form (e.g. merging needs the surviving idea), not a plain button.
@@ -130,6 +133,7 @@ TRANSITIONS: dict[str, Transition] = {
             "its submitter",
             needs_reason=True,
             message="The submitter of {idea} answered: {reason}",
+            reason_explains_state=False,
         ),
         Transition(
             "mark_estimated",
@@ -248,7 +252,7 @@ def apply(
     reason = (reason or "").strip() or None
     before = idea.status
     idea.status = transition.target
-    idea.status_reason = reason
+    idea.status_reason = reason if transition.reason_explains_state else None
     now = utcnow()
     if transition.target == S.SUBMITTED and idea.submitted_at is None:
         idea.submitted_at = now

@@ -211,7 +211,7 @@ def test_detail_shows_history(employee_client, employee, idea_form):
     employee_client.post("/ideas/new", data={**idea_form, "submit_idea": "y"})
     idea = _only_idea()
     page = employee_client.get(f"/ideas/{idea.id}").get_data(as_text=True)
-    assert "draft → <strong>submitted</strong>" in page
+    assert "Draft → <strong>Submitted</strong>" in page
 
 
 class TestVotes:

@@ -137,3 +137,11 @@ def test_status_only_assigned_in_workflow():
         and re.search(r"\.status\s*=\s*(IdeaStatus|S)\.", path.read_text())
     ]
     assert offenders == []
+
+
+def test_an_answer_is_not_shown_as_the_reason(actors, make_idea):
+    idea = make_idea(actors["submitter"], status=S.SUBMITTED)
+    workflow.apply(idea, "ask_info", actors["brm"], "Which reporting tools?")
+    assert idea.status_reason == "Which reporting tools?"
+    workflow.apply(idea, "answer", actors["submitter"], "Cognos and Tableau")
+    assert idea.status == S.IN_REVIEW and idea.status_reason is None

@@ -227,5 +227,5 @@ def change_status(idea_id: int, name: str):
             abort(403, description=str(exc))
         flash(str(exc), "danger")
         return _detail_page(idea), exc.status_code
-    flash(f"Done: {idea.reference} is now {idea.status.label.lower()}.", "success")
+    flash(f"{idea.reference} is now “{idea.status.label}”: {idea.status.explanation}", "success")
     return redirect(url_for("ideas.detail", idea_id=idea.id))

@@ -22,7 +22,7 @@ def test_employee_shares_an_idea(page, employee, make_objective, tmp_path):
     page.click("text=Edit draft")
     page.click("input[name=submit_idea]")
     assert "Submitted for review" in page.locator(".alert[role=alert]").inner_text()
-    assert "draft → submitted" in page.locator(".timeline").inner_text()
+    assert "Draft → Submitted" in page.locator(".timeline").inner_text()
     page.screenshot(path=str(tmp_path / "idea.png"), full_page=True)
 
     page.goto("/ideas/mine")

@@ -38,7 +38,7 @@ def test_from_review_to_adopted_plan(
     assert db.session.get(Idea, idea.id).status == IdeaStatus.ESTIMATED
     page.goto(f"/ideas/{idea.id}")
     page.get_by_role("button", name="Approve as candidate").click()
-    assert "approved" in page.locator(".alert[role=alert]").inner_text()
+    assert "“Approved”" in page.locator(".alert[role=alert]").inner_text()
     context.close()
 
     # The portfolio manager defines a scenario, runs it and adopts the result.
