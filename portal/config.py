@@ -54,6 +54,9 @@ def from_environment(instance_path: str) -> dict:
         "RUNS_INLINE": os.environ.get("PORTAL_RUNS_INLINE", "0") == "1",
         "PORTFOLIO_GAP": float(os.environ.get("PORTFOLIO_GAP", "0.0001")),
         "PORTFOLIO_EXPLAIN_SECONDS": float(os.environ.get("PORTFOLIO_EXPLAIN_SECONDS", "20")),
+        "PORTFOLIO_EXPLAIN_MAX_CANDIDATES": int(
+            os.environ.get("PORTFOLIO_EXPLAIN_MAX_CANDIDATES", "5000")
+        ),
         "PORTFOLIO_FRONTIER_POINTS": int(os.environ.get("PORTFOLIO_FRONTIER_POINTS", "9")),
         "PORTFOLIO_ROBUSTNESS_SAMPLES": int(os.environ.get("PORTFOLIO_ROBUSTNESS_SAMPLES", "25")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
