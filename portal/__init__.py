@@ -38,6 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(portal_config.from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    # Fit the similar-ideas index in a background thread (not in tests: deterministic).
+    app.config.setdefault("SIMILARITY_BACKGROUND", not app.config.get("TESTING"))
 
     db.init_app(app)
     migrate.init_app(
@@ -61,6 +63,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
+
+    if app.config["SIMILARITY_BACKGROUND"]:
+        from portal.similarity import warm
+
+        warm(app)
 
     from portal.cli import register_cli
 

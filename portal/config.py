@@ -40,6 +40,13 @@ def _secret_key(instance_path: str, production: bool) -> str:
     return path.read_text().strip()
 
 
+def _similarity_background() -> dict:
+    """SIMILARITY_BACKGROUND only when the environment sets it; otherwise the app decides
+    (on, except when TESTING)."""
+    value = os.environ.get("PORTAL_SIMILARITY_BACKGROUND")
+    return {} if value is None else {"SIMILARITY_BACKGROUND": value == "1"}
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the app configuration from environment variables."""
     production = os.environ.get("PORTAL_ENV", "development") == "production"
@@ -54,6 +61,9 @@ def from_environment(instance_path: str) -> dict:
         "RUNS_INLINE": os.environ.get("PORTAL_RUNS_INLINE", "0") == "1",
         "PORTFOLIO_GAP": float(os.environ.get("PORTFOLIO_GAP", "0.0001")),
         "PORTFOLIO_EXPLAIN_SECONDS": float(os.environ.get("PORTFOLIO_EXPLAIN_SECONDS", "20")),
+        "PORTFOLIO_EXPLAIN_MAX_CANDIDATES": int(
+            os.environ.get("PORTFOLIO_EXPLAIN_MAX_CANDIDATES", "5000")
+        ),
         "PORTFOLIO_FRONTIER_POINTS": int(os.environ.get("PORTFOLIO_FRONTIER_POINTS", "9")),
         "PORTFOLIO_ROBUSTNESS_SAMPLES": int(os.environ.get("PORTFOLIO_ROBUSTNESS_SAMPLES", "25")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
@@ -62,6 +72,7 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "converge@localhost"),
+        **_similarity_background(),
         "REVIEW_OVERDUE_DAYS": int(os.environ.get("REVIEW_OVERDUE_DAYS", "14")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,5 +1,9 @@
 """Extension objects, created unbound and attached to the app in the factory."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_bootstrap import Bootstrap5
@@ -38,19 +42,37 @@ def _configure_sqlite(dbapi_connection, _record):
     cursor.close()
 
 
+_writing: ContextVar[bool] = ContextVar("converge_sqlite_writing", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside take SQLite's write lock up front, as writing requests do.
+
+    For work outside a request that reads and then writes (the scenario-run jobs): begin the
+    transaction inside this block. No effect on PostgreSQL.
+    """
+    token = _writing.set(True)
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
 @sa.event.listens_for(sa.engine.Engine, "begin")
 def _begin_sqlite(connection):
-    """Work that may write takes SQLite's write lock up front.
+    """Requests that may write take SQLite's write lock up front.
 
     A deferred SQLite transaction that reads and then writes fails at once with
-    "database is locked" when another writer got there first; BEGIN IMMEDIATE makes
-    the second writer wait its turn instead. Page views (GET) stay deferred; background
-    jobs and commands count as writers, so they must not keep a transaction open
-    across long work such as a solve (see portal/jobs.py).
+    "database is locked" when another writer got there first (in WAL mode also when
+    anyone committed since it read); BEGIN IMMEDIATE makes the second writer wait its turn
+    instead. Reads (GET) stay deferred; background jobs opt in with `writing()`.
     """
     if connection.dialect.name != "sqlite":
         return
-    writes = not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")
+    writes = _writing.get() or (
+        has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    )
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 
-from portal.extensions import db
+from portal.extensions import db, writing
 from portal.models import Run, RunStatus, utcnow
 
 QUEUE_NAME = "converge-runs"
@@ -125,18 +125,23 @@ def fail(run: Run, reason: str) -> None:
 
 
 def perform(run_id: int) -> None:
-    """The job: solve the run's frozen problem and store what came out."""
-    run = db.session.get(Run, run_id)
-    if run is None or run.status != RunStatus.QUEUED:
-        return
-    run.status = RunStatus.RUNNING
-    run.started_at = utcnow()
-    frozen = run.problem
-    settings = dict(run.settings or {})
-    # Commit before solving and touch no row until it is done: no transaction (and on
-    # SQLite no lock or snapshot) is held while the solver works.
-    db.session.commit()
+    """The job: solve the run's frozen problem and store what came out.
+
+    No transaction stays open while the solver works (each write begins its own, taking
+    SQLite's write lock up front), so other writers are neither blocked nor able to make
+    the result's commit fail.
+    """
+    with writing():
+        run = db.session.get(Run, run_id)
+        if run is None or run.status != RunStatus.QUEUED:
+            db.session.rollback()
+            return
+        run.status = RunStatus.RUNNING
+        run.started_at = utcnow()
+        problem, settings = run.problem, dict(run.settings or {})
+        db.session.commit()
     from portal.portfolio import problem as bridge  # the portfolio package imports this module
+    from portal.portfolio import report
 
     config = current_app.config
     backend = settings.get("backend", "cbc")
@@ -145,61 +150,76 @@ def perform(run_id: int) -> None:
     try:
         t0 = time.perf_counter()
         result = bridge.solve(
-            frozen,
+            problem,
             backend=backend,
             time_limit=time_limit,
             gap=gap,
             explain_time=float(config.get("PORTFOLIO_EXPLAIN_SECONDS", 20)),
+            explain_max_candidates=int(config.get("PORTFOLIO_EXPLAIN_MAX_CANDIDATES", 5000)),
         )
         solver_wall = time.perf_counter() - t0
-        run = db.session.get(Run, run_id)
         solver = result.get("solver", {})
         result["portal"] = {"solver_wall_seconds": round(solver_wall, 4)}
-        if result["status"] in ("optimal", "feasible"):
+        solved = result["status"] in ("optimal", "feasible")
+        if solved:
             result["analysis"] = {"state": "pending"}
-        run.result = result
-        run.result_status = result["status"]
-        run.objective_value = result.get("objective")
-        run.build_seconds = solver.get("build_seconds")
-        run.solve_seconds = solver.get("solve_seconds")
-        run.status = RunStatus.DONE
-        run.finished_at = utcnow()
-        db.session.commit()
+        with writing():
+            run = db.session.get(Run, run_id)
+            run.result = result
+            run.result_status = result["status"]
+            run.objective_value = result.get("objective")
+            run.build_seconds = solver.get("build_seconds")
+            run.solve_seconds = solver.get("solve_seconds")
+            run.status = RunStatus.DONE
+            run.finished_at = utcnow()
+            db.session.commit()
     except Exception as exc:
         db.session.rollback()
         current_app.logger.exception("run %s failed", run_id)
-        run = db.session.get(Run, run_id)
-        fail(run, f"The solver stopped with an error: {type(exc).__name__}: {exc}")
+        with writing():
+            fail(
+                db.session.get(Run, run_id),
+                f"The solver stopped with an error: {type(exc).__name__}: {exc}",
+            )
         return
-    if result["status"] in ("optimal", "feasible"):
-        analyse(run)
+    if solved:
+        # The results page is up now; its charts follow (drawn once, kept on the run).
+        try:
+            charts = report.draw_charts(run, result=result, problem=problem)
+            with writing():
+                db.session.get(Run, run_id).charts = charts
+                db.session.commit()
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("charts of run %s failed", run_id)
+        analyse(run_id, problem=problem, result=result, settings=settings)
 
 
 def _analysis_budget(app: Flask, run: Run) -> int:
-    per_solve = _analysis_time_limit(app, run)
+    per_solve = _analysis_time_limit(app, run.settings or {})
     solves = app.config.get("PORTFOLIO_FRONTIER_POINTS", 9) + app.config.get(
         "PORTFOLIO_ROBUSTNESS_SAMPLES", 25
     )
     return int(per_solve * (solves + 1)) + 60
 
 
-def _analysis_time_limit(app: Flask, run: Run) -> float:
-    return min(float((run.settings or {}).get("time_limit", 60)), 10.0)
+def _analysis_time_limit(app: Flask, settings: dict) -> float:
+    return min(float(settings.get("time_limit", 60)), 10.0)
 
 
-def analyse(run: Run) -> None:
-    """Add the efficient frontier and the robustness analysis to a solved run (commits)."""
+def analyse(run_id: int, *, problem: dict, result: dict, settings: dict) -> None:
+    """Add the efficient frontier and the robustness analysis to a solved run (commits).
+
+    `problem`, `result` and `settings` are the run's, as the job already holds them. The
+    charts that show the analysis are drawn here and stored in the same commit.
+    """
     from portal.portfolio import problem as bridge
+    from portal.portfolio import report
 
     app = current_app._get_current_object()
-    run_id = run.id
-    settings = dict(run.settings or {})
-    frozen = run.problem
-    time_limit = _analysis_time_limit(app, run)
-    db.session.commit()  # hold no transaction during the extra solves
     common = {
         "backend": settings.get("backend", "cbc"),
-        "time_limit": time_limit,
+        "time_limit": _analysis_time_limit(app, settings),
         "gap": float(settings.get("gap", app.config.get("PORTFOLIO_GAP", 1e-4))),
     }
     analysis: dict = {"state": "done"}
@@ -207,20 +227,29 @@ def analyse(run: Run) -> None:
     try:
         points = int(app.config.get("PORTFOLIO_FRONTIER_POINTS", 9))
         samples = int(app.config.get("PORTFOLIO_ROBUSTNESS_SAMPLES", 25))
-        if points >= 2 and frozen.get("budget"):
-            analysis["frontier"] = bridge.frontier(frozen, points=points, **common)
+        if points >= 2 and problem.get("budget"):
+            analysis["frontier"] = bridge.frontier(problem, points=points, **common)
         if samples >= 1:
             analysis["robustness"] = bridge.robustness(
-                frozen, samples=samples, seed=run_id, **common
+                problem, samples=samples, seed=run_id, **common
             )
     except Exception as exc:
         db.session.rollback()
         current_app.logger.exception("analysis of run %s failed", run_id)
         analysis = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
-    run = db.session.get(Run, run_id)
     analysis["seconds"] = round(time.perf_counter() - t0, 3)
-    run.result = {**run.result, "analysis": analysis}
-    db.session.commit()
+    result = {**result, "analysis": analysis}
+    with writing():
+        run = db.session.get(Run, run_id)
+        charts = None
+        try:
+            charts = report.draw_charts(run, result=result, problem=problem)
+        except Exception:
+            current_app.logger.exception("charts of run %s failed", run_id)
+        run.result = result
+        if charts is not None:
+            run.charts = charts
+        db.session.commit()
 
 
 def check_stale(run: Run) -> bool:

@@ -12,18 +12,25 @@ How it stays under 200 ms at 100,000 ideas:
   vocabulary and idf are refitted from scratch so new words count too.
 - Status changes (a duplicate, a draft) are applied when reading the top candidates from
   the database, so the cache never shows an idea that should be hidden.
-The cold build (first lookup in a process) takes seconds at 100,000 ideas; bench/review.py
-reports it separately from the per-lookup times.
+
+Fitting takes seconds at 100,000 ideas. With SIMILARITY_BACKGROUND (the default outside
+tests) no request pays it: the first request of a process starts the fit in a daemon
+thread, lookups find nothing until it is ready (a few seconds after start-up; the idea form
+and the idea page then simply show no similar ideas yet), and a refit after growth runs
+in the thread too while lookups use the previous index with the new ideas appended.
+Tests build synchronously, inside the lookup, so they stay deterministic.
+bench/review.py reports the fit time and the lookups made while it runs.
 """
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 import scipy.sparse as sp
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from portal.extensions import db
@@ -48,10 +55,20 @@ class SimilarIdea:
 
 
 class SimilarityIndex:
-    """The fitted vectorizer, the matrix and the idea ids of its rows."""
+    """The fitted vectorizer, the matrix and the idea ids of its rows.
 
-    def __init__(self) -> None:
+    A fit builds new objects and swaps them in under the lock, so a lookup always sees one
+    consistent index: the previous one while a background fit runs.
+    """
+
+    RETRY_SECONDS = 60.0  # after a failed background fit
+
+    def __init__(self, app: Flask | None = None, *, background: bool = False) -> None:
         self.lock = threading.Lock()
+        self.app = app
+        self.background = background and app is not None
+        self.builder: threading.Thread | None = None
+        self.failed_at: float | None = None
         self.vectorizer: TfidfVectorizer | None = None
         self.matrix: sp.csc_matrix | None = None
         self.ids = np.zeros(0, dtype=np.int64)
@@ -59,6 +76,7 @@ class SimilarityIndex:
         self.newest: datetime | None = None
         self.fitted_rows = 0
         self.refits = 0
+        self.fit_seconds: float | None = None
 
     def _rows(self, since: datetime | None):
         query = sa.select(
@@ -73,56 +91,145 @@ class SimilarityIndex:
             query = query.where(Idea.submitted_at >= since)
         return db.session.execute(query.order_by(Idea.submitted_at, Idea.id)).all()
 
-    def _fit(self) -> None:
+    def _fitted(self) -> dict:
+        """A fresh fit over every indexed idea (reads the database, touches nothing here)."""
+        t0 = time.perf_counter()
         rows = self._rows(None)
-        self.vectorizer = TfidfVectorizer(
+        vectorizer = TfidfVectorizer(
             stop_words="english", sublinear_tf=True, strip_accents="unicode", dtype=np.float32
         )
         if rows:
-            matrix = self.vectorizer.fit_transform(idea_text(*r[1:5]) for r in rows)
+            matrix = vectorizer.fit_transform(idea_text(*r[1:5]) for r in rows)
         else:
-            self.vectorizer.fit(["empty"])
-            matrix = sp.csr_matrix((0, len(self.vectorizer.vocabulary_)), dtype=np.float32)
-        self.matrix = matrix.tocsc()
-        self.ids = np.array([r[0] for r in rows], dtype=np.int64)
-        self.known = set(self.ids.tolist())
-        self.newest = rows[-1][5] if rows else None
-        self.fitted_rows = len(rows)
+            vectorizer.fit(["empty"])
+            matrix = sp.csr_matrix((0, len(vectorizer.vocabulary_)), dtype=np.float32)
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        return {
+            "vectorizer": vectorizer,
+            "matrix": matrix.tocsc(),
+            "ids": ids,
+            "known": set(ids.tolist()),
+            "newest": rows[-1][5] if rows else None,
+            "fitted_rows": len(rows),
+            "fit_seconds": round(time.perf_counter() - t0, 3),
+        }
+
+    def _install(self, fitted: dict) -> None:
+        for name, value in fitted.items():
+            setattr(self, name, value)
         self.refits += 1
 
     def refresh(self) -> None:
         """Bring the index up to date with ideas submitted since it was last read."""
+        if self.background:
+            self._refresh_background()
+            return
         with self.lock:
             if self.vectorizer is None:
-                self._fit()
+                self._install(self._fitted())
                 return
-            rows = [r for r in self._rows(self.newest) if r[0] not in self.known]
+            rows = self._new_rows()
             if not rows:
                 return
             if len(self.ids) + len(rows) > self.fitted_rows * (1 + REFIT_SHARE):
-                self._fit()
+                self._install(self._fitted())
                 return
-            added = self.vectorizer.transform(idea_text(*r[1:5]) for r in rows).tocsc()
-            self.matrix = sp.vstack([self.matrix, added], format="csc")
-            self.ids = np.concatenate([self.ids, np.array([r[0] for r in rows], np.int64)])
-            self.known.update(r[0] for r in rows)
-            self.newest = max(self.newest or rows[-1][5], rows[-1][5])
+            self._append(rows)
+
+    def _new_rows(self) -> list:
+        return [r for r in self._rows(self.newest) if r[0] not in self.known]
+
+    def _append(self, rows) -> None:
+        added = self.vectorizer.transform(idea_text(*r[1:5]) for r in rows).tocsc()
+        self.matrix = sp.vstack([self.matrix, added], format="csc")
+        self.ids = np.concatenate([self.ids, np.array([r[0] for r in rows], np.int64)])
+        self.known.update(r[0] for r in rows)
+        self.newest = max(self.newest or rows[-1][5], rows[-1][5])
+
+    def _refresh_background(self) -> None:
+        with self.lock:
+            if self.vectorizer is None:
+                self.start_fit()
+                return
+            rows = self._new_rows()
+            if rows:
+                self._append(rows)  # found at once, with the vocabulary fitted last time
+            if len(self.ids) > self.fitted_rows * (1 + REFIT_SHARE):
+                self.start_fit()
+
+    def start_fit(self) -> bool:
+        """Start a fit in a daemon thread unless one runs (or failed a moment ago)."""
+        if self.builder is not None and self.builder.is_alive():
+            return False
+        if self.failed_at is not None and time.monotonic() - self.failed_at < self.RETRY_SECONDS:
+            return False
+        self.builder = threading.Thread(
+            target=self._fit_in_background, name="similarity-index", daemon=True
+        )
+        self.builder.start()
+        return True
+
+    def _fit_in_background(self) -> None:
+        with self.app.app_context():
+            try:
+                fitted = self._fitted()
+            except Exception:
+                self.failed_at = time.monotonic()
+                self.app.logger.exception("the similar-ideas index could not be built")
+                return
+            finally:
+                db.session.remove()
+        with self.lock:
+            self._install(fitted)
+            self.failed_at = None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a running background fit; True when none is running any more."""
+        builder = self.builder
+        if builder is not None:
+            builder.join(timeout)
+            return not builder.is_alive()
+        return True
 
     def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(idea ids, cosine similarities) of every indexed idea to `text`."""
-        query = self.vectorizer.transform([text])
-        if query.nnz == 0 or self.matrix.shape[0] == 0:
-            return self.ids[:0], np.zeros(0)
+        with self.lock:
+            vectorizer, matrix, ids = self.vectorizer, self.matrix, self.ids
+        if vectorizer is None:  # the first fit is still running
+            return ids[:0], np.zeros(0)
+        query = vectorizer.transform([text])
+        if query.nnz == 0 or matrix.shape[0] == 0:
+            return ids[:0], np.zeros(0)
         # Only the query's terms' columns: a few postings lists, not the whole matrix.
-        values = self.matrix[:, query.indices] @ query.data
-        return self.ids, np.asarray(values).ravel()
+        values = matrix[:, query.indices] @ query.data
+        return ids, np.asarray(values).ravel()
 
 
 def get_index() -> SimilarityIndex:
     index = current_app.extensions.get("converge_similarity")
     if index is None:
-        index = current_app.extensions.setdefault("converge_similarity", SimilarityIndex())
+        app = current_app._get_current_object()
+        index = current_app.extensions.setdefault(
+            "converge_similarity",
+            SimilarityIndex(app, background=bool(app.config.get("SIMILARITY_BACKGROUND"))),
+        )
     return index
+
+
+def warm(app: Flask) -> None:
+    """Start fitting the index in the background on the first request of a process, so
+    it is ready before anyone asks (when SIMILARITY_BACKGROUND is on)."""
+    started = threading.Event()
+
+    @app.before_request
+    def _warm_similarity_index() -> None:
+        if started.is_set():
+            return
+        started.set()
+        index = get_index()
+        with index.lock:
+            if index.vectorizer is None:
+                index.start_fit()
 
 
 def similar_to_text(

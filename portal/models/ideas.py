@@ -121,7 +121,7 @@ class Idea(db.Model):
     status: Mapped[IdeaStatus] = mapped_column(enum_type(IdeaStatus), default=IdeaStatus.DRAFT)
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ideas.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ideas.id"), index=True)
     vote_count: Mapped[int] = mapped_column(default=0, server_default="0", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

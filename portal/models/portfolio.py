@@ -80,8 +80,12 @@ class Run(db.Model):
     number: Mapped[int] = mapped_column(default=1)
     status: Mapped[RunStatus] = mapped_column(enum_type(RunStatus), default=RunStatus.QUEUED)
     settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    problem: Mapped[dict] = mapped_column(sa.JSON)
-    result: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The frozen problem and the result run to megabytes at 10,000 candidates: loaded only
+    # when used (lists of runs and the status poll never need them).
+    problem: Mapped[dict] = mapped_column(sa.JSON, deferred=True)
+    result: Mapped[dict | None] = mapped_column(sa.JSON, deferred=True)
+    # The result's SVG charts, drawn once by the job: {"analysis": state, "svg": {name: svg}}.
+    charts: Mapped[dict | None] = mapped_column(sa.JSON, deferred=True)
     result_status: Mapped[str | None] = mapped_column(sa.String(20))
     objective_value: Mapped[float | None] = mapped_column(sa.Float)
     error: Mapped[str | None] = mapped_column(sa.Text)

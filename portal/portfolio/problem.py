@@ -33,7 +33,7 @@ from portal.models import (
     StrategicObjective,
 )
 from portal.models.ideas import idea_objectives
-from portal.review.valuation import strategic_value
+from portal.review.valuation import scorer
 
 # Ideas a scenario may take as candidates, and the default filter.
 CANDIDATE_STATES = (IdeaStatus.APPROVED, IdeaStatus.DEFERRED, IdeaStatus.SELECTED)
@@ -207,8 +207,9 @@ def build_problem(scenario: Scenario) -> Frozen:
     default_shift = int(start_later.get("*", 0) or 0)
     max_shift = max(len(periods) - 1, 0)
     candidates = []
+    value_of = scorer(weights)
     for idea_id, c in cands.items():
-        value = strategic_value(impacts.get(idea_id, {}), weights)
+        value = value_of(impacts.get(idea_id, {}))
         if risk_adjusted:
             value *= 1.0 - float(c["risk"])
         candidate = {
@@ -401,12 +402,36 @@ def validate(problem: dict) -> list[str]:
     return optimizer.validate(problem)
 
 
-def solve(problem: dict, *, backend: str, time_limit: float, gap: float, explain_time: float):
-    """Solve a frozen problem; returns the `converge.result/1` dict."""
+def solve(
+    problem: dict,
+    *,
+    backend: str,
+    time_limit: float,
+    gap: float,
+    explain_time: float,
+    explain_max_candidates: int | None = None,
+):
+    """Solve a frozen problem; returns the `converge.result/1` dict.
+
+    The optimizer explains each candidate by one re-solve of the whole model, and it checks
+    its explanation budget only between re-solves; with many candidates one re-solve alone
+    takes longer than the budget. Above `explain_max_candidates` candidates no re-solve is
+    started: the reasons that need none (forced out, a required idea missing, an exclusive
+    partner selected) are still given, the others say why they were not computed, and
+    `solver.explain_skipped` holds the limit for the results page.
+    """
+    count = len(problem.get("candidates") or [])
+    skip = explain_max_candidates is not None and count > explain_max_candidates
     result = optimizer.solve(
-        problem, backend, float(time_limit), gap, explain_time_limit=explain_time
-    )
-    return result.to_dict()
+        problem, backend, float(time_limit), gap, explain_time_limit=0.0 if skip else explain_time
+    ).to_dict()
+    if skip and result.get("explanations"):
+        result["solver"]["explain_skipped"] = explain_max_candidates
+        why = f"not computed: above {explain_max_candidates:,} candidates the value at stake is"
+        for entry in result["explanations"]:
+            if entry.get("computed") is False:
+                entry["text"] = f"{entry['id']}: {why} not worked out per idea."
+    return result
 
 
 def frontier(problem: dict, *, points: int, backend: str, time_limit: float, gap: float) -> dict:

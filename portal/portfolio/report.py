@@ -9,10 +9,12 @@ import io
 from collections import defaultdict
 
 import sqlalchemy as sa
+from flask import current_app
+from markupsafe import Markup
 from openpyxl import Workbook
 
 from portal import charts
-from portal.extensions import db
+from portal.extensions import db, writing
 from portal.models import Idea, Run
 from portal.portfolio import problem as bridge
 from portal.portfolio.service import SETTING_ANCHORS, SOLVED
@@ -58,11 +60,13 @@ def setting_for_path(path: str) -> str:
     return "candidates"
 
 
-def _titles(ids) -> dict[int, Idea]:
-    ids = [i for i in ids if i is not None]
+def _titles(ids) -> dict[int, sa.Row]:
+    """Idea id -> (id, title, status) of the ideas that still exist (two columns, no ORM)."""
+    ids = list({i for i in ids if i is not None})
     if not ids:
         return {}
-    return {i.id: i for i in db.session.scalars(sa.select(Idea).where(Idea.id.in_(ids)))}
+    query = sa.select(Idea.id, Idea.title, Idea.status).where(Idea.id.in_(ids))
+    return {row.id: row for row in db.session.execute(query)}
 
 
 def run_label(run: Run) -> str:
@@ -86,28 +90,28 @@ def _split(problem: dict, chosen: set[str]) -> tuple[dict, dict]:
     return dict(sorted(by_dept.items())), dict(sorted(by_theme.items()))
 
 
-def selection_rows(run: Run) -> list[dict]:
-    """One row per selected idea: reference, title, department, value, cost, start."""
-    result = run.result or {}
-    cands = {c["id"]: c for c in run.problem.get("candidates", [])}
-    starts = {s["id"]: s for s in result.get("selected", [])}
-    ideas = _titles(bridge.parse_ref(ref) for ref in starts)
-    periods = run.problem.get("periods", [])
+def selection_rows(run: Run, *, shown: int | None = None) -> list[dict]:
+    """One row per selected idea, most valuable first: reference, title, department, value,
+    cost, start. With `shown`, only that many rows (titles are read for those only)."""
+    return _selection_rows(run.problem, run.result or {}, shown)
+
+
+def _selection_rows(problem: dict, result: dict, shown: int | None) -> list[dict]:
+    cands = {c["id"]: c for c in problem.get("candidates", [])}
+    periods = problem.get("periods", [])
+    index = {p: k for k, p in enumerate(periods)}
     rows = []
-    for ref, start in starts.items():
+    for start in result.get("selected", []):
+        ref = start["id"]
         c = cands.get(ref, {})
-        idea = ideas.get(bridge.parse_ref(ref))
         shift = int(start.get("delay", 0) or 0)
-        cost = {p: 0.0 for p in periods}
+        cost = dict.fromkeys(periods, 0.0)
         for p, v in c.get("cost", {}).items():
-            k = periods.index(p) + shift
-            cost[periods[k]] += v
+            cost[periods[index[p] + shift]] += v
         rows.append(
             {
                 "ref": ref,
                 "idea_id": bridge.parse_ref(ref),
-                "title": idea.title if idea else "(idea no longer exists)",
-                "status": idea.status.label if idea else "",
                 "department": c.get("department", ""),
                 "themes": ", ".join(c.get("themes", [])),
                 "value": c.get("value", 0.0),
@@ -120,11 +124,52 @@ def selection_rows(run: Run) -> list[dict]:
             }
         )
     rows.sort(key=lambda r: -r["value"])
+    if shown is not None:
+        rows = rows[:shown]
+    ideas = _titles(r["idea_id"] for r in rows)
+    for r in rows:
+        idea = ideas.get(r["idea_id"])
+        r["title"] = idea.title if idea else "(idea no longer exists)"
+        r["status"] = idea.status.label if idea else ""
     return rows
 
 
-def run_report(run: Run) -> dict:
-    """Everything the run page shows."""
+def chart_data(problem: dict, result: dict) -> dict:
+    """What the charts of a solved run show: spend, use of pools, splits, analysis."""
+    periods = problem.get("periods", [])
+    budget = problem.get("budget", {})
+    data: dict = {
+        "spend": [(p, result.get("spend", {}).get(p, 0.0), budget.get(p)) for p in periods],
+        "usage": {
+            pool: [
+                (p, per.get(p, 0.0), problem.get("capacity", {}).get(pool, {}).get(p))
+                for p in periods
+            ]
+            for pool, per in result.get("usage", {}).items()
+        },
+    }
+    chosen = {s["id"] for s in result.get("selected", [])}
+    data["by_department"], data["by_objective"] = _split(problem, chosen)
+    analysis = result.get("analysis") or {}
+    data["analysis"] = analysis
+    robust = (analysis.get("robustness") or {}).get("frequency") or {}
+    top = sorted(robust.items(), key=lambda kv: (-kv[1], kv[0]))[:25]
+    ideas = _titles(bridge.parse_ref(ref) for ref, _ in top)
+    data["robustness"] = [
+        {
+            "ref": ref,
+            "idea_id": bridge.parse_ref(ref),
+            "title": getattr(ideas.get(bridge.parse_ref(ref)), "title", ""),
+            "frequency": f,
+            "selected": ref in chosen,
+        }
+        for ref, f in top
+    ]
+    return data
+
+
+def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
+    """Everything the run page shows; the selected ideas' table is cut to `shown` rows."""
     problem, result = run.problem, run.result or {}
     periods = problem.get("periods", [])
     status = result.get("status")
@@ -135,23 +180,15 @@ def run_report(run: Run) -> dict:
     if not result:
         return report
     if report["solved"]:
-        rows = selection_rows(run)
-        report["selected"] = rows
-        report["selected_cost"] = sum(r["cost"] for r in rows)
-        budget = problem.get("budget", {})
-        report["spend"] = [(p, result.get("spend", {}).get(p, 0.0), budget.get(p)) for p in periods]
-        report["usage"] = {
-            pool: [
-                (p, per.get(p, 0.0), problem.get("capacity", {}).get(pool, {}).get(p))
-                for p in periods
-            ]
-            for pool, per in result.get("usage", {}).items()
-        }
-        chosen = {r["ref"] for r in rows}
-        report["by_department"], report["by_objective"] = _split(problem, chosen)
+        values = {c["id"]: c["value"] for c in problem.get("candidates", [])}
+        costs = {c["id"]: sum(c.get("cost", {}).values()) for c in problem.get("candidates", [])}
+        selected = result.get("selected", [])
+        report["selected"] = _selection_rows(problem, result, shown)
+        report["selected_count"] = len(selected)
+        report["selected_cost"] = sum(costs.get(s["id"], 0.0) for s in selected)
+        report.update(chart_data(problem, result))
         report["binding"] = [b for b in result.get("binding", []) if b.get("binding")]
         report["slack"] = [b for b in result.get("binding", []) if not b.get("binding")]
-        values = {c["id"]: c["value"] for c in problem.get("candidates", [])}
         out = [e for e in result.get("explanations", []) if not e.get("selected")]
         out.sort(key=lambda e: -values.get(e["id"], 0))
         report["not_selected_total"] = len(out)
@@ -167,21 +204,8 @@ def run_report(run: Run) -> dict:
             }
             for e in out
         ]
-        analysis = result.get("analysis") or {}
-        report["analysis"] = analysis
-        robust = (analysis.get("robustness") or {}).get("frequency") or {}
-        top = sorted(robust.items(), key=lambda kv: (-kv[1], kv[0]))[:25]
-        ideas = _titles(bridge.parse_ref(ref) for ref, _ in top)
-        report["robustness"] = [
-            {
-                "ref": ref,
-                "idea_id": bridge.parse_ref(ref),
-                "title": getattr(ideas.get(bridge.parse_ref(ref)), "title", ""),
-                "frequency": f,
-                "selected": ref in chosen,
-            }
-            for ref, f in top
-        ]
+        skipped = (result.get("solver") or {}).get("explain_skipped")
+        report["explain_skipped"] = skipped
     report["conflicts"] = [
         {
             "text": conflict.get("text", ""),
@@ -234,15 +258,65 @@ def timings(run: Run) -> dict:
 # ------------------------------------------------------------------ charts
 
 CHARTS = ("spend", "capacity", "departments", "objectives", "frontier", "robustness")
+RESULT_CHARTS = ("spend", "capacity", "departments", "objectives")  # drawn before the analysis
 
 
-def run_charts(run: Run, report: dict | None = None, fmt: str = "svg") -> dict[str, bytes]:
+def run_charts(run: Run, fmt: str = "svg") -> dict[str, bytes]:
     """Every chart of a solved run, by name (capacity charts as capacity-<n>)."""
-    report = report or run_report(run)
+    result = run.result or {}
+    if result.get("status") not in SOLVED:
+        return {}
+    return _draw(chart_data(run.problem, result), run.problem, run.objective_value, fmt)
+
+
+def draw_charts(run: Run, *, problem: dict, result: dict) -> dict:
+    """The run's SVG charts as they are kept on the run (`Run.charts`): drawn once, since a
+    finished run does not change; drawn again only when its analysis state changed."""
+    if result.get("status") not in SOLVED:
+        return {"analysis": None, "svg": {}}
+    data = chart_data(problem, result)
+    svgs = _draw(data, problem, result.get("objective"), "svg")
+    return {
+        "analysis": data["analysis"].get("state"),
+        "svg": {name: body.decode("utf-8") for name, body in svgs.items()},
+    }
+
+
+def page_charts(run: Run, analysis_state: str | None, names=None) -> dict[str, Markup]:
+    """SVG markup of a solved run's charts for a page, from the run's stored charts.
+
+    The job stores them right after the result and again with the analysis. While the
+    analysis is pending the stored ones are shown (none yet: the page says they are being
+    drawn). Otherwise, when none are stored for the current state (a run from before they
+    were kept, or a job that died), they are drawn now and stored for the next view.
+    """
+    stored = run.charts or {}
+    svgs = stored.get("svg") or {}
+    current = "svg" in stored and stored.get("analysis") == analysis_state
+    if not current and analysis_state != "pending":
+        fresh = draw_charts(run, problem=run.problem, result=run.result or {})
+        svgs = fresh["svg"]
+        _keep_charts(run.id, fresh)
+    return {
+        name: charts.as_svg_markup(body.encode("utf-8"))
+        for name, body in svgs.items()
+        if names is None or name in names
+    }
+
+
+def _keep_charts(run_id: int, drawn: dict) -> None:
+    """Store charts drawn by a page on their own connection (the page's transaction only
+    reads); a failure only means they are drawn again next time."""
+    try:
+        with writing(), db.engine.begin() as connection:
+            connection.execute(sa.update(Run).where(Run.id == run_id).values(charts=drawn))
+    except sa.exc.SQLAlchemyError:
+        current_app.logger.warning("could not keep the charts of run %s", run_id, exc_info=True)
+
+
+def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
-    if not report.get("solved"):
-        return out
-    spend = report["spend"]
+    spend = data["spend"]
     out["spend"] = charts.budget_chart(
         [p for p, _, _ in spend],
         [s for _, s, _ in spend],
@@ -250,7 +324,7 @@ def run_charts(run: Run, report: dict | None = None, fmt: str = "svg") -> dict[s
         title="Spend against budget",
         fmt=fmt,
     )
-    for n, (pool, rows) in enumerate(sorted(report["usage"].items()), start=1):
+    for n, (pool, rows) in enumerate(sorted(data["usage"].items()), start=1):
         out[f"capacity-{n}"] = charts.budget_chart(
             [p for p, _, _ in rows],
             [u for _, u, _ in rows],
@@ -259,8 +333,8 @@ def run_charts(run: Run, report: dict | None = None, fmt: str = "svg") -> dict[s
             fmt=fmt,
         )
     for name, split, label in (
-        ("departments", report["by_department"], "department"),
-        ("objectives", report["by_objective"], "objective"),
+        ("departments", data["by_department"], "department"),
+        ("objectives", data["by_objective"], "objective"),
     ):
         if split:
             out[name] = charts.paired_bar_chart(
@@ -272,21 +346,21 @@ def run_charts(run: Run, report: dict | None = None, fmt: str = "svg") -> dict[s
                 title=f"By {label}",
                 fmt=fmt,
             )
-    frontier = (report.get("analysis") or {}).get("frontier") or {}
+    frontier = (data.get("analysis") or {}).get("frontier") or {}
     points = [p for p in frontier.get("points", []) if p.get("status") in SOLVED]
     if points:
         x = [sum(p["budget"].values()) for p in points]
-        here = sum(run.problem.get("budget", {}).values())
+        here = sum(problem.get("budget", {}).values())
         out["frontier"] = charts.line_chart(
             x,
             {"best value": [p["objective"] for p in points]},
             title="Efficient frontier: value against total budget",
             xlabel="Total budget (all periods)",
             ylabel="Value",
-            marker_point=(here, run.objective_value or 0.0, "this scenario"),
+            marker_point=(here, objective or 0.0, "this scenario"),
             fmt=fmt,
         )
-    robust = report.get("robustness") or []
+    robust = data.get("robustness") or []
     if robust:
         out["robustness"] = charts.bar_chart(
             [f"{r['ref']} {r['title'][:28]}" for r in robust],

@@ -128,9 +128,7 @@ def run(run_id: int):
     run = _run(run_id)
     state = service.run_state(run)
     data = report.run_report(run) if run.status == RunStatus.DONE else None
-    svgs = {}
-    if data and data.get("solved"):
-        svgs = {k: charts.as_svg_markup(v) for k, v in report.run_charts(run, data).items()}
+    svgs = report.page_charts(run, state["analysis"]) if data and data.get("solved") else {}
     return render_template("portfolio/run.html", run=run, state=state, report=data, charts=svgs)
 
 
@@ -255,14 +253,11 @@ def compare():
 @login_required
 def plan():
     run = service.current_plan()
-    data = report.run_report(run) if run else None
+    data = report.run_report(run, shown=None) if run else None
     svgs = {}
     if data and data.get("solved"):
-        svgs = {
-            k: charts.as_svg_markup(v)
-            for k, v in report.run_charts(run, data).items()
-            if k in ("spend", "departments")
-        }
+        state = (data.get("analysis") or {}).get("state")
+        svgs = report.page_charts(run, state, names=("spend", "departments"))
     return render_template(
         "portfolio/plan.html",
         run=run,

@@ -251,6 +251,7 @@ def start_run(scenario: Scenario, user: User) -> Run:
         "display": describe_settings(scenario),
         "left_out": frozen.left_out,
         "freeze_seconds": round(frozen.seconds, 4),
+        "candidates": len(frozen.problem["candidates"]),
     }
     return _launch(scenario, user, frozen.problem, settings)
 
@@ -284,7 +285,7 @@ def run_state(run: Run) -> dict:
     """What the run page polls: status, elapsed seconds, whether the analysis is pending."""
     jobs.check_stale(run)
     end = run.finished_at or utcnow()
-    analysis = ((run.result or {}).get("analysis") or {}).get("state")
+    analysis = analysis_state(run.id)
     return {
         "id": run.id,
         "status": run.status.value,
@@ -294,6 +295,13 @@ def run_state(run: Run) -> dict:
         "finished": run.status in (RunStatus.DONE, RunStatus.FAILED) and analysis != "pending",
         "error": run.error,
     }
+
+
+def analysis_state(run_id: int) -> str | None:
+    """The state of a run's frontier and robustness analysis, read from the stored result
+    in the database (the result itself runs to megabytes and is not loaded)."""
+    state = Run.result[("analysis", "state")].as_string()
+    return db.session.scalar(sa.select(state).where(Run.id == run_id))
 
 
 # --------------------------------------------------------------------- adoption

@@ -10,7 +10,7 @@ estimate, so changing them never rewrites an estimate. The estimate's value_low 
 value_likely / value_high are multipliers of this value (`value_range`).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import sqlalchemy as sa
 
@@ -51,6 +51,19 @@ def strategic_value(
     impacts = _impacts(estimate)
     score = sum(float(w) * impacts.get(oid, 0) for oid, w in weights.items())
     return 100.0 * score / (MAX_IMPACT * total)
+
+
+def scorer(weights: Mapping[int, float]) -> Callable[[Mapping[int, int]], float]:
+    """`strategic_value` with `weights` fixed, for scoring many impact mappings at once."""
+    pairs = [(oid, float(w)) for oid, w in weights.items()]
+    scale = MAX_IMPACT * sum(w for _, w in pairs)
+    if scale <= 0:
+        return lambda impacts: 0.0
+
+    def score(impacts: Mapping[int, int]) -> float:
+        return 100.0 * sum(w * impacts.get(oid, 0) for oid, w in pairs) / scale
+
+    return score
 
 
 def value_range(

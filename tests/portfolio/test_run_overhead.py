@@ -1,0 +1,159 @@
+"""What keeps a run's overhead small: charts kept on the run, a light status poll, the
+results table cut to the shown rows, bounded explanations, no transaction held while solving."""
+
+import pytest
+import sqlalchemy as sa
+
+from portal import charts, jobs
+from portal.extensions import db
+from portal.models import Department, Run, RunStatus
+from portal.portfolio import problem as bridge
+from portal.portfolio import report, service
+from portal.portfolio.problem import idea_ref
+
+
+@pytest.fixture
+def three_ideas(make_candidate):
+    """Values 100, 50, 25 costing 200, 100, 100 in 2027."""
+    return make_candidate(4, 200.0), make_candidate(2, 100.0), make_candidate(1, 100.0)
+
+
+def _run(client, scenario) -> Run:
+    response = client.post(f"/portfolio/scenarios/{scenario.id}/run")
+    assert response.status_code == 302, response.data[:500]
+    return db.session.get(Run, int(response.headers["Location"].rsplit("/", 1)[1]))
+
+
+def _no_drawing(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a chart was drawn again")
+
+    for name in ("budget_chart", "paired_bar_chart", "line_chart", "bar_chart"):
+        monkeypatch.setattr(charts, name, refuse)
+
+
+def test_charts_are_drawn_once_by_the_job_and_kept(
+    pm_client, make_scenario, three_ideas, monkeypatch
+):
+    run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
+    assert run.charts["analysis"] == "done"
+    assert {"spend", "departments", "frontier", "robustness"} <= set(run.charts["svg"])
+    _no_drawing(monkeypatch)  # every view from now on uses the kept charts
+    html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert "Spend against budget" in html and "Efficient frontier" in html
+    assert "<svg" in html and "data-charts-pending" not in html
+    run.adopted_at = run.finished_at
+    db.session.commit()
+    plan = pm_client.get("/portfolio/plan").get_data(as_text=True)
+    assert "Spend against budget" in plan
+
+
+def test_a_run_without_kept_charts_draws_them_on_view_and_keeps_them(
+    pm_client, make_scenario, three_ideas, monkeypatch
+):
+    run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
+    run.charts = None  # as for runs from before charts were kept
+    db.session.commit()
+    html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert "Spend against budget" in html and "Robustness" in html
+    db.session.expire_all()
+    assert db.session.get(Run, run.id).charts["analysis"] == "done"
+    _no_drawing(monkeypatch)
+    assert "Spend against budget" in pm_client.get(f"/portfolio/runs/{run.id}").get_data(
+        as_text=True
+    )
+
+
+def test_while_the_analysis_runs_the_page_shows_the_kept_charts_or_says_they_come(
+    pm_client, make_scenario, three_ideas, monkeypatch
+):
+    run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
+    run.result = {**run.result, "analysis": {"state": "pending"}}
+    run.charts = None
+    db.session.commit()
+    _no_drawing(monkeypatch)  # a page never draws while the job is still at it
+    html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert "data-charts-pending" in html and "Drawing the charts" in html
+    assert 'data-analysis="pending"' in html
+    state = pm_client.get(f"/portfolio/runs/{run.id}/status.json").get_json()
+    assert state["analysis"] == "pending" and not state["finished"]
+
+
+def test_status_poll_reads_neither_problem_nor_result(pm_client, make_scenario, three_ideas):
+    run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        state = pm_client.get(f"/portfolio/runs/{run.id}/status.json").get_json()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    assert state["status"] == "done" and state["analysis"] == "done" and state["finished"]
+    runs = [s for s in statements if "FROM runs" in s]
+    assert runs and not any("runs.problem" in s or "runs.charts" in s for s in runs)
+    # the result is only looked into for the analysis state, never selected whole
+    assert not any("runs.result AS" in s for s in runs)
+    assert service.analysis_state(run.id) == "done"
+
+
+def test_results_table_reads_only_the_shown_rows(pm_client, make_scenario, make_candidate):
+    ideas = [make_candidate(k, 10.0) for k in (1, 2, 3, 4)]
+    run = _run(pm_client, make_scenario(budget={"2027": 1000.0}))
+    data = report.run_report(run, shown=2)
+    assert data["selected_count"] == 4 and data["selected_cost"] == pytest.approx(40.0)
+    assert [r["ref"] for r in data["selected"]] == [idea_ref(ideas[3].id), idea_ref(ideas[2].id)]
+    assert data["selected"][0]["title"] == ideas[3].title
+    html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert ">4 <span" in html  # the count covers every selected idea
+    assert len(report.run_report(run, shown=None)["selected"]) == 4
+    assert len(report.selection_csv(run).strip().splitlines()) == 5  # exports have all
+
+
+def test_explanations_are_not_re_solved_above_the_candidate_limit(
+    app, pm_client, make_scenario, three_ideas
+):
+    big, mid, small = three_ideas
+    app.config["PORTFOLIO_EXPLAIN_MAX_CANDIDATES"] = 2
+    run = _run(pm_client, make_scenario(budget={"2027": 250.0}, force_out=[small.id]))
+    assert run.result["solver"]["explain_skipped"] == 2
+    entries = {e["id"]: e for e in run.result["explanations"]}
+    assert entries[idea_ref(small.id)]["reason"] == "forced_out"  # needs no re-solve
+    assert entries[idea_ref(mid.id)]["computed"] is False
+    assert "above 2 candidates" in entries[idea_ref(mid.id)]["text"]
+    html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert "data-explain-skipped" in html and "It is forced out" in html
+
+    app.config["PORTFOLIO_EXPLAIN_MAX_CANDIDATES"] = 3  # at the limit: explained as before
+    again = _run(pm_client, make_scenario(name="Again", budget={"2027": 250.0}))
+    assert "explain_skipped" not in again.result["solver"]
+    assert "would need a value of at least" in pm_client.get(
+        f"/portfolio/runs/{again.id}"
+    ).get_data(as_text=True)
+
+
+def test_a_write_elsewhere_while_solving_does_not_fail_the_run(
+    app, make_scenario, three_ideas, pm, monkeypatch
+):
+    """The job holds no transaction while the solver works: on SQLite a transaction that
+    read before someone else committed could not write its result afterwards."""
+    scenario = make_scenario(budget={"2027": 250.0})
+    monkeypatch.setattr(jobs, "enqueue", lambda run: None)
+    run = service.start_run(scenario, pm)
+    run_id = run.id
+    db.session.commit()
+    solve = bridge.solve
+
+    def solve_while_someone_writes(problem, **kwargs):
+        with db.engine.begin() as connection:  # another request, say
+            connection.execute(sa.update(Department).values(leader_name="Someone else"))
+        return solve(problem, **kwargs)
+
+    monkeypatch.setattr(bridge, "solve", solve_while_someone_writes)
+    jobs.perform(run_id)
+    db.session.expire_all()
+    run = db.session.get(Run, run_id)
+    assert run.status == RunStatus.DONE, run.error
+    assert run.result_status == "optimal" and run.charts["analysis"] == "done"
