@@ -104,8 +104,16 @@ class IdeaPageSchema(ma.Schema):
     items = fields.List(fields.Nested(IdeaSummarySchema), required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
-    pages = fields.Integer(required=True)
+    total = fields.Integer(
+        required=True, metadata={"description": "Matches, counted up to 10,000 (see total_exact)"}
+    )
+    total_exact = fields.Boolean(
+        required=True,
+        metadata={"description": "False when there are more matches than `total`"},
+    )
+    pages = fields.Integer(
+        required=True, metadata={"description": "Pages of `total` (a lower bound if not exact)"}
+    )
 
 
 class IdeaCreateSchema(ma.Schema):
