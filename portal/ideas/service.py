@@ -219,13 +219,10 @@ def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
         sa.or_(Idea.status != IdeaStatus.DRAFT, Idea.submitter_id == viewer.id)
     )
     if filters.q:
-        like = f"%{filters.q.lower()}%"
+        # ILIKE on PostgreSQL (served by the pg_trgm indexes), lower() LIKE elsewhere.
+        like = f"%{filters.q}%"
         query = query.where(
-            sa.or_(
-                sa.func.lower(Idea.title).like(like),
-                sa.func.lower(Idea.problem).like(like),
-                sa.func.lower(Idea.proposal).like(like),
-            )
+            sa.or_(Idea.title.ilike(like), Idea.problem.ilike(like), Idea.proposal.ilike(like))
         )
     if filters.department_id:
         query = query.where(Idea.department_id == filters.department_id)
