@@ -266,7 +266,12 @@ def page_of(
     ids_in_order = query.with_only_columns(Idea.id)
     matches = ids_in_order.order_by(None).limit(count_limit + 1).subquery()
     counted = db.session.scalar(sa.select(sa.func.count()).select_from(matches))
-    ids = list(db.session.scalars(ids_in_order.limit(per_page).offset((page - 1) * per_page)))
+    offset = (page - 1) * per_page
+    ids = []
+    # Past the last match there is nothing to read. (Asking anyway can be slow: with no
+    # match, "newest first, 20 rows" walks the whole created_at index looking for one.)
+    if offset < counted or counted > count_limit:
+        ids = list(db.session.scalars(ids_in_order.limit(per_page).offset(offset)))
     by_id = {}
     if ids:
         loaded = sa.select(Idea).where(Idea.id.in_(ids)).options(*options)

@@ -41,6 +41,9 @@ def test_total_is_counted_up_to_the_limit(employee_api, employee, make_idea, mon
     assert [i["id"] for i in last["items"]] == [ideas[0].id]
     exact = employee_api.get("/api/v1/ideas?per_page=2&q=no+such+words").get_json()
     assert (exact["total"], exact["total_exact"], exact["items"]) == (0, True, [])
+    monkeypatch.setattr(service, "COUNT_LIMIT", 10)
+    past = employee_api.get("/api/v1/ideas?per_page=2&page=4").get_json()
+    assert (past["total"], past["total_exact"], past["items"]) == (5, True, [])
 
 
 def test_list_filters(
