@@ -116,7 +116,9 @@ def test_demo_has_a_portfolio_to_compare(app):
     results = []
     for scenario in (base, leaner):
         (run,) = scenario.runs
-        assert run.status == RunStatus.DONE and run.result_status == "optimal"
+        # "feasible" only when CBC's clock ran out on a loaded machine (docs/optimizer.md);
+        # alone it proves these 14-candidate problems optimal in milliseconds.
+        assert run.status == RunStatus.DONE and run.result_status in ("optimal", "feasible")
         assert run.adopted_at is None and run.created_by.role == Role.PORTFOLIO_MANAGER
         assert run.result["analysis"]["state"] == "done"
         assert {idea_ref(i) for i in candidates} == {c["id"] for c in run.problem["candidates"]}
@@ -133,8 +135,9 @@ def test_demo_has_a_portfolio_to_compare(app):
             assert c["value"] == pytest.approx(expected, abs=1e-3)
         # The stored answer is what the optimizer gives for the frozen problem.
         again = bridge.solve(run.problem, backend="cbc", time_limit=10, gap=1e-4, explain_time=0)
-        assert again["selected"] == run.result["selected"]
-        assert again["objective"] == pytest.approx(run.objective_value)
+        assert again["objective"] == pytest.approx(run.objective_value, rel=1e-4)
+        if run.result_status == again["status"] == "optimal":
+            assert again["selected"] == run.result["selected"]
         results.append(run.objective_value)
     assert 0 < results[1] < results[0]  # less budget, less value
 
