@@ -6,7 +6,7 @@ Builds its own databases (a SQLite file in a temporary folder, and the given Pos
 database, created when missing and emptied first), fills them with synthetic ideas, and
 calls GET /api/v1/ideas in-process through the Flask test client with a real API token.
 The time is the whole request inside the server: auth, parsing, both queries, JSON.
-Target: p95 under 100 ms for a filtered page.
+Target: p95 under 100 ms for a filtered page. Matches are counted up to 10,000 ("10,000+").
 """
 
 import argparse
@@ -133,8 +133,10 @@ def build(app, n_ideas: int, seed: int = 7) -> tuple[str, dict]:
             with engine.connect() as conn:
                 conn.execute(sa.text("SELECT setval('ideas_id_seq', :n)"), {"n": n_ideas})
                 conn.commit()
+            # VACUUM as autovacuum would soon: a bulk load leaves the GIN (trigram) indexes
+            # new entries in their unsorted pending list, which every search then scans.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sa.text("ANALYZE"))
+                conn.execute(sa.text("VACUUM ANALYZE"))
         else:
             db.session.execute(sa.text("ANALYZE"))
             db.session.commit()
@@ -157,6 +159,8 @@ def scenarios(ids: dict) -> list[tuple[str, str]]:
         ("status + objective, page 5", f"/api/v1/ideas?status=submitted&objective_id={o}&page=5"),
         ("text search 'chatbot'", "/api/v1/ideas?q=chatbot"),
         ("search + status, 100/page", "/api/v1/ideas?q=payroll&status=in_review&per_page=100"),
+        ("selective search 'team 42.'", "/api/v1/ideas?q=team%2042."),
+        ("rare word 'sharepoint'", "/api/v1/ideas?q=sharepoint"),
         ("deep page 2000 (oldest)", "/api/v1/ideas?sort=oldest&page=2000"),
     ]
 
@@ -175,7 +179,8 @@ def measure(app, secret: str, ids: dict) -> list[tuple[str, int, float, float, f
                 assert response.status_code == 200, response.get_json()
                 if i >= WARMUP:
                     times.append(elapsed)
-            total = response.get_json()["total"]
+            body = response.get_json()
+            total = f"{body['total']:,}" + ("" if body["total_exact"] else "+")
             times.sort()
             p95 = times[int(0.95 * (len(times) - 1))]
             results.append((label, total, statistics.median(times), p95, times[-1]))
@@ -229,9 +234,7 @@ def main() -> None:
     print("-" * len(header))
     for name, label, total, p50, p95, worst in rows:
         verdict = "ok" if p95 < 100 else "SLOW"
-        print(
-            f"{name:<11} {label:<28} {total:>8,} {p50:>7.1f} {p95:>7.1f} {worst:>7.1f}  {verdict}"
-        )
+        print(f"{name:<11} {label:<28} {total:>8} {p50:>7.1f} {p95:>7.1f} {worst:>7.1f}  {verdict}")
 
 
 if __name__ == "__main__":

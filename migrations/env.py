@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from portal.models.base import include_in_migrations
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -85,7 +87,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        # Indexes the models declare for one database only (pg_trgm GIN indexes) are left
+        # out of autogenerate elsewhere; their migrations create them on that database only.
+        args = {"include_object": include_in_migrations(connection.dialect.name), **conf_args}
+        context.configure(connection=connection, target_metadata=get_metadata(), **args)
 
         with context.begin_transaction():
             context.run_migrations()

@@ -2,15 +2,18 @@
 
 `load_demo()` fills an empty database with departments, people, strategic objectives,
 resource pools and 62 ideas spread over every workflow state, with estimates, votes,
-comments, followers, links, touchpoints and delivery results. Every status change goes
-through `portal.workflow.apply` with the person who would really have made it; afterwards
-the rows and their audit trail are back-dated so each idea's history reads in order.
+comments, followers, links, touchpoints and delivery results, and the next portfolio plan:
+a scenario and a leaner what-if, each with a finished (not adopted) optimizer run. Every
+status change goes through `portal.workflow.apply` with the person who would really have
+made it; afterwards the rows and their audit trail are back-dated so each idea's history
+reads in order.
 
 Everything is deterministic (one `random.Random(42)`); only the dates move with the day
 the demo is loaded, so the review queue always looks current.
 """
 
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,6 +46,9 @@ from portal.models import (
     RealizedValue,
     ResourcePool,
     Role,
+    Run,
+    Scenario,
+    ScenarioObjective,
     StrategicObjective,
     Touchpoint,
     TouchpointKind,
@@ -50,6 +56,7 @@ from portal.models import (
     Vote,
     utcnow,
 )
+from portal.review.valuation import active_weights, strategic_value
 
 DEMO_PASSWORD = "converge-demo"
 DOMAIN = "converge.example"
@@ -65,7 +72,8 @@ DEMO_LOGINS = [
         f"pm@{DOMAIN}",
         "portfolio_manager",
         "Weigh the strategic objectives, run portfolio scenarios over the 14 approved or "
-        "deferred candidates, record delivery costs and realized value.",
+        "deferred candidates (the FY2027-2029 scenario and a 20% leaner what-if have finished "
+        "runs to compare), record delivery costs and realized value.",
     ),
     (
         f"brm@{DOMAIN}",
@@ -1360,6 +1368,22 @@ _END_AGE = {
 _ROUNDS = {"A": 300, "B": 180, "C": 40}
 _MAX_AGE = 425  # about fourteen months
 
+# The next plan, worked out but not adopted yet: budgets per planning period (what the
+# approved and deferred candidates compete for), a what-if with 20% less, and the solver
+# settings that keep loading the demo quick and its answer the same every time.
+SCENARIO_NAME = "FY2027-2029 portfolio"
+SCENARIO_BUDGET = {"2027": 1_500_000.0, "2028": 1_800_000.0, "2029": 1_200_000.0}
+LEANER_BY = 0.20
+SCENARIO_SHARES = {"Customer Service": {"min": 0.10, "max": 1.0}}
+SOLVER = {"backend": "cbc", "time_limit": 10}
+DEMO_RUN_CONFIG = {
+    "RUNS_INLINE": True,
+    "PORTFOLIO_GAP": 1e-4,
+    "PORTFOLIO_EXPLAIN_SECONDS": 5,
+    "PORTFOLIO_FRONTIER_POINTS": 9,
+    "PORTFOLIO_ROBUSTNESS_SAMPLES": 25,
+}
+
 
 # ------------------------------------------------------------------ loading
 
@@ -1407,6 +1431,7 @@ class _Loader:
         self._touchpoints()
         self._finish()
         db.session.commit()
+        self._portfolio()
         return self._summary()
 
     # ---------------------------------------------------------- organisation
@@ -1794,13 +1819,6 @@ class _Loader:
                 when + timedelta(minutes=10),
             )
 
-    def strategic_value(self, estimate: Estimate) -> float:
-        """The demo's value scale, 0..100: weighted mean impact over the objectives."""
-        weights = {o.id: o.weight for o in self.objectives.values()}
-        total = sum(weights.values()) or 1.0
-        score = sum(weights[i.objective.id] * i.impact for i in estimate.impacts)
-        return 100.0 * score / (4 * total)
-
     def _delivery_results(self, spec: _Spec, idea: Idea, delivered: datetime) -> None:
         rng = self.rng
         pm = self.users["pm"]
@@ -1818,7 +1836,8 @@ class _Loader:
                     recorded_at=recorded,
                 )
             )
-        expected = self.strategic_value(estimate) * estimate.value_likely
+        impacts = {i.objective.id: i.impact for i in estimate.impacts}
+        expected = strategic_value(impacts, self._weights()) * estimate.value_likely
         measurements = [
             (60, "First measurement after go-live; adoption still growing."),
             (150, "Six-month review with the department leader."),
@@ -1854,6 +1873,11 @@ class _Loader:
                 recorded_at=self.now - timedelta(days=self.rng.randint(5, 20)),
             )
         )
+
+    def _weights(self) -> dict[int, float]:
+        if not hasattr(self, "weights"):
+            self.weights = active_weights()
+        return self.weights
 
     # ------------------------------------------------------- links and the rest
 
@@ -1899,6 +1923,81 @@ class _Loader:
             idea.updated_at = max(self.times[key].values())
         db.session.flush()
 
+    # ------------------------------------------------------------- portfolio
+
+    def _portfolio(self) -> None:
+        """The next plan: a scenario and a leaner what-if, each with a finished run.
+
+        Both are saved and run through the portfolio service (the same validation, frozen
+        problem and optimizer as the portfolio pages), solved right here rather than in
+        the background. Neither run is adopted: the ideas selected earlier stay selected.
+        """
+        from portal.portfolio import service  # the portfolio package imports the demo's models
+
+        pm = self.users["pm"]
+        pool_ids = {pool.id: key for key, pool in self.pools.items()}
+        settings = {
+            "name": SCENARIO_NAME,
+            "description": (
+                "The approved and deferred ideas against next year's IT budget and the "
+                "pools' capacities, with at least 10% of the spend for Customer Service."
+            ),
+            "periods": list(PERIODS),
+            "budget": dict(SCENARIO_BUDGET),
+            "capacity": {
+                str(pool_id): dict(zip(PERIODS, POOLS[key][2], strict=True))
+                for pool_id, key in sorted(pool_ids.items())
+            },
+            "candidate_filter": {
+                "states": [IdeaStatus.APPROVED.value, IdeaStatus.DEFERRED.value],
+                "department_ids": [],
+                "objective_ids": [],
+            },
+            "department_shares": {
+                str(self.departments[name].id): share for name, share in SCENARIO_SHARES.items()
+            },
+            "theme_min_shares": {},
+            "count_min": None,
+            "count_max": None,
+            "force_in": [],
+            "force_out": [],
+            "start_later": {},
+            "apply_requires": True,
+            "apply_excludes": True,
+            "apply_together": True,
+            "objective": ScenarioObjective.VALUE,
+            **SOLVER,
+        }
+        # Worked out over the last two days, after the current plan was adopted.
+        made = [self.now - timedelta(days=2, hours=3), self.now - timedelta(days=1, hours=5)]
+        with _inline_runs():
+            base = service.save_scenario(None, settings, pm)
+            db.session.commit()
+            service.start_run(base, pm)
+            self._stamp(made[0])
+            leaner = service.clone_scenario(base, pm)
+            service.save_scenario(
+                leaner,
+                {
+                    **settings,
+                    "name": f"{SCENARIO_NAME}, budget -{LEANER_BY:.0%}",
+                    "description": f"The same question with {LEANER_BY:.0%} less budget "
+                    "in every year: what would we give up?",
+                    "budget": {p: v * (1 - LEANER_BY) for p, v in SCENARIO_BUDGET.items()},
+                },
+                pm,
+            )
+            db.session.commit()
+            service.start_run(leaner, pm)
+            self._stamp(made[1])
+        for when, scenario in zip(made, (base, leaner), strict=True):
+            scenario.created_at = scenario.updated_at = when
+            for run in scenario.runs:
+                took = (run.finished_at or run.created_at) - run.created_at
+                run.created_at = run.started_at = when + timedelta(minutes=20)
+                run.finished_at = run.created_at + took
+        db.session.commit()
+
     def _summary(self) -> dict:
         def count(model) -> int:
             return db.session.scalar(sa.select(sa.func.count()).select_from(model))
@@ -1915,4 +2014,25 @@ class _Loader:
             "links": count(IdeaLink),
             "touchpoints": count(Touchpoint),
             "notifications": count(Notification),
+            "scenarios": count(Scenario),
+            "runs": count(Run),
         }
+
+
+@contextmanager
+def _inline_runs():
+    """Solve runs in the calling process while the demo loads, with fixed settings."""
+    config = current_app.config
+    saved = {key: config.get(key, _MISSING) for key in DEMO_RUN_CONFIG}
+    config.update(DEMO_RUN_CONFIG)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is _MISSING:
+                config.pop(key, None)
+            else:
+                config[key] = value
+
+
+_MISSING = object()

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from portal.config import normalize_database_url
 from portal.extensions import db
+from portal.models.base import include_in_migrations
 from tests.conftest import make_app
 
 
@@ -34,7 +35,12 @@ def empty_database_url(tmp_path):
 
 
 def _differences(connection) -> list:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    # The same hook as migrations/env.py: PostgreSQL-only indexes are not asked for elsewhere.
+    opts = {
+        "compare_type": True,
+        "include_object": include_in_migrations(connection.dialect.name),
+    }
+    context = MigrationContext.configure(connection, opts=opts)
     return compare_metadata(context, db.metadata)
 
 

@@ -16,6 +16,16 @@ class ErrorDetailSchema(ma.Schema):
         keys=ma.fields.String(),
         metadata={"description": "On 422: each invalid field and its messages"},
     )
+    current_version = ma.fields.Integer(
+        metadata={"description": "On 409 `stale_version`: the estimate version now current"}
+    )
+    changes = ma.fields.List(
+        ma.fields.String(),
+        metadata={
+            "description": "On 409 `stale_version`: what changed between your version and "
+            "the current one"
+        },
+    )
 
 
 class ErrorSchema(ma.Schema):
@@ -43,11 +53,18 @@ def error_code(status: int) -> str:
 
 
 def error_body(
-    status: int, message: str, *, code: str | None = None, fields: dict | None = None
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    fields: dict | None = None,
+    extra: dict | None = None,
 ) -> dict:
+    """The error document; `extra` adds documented details (see ErrorDetailSchema)."""
     detail = {"code": code or error_code(status), "message": message}
     if fields:
         detail["fields"] = fields
+    detail.update(extra or {})
     return {"error": detail}
 
 
@@ -86,6 +103,7 @@ def handle_http_error(exc: HTTPException):
         message or DEFAULT_MESSAGES.get(status, HTTPStatus(status).phrase),
         code=data.get("code"),
         fields=fields,
+        extra=data.get("extra"),
     )
     headers = dict(data.get("headers") or {})
     if status == 401:

@@ -79,7 +79,8 @@ def list_ideas(args):
     """Browse ideas
 
     Every idea you may see (all but other people's drafts), filtered, sorted and a page
-    at a time, like the Ideas page.
+    at a time, like the Ideas page. Matches are counted up to 10,000: beyond that,
+    `total` is 10,000 and `total_exact` is false (later pages still work).
     """
     filters = service.IdeaFilters(
         q=args.get("q", ""),
@@ -88,17 +89,16 @@ def list_ideas(args):
         objective_id=args.get("objective_id"),
         sort=args["sort"],
     )
-    query = service.search_query(caller(), filters).options(
-        joinedload(Idea.department), joinedload(Idea.submitter), selectinload(Idea.objectives)
+    return service.page_of(
+        service.search_query(caller(), filters),
+        args["page"],
+        args["per_page"],
+        options=(
+            joinedload(Idea.department),
+            joinedload(Idea.submitter),
+            selectinload(Idea.objectives),
+        ),
     )
-    page = db.paginate(query, page=args["page"], per_page=args["per_page"], error_out=False)
-    return {
-        "items": page.items,
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": page.total,
-        "pages": page.pages,
-    }
 
 
 @blp.route("/ideas", methods=["POST"])

@@ -14,6 +14,7 @@ from portal.models import (
     RunStatus,
     ScenarioObjective,
 )
+from portal.portfolio.problem import DEFAULT_STATES
 
 # PostgreSQL integers: a larger id can never exist, and must not reach the database.
 MAX_ID = 2**31 - 1
@@ -104,8 +105,16 @@ class IdeaPageSchema(ma.Schema):
     items = fields.List(fields.Nested(IdeaSummarySchema), required=True)
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
-    pages = fields.Integer(required=True)
+    total = fields.Integer(
+        required=True, metadata={"description": "Matches, counted up to 10,000 (see total_exact)"}
+    )
+    total_exact = fields.Boolean(
+        required=True,
+        metadata={"description": "False when there are more matches than `total`"},
+    )
+    pages = fields.Integer(
+        required=True, metadata={"description": "Pages of `total` (a lower bound if not exact)"}
+    )
 
 
 class IdeaCreateSchema(ma.Schema):
@@ -177,6 +186,8 @@ class EffortOutSchema(EffortSchema):
 
 
 class EstimateCreateSchema(ma.Schema):
+    """The same inputs as the estimate form; the rules live in portal.review.estimates."""
+
     base_version = fields.Integer(
         required=True,
         strict=True,
@@ -201,12 +212,18 @@ class EstimateCreateSchema(ma.Schema):
     efforts = fields.List(
         fields.Nested(EffortSchema), load_default=list, validate=validate.Length(max=500)
     )
+    mark_estimated = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Also mark an idea that is in review as estimated (like the "
+            "estimate form's checkbox)"
+        },
+    )
 
     @ma.validates_schema
-    def _consistent(self, data, **_kwargs):
+    def _once_each(self, data, **_kwargs):
+        """A list names each objective, period and pool-period once (no silent overwrite)."""
         errors: dict = {}
-        if not data["value_low"] <= data["value_likely"] <= data["value_high"]:
-            errors["value_likely"] = ["Needs value_low <= value_likely <= value_high."]
         objectives = [i["objective_id"] for i in data["impacts"]]
         if len(objectives) != len(set(objectives)):
             errors["impacts"] = ["Rate each objective once."]
@@ -218,6 +235,12 @@ class EstimateCreateSchema(ma.Schema):
             errors["efforts"] = ["Give each pool and period once."]
         if errors:
             raise ma.ValidationError(errors)
+
+
+class ValueRangeSchema(ma.Schema):
+    low = fields.Float(required=True)
+    likely = fields.Float(required=True)
+    high = fields.Float(required=True)
 
 
 class EstimateSchema(ma.Schema):
@@ -237,6 +260,18 @@ class EstimateSchema(ma.Schema):
     costs = fields.List(fields.Nested(CostSchema), required=True)
     efforts = fields.List(fields.Nested(EffortOutSchema), required=True)
     total_cost = fields.Float(required=True)
+    strategic_value = fields.Float(
+        required=True,
+        metadata={
+            "description": "0..100: weighted impact over the active strategic objectives, "
+            "with today's weights"
+        },
+    )
+    value_range = fields.Nested(
+        ValueRangeSchema,
+        required=True,
+        metadata={"description": "The strategic value times value_low / likely / high"},
+    )
 
 
 # ------------------------------------------------------------ scenarios and runs
@@ -247,72 +282,113 @@ class ShareSchema(ma.Schema):
     max = fields.Float(load_default=1.0, validate=validate.Range(min=0, max=1))
 
 
-class ScenarioCreateSchema(ma.Schema):
-    name = Text(required=True, validate=validate.Length(min=1, max=120))
+def _amount(limit: float = MONEY_LIMIT) -> fields.Float:
+    return fields.Float(validate=validate.Range(min=0, max=limit))
+
+
+def _keyed(values, description: str, example=None) -> fields.Dict:
+    metadata = {"description": description}
+    if example is not None:
+        metadata["example"] = example
+    return fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=20)),
+        values=values,
+        load_default=dict,
+        metadata=metadata,
+    )
+
+
+class CandidateFilterSchema(ma.Schema):
+    states = fields.List(
+        fields.String(validate=validate.Length(max=20)),
+        load_default=lambda: [s.value for s in DEFAULT_STATES],
+        validate=validate.Length(max=20),
+        metadata={"description": "Idea states to take candidates from", "example": ["approved"]},
+    )
+    department_ids = fields.List(
+        Id(), load_default=list, validate=validate.Length(max=1000), metadata={"example": []}
+    )
+    objective_ids = fields.List(
+        Id(), load_default=list, validate=validate.Length(max=1000), metadata={"example": []}
+    )
+
+
+class ScenarioSettingsSchema(ma.Schema):
+    """A scenario's settings in the shape the scenario form saves (portal.portfolio).
+
+    Periods are names; pools, departments, objectives and ideas are named by id (as JSON
+    object keys, strings). The rules (budgets only for planning periods, shares adding up,
+    shifts within the horizon, ...) are checked by the portfolio service, exactly as for
+    the form; a broken rule is a 422 naming the setting.
+    """
+
+    name = Text(required=True, validate=validate.Length(max=200))
     description = Text(load_default="", validate=validate.Length(max=TEXT_LIMIT))
     periods = fields.List(
-        Text(validate=validate.Length(min=1, max=20)),
+        Text(validate=validate.Length(max=40)),
         required=True,
-        validate=validate.Length(min=1, max=20),
-        metadata={"example": ["2027", "2028"]},
+        validate=validate.Length(max=100),
+        metadata={"example": ["2027", "2028", "2029"]},
     )
-    budget = fields.Dict(
-        keys=Text(validate=validate.Length(min=1, max=20)),
-        values=fields.Float(validate=validate.Range(min=0, max=MONEY_LIMIT)),
-        load_default=dict,
-        metadata={"description": "Budget per period; a period without one is unbounded"},
+    budget = _keyed(
+        _amount(),
+        "Budget per period; a period without one is unbounded",
+        {"2027": 1500000, "2028": 1800000},
     )
-    capacity = fields.Dict(
-        keys=Text(validate=validate.Length(min=1, max=80)),
-        values=fields.Dict(
-            keys=Text(validate=validate.Length(min=1, max=20)),
-            values=fields.Float(validate=validate.Range(min=0, max=1e9)),
-        ),
-        load_default=dict,
-        metadata={"description": "Capacity per resource pool (by name) and period"},
+    capacity = _keyed(
+        fields.Dict(keys=fields.String(validate=validate.Length(max=40)), values=_amount(1e9)),
+        "Capacity per resource pool id and period; no entry: no limit",
+        {"1": {"2027": 10}},
     )
-    department_shares = fields.Dict(
-        keys=Text(validate=validate.Length(min=1, max=120)),
-        values=fields.Nested(ShareSchema),
-        load_default=dict,
-        metadata={"description": "Share of the selected cost per department name"},
+    candidate_filter = fields.Nested(
+        CandidateFilterSchema,
+        load_default=lambda: CandidateFilterSchema().load({}),
+        metadata={"description": "Which ideas are candidates; empty id lists mean all"},
     )
-    theme_min_shares = fields.Dict(
-        keys=Text(validate=validate.Length(min=1, max=120)),
-        values=fields.Float(validate=validate.Range(min=0, max=1)),
-        load_default=dict,
+    department_shares = _keyed(
+        fields.Nested(ShareSchema),
+        "Share (0..1) of the selected cost per department id",
+        {"3": {"min": 0.1, "max": 0.4}},
     )
-    count_min = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_ID))
-    count_max = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_ID))
+    theme_min_shares = _keyed(
+        fields.Float(validate=validate.Range(min=0, max=1)),
+        "Minimum share (0..1) of the selected cost per strategic objective id",
+    )
+    count_min = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_ID)
+    )
+    count_max = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_ID)
+    )
     force_in = fields.List(Id(), load_default=list, validate=validate.Length(max=1000))
     force_out = fields.List(Id(), load_default=list, validate=validate.Length(max=1000))
+    start_later = _keyed(
+        fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_ID)),
+        'Periods an idea (by id) may start later; "*" applies to every idea',
+        {"*": 1},
+    )
     apply_requires = fields.Boolean(load_default=True)
     apply_excludes = fields.Boolean(load_default=True)
     apply_together = fields.Boolean(load_default=True)
     objective = fields.Enum(ScenarioObjective, by_value=True, load_default=ScenarioObjective.VALUE)
-    backend = fields.String(load_default="cbc", validate=validate.OneOf(["cbc", "highs"]))
-    time_limit = fields.Integer(load_default=60, validate=validate.Range(min=1, max=3600))
+    backend = fields.String(load_default="cbc", validate=validate.Length(max=20))
+    time_limit = fields.Integer(load_default=60, validate=validate.Range(min=0, max=MAX_ID))
 
-    @ma.validates_schema
-    def _consistent(self, data, **_kwargs):
-        errors: dict = {}
-        periods = data["periods"]
-        if len(periods) != len(set(periods)):
-            errors["periods"] = ["Give each period once."]
-        if unknown := sorted(set(data["budget"]) - set(periods)):
-            errors["budget"] = [f"Not a period of the scenario: {', '.join(unknown)}."]
-        pool_periods = {p for by_period in data["capacity"].values() for p in by_period}
-        if unknown := sorted(pool_periods - set(periods)):
-            errors["capacity"] = [f"Not a period of the scenario: {', '.join(unknown)}."]
-        if any(s["min"] > s["max"] for s in data["department_shares"].values()):
-            errors["department_shares"] = ["Each share needs min <= max."]
-        low, high = data.get("count_min"), data.get("count_max")
-        if low is not None and high is not None and low > high:
-            errors["count_max"] = ["Must not be below count_min."]
-        if both := sorted(set(data["force_in"]) & set(data["force_out"])):
-            errors["force_out"] = [f"Ideas both forced in and out: {both}."]
-        if errors:
-            raise ma.ValidationError(errors)
+
+class CandidateFilterOutSchema(ma.Schema):
+    states = fields.List(fields.String(), required=True)
+    department_ids = fields.List(fields.Integer(), required=True)
+    objective_ids = fields.List(fields.Integer(), required=True)
+
+    @ma.pre_dump
+    def _defaults(self, filters, **_kwargs):
+        """A stored filter may leave keys out: they mean the defaults."""
+        filters = filters or {}
+        return {
+            "states": list(filters.get("states") or [s.value for s in DEFAULT_STATES]),
+            "department_ids": list(filters.get("department_ids") or []),
+            "objective_ids": list(filters.get("objective_ids") or []),
+        }
 
 
 class ScenarioSchema(ma.Schema):
@@ -328,6 +404,7 @@ class ScenarioSchema(ma.Schema):
         values=fields.Dict(keys=fields.String(), values=fields.Float()),
         required=True,
     )
+    candidate_filter = fields.Nested(CandidateFilterOutSchema, required=True)
     department_shares = fields.Dict(
         keys=fields.String(), values=fields.Nested(ShareSchema), required=True
     )
@@ -336,6 +413,7 @@ class ScenarioSchema(ma.Schema):
     count_max = fields.Integer(required=True, allow_none=True)
     force_in = fields.List(fields.Integer(), required=True)
     force_out = fields.List(fields.Integer(), required=True)
+    start_later = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     apply_requires = fields.Boolean(required=True)
     apply_excludes = fields.Boolean(required=True)
     apply_together = fields.Boolean(required=True)

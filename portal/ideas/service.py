@@ -219,13 +219,10 @@ def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
         sa.or_(Idea.status != IdeaStatus.DRAFT, Idea.submitter_id == viewer.id)
     )
     if filters.q:
-        like = f"%{filters.q.lower()}%"
+        # ILIKE on PostgreSQL (served by the pg_trgm indexes), lower() LIKE elsewhere.
+        like = f"%{filters.q}%"
         query = query.where(
-            sa.or_(
-                sa.func.lower(Idea.title).like(like),
-                sa.func.lower(Idea.problem).like(like),
-                sa.func.lower(Idea.proposal).like(like),
-            )
+            sa.or_(Idea.title.ilike(like), Idea.problem.ilike(like), Idea.proposal.ilike(like))
         )
     if filters.department_id:
         query = query.where(Idea.department_id == filters.department_id)
@@ -238,6 +235,56 @@ def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
         "oldest": (Idea.created_at.asc(), Idea.id.asc()),
     }.get(filters.sort, (Idea.created_at.desc(), Idea.id.desc()))
     return query.order_by(*order)
+
+
+# Counting every match of a broad filter costs a scan of all of them; past this many, a
+# page says "at least COUNT_LIMIT" instead (see `page_of`).
+COUNT_LIMIT = 10_000
+
+
+@dataclass
+class IdeaPage:
+    items: list[Idea]
+    page: int
+    per_page: int
+    total: int  # matches, counted up to the count limit
+    total_exact: bool  # False: there are more than `total`
+    pages: int
+
+
+def page_of(
+    query: sa.Select, page: int, per_page: int, *, count_limit: int | None = None, options=()
+) -> IdeaPage:
+    """One page of a `search_query`, cheap at any depth.
+
+    The total is counted up to `count_limit` (default COUNT_LIMIT): an exact count of
+    90,000 matches costs a scan of all of them on every page. The page is found by id
+    first and its ideas loaded afterwards, so skipping deep into the list reads only
+    narrow rows.
+    """
+    count_limit = count_limit or COUNT_LIMIT
+    ids_in_order = query.with_only_columns(Idea.id)
+    matches = ids_in_order.order_by(None).limit(count_limit + 1).subquery()
+    counted = db.session.scalar(sa.select(sa.func.count()).select_from(matches))
+    offset = (page - 1) * per_page
+    ids = []
+    # Past the last match there is nothing to read. (Asking anyway can be slow: with no
+    # match, "newest first, 20 rows" walks the whole created_at index looking for one.)
+    if offset < counted or counted > count_limit:
+        ids = list(db.session.scalars(ids_in_order.limit(per_page).offset(offset)))
+    by_id = {}
+    if ids:
+        loaded = sa.select(Idea).where(Idea.id.in_(ids)).options(*options)
+        by_id = {idea.id: idea for idea in db.session.scalars(loaded)}
+    total = min(counted, count_limit)
+    return IdeaPage(
+        items=[by_id[i] for i in ids if i in by_id],
+        page=page,
+        per_page=per_page,
+        total=total,
+        total_exact=counted <= count_limit,
+        pages=-(-total // per_page),
+    )
 
 
 def history(idea: Idea) -> list[AuditEvent]:

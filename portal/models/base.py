@@ -20,3 +20,25 @@ def enum_type(enum_cls: type[enum.Enum], length: int = 24) -> sa.Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )
+
+
+def postgresql_only(index: sa.Index) -> sa.Index:
+    """An index that exists on PostgreSQL only (e.g. a pg_trgm GIN index for text search).
+
+    `create_all` skips it elsewhere; `include_in_migrations` keeps Alembic from asking
+    for it on other databases, where its migration does nothing.
+    """
+    return index.ddl_if(dialect="postgresql")
+
+
+def include_in_migrations(dialect_name: str):
+    """Alembic's `include_object` hook: leave out what the models declare only for
+    another database (see `postgresql_only`)."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        if type_ == "index" and not reflected and condition is not None:
+            return condition.dialect in (None, dialect_name)
+        return True
+
+    return include_object

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import enum_type, utcnow
+from portal.models.base import enum_type, postgresql_only, utcnow
 from portal.models.people import Department, User
 
 
@@ -103,11 +103,25 @@ idea_objectives = sa.Table(
 )
 
 
+def _trigram_index(column: str) -> sa.Index:
+    """A pg_trgm GIN index: `ILIKE '%words%'` on the column without reading every row."""
+    return postgresql_only(
+        sa.Index(
+            f"ix_ideas_{column}_trgm",
+            column,
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+        )
+    )
+
+
 class Idea(db.Model):
     __tablename__ = "ideas"
     __table_args__ = (
         sa.Index("ix_ideas_status_department", "status", "department_id"),
         sa.Index("ix_ideas_status_submitted_at", "status", "submitted_at"),
+        # Text search (portal.ideas.service.search_query) on PostgreSQL.
+        *(_trigram_index(column) for column in ("title", "problem", "proposal")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,6 +159,14 @@ class Idea(db.Model):
 
     def __repr__(self) -> str:
         return f"<Idea {self.id} {self.status.value}>"
+
+
+# The trigram indexes need the pg_trgm extension (migration 5c1d2e3f4a5b creates it too).
+sa.event.listen(
+    Idea.__table__,
+    "before_create",
+    sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 class Vote(db.Model):

@@ -36,6 +36,7 @@ from portal.models import (
 )
 from portal.portfolio import problem as bridge
 from portal.portfolio.forms import FormOptions, _plain
+from portal.portfolio.validation import settings_errors
 
 MAX_COMPARE = 5
 SOLVED = ("optimal", "feasible")
@@ -65,6 +66,23 @@ class PortfolioError(Exception):
         self.field = field
         if status_code is not None:
             self.status_code = status_code
+
+
+class InvalidSettings(PortfolioError):
+    """Settings that break the scenario rules; `errors` lists them by setting name."""
+
+    status_code = 400
+    # Settings without a form field of their own are shown at this form field.
+    FORM_FIELDS = {
+        "candidate_filter": "states",
+        "department_shares": "shares",
+        "theme_min_shares": "themes",
+    }
+
+    def __init__(self, errors: dict[str, list[str]]):
+        first = next(iter(errors))
+        super().__init__(errors[first][0], field=self.FORM_FIELDS.get(first, first))
+        self.errors = errors
 
 
 # ------------------------------------------------------------------ scenarios
@@ -116,7 +134,12 @@ def _check_refs(settings: dict) -> None:
 
 
 def save_scenario(scenario: Scenario | None, settings: dict, user: User) -> Scenario:
-    """Create a scenario or update one from the form's settings (caller commits)."""
+    """Create a scenario or update one from the form's settings (caller commits).
+
+    Raises InvalidSettings (400) when the settings break a rule of `validation`.
+    """
+    if errors := settings_errors(settings):
+        raise InvalidSettings(errors)
     _check_refs(settings)
     created = scenario is None
     if scenario is None:

@@ -160,11 +160,36 @@ def _validate(data: EstimateInput) -> None:
     if not 0 <= data.value_low <= data.value_likely <= data.value_high:
         raise ReviewError("The value range must satisfy 0 ≤ low ≤ likely ≤ high.", 400, "value_low")
     if any(not 0 <= v <= 4 for v in data.impacts.values()):
-        raise ReviewError("Impacts are on the 0 (None) to 4 (Extreme) scale.", 400)
+        raise ReviewError("Impacts are on the 0 (None) to 4 (Extreme) scale.", 400, "impacts")
     if any(c < 0 or o < 0 for c, o in data.costs.values()):
-        raise ReviewError("Costs cannot be negative.", 400)
+        raise ReviewError("Costs cannot be negative.", 400, "costs")
     if any(a < 0 for a in data.efforts.values()):
-        raise ReviewError("Effort cannot be negative.", 400)
+        raise ReviewError("Effort cannot be negative.", 400, "efforts")
+    _check_references(data)
+
+
+def _check_references(data: EstimateInput) -> None:
+    """Impacts name active objectives and efforts name pools (never a database error)."""
+    wanted = set(data.impacts)
+    if wanted:
+        found = set(
+            db.session.scalars(
+                sa.select(StrategicObjective.id).where(
+                    StrategicObjective.id.in_(wanted), StrategicObjective.active
+                )
+            )
+        )
+        if missing := sorted(wanted - found):
+            ids = ", ".join(map(str, missing))
+            raise ReviewError(f"No active strategic objective with id {ids}.", 400, "impacts")
+    wanted = {pool for pool, _period in data.efforts}
+    if wanted:
+        found = set(
+            db.session.scalars(sa.select(ResourcePool.id).where(ResourcePool.id.in_(wanted)))
+        )
+        if missing := sorted(wanted - found):
+            ids = ", ".join(map(str, missing))
+            raise ReviewError(f"No resource pool with id {ids}.", 400, "efforts")
 
 
 def save_estimate(

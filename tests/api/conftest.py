@@ -1,13 +1,30 @@
-"""API fixtures: personal tokens and test clients that send them."""
-
-import sys
-import types
+"""API fixtures: personal tokens and test clients that send them; real (inline) runs."""
 
 import pytest
 
 from portal.account.service import create_token
 from portal.extensions import db
 from portal.models import User
+
+# The portfolio factories (pools, estimates, candidates), shared with the portfolio tests.
+from tests.portfolio.conftest import (  # noqa: F401
+    make_candidate,
+    make_estimate,
+    make_pool,
+    make_scenario,
+    objective,
+)
+
+
+@pytest.fixture
+def app_config():
+    """Runs solve inside the request (as in tests/portfolio), with a small analysis."""
+    return {
+        "RUNS_INLINE": True,
+        "PORTFOLIO_FRONTIER_POINTS": 3,
+        "PORTFOLIO_ROBUSTNESS_SAMPLES": 4,
+        "PORTFOLIO_EXPLAIN_SECONDS": 10,
+    }
 
 
 @pytest.fixture
@@ -55,32 +72,3 @@ def error_of(response) -> dict:
     assert set(body) == {"error"}, body
     assert isinstance(body["error"]["code"], str) and body["error"]["message"], body
     return body["error"]
-
-
-@pytest.fixture
-def fake_runner(monkeypatch):
-    """Stand-ins for `portal.portfolio.problem` and `portal.jobs` until those branches merge.
-
-    `build_problem` freezes the scenario's periods and budget; `start_run` records the runs
-    it was asked to start. Remove once the real modules exist (the API imports them lazily).
-    """
-    started = []
-    problem_module = types.ModuleType("portal.portfolio.problem")
-    jobs_module = types.ModuleType("portal.jobs")
-
-    def build_problem(scenario):
-        if not scenario.periods:
-            raise ValueError("the scenario has no periods")
-        return {
-            "schema": "converge.problem/1",
-            "periods": list(scenario.periods),
-            "budget": dict(scenario.budget),
-            "candidates": [],
-        }
-
-    problem_module.build_problem = build_problem
-    jobs_module.start_run = started.append
-    monkeypatch.setitem(sys.modules, "portal.portfolio", types.ModuleType("portal.portfolio"))
-    monkeypatch.setitem(sys.modules, "portal.portfolio.problem", problem_module)
-    monkeypatch.setitem(sys.modules, "portal.jobs", jobs_module)
-    return started

@@ -49,9 +49,43 @@ def test_first_estimate_and_reading_it(brm_api, brm, idea, make_objective, pool)
     assert body["total_cost"] == 105000
     assert body["impacts"] == [{"objective_id": objective.id, "objective": "Growth", "impact": 3}]
     assert body["efforts"][0]["pool"] == "Engineering"
+    # The strategic value of portal.review.valuation: 100 * 2*3 / (4*2) = 75, times the range.
+    assert body["strategic_value"] == 75.0
+    assert body["value_range"] == {"low": 37.5, "likely": 75.0, "high": 150.0}
     assert brm_api.get(url + "/current").get_json() == body
     audit = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "estimate_saved"))
     assert audit.idea_id == idea.id and audit.after["version"] == 1
+    assert audit.after["strategic_value"] == 75.0 and audit.after["total_cost"] == 105000
+    # Saving through the API does not change the idea's state unless asked.
+    db.session.refresh(idea)
+    assert idea.status == IdeaStatus.IN_REVIEW
+
+
+def test_value_follows_todays_weights(brm_api, idea, make_objective):
+    growth, cost = make_objective("Growth", weight=1), make_objective("Cost", weight=1)
+    url = f"/api/v1/ideas/{idea.id}/estimates"
+    impacts = [{"objective_id": growth.id, "impact": 4}, {"objective_id": cost.id, "impact": 0}]
+    assert brm_api.post(url, json=estimate(0, impacts=impacts)).get_json()["strategic_value"] == 50
+    cost.weight = 3
+    db.session.commit()
+    assert brm_api.get(url + "/current").get_json()["strategic_value"] == 25
+
+
+def test_mark_estimated_like_the_form(brm_api, idea, make_objective):
+    objective = make_objective("Growth")
+    payload = estimate(0, impacts=[{"objective_id": objective.id, "impact": 2}])
+    response = brm_api.post(
+        f"/api/v1/ideas/{idea.id}/estimates", json={**payload, "mark_estimated": True}
+    )
+    assert response.status_code == 201, response.get_json()
+    db.session.refresh(idea)
+    assert idea.status == IdeaStatus.ESTIMATED
+
+
+def test_selected_ideas_are_re_estimated_like_on_the_form(brm_api, employee, make_idea):
+    selected = make_idea(employee, status=IdeaStatus.SELECTED)
+    response = brm_api.post(f"/api/v1/ideas/{selected.id}/estimates", json=estimate(0))
+    assert response.status_code == 201
 
 
 def test_new_version_keeps_the_old_one(brm_api, idea):
@@ -75,6 +109,9 @@ def test_stale_base_version_is_409_and_saves_nothing(brm_api, pm_api, idea):
     error = error_of(response)
     assert error["code"] == "stale_version"
     assert "version 1" in error["message"] and "Bob Brm" in error["message"]
+    # What changed since the version the caller started from, as on the estimate form.
+    assert error["current_version"] == 1
+    assert "Risk: — → 0.1" in error["changes"]
     # A base from the future is just as stale.
     assert pm_api.post(url, json=estimate(5)).status_code == 409
     assert db.session.scalar(sa.select(sa.func.count(Estimate.id))) == 1
@@ -111,9 +148,12 @@ def test_idea_not_under_review_is_409(brm_api, employee, make_idea, status):
     assert response.status_code == 409 and error_of(response)["code"] == "conflict"
 
 
-def test_draft_estimates_are_404(brm_api, employee, make_idea):
+def test_draft_estimates_are_404(brm_api, pm_api, employee, pm, make_idea):
     draft = make_idea(employee, status=IdeaStatus.DRAFT)
     assert brm_api.get(f"/api/v1/ideas/{draft.id}/estimates").status_code == 404
+    own = make_idea(pm, status=IdeaStatus.DRAFT)  # like the estimate page: even your own
+    assert pm_api.get(f"/api/v1/ideas/{own.id}/estimates").status_code == 404
+    assert pm_api.post(f"/api/v1/ideas/{own.id}/estimates", json=estimate(0)).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -121,7 +161,7 @@ def test_draft_estimates_are_404(brm_api, employee, make_idea):
     [
         ({}, "base_version"),
         ({"base_version": -1}, "base_version"),
-        ({"base_version": 0, "value_low": 2, "value_likely": 1}, "value_likely"),
+        ({"base_version": 0, "value_low": 2, "value_likely": 1}, "value_low"),
         ({"base_version": 0, "risk": 1.5}, "risk"),
         ({"base_version": 0, "confidence": "certain"}, "confidence"),
         ({"base_version": 0, "impacts": [{"objective_id": 1, "impact": 5}]}, "impacts"),

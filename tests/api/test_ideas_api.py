@@ -21,11 +21,29 @@ def test_list_is_paginated_newest_first(employee_api, employee, make_idea):
     assert response.status_code == 200
     body = response.get_json()
     assert (body["page"], body["per_page"], body["total"], body["pages"]) == (2, 2, 5, 3)
+    assert body["total_exact"] is True
     assert [i["id"] for i in body["items"]] == [ideas[2].id, ideas[1].id]
     item = body["items"][0]
     assert item["reference"] == f"IDEA-{ideas[2].id}"
     assert item["department"]["name"] == "Finance" and item["submitter"]["id"] == employee.id
     assert item["created_at"].endswith("+00:00")
+
+
+def test_total_is_counted_up_to_the_limit(employee_api, employee, make_idea, monkeypatch):
+    from portal.ideas import service
+
+    ideas = [make_idea(employee) for _ in range(5)]
+    monkeypatch.setattr(service, "COUNT_LIMIT", 3)
+    body = employee_api.get("/api/v1/ideas?per_page=2").get_json()
+    assert (body["total"], body["total_exact"], body["pages"]) == (3, False, 2)
+    # Pages past the counted ones still answer (oldest last).
+    last = employee_api.get("/api/v1/ideas?per_page=2&page=3").get_json()
+    assert [i["id"] for i in last["items"]] == [ideas[0].id]
+    exact = employee_api.get("/api/v1/ideas?per_page=2&q=no+such+words").get_json()
+    assert (exact["total"], exact["total_exact"], exact["items"]) == (0, True, [])
+    monkeypatch.setattr(service, "COUNT_LIMIT", 10)
+    past = employee_api.get("/api/v1/ideas?per_page=2&page=4").get_json()
+    assert (past["total"], past["total_exact"], past["items"]) == (5, True, [])
 
 
 def test_list_filters(

@@ -48,12 +48,14 @@ def _examples(operation, headers: dict, statuses: set[int]):
 
 @pytest.mark.slow
 def test_api_conforms_to_its_document(
-    app, pm, employee, make_idea, make_objective, token_for, fake_runner
+    app, pm, employee, make_idea, make_objective, token_for, make_candidate, make_scenario
 ):
-    # Some data to find, so that reads succeed as well as fail.
+    # Some data to find, so that reads succeed as well as fail; a candidate so runs solve.
     objective = make_objective("Grow revenue")
     make_idea(employee, status=IdeaStatus.IN_REVIEW, objectives=[objective])
     make_idea(pm, status=IdeaStatus.DRAFT)
+    make_candidate(3, 100.0)
+    make_scenario(time_limit=5)
     headers = {"Authorization": f"Bearer {token_for(pm)}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
@@ -68,7 +70,7 @@ def test_api_conforms_to_its_document(
             failures[operation.label] = exc
         tested.append(operation.label)
 
-    assert len(tested) >= 14, tested
+    assert len(tested) >= 18, tested
     # The token works: generated calls got through to real answers, not only 401s.
     assert 200 in statuses["GET /api/v1/me"] and 200 in statuses["GET /api/v1/ideas"]
     assert not failures, "\n\n".join(f"{label}:\n{exc}" for label, exc in failures.items())
