@@ -1,7 +1,7 @@
 """trigram indexes for idea text search on PostgreSQL
 
 Revision ID: 5c1d2e3f4a5b
-Revises: 9967dc0cd75d
+Revises: 516329ce8ba9
 Create Date: 2026-11-27 08:40:00
 
 The idea list's text search (ILIKE '%words%' on title, problem and proposal) reads every
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5c1d2e3f4a5b"
-down_revision = "9967dc0cd75d"
+down_revision = "516329ce8ba9"
 branch_labels = None
 depends_on = None
 
