@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import IdeaStatus, Notification, Role
+from portal.portfolio.problem import amount
 
 STATUS_COLOURS = {
     IdeaStatus.DRAFT: "secondary",
@@ -98,6 +99,16 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("day")
     def day(value) -> str:
         return value.strftime("%d %b %Y") if value else ""
+
+    @app.template_filter("compact")
+    def compact(value: float | None) -> str:
+        """204000 -> '204k', 1250000 -> '1.25M': the amounts the optimizer's sentences use."""
+        return "—" if value is None else amount(value)
+
+    @app.template_filter("plural")
+    def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+        """{{ n|plural('idea') }} -> '1 idea' / '4 ideas' ({{ n|plural('query', 'queries') }})."""
+        return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
 
     @app.template_filter("money")
     def money(value: float | None) -> str:
