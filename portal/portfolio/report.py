@@ -641,11 +641,19 @@ _COLUMNS = [
 ]
 
 
+def _number(value):
+    """Amounts as people write them: 204000.0 -> 204000, 20.97671 -> 20.98."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else round(value, 2)
+    return value
+
+
 def _export_rows(run: Run) -> tuple[list[str], list[list]]:
     periods = run.problem.get("periods", [])
     header = [h for h, _ in _COLUMNS] + [f"Cost {p}" for p in periods]
     rows = [
-        [row[key] for _, key in _COLUMNS] + [row["cost_by_period"][p] for p in periods]
+        [_number(row[key]) for _, key in _COLUMNS]
+        + [_number(row["cost_by_period"][p]) for p in periods]
         for row in selection_rows(run)
     ]
     return header, rows

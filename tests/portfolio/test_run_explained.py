@@ -77,3 +77,32 @@ def test_objective_split_adds_up_to_the_total(
     split_table = page[page.index("Objectives</td>") :]
     assert ">25.0<" in split_table and ">75.0<" in split_table and ">100.0<" not in split_table
     assert "split by each objective's share" in split_table
+
+
+def test_infeasible_run_in_plain_words(pm_client, make_candidate, make_scenario):
+    big = make_candidate(4, 45000.0)
+    scenario = make_scenario(budget={"2027": 1000.0}, force_in=[big.id])
+    run = _run(pm_client, scenario)
+    html = pm_client.get(f"/portfolio/runs/{run.id}").data.decode()
+    assert (
+        f"{idea_ref(big.id)} is forced in and costs 45k in 2027, more than the 2027 budget of 1k"
+        in html
+    )
+    assert "force_in" not in html and "&gt; budget" not in html
+    assert "budget 2027 is 1k" in html
+
+
+def test_exports_write_amounts_as_people_do(pm_client, make_candidate, make_scenario):
+    make_candidate(3, 204000.0)  # value 75
+    run = _run(pm_client, make_scenario(budget={"2027": 300000.0}))
+    lines = pm_client.get(f"/portfolio/runs/{run.id}/selection.csv").data.decode().splitlines()
+    assert lines[1].endswith(",75,75,75,204000,2027,204000,0,0")
+    html = pm_client.get(f"/portfolio/runs/{run.id}").data.decode()
+    assert ">204k<" in html  # compact amounts on the page, like the sentences
+
+
+def test_plural_filter(app):
+    render = app.jinja_env.from_string(
+        "{{ 1|plural('idea') }}; {{ 4|plural('idea') }}; {{ 2|plural('person', 'people') }}"
+    )
+    assert render.render() == "1 idea; 4 ideas; 2 people"
