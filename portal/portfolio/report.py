@@ -505,11 +505,10 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
     robust = data.get("robustness") or []
     if robust:
         out["robustness"] = charts.bar_chart(
-            [f"{r['ref']} {r['title'][:28]}" for r in robust],
+            [f"{r['ref']} {r['title']}" for r in robust],
             {"selected in % of samples": [100 * r["frequency"] for r in robust]},
-            title="Robustness: how often each idea is selected when values vary",
+            title="Robustness: how often each idea is\nselected when values vary",
             horizontal=True,
-            size=(7, max(2.0, 0.26 * len(robust) + 0.8)),
             fmt=fmt,
         )
     return out
