@@ -36,6 +36,7 @@ _PERIOD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$")
 _AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*([kKmMbB]?)$")
 _SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
 MAX_PERIODS = 12
+_LINE = re.compile(r"^Line \d+:")
 
 
 def parse_amount(text: str) -> float:
@@ -101,6 +102,8 @@ def _lines(text: str, problems: list[str]) -> list[tuple[int, str, str]]:
 def _report(field, problems: list[str]) -> None:
     """Every problem of a field shown under it: all but the last added, the last raised."""
     if problems:
+        # In line order ('Line 3: ...' after 'Line 1: ...'); others keep their place first.
+        problems = sorted(problems, key=lambda m: int(m[5 : m.index(":")]) if _LINE.match(m) else 0)
         field.errors.extend(problems[:-1])
         raise ValidationError(problems[-1])
 

@@ -205,6 +205,7 @@ def test_every_problem_of_a_field_is_reported_at_once(pm_client, department, mak
     assert "Line 2: '2031' is not one of the planning periods." in html
     assert "Line 3: write it as 'name: amount'." in html
     assert "Line 4: a second budget for 2027." in html
+    assert html.index("Line 2: '2031'") < html.index("Line 3: write it") < html.index("Line 4: a")
     assert "Line 1: 'Robots' is not a resource pool" in html
     assert "Line 2: '-2' is negative; amounts are 0 or more." in html
     assert db.session.scalar(db.select(db.func.count(Scenario.id))) == 0
