@@ -110,12 +110,21 @@ def summarize(model: Model, groups: list[Group]) -> str:
                 if least > 0:
                     need += least
                     payers.append(cid)
-            noun = "cost" if g.kind == "budget" else f"need {g.info['pool']} effort"
-            limit = "budget" if g.kind == "budget" else f"{g.info['pool']} capacity"
             if need > g.info["limit"]:
+                several = len(payers) > 1
+                if g.kind == "budget":
+                    what = f"{'together cost' if several else 'costs'} {wording.amount(need)}"
+                    limit = f"the {period} budget of {wording.amount(g.info['limit'])}"
+                else:
+                    pool = g.info["pool"]
+                    what = (
+                        f"{'together need' if several else 'needs'} {wording.amount(need)} of "
+                        f"{pool} effort"
+                    )
+                    limit = f"the {pool} capacity of {wording.amount(g.info['limit'])}"
                 parts.append(
-                    f"force_in {', '.join(payers)} {noun} {wording.amount(need)} in "
-                    f"{period} > {limit} {wording.amount(g.info['limit'])}"
+                    f"{wording.ids(payers)} {'are' if several else 'is'} forced in and {what} in "
+                    f"{period}, more than {limit}"
                 )
                 used_forces.update(f"in:{cid}" for cid in payers)
             else:

@@ -6,13 +6,13 @@ from typing import Any
 
 
 def amount(x: float) -> str:
-    """1400000 -> '1.4M', 950000 -> '950k', 40 -> '40', 2.5 -> '2.5'."""
+    """1400000 -> '1.4M', 950000 -> '950k', 1000 -> '1k', 40 -> '40', 2.5 -> '2.5'."""
     ax = abs(x)
     if ax >= 1e9:
         return _sig(x / 1e9) + "B"
     if ax >= 1e6:
         return _sig(x / 1e6) + "M"
-    if ax >= 1e4:
+    if ax >= 1e3:
         return _sig(x / 1e3) + "k"
     return _sig(x)
 

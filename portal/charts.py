@@ -7,6 +7,7 @@ Every function takes plain data and returns bytes; `as_svg_markup` embeds SVG in
 """
 
 import io
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -55,6 +56,31 @@ def compact_number(value: float, _position=None) -> str:
     return f"{value:.3g}" if magnitude else "0"
 
 
+def wrap_label(text: str, width: int = 22, lines: int = 2) -> str:
+    """A tick label on at most `lines` lines of about `width` characters, broken and (when
+    too long) shortened between words with an ellipsis, never mid-word."""
+    words = " ".join(str(text).split())
+    out = textwrap.wrap(words, width, break_long_words=False, break_on_hyphens=False)
+    if len(out) > lines:
+        out = out[:lines]
+        last = out[-1]
+        while len(last) > width - 2 and " " in last:
+            last = last.rsplit(" ", 1)[0]
+        out[-1] = last + " …"
+    return "\n".join(out) or words
+
+
+def _wrapped(labels: Sequence[str], width: int) -> tuple[list[str], int]:
+    """Labels wrapped to `width`, and the most lines any of them takes."""
+    out = [wrap_label(label, width) for label in labels]
+    return out, max((label.count("\n") + 1 for label in out), default=1)
+
+
+def _bar_height(count: int, lines: int) -> float:
+    """Figure height (inches) for `count` horizontal bars whose labels take `lines` lines."""
+    return max(2.0, count * (0.22 + 0.14 * lines) + 0.9)
+
+
 def _readable_axes(fig) -> None:
     """Numeric axes get compact labels instead of offsets and scientific notation."""
     for ax in fig.axes:
@@ -91,10 +117,17 @@ def bar_chart(
     stacked: bool = False,
     horizontal: bool = False,
     fmt: str = "svg",
-    size: tuple[float, float] = (7, 3.2),
+    size: tuple[float, float] | None = None,
     legend_outside: bool = False,
 ) -> bytes:
-    """Grouped (or stacked) bars: one group per label, one bar per series."""
+    """Grouped (or stacked) bars: one group per label, one bar per series.
+
+    Long labels are wrapped between words; horizontal charts grow with the number of bars,
+    vertical ones tilt their labels when there are many. `size` overrides the figure size."""
+    many = len(labels) > 6
+    labels, lines = _wrapped(labels, 24 if horizontal else (14 if many else 18))
+    if size is None:
+        size = (7, _bar_height(len(labels), lines)) if horizontal else (7, 3.2 + 0.15 * lines)
     fig = Figure(figsize=size)
     ax = fig.subplots()
     n = max(len(series), 1)
@@ -118,8 +151,9 @@ def bar_chart(
         ax.set_xticks(
             list(positions),
             labels,
-            rotation=30 if len(labels) > 6 else 0,
-            ha="right" if len(labels) > 6 else "center",
+            rotation=30 if many else 0,
+            ha="right" if many else "center",
+            rotation_mode="anchor" if many else "default",
         )
         ax.set_ylabel(ylabel)
     if title:
@@ -229,7 +263,8 @@ def paired_bar_chart(
     fmt: str = "svg",
 ) -> bytes:
     """Two horizontal bar panels sharing the labels (e.g. value and spend per department)."""
-    height = max(1.8, 0.32 * len(labels) + 1.0)
+    labels, lines = _wrapped(labels, 22)
+    height = max(1.8, _bar_height(len(labels), lines) - 0.2)
     fig = Figure(figsize=(7, height))
     ax_left, ax_right = fig.subplots(1, 2, sharey=True)
     positions = list(range(len(labels)))
@@ -254,6 +289,8 @@ def dual_bar_chart(
     size: tuple[float, float] = (7, 3.2),
 ) -> bytes:
     """Two measures on different scales (e.g. value and cost) side by side, one axis each."""
+    many = len(labels) > 5
+    labels, _ = _wrapped(labels, 14 if many else 18)
     fig = Figure(figsize=size)
     ax = fig.subplots()
     other = ax.twinx()
@@ -279,8 +316,9 @@ def dual_bar_chart(
     ax.set_xticks(
         positions,
         list(labels),
-        rotation=30 if len(labels) > 5 else 0,
-        ha="right" if len(labels) > 5 else "center",
+        rotation=30 if many else 0,
+        ha="right" if many else "center",
+        rotation_mode="anchor" if many else "default",
     )
     handles = ax.get_legend_handles_labels()[0] + other.get_legend_handles_labels()[0]
     ax.legend(handles, [left[0], right[0]], frameon=False, fontsize=8, loc="upper right")
@@ -299,7 +337,8 @@ def bias_chart(
     fmt: str = "svg",
 ) -> bytes:
     """Horizontal bars of a mean error per label with ± one standard deviation whiskers."""
-    fig = Figure(figsize=(7, 0.8 + 0.5 * max(len(labels), 2)))
+    labels, lines = _wrapped(labels, 24)
+    fig = Figure(figsize=(7, max(0.8 + 0.5 * max(len(labels), 2), _bar_height(len(labels), lines))))
     ax = fig.subplots()
     positions = list(range(len(labels)))
     values = [float(b or 0) for b in bias]

@@ -65,6 +65,12 @@ def navigation_for(user, view_functions) -> list[dict]:
     return [e["items"][0] if "items" in e and len(e["items"]) == 1 else e for e in entries]
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """1 -> '1 idea', 4 -> '4 ideas' (`plural_form` for irregular ones: 'query', 'queries').
+    A Jinja filter too: {{ n|plural('idea') }}."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
 def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject():
@@ -98,6 +104,15 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("day")
     def day(value) -> str:
         return value.strftime("%d %b %Y") if value else ""
+
+    @app.template_filter("compact")
+    def compact(value: float | None) -> str:
+        """204000 -> '204k', 1250000 -> '1.25M': the amounts the optimizer's sentences use."""
+        from portal.portfolio.problem import amount  # here: that module imports much more
+
+        return "—" if value is None else amount(value)
+
+    app.add_template_filter(plural, "plural")
 
     @app.template_filter("money")
     def money(value: float | None) -> str:

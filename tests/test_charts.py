@@ -44,3 +44,34 @@ def test_amount_axes_have_no_scientific_offset():
     text = svg.decode()
     assert "1e6" not in text
     assert "1M" in text or "1.5M" in text
+
+
+def test_long_labels_wrap_between_words_on_at_most_two_lines():
+    from portal.charts import wrap_label
+
+    title = "IDEA-27 Predictive maintenance for conveyor lines in every plant"
+    lines = wrap_label(title).split("\n")
+    assert len(lines) == 2 and lines[-1].endswith(" …")
+    words = title.split(" ")
+    assert all(w in words for line in lines for w in line.removesuffix(" …").split())
+    assert wrap_label("Finance") == "Finance"
+
+
+def test_horizontal_bars_get_room_for_each_label():
+    import re
+
+    from portal.charts import bar_chart
+
+    def height(n):
+        svg = bar_chart(
+            [f"IDEA-{i} Supplier self-service onboarding portal" for i in range(n)],
+            {"selected": [50.0] * n},
+            horizontal=True,
+        ).decode()
+        return float(re.search(r'height="([\d.]+)pt"', svg).group(1))
+
+    assert height(20) > 2.5 * height(5)
+    svg = bar_chart(
+        ["IDEA-59 Supplier self-service onboarding portal"], {"x": [1.0]}, horizontal=True
+    ).decode()
+    assert "self-service" in svg and "self-serv<" not in svg

@@ -190,6 +190,12 @@ class TestBrowse:
         assert response.status_code == 200
         assert "were not understood" in response.get_data(as_text=True)
 
+    def test_too_long_search_is_a_field_error_and_other_filters_stay(self, employee_client, ideas):
+        page = employee_client.get(f"/ideas/?q={'x' * 201}&objective={ideas['cost'].id}").text
+        assert "Search for at most 200 characters; this search was not run." in page
+        assert "is-invalid" in page and "were not understood" not in page
+        assert "Invoice robot" in page and "CRM clean-up" not in page  # objective still applies
+
     def test_pagination(self, employee_client, employee, make_idea):
         for i in range(25):
             make_idea(employee, title=f"Numbered idea {i:02d}")

@@ -1,7 +1,7 @@
 """Forms on the profile page."""
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
+from wtforms import HiddenField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 
@@ -11,4 +11,6 @@ class NewTokenForm(FlaskForm):
         validators=[DataRequired(), Length(max=80)],
         description="What will use it, e.g. “weekly report script”.",
     )
+    # One per rendered form: a reload of the page that posted it cannot make a second token.
+    once = HiddenField()
     submit = SubmitField("Create token")

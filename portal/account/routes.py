@@ -1,6 +1,8 @@
 """The profile page: who you are, and your API tokens."""
 
-from flask import abort, flash, redirect, render_template, url_for
+import secrets
+
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
 from portal.account import bp
@@ -9,8 +11,12 @@ from portal.account.service import TokenError, active_tokens, create_token, revo
 from portal.extensions import db
 from portal.ideas.forms import EmptyForm
 
+USED_FORMS_KEPT = 20  # the last token forms used, per session
+
 
 def _profile(form: NewTokenForm, new_secret: str | None = None, status: int = 200):
+    if form.once.data in (None, "") or form.once.data in session.get("token_forms_used", []):
+        form.once.data = secrets.token_urlsafe(12)
     page = render_template(
         "account/profile.html",
         form=form,
@@ -37,6 +43,15 @@ def new_token():
     form = NewTokenForm()
     if not form.validate_on_submit():
         return _profile(form, status=400)
+    used = session.get("token_forms_used", [])
+    if form.once.data and form.once.data in used:
+        # The browser re-sent the form (a reload): the token exists, its secret was shown once.
+        flash(
+            "That token was already created; its secret was shown once. "
+            "Create a new one below if you need another.",
+            "warning",
+        )
+        return _profile(NewTokenForm(formdata=None), status=409)
     try:
         created = create_token(current_user, form.name.data)
     except TokenError as exc:
@@ -44,6 +59,8 @@ def new_token():
         form.name.errors.append(str(exc))
         return _profile(form, status=exc.status_code)
     db.session.commit()
+    if form.once.data:
+        session["token_forms_used"] = (used + [form.once.data])[-USED_FORMS_KEPT:]
     # Rendered, not redirected: the secret must not travel through the session cookie.
     return _profile(NewTokenForm(formdata=None), new_secret=created.secret)
 

@@ -68,7 +68,12 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Search", validators=[Length(max=200)])
+    q = StringField(
+        "Search",
+        validators=[
+            Length(max=200, message="Search for at most 200 characters; this search was not run.")
+        ],
+    )
     department = SelectField("Department", coerce=str, default="")
     status = SelectField("Status", coerce=str, default="")
     objective = SelectField("Objective", coerce=str, default="")

@@ -74,13 +74,19 @@ def index():
     form.objective.choices = choices(
         [("", "Any objective")] + [(str(i), n) for i, n in _objective_choices()]
     )
-    filters = IdeaFilters(sort=form.sort.data or "newest")
-    if form.validate():
+    form.validate()
+    # Each filter that reads well applies; one that does not is ignored on its own.
+    ok = {name: not field.errors for name, field in form._fields.items()}
+    filters = IdeaFilters(sort=(form.sort.data if ok["sort"] else None) or "newest")
+    if ok["q"]:
         filters.q = (form.q.data or "").strip()
-        filters.department_id = int(form.department.data) if form.department.data else None
-        filters.status = IdeaStatus(form.status.data) if form.status.data else None
-        filters.objective_id = int(form.objective.data) if form.objective.data else None
-    else:
+    if ok["department"] and form.department.data:
+        filters.department_id = int(form.department.data)
+    if ok["status"] and form.status.data:
+        filters.status = IdeaStatus(form.status.data)
+    if ok["objective"] and form.objective.data:
+        filters.objective_id = int(form.objective.data)
+    if not all(ok[name] for name in ("department", "status", "objective", "sort")):
         flash("Some filters were not understood and were ignored.", "warning")
     page = db.paginate(
         search_query(current_user, filters),

@@ -36,44 +36,76 @@ _PERIOD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$")
 _AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*([kKmMbB]?)$")
 _SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
 MAX_PERIODS = 12
+_LINE = re.compile(r"^Line \d+:")
 
 
 def parse_amount(text: str) -> float:
     """'1,200,000', '1 200 000', '1.2M', '800k' -> a number; ValueError otherwise."""
     cleaned = re.sub(r"[,\s_']", "", text.strip())
+    if cleaned.startswith("-") and _AMOUNT.match(cleaned[1:]):
+        raise ValueError(f"'{text.strip()}' is negative; amounts are 0 or more")
     match = _AMOUNT.match(cleaned)
     if not match:
         raise ValueError(f"'{text.strip()}' is not an amount (write 1200000, 1.2M or 800k)")
     return float(match.group(1)) * _SUFFIX[match.group(2).lower()]
 
 
+class Problems(ValueError):
+    """Every problem found in one field, each a sentence (raised with all of them at once)."""
+
+    def __init__(self, messages: list[str], good: list | None = None):
+        super().__init__(" ".join(messages))
+        self.messages = messages
+        self.good = good or []  # what could be read, so later fields are checked against it
+
+
 def parse_periods(text: str) -> list[str]:
+    """The planning periods; Problems lists every bad name, duplicate and the count at once."""
     periods = [p for p in re.split(r"[,\s;]+", text or "") if p]
     if not periods:
-        raise ValueError("List at least one planning period, e.g. 2027, 2028, 2029.")
+        raise Problems(["List at least one planning period, e.g. 2027, 2028, 2029."])
+    problems = []
     if len(periods) > MAX_PERIODS:
-        raise ValueError(f"At most {MAX_PERIODS} periods.")
-    for p in periods:
-        if not _PERIOD.match(p):
-            raise ValueError(f"'{p}' is not a period name (letters, digits, . _ / -).")
+        problems.append(f"At most {MAX_PERIODS} periods ({len(periods)} listed).")
+    problems += [
+        f"'{p}' is not a period name (letters, digits, . _ / -)."
+        for p in dict.fromkeys(periods)
+        if not _PERIOD.match(p)
+    ]
     duplicates = sorted({p for p in periods if periods.count(p) > 1})
     if duplicates:
-        raise ValueError(f"Period {', '.join(duplicates)} is listed twice.")
+        problems.append(
+            f"Period {', '.join(duplicates)} {'is' if len(duplicates) == 1 else 'are'} "
+            "listed twice."
+        )
+    if problems:
+        raise Problems(problems, [p for p in dict.fromkeys(periods) if _PERIOD.match(p)])
     return periods
 
 
-def _lines(text: str) -> list[tuple[int, str, str]]:
-    """Non-empty 'key: value' lines as (line number, key, value)."""
+def _lines(text: str, problems: list[str]) -> list[tuple[int, str, str]]:
+    """Non-empty 'key: value' lines as (line number, key, value); malformed lines are added
+    to `problems` and skipped."""
     out = []
     for n, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if ":" not in line:
-            raise ValueError(f"Line {n}: write it as 'name: amount'.")
+            problems.append(f"Line {n}: write it as 'name: amount'.")
+            continue
         key, value = line.rsplit(":", 1)
         out.append((n, key.strip(), value.strip()))
     return out
+
+
+def _report(field, problems: list[str]) -> None:
+    """Every problem of a field shown under it: all but the last added, the last raised."""
+    if problems:
+        # In line order ('Line 3: ...' after 'Line 1: ...'); others keep their place first.
+        problems = sorted(problems, key=lambda m: int(m[5 : m.index(":")]) if _LINE.match(m) else 0)
+        field.errors.extend(problems[:-1])
+        raise ValidationError(problems[-1])
 
 
 def parse_refs(text: str) -> list[int]:
@@ -209,8 +241,9 @@ class ScenarioForm(FlaskForm):
     def validate_periods(self, field):
         try:
             self._parsed["periods"] = parse_periods(field.data)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+        except Problems as exc:
+            self._parsed["periods"] = exc.good
+            _report(field, exc.messages)
 
     def validate_states(self, field):
         if not field.data:
@@ -219,39 +252,50 @@ class ScenarioForm(FlaskForm):
     def validate_budget(self, field):
         periods = self._parsed.get("periods") or []
         budget: dict[str, float] = {}
-        try:
-            for n, key, value in _lines(field.data):
-                if periods and key not in periods:
-                    raise ValueError(f"Line {n}: '{key}' is not one of the planning periods.")
-                if key in budget:
-                    raise ValueError(f"Line {n}: a second budget for {key}.")
-                budget[key] = parse_amount(value)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+        problems: list[str] = []
+        seen: set[str] = set()
+        for n, key, value in _lines(field.data, problems):
+            if periods and key not in periods:
+                problems.append(f"Line {n}: '{key}' is not one of the planning periods.")
+            elif key in seen:
+                problems.append(f"Line {n}: a second budget for {key}.")
+            seen.add(key)
+            try:
+                amount = parse_amount(value)
+            except ValueError as exc:
+                problems.append(f"Line {n}: {exc}.")
+            else:
+                budget.setdefault(key, amount)
+        _report(field, problems)
         self._parsed["budget"] = budget
 
     def validate_capacity(self, field):
         periods = self._parsed.get("periods") or []
         pools = {name.lower(): pool_id for pool_id, name in self.options.pools}
+        known = ", ".join(name for _, name in self.options.pools) or "none defined"
         capacity: dict[str, dict[str, float]] = {}
-        try:
-            for n, key, value in _lines(field.data):
-                pool, _, period = key.rpartition(" ")
-                pool_id = pools.get(pool.strip().lower())
-                if pool_id is None:
-                    known = ", ".join(name for _, name in self.options.pools) or "none defined"
-                    raise ValueError(
-                        f"Line {n}: '{pool.strip() or key}' is not a resource pool "
-                        f"(known: {known})."
-                    )
-                if periods and period not in periods:
-                    raise ValueError(f"Line {n}: '{period}' is not one of the planning periods.")
-                per = capacity.setdefault(str(pool_id), {})
-                if period in per:
-                    raise ValueError(f"Line {n}: a second capacity for {pool.strip()} {period}.")
-                per[period] = parse_amount(value)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+        problems: list[str] = []
+        seen: set[tuple] = set()
+        for n, key, value in _lines(field.data, problems):
+            pool, _, period = key.rpartition(" ")
+            pool_id = pools.get(pool.strip().lower())
+            if pool_id is None:
+                problems.append(
+                    f"Line {n}: '{pool.strip() or key}' is not a resource pool (known: {known})."
+                )
+            if periods and period not in periods:
+                problems.append(f"Line {n}: '{period}' is not one of the planning periods.")
+            per = capacity.setdefault(str(pool_id), {})
+            if pool_id is not None and (pool_id, period) in seen:
+                problems.append(f"Line {n}: a second capacity for {pool.strip()} {period}.")
+            seen.add((pool_id, period))
+            try:
+                amount = parse_amount(value)
+            except ValueError as exc:
+                problems.append(f"Line {n}: {exc}.")
+            else:
+                per.setdefault(period, amount)
+        _report(field, problems)
         self._parsed["capacity"] = capacity
 
     def validate_count_max(self, field):

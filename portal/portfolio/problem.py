@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import optimizer
+from optimizer.wording import amount  # noqa: F401 -- compact amounts (1.2M, 45k) for pages
 from portal.extensions import db
 from portal.models import (
     Department,
@@ -33,7 +34,7 @@ from portal.models import (
     StrategicObjective,
 )
 from portal.models.ideas import idea_objectives
-from portal.review.valuation import scorer
+from portal.review.valuation import objective_shares, scorer
 
 # Ideas a scenario may take as candidates, and the default filter.
 CANDIDATE_STATES = (IdeaStatus.APPROVED, IdeaStatus.DEFERRED, IdeaStatus.SELECTED)
@@ -73,6 +74,8 @@ class Frozen:
     problem: dict
     left_out: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # candidate id -> {objective name: share of its weighted impact}, for splits by objective
+    objective_shares: dict[str, dict[str, float]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -162,7 +165,7 @@ def build_problem(scenario: Scenario) -> Frozen:
 
     pool_names = dict(db.session.execute(sa.select(ResourcePool.id, ResourcePool.name)).all())
     efforts: dict[int, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
-    for estimate_id, pool_id, period, amount in db.session.execute(
+    for estimate_id, pool_id, period, effort in db.session.execute(
         sa.select(
             EstimateEffort.estimate_id,
             EstimateEffort.pool_id,
@@ -171,12 +174,12 @@ def build_problem(scenario: Scenario) -> Frozen:
         ).where(EstimateEffort.estimate_id.in_(estimate_ids))
     ):
         idea_id = estimate_of.get(estimate_id)
-        if idea_id is None or not amount:
+        if idea_id is None or not effort:
             continue
         if period not in period_set:
             outside[idea_id].add(period)
         else:
-            efforts[idea_id][pool_names[pool_id]][period] = float(amount)
+            efforts[idea_id][pool_names[pool_id]][period] = float(effort)
 
     themes: dict[int, list[str]] = defaultdict(list)
     candidate_ids = _candidate_query(scenario).with_only_columns(Idea.id).scalar_subquery()
@@ -224,6 +227,11 @@ def build_problem(scenario: Scenario) -> Frozen:
             candidate["effort"] = {pool: dict(per) for pool, per in efforts[idea_id].items()}
         if themes.get(idea_id):
             candidate["themes"] = sorted(themes[idea_id])
+        shares = objective_shares(impacts.get(idea_id, {}), weights)
+        if shares:
+            frozen.objective_shares[candidate["id"]] = {
+                objective_names[oid]: round(share, 6) for oid, share in sorted(shares.items())
+            }
         shift = min(int(start_later.get(str(idea_id), default_shift) or 0), max_shift)
         if shift > 0:
             candidate["may_start_later_by"] = shift

@@ -17,7 +17,9 @@ from portal import charts
 from portal.extensions import db, writing
 from portal.models import Idea, Run
 from portal.portfolio import problem as bridge
+from portal.portfolio.problem import amount
 from portal.portfolio.service import SETTING_ANCHORS, SOLVED
+from portal.review.valuation import NO_OBJECTIVE
 
 SHOWN_ROWS = 200  # longer tables are cut on the page; the exports have everything
 
@@ -73,21 +75,40 @@ def run_label(run: Run) -> str:
     return f"{run.scenario.name} · run {run.number}"
 
 
-def _split(problem: dict, chosen: set[str]) -> tuple[dict, dict]:
-    """Value and cost of the selected candidates by department and by theme."""
+def _split(problem: dict, chosen: set[str], shares: dict | None = None) -> tuple[dict, dict]:
+    """Value and cost of the selected candidates by department and by objective.
+
+    By objective, each idea's value and cost are split by each objective's share of its
+    weighted impact (`shares`, frozen with the run; see `objective_shares`), so the objective
+    rows add up to the totals; an idea without weighted impact counts under NO_OBJECTIVE.
+    Runs frozen before the shares were kept (`shares` None) split evenly over the idea's
+    objectives. `count` is the number of ideas contributing to the row.
+    """
     by_dept: dict[str, dict] = defaultdict(lambda: {"value": 0.0, "cost": 0.0, "count": 0})
     by_theme: dict[str, dict] = defaultdict(lambda: {"value": 0.0, "cost": 0.0, "count": 0})
     for c in problem.get("candidates", []):
         if c["id"] not in chosen:
             continue
         cost = sum(c.get("cost", {}).values())
-        targets = [by_dept[c.get("department") or "—"]]
-        targets += [by_theme[t] for t in c.get("themes", [])]
-        for t in targets:
-            t["value"] += c["value"]
-            t["cost"] += cost
-            t["count"] += 1
-    return dict(sorted(by_dept.items())), dict(sorted(by_theme.items()))
+        if shares is not None:
+            parts = shares.get(c["id"]) or {}
+        else:
+            themes = c.get("themes", [])
+            parts = {t: 1 / len(themes) for t in themes}
+        dept = by_dept[c.get("department") or "—"]
+        for target, share in [(dept, 1.0)] + [
+            (by_theme[t], share) for t, share in (parts or {NO_OBJECTIVE: 1.0}).items()
+        ]:
+            target["value"] += c["value"] * share
+            target["cost"] += cost * share
+            target["count"] += 1
+    themes = sorted(by_theme.items(), key=lambda kv: (kv[0] == NO_OBJECTIVE, kv[0]))
+    return dict(sorted(by_dept.items())), dict(themes)
+
+
+def objective_shares_of(run: Run) -> dict | None:
+    """The run's frozen objective shares (None for runs frozen before they were kept)."""
+    return (run.settings or {}).get("objective_shares")
 
 
 def selection_rows(run: Run, *, shown: int | None = None) -> list[dict]:
@@ -134,7 +155,7 @@ def _selection_rows(problem: dict, result: dict, shown: int | None) -> list[dict
     return rows
 
 
-def chart_data(problem: dict, result: dict) -> dict:
+def chart_data(problem: dict, result: dict, shares: dict | None = None) -> dict:
     """What the charts of a solved run show: spend, use of pools, splits, analysis."""
     periods = problem.get("periods", [])
     budget = problem.get("budget", {})
@@ -149,7 +170,7 @@ def chart_data(problem: dict, result: dict) -> dict:
         },
     }
     chosen = {s["id"] for s in result.get("selected", [])}
-    data["by_department"], data["by_objective"] = _split(problem, chosen)
+    data["by_department"], data["by_objective"] = _split(problem, chosen, shares)
     analysis = result.get("analysis") or {}
     data["analysis"] = analysis
     robust = (analysis.get("robustness") or {}).get("frequency") or {}
@@ -186,10 +207,11 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
         report["selected"] = _selection_rows(problem, result, shown)
         report["selected_count"] = len(selected)
         report["selected_cost"] = sum(costs.get(s["id"], 0.0) for s in selected)
-        report.update(chart_data(problem, result))
-        report["binding"] = [b for b in result.get("binding", []) if b.get("binding")]
-        report["slack"] = [b for b in result.get("binding", []) if not b.get("binding")]
+        report.update(chart_data(problem, result, objective_shares_of(run)))
         out = [e for e in result.get("explanations", []) if not e.get("selected")]
+        rows, blocked = limits(problem, result, out)
+        report["binding"] = [b for b in rows if b["binding"] or b.get("limiting")]
+        report["slack"] = [b for b in rows if not (b["binding"] or b.get("limiting"))]
         out.sort(key=lambda e: -values.get(e["id"], 0))
         report["not_selected_total"] = len(out)
         out = out[:SHOWN_ROWS]
@@ -200,7 +222,9 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
                 "idea_id": bridge.parse_ref(e["id"]),
                 "title": getattr(ideas.get(bridge.parse_ref(e["id"])), "title", ""),
                 "value": values.get(e["id"], 0.0),
-                "text": _without_ref(e.get("text", ""), e["id"]),
+                "text": " ".join(
+                    t for t in (blocked.get(e["id"]), _without_ref(e.get("text", ""), e["id"])) if t
+                ),
             }
             for e in out
         ]
@@ -223,6 +247,123 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
     ]
     report["anchors"] = SETTING_ANCHORS
     return report
+
+
+# Reasons under which an idea is out because of what it needs (not a link or a force).
+_NEEDS_REASONS = ("value", "infeasible")
+
+
+def _shifts(c: dict, periods: list[str]) -> list[int]:
+    """The start delays a candidate may take: its non-zero profile stays within the periods."""
+    index = {p: k for k, p in enumerate(periods)}
+    used = [index[p] for p, v in c.get("cost", {}).items() if v]
+    used += [index[p] for per in c.get("effort", {}).values() for p, v in per.items() if v]
+    last = max(used, default=0)
+    most = int(c.get("may_start_later_by", 0) or 0)
+    return [s for s in range(most + 1) if last + s < len(periods)] or [0]
+
+
+def _needs(c: dict, periods: list[str], shift: int) -> dict[tuple, float]:
+    """(kind, pool, period) -> what the candidate puts on that budget or capacity row."""
+    index = {p: k for k, p in enumerate(periods)}
+    out: dict[tuple, float] = {}
+    for p, v in c.get("cost", {}).items():
+        if v:
+            out[("budget", None, periods[index[p] + shift])] = v
+    for pool, per in c.get("effort", {}).items():
+        for p, v in per.items():
+            if v:
+                out[("capacity", pool, periods[index[p] + shift])] = v
+    return out
+
+
+def _row_name(row: dict) -> str:
+    if row["kind"] == "budget":
+        return f"the {row['period']} budget"
+    return f"{row['pool']} {row['period']}"
+
+
+def limits(problem: dict, result: dict, out: list[dict]) -> tuple[list[dict], dict[str, str]]:
+    """The limit rows as the run page shows them, and why each left-out idea does not fit.
+
+    A budget or capacity row is *limiting* when it is used up (binding) or when what is left
+    (its slack) is less than the cheapest need in that period among the ideas left out for
+    their value (not those out for a force or a link): then no idea left out fits there
+    without taking something out. Each such idea gets a sentence naming every row it does
+    not fit in at any start it may take (the first start's rows are named).
+    """
+    periods = problem.get("periods", [])
+    cands = {c["id"]: c for c in problem.get("candidates", [])}
+    rows = [dict(b) for b in result.get("binding", [])]
+    by_key = {
+        (b["kind"], b.get("pool"), b.get("period")): b
+        for b in rows
+        if b["kind"] in ("budget", "capacity")
+    }
+    count_full = next((b for b in rows if b["kind"] == "count_max" and b.get("binding")), None)
+    cheapest: dict[tuple, float] = {}
+    blocked: dict[str, str] = {}
+    for e in out:
+        c = cands.get(e["id"])
+        if c is None or e.get("reason") not in _NEEDS_REASONS:
+            continue
+        first = _needs(c, periods, 0)
+        for key, need in first.items():
+            if key in by_key:
+                cheapest[key] = min(need, cheapest.get(key, need))
+        tight = [
+            [(by_key[k], v) for k, v in _needs(c, periods, s).items() if k in by_key]
+            for s in _shifts(c, periods)
+        ]
+        tight = [[(b, v) for b, v in per if v > b["slack"] + 1e-9] for per in tight]
+        if all(tight):
+            over_limit = [(b, v) for b, v in tight[0] if v > b["limit"] + 1e-9]
+            if over_limit:
+                b, v = over_limit[0]
+                if b["kind"] == "budget":
+                    blocked[e["id"]] = (
+                        f"On its own it costs {amount(v)} in {b['period']}, more than the whole "
+                        f"{b['period']} budget ({amount(b['limit'])})."
+                    )
+                else:
+                    blocked[e["id"]] = (
+                        f"On its own it needs {amount(v)} of {b['pool']} in {b['period']}, more "
+                        f"than the pool's whole capacity ({amount(b['limit'])})."
+                    )
+            else:
+                parts = [
+                    f"{amount(v)} of {_row_name(b)} ({amount(max(b['slack'], 0))} left)"
+                    for b, v in tight[0]
+                ]
+                blocked[e["id"]] = f"Does not fit: it needs {_and(parts)}."
+        elif count_full is not None:
+            blocked[e["id"]] = (
+                f"The count limit is reached: at most {amount(count_full['limit'])} ideas "
+                "may be selected."
+            )
+        elif e.get("reason") == "value" and (e.get("value_lost") or 0) > 0:
+            blocked[e["id"]] = (
+                "It fits in what is left of every budget and capacity, so another setting "
+                "(a share, the count or a together link) keeps it out."
+            )
+    for key, b in by_key.items():
+        head = b["text"].rsplit("; ", 1)[0]  # 'Budget 2027: 483k of 600k spent'
+        need = cheapest.get(key)
+        if b["binding"]:
+            b["text"] = f"{head}; used up."
+        elif need is not None and b["slack"] < need - 1e-9:
+            b["limiting"] = True
+            b["text"] = (
+                f"{head}; {amount(b['slack'])} left, less than the {amount(need)} the cheapest "
+                f"idea left out needs in {b['period']}."
+            )
+        else:
+            b["text"] = f"{head}; {amount(b['slack'])} left."
+    return rows, blocked
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _without_ref(text: str, ref: str) -> str:
@@ -266,7 +407,8 @@ def run_charts(run: Run, fmt: str = "svg") -> dict[str, bytes]:
     result = run.result or {}
     if result.get("status") not in SOLVED:
         return {}
-    return _draw(chart_data(run.problem, result), run.problem, run.objective_value, fmt)
+    data = chart_data(run.problem, result, objective_shares_of(run))
+    return _draw(data, run.problem, run.objective_value, fmt)
 
 
 def draw_charts(run: Run, *, problem: dict, result: dict) -> dict:
@@ -274,7 +416,7 @@ def draw_charts(run: Run, *, problem: dict, result: dict) -> dict:
     finished run does not change; drawn again only when its analysis state changed."""
     if result.get("status") not in SOLVED:
         return {"analysis": None, "svg": {}}
-    data = chart_data(problem, result)
+    data = chart_data(problem, result, objective_shares_of(run))
     svgs = _draw(data, problem, result.get("objective"), "svg")
     return {
         "analysis": data["analysis"].get("state"),
@@ -363,11 +505,10 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
     robust = data.get("robustness") or []
     if robust:
         out["robustness"] = charts.bar_chart(
-            [f"{r['ref']} {r['title'][:28]}" for r in robust],
+            [f"{r['ref']} {r['title']}" for r in robust],
             {"selected in % of samples": [100 * r["frequency"] for r in robust]},
-            title="Robustness: how often each idea is selected when values vary",
+            title="Robustness: how often each idea is\nselected when values vary",
             horizontal=True,
-            size=(7, max(2.0, 0.26 * len(robust) + 0.8)),
             fmt=fmt,
         )
     return out
@@ -401,7 +542,7 @@ def comparison(runs: list[Run]) -> dict:
     splits = []
     for r, chosen in zip(runs, selections, strict=True):
         result = r.result or {}
-        dept, theme = _split(r.problem, chosen)
+        dept, theme = _split(r.problem, chosen, objective_shares_of(r))
         splits.append((dept, theme))
         columns.append(
             {
@@ -449,6 +590,7 @@ def comparison(runs: list[Run]) -> dict:
             for t in themes
         ],
         "settings_differ": differ,
+        "even_split": any(objective_shares_of(r) is None for r in runs),
     }
 
 
@@ -498,11 +640,19 @@ _COLUMNS = [
 ]
 
 
+def _number(value):
+    """Amounts as people write them: 204000.0 -> 204000, 20.97671 -> 20.98."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else round(value, 2)
+    return value
+
+
 def _export_rows(run: Run) -> tuple[list[str], list[list]]:
     periods = run.problem.get("periods", [])
     header = [h for h, _ in _COLUMNS] + [f"Cost {p}" for p in periods]
     rows = [
-        [row[key] for _, key in _COLUMNS] + [row["cost_by_period"][p] for p in periods]
+        [_number(row[key]) for _, key in _COLUMNS]
+        + [_number(row["cost_by_period"][p]) for p in periods]
         for row in selection_rows(run)
     ]
     return header, rows

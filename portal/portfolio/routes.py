@@ -13,6 +13,7 @@ from portal.models import Role, Run, RunStatus, Scenario
 from portal.portfolio import bp, report, service
 from portal.portfolio.forms import ScenarioForm, form_data
 from portal.portfolio.problem import SettingsError, write_mps
+from portal.templating import plural
 
 PM = Role.PORTFOLIO_MANAGER
 READERS = (Role.PORTFOLIO_MANAGER, Role.BRM)
@@ -159,7 +160,8 @@ def adopt(run_id: int):
         if request.method == "POST":
             plan = service.adopt_run(run, current_user)
             flash(
-                f"Adopted: {len(plan.select)} idea(s) selected, {len(plan.defer)} deferred. "
+                f"Adopted: {plural(len(plan.select), 'idea')} selected, "
+                f"{len(plan.defer)} deferred. "
                 "Submitters have been told.",
                 "success",
             )

@@ -275,6 +275,7 @@ def start_run(scenario: Scenario, user: User) -> Run:
         "left_out": frozen.left_out,
         "freeze_seconds": round(frozen.seconds, 4),
         "candidates": len(frozen.problem["candidates"]),
+        "objective_shares": frozen.objective_shares,
     }
     return _launch(scenario, user, frozen.problem, settings)
 

@@ -191,10 +191,16 @@ def calibration():
     return _show("calibration")
 
 
+def column_title(key: str) -> str:
+    """'estimated_value' -> 'Estimated value', 'in_review' -> 'In review' (CSV headers)."""
+    text = key.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
 def table_csv(table: service.Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(table.columns)
+    writer.writerow([column_title(c) for c in table.columns])
     writer.writerows(["" if v is None else v for v in row] for row in table.rows)
     return buffer.getvalue()
 

@@ -40,13 +40,12 @@ from portal.models import (
     User,
 )
 from portal.reports.periods import ALL_TIME, Period, month_ends
-from portal.review.valuation import strategic_value
+from portal.review.valuation import NO_OBJECTIVE, objective_shares, strategic_value
 
 S = IdeaStatus
 PIPELINE_STATES = [s for s in IdeaStatus if s != S.DRAFT]
 DECISION_STATES = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
 REVIEW_STATES = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED})
-NO_OBJECTIVE = "(no objective impact)"
 
 
 @dataclass(frozen=True)
@@ -119,17 +118,6 @@ def current_estimates(idea_ids: Iterable[int]) -> dict[int, Estimate]:
 def estimated_value(estimate: Estimate, weights: dict[int, float]) -> float:
     impacts = {i.objective_id: i.impact for i in estimate.impacts}
     return strategic_value(impacts, weights) * estimate.value_likely
-
-
-def objective_shares(estimate: Estimate, weights: dict[int, float]) -> dict[int, float]:
-    """Each active objective's share of the estimate's weighted impact (sums to 1, or empty)."""
-    parts = {
-        i.objective_id: weights[i.objective_id] * i.impact
-        for i in estimate.impacts
-        if i.objective_id in weights and weights[i.objective_id] * i.impact > 0
-    }
-    total = sum(parts.values())
-    return {oid: part / total for oid, part in parts.items()} if total else {}
 
 
 def cost_profile(estimate: Estimate) -> dict[str, float]:

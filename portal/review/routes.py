@@ -44,6 +44,7 @@ from portal.review.forms import (
 )
 from portal.review.service import QueueFilters, ReviewError
 from portal.review.valuation import active_weights, strategic_value
+from portal.templating import plural
 
 REVIEWERS = (Role.BRM, Role.PORTFOLIO_MANAGER)
 PM = Role.PORTFOLIO_MANAGER
@@ -193,7 +194,7 @@ def assign():
             "review/refused.html", message=str(exc), back=next_url
         ), exc.status_code
     db.session.commit()
-    flash(f"{count} idea(s) assigned to {assignee.name}.", "success")
+    flash(f"{plural(count, 'idea')} assigned to {assignee.name}.", "success")
     return redirect(next_url)
 
 
@@ -247,9 +248,11 @@ def merge(idea_id: int):
         return _refused(exc, idea)
     db.session.commit()
     flash(
-        f"Merged into {survivor.reference}: {result.votes_moved} vote(s) moved "
-        f"({result.votes_merged} voter(s) had voted for both), {result.comments_moved} comment(s) "
-        f"and {result.followers_moved} follower(s) moved; {len(result.told)} people told.",
+        f"Merged into {survivor.reference}: {plural(result.votes_moved, 'vote')} moved "
+        f"({plural(result.votes_merged, 'voter')} had voted for both), "
+        f"{plural(result.comments_moved, 'comment')} and "
+        f"{plural(result.followers_moved, 'follower')} moved; "
+        f"{plural(len(result.told), 'person', 'people')} told.",
         "success",
     )
     return redirect(url_for("ideas.detail", idea_id=survivor.id))

@@ -30,6 +30,7 @@ from portal.models import (
     Vote,
     utcnow,
 )
+from portal.templating import plural
 
 S = IdeaStatus
 
@@ -229,7 +230,7 @@ def assign(manager: User, ideas: list[Idea], assignee: User) -> int:
         more = f" and {len(changed) - 10} more" if len(changed) > 10 else ""
         notify(
             [assignee],
-            f"{manager.name} assigned you {len(changed)} idea(s) to review: {refs}{more}.",
+            f"{manager.name} assigned you {plural(len(changed), 'idea')} to review: {refs}{more}.",
             idea=changed[0] if len(changed) == 1 else None,
         )
     return len(changed)
@@ -330,8 +331,8 @@ def merge(user: User, duplicate: Idea, survivor: Idea, note: str = "") -> MergeR
             author=user,
             kind=CommentKind.COMMENT,
             body=f"{duplicate.reference} “{duplicate.title}” by {duplicate.submitter.name} "
-            f"was merged into this idea: {result.votes_moved} vote(s), "
-            f"{result.comments_moved} comment(s) and its followers moved here.",
+            f"was merged into this idea: {plural(result.votes_moved, 'vote')}, "
+            f"{plural(result.comments_moved, 'comment')} and its followers moved here.",
         )
     )
     db.session.flush()

@@ -18,6 +18,8 @@ from portal.extensions import db
 from portal.models import Estimate, StrategicObjective
 
 MAX_IMPACT = 4
+# Where value goes when an idea has no impact on any active objective (the split still sums).
+NO_OBJECTIVE = "(no objective impact)"
 
 
 def active_weights() -> dict[int, float]:
@@ -76,3 +78,20 @@ def value_range(
         value * estimate.value_likely,
         value * estimate.value_high,
     )
+
+
+def objective_shares(
+    estimate: "Estimate | Mapping[int, int]", weights: Mapping[int, float]
+) -> dict[int, float]:
+    """Each active objective's share of the estimate's (or impact mapping's) weighted impact:
+    w_o x impact_o / sum of w x impact. Sums to 1, or empty when there is no weighted impact.
+
+    Splitting an idea's value and cost by these shares makes per-objective figures add up to
+    the total (the value *is* the sum of these weighted impacts, scaled)."""
+    parts = {
+        oid: float(weights[oid]) * impact
+        for oid, impact in _impacts(estimate).items()
+        if oid in weights and float(weights[oid]) * impact > 0
+    }
+    total = sum(parts.values())
+    return {oid: part / total for oid, part in parts.items()} if total else {}

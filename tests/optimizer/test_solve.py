@@ -29,7 +29,10 @@ def test_forced_in_over_budget_is_explained(backend):
     result = optimizer.solve(doc, backend=backend)
     assert result.status == "infeasible"
     (conflict,) = result.conflicts
-    assert conflict["text"] == "force_in IDEA-1, IDEA-4 cost 1.4M in 2027 > budget 1M"
+    assert conflict["text"] == (
+        "IDEA-1 and IDEA-4 are forced in and together cost 1.4M in 2027, "
+        "more than the 2027 budget of 1M"
+    )
     assert {c["name"] for c in conflict["constraints"]} == {
         "budget 2027",
         "force_in IDEA-1",

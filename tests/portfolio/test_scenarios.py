@@ -185,3 +185,27 @@ def test_forms_need_csrf(database_url, tmp_path, pm):
     with app.app_context():  # the second app has its own engine: close its connections
         db.session.remove()
         db.engine.dispose()
+
+
+def test_every_problem_of_a_field_is_reported_at_once(pm_client, department, make_pool):
+    make_pool("Engineering")
+    response = pm_client.post(
+        "/portfolio/scenarios/new",
+        data=_form(
+            periods="2027, 2027, banana!",
+            budget="2027: lots\n2031: 1M\nnonsense\n2027: 5",
+            capacity="Robots 2027: 4\nEngineering 2027: -2",
+        ),
+    )
+    assert response.status_code == 400
+    html = response.data.decode().replace("&#39;", "'")
+    assert "Period 2027 is listed twice." in html
+    assert "'banana!' is not a period name" in html
+    assert "Line 1: 'lots' is not an amount" in html
+    assert "Line 2: '2031' is not one of the planning periods." in html
+    assert "Line 3: write it as 'name: amount'." in html
+    assert "Line 4: a second budget for 2027." in html
+    assert html.index("Line 2: '2031'") < html.index("Line 3: write it") < html.index("Line 4: a")
+    assert "Line 1: 'Robots' is not a resource pool" in html
+    assert "Line 2: '-2' is negative; amounts are 0 or more." in html
+    assert db.session.scalar(db.select(db.func.count(Scenario.id))) == 0

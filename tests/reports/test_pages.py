@@ -45,12 +45,12 @@ def test_value_dashboard_shows_chart_and_exports_filtered_csv(
     assert export.status_code == 200 and export.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
     assert len(rows) == 1
-    assert rows[0]["idea"] == idea.reference
-    assert float(rows[0]["estimated_value"]) == 75.0
-    assert float(rows[0]["realized_value"]) == 80.0
-    assert float(rows[0]["actual_cost"]) == 120.0
+    assert rows[0]["Idea"] == idea.reference
+    assert float(rows[0]["Estimated value"]) == 75.0
+    assert float(rows[0]["Realized value"]) == 80.0
+    assert float(rows[0]["Actual cost"]) == 120.0
     by_dept = pm_client.get("/reports/value.csv").get_data(as_text=True).splitlines()
-    assert by_dept[0].startswith("name,delivered,measured,estimated_value")
+    assert by_dept[0].startswith("Name,Delivered,Measured,Estimated value")
     assert by_dept[1].startswith("Finance,1,1,75.0,80.0,1,100.0,120.0")
 
 

@@ -192,3 +192,17 @@ def test_exports_and_reimport(pm_client, pm, brm, employee, make_idea, make_obje
     path.write_text(text, encoding="utf-8")
     result = ideas_csv.check_file(path, pm)
     assert result.ok and result.ignored_columns == ["reference", "status", "votes", "created_at"]
+
+
+def test_summary_of_a_file_without_rows_reads_well(pm_client, tmp_path):
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
+    response = pm_client.post(
+        "/transfer/import",
+        data={"file": (binary.open("rb"), "photo.csv")},
+        content_type="multipart/form-data",
+    )
+    preview = pm_client.get(response.headers["Location"])
+    assert preview.status_code == 422
+    text = " ".join(preview.get_data(as_text=True).split())
+    assert "<strong>1 problem</strong>. Nothing will be imported" in text
