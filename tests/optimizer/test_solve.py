@@ -13,6 +13,9 @@ from tests.optimizer.conftest import cand, make_problem
 
 # The team's shared folder sits beside the repository (as in CI).
 ORLIB = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "orlib" / "mknapcb4.txt"
+needs_orlib = pytest.mark.skipif(
+    not ORLIB.exists(), reason=f"OR-Library reference data not found at {ORLIB}"
+)
 
 
 def test_forced_in_over_budget_is_explained(backend):
@@ -98,6 +101,7 @@ def _hard_knapsack() -> dict:
     return make_problem(candidates, periods=periods, budget=dict(zip(periods, caps, strict=True)))
 
 
+@needs_orlib
 def test_time_limit_gives_feasible_with_bound_and_gap(backend):
     result = optimizer.solve(_hard_knapsack(), backend=backend, time_limit=0.5, explain=True)
     assert result.status == "feasible"
@@ -107,6 +111,7 @@ def test_time_limit_gives_feasible_with_bound_and_gap(backend):
     assert result.solver["time_limit"] == 0.5
 
 
+@needs_orlib
 def test_gap_is_honoured_and_reported(backend):
     result = optimizer.solve(
         _hard_knapsack(), backend=backend, time_limit=30, gap=0.05, explain=False

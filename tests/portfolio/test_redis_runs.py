@@ -48,7 +48,7 @@ def test_run_goes_through_an_rq_worker(app, pm_client, make_scenario, make_candi
     assert state["status"] == "queued" and not state["finished"]
     assert b"Waiting for a worker" in pm_client.get(f"/portfolio/runs/{run.id}").data
     _work(app, run_queue)
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     run = db.session.get(Run, run.id)
     assert run.status == RunStatus.DONE and run.result_status == "optimal"
     assert [s["id"] for s in run.result["selected"]] == [best.reference]
@@ -70,7 +70,7 @@ def test_a_cancelled_job_marks_the_run_failed(
     response = pm_client.post(f"/portfolio/runs/{run.id}/retry")
     retry = db.session.get(Run, int(response.headers["Location"].rsplit("/", 1)[1]))
     _work(app, run_queue)
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert db.session.get(Run, retry.id).status == RunStatus.DONE
 
 
@@ -81,7 +81,7 @@ def test_run_worker_command_in_burst_mode(
     run = _run(pm_client, make_scenario())
     result = runner.invoke(args=["run-worker", "--burst"])
     assert result.exit_code == 0, result.output
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert db.session.get(Run, run.id).status == RunStatus.DONE
 
 

@@ -175,7 +175,7 @@ def test_background_thread_run(pm_client, make_scenario, three_ideas, app_config
     assert page.status_code == 200
     thread.join(timeout=60)
     assert not thread.is_alive(), "the run did not finish within 60 s"
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     state = pm_client.get(f"/portfolio/runs/{run.id}/status.json").get_json()
     assert state["status"] == "done" and state["finished"], state
     assert db.session.get(Run, run.id).result_status == "optimal"

@@ -65,7 +65,7 @@ def test_save_versions_and_mark_estimated(brm_client, brm, setup):
         f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 0)
     )
     assert response.status_code == 302
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert db.session.get(Idea, idea.id).status == S.ESTIMATED
     first = db.session.scalar(sa.select(Estimate).where(Estimate.idea_id == idea.id))
     assert first.version == 1 and first.is_current
@@ -194,7 +194,7 @@ def test_weights_change_values_not_estimates(brm_client, pm_client, setup):
     pm_client.post(
         "/review/objectives", data={f"weight_{growth.id}": "1", f"weight_{cost.id}": "1"}
     )
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     estimate = db.session.scalar(sa.select(Estimate))
     assert [(i.impact) for i in sorted(estimate.impacts, key=lambda i: i.objective_id)] == [3, 1]
     assert strategic_value(estimate) == pytest.approx(50.0)

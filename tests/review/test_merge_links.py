@@ -49,7 +49,7 @@ def test_merge_moves_votes_once_comments_and_followers(
     )
     assert response.status_code == 302
     assert response.location.endswith(f"/ideas/{survivor.id}")
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     survivor = db.session.get(Idea, survivor.id)
     duplicate = db.session.get(Idea, duplicate.id)
 
@@ -108,7 +108,7 @@ def test_merge_refusals(brm_client, other_brm, client_for, employee, make_idea):
         f"/review/ideas/{approved.id}/merge", data={"target": survivor.reference}
     )
     assert response.status_code == 409
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert db.session.get(Idea, idea.id).status == S.SUBMITTED
     assert db.session.get(Idea, approved.id).merged_into_id is None
 

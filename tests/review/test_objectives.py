@@ -60,7 +60,7 @@ def test_ahp_page_calculates_and_applies(pm_client, make_objective):
     assert db.session.get(StrategicObjective, objectives[0].id).weight == 1.0  # not applied yet
     done = pm_client.post("/review/objectives/ahp", data={**form, "apply": "y"})
     assert done.status_code == 302
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     weights = [db.session.get(StrategicObjective, o.id).weight for o in objectives]
     expected = ahp.weights(ahp.from_upper(3, {(0, 1): 1 / 3, (0, 2): 1 / 5, (1, 2): 3})).weights
     assert weights == pytest.approx(expected, abs=1e-4)
@@ -107,11 +107,11 @@ def test_objectives_crud_and_roles(pm_client, brm_client, make_objective):
     )
     assert neg.status_code == 400
     assert pm_client.post(f"/review/objectives/{objective.id}/retire").status_code == 302
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert not db.session.get(StrategicObjective, objective.id).active
     assert "retired" in pm_client.get("/review/objectives").get_data(as_text=True)
     pm_client.post(f"/review/objectives/{objective.id}/reinstate")
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert db.session.get(StrategicObjective, objective.id).active
 
 
@@ -122,7 +122,7 @@ def test_direct_weights_refuse_bad_input(pm_client, make_objective):
     response = pm_client.post("/review/objectives", data={f"weight_{a.id}": "0"})
     assert response.status_code == 400
     assert "At least one weight must be above 0" in response.get_data(as_text=True)
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert db.session.get(StrategicObjective, a.id).weight == 1
 
 

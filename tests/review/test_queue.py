@@ -105,11 +105,11 @@ def test_claim_starts_review_and_release(brm_client, brm, employee, make_idea):
     idea = make_idea(employee)
     response = brm_client.post(f"/review/ideas/{idea.id}/claim", data={"next": "/review/"})
     assert response.status_code == 302 and response.location.endswith("/review/")
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     idea = db.session.get(Idea, idea.id)
     assert idea.assignee_id == brm.id and idea.status == S.IN_REVIEW
     assert brm_client.post(f"/review/ideas/{idea.id}/release").status_code == 302
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert db.session.get(Idea, idea.id).assignee_id is None
     actions = db.session.scalars(
         sa.select(AuditEvent.action).where(AuditEvent.idea_id == idea.id).order_by(AuditEvent.id)
@@ -128,7 +128,7 @@ def test_claim_refused_when_held_or_not_covered(
     assert client_for(brm).post(f"/review/ideas/{idea.id}/release").status_code == 403
     free = make_idea(employee)
     assert client_for(other_brm).post(f"/review/ideas/{free.id}/claim").status_code == 403
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert db.session.get(Idea, free.id).assignee_id is None
 
 
@@ -138,7 +138,7 @@ def test_bulk_assign_by_portfolio_manager(pm_client, pm, brm, employee, make_ide
         "/review/assign", data={"assignee": brm.id, "idea_ids": [i.id for i in ideas[:2]]}
     )
     assert response.status_code == 302
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert [db.session.get(Idea, i.id).assignee_id for i in ideas] == [brm.id, brm.id, None]
     told = db.session.scalars(
         sa.select(Notification.message).where(Notification.user_id == brm.id)
@@ -146,7 +146,7 @@ def test_bulk_assign_by_portfolio_manager(pm_client, pm, brm, employee, make_ide
     assert any("assigned you 2 ideas" in m for m in told)
     # reassign one to the PM
     pm_client.post("/review/assign", data={"assignee": pm.id, "idea_ids": [ideas[0].id]})
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert db.session.get(Idea, ideas[0].id).assignee_id == pm.id
 
 
@@ -160,7 +160,7 @@ def test_assign_is_all_or_nothing(
     )
     assert response.status_code == 400
     assert f"does not cover the department of {theirs.reference}" in response.get_data(as_text=True)
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     assert db.session.get(Idea, ours.id).assignee_id is None
 
 

@@ -11,7 +11,7 @@ S = IdeaStatus
 
 
 def _status(idea_id):
-    db.session.expire_all()
+    db.session.rollback()  # see what other connections committed
     return db.session.get(Idea, idea_id).status
 
 
