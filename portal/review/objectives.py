@@ -9,7 +9,15 @@ from sqlalchemy.orm import selectinload
 
 from portal.audit import record
 from portal.extensions import db
-from portal.models import PoolCapacity, ResourcePool, Role, StrategicObjective, User
+from portal.models import (
+    PERIOD_HELP,
+    PoolCapacity,
+    ResourcePool,
+    Role,
+    StrategicObjective,
+    User,
+    is_period,
+)
 from portal.review import ahp
 from portal.review.service import ReviewError
 
@@ -179,6 +187,8 @@ def save_pool(
     for period, capacity in capacities.items():
         if not period.strip():
             raise ReviewError("Every capacity needs a period.", 400, "capacities")
+        if not is_period(period):
+            raise ReviewError(f"'{period}' is not a period: use {PERIOD_HELP}.", 400, "capacities")
         if capacity is None or capacity < 0:
             raise ReviewError(f"The capacity for {period} must be 0 or more.", 400, "capacities")
     before = None

@@ -60,3 +60,14 @@ def test_inconsistent_ahp_asks_before_applying(pm_client, make_objective):
     assert "alert-warning" in response and "Apply these weights anyway?" in response
     weights = db.session.scalars(sa.select(StrategicObjective.weight)).all()
     assert weights == [1, 1, 1]  # calculating alone changes nothing
+
+
+def test_pool_service_refuses_a_malformed_period(pm):
+    """The rule holds for every caller of the service, not only the web form."""
+    import pytest
+
+    from portal.review import objectives
+    from portal.review.service import ReviewError
+
+    with pytest.raises(ReviewError, match="is not a period"):
+        objectives.save_pool(pm, None, "Data team", "FTE", {"next year": 4.0})
