@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,63 +91,77 @@ def gc_paused():
 
 def build_model(problem: Problem) -> Model:
     """Build the maximization model; rows are built from (variable, coefficient) lists."""
+    t0 = time.perf_counter()
     with gc_paused():
-        return _build(problem)
+        model = _build(problem)
+    # counted here, not in _build: the collector's first pass over the new objects is part of it
+    model.build_seconds = time.perf_counter() - t0
+    return model
 
 
 def _build(problem: Problem) -> Model:
-    t0 = time.perf_counter()
     periods = problem.periods
     index = {p: k for k, p in enumerate(periods)}
     lp = pulp.LpProblem("converge", pulp.LpMaximize)
 
-    starts: list[list[tuple[int, pulp.LpVariable]]] = []
-    objective: list[tuple[pulp.LpVariable, float]] = []
-    structural: list[pulp.LpConstraint] = []
-    budget_rows: dict[int, list] = {index[p]: [] for p in problem.budget}
-    cap_rows: dict[tuple[str, int], list] = {
-        (pool, index[p]): [] for pool, per in problem.capacity.items() for p in per
+    # Resource rows are divided by their limit as they are filled (see _scale).
+    budget_scale = {
+        index[p]: _scale(limit, problem, lambda c: c.cost.values())
+        for p, limit in problem.budget.items()
     }
+    # Rows are filled in place (one dict insertion per entry, no intermediate pairs).
+    budget_rows = {q: pulp.LpAffineExpression() for q in budget_scale}
+    cap_scale = {
+        (pool, index[p]): _scale(
+            limit, problem, lambda c, pool=pool: c.effort.get(pool, {}).values()
+        )
+        for pool, per in problem.capacity.items()
+        for p, limit in per.items()
+    }
+    cap_rows = {key: pulp.LpAffineExpression() for key in cap_scale}
+
+    starts: list[list[tuple[int, pulp.LpVariable]]] = []
+    objective = pulp.LpAffineExpression()
+    structural: list[pulp.LpConstraint] = []
     for i, c in enumerate(problem.candidates):
         per_candidate = []
         cost = [(index[p], v) for p, v in c.cost.items() if v]
         effort = [
             (pool, index[p], v) for pool, per in c.effort.items() for p, v in per.items() if v
         ]
-        for s in allowed_shifts(c, periods):
+        shifts = allowed_shifts(c, periods) if c.may_start_later_by else (0,)
+        for s in shifts:
             var = lp.add_variable(f"x{i}_{s}", 0, 1, pulp.LpBinary)
             per_candidate.append((s, var))
-            objective.append((var, c.value))
+            objective[var] = c.value
             for q, v in cost:
                 row = budget_rows.get(q + s)
                 if row is not None:
-                    row.append((var, v))
+                    row[var] = v / budget_scale[q + s]
             for pool, q, v in effort:
-                row = cap_rows.get((pool, q + s))
+                key = (pool, q + s)
+                row = cap_rows.get(key)
                 if row is not None:
-                    row.append((var, v))
+                    row[var] = v / cap_scale[key]
         starts.append(per_candidate)
         if len(per_candidate) > 1:
             structural.append(_row([(v, 1) for _, v in per_candidate], LE, 1, f"one_start_{i}"))
-    lp.setObjective(pulp.LpAffineExpression(objective))
+    lp.setObjective(objective)
 
     pos = {c.id: i for i, c in enumerate(problem.candidates)}
 
     def sel(cid: str, coef: float = 1.0) -> list[tuple[pulp.LpVariable, float]]:
-        per = starts[pos[cid]]
-        if len(per) == 1:
-            return [(per[0][1], coef)]
-        return [(v, coef) for _, v in per]
+        return [(v, coef) for _, v in starts[pos[cid]]]
 
     groups: list[Group] = []
     for p, limit in problem.budget.items():
         q = index[p]
-        row = _scaled_row(budget_rows[q], LE, limit, f"budget_{q}")
+        row = _row(budget_rows[q], LE, limit / budget_scale[q], f"budget_{q}")
         groups.append(Group(f"budget {p}", "budget", [row], {"period": p, "limit": limit}))
     for r, (pool, per) in enumerate(problem.capacity.items()):
         for p, limit in per.items():
-            q = index[p]
-            row = _scaled_row(cap_rows[(pool, q)], LE, limit, f"capacity_{r}_{q}")
+            key = (pool, index[p])
+            row = _row(cap_rows[key], LE, limit / cap_scale[key], f"capacity_{r}_{key[1]}")
             info = {"pool": pool, "period": p, "limit": limit}
             groups.append(Group(f"capacity {pool} {p}", "capacity", [row], info))
     for k, (a, b) in enumerate(problem.requires):
@@ -171,52 +184,70 @@ def _build(problem: Problem) -> Model:
         groups.append(Group(f"force_out {cid}", "force_out", [row], {"ids": [cid]}))
 
     if problem.department_share or problem.theme_min_share:
-        # T = total selected cost; one dense row, so each share row stays sparse.
-        # Costs enter these rows divided by the largest candidate cost (see _scaled_row).
-        unit = max((total_cost(c) for c in problem.candidates), default=0.0) or 1.0
+        # D_d = a department's selected cost (for each department with a share that can bind)
+        # and T = total selected cost = the D_d plus the other departments' candidates, each
+        # defined once by a structural row, so every department share row has two entries.
+        # Costs enter these rows divided by the largest candidate cost (see _scale).
+        costs = [sum(c.cost.values()) for c in problem.candidates]
+        unit = max(costs, default=0.0) or 1.0
         total = lp.add_variable("total_cost", 0, None, pulp.LpContinuous)
-        pairs = [(total, 1.0)]
-        for c in problem.candidates:
-            tc = total_cost(c) / unit
-            if tc:
-                pairs.extend(sel(c.id, -tc))
-        structural.append(_row(pairs, EQ, 0, "total_cost_def"))
-        by_department: dict[str, list] = defaultdict(list)
-        by_theme: dict[str, list] = defaultdict(list)
-        for c in problem.candidates:
-            tc = total_cost(c) / unit
+        dept_cost: dict[str, pulp.LpVariable] = {}
+        for k, (dept, share) in enumerate(problem.department_share.items()):
+            if share.min > 0 or share.max < 1:
+                dept_cost[dept] = lp.add_variable(
+                    f"department_cost_{k}", 0, None, pulp.LpContinuous
+                )
+        Expr = pulp.LpAffineExpression
+        total_def = Expr([(total, 1.0)] + [(var, -1.0) for var in dept_cost.values()])
+        definitions = {dept: Expr([(var, 1.0)]) for dept, var in dept_cost.items()}
+        themes = {t: Expr() for t, share in problem.theme_min_share.items() if share > 0}
+        for i, c in enumerate(problem.candidates):
+            tc = costs[i] / unit
             if not tc:
                 continue
-            if c.department in problem.department_share:
-                by_department[c.department].extend(sel(c.id, tc))
+            definition = definitions.get(c.department, total_def)
+            for _, v in starts[i]:
+                definition[v] = -tc
             for t in c.themes:
-                if t in problem.theme_min_share:
-                    by_theme[t].extend(sel(c.id, tc))
+                row = themes.get(t)
+                if row is not None:
+                    for _, v in starts[i]:
+                        row[v] = tc
+        structural.append(_row(total_def, EQ, 0, "total_cost_def"))
         for k, (dept, share) in enumerate(problem.department_share.items()):
+            if dept not in dept_cost:
+                continue
+            mine = dept_cost[dept]
+            structural.append(_row(definitions[dept], EQ, 0, f"department_cost_def_{k}"))
             info = {"department": dept, "min": share.min, "max": share.max}
             if share.min > 0:
-                row = _row(by_department[dept] + [(total, -share.min)], GE, 0, f"dept_min_{k}")
+                row = _row([(mine, 1.0), (total, -share.min)], GE, 0, f"dept_min_{k}")
                 groups.append(
                     Group(f"department_share {dept} min", "department_share_min", [row], info)
                 )
             if share.max < 1:
-                row = _row(by_department[dept] + [(total, -share.max)], LE, 0, f"dept_max_{k}")
+                row = _row([(mine, 1.0), (total, -share.max)], LE, 0, f"dept_max_{k}")
                 groups.append(
                     Group(f"department_share {dept} max", "department_share_max", [row], info)
                 )
         for k, (theme, share) in enumerate(problem.theme_min_share.items()):
             if share > 0:
-                row = _row(by_theme[theme] + [(total, -share)], GE, 0, f"theme_min_{k}")
+                themes[theme][total] = -share
+                row = _row(themes[theme], GE, 0, f"theme_min_{k}")
                 info = {"theme": theme, "min": share}
                 groups.append(Group(f"theme_min_share {theme}", "theme_min_share", [row], info))
 
     if problem.count is not None:
-        every = [(v, 1.0) for per in starts for _, v in per]
+        # N = number selected, defined once; the count rows are bounds on N.
+        count = lp.add_variable("selected_count", 0, None, pulp.LpContinuous)
+        every = pulp.LpAffineExpression([(count, 1.0)])
+        every.update((v, -1.0) for per in starts for _, v in per)
+        structural.append(_row(every, EQ, 0, "selected_count_def"))
         if problem.count.min > 0:
-            row = _row(every, GE, problem.count.min, "count_min")
+            row = _row([(count, 1.0)], GE, problem.count.min, "count_min")
             groups.append(Group("count min", "count_min", [row], {"limit": problem.count.min}))
         if problem.count.max is not None:
-            row = _row(every, LE, problem.count.max, "count_max")
+            row = _row([(count, 1.0)], LE, problem.count.max, "count_max")
             groups.append(Group("count max", "count_max", [row], {"limit": problem.count.max}))
 
     for row in structural:
@@ -224,20 +255,24 @@ def _build(problem: Problem) -> Model:
     for group in groups:
         for row in group.rows:
             lp.addConstraint(row)
-    return Model(problem, lp, starts, groups, structural, time.perf_counter() - t0)
+    return Model(problem, lp, starts, groups, structural)
 
 
-def _scaled_row(pairs: list, sense: int, rhs: float, name: str) -> pulp.LpConstraint:
-    """A resource row divided by its limit (or its largest coefficient when the limit is 0).
+def _scale(limit: float, problem: Problem, amounts) -> float:
+    """The divisor of a resource row: its limit, or the largest amount when the limit is 0.
 
     Money runs to 1e9 while the binaries are 0/1; unscaled, HiGHS warns the model is badly
     scaled and slows down. Slack and binding are computed from the selection, not from here.
+    `amounts(candidate)` gives a candidate's amounts of this resource (any period, since a
+    later start moves them); it is only read for a limit of 0.
     """
-    scale = rhs if rhs > 0 else max((abs(c) for _, c in pairs), default=0.0)
-    if scale <= 0 or scale == 1:
-        return _row(pairs, sense, rhs, name)
-    return _row([(v, c / scale) for v, c in pairs], sense, rhs / scale, name)
+    if limit > 0:
+        return limit
+    return max((v for c in problem.candidates for v in amounts(c)), default=0.0) or 1.0
 
 
-def _row(pairs: list, sense: int, rhs: float, name: str) -> pulp.LpConstraint:
-    return pulp.LpConstraint(pulp.LpAffineExpression(pairs), sense, name, rhs)
+def _row(terms, sense: int, rhs: float, name: str) -> pulp.LpConstraint:
+    """A constraint on `terms`: an expression (kept as it is) or (variable, coefficient) pairs."""
+    if not isinstance(terms, pulp.LpAffineExpression):
+        terms = pulp.LpAffineExpression(terms)
+    return pulp.LpConstraint(terms, sense, name, rhs)
