@@ -85,10 +85,91 @@ def run(
     return _run_cbc(lp, time_limit, gap, threads)
 
 
+class BulkHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS interface, handing the model over in bulk.
+
+    PuLP 3.3's `HiGHS` makes one Python-to-C++ call per column and per row and lists the
+    problem's variables three times (each a pass over every coefficient): measured 2.3 s of
+    hand-over for a 4 s solve at 50,000 candidates. This passes the columns, the integrality
+    and the row matrix (compressed rows) in three calls, and reads the values back in one
+    pass. Options, the solver and the statuses are PuLP's; only what a portfolio solve reads
+    back is set: each variable's value and the problem's status.
+    """
+
+    def actualSolve(self, lp: pulp.LpProblem, callback=None) -> int:
+        import highspy
+        import numpy as np
+
+        self.createAndConfigureSolver(lp)
+        highs = lp.solverModel
+        inf = highspy.kHighsInf
+        variables = lp.variables()
+        column = {id(v): k for k, v in enumerate(variables)}
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        objective = lp.objective
+        highs.addCols(
+            len(variables),
+            np.array([sign * objective.get(v, 0.0) for v in variables], dtype=np.float64),
+            np.array([-inf if v.lowBound is None else v.lowBound for v in variables], np.float64),
+            np.array([inf if v.upBound is None else v.upBound for v in variables], np.float64),
+            0,
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.float64),
+        )
+        integer = [k for k, v in enumerate(variables) if v.cat == pulp.LpInteger]
+        if integer and self.mip:
+            highs.changeColsIntegrality(
+                len(integer),
+                np.array(integer, np.int32),
+                np.full(len(integer), int(highspy.HighsVarType.kInteger), np.uint8),
+            )
+        rows = lp.constraints()
+        starts, index, value, lower, upper = [], [], [], [], []
+        for row in rows:
+            starts.append(len(index))
+            for var, coef in row.expr.items():
+                if coef:
+                    index.append(column[id(var)])
+                    value.append(coef)
+            lb, ub = row.getLb(), row.getUb()
+            lower.append(-inf if lb is None else lb)
+            upper.append(inf if ub is None else ub)
+        highs.addRows(
+            len(rows),
+            np.array(lower, np.float64),
+            np.array(upper, np.float64),
+            len(index),
+            np.array(starts, np.int32),
+            np.array(index, np.int32),
+            np.array(value, np.float64),
+        )
+        highs.run()
+        model_status = highs.getModelStatus()
+        has_point = highs.getInfo().primal_solution_status == 2
+        if has_point:
+            for var, x in zip(variables, highs.getSolution().col_value, strict=True):
+                var.varValue = x
+        kind = highspy.HighsModelStatus
+        if model_status == kind.kOptimal:
+            status, sol_status = pulp.LpStatusOptimal, pulp.LpSolutionOptimal
+        elif model_status in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
+            status, sol_status = pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible
+        elif model_status == kind.kUnbounded:
+            status, sol_status = pulp.LpStatusUnbounded, pulp.LpSolutionUnbounded
+        elif has_point:
+            # stopped early (time limit, interrupt) with an incumbent
+            status, sol_status = pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible
+        else:
+            status, sol_status = pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+        lp.assignStatus(status, sol_status)
+        return status
+
+
 def _run_highs(lp: pulp.LpProblem, time_limit: float, gap: float) -> SolverRun:
     _swallow_highs_banner()
     # mip_abs_gap defaults to 1e-6, which only matters for tiny objectives; keep it.
-    solver = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap)
+    solver = BulkHiGHS(msg=False, timeLimit=time_limit, gapRel=gap)
     t0 = time.perf_counter()
     lp.solve(solver)
     seconds = time.perf_counter() - t0
