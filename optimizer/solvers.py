@@ -6,6 +6,7 @@ import contextlib
 import math
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -13,6 +14,8 @@ import time
 from dataclasses import dataclass
 
 import pulp
+
+from .model import gc_paused
 
 BACKENDS = ("highs", "cbc")
 DEFAULT_BACKEND = "cbc"
@@ -85,6 +88,50 @@ def run(
     return _run_cbc(lp, time_limit, gap, threads)
 
 
+@dataclass
+class Matrix:
+    """A PuLP problem as arrays: columns in order of first appearance, rows compressed.
+
+    Built in one pass over the objective and the rows, keyed by object identity (a PuLP
+    variable hashes through Python code), with the collector paused by the caller.
+    """
+
+    variables: list[pulp.LpVariable]
+    cost: list[float]  # objective coefficient per column, as written (not negated)
+    starts: list[int]  # rows: entries of row r are index/value[starts[r]:starts[r + 1]]
+    index: list[int]
+    value: list[float]
+    rows: list[pulp.LpConstraint]
+
+    @classmethod
+    def of(cls, lp: pulp.LpProblem) -> Matrix:
+        column: dict[int, int] = {}
+        variables: list[pulp.LpVariable] = []
+        cost: list[float] = []
+        for var, coef in lp.objective.items():
+            column[id(var)] = len(variables)
+            variables.append(var)
+            cost.append(coef)
+        rows = lp.constraints()
+        starts, index, value = [], [], []
+        for row in rows:
+            starts.append(len(index))
+            for var, coef in row.expr.items():
+                if coef:
+                    k = column.get(id(var))
+                    if k is None:
+                        k = column[id(var)] = len(variables)
+                        variables.append(var)
+                        cost.append(0.0)
+                    index.append(k)
+                    value.append(coef)
+        starts.append(len(index))
+        return cls(variables, cost, starts, index, value, rows)
+
+    def integer(self, mip: bool) -> list[bool]:
+        return [mip and v.cat == pulp.LpInteger for v in self.variables]
+
+
 class BulkHiGHS(pulp.HiGHS):
     """PuLP's HiGHS interface, handing the model over in bulk.
 
@@ -98,57 +145,17 @@ class BulkHiGHS(pulp.HiGHS):
 
     def actualSolve(self, lp: pulp.LpProblem, callback=None) -> int:
         import highspy
-        import numpy as np
 
         self.createAndConfigureSolver(lp)
         highs = lp.solverModel
-        inf = highspy.kHighsInf
-        variables = lp.variables()
-        column = {id(v): k for k, v in enumerate(variables)}
-        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
-        objective = lp.objective
-        highs.addCols(
-            len(variables),
-            np.array([sign * objective.get(v, 0.0) for v in variables], dtype=np.float64),
-            np.array([-inf if v.lowBound is None else v.lowBound for v in variables], np.float64),
-            np.array([inf if v.upBound is None else v.upBound for v in variables], np.float64),
-            0,
-            np.zeros(0, np.int32),
-            np.zeros(0, np.int32),
-            np.zeros(0, np.float64),
-        )
-        integer = [k for k, v in enumerate(variables) if v.cat == pulp.LpInteger]
-        if integer and self.mip:
-            highs.changeColsIntegrality(
-                len(integer),
-                np.array(integer, np.int32),
-                np.full(len(integer), int(highspy.HighsVarType.kInteger), np.uint8),
-            )
-        rows = lp.constraints()
-        starts, index, value, lower, upper = [], [], [], [], []
-        for row in rows:
-            starts.append(len(index))
-            for var, coef in row.expr.items():
-                if coef:
-                    index.append(column[id(var)])
-                    value.append(coef)
-            lb, ub = row.getLb(), row.getUb()
-            lower.append(-inf if lb is None else lb)
-            upper.append(inf if ub is None else ub)
-        highs.addRows(
-            len(rows),
-            np.array(lower, np.float64),
-            np.array(upper, np.float64),
-            len(index),
-            np.array(starts, np.int32),
-            np.array(index, np.int32),
-            np.array(value, np.float64),
-        )
+        with gc_paused():  # the model is millions of objects: keep the collector off them
+            matrix = Matrix.of(lp)
+            self._pass_model(lp, matrix, highs)
         highs.run()
         model_status = highs.getModelStatus()
         has_point = highs.getInfo().primal_solution_status == 2
         if has_point:
-            for var, x in zip(variables, highs.getSolution().col_value, strict=True):
+            for var, x in zip(matrix.variables, highs.getSolution().col_value, strict=True):
                 var.varValue = x
         kind = highspy.HighsModelStatus
         if model_status == kind.kOptimal:
@@ -164,6 +171,167 @@ class BulkHiGHS(pulp.HiGHS):
             status, sol_status = pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
         lp.assignStatus(status, sol_status)
         return status
+
+    def _pass_model(self, lp: pulp.LpProblem, matrix: Matrix, highs) -> None:
+        """Hand the columns, integrality and rows to `highs` in three calls."""
+        import highspy
+        import numpy as np
+
+        inf = highspy.kHighsInf
+        variables = matrix.variables
+        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+        highs.addCols(
+            len(variables),
+            sign * np.array(matrix.cost, np.float64),
+            np.array([-inf if v.lowBound is None else v.lowBound for v in variables], np.float64),
+            np.array([inf if v.upBound is None else v.upBound for v in variables], np.float64),
+            0,
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.float64),
+        )
+        integer = np.flatnonzero(matrix.integer(self.mip)).astype(np.int32)
+        if len(integer):
+            highs.changeColsIntegrality(
+                len(integer),
+                integer,
+                np.full(len(integer), int(highspy.HighsVarType.kInteger), np.uint8),
+            )
+        lower, upper = [], []
+        for row in matrix.rows:
+            lb, ub = row.getLb(), row.getUb()
+            lower.append(-inf if lb is None else lb)
+            upper.append(inf if ub is None else ub)
+        highs.addRows(
+            len(matrix.rows),
+            np.array(lower, np.float64),
+            np.array(upper, np.float64),
+            len(matrix.index),
+            np.array(matrix.starts[:-1], np.int32),
+            np.array(matrix.index, np.int32),
+            np.array(matrix.value, np.float64),
+        )
+
+
+_MPS_SENSE = {pulp.LpConstraintLE: "L", pulp.LpConstraintGE: "G", pulp.LpConstraintEQ: "E"}
+_MPS_MARKER = "    MARKER                 'MARKER'                 '{}'"
+
+
+class LeanCBC(pulp.COIN_CMD):
+    """PuLP's CBC runner (`COIN_CMD`), writing the MPS file and reading the solution leanly.
+
+    PuLP 3.3 writes the MPS file through per-coefficient name lookups and reads the answer
+    back into values, reduced costs, duals and slacks, listing the problem's variables four
+    times: measured 2.0 s around a 9.7 s solve at 50,000 candidates. This writes the same
+    model (fixed-format MPS, columns `C<k>`, rows `R<r>`, so at most 10 million of each;
+    integer columns in one INTORG block) from the compressed matrix, runs the same CBC
+    command line, and reads back each variable's value and the status with PuLP's own status
+    reader. Reduced costs, duals and slacks are not read: a portfolio solve does not use them.
+    """
+
+    def solve_CBC(self, lp: pulp.LpProblem, use_mps: bool = True) -> int:
+        if not self.executable(self.path):
+            raise pulp.PulpSolverError(f"cannot execute {self.path}")
+        mps_path, sol_path = self.create_tmp_files(lp.name, "mps", "sol")
+        try:
+            with gc_paused():  # the model is millions of objects: keep the collector off them
+                matrix = Matrix.of(lp)
+                self._write_mps(matrix, mps_path)
+            args = [self.path, mps_path]
+            if lp.sense == pulp.LpMaximize:
+                args.append("-max")
+            if self.timeLimit is not None:
+                args += ["-sec", str(self.timeLimit)]
+            for option in self.options + self.getOptions():
+                args += ("-" + option).split()
+            args += ["-solve" if self.mip else "-initialSolve", "-printingOptions", "all"]
+            args += ["-solution", sol_path]
+            log_path = self.optionsDict.get("logPath")
+            with open(log_path or os.devnull, "w") as pipe:
+                code = subprocess.call(args, stdout=pipe, stderr=pipe, stdin=subprocess.DEVNULL)
+            if code != 0 or not os.path.exists(sol_path):
+                raise pulp.PulpSolverError(f"CBC failed (exit code {code})")
+            status, sol_status = self.get_status(sol_path)
+            values = [0.0] * len(matrix.variables)
+            with gc_paused(), open(sol_path) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if parts and parts[0] == "**":
+                        parts = parts[1:]
+                    if len(parts) >= 3 and parts[1][0] == "C":
+                        values[int(parts[1][1:])] = float(parts[2])
+            for var, x in zip(matrix.variables, values, strict=True):
+                var.varValue = x
+        finally:
+            self.delete_tmp_files(mps_path, sol_path)
+        lp.assignStatus(status, sol_status)
+        return status
+
+    def _write_mps(self, matrix: Matrix, path: str) -> None:
+        import numpy as np
+
+        n_rows = len(matrix.rows)
+        label = [f"R{r:<7}  " for r in range(n_rows)]
+        lines = ["NAME          converge", "ROWS", " N  OBJ"]
+        lines += [f" {_MPS_SENSE[row.sense]}  R{r}" for r, row in enumerate(matrix.rows)]
+        # the row matrix turned column-wise (a stable sort keeps each column's rows in order)
+        index = np.array(matrix.index, np.int64)
+        order = np.argsort(index, kind="stable")
+        row_of = np.repeat(np.arange(n_rows), np.diff(matrix.starts))[order].tolist()
+        value = np.array(matrix.value, np.float64)[order].tolist()
+        bounds = np.searchsorted(index[order], np.arange(len(matrix.variables) + 1)).tolist()
+        integer = matrix.integer(self.mip)
+        lines.append("COLUMNS")
+        bound_lines = []
+        for marked in (True, False):
+            block = [k for k, is_int in enumerate(integer) if is_int == marked]
+            if not block:
+                continue
+            if marked:
+                lines.append(_MPS_MARKER.format("INTORG"))
+            for k in block:
+                head = f"    C{k:<7}  "
+                entries = [f"OBJ       {matrix.cost[k]!r}"] if matrix.cost[k] else []
+                lo, hi = bounds[k], bounds[k + 1]
+                entries += [
+                    label[r] + repr(v) for r, v in zip(row_of[lo:hi], value[lo:hi], strict=True)
+                ]
+                lines.append(head + ("\n" + head).join(entries or ["OBJ       0"]))
+                bound_lines += _mps_bounds(f"C{k}", matrix.variables[k], marked)
+            if marked:
+                lines.append(_MPS_MARKER.format("INTEND"))
+        lines.append("RHS")
+        lines += [
+            f"    RHS       {label[r]}{-row.constant!r}"
+            for r, row in enumerate(matrix.rows)
+            if row.constant
+        ]
+        lines.append("BOUNDS")
+        lines += bound_lines
+        lines.append("ENDATA\n")
+        with open(path, "w") as f:
+            f.write("\n".join(lines))
+
+
+def _mps_bounds(name: str, var: pulp.LpVariable, integer: bool) -> list[str]:
+    """BOUNDS lines for one column (MPS defaults: lower 0, upper infinite)."""
+    lb, ub = var.lowBound, var.upBound
+    head = f"BND       {name:<8}"
+    if integer and lb == 0 and ub == 1:
+        return [f" BV {head}"]
+    if lb is not None and lb == ub:
+        return [f" FX {head}  {lb!r}"]
+    out = []
+    if lb is None:
+        out.append(f" MI {head}")
+    elif lb != 0 or integer:
+        out.append(f" LO {head}  {lb!r}")
+    if ub is not None:
+        out.append(f" UP {head}  {ub!r}")
+    elif integer:
+        out.append(f" PL {head}")
+    return out
 
 
 def _run_highs(lp: pulp.LpProblem, time_limit: float, gap: float) -> SolverRun:
@@ -208,7 +376,7 @@ def _run_cbc(lp: pulp.LpProblem, time_limit: float, gap: float, threads: int) ->
     fd, log_path = tempfile.mkstemp(prefix="converge-cbc-", suffix=".log")
     os.close(fd)
     try:
-        solver = pulp.COIN_CMD(
+        solver = LeanCBC(
             path=cbc_path(),
             msg=False,
             timeLimit=time_limit,
