@@ -90,7 +90,7 @@ def run(
 
 @dataclass
 class Matrix:
-    """A PuLP problem as arrays: columns in order of first appearance, rows compressed.
+    """A PuLP problem as arrays: columns sorted by variable name, rows compressed.
 
     Built in one pass over the objective and the rows, keyed by object identity (a PuLP
     variable hashes through Python code), with the collector paused by the caller.
@@ -126,7 +126,21 @@ class Matrix:
                     index.append(k)
                     value.append(coef)
         starts.append(len(index))
-        return cls(variables, cost, starts, index, value, rows)
+        # Columns in PuLP's own order (by name), so that a solver sees the model exactly as
+        # PuLP's interfaces hand it over: HiGHS 1.16's presolve can loop forever on some
+        # column orders (see docs/optimizer.md), and the order PuLP uses is the measured one.
+        order = sorted(range(len(variables)), key=lambda k: variables[k].name)
+        rank = [0] * len(order)
+        for new, old in enumerate(order):
+            rank[old] = new
+        return cls(
+            [variables[k] for k in order],
+            [cost[k] for k in order],
+            starts,
+            [rank[k] for k in index],
+            value,
+            rows,
+        )
 
     def integer(self, mip: bool) -> list[bool]:
         return [mip and v.cat == pulp.LpInteger for v in self.variables]
@@ -415,6 +429,11 @@ def _run_cbc(lp: pulp.LpProblem, time_limit: float, gap: float, threads: int) ->
             bound = objective
     match = re.search(r"Total time \(CPU seconds\):.*\(Wallclock seconds\):\s+" + _CBC_NUMBER, log)
     solver_seconds = float(match.group(1)) if match else None
+    if status == "infeasible" and (solver_seconds or seconds) >= time_limit:
+        # When the time limit runs out during preprocessing, CBC 2.10 reports "Integer
+        # infeasible" for a feasible problem (seen with a 0.01 s limit): a verdict reached
+        # at the deadline is not a proof, so it counts as stopped without a solution.
+        status = "no_solution"
     return SolverRun(status, objective, bound, _gap(objective, bound), seconds, solver_seconds)
 
 

@@ -36,6 +36,14 @@ def test_exit_codes_and_json(tmp_path, capsys, doc, code, status, backend):
     assert out["schema"] == "converge.result/1" and out["status"] == status
 
 
+def test_no_solution_exits_1(tmp_path, capsys):
+    from tests.optimizer.test_solve import _exact_count_portfolio
+
+    path = _write(tmp_path, _exact_count_portfolio())
+    assert main(["solve", path, "--time-limit", "0.01"]) == 1
+    assert json.loads(capsys.readouterr().out)["status"] == "no_solution"
+
+
 def test_unreadable_and_malformed_input_exit_2(tmp_path, capsys):
     assert main(["solve", str(tmp_path / "missing.json")]) == 2
     assert json.loads(capsys.readouterr().out)["errors"][0].startswith("$: cannot read")

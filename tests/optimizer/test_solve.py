@@ -122,6 +122,42 @@ def test_gap_is_honoured_and_reported(backend):
     assert 23064 * 0.95 <= result.objective <= 23064
 
 
+def _exact_count_portfolio(n: int = 3000) -> dict:
+    """Exactly 30% of the candidates within two tight budgets: feasible (the cheapest 30%
+    fit), but neither all-in nor all-out is, so a solver stopped at once holds no incumbent."""
+    rng = random.Random(5)
+    candidates = [
+        cand(
+            f"I{i}",
+            rng.randint(1, 100),
+            {"2027": rng.randint(50, 150), "2028": rng.randint(50, 150)},
+        )
+        for i in range(n)
+    ]
+    k = int(0.3 * n)
+    return make_problem(
+        candidates,
+        periods=["2027", "2028"],
+        budget={"2027": 30.0 * n, "2028": 30.0 * n},
+        count={"min": k, "max": k},
+    )
+
+
+def test_stopped_before_any_solution_is_no_solution(backend):
+    doc = _exact_count_portfolio()
+    # 0.01 s is the smallest limit the optimizer passes on; both solvers stop with nothing
+    # (CBC stopped in preprocessing even claims "infeasible": a deadline verdict is no proof)
+    result = optimizer.solve(doc, backend=backend, time_limit=0.01)
+    assert result.status == "no_solution"
+    out = result.to_dict()
+    assert out["objective"] is None and out["bound"] is None and out["gap"] is None
+    assert out["selected"] == [] and out["conflicts"] == [] and out["errors"] == []
+    # given time, the same problem is solved: the verdict above was the clock, not the problem
+    solved = optimizer.solve(doc, backend=backend, time_limit=30, gap=1e-3, explain=False)
+    assert solved.status == "optimal"
+    assert len(solved.to_dict()["selected"]) == 900
+
+
 def test_explanations_numbers(backend):
     doc = make_problem(
         [
