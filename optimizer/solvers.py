@@ -237,10 +237,12 @@ class LeanCBC(pulp.COIN_CMD):
     PuLP 3.3 writes the MPS file through per-coefficient name lookups and reads the answer
     back into values, reduced costs, duals and slacks, listing the problem's variables four
     times: measured 2.0 s around a 9.7 s solve at 50,000 candidates. This writes the same
-    model (fixed-format MPS, columns `C<k>`, rows `R<r>`, so at most 10 million of each;
-    integer columns in one INTORG block) from the compressed matrix, runs the same CBC
-    command line, and reads back each variable's value and the status with PuLP's own status
-    reader. Reduced costs, duals and slacks are not read: a portfolio solve does not use them.
+    model (fixed-format MPS, numbers to 13 significant digits as PuLP writes them: more
+    digits sent CBC down another search path, 8.7 s against 6.4 s on the portal's
+    10,000-idea bench; columns `C<k>` and rows `R<r>`, so at most 10 million of each; integer
+    columns in one INTORG block) from the compressed matrix, runs the same CBC command line,
+    and reads back each variable's value and the status with PuLP's own status reader.
+    Reduced costs, duals and slacks are not read: a portfolio solve does not use them.
     """
 
     def solve_CBC(self, lp: pulp.LpProblem, use_mps: bool = True) -> int:
@@ -306,10 +308,11 @@ class LeanCBC(pulp.COIN_CMD):
                 lines.append(_MPS_MARKER.format("INTORG"))
             for k in block:
                 head = f"    C{k:<7}  "
-                entries = [f"OBJ       {matrix.cost[k]!r}"] if matrix.cost[k] else []
+                entries = [f"OBJ       {matrix.cost[k]:.12e}"] if matrix.cost[k] else []
                 lo, hi = bounds[k], bounds[k + 1]
                 entries += [
-                    label[r] + repr(v) for r, v in zip(row_of[lo:hi], value[lo:hi], strict=True)
+                    label[r] + format(v, ".12e")
+                    for r, v in zip(row_of[lo:hi], value[lo:hi], strict=True)
                 ]
                 lines.append(head + ("\n" + head).join(entries or ["OBJ       0"]))
                 bound_lines += _mps_bounds(f"C{k}", matrix.variables[k], marked)
@@ -317,7 +320,7 @@ class LeanCBC(pulp.COIN_CMD):
                 lines.append(_MPS_MARKER.format("INTEND"))
         lines.append("RHS")
         lines += [
-            f"    RHS       {label[r]}{-row.constant!r}"
+            f"    RHS       {label[r]}{-row.constant:.12e}"
             for r, row in enumerate(matrix.rows)
             if row.constant
         ]
