@@ -167,11 +167,15 @@ def _report_selection(result: Result, problem: Problem, chosen: dict[int, int]) 
             profile.extend(index[p] for p, v in per.items() if v)
         first = (min(profile) if profile else 0) + s
         result.selected.append({"id": c.id, "start": periods[first], "delay": s})
+        # zero amounts are skipped: they do not limit the start, so shifted they may fall
+        # past the last period
         for p, v in c.cost.items():
-            spend[periods[index[p] + s]] += v
+            if v:
+                spend[periods[index[p] + s]] += v
         for pool, per in c.effort.items():
             for p, v in per.items():
-                usage[pool][periods[index[p] + s]] += v
+                if v:
+                    usage[pool][periods[index[p] + s]] += v
     result.spend = spend
     result.usage = usage
     result.binding = binding(problem, chosen, spend, usage)

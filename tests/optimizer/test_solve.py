@@ -122,7 +122,7 @@ def test_gap_is_honoured_and_reported(backend):
     assert 23064 * 0.95 <= result.objective <= 23064
 
 
-def _exact_count_portfolio(n: int = 3000) -> dict:
+def _exact_count_portfolio(n: int = 5000) -> dict:
     """Exactly 30% of the candidates within two tight budgets: feasible (the cheapest 30%
     fit), but neither all-in nor all-out is, so a solver stopped at once holds no incumbent."""
     rng = random.Random(5)
@@ -155,7 +155,39 @@ def test_stopped_before_any_solution_is_no_solution(backend):
     # given time, the same problem is solved: the verdict above was the clock, not the problem
     solved = optimizer.solve(doc, backend=backend, time_limit=30, gap=1e-3, explain=False)
     assert solved.status == "optimal"
-    assert len(solved.to_dict()["selected"]) == 900
+    assert len(solved.to_dict()["selected"]) == 1500
+
+
+def test_an_infeasibility_proven_within_a_tiny_limit_stands(backend):
+    rng = random.Random(3)
+    candidates = [
+        cand(f"I{i}", rng.randint(1, 100), {"2027": rng.randint(50, 150)}) for i in range(2000)
+    ]
+    doc = make_problem(candidates, budget={"2027": 10.0}, force_in=["I0"])
+    result = optimizer.solve(doc, backend=backend, time_limit=0.01, explain=False)
+    assert result.status == "infeasible"
+
+
+def test_zero_amounts_do_not_move_past_the_last_period(backend):
+    # A may start a year later; its zero 2029 cost, shifted, would land after the horizon
+    doc = make_problem(
+        [
+            cand(
+                "A",
+                5,
+                {"2027": 4, "2029": 0},
+                effort={"eng": {"2027": 1, "2029": 0}},
+                may_start_later_by=1,
+            )
+        ],
+        budget={"2027": 0},
+        capacity={"eng": {"2028": 2}},
+    )
+    result = optimizer.solve(doc, backend=backend).to_dict()
+    assert result["status"] == "optimal"
+    assert result["selected"] == [{"id": "A", "start": "2028", "delay": 1}]
+    assert result["spend"] == {"2027": 0.0, "2028": 4.0, "2029": 0.0}
+    assert result["usage"] == {"eng": {"2027": 0.0, "2028": 1.0, "2029": 0.0}}
 
 
 def test_explanations_numbers(backend):
