@@ -54,6 +54,8 @@ class Model:
 
 def allowed_shifts(candidate: Candidate, periods: tuple[str, ...]) -> list[int]:
     """Start shifts 0..k whose shifted cost and effort stay within the listed periods."""
+    if not candidate.may_start_later_by:
+        return [0]
     index = {p: k for k, p in enumerate(periods)}
     used = [index[p] for p, v in candidate.cost.items() if v]
     for per in candidate.effort.values():
@@ -86,7 +88,7 @@ def gc_paused():
 
 
 def build_model(problem: Problem) -> Model:
-    """Build the maximization model; rows are built from (variable, coefficient) lists."""
+    """Build the maximization model; rows are expressions filled in place (see _build)."""
     t0 = time.perf_counter()
     with gc_paused():
         model = _build(problem)
@@ -125,8 +127,7 @@ def _build(problem: Problem) -> Model:
         effort = [
             (pool, index[p], v) for pool, per in c.effort.items() for p, v in per.items() if v
         ]
-        shifts = allowed_shifts(c, periods) if c.may_start_later_by else (0,)
-        for s in shifts:
+        for s in allowed_shifts(c, periods):
             var = lp.add_variable(f"x{i}_{s}", 0, 1, pulp.LpBinary)
             per_candidate.append((s, var))
             objective[var] = c.value
@@ -184,7 +185,7 @@ def _build(problem: Problem) -> Model:
         # candidate's own cost: defining department totals by extra variables (so that each
         # share row had two entries) built faster but solved 6x slower (measured at 10,000).
         # Costs enter these rows divided by the largest candidate cost (see _scale).
-        costs = [sum(c.cost.values()) for c in problem.candidates]
+        costs = [total_cost(c) for c in problem.candidates]
         unit = max(costs, default=0.0) or 1.0
         total = lp.add_variable("total_cost", 0, None, pulp.LpContinuous)
         Expr = pulp.LpAffineExpression
