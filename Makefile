@@ -7,15 +7,25 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run db demo test lint format browser bench clean
+.PHONY: install lock run db demo test lint format browser bench clean
 
-$(STAMP): pyproject.toml
+# Installs are reproducible: every package is held to the version in constraints.txt.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,postgres,queue]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,postgres,queue]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# constraints.txt records what is installed now. To move a dependency: change pyproject.toml
+# if its range must move, `$(PY) -m pip install --upgrade -e '.[dev,postgres,queue]'` (or
+# `pip install NAME==VERSION`), pass `make test`, then `make lock` and commit both files.
+lock:
+	{ echo '# Exact versions the test suite passed with; `make install` and CI install under them.'; \
+	  echo '# Regenerate with `make lock` (see the Makefile); never edit by hand.'; \
+	  $(PY) -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 db: install
 	$(FLASK) db upgrade
