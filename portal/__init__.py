@@ -24,6 +24,7 @@ BLUEPRINTS = [
     "portal.reports",
     "portal.delivery",
     "portal.transfer",
+    "portal.cli",
 ]
 
 
@@ -68,8 +69,4 @@ def create_app(config: dict | None = None) -> Flask:
         from portal.similarity import warm
 
         warm(app)
-
-    from portal.cli import register_cli
-
-    register_cli(app)
     return app

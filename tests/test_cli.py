@@ -1,4 +1,5 @@
-"""`flask create-user` and the configuration the app reads from the environment."""
+"""The `flask` commands (`create-user` in detail) and the configuration read from the
+environment."""
 
 import pytest
 import sqlalchemy as sa
@@ -7,6 +8,28 @@ from portal import create_app
 from portal.config import ConfigError, normalize_database_url
 from portal.extensions import db
 from portal.models import Role, User
+
+COMMANDS = {
+    "seed-demo": ["--if-empty"],
+    "create-user": ["EMAIL", "--role", "--department", "--name", "--password"],
+    "run-worker": ["--burst"],
+    "import-ideas": ["PATH", "--as"],
+    "export-data": ["PATH"],
+    "import-data": ["PATH"],
+}
+
+
+@pytest.mark.parametrize(("name", "options"), COMMANDS.items())
+def test_commands_keep_their_names_and_options(app, runner, name, options):
+    assert name in app.cli.commands
+    result = runner.invoke(args=[name, "--help"])
+    assert result.exit_code == 0, result.output
+    for option in options:
+        assert option in result.output
+
+
+def test_commands_are_not_grouped_under_the_blueprint(app):
+    assert "cli" not in app.cli.commands
 
 
 def test_create_user(runner, department):
