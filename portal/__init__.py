@@ -8,6 +8,7 @@ from flask import Flask
 
 from portal import config as portal_config
 from portal.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+from portal.logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     # Fit the similar-ideas index in a background thread (not in tests: deterministic).
     app.config.setdefault("SIMILARITY_BACKGROUND", not app.config.get("TESTING"))
 
+    configure_logging(app)  # first, so its request clock and id wrap every other hook
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True

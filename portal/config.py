@@ -83,5 +83,8 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "IDEAS_PER_PAGE": 20,
+        # One log line per request; JSON lines for log collectors.
+        "LOG_JSON": os.environ.get("PORTAL_LOG_JSON", "0") == "1",
+        "LOG_LEVEL": os.environ.get("PORTAL_LOG_LEVEL", "INFO").upper(),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
     }
