@@ -82,6 +82,7 @@ def from_environment(instance_path: str) -> dict:
         "BOOTSTRAP_SERVE_LOCAL": True,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Ideas per page of the ideas list (the API keeps its own documented default).
         "IDEAS_PER_PAGE": 20,
         # One log line per request; JSON lines for log collectors.
         "LOG_JSON": os.environ.get("PORTAL_LOG_JSON", "0") == "1",

@@ -107,3 +107,13 @@ def test_development_key_is_kept_in_instance_folder(monkeypatch, tmp_path):
     second = create_app().config["SECRET_KEY"]
     assert first == second and len(first) == 64
     assert (tmp_path / "dev-secret-key").stat().st_mode & 0o077 == 0
+
+
+def test_ideas_list_pages_by_the_configured_size(app, employee_client, employee, make_idea):
+    for i in range(5):
+        make_idea(employee, title=f"Numbered idea {i:02d}")
+    app.config["IDEAS_PER_PAGE"] = 2
+    first = employee_client.get("/ideas/").text
+    third = employee_client.get("/ideas/?page=3").text
+    assert "Numbered idea 04" in first and "Numbered idea 02" not in first
+    assert "Numbered idea 00" in third and "Numbered idea 01" not in third

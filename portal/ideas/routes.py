@@ -1,7 +1,7 @@
 """Idea pages: browse, write, submit, vote, comment, follow."""
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal import workflow
@@ -90,7 +90,7 @@ def index():
         flash("Some filters were not understood and were ignored.", "warning")
     page = db.paginate(
         search_query(current_user, filters),
-        per_page=20,
+        per_page=current_app.config["IDEAS_PER_PAGE"],
         error_out=False,
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
