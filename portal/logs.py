@@ -103,11 +103,13 @@ def _current_user_id() -> int | None:
 
 
 def _start_request() -> None:
+    """`before_request`: name the request and start its clock."""
     g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
     g.request_started = time.perf_counter()
 
 
 def _log_request(response: Response) -> Response:
+    """`after_request` (error responses too): write the request's line, echo its id."""
     request_id = g.get("request_id") or request_id_from(None)
     started = g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
