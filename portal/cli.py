@@ -67,7 +67,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def run_worker_command(burst: bool) -> None:
         """Execute queued scenario runs (needs REDIS_URL)."""
-        from portal.jobs import run_worker
+        from portal.portfolio.runs import run_worker
 
         try:
             run_worker(app, burst=burst)
