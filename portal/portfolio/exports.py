@@ -30,6 +30,7 @@ def _number(value):
 
 
 def _export_rows(run: Run) -> tuple[list[str], list[list]]:
+    """Header and rows of the selection download, amounts as people write them."""
     periods = run.problem.get("periods", [])
     header = [h for h, _ in _COLUMNS] + [f"Cost {p}" for p in periods]
     rows = [
@@ -41,6 +42,7 @@ def _export_rows(run: Run) -> tuple[list[str], list[list]]:
 
 
 def selection_csv(run: Run) -> str:
+    """The selected ideas as CSV, one row per idea with its cost per period."""
     header, rows = _export_rows(run)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -50,6 +52,7 @@ def selection_csv(run: Run) -> str:
 
 
 def selection_xlsx(run: Run) -> bytes:
+    """The selected ideas, the spend per period and the settings as an Excel workbook."""
     header, rows = _export_rows(run)
     book = Workbook()
     sheet = book.active

@@ -50,6 +50,7 @@ _PATH_SETTING = [
 
 
 def setting_for_path(path: str) -> str:
+    """The scenario form section an optimizer error path points at (`budget.2027` -> budget)."""
     if ".may_start_later_by" in path:
         return "start_later"
     for prefix, setting in _PATH_SETTING:
@@ -68,6 +69,7 @@ def _titles(ids) -> dict[int, sa.Row]:
 
 
 def run_label(run: Run) -> str:
+    """How pages name a run: '<scenario> · run <number>'."""
     return f"{run.scenario.name} · run {run.number}"
 
 
@@ -114,6 +116,7 @@ def selection_rows(run: Run, *, shown: int | None = None) -> list[dict]:
 
 
 def _selection_rows(problem: dict, result: dict, shown: int | None) -> list[dict]:
+    """`selection_rows` over a frozen problem and result (also for the run page's report)."""
     cands = {c["id"]: c for c in problem.get("candidates", [])}
     periods = problem.get("periods", [])
     index = {p: k for k, p in enumerate(periods)}

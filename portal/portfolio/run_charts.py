@@ -11,9 +11,6 @@ from portal.models import Run
 from portal.portfolio.problem import SOLVED
 from portal.portfolio.report import chart_data, objective_shares_of
 
-CHARTS = ("spend", "capacity", "departments", "objectives", "frontier", "robustness")
-RESULT_CHARTS = ("spend", "capacity", "departments", "objectives")  # drawn before the analysis
-
 
 def run_charts(run: Run, fmt: str = "svg") -> dict[str, bytes]:
     """Every chart of a solved run, by name (capacity charts as capacity-<n>)."""
@@ -58,6 +55,7 @@ def page_charts(run: Run, analysis_state: str | None, names=None) -> dict[str, M
 
 
 def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[str, bytes]:
+    """Draw every chart `data` (from `chart_data`) has something for, in `fmt`."""
     out: dict[str, bytes] = {}
     spend = data["spend"]
     out["spend"] = charts.budget_chart(
@@ -116,6 +114,7 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
 
 
 def comparison_charts(data: dict, fmt: str = "svg") -> dict[str, bytes]:
+    """The comparison page's charts: spend per period, value by department and objective."""
     labels = data["labels"]
     out = {
         "spend": charts.bar_chart(

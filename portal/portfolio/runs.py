@@ -38,12 +38,14 @@ class QueueError(RuntimeError):
 
 
 def redis_connection(url: str):
+    """A Redis client for the run queue."""
     from redis import Redis
 
     return Redis.from_url(url)
 
 
 def queue(app: Flask):
+    """The RQ queue runs are handed to."""
     from rq import Queue
 
     return Queue(QUEUE_NAME, connection=redis_connection(app.config["REDIS_URL"]))
@@ -100,6 +102,7 @@ def enqueue(run: Run) -> None:
 
 
 def _thread_main(app: Flask, run_id: int) -> None:
+    """A background thread's body: perform the run in its own app context and session."""
     with app.app_context():
         try:
             perform(run_id)
@@ -115,6 +118,7 @@ def fail(run: Run, reason: str) -> None:
 
 
 def _mark_failed(run: Run, reason: str) -> None:
+    """Set a run failed with the reason (the caller commits)."""
     run.status = RunStatus.FAILED
     run.error = reason
     run.finished_at = utcnow()
@@ -189,6 +193,7 @@ def perform(run_id: int) -> None:
 
 
 def _analysis_budget(app: Flask, run: Run) -> int:
+    """Seconds the RQ job may take beyond the solve: every frontier and robustness solve."""
     per_solve = _analysis_time_limit(app, run.settings or {})
     solves = app.config.get("PORTFOLIO_FRONTIER_POINTS", 9) + app.config.get(
         "PORTFOLIO_ROBUSTNESS_SAMPLES", 25
@@ -197,6 +202,7 @@ def _analysis_budget(app: Flask, run: Run) -> int:
 
 
 def _analysis_time_limit(app: Flask, settings: dict) -> float:
+    """Time limit of each analysis solve: the run's, at most 10 s."""
     return min(float(settings.get("time_limit", 60)), 10.0)
 
 
@@ -291,6 +297,7 @@ def mark_stale(run: Run) -> bool:
 
 
 def _rq_failure(job_id: str) -> str | None:
+    """Why the RQ job stopped (failed, stopped, cancelled, gone), or None if it may still run."""
     from rq.exceptions import NoSuchJobError
     from rq.job import Job, JobStatus
 
