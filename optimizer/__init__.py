@@ -1,6 +1,8 @@
 """Exact portfolio selection over one JSON problem document (pure Python + PuLP)."""
 
 from .analysis import frontier, robustness
+from .limits import limits
+from .model import model_mps, start_shifts
 from .problem import (
     PROBLEM_SCHEMA,
     RESULT_SCHEMA,
@@ -11,22 +13,28 @@ from .problem import (
     Share,
     validate,
 )
-from .solve import Result, solve
+from .solve import SOLVED, Result, solve
 from .solvers import BACKENDS, DEFAULT_BACKEND
+from .wording import amount
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
     "PROBLEM_SCHEMA",
     "RESULT_SCHEMA",
+    "SOLVED",
     "Candidate",
     "CountLimit",
     "InvalidProblem",
     "Problem",
     "Result",
     "Share",
+    "amount",
     "frontier",
+    "limits",
+    "model_mps",
     "robustness",
     "solve",
+    "start_shifts",
     "validate",
 ]

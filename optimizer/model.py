@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulp
@@ -54,16 +57,31 @@ class Model:
 
 def allowed_shifts(candidate: Candidate, periods: tuple[str, ...]) -> list[int]:
     """Start shifts 0..k whose shifted cost and effort stay within the listed periods."""
-    if not candidate.may_start_later_by:
+    return start_shifts(candidate.cost, candidate.effort, candidate.may_start_later_by, periods)
+
+
+def start_shifts(
+    cost: Mapping[str, float],
+    effort: Mapping[str, Mapping[str, float]],
+    may_start_later_by: int | None,
+    periods: Sequence[str],
+) -> list[int]:
+    """Start shifts 0..k whose non-zero cost and effort, shifted, stay within the periods.
+
+    Takes a candidate's fields, so it serves both a `Candidate` and a candidate of a problem
+    document (a frozen run's dict).
+    """
+    most = int(may_start_later_by or 0)
+    if not most:
         return [0]
     index = {p: k for k, p in enumerate(periods)}
-    used = [index[p] for p, v in candidate.cost.items() if v]
-    for per in candidate.effort.values():
+    used = [index[p] for p, v in cost.items() if v]
+    for per in effort.values():
         used.extend(index[p] for p, v in per.items() if v)
     if not used:
         return [0]
     last = max(used)
-    return [s for s in range(candidate.may_start_later_by + 1) if last + s < len(periods)]
+    return [s for s in range(most + 1) if last + s < len(periods)]
 
 
 def total_cost(candidate: Candidate) -> float:
@@ -290,3 +308,12 @@ def _row(terms, sense: int, rhs: float, name: str) -> pulp.LpConstraint:
     if not isinstance(terms, pulp.LpAffineExpression):
         terms = pulp.LpAffineExpression(terms)
     return pulp.LpConstraint(terms, sense, name, rhs)
+
+
+def model_mps(problem: Problem) -> bytes:
+    """The model the solver receives, as an MPS file."""
+    model = build_model(problem)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "problem.mps"
+        model.lp.writeMPS(str(path))
+        return path.read_bytes()

@@ -18,6 +18,8 @@ DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_GAP = 0.0
 DEFAULT_EXPLAIN_TIME = 20.0
 _TOL = 1e-6
+# The result statuses that come with a portfolio (selection, spend, binding rows).
+SOLVED = ("optimal", "feasible")
 
 
 @dataclass

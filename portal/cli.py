@@ -73,7 +73,7 @@ def create_user_command(
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def run_worker_command(burst: bool) -> None:
     """Execute queued scenario runs (needs REDIS_URL)."""
-    from portal.jobs import run_worker
+    from portal.portfolio.runs import run_worker
 
     try:
         run_worker(current_app._get_current_object(), burst=burst)

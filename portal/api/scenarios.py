@@ -15,10 +15,10 @@ from portal.api.auth import authenticate, require_role
 from portal.api.errors import ErrorSchema, handle_http_error
 from portal.api.schemas import RunSchema, RunSummarySchema, ScenarioSchema, ScenarioSettingsSchema
 from portal.extensions import db
-from portal.jobs import QueueError
 from portal.models import Role, Run, Scenario
 from portal.portfolio import service
 from portal.portfolio.problem import SettingsError
+from portal.portfolio.runs import QueueError
 
 blp = Blueprint(
     "Scenarios",
@@ -188,8 +188,7 @@ def get_run(run_id: int):
     """Read a run: its status, frozen problem and result"""
     require_role(*READERS)
     run = _run(run_id)
-    service.run_state(run)  # a run whose job died is marked failed, as on the run page
-    return run
+    return service.RunAsShown(run)  # a run whose job died shows failed, as on the run page
 
 
 @blp.route(RUN + "/retry", methods=["POST"])

@@ -451,3 +451,19 @@ def form_data(scenario, options: FormOptions) -> dict:
 
 def _plain(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,}"
+
+
+# Where each setting lives on the scenario form (anchors), for links from messages.
+SETTING_ANCHORS = {
+    "periods": "field-periods",
+    "budget": "field-budget",
+    "capacity": "field-capacity",
+    "candidates": "field-candidates",
+    "shares": "field-shares",
+    "themes": "field-themes",
+    "count": "field-count",
+    "force": "field-force",
+    "start_later": "field-start-later",
+    "links": "field-links",
+    "solver": "field-solver",
+}

@@ -7,16 +7,14 @@ optimizer's public functions so no other portal module imports it.
 """
 
 import re
-import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import sqlalchemy as sa
 
 import optimizer
-from optimizer.wording import amount  # noqa: F401 -- compact amounts (1.2M, 45k) for pages
+from optimizer import SOLVED, amount  # noqa: F401 -- result statuses with a portfolio; compact amounts (1.2M, 45k) for pages
 from portal.extensions import db
 from portal.models import (
     Department,
@@ -456,10 +454,9 @@ def robustness(
 
 def write_mps(problem: dict) -> bytes:
     """The frozen problem as an MPS file (the model the solver receives)."""
-    from optimizer.model import build_model
+    return optimizer.model_mps(optimizer.Problem.from_dict(problem))
 
-    model = build_model(optimizer.Problem.from_dict(problem))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "problem.mps"
-        model.lp.writeMPS(str(path))
-        return path.read_bytes()
+
+def limits(problem: dict, result: dict, out: list[dict]) -> tuple[list[dict], dict[str, str]]:
+    """A run's limit rows as its page shows them, and why each left-out idea does not fit."""
+    return optimizer.limits(problem, result, out)

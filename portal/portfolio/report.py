@@ -1,24 +1,20 @@
-"""What a run's results, a comparison and the exports show, computed from the frozen run.
+"""What a run's results and a comparison show, read from the frozen run.
 
 Everything here reads the run's frozen problem and stored result (plus idea titles and
-current states), so a report looks the same however the estimates changed since.
+current states), so a report looks the same however the estimates changed since. Which
+limits hold the portfolio back is the optimizer's to say (`problem.limits`); the charts are
+drawn in `run_charts`, the downloads written in `exports`.
 """
 
-import csv
-import io
 from collections import defaultdict
 
 import sqlalchemy as sa
-from flask import current_app
-from markupsafe import Markup
-from openpyxl import Workbook
 
-from portal import charts
-from portal.extensions import db, writing
+from portal.extensions import db
 from portal.models import Idea, Run
 from portal.portfolio import problem as bridge
-from portal.portfolio.problem import amount
-from portal.portfolio.service import SETTING_ANCHORS, SOLVED
+from portal.portfolio.forms import SETTING_ANCHORS
+from portal.portfolio.problem import SOLVED
 from portal.review.valuation import NO_OBJECTIVE
 
 SHOWN_ROWS = 200  # longer tables are cut on the page; the exports have everything
@@ -54,6 +50,7 @@ _PATH_SETTING = [
 
 
 def setting_for_path(path: str) -> str:
+    """The scenario form section an optimizer error path points at (`budget.2027` -> budget)."""
     if ".may_start_later_by" in path:
         return "start_later"
     for prefix, setting in _PATH_SETTING:
@@ -72,6 +69,7 @@ def _titles(ids) -> dict[int, sa.Row]:
 
 
 def run_label(run: Run) -> str:
+    """How pages name a run: '<scenario> · run <number>'."""
     return f"{run.scenario.name} · run {run.number}"
 
 
@@ -118,6 +116,7 @@ def selection_rows(run: Run, *, shown: int | None = None) -> list[dict]:
 
 
 def _selection_rows(problem: dict, result: dict, shown: int | None) -> list[dict]:
+    """`selection_rows` over a frozen problem and result (also for the run page's report)."""
     cands = {c["id"]: c for c in problem.get("candidates", [])}
     periods = problem.get("periods", [])
     index = {p: k for k, p in enumerate(periods)}
@@ -209,7 +208,7 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
         report["selected_cost"] = sum(costs.get(s["id"], 0.0) for s in selected)
         report.update(chart_data(problem, result, objective_shares_of(run)))
         out = [e for e in result.get("explanations", []) if not e.get("selected")]
-        rows, blocked = limits(problem, result, out)
+        rows, blocked = bridge.limits(problem, result, out)
         report["binding"] = [b for b in rows if b["binding"] or b.get("limiting")]
         report["slack"] = [b for b in rows if not (b["binding"] or b.get("limiting"))]
         out.sort(key=lambda e: -values.get(e["id"], 0))
@@ -249,123 +248,6 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
     return report
 
 
-# Reasons under which an idea is out because of what it needs (not a link or a force).
-_NEEDS_REASONS = ("value", "infeasible")
-
-
-def _shifts(c: dict, periods: list[str]) -> list[int]:
-    """The start delays a candidate may take: its non-zero profile stays within the periods."""
-    index = {p: k for k, p in enumerate(periods)}
-    used = [index[p] for p, v in c.get("cost", {}).items() if v]
-    used += [index[p] for per in c.get("effort", {}).values() for p, v in per.items() if v]
-    last = max(used, default=0)
-    most = int(c.get("may_start_later_by", 0) or 0)
-    return [s for s in range(most + 1) if last + s < len(periods)] or [0]
-
-
-def _needs(c: dict, periods: list[str], shift: int) -> dict[tuple, float]:
-    """(kind, pool, period) -> what the candidate puts on that budget or capacity row."""
-    index = {p: k for k, p in enumerate(periods)}
-    out: dict[tuple, float] = {}
-    for p, v in c.get("cost", {}).items():
-        if v:
-            out[("budget", None, periods[index[p] + shift])] = v
-    for pool, per in c.get("effort", {}).items():
-        for p, v in per.items():
-            if v:
-                out[("capacity", pool, periods[index[p] + shift])] = v
-    return out
-
-
-def _row_name(row: dict) -> str:
-    if row["kind"] == "budget":
-        return f"the {row['period']} budget"
-    return f"{row['pool']} {row['period']}"
-
-
-def limits(problem: dict, result: dict, out: list[dict]) -> tuple[list[dict], dict[str, str]]:
-    """The limit rows as the run page shows them, and why each left-out idea does not fit.
-
-    A budget or capacity row is *limiting* when it is used up (binding) or when what is left
-    (its slack) is less than the cheapest need in that period among the ideas left out for
-    their value (not those out for a force or a link): then no idea left out fits there
-    without taking something out. Each such idea gets a sentence naming every row it does
-    not fit in at any start it may take (the first start's rows are named).
-    """
-    periods = problem.get("periods", [])
-    cands = {c["id"]: c for c in problem.get("candidates", [])}
-    rows = [dict(b) for b in result.get("binding", [])]
-    by_key = {
-        (b["kind"], b.get("pool"), b.get("period")): b
-        for b in rows
-        if b["kind"] in ("budget", "capacity")
-    }
-    count_full = next((b for b in rows if b["kind"] == "count_max" and b.get("binding")), None)
-    cheapest: dict[tuple, float] = {}
-    blocked: dict[str, str] = {}
-    for e in out:
-        c = cands.get(e["id"])
-        if c is None or e.get("reason") not in _NEEDS_REASONS:
-            continue
-        first = _needs(c, periods, 0)
-        for key, need in first.items():
-            if key in by_key:
-                cheapest[key] = min(need, cheapest.get(key, need))
-        tight = [
-            [(by_key[k], v) for k, v in _needs(c, periods, s).items() if k in by_key]
-            for s in _shifts(c, periods)
-        ]
-        tight = [[(b, v) for b, v in per if v > b["slack"] + 1e-9] for per in tight]
-        if all(tight):
-            over_limit = [(b, v) for b, v in tight[0] if v > b["limit"] + 1e-9]
-            if over_limit:
-                b, v = over_limit[0]
-                if b["kind"] == "budget":
-                    blocked[e["id"]] = (
-                        f"On its own it costs {amount(v)} in {b['period']}, more than the whole "
-                        f"{b['period']} budget ({amount(b['limit'])})."
-                    )
-                else:
-                    blocked[e["id"]] = (
-                        f"On its own it needs {amount(v)} of {b['pool']} in {b['period']}, more "
-                        f"than the pool's whole capacity ({amount(b['limit'])})."
-                    )
-            else:
-                parts = [
-                    f"{amount(v)} of {_row_name(b)} ({amount(max(b['slack'], 0))} left)"
-                    for b, v in tight[0]
-                ]
-                blocked[e["id"]] = f"Does not fit: it needs {_and(parts)}."
-        elif count_full is not None:
-            blocked[e["id"]] = (
-                f"The count limit is reached: at most {amount(count_full['limit'])} ideas "
-                "may be selected."
-            )
-        elif e.get("reason") == "value" and (e.get("value_lost") or 0) > 0:
-            blocked[e["id"]] = (
-                "It fits in what is left of every budget and capacity, so another setting "
-                "(a share, the count or a together link) keeps it out."
-            )
-    for key, b in by_key.items():
-        head = b["text"].rsplit("; ", 1)[0]  # 'Budget 2027: 483k of 600k spent'
-        need = cheapest.get(key)
-        if b["binding"]:
-            b["text"] = f"{head}; used up."
-        elif need is not None and b["slack"] < need - 1e-9:
-            b["limiting"] = True
-            b["text"] = (
-                f"{head}; {amount(b['slack'])} left, less than the {amount(need)} the cheapest "
-                f"idea left out needs in {b['period']}."
-            )
-        else:
-            b["text"] = f"{head}; {amount(b['slack'])} left."
-    return rows, blocked
-
-
-def _and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
 def _without_ref(text: str, ref: str) -> str:
     """'IDEA-3 is not selected: forcing ...' -> 'Forcing ...' (the table names the idea)."""
     for head in (f"{ref} is not selected: ", f"{ref}: "):
@@ -394,127 +276,6 @@ def timings(run: Run) -> dict:
         "total": total,
         "analysis": (result.get("analysis") or {}).get("seconds"),
     }
-
-
-# ------------------------------------------------------------------ charts
-
-CHARTS = ("spend", "capacity", "departments", "objectives", "frontier", "robustness")
-RESULT_CHARTS = ("spend", "capacity", "departments", "objectives")  # drawn before the analysis
-
-
-def run_charts(run: Run, fmt: str = "svg") -> dict[str, bytes]:
-    """Every chart of a solved run, by name (capacity charts as capacity-<n>)."""
-    result = run.result or {}
-    if result.get("status") not in SOLVED:
-        return {}
-    data = chart_data(run.problem, result, objective_shares_of(run))
-    return _draw(data, run.problem, run.objective_value, fmt)
-
-
-def draw_charts(run: Run, *, problem: dict, result: dict) -> dict:
-    """The run's SVG charts as they are kept on the run (`Run.charts`): drawn once, since a
-    finished run does not change; drawn again only when its analysis state changed."""
-    if result.get("status") not in SOLVED:
-        return {"analysis": None, "svg": {}}
-    data = chart_data(problem, result, objective_shares_of(run))
-    svgs = _draw(data, problem, result.get("objective"), "svg")
-    return {
-        "analysis": data["analysis"].get("state"),
-        "svg": {name: body.decode("utf-8") for name, body in svgs.items()},
-    }
-
-
-def page_charts(run: Run, analysis_state: str | None, names=None) -> dict[str, Markup]:
-    """SVG markup of a solved run's charts for a page, from the run's stored charts.
-
-    The job stores them right after the result and again with the analysis. While the
-    analysis is pending the stored ones are shown (none yet: the page says they are being
-    drawn). Otherwise, when none are stored for the current state (a run from before they
-    were kept, or a job that died), they are drawn now and stored for the next view.
-    """
-    stored = run.charts or {}
-    svgs = stored.get("svg") or {}
-    current = "svg" in stored and stored.get("analysis") == analysis_state
-    if not current and analysis_state != "pending":
-        fresh = draw_charts(run, problem=run.problem, result=run.result or {})
-        svgs = fresh["svg"]
-        _keep_charts(run.id, fresh)
-    return {
-        name: charts.as_svg_markup(body.encode("utf-8"))
-        for name, body in svgs.items()
-        if names is None or name in names
-    }
-
-
-def _keep_charts(run_id: int, drawn: dict) -> None:
-    """Store charts drawn by a page on their own connection (the page's transaction only
-    reads); a failure only means they are drawn again next time."""
-    try:
-        with writing(), db.engine.begin() as connection:
-            connection.execute(sa.update(Run).where(Run.id == run_id).values(charts=drawn))
-    except sa.exc.SQLAlchemyError:
-        current_app.logger.warning("could not keep the charts of run %s", run_id, exc_info=True)
-
-
-def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    spend = data["spend"]
-    out["spend"] = charts.budget_chart(
-        [p for p, _, _ in spend],
-        [s for _, s, _ in spend],
-        [b for _, _, b in spend],
-        title="Spend against budget",
-        fmt=fmt,
-    )
-    for n, (pool, rows) in enumerate(sorted(data["usage"].items()), start=1):
-        out[f"capacity-{n}"] = charts.budget_chart(
-            [p for p, _, _ in rows],
-            [u for _, u, _ in rows],
-            [c for _, _, c in rows],
-            title=f"{pool}: use against capacity",
-            fmt=fmt,
-        )
-    for name, split, label in (
-        ("departments", data["by_department"], "department"),
-        ("objectives", data["by_objective"], "objective"),
-    ):
-        if split:
-            out[name] = charts.paired_bar_chart(
-                list(split),
-                [v["value"] for v in split.values()],
-                [v["cost"] for v in split.values()],
-                left_title="Value",
-                right_title="Spend (all periods)",
-                title=f"By {label}",
-                fmt=fmt,
-            )
-    frontier = (data.get("analysis") or {}).get("frontier") or {}
-    points = [p for p in frontier.get("points", []) if p.get("status") in SOLVED]
-    if points:
-        x = [sum(p["budget"].values()) for p in points]
-        here = sum(problem.get("budget", {}).values())
-        out["frontier"] = charts.line_chart(
-            x,
-            {"best value": [p["objective"] for p in points]},
-            title="Efficient frontier: value against total budget",
-            xlabel="Total budget (all periods)",
-            ylabel="Value",
-            marker_point=(here, objective or 0.0, "this scenario"),
-            fmt=fmt,
-        )
-    robust = data.get("robustness") or []
-    if robust:
-        out["robustness"] = charts.bar_chart(
-            [f"{r['ref']} {r['title']}" for r in robust],
-            {"selected in % of samples": [100 * r["frequency"] for r in robust]},
-            title="Robustness: how often each idea is\nselected when values vary",
-            horizontal=True,
-            fmt=fmt,
-        )
-    return out
-
-
-# ------------------------------------------------------------------ compare
 
 
 def comparison(runs: list[Run]) -> dict:
@@ -592,98 +353,3 @@ def comparison(runs: list[Run]) -> dict:
         "settings_differ": differ,
         "even_split": any(objective_shares_of(r) is None for r in runs),
     }
-
-
-def comparison_charts(data: dict, fmt: str = "svg") -> dict[str, bytes]:
-    labels = data["labels"]
-    out = {
-        "spend": charts.bar_chart(
-            data["periods"],
-            {
-                lab: [c["spend"].get(p) or 0 for p in data["periods"]]
-                for lab, c in zip(labels, data["columns"], strict=True)
-            },
-            title="Spend per period",
-            fmt=fmt,
-        )
-    }
-    if data["departments"]:
-        out["departments"] = charts.bar_chart(
-            [d for d, _, _ in data["departments"]],
-            {lab: [v[k] for _, v, _ in data["departments"]] for k, lab in enumerate(labels)},
-            title="Value by department",
-            fmt=fmt,
-        )
-    if data["objectives"]:
-        out["objectives"] = charts.bar_chart(
-            [t for t, _, _ in data["objectives"]],
-            {lab: [v[k] for _, v, _ in data["objectives"]] for k, lab in enumerate(labels)},
-            title="Value by objective",
-            fmt=fmt,
-        )
-    return out
-
-
-# ------------------------------------------------------------------ exports
-
-_COLUMNS = [
-    ("Reference", "ref"),
-    ("Title", "title"),
-    ("Department", "department"),
-    ("Objectives", "themes"),
-    ("Status now", "status"),
-    ("Value", "value"),
-    ("Value low", "value_low"),
-    ("Value high", "value_high"),
-    ("Total cost", "cost"),
-    ("Start", "start"),
-]
-
-
-def _number(value):
-    """Amounts as people write them: 204000.0 -> 204000, 20.97671 -> 20.98."""
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else round(value, 2)
-    return value
-
-
-def _export_rows(run: Run) -> tuple[list[str], list[list]]:
-    periods = run.problem.get("periods", [])
-    header = [h for h, _ in _COLUMNS] + [f"Cost {p}" for p in periods]
-    rows = [
-        [_number(row[key]) for _, key in _COLUMNS]
-        + [_number(row["cost_by_period"][p]) for p in periods]
-        for row in selection_rows(run)
-    ]
-    return header, rows
-
-
-def selection_csv(run: Run) -> str:
-    header, rows = _export_rows(run)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def selection_xlsx(run: Run) -> bytes:
-    header, rows = _export_rows(run)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Selection"
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    spend = book.create_sheet("Spend")
-    spend.append(["Period", "Spend", "Budget"])
-    budget = run.problem.get("budget", {})
-    for p in run.problem.get("periods", []):
-        spend.append([p, (run.result or {}).get("spend", {}).get(p, 0.0), budget.get(p)])
-    settings = book.create_sheet("Settings")
-    settings.append(["Setting", "Value"])
-    for key, value in ((run.settings or {}).get("display") or {}).items():
-        settings.append([key, value])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()

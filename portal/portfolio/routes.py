@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 from portal import charts, workflow
 from portal.auth.login import roles_required
 from portal.extensions import db
-from portal.jobs import QueueError
 from portal.models import Role, Run, RunStatus, Scenario
-from portal.portfolio import bp, report, service
+from portal.portfolio import bp, exports, report, run_charts, service
 from portal.portfolio.forms import ScenarioForm, form_data
 from portal.portfolio.problem import SettingsError, write_mps
+from portal.portfolio.runs import QueueError
 from portal.templating import plural
 
 PM = Role.PORTFOLIO_MANAGER
@@ -129,7 +129,7 @@ def run(run_id: int):
     run = _run(run_id)
     state = service.run_state(run)
     data = report.run_report(run) if run.status == RunStatus.DONE else None
-    svgs = report.page_charts(run, state["analysis"]) if data and data.get("solved") else {}
+    svgs = run_charts.page_charts(run, state["analysis"]) if data and data.get("solved") else {}
     return render_template("portfolio/run.html", run=run, state=state, report=data, charts=svgs)
 
 
@@ -176,7 +176,7 @@ def adopt(run_id: int):
 @bp.route("/runs/<int:run_id>/charts/<name>.png")
 @roles_required(*READERS)
 def chart_png(run_id: int, name: str):
-    pngs = report.run_charts(_run(run_id), fmt="png")
+    pngs = run_charts.run_charts(_run(run_id), fmt="png")
     if name not in pngs:
         abort(404)
     return _download(pngs[name], "image/png", f"run-{run_id}-{name}.png", inline=True)
@@ -201,7 +201,7 @@ def _solved(run: Run) -> Run:
 @roles_required(*READERS)
 def export_csv(run_id: int):
     run = _solved(_run(run_id))
-    return _download(report.selection_csv(run), "text/csv", f"run-{run_id}-selection.csv")
+    return _download(exports.selection_csv(run), "text/csv", f"run-{run_id}-selection.csv")
 
 
 @bp.route("/runs/<int:run_id>/selection.xlsx")
@@ -209,7 +209,7 @@ def export_csv(run_id: int):
 def export_xlsx(run_id: int):
     run = _solved(_run(run_id))
     return _download(
-        report.selection_xlsx(run),
+        exports.selection_xlsx(run),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         f"run-{run_id}-selection.xlsx",
     )
@@ -247,7 +247,7 @@ def compare():
             chosen=ids,
         ), exc.status_code
     data = report.comparison(runs)
-    svgs = {k: charts.as_svg_markup(v) for k, v in report.comparison_charts(data).items()}
+    svgs = {k: charts.as_svg_markup(v) for k, v in run_charts.comparison_charts(data).items()}
     return render_template("portfolio/compare.html", data=data, charts=svgs)
 
 
@@ -259,7 +259,7 @@ def plan():
     svgs = {}
     if data and data.get("solved"):
         state = (data.get("analysis") or {}).get("state")
-        svgs = report.page_charts(run, state, names=("spend", "departments"))
+        svgs = run_charts.page_charts(run, state, names=("spend", "departments"))
     return render_template(
         "portfolio/plan.html",
         run=run,

@@ -17,7 +17,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from portal import jobs, workflow
+from portal import workflow
 from portal.audit import record
 from portal.extensions import db
 from portal.models import (
@@ -35,25 +35,12 @@ from portal.models import (
     utcnow,
 )
 from portal.portfolio import problem as bridge
-from portal.portfolio.forms import FormOptions, _plain
+from portal.portfolio import runs
+from portal.portfolio.forms import SETTING_ANCHORS, FormOptions, _plain  # noqa: F401 -- pages link settings by it
+from portal.portfolio.problem import SOLVED
 from portal.portfolio.validation import settings_errors
 
 MAX_COMPARE = 5
-SOLVED = ("optimal", "feasible")
-# Where each setting lives on the scenario form (anchors), for links from messages.
-SETTING_ANCHORS = {
-    "periods": "field-periods",
-    "budget": "field-budget",
-    "capacity": "field-capacity",
-    "candidates": "field-candidates",
-    "shares": "field-shares",
-    "themes": "field-themes",
-    "count": "field-count",
-    "force": "field-force",
-    "start_later": "field-start-later",
-    "links": "field-links",
-    "solver": "field-solver",
-}
 
 
 class PortfolioError(Exception):
@@ -282,6 +269,7 @@ def start_run(scenario: Scenario, user: User) -> Run:
 
 def retry_run(run: Run, user: User) -> Run:
     """A new run of the same frozen problem and settings (commits)."""
+    runs.mark_stale(run)
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         raise PortfolioError("This run has not finished yet.")
     settings = {**(run.settings or {}), "retry_of": run.number}
@@ -301,24 +289,43 @@ def _launch(scenario: Scenario, user: User, problem: dict, settings: dict) -> Ru
     db.session.flush()
     record(user, "run_started", run, after={"scenario": scenario.id, "number": run.number})
     db.session.commit()
-    jobs.enqueue(run)
+    runs.enqueue(run)
     return run
 
 
 def run_state(run: Run) -> dict:
-    """What the run page polls: status, elapsed seconds, whether the analysis is pending."""
-    jobs.check_stale(run)
+    """What the run page polls: status, elapsed seconds, whether the analysis is pending.
+
+    A run whose job can no longer finish shows as failed with the reason; this only reads
+    (a retry records it).
+    """
+    stale = runs.stale_reason(run)
+    status = RunStatus.FAILED if stale else run.status
     end = run.finished_at or utcnow()
     analysis = analysis_state(run.id)
     return {
         "id": run.id,
-        "status": run.status.value,
+        "status": status.value,
         "result_status": run.result_status,
         "elapsed": round((end - run.created_at).total_seconds(), 1),
         "analysis": analysis,
-        "finished": run.status in (RunStatus.DONE, RunStatus.FAILED) and analysis != "pending",
-        "error": run.error,
+        "finished": status in (RunStatus.DONE, RunStatus.FAILED) and analysis != "pending",
+        "error": stale or run.error,
     }
+
+
+class RunAsShown:
+    """A run as pages and the API show it: failed with the reason when its job can no longer
+    finish (derived, not written; see `run_state`). Other attributes are the run's."""
+
+    def __init__(self, run: Run):
+        state = run_state(run)
+        self._run = run
+        self.status = RunStatus(state["status"])
+        self.error = state["error"]
+
+    def __getattr__(self, name: str):
+        return getattr(self._run, name)
 
 
 def analysis_state(run_id: int) -> str | None:

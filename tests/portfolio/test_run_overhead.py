@@ -4,11 +4,11 @@ results table cut to the shown rows, bounded explanations, no transaction held w
 import pytest
 import sqlalchemy as sa
 
-from portal import charts, jobs
+from portal import charts
 from portal.extensions import db
 from portal.models import Department, Run, RunStatus
+from portal.portfolio import exports, report, runs, service
 from portal.portfolio import problem as bridge
-from portal.portfolio import report, service
 from portal.portfolio.problem import idea_ref
 
 
@@ -48,7 +48,7 @@ def test_charts_are_drawn_once_by_the_job_and_kept(
     assert "Spend against budget" in plan
 
 
-def test_a_run_without_kept_charts_draws_them_on_view_and_keeps_them(
+def test_a_run_without_kept_charts_draws_them_on_view_and_a_job_keeps_them(
     pm_client, make_scenario, three_ideas, monkeypatch
 ):
     run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
@@ -57,6 +57,9 @@ def test_a_run_without_kept_charts_draws_them_on_view_and_keeps_them(
     html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
     assert "Spend against budget" in html and "Robustness" in html
     db.session.rollback()  # see what other connections committed
+    assert db.session.get(Run, run.id).charts is None  # a page never writes
+    runs.keep_charts(run.id)
+    db.session.rollback()
     assert db.session.get(Run, run.id).charts["analysis"] == "done"
     _no_drawing(monkeypatch)
     assert "Spend against budget" in pm_client.get(f"/portfolio/runs/{run.id}").get_data(
@@ -109,7 +112,7 @@ def test_results_table_reads_only_the_shown_rows(pm_client, make_scenario, make_
     html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
     assert ">4 <span" in html  # the count covers every selected idea
     assert len(report.run_report(run, shown=None)["selected"]) == 4
-    assert len(report.selection_csv(run).strip().splitlines()) == 5  # exports have all
+    assert len(exports.selection_csv(run).strip().splitlines()) == 5  # exports have all
 
 
 def test_explanations_are_not_re_solved_above_the_candidate_limit(
@@ -140,7 +143,7 @@ def test_a_write_elsewhere_while_solving_does_not_fail_the_run(
     """The job holds no transaction while the solver works: on SQLite a transaction that
     read before someone else committed could not write its result afterwards."""
     scenario = make_scenario(budget={"2027": 250.0})
-    monkeypatch.setattr(jobs, "enqueue", lambda run: None)
+    monkeypatch.setattr(runs, "enqueue", lambda run: None)
     run = service.start_run(scenario, pm)
     run_id = run.id
     db.session.commit()
@@ -152,7 +155,7 @@ def test_a_write_elsewhere_while_solving_does_not_fail_the_run(
         return solve(problem, **kwargs)
 
     monkeypatch.setattr(bridge, "solve", solve_while_someone_writes)
-    jobs.perform(run_id)
+    runs.perform(run_id)
     db.session.rollback()  # see what other connections committed
     run = db.session.get(Run, run_id)
     assert run.status == RunStatus.DONE, run.error

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from portal import jobs
 from portal.extensions import db
 from portal.models import Run, RunStatus, utcnow
 from portal.portfolio import problem as bridge
+from portal.portfolio import runs
 from portal.portfolio.problem import idea_ref
 
 
@@ -148,8 +148,8 @@ def test_a_run_whose_process_died_is_marked_failed(app, make_scenario, pm):
     here.job_id = f"thread:{__import__('os').getpid()}:unknown"  # this process, no thread
     db.session.add_all([lost, here])
     db.session.commit()
-    assert jobs.check_stale(lost) and "stopped or is stuck" in lost.error
-    assert jobs.check_stale(here) and "restarted" in here.error
+    assert runs.mark_stale(lost) and "stopped or is stuck" in lost.error
+    assert runs.mark_stale(here) and "restarted" in here.error
     assert lost.status == here.status == RunStatus.FAILED
 
 
@@ -169,7 +169,7 @@ def test_background_thread_run(pm_client, make_scenario, three_ideas, app_config
     started = time.perf_counter()
     run = _run(pm_client, scenario)
     assert run.job_id.startswith("thread:")
-    thread = jobs._threads[run.job_id]
+    thread = runs._threads[run.job_id]
     assert isinstance(thread, threading.Thread)
     page = pm_client.get(f"/portfolio/runs/{run.id}")  # the request did not wait
     assert page.status_code == 200
@@ -222,7 +222,7 @@ def test_writes_during_a_background_run_do_not_fail_it(
     for _ in range(3):  # writes while the solver works
         assert employee_client.post(f"/ideas/{idea.id}/follow").status_code == 302
     release.set()
-    thread = jobs._threads[run.job_id]
+    thread = runs._threads[run.job_id]
     thread.join(timeout=60)
     db.session.rollback()
     state = pm_client.get(f"/portfolio/runs/{run.id}/status.json").get_json()

@@ -5,9 +5,12 @@ A run is created with its problem frozen and status `queued`; `enqueue` hands it
 - a daemon thread of the web process otherwise (the embedded default),
 - or, with RUNS_INLINE (tests, the benchmark), the calling request itself.
 `perform` is the job: it marks the run running, solves the frozen problem, stores the result
-and timings and marks it done, or failed with the reason. After a solved run it adds the
-efficient frontier and the robustness analysis to the result. `check_stale` marks failed a
-run whose job died without saying so (worker killed, web process restarted).
+and timings and marks it done, or failed with the reason; it draws the run's charts and
+keeps them on the run. After a solved run it adds the efficient frontier and the
+robustness analysis to the result. `stale_reason` says (without writing) why a queued or
+running run's job can no longer finish (worker killed, web process restarted): pages show
+such a run as failed with that reason; `mark_stale` records it, on a write path (retry).
+The RQ worker finds the job by name in `portal.worker`, which builds the app it needs.
 """
 
 import os
@@ -16,14 +19,16 @@ import time
 import uuid
 from datetime import timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 
 from portal.extensions import db, writing
 from portal.models import Run, RunStatus, utcnow
+from portal.portfolio import problem as bridge
+from portal.portfolio import run_charts
 
 QUEUE_NAME = "converge-runs"
 _threads: dict[str, threading.Thread] = {}  # job id -> thread, for runs of this process
-_worker_pid: int | None = None  # set in the `run-worker` process; its forked children differ
+worker_pid: int | None = None  # set in the `run-worker` process; its forked children differ
 
 
 class QueueError(RuntimeError):
@@ -33,12 +38,14 @@ class QueueError(RuntimeError):
 
 
 def redis_connection(url: str):
+    """A Redis client for the run queue."""
     from redis import Redis
 
     return Redis.from_url(url)
 
 
 def queue(app: Flask):
+    """The RQ queue runs are handed to."""
     from rq import Queue
 
     return Queue(QUEUE_NAME, connection=redis_connection(app.config["REDIS_URL"]))
@@ -74,7 +81,7 @@ def enqueue(run: Run) -> None:
         timeout = int(hard_deadline(run).total_seconds()) + _analysis_budget(app, run)
         try:
             queue(app).enqueue(
-                "portal.jobs.perform_job",
+                "portal.worker.perform_job",
                 run.id,
                 job_id=run.job_id[3:],
                 job_timeout=timeout,
@@ -95,6 +102,7 @@ def enqueue(run: Run) -> None:
 
 
 def _thread_main(app: Flask, run_id: int) -> None:
+    """A background thread's body: perform the run in its own app context and session."""
     with app.app_context():
         try:
             perform(run_id)
@@ -102,26 +110,18 @@ def _thread_main(app: Flask, run_id: int) -> None:
             db.session.remove()
 
 
-def perform_job(run_id: int) -> None:
-    """RQ entry point: run inside the worker's app context, or build one."""
-    if has_app_context():
-        if _worker_pid is not None and os.getpid() != _worker_pid:
-            # A forked work horse must not reuse the parent's pooled connections.
-            db.engine.dispose(close=False)
-        perform(run_id)
-        return
-    from portal import create_app
-
-    with create_app().app_context():
-        perform(run_id)
-
-
 def fail(run: Run, reason: str) -> None:
-    """Mark a run failed with a reason a portfolio manager can act on (commits)."""
+    """Mark a run failed with a reason a portfolio manager can act on (commits: the job's
+    and the enqueuing request's own transaction)."""
+    _mark_failed(run, reason)
+    db.session.commit()
+
+
+def _mark_failed(run: Run, reason: str) -> None:
+    """Set a run failed with the reason (the caller commits)."""
     run.status = RunStatus.FAILED
     run.error = reason
     run.finished_at = utcnow()
-    db.session.commit()
 
 
 def perform(run_id: int) -> None:
@@ -140,9 +140,6 @@ def perform(run_id: int) -> None:
         run.started_at = utcnow()
         problem, settings = run.problem, dict(run.settings or {})
         db.session.commit()
-    from portal.portfolio import problem as bridge  # the portfolio package imports this module
-    from portal.portfolio import report
-
     config = current_app.config
     backend = settings.get("backend", "cbc")
     time_limit = float(settings.get("time_limit", 60))
@@ -185,7 +182,7 @@ def perform(run_id: int) -> None:
     if solved:
         # The results page is up now; its charts follow (drawn once, kept on the run).
         try:
-            charts = report.draw_charts(run, result=result, problem=problem)
+            charts = run_charts.draw_charts(run, result=result, problem=problem)
             with writing():
                 db.session.get(Run, run_id).charts = charts
                 db.session.commit()
@@ -196,6 +193,7 @@ def perform(run_id: int) -> None:
 
 
 def _analysis_budget(app: Flask, run: Run) -> int:
+    """Seconds the RQ job may take beyond the solve: every frontier and robustness solve."""
     per_solve = _analysis_time_limit(app, run.settings or {})
     solves = app.config.get("PORTFOLIO_FRONTIER_POINTS", 9) + app.config.get(
         "PORTFOLIO_ROBUSTNESS_SAMPLES", 25
@@ -204,6 +202,7 @@ def _analysis_budget(app: Flask, run: Run) -> int:
 
 
 def _analysis_time_limit(app: Flask, settings: dict) -> float:
+    """Time limit of each analysis solve: the run's, at most 10 s."""
     return min(float(settings.get("time_limit", 60)), 10.0)
 
 
@@ -213,9 +212,6 @@ def analyse(run_id: int, *, problem: dict, result: dict, settings: dict) -> None
     `problem`, `result` and `settings` are the run's, as the job already holds them. The
     charts that show the analysis are drawn here and stored in the same commit.
     """
-    from portal.portfolio import problem as bridge
-    from portal.portfolio import report
-
     app = current_app._get_current_object()
     common = {
         "backend": settings.get("backend", "cbc"),
@@ -243,7 +239,7 @@ def analyse(run_id: int, *, problem: dict, result: dict, settings: dict) -> None
         run = db.session.get(Run, run_id)
         charts = None
         try:
-            charts = report.draw_charts(run, result=result, problem=problem)
+            charts = run_charts.draw_charts(run, result=result, problem=problem)
         except Exception:
             current_app.logger.exception("charts of run %s failed", run_id)
         run.result = result
@@ -252,10 +248,19 @@ def analyse(run_id: int, *, problem: dict, result: dict, settings: dict) -> None
         db.session.commit()
 
 
-def check_stale(run: Run) -> bool:
-    """Mark failed a queued or running run whose job can no longer finish; True if it did."""
+def keep_charts(run_id: int) -> None:
+    """Draw a finished run's charts and keep them on the run (commits), for runs that have
+    none for their analysis state (from before charts were kept, or whose job died)."""
+    with writing():
+        run = db.session.get(Run, run_id)
+        run.charts = run_charts.draw_charts(run, problem=run.problem, result=run.result or {})
+        db.session.commit()
+
+
+def stale_reason(run: Run) -> str | None:
+    """Why a queued or running run's job can no longer finish, or None (reads only)."""
     if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
-        return False
+        return None
     job_id = run.job_id or ""
     reason = None
     if job_id.startswith("rq:") and current_app.config.get("REDIS_URL"):
@@ -277,13 +282,22 @@ def check_stale(run: Run) -> bool:
             f"No answer after {int(hard_deadline(run).total_seconds())} s: the process "
             "running it stopped or is stuck."
         )
+    return reason
+
+
+def mark_stale(run: Run) -> bool:
+    """Mark failed a queued or running run whose job can no longer finish; True if it did.
+
+    The caller commits (a POST that touches the run, such as a retry)."""
+    reason = stale_reason(run)
     if reason is None:
         return False
-    fail(run, reason)
+    _mark_failed(run, reason)
     return True
 
 
 def _rq_failure(job_id: str) -> str | None:
+    """Why the RQ job stopped (failed, stopped, cancelled, gone), or None if it may still run."""
     from rq.exceptions import NoSuchJobError
     from rq.job import Job, JobStatus
 
@@ -307,8 +321,8 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     """Work the run queue (the `run-worker` command)."""
     from rq import Worker
 
-    global _worker_pid
+    global worker_pid
     if not app.config.get("REDIS_URL"):
         raise RuntimeError("REDIS_URL is not set: runs execute in the web process.")
-    _worker_pid = os.getpid()
+    worker_pid = os.getpid()
     Worker([queue(app)], connection=redis_connection(app.config["REDIS_URL"])).work(burst=burst)

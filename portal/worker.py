@@ -1,0 +1,27 @@
+"""The RQ worker's entry point for scenario runs: the job function RQ finds by name.
+
+`flask --app wsgi run-worker` works the queue inside the app it built; any other RQ worker
+gets an app built here. Nothing in the portal imports this module (the queue names it as
+`portal.worker.perform_job`), so building the app here closes no import cycle.
+"""
+
+import os
+
+from flask import has_app_context
+
+from portal.extensions import db
+from portal.portfolio import runs
+
+
+def perform_job(run_id: int) -> None:
+    """Run one queued scenario run inside the worker's app context, or build one."""
+    if has_app_context():
+        if runs.worker_pid is not None and os.getpid() != runs.worker_pid:
+            # A forked work horse must not reuse the parent's pooled connections.
+            db.engine.dispose(close=False)
+        runs.perform(run_id)
+        return
+    from portal import create_app
+
+    with create_app().app_context():
+        runs.perform(run_id)
