@@ -14,7 +14,6 @@ workflow; an `estimated_cost` becomes a first estimate by the importer for a BRM
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -39,6 +38,8 @@ from portal.models import (
     utcnow,
 )
 from portal.models.ideas import idea_objectives
+from portal.periods import HELP as PERIOD_HELP
+from portal.periods import Period
 
 REQUIRED = ("title", "problem", "department")
 OPTIONAL = (
@@ -53,7 +54,6 @@ OPTIONAL = (
 TEXT_LIMIT = 5000
 MAX_PROBLEMS_KEPT = 500
 BATCH = 1000
-PERIOD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,19}$")
 
 Progress = Callable[[int], None] | None
 
@@ -225,8 +225,8 @@ class Resolver:
                         f"bad number '{text_cost}' (0 to {MAX_AMOUNT:,.0f})",
                     )
         cost_period = raw.get("cost_period", "") or None
-        if cost_period and not PERIOD.match(cost_period):
-            problem("cost_period", f"bad period '{cost_period}' (e.g. 2027 or 2027-Q1)")
+        if cost_period and not Period.is_valid(cost_period):
+            problem("cost_period", f"bad period '{cost_period}' (use {PERIOD_HELP})")
         if result.problem_count > before:
             result.bad_rows += 1
             return None
