@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import workflow
 from portal.audit import record
 from portal.extensions import db
+from portal.ideas.rules import idea_problems
 from portal.models import (
     AuditEvent,
     Comment,
@@ -51,6 +52,9 @@ def can_view(user: User, idea: Idea) -> bool:
 
 
 def _resolve(data: IdeaInput) -> tuple[Department, list[StrategicObjective]]:
+    if problems := idea_problems(vars(data)):
+        name, problem = next(iter(problems.items()))
+        raise IdeaError(f"{problem[0].upper()}{problem[1:]}.", 400, field=name)
     department = db.session.get(Department, data.department_id)
     if department is None:
         raise IdeaError("That department does not exist.", 400, field="department")

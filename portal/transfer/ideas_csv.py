@@ -3,11 +3,13 @@
 Files are read as a stream (csv module, one row at a time) so a spreadsheet of any length
 needs little memory. Columns (header names, any order, case-insensitive):
 
-    title*, problem*, department*, proposal, expected_benefit, submitter_email, objectives
+    title*, problem*, department*, proposal+, expected_benefit+, submitter_email, objectives
     (names separated by ';'), submitted_on (YYYY-MM-DD), estimated_cost (number),
     cost_period (e.g. 2027; default the year submitted)
 
-Other columns are ignored (so an export of ideas imports again). Imported ideas are
+* the header must have it; + each row must fill it (a file without the column has a problem
+on every row): the idea form's and the API's rules, from portal.ideas.rules. Other columns
+are ignored (so an export of ideas imports again). Imported ideas are
 submitted for review by their submitter (the importer when no e-mail is given) through the
 workflow; an `estimated_cost` becomes a first estimate by the importer for a BRM to refine.
 """
@@ -24,6 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal import workflow
 from portal.extensions import db
+from portal.ideas.rules import idea_problems
 from portal.models import (
     MAX_AMOUNT,
     Department,
@@ -51,7 +54,6 @@ OPTIONAL = (
     "estimated_cost",
     "cost_period",
 )
-TEXT_LIMIT = 5000
 MAX_PROBLEMS_KEPT = 500
 BATCH = 1000
 
@@ -173,21 +175,8 @@ class Resolver:
         def problem(column: str, message: str) -> None:
             result.add(RowProblem(number, column, message))
 
-        title = raw.get("title", "")
-        if not title:
-            problem("title", "missing title")
-        elif len(title) < 5:
-            problem("title", "title too short (at least 5 characters)")
-        elif len(title) > 200:
-            problem("title", f"title too long ({len(title)} characters, at most 200)")
-        text = {}
-        for column in ("problem", "proposal", "expected_benefit"):
-            value = raw.get(column, "")
-            if column == "problem" and not value:
-                problem(column, "missing problem")
-            elif len(value) > TEXT_LIMIT:
-                problem(column, f"too long ({len(value)} characters, at most {TEXT_LIMIT})")
-            text[column] = value
+        for column, message in idea_problems(raw).items():
+            problem(column, message)
         department = raw.get("department", "")
         department_id = self.departments.get(department.lower())
         if not department:
@@ -231,10 +220,10 @@ class Resolver:
             result.bad_rows += 1
             return None
         return RowData(
-            title=title,
-            problem=text["problem"],
-            proposal=text["proposal"],
-            expected_benefit=text["expected_benefit"],
+            title=raw["title"],
+            problem=raw["problem"],
+            proposal=raw.get("proposal", ""),
+            expected_benefit=raw.get("expected_benefit", ""),
             department_id=department_id,
             submitter_id=submitter_id,
             objective_ids=objective_ids,

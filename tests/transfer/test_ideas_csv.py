@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
@@ -206,3 +207,22 @@ def test_summary_of_a_file_without_rows_reads_well(pm_client, tmp_path):
     assert preview.status_code == 422
     text = " ".join(preview.get_data(as_text=True).split())
     assert "<strong>1 problem</strong>. Nothing will be imported" in text
+
+
+# The CSV import applies the idea form's rules (portal.ideas.rules).
+@pytest.mark.parametrize("field", ["proposal", "expected_benefit"])
+def test_csv_import_refuses_what_the_form_refuses(app, pm, write_csv, field):
+    path = write_csv([good_row(1), good_row(2, **{field: ""})])
+    result = ideas_csv.check_file(path, pm)
+    assert [(p.row, p.column, p.message) for p in result.problems] == [
+        (3, field, f"missing {field}")
+    ]
+    with pytest.raises(ideas_csv.ImportRefused):
+        ideas_csv.import_file(path, pm)
+    assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
+
+
+def test_csv_without_the_proposal_column_refuses_every_row(app, pm, write_csv):
+    rows = [{k: v for k, v in good_row(n).items() if k != "proposal"} for n in (1, 2)]
+    result = ideas_csv.check_file(write_csv(rows), pm)
+    assert {(p.row, p.column) for p in result.problems} == {(2, "proposal"), (3, "proposal")}
