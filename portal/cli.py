@@ -48,8 +48,6 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(
                 f"No department named '{department_name}'. Known: {known or 'none yet'}."
             )
-        if len(password) < 10:
-            raise click.ClickException("The password needs at least 10 characters.")
         try:
             user = create_user(
                 email=email,
