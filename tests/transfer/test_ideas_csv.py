@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.models import (
     AuditEvent,
     Estimate,
+    Follow,
     Idea,
     IdeaStatus,
     Touchpoint,
@@ -226,3 +227,32 @@ def test_csv_without_the_proposal_column_refuses_every_row(app, pm, write_csv):
     rows = [{k: v for k, v in good_row(n).items() if k != "proposal"} for n in (1, 2)]
     result = ideas_csv.check_file(write_csv(rows), pm)
     assert {(p.row, p.column) for p in result.problems} == {(2, "proposal"), (3, "proposal")}
+
+
+def test_import_writes_the_audit_events_of_the_services(app, pm, employee, write_csv, monkeypatch):
+    monkeypatch.setattr(ideas_csv, "BATCH", 2)
+    path = write_csv(
+        [
+            good_row(1, submitter_email=employee.email),
+            good_row(2, estimated_cost="900", cost_period="2027-H2"),
+            good_row(3),
+        ]
+    )
+    assert ideas_csv.import_file(path, pm) == 3
+    db.session.commit()
+    ideas = list(db.session.scalars(sa.select(Idea).order_by(Idea.id)))
+    events = db.session.execute(
+        sa.select(AuditEvent.idea_id, AuditEvent.action, AuditEvent.actor_id).order_by(
+            AuditEvent.id
+        )
+    ).all()
+    by_idea = {idea.id: [(a, who) for i, a, who in events if i == idea.id] for idea in ideas}
+    assert by_idea == {
+        ideas[0].id: [("idea_created", employee.id), ("status_change", employee.id)],
+        ideas[1].id: [("idea_created", pm.id), ("status_change", pm.id), ("estimate_saved", pm.id)],
+        ideas[2].id: [("idea_created", pm.id), ("status_change", pm.id)],
+    }
+    saved = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "estimate_saved"))
+    assert saved.after["costs"] == {"2027-H2": [900.0, 0.0]} and saved.after["total_cost"] == 900
+    follows = db.session.scalars(sa.select(Follow.user_id).order_by(Follow.idea_id))
+    assert list(follows) == [employee.id, pm.id, pm.id]
