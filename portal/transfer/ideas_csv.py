@@ -3,17 +3,17 @@
 Files are read as a stream (csv module, one row at a time) so a spreadsheet of any length
 needs little memory. Columns (header names, any order, case-insensitive):
 
-    title*, problem*, department*, proposal+, expected_benefit+, submitter_email, objectives
+    title*, problem*, proposal*, expected_benefit*, department*, submitter_email, objectives
     (names separated by ';'), submitted_on (YYYY-MM-DD), estimated_cost (number),
     cost_period (e.g. 2027; default the year submitted)
 
-* the header must have it; + each row must fill it (a file without the column has a problem
-on every row): the idea form's and the API's rules, from portal.ideas.rules. Other columns
-are ignored (so an export of ideas imports again). Imported ideas are
-submitted for review by their submitter (the importer when no e-mail is given) through the
-workflow; an `estimated_cost` becomes a first estimate by the importer for a BRM to refine.
-Rows go in through the services' bulk operations (`create_ideas`, `save_first_estimates`), so
-the same rules hold and the same audit events are written as for ideas entered by hand.
+Each row fills the starred columns within the idea form's and the API's rules
+(portal.ideas.rules). Other columns are ignored (so an export of ideas imports again).
+Imported ideas are submitted for review by their submitter (the importer when no e-mail is
+given) through the workflow; an `estimated_cost` becomes a first estimate by the importer
+for a BRM to refine. Rows go in through the services' bulk operations (`create_ideas`,
+`save_first_estimates`), so the same rules hold and the same audit events are written as
+for ideas entered by hand.
 """
 
 import csv
@@ -45,10 +45,8 @@ from portal.periods import HELP as PERIOD_HELP
 from portal.periods import Period
 from portal.review.estimates import EstimateInput, save_first_estimates
 
-REQUIRED = ("title", "problem", "department")
+REQUIRED = ("title", "problem", "proposal", "expected_benefit", "department")
 OPTIONAL = (
-    "proposal",
-    "expected_benefit",
     "submitter_email",
     "objectives",
     "submitted_on",
@@ -223,8 +221,8 @@ class Resolver:
         return RowData(
             title=raw["title"],
             problem=raw["problem"],
-            proposal=raw.get("proposal", ""),
-            expected_benefit=raw.get("expected_benefit", ""),
+            proposal=raw["proposal"],
+            expected_benefit=raw["expected_benefit"],
             department_id=department_id,
             submitter_id=submitter_id,
             objective_ids=objective_ids,

@@ -52,7 +52,12 @@ def test_check_lists_every_problem_by_row_and_column(app, pm, write_csv, make_ob
 
 def test_missing_columns_and_bad_encoding(app, pm, write_csv, tmp_path):
     result = ideas_csv.check_file(write_csv([{"name": "x", "department": "Finance"}]), pm)
-    assert {p.column for p in result.problems} == {"title", "problem"}
+    assert {p.column for p in result.problems} == {
+        "title",
+        "problem",
+        "proposal",
+        "expected_benefit",
+    }
     latin = tmp_path / "latin.csv"
     latin.write_bytes("title,problem,department\nCaf\xe9 idea,x,Finance\n".encode("latin-1"))
     result = ideas_csv.check_file(latin, pm)
@@ -223,10 +228,10 @@ def test_csv_import_refuses_what_the_form_refuses(app, pm, write_csv, field):
     assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
 
 
-def test_csv_without_the_proposal_column_refuses_every_row(app, pm, write_csv):
+def test_csv_needs_the_proposal_and_benefit_columns(app, pm, write_csv):
     rows = [{k: v for k, v in good_row(n).items() if k != "proposal"} for n in (1, 2)]
     result = ideas_csv.check_file(write_csv(rows), pm)
-    assert {(p.row, p.column) for p in result.problems} == {(2, "proposal"), (3, "proposal")}
+    assert [(p.row, p.column) for p in result.problems] == [(1, "proposal")]
 
 
 def test_import_writes_the_audit_events_of_the_services(app, pm, employee, write_csv, monkeypatch):
