@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+import sqlalchemy as sa
 from flask import current_app, url_for
 
 from portal.extensions import db
@@ -31,6 +32,21 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_many(action: str, object_type: str, events: list[tuple]) -> None:
+    """Add one audit event per (actor, object id, idea id, after) at once, as `record` adds
+    each (the caller commits); for bulk operations, with one statement for the lot."""
+    if events:
+        db.session.execute(
+            sa.insert(AuditEvent),
+            [
+                {"actor_id": actor.id if actor else None, "action": action,
+                 "object_type": object_type, "object_id": object_id, "idea_id": idea_id,
+                 "before": None, "after": after}
+                for actor, object_id, idea_id, after in events
+            ],
+        )  # fmt: skip
 
 
 def idea_audience(idea: Idea, *, exclude: User | None = None) -> list[User]:

@@ -53,8 +53,6 @@ def create_user_command(
         raise click.ClickException(
             f"No department named '{department_name}'. Known: {known or 'none yet'}."
         )
-    if len(password) < 10:
-        raise click.ClickException("The password needs at least 10 characters.")
     try:
         user = create_user(
             email=email,

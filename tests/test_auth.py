@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.auth.login import safe_next_url
+from portal.auth.service import PASSWORD_MAX, PASSWORD_MIN, AccountError, create_user
 from portal.extensions import db
 from portal.models import User
 from tests.conftest import PASSWORD, make_app
@@ -212,3 +213,26 @@ def test_login_is_rate_limited(database_url, tmp_path, employee):
     ]
     assert codes[:10] == [401] * 10
     assert codes[10] == 429
+
+
+# The account service owns the password rule; the form and the CLI rely on it.
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("x" * (PASSWORD_MIN - 1), "at least 10 characters"),
+        ("x" * (PASSWORD_MAX + 1), "at most 128 characters"),
+        ("", "at least 10 characters"),
+    ],
+)
+def test_account_service_owns_the_password_rule(app, department, password, message):
+    with pytest.raises(AccountError, match=message) as refused:
+        create_user(email="new@x.example", name="New", password=password, department=department)
+    assert refused.value.field == "password"
+
+
+@pytest.mark.parametrize("length", [PASSWORD_MIN, PASSWORD_MAX])
+def test_password_at_the_limits_is_accepted(app, department, length):
+    user = create_user(
+        email="new@x.example", name="New", password="p" * length, department=department
+    )
+    assert user.check_password("p" * length)

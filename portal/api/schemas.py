@@ -5,6 +5,8 @@ from datetime import UTC
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from portal.ideas import rules
+from portal.ideas.rules import TEXT_LIMIT
 from portal.models import (
     MAX_AMOUNT,
     CommentKind,
@@ -18,7 +20,6 @@ from portal.portfolio.problem import DEFAULT_STATES
 
 # PostgreSQL integers: a larger id can never exist, and must not reach the database.
 MAX_ID = 2**31 - 1
-TEXT_LIMIT = 5000
 
 
 class Text(fields.String):
@@ -117,11 +118,16 @@ class IdeaPageSchema(ma.Schema):
     )
 
 
+def IdeaText(rule: rules.TextRule) -> Text:  # noqa: N802  (reads like a class)
+    """A required idea text field, as long as its rule allows."""
+    return Text(required=True, validate=validate.Length(min=rule.min_length, max=rule.max_length))
+
+
 class IdeaCreateSchema(ma.Schema):
-    title = Text(required=True, validate=validate.Length(min=5, max=200))
-    problem = Text(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
-    proposal = Text(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
-    expected_benefit = Text(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
+    title = IdeaText(rules.TITLE)
+    problem = IdeaText(rules.PROBLEM)
+    proposal = IdeaText(rules.PROPOSAL)
+    expected_benefit = IdeaText(rules.EXPECTED_BENEFIT)
     department_id = Id(metadata={"description": "Default: your own department"})
     objective_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=50))
     submit = fields.Boolean(
@@ -135,7 +141,7 @@ class VoteSchema(ma.Schema):
 
 
 class CommentCreateSchema(ma.Schema):
-    body = Text(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
+    body = IdeaText(rules.COMMENT)
 
 
 class CommentSchema(ma.Schema):

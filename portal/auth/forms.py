@@ -4,19 +4,29 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from portal.auth.service import PASSWORD_MAX, PASSWORD_MIN
+
 
 def strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-PASSWORD_RULES = [DataRequired(), Length(min=10, max=128, message="Use 10 to 128 characters.")]
+# The service owns the rule (auth.service.check_password); the form says it before posting.
+PASSWORD_RULES = [
+    DataRequired(),
+    Length(
+        min=PASSWORD_MIN,
+        max=PASSWORD_MAX,
+        message=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
+    ),
+]
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
         "E-mail", validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
     )
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
     remember = BooleanField("Remember me")
     submit = SubmitField("Sign in")
 

@@ -12,8 +12,17 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length
 
 from portal.forms import choices
+from portal.ideas import rules
+from portal.ideas.rules import TEXT_LIMIT
 
-TEXT_LIMIT = 5000
+
+def _follows(rule: rules.TextRule) -> list:
+    """The form's validators for an idea field rule (WTForms' own messages)."""
+    # A minimum of one is what DataRequired already says; Length only words a longer minimum.
+    return [
+        DataRequired(),
+        Length(min=rule.min_length if rule.min_length > 1 else -1, max=rule.max_length),
+    ]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -24,22 +33,22 @@ class MultiCheckboxField(SelectMultipleField):
 class IdeaForm(FlaskForm):
     title = StringField(
         "Title",
-        validators=[DataRequired(), Length(min=5, max=200)],
+        validators=_follows(rules.TITLE),
         description="One line that says what you want, e.g. “Self-service travel expenses”.",
     )
     problem = TextAreaField(
         "Problem",
-        validators=[DataRequired(), Length(max=TEXT_LIMIT)],
+        validators=_follows(rules.PROBLEM),
         description="What goes wrong today, for whom, and how often.",
     )
     proposal = TextAreaField(
         "Proposal",
-        validators=[DataRequired(), Length(max=TEXT_LIMIT)],
+        validators=_follows(rules.PROPOSAL),
         description="What IT could build or change.",
     )
     expected_benefit = TextAreaField(
         "Expected benefit",
-        validators=[DataRequired(), Length(max=TEXT_LIMIT)],
+        validators=_follows(rules.EXPECTED_BENEFIT),
         description="Time or money saved, risk reduced, customers served better.",
     )
     department = SelectField("Department", coerce=int, validators=[DataRequired()])
@@ -49,7 +58,7 @@ class IdeaForm(FlaskForm):
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField("Comment", validators=[DataRequired(), Length(max=TEXT_LIMIT)])
+    body = TextAreaField("Comment", validators=_follows(rules.COMMENT))
     submit = SubmitField("Post comment")
 
 

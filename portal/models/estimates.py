@@ -1,12 +1,12 @@
 """Estimates (versioned), resource pools, and what delivery later realized."""
 
 import enum
-import re
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import periods
 from portal.extensions import db
 from portal.models.base import enum_type, utcnow
 from portal.models.ideas import Idea, StrategicObjective
@@ -16,14 +16,9 @@ IMPACT_LABELS = {0: "None", 1: "Low", 2: "Moderate", 3: "Strong", 4: "Extreme"}
 
 # Amounts (costs, budgets) above this are typing mistakes; it also keeps every sum finite.
 MAX_AMOUNT = 1e12
-# A planning period: a year (2027), a quarter (2027-Q1), a half (2027-H2) or a month (2027-03).
-PERIOD_PATTERN = re.compile(r"^(19|20|21)\d\d(-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?$")
-PERIOD_HELP = "a year such as 2027, or 2027-Q1, 2027-H2 or 2027-03"
-
-
-def is_period(label: str) -> bool:
-    """Whether `label` names a planning period (see PERIOD_PATTERN)."""
-    return bool(PERIOD_PATTERN.match(label or ""))
+# Periods are defined once, in portal.periods; these names stay for the modules that use them.
+PERIOD_HELP = periods.HELP
+is_period = periods.is_period
 
 
 class Confidence(enum.StrEnum):

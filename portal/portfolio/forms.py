@@ -30,9 +30,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.forms import choices
 from portal.models import ScenarioObjective
+from portal.periods import is_period_name
 from portal.portfolio.problem import BACKENDS, CANDIDATE_STATES, DEFAULT_STATES, parse_ref
 
-_PERIOD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$")
 _AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*([kKmMbB]?)$")
 _SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
 MAX_PERIODS = 12
@@ -70,7 +70,7 @@ def parse_periods(text: str) -> list[str]:
     problems += [
         f"'{p}' is not a period name (letters, digits, . _ / -)."
         for p in dict.fromkeys(periods)
-        if not _PERIOD.match(p)
+        if not is_period_name(p)
     ]
     duplicates = sorted({p for p in periods if periods.count(p) > 1})
     if duplicates:
@@ -79,7 +79,7 @@ def parse_periods(text: str) -> list[str]:
             "listed twice."
         )
     if problems:
-        raise Problems(problems, [p for p in dict.fromkeys(periods) if _PERIOD.match(p)])
+        raise Problems(problems, [p for p in dict.fromkeys(periods) if is_period_name(p)])
     return periods
 
 

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import Department, ResourcePool, ScenarioObjective, StrategicObjective
-from portal.portfolio.forms import _PERIOD, MAX_PERIODS
+from portal.periods import is_period_name
+from portal.portfolio.forms import MAX_PERIODS
 from portal.portfolio.problem import BACKENDS, CANDIDATE_STATES
 
 NAME_LIMIT = 120
@@ -49,7 +50,7 @@ def _period_errors(periods) -> list[str]:
         return ["List at least one planning period, e.g. 2027, 2028, 2029."]
     if len(periods) > MAX_PERIODS:
         return [f"At most {MAX_PERIODS} periods."]
-    bad = [p for p in periods if not isinstance(p, str) or not _PERIOD.match(p)]
+    bad = [p for p in periods if not is_period_name(p)]
     if bad:
         return [f"'{bad[0]}' is not a period name (letters, digits, . _ / -)."]
     duplicates = sorted({p for p in periods if periods.count(p) > 1})

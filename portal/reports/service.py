@@ -39,7 +39,8 @@ from portal.models import (
     Touchpoint,
     User,
 )
-from portal.reports.periods import ALL_TIME, Period, month_ends
+from portal.periods import sort_key as period_order
+from portal.reports.periods import ALL_TIME, PeriodFilter, month_ends
 from portal.review.valuation import NO_OBJECTIVE, objective_shares, strategic_value
 
 S = IdeaStatus
@@ -50,7 +51,7 @@ REVIEW_STATES = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED})
 
 @dataclass(frozen=True)
 class ReportFilter:
-    period: Period = ALL_TIME
+    period: PeriodFilter = ALL_TIME
     department_id: int | None = None
     today: date = field(default_factory=date.today)
 
@@ -349,7 +350,7 @@ class WorkloadRow:
 class WorkloadReport:
     rows: list[WorkloadRow]
     overdue_days: int
-    period: Period
+    period: PeriodFilter
 
     def tables(self) -> list[Table]:
         return [
@@ -610,7 +611,8 @@ def portfolio(filters: ReportFilter) -> PortfolioReport:
             actual_spend[period] += amount
 
     budget = run.scenario.budget or {}
-    all_periods = list(periods) + sorted((set(planned) | set(actual_spend)) - set(periods))
+    unplanned = (set(planned) | set(actual_spend)) - set(periods)
+    all_periods = list(periods) + sorted(unplanned, key=period_order)
     shown = [p for p in all_periods if filters.period.overlaps_label(p)]
     return PortfolioReport(
         run=run,

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal import workflow
-from portal.audit import record
+from portal.audit import record, record_many
 from portal.extensions import db
 from portal.models import (
     IMPACT_LABELS,
@@ -192,6 +192,41 @@ def _check_references(data: EstimateInput) -> None:
             raise ReviewError(f"No resource pool with id {ids}.", 400, "efforts")
 
 
+def _version(idea: Idea, version: int, author: User, data: EstimateInput) -> Estimate:
+    """A new current version of the idea's estimate (not yet added); zero amounts are left out."""
+    return Estimate(
+        idea_id=idea.id,
+        version=version,
+        is_current=True,
+        author_id=author.id,
+        value_low=data.value_low,
+        value_likely=data.value_likely,
+        value_high=data.value_high,
+        risk=data.risk,
+        confidence=data.confidence,
+        notes=(data.notes or "").strip(),
+        impacts=[EstimateImpact(objective_id=o, impact=v) for o, v in data.impacts.items()],
+        costs=[
+            EstimateCost(period=p, capex=c, opex=o)
+            for p, (c, o) in sorted(data.costs.items())
+            if c or o
+        ],
+        efforts=[
+            EstimateEffort(pool_id=pool, period=period, amount=amount)
+            for (pool, period), amount in sorted(data.efforts.items())
+            if amount
+        ],
+    )
+
+
+def _saved(estimate: Estimate, weights: dict) -> dict:
+    """What the `estimate_saved` audit event says the version is."""
+    after = snapshot(estimate)
+    after["strategic_value"] = round(strategic_value(estimate, weights), 2)
+    after["total_cost"] = estimate.total_cost
+    return after
+
+
 def save_estimate(
     author: User, idea: Idea, data: EstimateInput, base_version: int, *, mark_estimated=False
 ) -> Estimate:
@@ -214,38 +249,14 @@ def save_estimate(
     before = snapshot(current)
     if current is not None:
         current.is_current = False
-    estimate = Estimate(
-        idea_id=idea.id,
-        version=current_version + 1,
-        is_current=True,
-        author_id=author.id,
-        value_low=data.value_low,
-        value_likely=data.value_likely,
-        value_high=data.value_high,
-        risk=data.risk,
-        confidence=data.confidence,
-        notes=(data.notes or "").strip(),
-        impacts=[EstimateImpact(objective_id=o, impact=v) for o, v in data.impacts.items()],
-        costs=[
-            EstimateCost(period=p, capex=c, opex=o)
-            for p, (c, o) in sorted(data.costs.items())
-            if c or o
-        ],
-        efforts=[
-            EstimateEffort(pool_id=pool, period=period, amount=amount)
-            for (pool, period), amount in sorted(data.efforts.items())
-            if amount
-        ],
-    )
+    estimate = _version(idea, current_version + 1, author, data)
     db.session.add(estimate)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         _raise_conflict(idea, base_version, current_estimate(idea))
-    after = snapshot(estimate)
-    after["strategic_value"] = round(strategic_value(estimate, active_weights()), 2)
-    after["total_cost"] = estimate.total_cost
+    after = _saved(estimate, active_weights())
     record(author, "estimate_saved", estimate, idea=idea, before=before or None, after=after)
     if mark_estimated and idea.status == S.IN_REVIEW:
         try:
@@ -265,3 +276,53 @@ def _raise_conflict(idea: Idea, base_version: int, current: Estimate | None):
         raise ReviewError("The estimate you edited no longer exists.", 409)
     changes = describe_changes(snapshot(base), snapshot(current))
     raise EstimateConflict(current, changes)
+
+
+def save_first_estimates(author: User, entries: list[tuple[Idea, EstimateInput]]) -> None:
+    """Version 1 of the estimate of each idea, none of which has one yet (caller commits).
+
+    For bringing estimates in bulk (the CSV import's estimated costs): each input is checked as
+    `save_estimate` checks it and each save writes the same `estimate_saved` audit event, with
+    a few statements for the lot; the reviewer's claim is not asked for: the ideas have just
+    been submitted.
+    """
+    if not entries:
+        return
+    for _idea, data in entries:
+        _validate(data)
+    ids = [idea.id for idea, _data in entries]
+    if db.session.scalar(sa.select(Estimate.id).where(Estimate.idea_id.in_(ids)).limit(1)):
+        raise ReviewError("Some of these ideas already have an estimate.", 409)
+    # Built as `save_estimate` builds a version (and audited from it), written in bulk.
+    drafts = [(idea, _version(idea, 1, author, data)) for idea, data in entries]
+    columns = [
+        "idea_id", "version", "is_current", "author_id", "value_low", "value_likely",
+        "value_high", "risk", "confidence", "notes",
+    ]  # fmt: skip
+    estimate_ids = db.session.scalars(
+        sa.insert(Estimate).returning(Estimate.id, sort_by_parameter_order=True),
+        [{c: getattr(draft, c) for c in columns} for _idea, draft in drafts],
+    ).all()
+    parts = {EstimateImpact: [], EstimateCost: [], EstimateEffort: []}
+    for estimate_id, (_idea, draft) in zip(estimate_ids, drafts, strict=True):
+        parts[EstimateImpact] += [
+            {"estimate_id": estimate_id, "objective_id": i.objective_id, "impact": i.impact}
+            for i in draft.impacts
+        ]
+        parts[EstimateCost] += [
+            {"estimate_id": estimate_id, "period": c.period, "capex": c.capex, "opex": c.opex}
+            for c in draft.costs
+        ]
+        parts[EstimateEffort] += [
+            dict(estimate_id=estimate_id, pool_id=e.pool_id, period=e.period, amount=e.amount)
+            for e in draft.efforts
+        ]
+    for model, rows in parts.items():
+        if rows:
+            db.session.execute(sa.insert(model.__table__), rows)
+    weights = active_weights()
+    events = [
+        (author, estimate_id, idea.id, _saved(draft, weights))
+        for estimate_id, (idea, draft) in zip(estimate_ids, drafts, strict=True)
+    ]
+    record_many("estimate_saved", Estimate.__tablename__, events)

@@ -3,18 +3,21 @@
 Files are read as a stream (csv module, one row at a time) so a spreadsheet of any length
 needs little memory. Columns (header names, any order, case-insensitive):
 
-    title*, problem*, department*, proposal, expected_benefit, submitter_email, objectives
+    title*, problem*, proposal*, expected_benefit*, department*, submitter_email, objectives
     (names separated by ';'), submitted_on (YYYY-MM-DD), estimated_cost (number),
     cost_period (e.g. 2027; default the year submitted)
 
-Other columns are ignored (so an export of ideas imports again). Imported ideas are
-submitted for review by their submitter (the importer when no e-mail is given) through the
-workflow; an `estimated_cost` becomes a first estimate by the importer for a BRM to refine.
+Each row fills the starred columns within the idea form's and the API's rules
+(portal.ideas.rules). Other columns are ignored (so an export of ideas imports again).
+Imported ideas are submitted for review by their submitter (the importer when no e-mail is
+given) through the workflow; an `estimated_cost` becomes a first estimate by the importer
+for a BRM to refine. Rows go in through the services' bulk operations (`create_ideas`,
+`save_first_estimates`), so the same rules hold and the same audit events are written as
+for ideas entered by hand.
 """
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,37 +26,35 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal import workflow
 from portal.extensions import db
+from portal.ideas.rules import idea_problems
+from portal.ideas.service import IdeaInput, NewIdea, create_ideas
 from portal.models import (
     MAX_AMOUNT,
+    Confidence,
     Department,
     Estimate,
-    EstimateCost,
-    Follow,
     Idea,
     IdeaStatus,
     StrategicObjective,
     Touchpoint,
     User,
-    utcnow,
 )
 from portal.models.ideas import idea_objectives
+from portal.periods import HELP as PERIOD_HELP
+from portal.periods import Period
+from portal.review.estimates import EstimateInput, save_first_estimates
 
-REQUIRED = ("title", "problem", "department")
+REQUIRED = ("title", "problem", "proposal", "expected_benefit", "department")
 OPTIONAL = (
-    "proposal",
-    "expected_benefit",
     "submitter_email",
     "objectives",
     "submitted_on",
     "estimated_cost",
     "cost_period",
 )
-TEXT_LIMIT = 5000
 MAX_PROBLEMS_KEPT = 500
 BATCH = 1000
-PERIOD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,19}$")
 
 Progress = Callable[[int], None] | None
 
@@ -173,21 +174,8 @@ class Resolver:
         def problem(column: str, message: str) -> None:
             result.add(RowProblem(number, column, message))
 
-        title = raw.get("title", "")
-        if not title:
-            problem("title", "missing title")
-        elif len(title) < 5:
-            problem("title", "title too short (at least 5 characters)")
-        elif len(title) > 200:
-            problem("title", f"title too long ({len(title)} characters, at most 200)")
-        text = {}
-        for column in ("problem", "proposal", "expected_benefit"):
-            value = raw.get(column, "")
-            if column == "problem" and not value:
-                problem(column, "missing problem")
-            elif len(value) > TEXT_LIMIT:
-                problem(column, f"too long ({len(value)} characters, at most {TEXT_LIMIT})")
-            text[column] = value
+        for column, message in idea_problems(raw).items():
+            problem(column, message)
         department = raw.get("department", "")
         department_id = self.departments.get(department.lower())
         if not department:
@@ -225,16 +213,16 @@ class Resolver:
                         f"bad number '{text_cost}' (0 to {MAX_AMOUNT:,.0f})",
                     )
         cost_period = raw.get("cost_period", "") or None
-        if cost_period and not PERIOD.match(cost_period):
-            problem("cost_period", f"bad period '{cost_period}' (e.g. 2027 or 2027-Q1)")
+        if cost_period and not Period.is_valid(cost_period):
+            problem("cost_period", f"bad period '{cost_period}' (use {PERIOD_HELP})")
         if result.problem_count > before:
             result.bad_rows += 1
             return None
         return RowData(
-            title=title,
-            problem=text["problem"],
-            proposal=text["proposal"],
-            expected_benefit=text["expected_benefit"],
+            title=raw["title"],
+            problem=raw["problem"],
+            proposal=raw["proposal"],
+            expected_benefit=raw["expected_benefit"],
             department_id=department_id,
             submitter_id=submitter_id,
             objective_ids=objective_ids,
@@ -295,57 +283,52 @@ def _midnight(day: date) -> datetime:
 
 
 def _store(batch: list[RowData], importer: User, users: dict[int, User]) -> None:
-    ideas = []
-    for data in batch:
-        idea = Idea(
-            title=data.title,
-            problem=data.problem,
-            proposal=data.proposal,
-            expected_benefit=data.expected_benefit,
-            department_id=data.department_id,
-            submitter_id=data.submitter_id,
-            status=IdeaStatus.DRAFT,
-        )
-        if data.submitted_on:
-            idea.created_at = _midnight(data.submitted_on)
-            idea.submitted_at = _midnight(data.submitted_on)
-        ideas.append(idea)
-    db.session.add_all(ideas)
+    """Create, submit and estimate one batch of rows through the services, then let go of
+    what was written so memory stays flat over any number of rows."""
+    present = {id(obj) for obj in db.session}
+    ideas = create_ideas(
+        [
+            NewIdea(
+                users[data.submitter_id],
+                IdeaInput(
+                    title=data.title,
+                    problem=data.problem,
+                    proposal=data.proposal,
+                    expected_benefit=data.expected_benefit,
+                    department_id=data.department_id,
+                    objective_ids=data.objective_ids,
+                ),
+                _midnight(data.submitted_on) if data.submitted_on else None,
+            )
+            for data in batch
+        ],
+        submit=True,  # by each idea's submitter, as the audit trail records
+    )
+    estimates = [
+        (idea, _first_estimate(data))
+        for idea, data in zip(ideas, batch, strict=True)
+        if data.estimated_cost is not None
+    ]
+    save_first_estimates(importer, estimates)
     db.session.flush()
-    links, follows, estimates, costs = [], [], [], {}
-    for idea, data in zip(ideas, batch, strict=True):
-        follows.append({"idea_id": idea.id, "user_id": data.submitter_id})
-        links += [{"idea_id": idea.id, "objective_id": oid} for oid in data.objective_ids]
-        # the audit trail records the submission, by its submitter
-        workflow.apply(idea, "submit", users[data.submitter_id], notify_people=False)
-        if data.estimated_cost is not None:
-            year = (data.submitted_on or date.today()).year
-            estimates.append(
-                {"idea_id": idea.id, "version": 1, "is_current": True, "author_id": importer.id,
-                 "notes": "Imported from CSV.", "created_at": utcnow()}
-            )  # fmt: skip
-            costs[idea.id] = (data.cost_period or str(year), data.estimated_cost)
-    # Rows nobody needs back as objects go in with one statement per table.
-    db.session.execute(sa.insert(Follow.__table__), follows)
-    if estimates:
-        db.session.execute(sa.insert(Estimate.__table__), estimates)
-        ids = db.session.execute(
-            sa.select(Estimate.id, Estimate.idea_id).where(Estimate.idea_id.in_(list(costs)))
-        )
-        db.session.execute(
-            sa.insert(EstimateCost.__table__),
-            [
-                {"estimate_id": eid, "period": costs[iid][0], "capex": costs[iid][1], "opex": 0.0}
-                for eid, iid in ids
-            ],
-        )
-    if links:
-        db.session.execute(idea_objectives.insert(), links)
-    written = [*ideas, *db.session.new]
-    db.session.flush()
-    # Forget what was written so memory stays flat over any number of rows.
-    for obj in written:
-        db.session.expunge(obj)
+    for obj in list(db.session):
+        if id(obj) not in present and obj in db.session:  # expunging cascades to children
+            db.session.expunge(obj)
+
+
+def _first_estimate(data: RowData) -> EstimateInput:
+    """The estimate a row's `estimated_cost` stands for: all of it capex in one period."""
+    period = data.cost_period or str((data.submitted_on or date.today()).year)
+    return EstimateInput(
+        impacts={},
+        value_low=1.0,
+        value_likely=1.0,
+        value_high=1.0,
+        risk=0.0,
+        confidence=Confidence.MEDIUM,
+        notes="Imported from CSV.",
+        costs={period: (data.estimated_cost, 0.0)},
+    )
 
 
 def import_file(path: Path, importer: User, progress: Progress = None) -> int:

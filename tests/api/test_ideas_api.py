@@ -153,6 +153,8 @@ def test_create_and_submit(employee_api):
         ({"title": "    ab    "}, "title"),
         ({"problem": ""}, "problem"),
         ({"proposal": "x" * 5001}, "proposal"),
+        ({"proposal": ""}, "proposal"),
+        ({"expected_benefit": "   "}, "expected_benefit"),
         ({"expected_benefit": "nul\x00byte"}, "expected_benefit"),
         ({"department_id": 987654}, "department_id"),
         ({"objective_ids": [987654]}, "objective_ids"),

@@ -4,12 +4,14 @@ import csv
 import io
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
     Estimate,
+    Follow,
     Idea,
     IdeaStatus,
     Touchpoint,
@@ -50,7 +52,12 @@ def test_check_lists_every_problem_by_row_and_column(app, pm, write_csv, make_ob
 
 def test_missing_columns_and_bad_encoding(app, pm, write_csv, tmp_path):
     result = ideas_csv.check_file(write_csv([{"name": "x", "department": "Finance"}]), pm)
-    assert {p.column for p in result.problems} == {"title", "problem"}
+    assert {p.column for p in result.problems} == {
+        "title",
+        "problem",
+        "proposal",
+        "expected_benefit",
+    }
     latin = tmp_path / "latin.csv"
     latin.write_bytes("title,problem,department\nCaf\xe9 idea,x,Finance\n".encode("latin-1"))
     result = ideas_csv.check_file(latin, pm)
@@ -206,3 +213,51 @@ def test_summary_of_a_file_without_rows_reads_well(pm_client, tmp_path):
     assert preview.status_code == 422
     text = " ".join(preview.get_data(as_text=True).split())
     assert "<strong>1 problem</strong>. Nothing will be imported" in text
+
+
+# The CSV import applies the idea form's rules (portal.ideas.rules).
+@pytest.mark.parametrize("field", ["proposal", "expected_benefit"])
+def test_csv_import_refuses_what_the_form_refuses(app, pm, write_csv, field):
+    path = write_csv([good_row(1), good_row(2, **{field: ""})])
+    result = ideas_csv.check_file(path, pm)
+    assert [(p.row, p.column, p.message) for p in result.problems] == [
+        (3, field, f"missing {field}")
+    ]
+    with pytest.raises(ideas_csv.ImportRefused):
+        ideas_csv.import_file(path, pm)
+    assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
+
+
+def test_csv_needs_the_proposal_and_benefit_columns(app, pm, write_csv):
+    rows = [{k: v for k, v in good_row(n).items() if k != "proposal"} for n in (1, 2)]
+    result = ideas_csv.check_file(write_csv(rows), pm)
+    assert [(p.row, p.column) for p in result.problems] == [(1, "proposal")]
+
+
+def test_import_writes_the_audit_events_of_the_services(app, pm, employee, write_csv, monkeypatch):
+    monkeypatch.setattr(ideas_csv, "BATCH", 2)
+    path = write_csv(
+        [
+            good_row(1, submitter_email=employee.email),
+            good_row(2, estimated_cost="900", cost_period="2027-H2"),
+            good_row(3),
+        ]
+    )
+    assert ideas_csv.import_file(path, pm) == 3
+    db.session.commit()
+    ideas = list(db.session.scalars(sa.select(Idea).order_by(Idea.id)))
+    events = db.session.execute(
+        sa.select(AuditEvent.idea_id, AuditEvent.action, AuditEvent.actor_id).order_by(
+            AuditEvent.id
+        )
+    ).all()
+    by_idea = {idea.id: [(a, who) for i, a, who in events if i == idea.id] for idea in ideas}
+    assert by_idea == {
+        ideas[0].id: [("idea_created", employee.id), ("status_change", employee.id)],
+        ideas[1].id: [("idea_created", pm.id), ("status_change", pm.id), ("estimate_saved", pm.id)],
+        ideas[2].id: [("idea_created", pm.id), ("status_change", pm.id)],
+    }
+    saved = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "estimate_saved"))
+    assert saved.after["costs"] == {"2027-H2": [900.0, 0.0]} and saved.after["total_cost"] == 900
+    follows = db.session.scalars(sa.select(Follow.user_id).order_by(Follow.idea_id))
+    assert list(follows) == [employee.id, pm.id, pm.id]
