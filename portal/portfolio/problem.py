@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 import optimizer
 from optimizer.wording import amount  # noqa: F401 -- compact amounts (1.2M, 45k) for pages
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
     Department,
@@ -46,7 +47,7 @@ BACKENDS = optimizer.BACKENDS
 _REF = re.compile(r"^\s*(?:idea[-\s]?)?(\d+)\s*$", re.IGNORECASE)
 
 
-class SettingsError(ValueError):
+class SettingsError(PortalError):
     """The scenario's settings cannot be turned into a problem; `.problems` says why."""
 
     status_code = 400

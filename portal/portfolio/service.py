@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from portal import jobs, workflow
 from portal.audit import record
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
     Department,
@@ -56,16 +57,10 @@ SETTING_ANCHORS = {
 }
 
 
-class PortfolioError(Exception):
+class PortfolioError(PortalError):
     """An operation that cannot be done as asked (HTTP status in `status_code`)."""
 
     status_code = 409
-
-    def __init__(self, message: str, *, field: str | None = None, status_code: int | None = None):
-        super().__init__(message)
-        self.field = field
-        if status_code is not None:
-            self.status_code = status_code
 
 
 class InvalidSettings(PortfolioError):
@@ -379,7 +374,7 @@ def adoption(run: Run) -> Adoption:
 
 
 def adopt_run(run: Run, user: User) -> Adoption:
-    """Adopt `run` as the current plan through the workflow (commits)."""
+    """Adopt `run` as the current plan through the workflow (caller commits)."""
     plan = adoption(run)
     if plan.blocked:
         refs = ", ".join(f"{i.reference} ({i.status.label.lower()})" for i in plan.blocked)
@@ -404,7 +399,6 @@ def adopt_run(run: Run, user: User) -> Adoption:
             "deferred": [i.id for i in plan.defer],
         },
     )
-    db.session.commit()
     return plan
 
 

@@ -9,12 +9,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from portal.errors import PortalError
+
 _YEAR = re.compile(r"^(\d{4})$")
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class PeriodError(ValueError):
+class PeriodError(PortalError):
     """The period key is not understood (HTTP 400)."""
 
 

@@ -195,7 +195,7 @@ def _check_references(data: EstimateInput) -> None:
 def save_estimate(
     author: User, idea: Idea, data: EstimateInput, base_version: int, *, mark_estimated=False
 ) -> Estimate:
-    """Save a new version based on `base_version` (0 = none yet); commits.
+    """Save a new version based on `base_version` (0 = none yet); the caller commits.
 
     Raises EstimateConflict when the current version is not `base_version`.
     """
@@ -248,12 +248,7 @@ def save_estimate(
     after["total_cost"] = estimate.total_cost
     record(author, "estimate_saved", estimate, idea=idea, before=before or None, after=after)
     if mark_estimated and idea.status == S.IN_REVIEW:
-        try:
-            workflow.apply(idea, "mark_estimated", author)
-        except workflow.TransitionError as exc:
-            db.session.rollback()
-            raise ReviewError(str(exc), exc.status_code) from exc
-    db.session.commit()
+        workflow.apply(idea, "mark_estimated", author)
     return estimate
 
 

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import workflow
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
     MAX_AMOUNT,
@@ -58,8 +59,10 @@ PERIOD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,19}$")
 Progress = Callable[[int], None] | None
 
 
-class ImportRefused(ValueError):
+class ImportRefused(PortalError):
     """The file has problems; nothing was imported."""
+
+    status_code = 422
 
     def __init__(self, result: "CheckResult"):
         super().__init__(f"{result.problem_count} problem(s) found; nothing was imported.")
