@@ -20,9 +20,9 @@ from portal.models import Department
 from portal.portfolio.problem import SettingsError
 from portal.portfolio.service import InvalidSettings, PortfolioError
 from portal.reports.periods import PeriodError
-from portal.review.ahp import AhpError
 from portal.review.estimates import EstimateConflict
 from portal.review.service import ReviewError
+from portal.strategy.ahp import AhpError
 from portal.transfer.backup import BackupError
 from portal.transfer.ideas_csv import ImportRefused
 

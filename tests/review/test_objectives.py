@@ -15,7 +15,7 @@ from portal.models import (
     StrategicObjective,
     Touchpoint,
 )
-from portal.review import ahp
+from portal.strategy import ahp
 
 # Saaty's textbook example (three criteria); its eigenvector and CR are well known.
 SAATY = [[1, 1 / 3, 1 / 2], [3, 1, 3], [2, 1 / 3, 1]]
