@@ -19,6 +19,7 @@ BLUEPRINTS = [
     "portal.ideas",
     "portal.admin",
     "portal.review",
+    "portal.strategy",
     "portal.portfolio",
     "portal.account",
     "portal.api",

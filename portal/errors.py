@@ -9,6 +9,25 @@ from werkzeug.exceptions import HTTPException
 from portal.extensions import db
 
 _STATUSES = {status.value for status in HTTPStatus}
+
+
+class PortalError(Exception):
+    """An operation refused for a reason the user can act on.
+
+    The message is for people; `status_code` is the HTTP status the refusal maps to and
+    `field` names the form field it is about, if any. Every feature's error derives from
+    this; one handler renders those the routes do not show in a form of their own.
+    """
+
+    status_code = 400
+
+    def __init__(self, message: str, status_code: int | None = None, field: str | None = None):
+        super().__init__(message)
+        if status_code is not None:
+            self.status_code = status_code
+        self.field = field
+
+
 MESSAGES = {
     400: "The request could not be understood.",
     401: "Please sign in first.",
@@ -36,6 +55,11 @@ def _render(code: int, description: str | None):
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(PortalError)
+    def refused(exc: PortalError):
+        db.session.rollback()
+        return _render(exc.status_code, str(exc))
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         return _render(

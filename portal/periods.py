@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import total_ordering
 
+from portal.errors import PortalError
+
 HELP = "a year such as 2027, or 2027-Q1, 2027-H2 or 2027-03"
 FIRST_YEAR, LAST_YEAR = 1900, 2199  # what a planning period can be in; outside it is a typo
 
@@ -22,7 +24,7 @@ _MONTHS_IN = {"Q": 3, "H": 6}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$")
 
 
-class PeriodError(ValueError):
+class PeriodError(PortalError):
     """The text names no planning period; the message says what would."""
 
 

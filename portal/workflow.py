@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from portal.audit import idea_audience, notify, record
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import Estimate, Idea, IdeaStatus, Role, User, utcnow
 
@@ -24,7 +25,7 @@ OPEN_STATES = frozenset(
 DECISION_STATES = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
 
 
-class TransitionError(Exception):
+class TransitionError(PortalError):
     """The transition is not possible from the idea's state or lacks an input (HTTP 409/400)."""
 
     status_code = 409

@@ -2,13 +2,14 @@
 
 import secrets
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
 from portal.account import bp
 from portal.account.forms import NewTokenForm
-from portal.account.service import TokenError, active_tokens, create_token, revoke_token
+from portal.account.service import active_tokens, create_token, revoke_token
 from portal.extensions import db
+from portal.forms import submit
 from portal.ideas.forms import EmptyForm
 
 USED_FORMS_KEPT = 20  # the last token forms used, per session
@@ -41,10 +42,8 @@ def profile():
 @login_required
 def new_token():
     form = NewTokenForm()
-    if not form.validate_on_submit():
-        return _profile(form, status=400)
     used = session.get("token_forms_used", [])
-    if form.once.data and form.once.data in used:
+    if form.validate_on_submit() and form.once.data and form.once.data in used:
         # The browser re-sent the form (a reload): the token exists, its secret was shown once.
         flash(
             "That token was already created; its secret was shown once. "
@@ -52,13 +51,11 @@ def new_token():
             "warning",
         )
         return _profile(NewTokenForm(formdata=None), status=409)
-    try:
-        created = create_token(current_user, form.name.data)
-    except TokenError as exc:
-        db.session.rollback()
-        form.name.errors.append(str(exc))
-        return _profile(form, status=exc.status_code)
+    submitted = submit(form, lambda: create_token(current_user, form.name.data), field="name")
+    if not submitted.done:
+        return _profile(form, status=submitted.status)
     db.session.commit()
+    created = submitted.result
     if form.once.data:
         session["token_forms_used"] = (used + [form.once.data])[-USED_FORMS_KEPT:]
     # Rendered, not redirected: the secret must not travel through the session cookie.
@@ -71,11 +68,7 @@ def revoke(token_id: int):
     if not EmptyForm().validate_on_submit():
         flash("The form expired; try again.", "warning")
         return redirect(url_for("account.profile"))
-    try:
-        token = revoke_token(current_user, token_id)
-    except TokenError as exc:
-        db.session.rollback()
-        abort(exc.status_code, description=str(exc))
+    token = revoke_token(current_user, token_id)
     db.session.commit()
     flash(f"Token “{token.name}” revoked: it no longer works.", "success")
     return redirect(url_for("account.profile"))

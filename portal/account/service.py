@@ -8,6 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from portal.audit import record
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import ApiToken, User, utcnow
 
@@ -17,12 +18,10 @@ MAX_ACTIVE_TOKENS = 20
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
-class TokenError(ValueError):
+class TokenError(PortalError):
     """The token operation is refused; the message is for the user."""
 
-    def __init__(self, message: str, status_code: int = 409):
-        super().__init__(message)
-        self.status_code = status_code
+    status_code = 409
 
 
 @dataclass(frozen=True)
@@ -97,5 +96,4 @@ def user_for_token(secret: str) -> User | None:
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         token.last_used_at = now
-        db.session.commit()
     return token.user

@@ -6,16 +6,10 @@ from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import DepartmentForm, UserForm
-from portal.admin.service import (
-    AdminError,
-    brm_choices,
-    department_choices,
-    save_department,
-    update_user,
-)
+from portal.admin.service import brm_choices, department_choices, save_department, update_user
 from portal.auth.login import roles_required
 from portal.extensions import db
-from portal.forms import choices
+from portal.forms import choices, submit
 from portal.models import Department, Idea, Role, User
 
 admin_only = roles_required(Role.ADMIN)
@@ -47,32 +41,27 @@ def edit_user(user_id: int):
         form.role.data = user.role.value
         form.department.data = user.department_id
         form.covered.data = [d.id for d in user.covered_departments]
-    status = 200
-    if form.validate_on_submit():
-        covered = list(
-            db.session.scalars(sa.select(Department).where(Department.id.in_(form.covered.data)))
+
+    def save():
+        covered = db.session.scalars(
+            sa.select(Department).where(Department.id.in_(form.covered.data))
         )
-        try:
-            update_user(
-                current_user,
-                user,
-                name=form.name.data,
-                role=Role(form.role.data),
-                department=db.session.get(Department, form.department.data),
-                active=form.active.data,
-                covered=covered,
-            )
-        except AdminError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "role").errors.append(str(exc))
-            status = 409
-        else:
-            db.session.commit()
-            flash(f"Saved {user.name}.", "success")
-            return redirect(url_for("admin.users"))
-    elif form.is_submitted():
-        status = 400
-    return render_template("admin/user_form.html", form=form, user=user), status
+        update_user(
+            current_user,
+            user,
+            name=form.name.data,
+            role=Role(form.role.data),
+            department=db.session.get(Department, form.department.data),
+            active=form.active.data,
+            covered=list(covered),
+        )
+
+    submitted = submit(form, save, field="role")
+    if submitted.done:
+        db.session.commit()
+        flash(f"Saved {user.name}.", "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user), submitted.status
 
 
 @bp.route("/departments")
@@ -96,26 +85,22 @@ def edit_department(department_id: int | None = None):
     form.brms.choices = choices(brm_choices())
     if request.method == "GET" and department is not None:
         form.brms.data = [u.id for u in department.brms]
-    status = 200
-    if form.validate_on_submit():
-        brms = list(db.session.scalars(sa.select(User).where(User.id.in_(form.brms.data))))
-        try:
-            saved = save_department(
-                current_user,
-                department,
-                name=form.name.data,
-                leader_name=form.leader_name.data,
-                leader_email=form.leader_email.data,
-                brms=brms,
-            )
-        except AdminError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "name").errors.append(str(exc))
-            status = 409
-        else:
-            db.session.commit()
-            flash(f"Saved department {saved.name}.", "success")
-            return redirect(url_for("admin.departments"))
-    elif form.is_submitted():
-        status = 400
-    return render_template("admin/department_form.html", form=form, department=department), status
+
+    def save():
+        brms = db.session.scalars(sa.select(User).where(User.id.in_(form.brms.data)))
+        return save_department(
+            current_user,
+            department,
+            name=form.name.data,
+            leader_name=form.leader_name.data,
+            leader_email=form.leader_email.data,
+            brms=list(brms),
+        )
+
+    submitted = submit(form, save, field="name")
+    if submitted.done:
+        db.session.commit()
+        flash(f"Saved department {submitted.result.name}.", "success")
+        return redirect(url_for("admin.departments"))
+    page = render_template("admin/department_form.html", form=form, department=department)
+    return page, submitted.status

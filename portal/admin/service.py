@@ -3,14 +3,15 @@
 import sqlalchemy as sa
 
 from portal.audit import record
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import Department, Role, User
 
 
-class AdminError(ValueError):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+class AdminError(PortalError):
+    """The change would break an administration rule; the message says which."""
+
+    status_code = 409
 
 
 def department_choices() -> list[tuple[int, str]]:

@@ -7,6 +7,7 @@ forged cross-site request carries no credentials and CSRF protection is not need
 from flask import abort, g, request
 
 from portal.account.service import user_for_token
+from portal.extensions import db
 from portal.models import Role, User
 
 
@@ -16,6 +17,7 @@ def authenticate() -> None:
     if scheme.lower() != "bearer" or not secret.strip():
         abort(401, description="Send your API token: `Authorization: Bearer <token>`.")
     user = user_for_token(secret.strip())
+    db.session.commit()  # when the token was last used
     if user is None:
         abort(401, description="The API token is unknown, revoked, or its user is deactivated.")
     g.api_user = user

@@ -13,10 +13,10 @@ from portal.api.auth import authenticate, require_role
 from portal.api.errors import ErrorSchema, handle_http_error
 from portal.api.ideas import IDEA
 from portal.api.schemas import EstimateCreateSchema, EstimateSchema
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import Estimate, Idea, IdeaStatus, Role
 from portal.review import estimates as estimate_service
-from portal.review.service import ReviewError
 from portal.review.valuation import active_weights, strategic_value
 
 blp = Blueprint(
@@ -133,17 +133,16 @@ def create_estimate(data, idea_id: int):
             mark_estimated=data["mark_estimated"],
         )
     except estimate_service.EstimateConflict as exc:
-        db.session.rollback()
         abort(
             409,
             message=str(exc),
             code="stale_version",
             extra={"current_version": exc.current.version, "changes": exc.changes},
         )
-    except ReviewError as exc:
-        db.session.rollback()
+    except PortalError as exc:
         if exc.status_code == 400:
             field = exc.field or "_schema"
             abort(422, message=str(exc), fields={field: [str(exc)]})
         abort(exc.status_code, message=str(exc))
+    db.session.commit()
     return _views([estimate])[0]

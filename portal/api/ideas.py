@@ -17,6 +17,7 @@ from portal.api.schemas import (
     MeSchema,
     VoteSchema,
 )
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.ideas import service
 from portal.models import Idea
@@ -30,9 +31,8 @@ IDEA = "/ideas/<int(min=1, max=2147483647):idea_id>"
 API_FIELDS = {"department": "department_id", "objectives": "objective_ids"}
 
 
-def refuse(exc: service.IdeaError):
+def refuse(exc: PortalError):
     """Answer a refused operation: bad input is 422 on its field, the rest keeps its code."""
-    db.session.rollback()
     if exc.status_code == 400:
         field = API_FIELDS.get(exc.field or "", exc.field or "_schema")
         abort(422, message=str(exc), fields={field: [str(exc)]})
@@ -148,6 +148,7 @@ def _vote(idea_id: int, vote: bool):
         voted = service.set_vote(caller(), idea, vote)
     except service.IdeaError as exc:
         refuse(exc)
+    db.session.commit()
     return {"voted": voted, "vote_count": db.session.get(Idea, idea_id).vote_count}
 
 

@@ -53,7 +53,6 @@ def _run(run_id: int) -> Run:
 
 def _refuse(exc: Exception):
     """Answer a refused portfolio operation; bad settings are 422 naming the setting."""
-    db.session.rollback()
     if isinstance(exc, service.InvalidSettings):
         abort(422, message=str(exc), fields=exc.errors)
     if isinstance(exc, service.PortfolioError) and exc.status_code == 400:

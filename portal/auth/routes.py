@@ -7,9 +7,9 @@ from portal.admin.service import department_choices
 from portal.auth import bp
 from portal.auth.forms import LoginForm, SignupForm
 from portal.auth.login import next_url_from_request
-from portal.auth.service import AccountError, authenticate, create_user
+from portal.auth.service import authenticate, create_user
 from portal.extensions import db, limiter
-from portal.forms import choices
+from portal.forms import choices, submit
 from portal.models import Department
 
 
@@ -19,21 +19,17 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = authenticate(form.email.data, form.password.data)
-        except AccountError as exc:
-            form.password.errors.append(str(exc))
-            status = 401
-        else:
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
-            flash(f"Welcome back, {user.name}.", "success")
-            return redirect(next_url_from_request() or url_for("main.home"))
-    elif form.is_submitted():
-        status = 400
-    return render_template("auth/login.html", form=form, next=next_url_from_request()), status
+    submitted = submit(
+        form, lambda: authenticate(form.email.data, form.password.data), field="password"
+    )
+    if submitted.done:
+        db.session.commit()
+        user = submitted.result
+        login_user(user, remember=form.remember.data)
+        flash(f"Welcome back, {user.name}.", "success")
+        return redirect(next_url_from_request() or url_for("main.home"))
+    page = render_template("auth/login.html", form=form, next=next_url_from_request())
+    return page, submitted.status
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -43,27 +39,22 @@ def signup():
         return redirect(url_for("main.home"))
     form = SignupForm()
     form.department.choices = choices(department_choices())
-    status = 200
-    if form.validate_on_submit():
-        department = db.session.get(Department, form.department.data)
-        try:
-            user = create_user(
-                email=form.email.data,
-                name=form.name.data,
-                password=form.password.data,
-                department=department,
-            )
-        except AccountError as exc:
-            getattr(form, exc.field or "email").errors.append(str(exc))
-            status = 409
-        else:
-            db.session.commit()
-            login_user(user)
-            flash("Your account is ready. Share your first idea!", "success")
-            return redirect(url_for("main.home"))
-    elif form.is_submitted():
-        status = 400
-    return render_template("auth/signup.html", form=form), status
+    submitted = submit(
+        form,
+        lambda: create_user(
+            email=form.email.data,
+            name=form.name.data,
+            password=form.password.data,
+            department=db.session.get(Department, form.department.data),
+        ),
+        field="email",
+    )
+    if submitted.done:
+        db.session.commit()
+        login_user(submitted.result)
+        flash("Your account is ready. Share your first idea!", "success")
+        return redirect(url_for("main.home"))
+    return render_template("auth/signup.html", form=form), submitted.status
 
 
 @bp.route("/logout", methods=["POST"])

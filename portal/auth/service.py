@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import Department, Role, User, utcnow
 
@@ -10,12 +11,10 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 
 
-class AccountError(ValueError):
+class AccountError(PortalError):
     """The account cannot be created or used as asked; the message says why."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+    status_code = 409
 
 
 def normalize_email(email: str) -> str:
@@ -53,8 +52,8 @@ def authenticate(email: str, password: str) -> User:
     """The user with these credentials, or AccountError with a message safe to show."""
     user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None or not user.check_password(password):
-        raise AccountError("Wrong e-mail or password.")
+        raise AccountError("Wrong e-mail or password.", 401)
     if not user.active:
-        raise AccountError("This account has been deactivated. Ask an administrator.")
+        raise AccountError("This account has been deactivated. Ask an administrator.", 401)
     user.last_login_at = utcnow()
     return user

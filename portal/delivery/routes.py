@@ -10,6 +10,7 @@ from portal.auth.login import roles_required
 from portal.delivery import bp, service
 from portal.delivery.forms import ActualCostForm, RealizedValueForm
 from portal.extensions import db
+from portal.forms import attempt, submit
 from portal.models import Idea, Role
 
 recorders = roles_required(Role.BRM, Role.PORTFOLIO_MANAGER)
@@ -64,25 +65,15 @@ def idea(idea_id: int):
 @recorders
 def step(idea_id: int, name: str):
     idea = _idea(idea_id)
-    try:
-        service.change_status(current_user, idea, name)
-    except service.DeliveryError as exc:
-        db.session.rollback()
-        if exc.status_code in (403, 404):
-            abort(exc.status_code, description=str(exc))
-        flash(str(exc), "danger")
-        return _page(idea, status=exc.status_code)
+    _, refused = attempt(lambda: service.change_status(current_user, idea, name))
+    if refused is not None:
+        if refused.status_code in (403, 404):
+            raise refused
+        flash(str(refused), "danger")
+        return _page(idea, status=refused.status_code)
     db.session.commit()
     flash(f"{idea.reference} is now {idea.status.label.lower()}.", "success")
     return redirect(url_for("delivery.idea", idea_id=idea.id))
-
-
-def _form_failed(form, exc: service.DeliveryError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(exc)]
-    else:
-        flash(str(exc), "danger")
 
 
 @bp.route("/ideas/<int:idea_id>/costs", methods=["POST"])
@@ -90,21 +81,18 @@ def _form_failed(form, exc: service.DeliveryError) -> None:
 def record_cost(idea_id: int):
     idea = _idea(idea_id)
     form = ActualCostForm()
-    if not form.validate_on_submit():
-        flash("The actual cost was not recorded: see the messages in the form.", "danger")
-        return _page(idea, cost_form=form, status=400)
-    try:
-        cost = service.record_actual_cost(
+    submitted = submit(
+        form,
+        lambda: service.record_actual_cost(
             current_user, idea, form.period.data, form.capex.data, form.opex.data
-        )
-    except service.DeliveryError as exc:
-        db.session.rollback()
-        if exc.status_code == 403:
-            abort(403, description=str(exc))
-        _form_failed(form, exc)
-        return _page(idea, cost_form=form, status=exc.status_code)
+        ),
+    )
+    if not submitted.done:
+        if submitted.refused is None:
+            flash("The actual cost was not recorded: see the messages in the form.", "danger")
+        return _page(idea, cost_form=form, status=submitted.status)
     db.session.commit()
-    flash(f"Actual cost for {cost.period} recorded.", "success")
+    flash(f"Actual cost for {submitted.result.period} recorded.", "success")
     return redirect(url_for("delivery.idea", idea_id=idea.id))
 
 
@@ -113,19 +101,16 @@ def record_cost(idea_id: int):
 def record_value(idea_id: int):
     idea = _idea(idea_id)
     form = RealizedValueForm()
-    if not form.validate_on_submit():
-        flash("The realized value was not recorded: see the messages in the form.", "danger")
-        return _page(idea, value_form=form, status=400)
-    try:
-        service.record_realized_value(
+    submitted = submit(
+        form,
+        lambda: service.record_realized_value(
             current_user, idea, form.value.data, form.as_of.data, form.note.data or ""
-        )
-    except service.DeliveryError as exc:
-        db.session.rollback()
-        if exc.status_code == 403:
-            abort(403, description=str(exc))
-        _form_failed(form, exc)
-        return _page(idea, value_form=form, status=exc.status_code)
+        ),
+    )
+    if not submitted.done:
+        if submitted.refused is None:
+            flash("The realized value was not recorded: see the messages in the form.", "danger")
+        return _page(idea, value_form=form, status=submitted.status)
     db.session.commit()
     flash("Realized value recorded.", "success")
     return redirect(url_for("delivery.idea", idea_id=idea.id))

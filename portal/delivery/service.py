@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from portal import workflow
 from portal.audit import idea_audience, notify, record
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
     MAX_AMOUNT,
@@ -30,13 +31,8 @@ RECORDING_STATES = frozenset({S.IN_DELIVERY, S.DELIVERED})
 DELIVERY_TRANSITIONS = ("start_delivery", "deliver")
 
 
-class DeliveryError(ValueError):
+class DeliveryError(PortalError):
     """Refused; the message is for the user, `status_code` maps to HTTP."""
-
-    def __init__(self, message: str, status_code: int = 400, field: str | None = None):
-        super().__init__(message)
-        self.status_code = status_code
-        self.field = field
 
 
 def can_record(user: User, idea: Idea) -> bool:
@@ -61,10 +57,7 @@ def change_status(actor: User, idea: Idea, name: str) -> None:
     """Start delivery or mark delivered, through the workflow (caller commits)."""
     if name not in DELIVERY_TRANSITIONS:
         raise DeliveryError(f"'{name}' is not a delivery step.", 404)
-    try:
-        workflow.apply(idea, name, actor)
-    except workflow.TransitionError as exc:
-        raise DeliveryError(str(exc), exc.status_code) from None
+    workflow.apply(idea, name, actor)
 
 
 def _amount(value, label: str, field_name: str) -> float:

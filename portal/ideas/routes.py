@@ -7,11 +7,10 @@ from flask_login import current_user, login_required
 from portal import workflow
 from portal.admin.service import department_choices
 from portal.extensions import db
-from portal.forms import choices
+from portal.forms import attempt, choices, submit
 from portal.ideas import bp
 from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
 from portal.ideas.service import (
-    IdeaError,
     IdeaFilters,
     IdeaInput,
     add_comment,
@@ -107,24 +106,20 @@ def mine():
 @login_required
 def new():
     form = _idea_form()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            idea = create_idea(current_user, _input(form), submit=form.submit_idea.data)
-        except IdeaError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "title").errors.append(str(exc))
-            status = exc.status_code
+    submitted = submit(
+        form,
+        lambda: create_idea(current_user, _input(form), submit=form.submit_idea.data),
+        field="title",
+    )
+    if submitted.done:
+        db.session.commit()
+        idea = submitted.result
+        if idea.status == IdeaStatus.SUBMITTED:
+            flash("Your idea was submitted. A BRM will pick it up.", "success")
         else:
-            db.session.commit()
-            if idea.status == IdeaStatus.SUBMITTED:
-                flash("Your idea was submitted. A BRM will pick it up.", "success")
-            else:
-                flash("Draft saved. Only you can see it until you submit it.", "success")
-            return redirect(url_for("ideas.detail", idea_id=idea.id))
-    elif form.is_submitted():
-        status = 400
-    return render_template("ideas/form.html", form=form, idea=None), status
+            flash("Draft saved. Only you can see it until you submit it.", "success")
+        return redirect(url_for("ideas.detail", idea_id=idea.id))
+    return render_template("ideas/form.html", form=form, idea=None), submitted.status
 
 
 @bp.route("/<int:idea_id>/edit", methods=["GET", "POST"])
@@ -137,21 +132,16 @@ def edit(idea_id: int):
         flash("Only drafts can be edited; this idea has been submitted.", "warning")
         return redirect(url_for("ideas.detail", idea_id=idea.id))
     form = _idea_form(idea)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            update_draft(current_user, idea, _input(form), submit=form.submit_idea.data)
-        except IdeaError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "title").errors.append(str(exc))
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash("Submitted for review." if form.submit_idea.data else "Draft saved.", "success")
-            return redirect(url_for("ideas.detail", idea_id=idea.id))
-    elif form.is_submitted():
-        status = 400
-    return render_template("ideas/form.html", form=form, idea=idea), status
+    submitted = submit(
+        form,
+        lambda: update_draft(current_user, idea, _input(form), submit=form.submit_idea.data),
+        field="title",
+    )
+    if submitted.done:
+        db.session.commit()
+        flash("Submitted for review." if form.submit_idea.data else "Draft saved.", "success")
+        return redirect(url_for("ideas.detail", idea_id=idea.id))
+    return render_template("ideas/form.html", form=form, idea=idea), submitted.status
 
 
 def _detail_page(idea: Idea, comment_form: CommentForm | None = None) -> str:
@@ -178,11 +168,11 @@ def detail(idea_id: int):
 @login_required
 def vote(idea_id: int):
     idea = _viewable_idea(idea_id)
-    try:
-        voted = toggle_vote(current_user, idea)
-    except IdeaError as exc:
-        flash(str(exc), "warning")
-        return _detail_page(idea), exc.status_code
+    voted, refused = attempt(lambda: toggle_vote(current_user, idea))
+    if refused is not None:
+        flash(str(refused), "warning")
+        return _detail_page(idea), refused.status_code
+    db.session.commit()
     flash("Thanks for your vote." if voted else "Your vote was taken back.", "success")
     return redirect(url_for("ideas.detail", idea_id=idea.id))
 
@@ -192,6 +182,7 @@ def vote(idea_id: int):
 def follow(idea_id: int):
     idea = _viewable_idea(idea_id)
     following = toggle_follow(current_user, idea)
+    db.session.commit()
     flash(
         "You will be told about every change." if following else "You no longer follow it.",
         "info",
@@ -207,12 +198,10 @@ def comment(idea_id: int):
     if not form.validate_on_submit():
         flash("Comment not posted: see the message below the comment box.", "danger")
         return _detail_page(idea, form), 400
-    try:
-        add_comment(current_user, idea, form.body.data)
-    except IdeaError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return _detail_page(idea, form), exc.status_code
+    _, refused = attempt(lambda: add_comment(current_user, idea, form.body.data))
+    if refused is not None:
+        flash(str(refused), "danger")
+        return _detail_page(idea, form), refused.status_code
     db.session.commit()
     flash("Comment posted.", "success")
     return redirect(url_for("ideas.detail", idea_id=idea.id, _anchor="comments"))
@@ -226,12 +215,12 @@ def change_status(idea_id: int, name: str):
     if not form.validate_on_submit():
         flash("The reason is too long.", "danger")
         return _detail_page(idea), 400
-    try:
-        transition(current_user, idea, name, form.reason.data)
-    except IdeaError as exc:
-        if exc.status_code == 403:
-            abort(403, description=str(exc))
-        flash(str(exc), "danger")
-        return _detail_page(idea), exc.status_code
+    _, refused = attempt(lambda: transition(current_user, idea, name, form.reason.data))
+    if refused is not None:
+        if refused.status_code == 403:
+            raise refused
+        flash(str(refused), "danger")
+        return _detail_page(idea), refused.status_code
+    db.session.commit()
     flash(f"{idea.reference} is now “{idea.status.label}”: {idea.status.explanation}", "success")
     return redirect(url_for("ideas.detail", idea_id=idea.id))

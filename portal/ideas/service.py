@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import workflow
 from portal.audit import record, record_many
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.ideas.rules import idea_problems
 from portal.models import (
@@ -29,13 +30,10 @@ CLOSED_STATES = frozenset(
 )
 
 
-class IdeaError(ValueError):
+class IdeaError(PortalError):
     """The operation is refused; the message is for the user. `status_code` maps to HTTP."""
 
-    def __init__(self, message: str, status_code: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.status_code = status_code
-        self.field = field
+    status_code = 409
 
 
 @dataclass
@@ -194,12 +192,12 @@ def _refresh_vote_count(idea_id: int) -> None:
 
 
 def toggle_vote(user: User, idea: Idea) -> bool:
-    """Add the user's vote, or take it back; returns whether the user now votes (commits)."""
+    """Add the user's vote, or take it back; returns whether the user now votes (caller commits)."""
     return set_vote(user, idea, not has_voted(user, idea))
 
 
 def set_vote(user: User, idea: Idea, vote: bool) -> bool:
-    """Make the user vote for the idea or not (idempotent); returns `vote` (commits).
+    """Make the user vote for the idea or not (idempotent); returns `vote` (caller commits).
 
     The unique (idea, user) constraint settles a race between two clicks: the loser's
     insert fails inside a savepoint and finds the vote already there.
@@ -218,7 +216,6 @@ def set_vote(user: User, idea: Idea, vote: bool) -> bool:
     except IntegrityError:
         pass  # a concurrent request already added this user's vote
     _refresh_vote_count(idea_id)
-    db.session.commit()
     return vote
 
 
@@ -236,7 +233,7 @@ def is_following(user: User, idea: Idea) -> bool:
 
 
 def toggle_follow(user: User, idea: Idea) -> bool:
-    """Follow or unfollow; returns whether the user now follows (commits)."""
+    """Follow or unfollow; returns whether the user now follows (caller commits)."""
     existing = db.session.get(Follow, (idea.id, user.id))
     following = existing is None
     try:
@@ -247,7 +244,6 @@ def toggle_follow(user: User, idea: Idea) -> bool:
                 db.session.add(Follow(idea_id=idea.id, user_id=user.id))
     except IntegrityError:
         following = True
-    db.session.commit()
     return following
 
 
@@ -266,17 +262,12 @@ def add_comment(
 
 
 def transition(actor: User, idea: Idea, name: str, reason: str | None = None) -> None:
-    """Make a workflow transition on behalf of a user (commits)."""
-    try:
-        workflow.apply(idea, name, actor, reason)
-    except workflow.TransitionError as exc:
-        db.session.rollback()
-        raise IdeaError(str(exc), exc.status_code) from exc
+    """Make a workflow transition on behalf of a user (caller commits)."""
+    workflow.apply(idea, name, actor, reason)
     # A question and its answer also stay in the discussion, in order.
     if name in ("ask_info", "answer"):
         kind = CommentKind.QUESTION if name == "ask_info" else CommentKind.ANSWER
         add_comment(actor, idea, reason, kind)
-    db.session.commit()
 
 
 @dataclass

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 import optimizer
 from optimizer import SOLVED, amount  # noqa: F401 -- result statuses with a portfolio; compact amounts (1.2M, 45k) for pages
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
     Department,
@@ -44,7 +45,7 @@ BACKENDS = optimizer.BACKENDS
 _REF = re.compile(r"^\s*(?:idea[-\s]?)?(\d+)\s*$", re.IGNORECASE)
 
 
-class SettingsError(ValueError):
+class SettingsError(PortalError):
     """The scenario's settings cannot be turned into a problem; `.problems` says why."""
 
     status_code = 400

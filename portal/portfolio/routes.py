@@ -5,9 +5,11 @@ import json
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal import charts, workflow
+from portal import charts
 from portal.auth.login import roles_required
+from portal.errors import PortalError
 from portal.extensions import db
+from portal.forms import submit
 from portal.models import Role, Run, RunStatus, Scenario
 from portal.portfolio import bp, exports, report, run_charts, service
 from portal.portfolio.forms import ScenarioForm, form_data
@@ -30,16 +32,12 @@ def _form(scenario: Scenario | None = None, data: dict | None = None) -> Scenari
 
 def _save(form: ScenarioForm, scenario: Scenario | None):
     """Validate and save; returns (scenario or None, HTTP status for the form)."""
-    if not form.validate_on_submit():
-        return None, 400 if form.is_submitted() else 200
-    try:
-        saved = service.save_scenario(scenario, form.settings(), current_user)
-    except service.PortfolioError as exc:
-        db.session.rollback()
-        getattr(form, exc.field or "name").errors.append(str(exc))
-        return None, exc.status_code
-    db.session.commit()
-    return saved, 200
+    submitted = submit(
+        form, lambda: service.save_scenario(scenario, form.settings(), current_user), field="name"
+    )
+    if submitted.done:
+        db.session.commit()
+    return submitted.result, submitted.status
 
 
 @bp.route("/")
@@ -105,7 +103,6 @@ def run_scenario(scenario_id: int):
     try:
         run = service.start_run(scenario, current_user)
     except SettingsError as exc:
-        db.session.rollback()
         return render_template(
             "portfolio/scenario.html",
             scenario=scenario,
@@ -159,6 +156,7 @@ def adopt(run_id: int):
     try:
         if request.method == "POST":
             plan = service.adopt_run(run, current_user)
+            db.session.commit()
             flash(
                 f"Adopted: {plural(len(plan.select), 'idea')} selected, "
                 f"{len(plan.defer)} deferred. "
@@ -167,8 +165,7 @@ def adopt(run_id: int):
             )
             return redirect(url_for("portfolio.plan"))
         plan = service.adoption(run)
-    except (service.PortfolioError, workflow.TransitionError) as exc:
-        db.session.rollback()
+    except PortalError as exc:
         abort(exc.status_code, str(exc))
     return render_template("portfolio/adopt.html", run=run, plan=plan)
 

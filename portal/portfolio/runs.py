@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
+from portal.errors import PortalError
 from portal.extensions import db, writing
 from portal.models import Run, RunStatus, utcnow
 from portal.portfolio import problem as bridge
@@ -31,7 +32,7 @@ _threads: dict[str, threading.Thread] = {}  # job id -> thread, for runs of this
 worker_pid: int | None = None  # set in the `run-worker` process; its forked children differ
 
 
-class QueueError(RuntimeError):
+class QueueError(PortalError):
     """The run could not be handed to the queue (Redis unreachable)."""
 
     status_code = 503

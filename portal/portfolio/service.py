@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from portal import workflow
 from portal.audit import record
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
     Department,
@@ -43,16 +44,10 @@ from portal.portfolio.validation import settings_errors
 MAX_COMPARE = 5
 
 
-class PortfolioError(Exception):
+class PortfolioError(PortalError):
     """An operation that cannot be done as asked (HTTP status in `status_code`)."""
 
     status_code = 409
-
-    def __init__(self, message: str, *, field: str | None = None, status_code: int | None = None):
-        super().__init__(message)
-        self.field = field
-        if status_code is not None:
-            self.status_code = status_code
 
 
 class InvalidSettings(PortfolioError):
@@ -248,7 +243,7 @@ def _gap() -> float:
 
 
 def start_run(scenario: Scenario, user: User) -> Run:
-    """Freeze the scenario into a run and hand it to the background (commits).
+    """Freeze the scenario into a run and hand it to the background (the hand-over commits).
 
     Raises problem.SettingsError (400) when a setting names something that is not there.
     """
@@ -268,7 +263,7 @@ def start_run(scenario: Scenario, user: User) -> Run:
 
 
 def retry_run(run: Run, user: User) -> Run:
-    """A new run of the same frozen problem and settings (commits)."""
+    """A new run of the same frozen problem and settings (the hand-over commits)."""
     runs.mark_stale(run)
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         raise PortfolioError("This run has not finished yet.")
@@ -288,7 +283,7 @@ def _launch(scenario: Scenario, user: User, problem: dict, settings: dict) -> Ru
     db.session.add(run)
     db.session.flush()
     record(user, "run_started", run, after={"scenario": scenario.id, "number": run.number})
-    db.session.commit()
+    # Handing the run to its worker commits it: a worker cannot pick up an uncommitted run.
     runs.enqueue(run)
     return run
 
@@ -386,7 +381,7 @@ def adoption(run: Run) -> Adoption:
 
 
 def adopt_run(run: Run, user: User) -> Adoption:
-    """Adopt `run` as the current plan through the workflow (commits)."""
+    """Adopt `run` as the current plan through the workflow (caller commits)."""
     plan = adoption(run)
     if plan.blocked:
         refs = ", ".join(f"{i.reference} ({i.status.label.lower()})" for i in plan.blocked)
@@ -411,7 +406,6 @@ def adopt_run(run: Run, user: User) -> Adoption:
             "deferred": [i.id for i in plan.defer],
         },
     )
-    db.session.commit()
     return plan
 
 

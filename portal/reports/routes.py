@@ -17,7 +17,7 @@ from portal.models import Department, Role
 from portal.reports import bp, service
 from portal.reports import charts as report_charts
 from portal.reports.forms import FilterForm
-from portal.reports.periods import PeriodError, current_quarter, parse_period, period_choices
+from portal.reports.periods import current_quarter, parse_period, period_choices
 
 readers = roles_required(Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN)
 
@@ -119,10 +119,7 @@ def _filters(name: str) -> tuple[FilterForm, service.ReportFilter]:
             f"{getattr(form, k).label.text}: {v[0]}" for k, v in form.errors.items()
         )
         abort(400, description=f"The filter was not understood ({problems}).")
-    try:
-        period = parse_period(form.period.data, today)
-    except PeriodError as exc:
-        abort(400, description=str(exc))
+    period = parse_period(form.period.data, today)
     department_id = int(form.department.data) if form.department.data else None
     if department_id is not None and db.session.get(Department, department_id) is None:
         abort(400, description="That department does not exist.")

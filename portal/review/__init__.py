@@ -1,4 +1,4 @@
-"""Review of ideas by BRMs: queue, triage, merging, links, estimates, objectives, pools."""
+"""Review of ideas by BRMs: queue, triage, merging, links, estimates, touchpoints."""
 
 from flask import Blueprint
 

@@ -230,7 +230,7 @@ def _saved(estimate: Estimate, weights: dict) -> dict:
 def save_estimate(
     author: User, idea: Idea, data: EstimateInput, base_version: int, *, mark_estimated=False
 ) -> Estimate:
-    """Save a new version based on `base_version` (0 = none yet); commits.
+    """Save a new version based on `base_version` (0 = none yet); the caller commits.
 
     Raises EstimateConflict when the current version is not `base_version`.
     """
@@ -259,12 +259,7 @@ def save_estimate(
     after = _saved(estimate, active_weights())
     record(author, "estimate_saved", estimate, idea=idea, before=before or None, after=after)
     if mark_estimated and idea.status == S.IN_REVIEW:
-        try:
-            workflow.apply(idea, "mark_estimated", author)
-        except workflow.TransitionError as exc:
-            db.session.rollback()
-            raise ReviewError(str(exc), exc.status_code) from exc
-    db.session.commit()
+        workflow.apply(idea, "mark_estimated", author)
     return estimate
 
 

@@ -8,42 +8,35 @@ from flask_login import current_user, login_required
 
 from portal import similarity
 from portal.auth.login import roles_required, safe_next_url
+from portal.errors import PortalError
 from portal.extensions import db
-from portal.forms import choices
+from portal.forms import attempt, choices, submit
 from portal.models import (
     IMPACT_LABELS,
-    PERIOD_HELP,
     Confidence,
     Department,
     Idea,
     IdeaLink,
     IdeaStatus,
-    ResourcePool,
     Role,
-    StrategicObjective,
     TouchpointKind,
     User,
-    is_period,
     utcnow,
 )
-from portal.review import ahp, bp, service
+from portal.review import bp, service
 from portal.review import estimates as estimate_service
-from portal.review import objectives as objective_service
 from portal.review.forms import (
     AssignForm,
     IdsForm,
     LinkForm,
     MergeForm,
-    ObjectiveForm,
-    PoolForm,
     QueueForm,
     TouchpointForm,
-    ahp_form,
     estimate_form,
-    weights_form,
 )
 from portal.review.service import QueueFilters, ReviewError
 from portal.review.valuation import active_weights, strategic_value
+from portal.strategy import objectives as objective_service
 from portal.templating import plural
 
 REVIEWERS = (Role.BRM, Role.PORTFOLIO_MANAGER)
@@ -62,18 +55,15 @@ def _back(idea: Idea):
     return redirect(target)
 
 
-def _refused(exc: ReviewError, idea: Idea | None = None):
-    """Undo the half-done work and say why, with the status the error carries."""
-    db.session.rollback()
+def _refused(exc: PortalError, idea: Idea):
+    """Say on the idea's page why the operation was refused, with the refusal's status."""
     if exc.status_code == 403:
-        abort(403, description=str(exc))
+        raise exc
     flash(str(exc), "danger")
-    if idea is not None:
-        from portal.ideas.routes import _detail_page
+    from portal.ideas.routes import _detail_page
 
-        db.session.refresh(idea)
-        return _detail_page(idea), exc.status_code
-    abort(exc.status_code, description=str(exc))
+    db.session.refresh(idea)
+    return _detail_page(idea), exc.status_code
 
 
 # ------------------------------------------------------------------ idea page panel
@@ -146,10 +136,7 @@ def queue():
         flash("Some filters were not understood and were ignored.", "warning")
     filters = _queue_filters(form)
     overdue_days = current_app.config["REVIEW_OVERDUE_DAYS"]
-    try:
-        query = service.queue_query(current_user, filters, overdue_days)
-    except ReviewError as exc:
-        abort(exc.status_code, description=str(exc))
+    query = service.queue_query(current_user, filters, overdue_days)
     page = db.paginate(query, per_page=25, error_out=False, max_per_page=100)
     assign_form = None
     if current_user.role == PM:
@@ -185,14 +172,11 @@ def assign():
     ids = [int(i) for i in request.form.getlist("idea_ids") if i.isdigit()]
     ideas = list(db.session.scalars(sa.select(Idea).where(Idea.id.in_(ids))))
     assignee = db.session.get(User, form.assignee.data)
-    try:
-        count = service.assign(current_user, ideas, assignee)
-    except ReviewError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-        return render_template(
-            "review/refused.html", message=str(exc), back=next_url
-        ), exc.status_code
+    count, refused = attempt(lambda: service.assign(current_user, ideas, assignee))
+    if refused is not None:
+        flash(str(refused), "danger")
+        page = render_template("review/refused.html", message=str(refused), back=next_url)
+        return page, refused.status_code
     db.session.commit()
     flash(f"{plural(count, 'idea')} assigned to {assignee.name}.", "success")
     return redirect(next_url)
@@ -204,10 +188,9 @@ def claim(idea_id: int):
     idea = _idea(idea_id)
     if not IdsForm().validate_on_submit():
         abort(400)
-    try:
-        service.claim(current_user, idea)
-    except ReviewError as exc:
-        return _refused(exc, idea)
+    _, refused = attempt(lambda: service.claim(current_user, idea))
+    if refused is not None:
+        return _refused(refused, idea)
     db.session.commit()
     flash(f"{idea.reference} is yours to review.", "success")
     return _back(idea)
@@ -219,10 +202,9 @@ def release(idea_id: int):
     idea = _idea(idea_id)
     if not IdsForm().validate_on_submit():
         abort(400)
-    try:
-        service.release(current_user, idea)
-    except ReviewError as exc:
-        return _refused(exc, idea)
+    _, refused = attempt(lambda: service.release(current_user, idea))
+    if refused is not None:
+        return _refused(refused, idea)
     db.session.commit()
     flash(f"{idea.reference} is back in the queue.", "info")
     return _back(idea)
@@ -242,10 +224,11 @@ def merge(idea_id: int):
     survivor = service.find_idea(form.target.data)
     if survivor is None or survivor.status == IdeaStatus.DRAFT:
         return _refused(ReviewError(f"There is no idea “{form.target.data}”.", 400), idea)
-    try:
-        result = service.merge(current_user, idea, survivor, form.note.data or "")
-    except ReviewError as exc:
-        return _refused(exc, idea)
+    result, refused = attempt(
+        lambda: service.merge(current_user, idea, survivor, form.note.data or "")
+    )
+    if refused is not None:
+        return _refused(refused, idea)
     db.session.commit()
     flash(
         f"Merged into {survivor.reference}: {plural(result.votes_moved, 'vote')} moved "
@@ -267,10 +250,10 @@ def add_link(idea_id: int):
         message = "; ".join(e for errors in form.errors.values() for e in errors)
         return _refused(ReviewError(message or "The link was not understood.", 400), idea)
     target = service.find_idea(form.target.data)
-    try:
-        link = service.add_link(current_user, idea, target, form.kind_value(), form.note.data or "")
-    except ReviewError as exc:
-        return _refused(exc, idea)
+    kind, note = form.kind_value(), form.note.data or ""
+    link, refused = attempt(lambda: service.add_link(current_user, idea, target, kind, note))
+    if refused is not None:
+        return _refused(refused, idea)
     db.session.commit()
     flash(f"Linked: {idea.reference} {link.kind.label} {link.target.reference}.", "success")
     return _back(idea)
@@ -283,10 +266,9 @@ def remove_link(link_id: int):
     idea = link.source
     if not IdsForm().validate_on_submit():
         abort(400)
-    try:
-        service.remove_link(current_user, link)
-    except ReviewError as exc:
-        return _refused(exc, idea)
+    _, refused = attempt(lambda: service.remove_link(current_user, link))
+    if refused is not None:
+        return _refused(refused, idea)
     db.session.commit()
     flash("Link removed.", "info")
     return _back(idea)
@@ -399,27 +381,27 @@ def estimate(idea_id: int):
             base = int(form.base_version.data or 0)
         except ValueError:
             base = -1
-        try:
-            estimate_service.save_estimate(
+        _, refused = attempt(
+            lambda: estimate_service.save_estimate(
                 current_user,
                 idea,
                 _estimate_input(form, objectives, pools, periods),
                 base,
                 mark_estimated=bool(form.mark_estimated.data),
             )
-        except estimate_service.EstimateConflict as exc:
-            db.session.rollback()
-            conflict = exc
-            form.base_version.data = str(exc.current.version)
+        )
+        if isinstance(refused, estimate_service.EstimateConflict):
+            conflict = refused
+            form.base_version.data = str(refused.current.version)
             current = estimate_service.current_estimate(idea)
             status = 409
-        except ReviewError as exc:
-            db.session.rollback()
-            if exc.status_code == 403:
-                abort(403, description=str(exc))
-            flash(str(exc), "danger")
-            status = exc.status_code
+        elif refused is not None:
+            if refused.status_code == 403:
+                raise refused
+            flash(str(refused), "danger")
+            status = refused.status_code
         else:
+            db.session.commit()
             flash(f"Estimate saved for {idea.reference}.", "success")
             return redirect(url_for("ideas.detail", idea_id=idea.id))
     elif form.is_submitted():
@@ -483,226 +465,25 @@ def _touchpoint_form(department: Department, formdata=None) -> TouchpointForm:
 def department(department_id: int):
     department = _department(department_id)
     form = _touchpoint_form(department, request.form if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                service.log_touchpoint(
-                    current_user,
-                    department,
-                    form.held_on.data,
-                    TouchpointKind(form.kind.data),
-                    form.notes.data or "",
-                    list(form.ideas.data or []),
-                )
-            except ReviewError as exc:
-                db.session.rollback()
-                if exc.status_code == 403:
-                    abort(403, description=str(exc))
-                getattr(form, exc.field or "notes").errors.append(str(exc))
-                status = exc.status_code
-            else:
-                db.session.commit()
-                flash("Touchpoint logged.", "success")
-                return redirect(url_for("review.department", department_id=department.id))
-        else:
-            status = 400
-        if status >= 400:
-            flash("The touchpoint was not logged: see the messages in the form.", "danger")
+    submitted = submit(
+        form,
+        lambda: service.log_touchpoint(
+            current_user,
+            department,
+            form.held_on.data,
+            TouchpointKind(form.kind.data),
+            form.notes.data or "",
+            list(form.ideas.data or []),
+        ),
+        field="notes",
+    )
+    if submitted.done:
+        db.session.commit()
+        flash("Touchpoint logged.", "success")
+        return redirect(url_for("review.department", department_id=department.id))
+    if submitted.status >= 400:
+        flash("The touchpoint was not logged: see the messages in the form.", "danger")
     overview = service.department_overview(department)
     return render_template(
         "review/department.html", o=overview, form=form, can_log=current_user.role == Role.BRM
-    ), status
-
-
-# ------------------------------------------------------------------ objectives (PM)
-
-
-@bp.route("/objectives", methods=["GET", "POST"])
-@roles_required(PM)
-def objectives():
-    active = objective_service.active_objectives()
-    form = weights_form(active, request.form if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                objective_service.set_weights(
-                    current_user,
-                    {o.id: getattr(form, f"weight_{o.id}").data for o in active},
-                    "direct",
-                )
-            except ReviewError as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
-                status = exc.status_code
-            else:
-                db.session.commit()
-                flash("Weights saved. Every value is now computed with them.", "success")
-                return redirect(url_for("review.objectives"))
-        else:
-            flash("Weights are numbers of 0 or more.", "danger")
-            status = 400
-    total = sum(o.weight for o in active) or 1.0
-    return render_template(
-        "review/objectives.html",
-        objectives=objective_service.all_objectives(),
-        form=form,
-        total=total,
-        button_form=IdsForm(),
-    ), status
-
-
-@bp.route("/objectives/new", methods=["GET", "POST"])
-@bp.route("/objectives/<int:objective_id>/edit", methods=["GET", "POST"])
-@roles_required(PM)
-def objective_form(objective_id: int | None = None):
-    objective = db.get_or_404(StrategicObjective, objective_id) if objective_id else None
-    form = ObjectiveForm(obj=objective if request.method == "GET" else None)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            objective_service.save_objective(
-                current_user, objective, form.name.data, form.description.data, form.weight.data
-            )
-        except ReviewError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "name").errors.append(str(exc))
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash("Objective saved.", "success")
-            return redirect(url_for("review.objectives"))
-    elif form.is_submitted():
-        status = 400
-    return render_template("review/objective_form.html", form=form, objective=objective), status
-
-
-@bp.route("/objectives/<int:objective_id>/retire", methods=["POST"], defaults={"active": False})
-@bp.route(
-    "/objectives/<int:objective_id>/reinstate",
-    methods=["POST"],
-    defaults={"active": True},
-    endpoint="objective_reinstate",
-)
-@roles_required(PM)
-def objective_retire(objective_id: int, active: bool):
-    objective = db.get_or_404(StrategicObjective, objective_id)
-    if not IdsForm().validate_on_submit():
-        abort(400)
-    objective_service.set_active(current_user, objective, active)
-    db.session.commit()
-    flash(f"“{objective.name}” {'is active again' if active else 'retired'}.", "info")
-    return redirect(url_for("review.objectives"))
-
-
-@bp.route("/objectives/ahp", methods=["GET", "POST"])
-@roles_required(PM)
-def objectives_ahp():
-    active = objective_service.active_objectives()
-    if len(active) < 2:
-        flash("Pairwise comparison needs at least two active objectives.", "warning")
-        return redirect(url_for("review.objectives"))
-    if len(active) > max(ahp.RANDOM_INDEX):
-        abort(400, description=f"AHP compares at most {max(ahp.RANDOM_INDEX)} objectives.")
-    defaults = objective_service.pairwise_defaults(active)
-    form = ahp_form(len(active), defaults, request.form if request.method == "POST" else None)
-    result, status = None, 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            flash("Choose one judgement from the list for every pair.", "danger")
-            status = 400
-        else:
-            upper = {
-                (i, j): float(getattr(form, f"cmp_{i}_{j}").data)
-                for i in range(len(active))
-                for j in range(i + 1, len(active))
-            }
-            try:
-                if form.apply.data:
-                    result = objective_service.apply_ahp(current_user, active, upper)
-                    db.session.commit()
-                    flash(
-                        "Weights set from the pairwise comparison "
-                        f"(consistency ratio {result.consistency_ratio:.3f}).",
-                        "success" if result.consistent else "warning",
-                    )
-                    return redirect(url_for("review.objectives"))
-                result = ahp.weights(ahp.from_upper(len(active), upper))
-            except (ReviewError, ahp.AhpError) as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
-                status = 400
-    return render_template(
-        "review/ahp.html", objectives=active, form=form, result=result, limit=ahp.CONSISTENCY_LIMIT
-    ), status
-
-
-# ------------------------------------------------------------------ resource pools (PM)
-
-
-@bp.route("/pools")
-@roles_required(PM)
-def pools():
-    return render_template(
-        "review/pools.html",
-        pools=objective_service.all_pools(),
-        periods=objective_service.pool_periods(),
-    )
-
-
-@bp.route("/pools/new", methods=["GET", "POST"])
-@bp.route("/pools/<int:pool_id>/edit", methods=["GET", "POST"])
-@roles_required(PM)
-def pool_form(pool_id: int | None = None):
-    pool = db.get_or_404(ResourcePool, pool_id) if pool_id else None
-    form = PoolForm(formdata=request.form if request.method == "POST" else None)
-    if request.method == "GET":
-        if pool is not None:
-            form.name.data, form.unit.data = pool.name, pool.unit
-            rows = [{"period": c.period, "capacity": c.capacity} for c in pool.capacities]
-        else:
-            rows = [{"period": p, "capacity": None} for p in objective_service.pool_periods()]
-        while form.capacities.entries:
-            form.capacities.pop_entry()
-        for row in rows + [{}] * max(2, 4 - len(rows)):
-            form.capacities.append_entry(row)
-    status = 200
-    if form.validate_on_submit():
-        capacities, problems = {}, 0
-        for entry in form.capacities.entries:
-            period = (entry.period.data or "").strip()
-            capacity = entry.capacity.data
-            if capacity is None:
-                continue  # a period left without a capacity has no limit
-            if not period:
-                entry.period.errors.append("Say which period this capacity is for.")
-            elif not is_period(period):
-                entry.period.errors.append(f"A period is {PERIOD_HELP}.")
-            elif period in capacities:
-                entry.period.errors.append(f"{period} appears twice.")
-            else:
-                capacities[period] = capacity
-                continue
-            problems += 1
-        try:
-            if problems:
-                raise ReviewError("Fix the capacity rows marked below.", 400, "capacities")
-            objective_service.save_pool(
-                current_user, pool, form.name.data, form.unit.data, capacities
-            )
-        except ReviewError as exc:
-            db.session.rollback()
-            field = getattr(form, exc.field or "name")
-            if exc.field == "capacities":
-                flash(str(exc), "danger")
-            else:
-                field.errors.append(str(exc))
-            status = exc.status_code
-        else:
-            db.session.commit()
-            flash("Resource pool saved.", "success")
-            return redirect(url_for("review.pools"))
-    elif form.is_submitted():
-        status = 400
-    return render_template("review/pool_form.html", form=form, pool=pool), status
+    ), submitted.status

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal import workflow
 from portal.audit import idea_audience, notify, record
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
     Comment,
@@ -56,20 +57,10 @@ SYMMETRIC_LINKS = frozenset({LinkKind.RELATED, LinkKind.EXCLUDES, LinkKind.TOGET
 UNMERGEABLE = frozenset({S.DRAFT, S.DUPLICATE, S.WITHDRAWN, S.REJECTED})
 
 
-class ReviewError(ValueError):
+class ReviewError(PortalError):
     """The operation is refused; the message is for the user. `status_code` maps to HTTP."""
 
-    def __init__(self, message: str, status_code: int = 409, field: str | None = None):
-        super().__init__(message)
-        self.status_code = status_code
-        self.field = field
-
-
-def _workflow(idea: Idea, name: str, actor: User, reason: str | None = None, **kw) -> None:
-    try:
-        workflow.apply(idea, name, actor, reason, **kw)
-    except workflow.TransitionError as exc:
-        raise ReviewError(str(exc), exc.status_code) from exc
+    status_code = 409
 
 
 def require_cover(user: User, department_id: int) -> None:
@@ -176,7 +167,7 @@ def claim(user: User, idea: Idea) -> None:
     if db.session.get(Follow, (idea.id, user.id)) is None:
         db.session.add(Follow(idea_id=idea.id, user_id=user.id))
     if idea.status == S.SUBMITTED:
-        _workflow(idea, "start_review", user)
+        workflow.apply(idea, "start_review", user)
 
 
 def release(user: User, idea: Idea) -> None:
@@ -281,7 +272,7 @@ def merge(user: User, duplicate: Idea, survivor: Idea, note: str = "") -> MergeR
         people[survivor.assignee.id] = survivor.assignee
 
     duplicate.merged_into = survivor
-    _workflow(
+    workflow.apply(
         duplicate,
         "mark_duplicate",
         user,

@@ -20,6 +20,7 @@ from typing import IO
 
 import sqlalchemy as sa
 
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import utcnow
 
@@ -27,7 +28,7 @@ FORMAT = "converge.backup/1"
 BATCH = 1000
 
 
-class BackupError(ValueError):
+class BackupError(PortalError):
     """The file is not a backup this portal can read, or the database is not empty."""
 
 

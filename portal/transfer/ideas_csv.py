@@ -26,6 +26,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.errors import PortalError
 from portal.extensions import db
 from portal.ideas.rules import idea_problems
 from portal.ideas.service import IdeaInput, NewIdea, create_ideas
@@ -59,8 +60,10 @@ BATCH = 1000
 Progress = Callable[[int], None] | None
 
 
-class ImportRefused(ValueError):
+class ImportRefused(PortalError):
     """The file has problems; nothing was imported."""
+
+    status_code = 422
 
     def __init__(self, result: "CheckResult"):
         super().__init__(f"{result.problem_count} problem(s) found; nothing was imported.")

@@ -66,8 +66,8 @@ def test_pool_service_refuses_a_malformed_period(pm):
     """The rule holds for every caller of the service, not only the web form."""
     import pytest
 
-    from portal.review import objectives
     from portal.review.service import ReviewError
+    from portal.strategy import objectives
 
     with pytest.raises(ReviewError, match="is not a period"):
         objectives.save_pool(pm, None, "Data team", "FTE", {"next year": 4.0})

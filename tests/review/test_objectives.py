@@ -15,7 +15,7 @@ from portal.models import (
     StrategicObjective,
     Touchpoint,
 )
-from portal.review import ahp
+from portal.strategy import ahp
 
 # Saaty's textbook example (three criteria); its eigenvector and CR are well known.
 SAATY = [[1, 1 / 3, 1 / 2], [3, 1, 3], [2, 1 / 3, 1]]
@@ -222,3 +222,23 @@ def test_department_page_and_touchpoints(
         == 403
     )
     assert db.session.scalar(sa.select(sa.func.count(Touchpoint.id))) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "endpoint"),
+    [
+        ("/review/objectives", "GET", "strategy.objectives"),
+        ("/review/objectives/new", "GET", "strategy.objective_form"),
+        ("/review/objectives/3/edit", "GET", "strategy.objective_form"),
+        ("/review/objectives/3/retire", "POST", "strategy.objective_retire"),
+        ("/review/objectives/3/reinstate", "POST", "strategy.objective_reinstate"),
+        ("/review/objectives/ahp", "GET", "strategy.objectives_ahp"),
+        ("/review/pools", "GET", "strategy.pools"),
+        ("/review/pools/new", "GET", "strategy.pool_form"),
+        ("/review/pools/3/edit", "GET", "strategy.pool_form"),
+        ("/review/", "GET", "review.queue"),
+    ],
+)
+def test_strategy_pages_keep_their_review_addresses(app, path, method, endpoint):
+    adapter = app.url_map.bind("converge.example")
+    assert adapter.match(path, method=method)[0] == endpoint

@@ -18,8 +18,8 @@ from portal.models import (
     User,
     is_period,
 )
-from portal.review import ahp
 from portal.review.service import ReviewError
+from portal.strategy import ahp
 
 
 def _require_pm(user: User) -> None:

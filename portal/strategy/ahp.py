@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from portal.errors import PortalError
+
 # Saaty's random consistency index by matrix size (1-based; n = 1, 2 are always consistent).
 RANDOM_INDEX = {
     1: 0.0,
@@ -31,7 +33,7 @@ CONSISTENCY_LIMIT = 0.1
 SCALE = (1 / 9, 1 / 7, 1 / 5, 1 / 3, 1.0, 3.0, 5.0, 7.0, 9.0)
 
 
-class AhpError(ValueError):
+class AhpError(PortalError):
     """The comparison matrix is not usable; the message says why."""
 
 

@@ -1,0 +1,93 @@
+"""Forms of the portfolio manager's strategy pages: objectives, their weights, AHP, pools."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    FloatField,
+    Form,
+    FormField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal.forms import choices
+from portal.review.forms import TEXT_LIMIT
+from portal.strategy.ahp import SCALE
+
+
+class ObjectiveForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField("Description", validators=[Length(max=TEXT_LIMIT)])
+    weight = FloatField(
+        "Weight",
+        validators=[InputRequired(), NumberRange(min=0)],
+        default=1.0,
+        description="Relative importance; only ratios between weights matter.",
+    )
+    submit = SubmitField("Save objective")
+
+
+def weights_form(objectives, formdata=None):
+    class WeightsForm(FlaskForm):
+        submit = SubmitField("Save weights")
+
+    for o in objectives:
+        setattr(
+            WeightsForm,
+            f"weight_{o.id}",
+            FloatField(o.name, validators=[InputRequired(), NumberRange(min=0)], default=o.weight),
+        )
+    return WeightsForm(formdata=formdata)
+
+
+def _judgement_label(value: float) -> str:
+    words = {
+        1: "equal",
+        3: "moderately more",
+        5: "strongly more",
+        7: "very strongly more",
+        9: "extremely more",
+    }
+    if value >= 1:
+        return f"{int(value)} · {words[int(value)]}"
+    n = round(1 / value)
+    return f"1/{n} · {words[n].replace('more', 'less')}"
+
+
+JUDGEMENT_CHOICES = choices((f"{v:.6f}", _judgement_label(v)) for v in reversed(SCALE))
+
+
+def ahp_form(n: int, defaults: dict, formdata=None):
+    """One select per pair (i, j), i < j: how much more important i is than j."""
+
+    class AhpForm(FlaskForm):
+        calculate = SubmitField("Calculate")
+        apply = SubmitField("Apply these weights")
+
+    for i in range(n):
+        for j in range(i + 1, n):
+            setattr(
+                AhpForm,
+                f"cmp_{i}_{j}",
+                SelectField(
+                    f"{i}-{j}",
+                    choices=JUDGEMENT_CHOICES,
+                    default=f"{defaults.get((i, j), 1.0):.6f}",
+                ),
+            )
+    return AhpForm(formdata=formdata)
+
+
+class CapacityForm(Form):
+    period = StringField("Period", validators=[Optional(), Length(max=20)])
+    capacity = FloatField("Capacity", validators=[Optional(), NumberRange(min=0)])
+
+
+class PoolForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    unit = StringField("Unit", validators=[DataRequired(), Length(max=40)], default="FTE")
+    capacities = FieldList(FormField(CapacityForm), min_entries=4)
+    submit = SubmitField("Save pool")
