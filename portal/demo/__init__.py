@@ -106,6 +106,7 @@ class _Loader:
         }
 
     def _written(self, session, instance) -> None:
+        """Session hook: note the table of each row an operation inserts."""
         self.written.add(instance.__table__)
 
     def _stamp(self, when: datetime) -> None:
@@ -155,6 +156,7 @@ class _Loader:
         self.weights = active_weights()
 
     def _brm(self, department: str) -> User:
+        """The BRM covering the department."""
         return next(
             self.users[k] for k in ("brm", "brm2") if department in DATA["people"][k]["covers"]
         )
