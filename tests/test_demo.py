@@ -1,4 +1,8 @@
-"""The demo data set: every state, working logins, current estimates, seeded only once."""
+"""The demo data set: every state, working logins, current estimates, seeded only once,
+the same on every load."""
+
+import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -6,6 +10,10 @@ import sqlalchemy as sa
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, SCENARIO_BUDGET, SCENARIO_NAME, load_demo
 from portal.extensions import db
 from portal.models import (
+    AuditEvent,
+    Comment,
+    CommentKind,
+    Department,
     Estimate,
     Idea,
     IdeaLink,
@@ -18,6 +26,7 @@ from portal.models import (
     RunStatus,
     Scenario,
     User,
+    utcnow,
 )
 from portal.portfolio import problem as bridge
 from portal.portfolio.problem import idea_ref, parse_ref
@@ -145,3 +154,83 @@ def test_demo_has_a_portfolio_to_compare(app):
     selected_after = set(db.session.scalars(sa.select(Idea.id).where(Idea.status == S.SELECTED)))
     assert selected_after == selected_before
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Run)) == 2
+
+
+def _snapshot() -> dict:
+    """Rows per table, ideas per status, and a few contents that must not drift (by names,
+    not ids or references: PostgreSQL's sequences go on counting after tables are emptied)."""
+    rows = {
+        t.name: db.session.scalar(sa.select(sa.func.count()).select_from(t))
+        for t in db.metadata.sorted_tables
+    }
+    ideas = db.session.scalars(sa.select(Idea).order_by(Idea.id)).all()
+    comments = db.session.scalars(sa.select(Comment).order_by(Comment.id)).all()
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    return {
+        "rows": rows,
+        "ideas": [
+            (i.title, i.status, i.vote_count, i.assignee and i.assignee.email) for i in ideas
+        ],
+        "comments": [
+            (c.idea.title, c.author.email, re.sub(r"IDEA-\d+", "IDEA-n", c.body)) for c in comments
+        ],
+        "audit": [(e.actor and e.actor.email, e.action) for e in events],
+        "runs": [
+            (r.result_status, len(r.result["selected"])) for r in db.session.scalars(sa.select(Run))
+        ],
+    }
+
+
+@pytest.mark.slow
+def test_demo_is_the_same_on_every_load_whatever_the_date(app):
+    """Two loads into an emptied database, weeks apart in "today", make the same rows."""
+    first = load_demo()
+    before = _snapshot()
+    newest = db.session.scalar(sa.select(sa.func.max(AuditEvent.created_at)))
+    assert utcnow() - timedelta(days=8) < newest <= utcnow()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+    second = load_demo(today=utcnow() - timedelta(days=40, hours=5))
+    after = _snapshot()
+    assert second == first
+    assert after["rows"] == before["rows"]
+    assert after["ideas"] == before["ideas"]
+    assert after["comments"] == before["comments"]
+    assert after["audit"] == before["audit"]
+    if all(status == "optimal" for status, _ in before["runs"] + after["runs"]):
+        assert after["runs"] == before["runs"]
+    newest = db.session.scalar(sa.select(sa.func.max(AuditEvent.created_at)))
+    assert utcnow() - timedelta(days=48) < newest <= utcnow() - timedelta(days=40)
+
+
+def test_demo_keeps_what_the_readme_promises(app):
+    """8 departments, 17 people, 5 objectives, 3 pools, 14 candidates; three merged
+    duplicates; the employee's draft and unanswered single sign-on question."""
+    summary = load_demo()
+    assert (summary["departments"], summary["users"]) == (8, 17)
+    assert (summary["objectives"], summary["resource pools"]) == (5, 3)
+    brm2 = db.session.scalar(sa.select(User).where(User.email == "brm2@converge.example"))
+    duplicates = db.session.scalars(sa.select(Idea).where(Idea.status == S.DUPLICATE)).all()
+    assert len(duplicates) == 3
+    # Two are brm2's to see (Human Resources, Procurement into Operations), one brm's.
+    assert sum(brm2.covers(i.department_id) for i in duplicates) == 2
+    candidates = db.session.scalar(
+        sa.select(sa.func.count(Idea.id)).where(Idea.status.in_([S.APPROVED, S.DEFERRED]))
+    )
+    assert candidates == 14
+
+    jamie = db.session.scalar(sa.select(User).where(User.email == "employee@converge.example"))
+    assert jamie.department == db.session.scalar(
+        sa.select(Department).where(Department.name == "Finance")
+    )
+    sso = db.session.scalar(sa.select(Idea).where(Idea.title.contains("Single sign-on")))
+    assert sso.submitter_id == jamie.id and sso.status == S.NEEDS_INFO
+    kinds = [c.kind for c in sso.comments]
+    assert CommentKind.QUESTION in kinds and CommentKind.ANSWER not in kinds
+    assert db.session.scalar(
+        sa.select(sa.func.count(Idea.id)).where(
+            Idea.submitter_id == jamie.id, Idea.status == S.DRAFT
+        )
+    )
