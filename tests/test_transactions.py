@@ -20,7 +20,7 @@ COMMITTERS = {
     # to its worker commits it (a worker cannot pick up an uncommitted run).
     "portfolio/runs.py",
     # The demo loader is a command of its own.
-    "demo.py",
+    "demo/__init__.py",
 }
 # Rolling back is the error handler's and the form helper's (and the request teardown's).
 ROLLERS_BACK = {
@@ -28,7 +28,7 @@ ROLLERS_BACK = {
     "forms.py",
     # Jobs and commands own their transactions.
     "portfolio/runs.py",
-    "demo.py",
+    "demo/__init__.py",
     # The backup import answers a refused row with a BackupError and a clean session.
     "transfer/backup.py",
     # The CSV import is all-or-nothing.

@@ -38,10 +38,10 @@ from portal.models import (
     utcnow,
 )
 from portal.portfolio import service as portfolio
-from portal.review import objectives as setup
 from portal.review import service as review
 from portal.review.estimates import save_estimate
 from portal.review.valuation import active_weights, strategic_value
+from portal.strategy import objectives as setup
 
 DATA = yaml.safe_load((Path(__file__).parent / "data.yaml").read_text(encoding="utf-8"))
 DEMO_PASSWORD = DATA["password"]
