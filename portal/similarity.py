@@ -33,12 +33,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from portal import workflow
 from portal.extensions import db
-from portal.models import Idea, IdeaStatus
+from portal.models import Idea
 
 # Ideas that can be found: everything submitted except duplicates (their survivor is shown).
-INDEXED_STATES = tuple(s for s in IdeaStatus if s not in (IdeaStatus.DRAFT,))
-HIDDEN_STATES = frozenset({IdeaStatus.DRAFT, IdeaStatus.DUPLICATE})
+INDEXED_STATES = workflow.SUBMITTED_ONCE
+HIDDEN_STATES = workflow.HIDDEN_FROM_SIMILAR
 REFIT_SHARE = 0.2
 MIN_SCORE = 0.05
 

@@ -3,13 +3,16 @@
 Each transition names the states it leaves from, the state it enters, who may make it
 and whether it needs a reason. `apply` checks all of that, writes the audit event and
 notifies the submitter and followers. Feature services call `apply`; routes never do
-status changes themselves.
+status changes themselves. The groups of states other modules reason about are declared
+here too.
 """
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import Flask
 
 from portal.audit import idea_audience, notify, record
 from portal.extensions import db
@@ -17,11 +20,76 @@ from portal.models import Estimate, Idea, IdeaStatus, Role, User, utcnow
 
 S = IdeaStatus
 
-# States a submitter may still withdraw from (a draft is simply kept or edited).
-OPEN_STATES = frozenset(
-    {S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED}
+# ------------------------------------------------------------------ state groups
+# Every group of states the portal reasons about, declared once; other modules ask here.
+# Tuples where the order is shown to people (lanes, checkboxes), frozensets otherwise.
+
+OPEN = frozenset({S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED})
+"""Still open: its submitter may withdraw it (a draft is simply kept or edited)."""
+
+DECIDED = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
+"""A reviewer's decision: entering one of these sets the idea's decision date."""
+
+CLOSED = frozenset({S.REJECTED, S.DUPLICATE, S.WITHDRAWN, S.DELIVERED})
+"""Closed for good: votes are closed."""
+
+NOT_MERGEABLE_INTO = frozenset({S.DRAFT, S.DUPLICATE, S.WITHDRAWN, S.REJECTED})
+"""An idea in these states cannot take in a duplicate (a rejected one would bury it)."""
+
+WAITING_FOR_REVIEW = frozenset({S.SUBMITTED, S.IN_REVIEW})
+"""Waiting for a reviewer: submitted or being reviewed."""
+
+WAITING_FOR_ANSWER = frozenset({S.NEEDS_INFO})
+"""Waiting for the submitter to answer the reviewer's question."""
+
+WAITING_FOR_DECISION = frozenset({S.ESTIMATED})
+"""Estimated, waiting for the reviewer's decision."""
+
+UNDER_REVIEW = WAITING_FOR_REVIEW | WAITING_FOR_ANSWER | WAITING_FOR_DECISION
+"""Under review: in a BRM's queue, from submission until the decision."""
+
+ESTIMABLE = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED, S.SELECTED})
+"""Its value and cost may be estimated (after a BRM picked it up, before delivery)."""
+
+APPROVED_OR_PLANNED = frozenset({S.APPROVED, S.SELECTED, S.IN_DELIVERY, S.DEFERRED})
+"""Approved as a candidate, selected, being delivered or deferred for later."""
+
+TRENDING = frozenset({S.SUBMITTED, S.IN_REVIEW, S.ESTIMATED, S.APPROVED})
+"""Shown among the trending ideas of the home page."""
+
+SCENARIO_CANDIDATES = (S.APPROVED, S.DEFERRED, S.SELECTED)
+"""May be a candidate of a portfolio scenario."""
+
+DEFAULT_SCENARIO_CANDIDATES = (S.APPROVED, S.DEFERRED)
+"""A new scenario's candidates unless its filter says otherwise."""
+
+COMMITTED = (S.SELECTED, S.IN_DELIVERY, S.DELIVERED)
+"""Committed to: selected in the adopted plan, being delivered or delivered (the delivery
+board's lanes, in order; a scenario's link to one of them is already satisfied)."""
+
+IN_THE_PLAN = frozenset({S.SELECTED, S.IN_DELIVERY})
+"""In the adopted plan and not delivered yet."""
+
+DELIVERY_STARTED = frozenset({S.IN_DELIVERY, S.DELIVERED})
+"""Delivery has started: actual costs and realized value may be recorded."""
+
+SUBMITTED_ONCE = tuple(s for s in IdeaStatus if s != S.DRAFT)
+"""Every state but draft, in the workflow's order: seen by everyone, counted in reports
+and found by the similar-ideas search."""
+
+HIDDEN_FROM_SIMILAR = frozenset({S.DRAFT, S.DUPLICATE})
+"""Never suggested as a similar idea (a duplicate's survivor is shown instead)."""
+
+SUBMITTER_SUMMARY = (
+    ("Drafts", frozenset({S.DRAFT})),
+    ("Under review", UNDER_REVIEW),
+    ("Approved or planned", APPROVED_OR_PLANNED),
+    ("Delivered", frozenset({S.DELIVERED})),
 )
-DECISION_STATES = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
+"""The home page's summary of one's own ideas: (label, states) in order."""
+
+# The name this group had before it moved here; portal/demo.py still reads it.
+DECISION_STATES = DECIDED
 
 
 class TransitionError(Exception):
@@ -99,7 +167,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             "withdraw",
             "Withdraw",
-            OPEN_STATES,
+            OPEN,
             S.WITHDRAWN,
             _is_submitter,
             "its submitter",
@@ -167,7 +235,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             "mark_duplicate",
             "Mark duplicate",
-            frozenset({S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED}),
+            UNDER_REVIEW,
             S.DUPLICATE,
             _is_reviewer,
             "a BRM covering its department",
@@ -256,7 +324,7 @@ def apply(
     now = utcnow()
     if transition.target == S.SUBMITTED and idea.submitted_at is None:
         idea.submitted_at = now
-    if transition.target in DECISION_STATES:
+    if transition.target in DECIDED:
         idea.decided_at = now
     record(
         actor,
@@ -274,3 +342,8 @@ def apply(
         )
         notify(idea_audience(idea, exclude=actor), message, idea=idea)
     return transition
+
+
+def init_app(app: Flask) -> None:
+    """Templates ask the workflow too (`workflow.UNDER_REVIEW`)."""
+    app.jinja_env.globals["workflow"] = sys.modules[__name__]

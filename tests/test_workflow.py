@@ -145,3 +145,82 @@ def test_an_answer_is_not_shown_as_the_reason(actors, make_idea):
     assert idea.status_reason == "Which reporting tools?"
     workflow.apply(idea, "answer", actors["submitter"], "Cognos and Tableau")
     assert idea.status == S.IN_REVIEW and idea.status_reason is None
+
+
+def _declared_state_groups(path) -> list[int]:
+    """Lines of `path` holding a set, tuple or list of IdeaStatus members, or one built by
+    iterating over IdeaStatus."""
+    import ast
+
+    def is_state(node) -> bool:
+        return (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("IdeaStatus", "S")
+            and node.attr.isupper()
+        )
+
+    def lists_states(node) -> bool:
+        if isinstance(node, ast.Set | ast.List | ast.Tuple):
+            return any(map(is_state, node.elts))
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp):
+            # A filtered walk over every state is a group too (`s for s in IdeaStatus if ...`).
+            return any(
+                isinstance(g.iter, ast.Name) and g.iter.id == "IdeaStatus" and g.ifs
+                for g in node.generators
+            )
+        return False
+
+    lines = [node.lineno for node in ast.walk(ast.parse(path.read_text())) if lists_states(node)]
+    return lines
+
+
+# The demo's loader tells its own story state by state; it declares no rule.
+STATE_GROUP_SCAN_EXEMPT = {"demo.py"}
+
+
+def test_state_groups_are_declared_only_in_the_workflow():
+    """No module but portal/workflow.py declares a group of states; the others ask it."""
+    import pathlib
+
+    root = pathlib.Path(workflow.__file__).parent
+    offenders = {
+        f"{path.relative_to(root)}:{line}"
+        for path in root.rglob("*.py")
+        if path.name != "workflow.py" and str(path.relative_to(root)) not in STATE_GROUP_SCAN_EXEMPT
+        for line in _declared_state_groups(path)
+    }
+    assert sorted(offenders) == []
+
+
+def test_templates_declare_no_state_groups():
+    """Templates ask the workflow (`workflow.UNDER_REVIEW`) instead of listing states."""
+    import pathlib
+    import re
+
+    templates = pathlib.Path(workflow.__file__).parent.parent / "templates"
+    group = re.compile(r"[(\[{]\s*IdeaStatus\.\w+\s*,")
+    offenders = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if group.search(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_state_groups_keep_their_meaning():
+    """The groups other modules used to declare themselves, as they were."""
+    assert {S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED} == workflow.UNDER_REVIEW
+    assert {S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED} == workflow.DECIDED
+    assert {S.REJECTED, S.DUPLICATE, S.WITHDRAWN, S.DELIVERED} == workflow.CLOSED
+    assert {S.DRAFT, S.DUPLICATE, S.WITHDRAWN, S.REJECTED} == workflow.NOT_MERGEABLE_INTO
+    assert workflow.COMMITTED == (S.SELECTED, S.IN_DELIVERY, S.DELIVERED)
+    assert workflow.SCENARIO_CANDIDATES == (S.APPROVED, S.DEFERRED, S.SELECTED)
+    assert workflow.DEFAULT_SCENARIO_CANDIDATES == (S.APPROVED, S.DEFERRED)
+    assert S.DRAFT not in workflow.SUBMITTED_ONCE and len(workflow.SUBMITTED_ONCE) == 12
+    assert [label for label, _ in workflow.SUBMITTER_SUMMARY] == [
+        "Drafts",
+        "Under review",
+        "Approved or planned",
+        "Delivered",
+    ]

@@ -25,8 +25,8 @@ from portal.models import (
 from portal.reports import service as numbers
 
 S = IdeaStatus
-DELIVERY_STATES = frozenset({S.SELECTED, S.IN_DELIVERY, S.DELIVERED})
-RECORDING_STATES = frozenset({S.IN_DELIVERY, S.DELIVERED})
+DELIVERY_STATES = workflow.COMMITTED
+RECORDING_STATES = workflow.DELIVERY_STARTED
 DELIVERY_TRANSITIONS = ("start_delivery", "deliver")
 
 
@@ -217,7 +217,7 @@ def board(user: User) -> dict[IdeaStatus, list[Idea]]:
     ideas = db.session.scalars(
         sa.select(Idea).where(Idea.status.in_(DELIVERY_STATES)).order_by(Idea.updated_at.desc())
     )
-    lanes: dict[IdeaStatus, list[Idea]] = {S.SELECTED: [], S.IN_DELIVERY: [], S.DELIVERED: []}
+    lanes: dict[IdeaStatus, list[Idea]] = {status: [] for status in workflow.COMMITTED}
     for idea in ideas:
         if can_record(user, idea):
             lanes[idea.status].append(idea)

@@ -21,10 +21,6 @@ from portal.models import (
     Vote,
 )
 
-CLOSED_STATES = frozenset(
-    {IdeaStatus.REJECTED, IdeaStatus.DUPLICATE, IdeaStatus.WITHDRAWN, IdeaStatus.DELIVERED}
-)
-
 
 class IdeaError(ValueError):
     """The operation is refused; the message is for the user. `status_code` maps to HTTP."""
@@ -129,7 +125,7 @@ def set_vote(user: User, idea: Idea, vote: bool) -> bool:
     The unique (idea, user) constraint settles a race between two clicks: the loser's
     insert fails inside a savepoint and finds the vote already there.
     """
-    if idea.status == IdeaStatus.DRAFT or idea.status in CLOSED_STATES:
+    if idea.status == IdeaStatus.DRAFT or idea.status in workflow.CLOSED:
         raise IdeaError(f"Votes are closed: the idea is {idea.status.label.lower()}.")
     idea_id = idea.id
     try:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 import optimizer
 from optimizer.wording import amount  # noqa: F401 -- compact amounts (1.2M, 45k) for pages
+from portal import workflow
 from portal.extensions import db
 from portal.models import (
     Department,
@@ -37,10 +38,10 @@ from portal.models.ideas import idea_objectives
 from portal.review.valuation import objective_shares, scorer
 
 # Ideas a scenario may take as candidates, and the default filter.
-CANDIDATE_STATES = (IdeaStatus.APPROVED, IdeaStatus.DEFERRED, IdeaStatus.SELECTED)
-DEFAULT_STATES = (IdeaStatus.APPROVED, IdeaStatus.DEFERRED)
+CANDIDATE_STATES = workflow.SCENARIO_CANDIDATES
+DEFAULT_STATES = workflow.DEFAULT_SCENARIO_CANDIDATES
 # Ideas already committed to: a link to one of them is satisfied without it being a candidate.
-COMMITTED_STATES = (IdeaStatus.SELECTED, IdeaStatus.IN_DELIVERY, IdeaStatus.DELIVERED)
+COMMITTED_STATES = workflow.COMMITTED
 
 BACKENDS = optimizer.BACKENDS
 _REF = re.compile(r"^\s*(?:idea[-\s]?)?(\d+)\s*$", re.IGNORECASE)

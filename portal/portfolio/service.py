@@ -360,7 +360,7 @@ def adoption(run: Run) -> Adoption:
         idea = ideas.get(idea_id)
         if idea is None:
             continue
-        if idea.status in (IdeaStatus.APPROVED, IdeaStatus.DEFERRED):
+        if idea.status in workflow.TRANSITIONS["select"].sources:
             plan.select.append(idea)
         elif idea.status in bridge.COMMITTED_STATES:
             plan.keep.append(idea)
@@ -418,7 +418,7 @@ def current_plan() -> Run | None:
 def other_selected(run: Run | None) -> list[Idea]:
     """Ideas selected or in delivery that the current plan's run did not select."""
     chosen = set(selected_ids(run)) if run else set()
-    query = sa.select(Idea).where(Idea.status.in_([IdeaStatus.SELECTED, IdeaStatus.IN_DELIVERY]))
+    query = sa.select(Idea).where(Idea.status.in_(workflow.IN_THE_PLAN))
     return [i for i in db.session.scalars(query.order_by(Idea.id)) if i.id not in chosen]
 
 

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from portal import workflow
 from portal.extensions import db
 from portal.models import (
     ActualCost,
@@ -43,9 +44,7 @@ from portal.reports.periods import ALL_TIME, Period, month_ends
 from portal.review.valuation import NO_OBJECTIVE, objective_shares, strategic_value
 
 S = IdeaStatus
-PIPELINE_STATES = [s for s in IdeaStatus if s != S.DRAFT]
-DECISION_STATES = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
-REVIEW_STATES = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED})
+PIPELINE_STATES = list(workflow.SUBMITTED_ONCE)
 
 
 @dataclass(frozen=True)
@@ -319,7 +318,7 @@ def flow(filters: ReportFilter) -> FlowReport:
     for idea in ideas:
         days = (idea.decided_at - idea.submitted_at).total_seconds() / 86400
         decisions = [
-            e for e in events.get(idea.id, []) if IdeaStatus(e.after["status"]) in DECISION_STATES
+            e for e in events.get(idea.id, []) if IdeaStatus(e.after["status"]) in workflow.DECIDED
         ]
         decider = decisions[-1].actor_id if decisions else idea.assignee_id
         everything.append(days)
@@ -389,7 +388,7 @@ def workload(filters: ReportFilter, overdue_days: int = 14) -> WorkloadReport:
     cutoff = datetime.combine(filters.today, datetime.min.time()) - timedelta(days=overdue_days)
     open_ideas = list(
         db.session.scalars(
-            _scoped(sa.select(Idea).where(Idea.status.in_(REVIEW_STATES | {S.SUBMITTED})), filters)
+            _scoped(sa.select(Idea).where(Idea.status.in_(workflow.UNDER_REVIEW)), filters)
         )
     )
     events = status_events(i.id for i in open_ideas if i.assignee_id is None)

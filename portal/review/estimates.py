@@ -32,7 +32,7 @@ from portal.review.service import ReviewError
 from portal.review.valuation import active_weights, strategic_value
 
 S = IdeaStatus
-ESTIMABLE = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED, S.SELECTED})
+ESTIMABLE = workflow.ESTIMABLE
 
 
 class EstimateConflict(ReviewError):
