@@ -1603,10 +1603,8 @@ class _Loader:
                 actor = pm
             if step == "ask_info":
                 reason = spec.qa[0] if spec.qa else spec.reason
-                self._comment(brm, idea, reason, when, CommentKind.QUESTION)
             elif step == "answer":
                 reason = spec.qa[1]
-                self._comment(submitter, idea, reason, when, CommentKind.ANSWER)
             elif step in ("reject", "withdraw", "defer"):
                 reason = spec.reason
             elif step == "mark_estimated":
@@ -1617,6 +1615,8 @@ class _Loader:
                 idea.assignee = brm
                 db.session.add(Follow(idea_id=idea.id, user_id=brm.id, created_at=when))
             workflow.apply(idea, step, actor, reason)
+            if step in ("ask_info", "answer"):  # the workflow kept it in the discussion
+                idea.comments[-1].created_at = when
             self._stamp(when)
             at[step] = when
             if idea.status in workflow.DECISION_STATES:

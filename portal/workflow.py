@@ -1,10 +1,10 @@
 """The idea state machine: the only place that changes `Idea.status`.
 
-Each transition names the states it leaves from, the state it enters, who may make it
-and whether it needs a reason. `apply` checks all of that, writes the audit event and
-notifies the submitter and followers. Feature services call `apply`; routes never do
-status changes themselves. The groups of states other modules reason about are declared
-here too.
+Each transition names the states it leaves from, the state it enters, who may make it,
+whether it needs a reason, the words people see and its effects. `apply` checks all of that,
+writes the audit event, makes the effects and notifies the submitter and followers.
+Feature services call `apply`; routes never do status changes themselves. The groups of
+states other modules reason about are declared here too.
 """
 
 import sys
@@ -16,7 +16,7 @@ from flask import Flask
 
 from portal.audit import idea_audience, notify, record
 from portal.extensions import db
-from portal.models import Estimate, Idea, IdeaStatus, Role, User, utcnow
+from portal.models import Comment, CommentKind, Estimate, Idea, IdeaStatus, Role, User, utcnow
 
 S = IdeaStatus
 
@@ -133,8 +133,19 @@ def _has_survivor(idea: Idea) -> str | None:
     return None
 
 
+def _keep_in_discussion(kind: CommentKind) -> Callable[[Idea, User, str | None], None]:
+    """An effect: the reason is also posted to the idea's discussion, as `kind`."""
+
+    def post(idea: Idea, actor: User, reason: str | None) -> None:
+        db.session.add(Comment(idea=idea, author=actor, body=reason, kind=kind))
+
+    return post
+
+
 @dataclass(frozen=True)
 class Transition:
+    """One step of the state machine, with what people see and what else it does."""
+
     name: str
     label: str
     sources: frozenset[IdeaStatus]
@@ -150,6 +161,12 @@ class Transition:
     requires: Callable[[Idea], str | None] | None = None
     # Made through its own form (e.g. merging needs the surviving idea), not a plain button.
     own_form: bool = False
+    # The label of the reason box, after the transition's label ("Reject — reason ...").
+    prompt: str = "reason"
+    # Asked before a plain button makes the transition, or None.
+    confirm: str | None = None
+    # What else happens, in the same transaction: called with (idea, actor, reason).
+    effects: tuple[Callable[[Idea, User, str | None], None], ...] = ()
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -172,6 +189,7 @@ TRANSITIONS: dict[str, Transition] = {
             _is_submitter,
             "its submitter",
             message="{idea} was withdrawn by its submitter.",
+            confirm="Withdraw this idea?",
         ),
         Transition(
             "start_review",
@@ -191,6 +209,8 @@ TRANSITIONS: dict[str, Transition] = {
             "a BRM covering its department",
             needs_reason=True,
             message="The reviewer of {idea} asked: {reason}",
+            prompt="your question to the submitter",
+            effects=(_keep_in_discussion(CommentKind.QUESTION),),
         ),
         Transition(
             "answer",
@@ -202,6 +222,8 @@ TRANSITIONS: dict[str, Transition] = {
             needs_reason=True,
             message="The submitter of {idea} answered: {reason}",
             reason_explains_state=False,
+            prompt="your answer",
+            effects=(_keep_in_discussion(CommentKind.ANSWER),),
         ),
         Transition(
             "mark_estimated",
@@ -231,6 +253,7 @@ TRANSITIONS: dict[str, Transition] = {
             "a BRM covering its department",
             needs_reason=True,
             message="{idea} was not taken forward: {reason}",
+            prompt="reason (the submitter reads it)",
         ),
         Transition(
             "mark_duplicate",
@@ -315,7 +338,8 @@ def check(idea: Idea, name: str, actor: User, reason: str | None = None) -> Tran
 def apply(
     idea: Idea, name: str, actor: User, reason: str | None = None, *, notify_people: bool = True
 ) -> Transition:
-    """Make transition `name`: change the status, audit it and notify (caller commits)."""
+    """Make transition `name`: change the status, audit it, make its effects and notify
+    (caller commits)."""
     transition = check(idea, name, actor, reason)
     reason = (reason or "").strip() or None
     before = idea.status
@@ -334,6 +358,8 @@ def apply(
         before={"status": before.value},
         after={"status": transition.target.value, "transition": name, "reason": reason},
     )
+    for effect in transition.effects:
+        effect(idea, actor, reason)
     if notify_people:
         message = transition.message.format(
             idea=f"{idea.reference} “{idea.title}”",
@@ -345,5 +371,5 @@ def apply(
 
 
 def init_app(app: Flask) -> None:
-    """Templates ask the workflow too (`workflow.UNDER_REVIEW`)."""
+    """Templates ask the workflow too (`workflow.UNDER_REVIEW`, a transition's prompt)."""
     app.jinja_env.globals["workflow"] = sys.modules[__name__]

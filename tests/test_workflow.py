@@ -224,3 +224,31 @@ def test_state_groups_keep_their_meaning():
         "Approved or planned",
         "Delivered",
     ]
+
+
+def test_a_question_and_its_answer_stay_in_the_discussion(actors, make_idea):
+    """The effect is the transition's: any caller of `apply` gets it."""
+    from portal.models import Comment, CommentKind
+
+    idea = make_idea(actors["submitter"], status=S.IN_REVIEW)
+    workflow.apply(idea, "ask_info", actors["brm"], "Which reporting tools?")
+    workflow.apply(idea, "answer", actors["submitter"], "Cognos and Tableau")
+    db.session.flush()
+    comments = db.session.execute(
+        sa.select(Comment.kind, Comment.author_id, Comment.body)
+        .where(Comment.idea_id == idea.id)
+        .order_by(Comment.id)
+    ).all()
+    assert comments == [
+        (CommentKind.QUESTION, actors["brm"].id, "Which reporting tools?"),
+        (CommentKind.ANSWER, actors["submitter"].id, "Cognos and Tableau"),
+    ]
+
+
+def test_transitions_carry_their_prompts():
+    t = workflow.TRANSITIONS
+    assert t["ask_info"].prompt == "your question to the submitter"
+    assert t["answer"].prompt == "your answer"
+    assert t["reject"].prompt == "reason (the submitter reads it)"
+    assert t["defer"].prompt == "reason"
+    assert t["withdraw"].confirm == "Withdraw this idea?"

@@ -187,16 +187,13 @@ def add_comment(
 
 
 def transition(actor: User, idea: Idea, name: str, reason: str | None = None) -> None:
-    """Make a workflow transition on behalf of a user (commits)."""
+    """Make a workflow transition on behalf of a user (commits). Its effects (a question
+    and its answer stay in the discussion) are the workflow's."""
     try:
         workflow.apply(idea, name, actor, reason)
     except workflow.TransitionError as exc:
         db.session.rollback()
         raise IdeaError(str(exc), exc.status_code) from exc
-    # A question and its answer also stay in the discussion, in order.
-    if name in ("ask_info", "answer"):
-        kind = CommentKind.QUESTION if name == "ask_info" else CommentKind.ANSWER
-        add_comment(actor, idea, reason, kind)
     db.session.commit()
 
 
