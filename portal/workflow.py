@@ -2,9 +2,9 @@
 
 Each transition names the states it leaves from, the state it enters, who may make it,
 whether it needs a reason, the words people see and its effects. `apply` checks all of that,
-writes the audit event, makes the effects and notifies the submitter and followers.
-Feature services call `apply`; routes never do status changes themselves. The groups of
-states other modules reason about are declared here too.
+writes the audit event, makes the effects and sends `idea_changed`, on which the submitter
+and followers are told. Feature services call `apply`; routes never do status changes
+themselves. The groups of states other modules reason about are declared here too.
 """
 
 import sys
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Flask
 
-from portal.audit import idea_audience, notify, record
+from portal.audit import idea_audience, notify, record, signals
 from portal.extensions import db
 from portal.models import Comment, CommentKind, Estimate, Idea, IdeaStatus, Role, User, utcnow
 
@@ -307,6 +307,11 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+idea_changed = signals.signal("idea-changed")
+"""A transition was made. Sent by `apply` (unless told not to notify people) with the idea
+as sender and keyword arguments transition, actor and reason."""
+
+
 def available(idea: Idea, user: User) -> list[Transition]:
     """The transitions `user` may make on `idea` now, in table order."""
     return [t for t in TRANSITIONS.values() if idea.status in t.sources and t.may(user, idea)]
@@ -338,8 +343,8 @@ def check(idea: Idea, name: str, actor: User, reason: str | None = None) -> Tran
 def apply(
     idea: Idea, name: str, actor: User, reason: str | None = None, *, notify_people: bool = True
 ) -> Transition:
-    """Make transition `name`: change the status, audit it, make its effects and notify
-    (caller commits)."""
+    """Make transition `name`: change the status, audit it, make its effects and send
+    `idea_changed` (caller commits)."""
     transition = check(idea, name, actor, reason)
     reason = (reason or "").strip() or None
     before = idea.status
@@ -361,13 +366,19 @@ def apply(
     for effect in transition.effects:
         effect(idea, actor, reason)
     if notify_people:
-        message = transition.message.format(
-            idea=f"{idea.reference} “{idea.title}”",
-            status=transition.target.label.lower(),
-            reason=reason or "",
-        )
-        notify(idea_audience(idea, exclude=actor), message, idea=idea)
+        idea_changed.send(idea, transition=transition, actor=actor, reason=reason)
     return transition
+
+
+@idea_changed.connect
+def _tell_people(idea: Idea, *, transition: Transition, actor: User, reason: str | None):
+    """The submitter and followers hear of the transition, in the transition's words."""
+    message = transition.message.format(
+        idea=f"{idea.reference} “{idea.title}”",
+        status=transition.target.label.lower(),
+        reason=reason or "",
+    )
+    notify(idea_audience(idea, exclude=actor), message, idea=idea)
 
 
 def init_app(app: Flask) -> None:

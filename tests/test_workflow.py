@@ -252,3 +252,21 @@ def test_transitions_carry_their_prompts():
     assert t["reject"].prompt == "reason (the submitter reads it)"
     assert t["defer"].prompt == "reason"
     assert t["withdraw"].confirm == "Withdraw this idea?"
+
+
+def test_idea_changed_is_a_signal(actors, make_idea):
+    seen = []
+
+    def listen(idea, **kw):
+        seen.append((idea.id, kw["transition"].name, kw["actor"].id, kw["reason"]))
+
+    idea = make_idea(actors["submitter"], status=S.IN_REVIEW)
+    with workflow.idea_changed.connected_to(listen):
+        workflow.apply(idea, "reject", actors["brm"], "Out of scope")
+        workflow.apply(
+            make_idea(actors["submitter"], status=S.DRAFT),
+            "submit",
+            actors["submitter"],
+            notify_people=False,
+        )
+    assert seen == [(idea.id, "reject", actors["brm"].id, "Out of scope")]
