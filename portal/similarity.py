@@ -37,9 +37,6 @@ from portal import workflow
 from portal.extensions import db
 from portal.models import Idea
 
-# Ideas that can be found: everything submitted except duplicates (their survivor is shown).
-INDEXED_STATES = workflow.SUBMITTED_ONCE
-HIDDEN_STATES = workflow.HIDDEN_FROM_SIMILAR
 REFIT_SHARE = 0.2
 MIN_SCORE = 0.05
 
@@ -87,7 +84,7 @@ class SimilarityIndex:
             Idea.proposal,
             Idea.expected_benefit,
             Idea.submitted_at,
-        ).where(Idea.status.in_(INDEXED_STATES), Idea.submitted_at.is_not(None))
+        ).where(Idea.status.in_(workflow.SUBMITTED_ONCE), Idea.submitted_at.is_not(None))
         if since is not None:
             query = query.where(Idea.submitted_at >= since)
         return db.session.execute(query.order_by(Idea.submitted_at, Idea.id)).all()
@@ -260,7 +257,7 @@ def similar_to_text(
     found = []
     for idea_id, score in picked:
         idea = ideas.get(idea_id)
-        if idea is None or idea.status in HIDDEN_STATES:
+        if idea is None or idea.status in workflow.HIDDEN_FROM_SIMILAR:
             continue
         found.append(SimilarIdea(idea, score))
         if len(found) == limit:

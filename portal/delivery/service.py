@@ -24,9 +24,6 @@ from portal.models import (
 )
 from portal.reports import service as numbers
 
-S = IdeaStatus
-DELIVERY_STATES = workflow.COMMITTED
-RECORDING_STATES = workflow.DELIVERY_STARTED
 DELIVERY_TRANSITIONS = ("start_delivery", "deliver")
 
 
@@ -49,7 +46,7 @@ def _authorize(user: User, idea: Idea) -> None:
         raise DeliveryError(
             "Only a portfolio manager or a BRM covering the department records delivery.", 403
         )
-    if idea.status not in RECORDING_STATES:
+    if idea.status not in workflow.DELIVERY_STARTED:
         raise DeliveryError(
             f"Delivery can be recorded once delivery has started; the idea is "
             f"{idea.status.label.lower()}.",
@@ -215,7 +212,7 @@ def summary(idea: Idea) -> DeliverySummary:
 def board(user: User) -> dict[IdeaStatus, list[Idea]]:
     """Selected, in-delivery and delivered ideas the user may record delivery for."""
     ideas = db.session.scalars(
-        sa.select(Idea).where(Idea.status.in_(DELIVERY_STATES)).order_by(Idea.updated_at.desc())
+        sa.select(Idea).where(Idea.status.in_(workflow.COMMITTED)).order_by(Idea.updated_at.desc())
     )
     lanes: dict[IdeaStatus, list[Idea]] = {status: [] for status in workflow.COMMITTED}
     for idea in ideas:

@@ -44,7 +44,6 @@ from portal.reports.periods import ALL_TIME, Period, month_ends
 from portal.review.valuation import NO_OBJECTIVE, objective_shares, strategic_value
 
 S = IdeaStatus
-PIPELINE_STATES = list(workflow.SUBMITTED_ONCE)
 
 
 @dataclass(frozen=True)
@@ -205,7 +204,7 @@ class PipelineReport:
         return sum(row.get(status, 0) for row in self.counts.values())
 
     def tables(self) -> list[Table]:
-        states = [s.value for s in PIPELINE_STATES]
+        states = [s.value for s in workflow.SUBMITTED_ONCE]
         by_dept = Table(
             "by_department",
             "Ideas by state and department",
@@ -213,7 +212,7 @@ class PipelineReport:
             [
                 [
                     d,
-                    *(self.counts[d].get(s, 0) for s in PIPELINE_STATES),
+                    *(self.counts[d].get(s, 0) for s in workflow.SUBMITTED_ONCE),
                     sum(self.counts[d].values()),
                 ]
                 for d in self.departments
@@ -226,7 +225,7 @@ class PipelineReport:
             [
                 [
                     m,
-                    *(self.trend[m].get(s, 0) for s in PIPELINE_STATES),
+                    *(self.trend[m].get(s, 0) for s in workflow.SUBMITTED_ONCE),
                     sum(self.trend[m].values()),
                 ]
                 for m in self.months
