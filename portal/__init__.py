@@ -59,11 +59,13 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.errors import register_error_handlers
     from portal.mail import init_mail
     from portal.templating import register_template_helpers
+    from portal.workflow import init_app as init_workflow
 
     configure_login(login_manager)
     register_error_handlers(app)
     register_template_helpers(app)
     init_mail(app)
+    init_workflow(app)
 
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)

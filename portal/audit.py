@@ -1,8 +1,14 @@
-"""Writing the audit trail and telling people what happened."""
+"""Writing the audit trail and telling people what happened.
+
+Telling is a signal: `notify` sends `people_told`; `_write_inbox` (here) puts the message
+in each inbox in the same transaction, and `portal.mail` queues the e-mail, which goes out
+only after the transaction commits.
+"""
 
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app, url_for
 
 from portal.extensions import db
@@ -62,16 +68,29 @@ def idea_audience(idea: Idea, *, exclude: User | None = None) -> list[User]:
     return list(db.session.scalars(db.select(User).where(User.id.in_(ids), User.active)))
 
 
+signals = Namespace()
+
+people_told = signals.signal("people-told")
+"""Someone must hear of something. Sent by `notify` with the app as sender and keyword
+arguments users (list of User), message (str), idea (Idea or None) and link (the idea page's
+path or None)."""
+
+
 def notify(users: Iterable[User], message: str, *, idea: Idea | None = None) -> None:
-    """Put a notification in each user's inbox; e-mail it too when SMTP is configured."""
+    """Tell `users` `message` about `idea`: in their inbox, and by e-mail after commit when
+    SMTP is configured (the caller commits)."""
     link = url_for("ideas.detail", idea_id=idea.id) if idea is not None else None
-    recipients = list(users)
-    for user in recipients:
+    people_told.send(
+        current_app._get_current_object(), users=list(users), message=message, idea=idea, link=link
+    )
+
+
+@people_told.connect
+def _write_inbox(app, *, users: list[User], message: str, idea: Idea | None, link: str | None):
+    """Put the message in each user's inbox, in the caller's transaction."""
+    for user in users:
         db.session.add(
             Notification(
                 user_id=user.id, idea_id=idea.id if idea else None, message=message, link=link
             )
         )
-    sender = current_app.extensions.get("converge_mailer")
-    if sender is not None and recipients:
-        sender.send([u.email for u in recipients], message, link)

@@ -47,6 +47,13 @@ def _similarity_background() -> dict:
     return {} if value is None else {"SIMILARITY_BACKGROUND": value == "1"}
 
 
+def _mail_inline() -> dict:
+    """MAIL_SEND_INLINE only when the environment sets it; otherwise the app decides
+    (inline when TESTING)."""
+    value = os.environ.get("PORTAL_MAIL_INLINE")
+    return {} if value is None else {"MAIL_SEND_INLINE": value == "1"}
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the app configuration from environment variables."""
     production = os.environ.get("PORTAL_ENV", "development") == "production"
@@ -72,6 +79,11 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "converge@localhost"),
+        # E-mail goes after commit, off the request; PORTAL_MAIL_INLINE=1 sends it in the
+        # committing process at once (tests default to that).
+        **_mail_inline(),
+        # Where links in e-mails point: the portal as its users reach it.
+        "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         **_similarity_background(),
         "REVIEW_OVERDUE_DAYS": int(os.environ.get("REVIEW_OVERDUE_DAYS", "14")),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -33,12 +33,10 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from portal import workflow
 from portal.extensions import db
-from portal.models import Idea, IdeaStatus
+from portal.models import Idea
 
-# Ideas that can be found: everything submitted except duplicates (their survivor is shown).
-INDEXED_STATES = tuple(s for s in IdeaStatus if s not in (IdeaStatus.DRAFT,))
-HIDDEN_STATES = frozenset({IdeaStatus.DRAFT, IdeaStatus.DUPLICATE})
 REFIT_SHARE = 0.2
 MIN_SCORE = 0.05
 
@@ -86,7 +84,7 @@ class SimilarityIndex:
             Idea.proposal,
             Idea.expected_benefit,
             Idea.submitted_at,
-        ).where(Idea.status.in_(INDEXED_STATES), Idea.submitted_at.is_not(None))
+        ).where(Idea.status.in_(workflow.SUBMITTED_ONCE), Idea.submitted_at.is_not(None))
         if since is not None:
             query = query.where(Idea.submitted_at >= since)
         return db.session.execute(query.order_by(Idea.submitted_at, Idea.id)).all()
@@ -259,7 +257,7 @@ def similar_to_text(
     found = []
     for idea_id, score in picked:
         idea = ideas.get(idea_id)
-        if idea is None or idea.status in HIDDEN_STATES:
+        if idea is None or idea.status in workflow.HIDDEN_FROM_SIMILAR:
             continue
         found.append(SimilarIdea(idea, score))
         if len(found) == limit:

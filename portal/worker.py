@@ -1,14 +1,15 @@
-"""The RQ worker's entry point for scenario runs: the job function RQ finds by name.
+"""The RQ worker's entry points: the job functions RQ finds by name.
 
 `flask --app wsgi run-worker` works the queue inside the app it built; any other RQ worker
-gets an app built here. Nothing in the portal imports this module (the queue names it as
-`portal.worker.perform_job`), so building the app here closes no import cycle.
+gets an app built here. Nothing in the portal imports this module (the queue names its
+functions, e.g. `portal.worker.perform_job`), so building the app here closes no import cycle.
 """
 
 import os
 
 from flask import has_app_context
 
+from portal import mail
 from portal.extensions import db
 from portal.portfolio import runs
 
@@ -25,3 +26,14 @@ def perform_job(run_id: int) -> None:
 
     with create_app().app_context():
         runs.perform(run_id)
+
+
+def deliver_job(letters: list[dict]) -> None:
+    """Send notification e-mail inside the worker's app context, or build one."""
+    if has_app_context():
+        mail.deliver([mail.Letter(**letter) for letter in letters])
+        return
+    from portal import create_app
+
+    with create_app().app_context():
+        mail.deliver([mail.Letter(**letter) for letter in letters])

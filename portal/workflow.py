@@ -1,28 +1,93 @@
 """The idea state machine: the only place that changes `Idea.status`.
 
-Each transition names the states it leaves from, the state it enters, who may make it
-and whether it needs a reason. `apply` checks all of that, writes the audit event and
-notifies the submitter and followers. Feature services call `apply`; routes never do
-status changes themselves.
+Each transition names the states it leaves from, the state it enters, who may make it,
+whether it needs a reason, the words people see and its effects. `apply` checks all of that,
+writes the audit event, makes the effects and sends `idea_changed`, on which the submitter
+and followers are told. Feature services call `apply`; routes never do status changes
+themselves. The groups of states other modules reason about are declared here too.
 """
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import Flask
 
-from portal.audit import idea_audience, notify, record
+from portal.audit import idea_audience, notify, record, signals
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.models import Estimate, Idea, IdeaStatus, Role, User, utcnow
+from portal.models import Comment, CommentKind, Estimate, Idea, IdeaStatus, Role, User, utcnow
 
 S = IdeaStatus
 
-# States a submitter may still withdraw from (a draft is simply kept or edited).
-OPEN_STATES = frozenset(
-    {S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED}
+# ------------------------------------------------------------------ state groups
+# Every group of states the portal reasons about, declared once; other modules ask here.
+# Tuples where the order is shown to people (lanes, checkboxes), frozensets otherwise.
+
+OPEN = frozenset({S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED})
+"""Still open: its submitter may withdraw it (a draft is simply kept or edited)."""
+
+DECIDED = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
+"""A reviewer's decision: entering one of these sets the idea's decision date."""
+
+CLOSED = frozenset({S.REJECTED, S.DUPLICATE, S.WITHDRAWN, S.DELIVERED})
+"""Closed for good: votes are closed."""
+
+NOT_MERGEABLE_INTO = frozenset({S.DRAFT, S.DUPLICATE, S.WITHDRAWN, S.REJECTED})
+"""An idea in these states cannot take in a duplicate (a rejected one would bury it)."""
+
+WAITING_FOR_REVIEW = frozenset({S.SUBMITTED, S.IN_REVIEW})
+"""Waiting for a reviewer: submitted or being reviewed."""
+
+WAITING_FOR_ANSWER = frozenset({S.NEEDS_INFO})
+"""Waiting for the submitter to answer the reviewer's question."""
+
+WAITING_FOR_DECISION = frozenset({S.ESTIMATED})
+"""Estimated, waiting for the reviewer's decision."""
+
+UNDER_REVIEW = WAITING_FOR_REVIEW | WAITING_FOR_ANSWER | WAITING_FOR_DECISION
+"""Under review: in a BRM's queue, from submission until the decision."""
+
+ESTIMABLE = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED, S.SELECTED})
+"""Its value and cost may be estimated (after a BRM picked it up, before delivery)."""
+
+APPROVED_OR_PLANNED = frozenset({S.APPROVED, S.SELECTED, S.IN_DELIVERY, S.DEFERRED})
+"""Approved as a candidate, selected, being delivered or deferred for later."""
+
+TRENDING = frozenset({S.SUBMITTED, S.IN_REVIEW, S.ESTIMATED, S.APPROVED})
+"""Shown among the trending ideas of the home page."""
+
+SCENARIO_CANDIDATES = (S.APPROVED, S.DEFERRED, S.SELECTED)
+"""May be a candidate of a portfolio scenario."""
+
+DEFAULT_SCENARIO_CANDIDATES = (S.APPROVED, S.DEFERRED)
+"""A new scenario's candidates unless its filter says otherwise."""
+
+COMMITTED = (S.SELECTED, S.IN_DELIVERY, S.DELIVERED)
+"""Committed to: selected in the adopted plan, being delivered or delivered (the delivery
+board's lanes, in order; a scenario's link to one of them is already satisfied)."""
+
+IN_THE_PLAN = frozenset({S.SELECTED, S.IN_DELIVERY})
+"""In the adopted plan and not delivered yet."""
+
+DELIVERY_STARTED = frozenset({S.IN_DELIVERY, S.DELIVERED})
+"""Delivery has started: actual costs and realized value may be recorded."""
+
+SUBMITTED_ONCE = tuple(s for s in IdeaStatus if s != S.DRAFT)
+"""Every state but draft, in the workflow's order: seen by everyone, counted in reports
+and found by the similar-ideas search."""
+
+HIDDEN_FROM_SIMILAR = frozenset({S.DRAFT, S.DUPLICATE})
+"""Never suggested as a similar idea (a duplicate's survivor is shown instead)."""
+
+SUBMITTER_SUMMARY = (
+    ("Drafts", frozenset({S.DRAFT})),
+    ("Under review", UNDER_REVIEW),
+    ("Approved or planned", APPROVED_OR_PLANNED),
+    ("Delivered", frozenset({S.DELIVERED})),
 )
-DECISION_STATES = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
+"""The home page's summary of one's own ideas: (label, states) in order."""
 
 
 class TransitionError(PortalError):
@@ -66,8 +131,19 @@ def _has_survivor(idea: Idea) -> str | None:
     return None
 
 
+def _keep_in_discussion(kind: CommentKind) -> Callable[[Idea, User, str | None], None]:
+    """An effect: the reason is also posted to the idea's discussion, as `kind`."""
+
+    def post(idea: Idea, actor: User, reason: str | None) -> None:
+        db.session.add(Comment(idea=idea, author=actor, body=reason, kind=kind))
+
+    return post
+
+
 @dataclass(frozen=True)
 class Transition:
+    """One step of the state machine, with what people see and what else it does."""
+
     name: str
     label: str
     sources: frozenset[IdeaStatus]
@@ -83,6 +159,12 @@ class Transition:
     requires: Callable[[Idea], str | None] | None = None
     # Made through its own form (e.g. merging needs the surviving idea), not a plain button.
     own_form: bool = False
+    # The label of the reason box, after the transition's label ("Reject — reason ...").
+    prompt: str = "reason"
+    # Asked before a plain button makes the transition, or None.
+    confirm: str | None = None
+    # What else happens, in the same transaction: called with (idea, actor, reason).
+    effects: tuple[Callable[[Idea, User, str | None], None], ...] = ()
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -100,11 +182,12 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             "withdraw",
             "Withdraw",
-            OPEN_STATES,
+            OPEN,
             S.WITHDRAWN,
             _is_submitter,
             "its submitter",
             message="{idea} was withdrawn by its submitter.",
+            confirm="Withdraw this idea?",
         ),
         Transition(
             "start_review",
@@ -124,6 +207,8 @@ TRANSITIONS: dict[str, Transition] = {
             "a BRM covering its department",
             needs_reason=True,
             message="The reviewer of {idea} asked: {reason}",
+            prompt="your question to the submitter",
+            effects=(_keep_in_discussion(CommentKind.QUESTION),),
         ),
         Transition(
             "answer",
@@ -135,6 +220,8 @@ TRANSITIONS: dict[str, Transition] = {
             needs_reason=True,
             message="The submitter of {idea} answered: {reason}",
             reason_explains_state=False,
+            prompt="your answer",
+            effects=(_keep_in_discussion(CommentKind.ANSWER),),
         ),
         Transition(
             "mark_estimated",
@@ -164,11 +251,12 @@ TRANSITIONS: dict[str, Transition] = {
             "a BRM covering its department",
             needs_reason=True,
             message="{idea} was not taken forward: {reason}",
+            prompt="reason (the submitter reads it)",
         ),
         Transition(
             "mark_duplicate",
             "Mark duplicate",
-            frozenset({S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED}),
+            UNDER_REVIEW,
             S.DUPLICATE,
             _is_reviewer,
             "a BRM covering its department",
@@ -217,6 +305,11 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+idea_changed = signals.signal("idea-changed")
+"""A transition was made. Sent by `apply` (unless told not to notify people) with the idea
+as sender and keyword arguments transition, actor and reason."""
+
+
 def available(idea: Idea, user: User) -> list[Transition]:
     """The transitions `user` may make on `idea` now, in table order."""
     return [t for t in TRANSITIONS.values() if idea.status in t.sources and t.may(user, idea)]
@@ -248,7 +341,8 @@ def check(idea: Idea, name: str, actor: User, reason: str | None = None) -> Tran
 def apply(
     idea: Idea, name: str, actor: User, reason: str | None = None, *, notify_people: bool = True
 ) -> Transition:
-    """Make transition `name`: change the status, audit it and notify (caller commits)."""
+    """Make transition `name`: change the status, audit it, make its effects and send
+    `idea_changed` (caller commits)."""
     transition = check(idea, name, actor, reason)
     reason = (reason or "").strip() or None
     before = idea.status
@@ -257,7 +351,7 @@ def apply(
     now = utcnow()
     if transition.target == S.SUBMITTED and idea.submitted_at is None:
         idea.submitted_at = now
-    if transition.target in DECISION_STATES:
+    if transition.target in DECIDED:
         idea.decided_at = now
     record(
         actor,
@@ -267,11 +361,24 @@ def apply(
         before={"status": before.value},
         after={"status": transition.target.value, "transition": name, "reason": reason},
     )
+    for effect in transition.effects:
+        effect(idea, actor, reason)
     if notify_people:
-        message = transition.message.format(
-            idea=f"{idea.reference} “{idea.title}”",
-            status=transition.target.label.lower(),
-            reason=reason or "",
-        )
-        notify(idea_audience(idea, exclude=actor), message, idea=idea)
+        idea_changed.send(idea, transition=transition, actor=actor, reason=reason)
     return transition
+
+
+@idea_changed.connect
+def _tell_people(idea: Idea, *, transition: Transition, actor: User, reason: str | None):
+    """The submitter and followers hear of the transition, in the transition's words."""
+    message = transition.message.format(
+        idea=f"{idea.reference} “{idea.title}”",
+        status=transition.target.label.lower(),
+        reason=reason or "",
+    )
+    notify(idea_audience(idea, exclude=actor), message, idea=idea)
+
+
+def init_app(app: Flask) -> None:
+    """Templates ask the workflow too (`workflow.UNDER_REVIEW`, a transition's prompt)."""
+    app.jinja_env.globals["workflow"] = sys.modules[__name__]

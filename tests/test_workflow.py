@@ -134,6 +134,7 @@ def test_status_only_assigned_in_workflow():
         str(path.relative_to(root))
         for path in root.rglob("*.py")
         if path.name != "workflow.py"
+        and str(path.relative_to(root)) not in STORY_ONLY
         and re.search(r"\.status\s*=\s*(IdeaStatus|S)\.", path.read_text())
     ]
     assert offenders == []
@@ -145,3 +146,129 @@ def test_an_answer_is_not_shown_as_the_reason(actors, make_idea):
     assert idea.status_reason == "Which reporting tools?"
     workflow.apply(idea, "answer", actors["submitter"], "Cognos and Tableau")
     assert idea.status == S.IN_REVIEW and idea.status_reason is None
+
+
+def _declared_state_groups(path) -> list[int]:
+    """Lines of `path` holding a set, tuple or list of IdeaStatus members, or one built by
+    iterating over IdeaStatus."""
+    import ast
+
+    def is_state(node) -> bool:
+        return (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("IdeaStatus", "S")
+            and node.attr.isupper()
+        )
+
+    def lists_states(node) -> bool:
+        if isinstance(node, ast.Set | ast.List | ast.Tuple):
+            return any(map(is_state, node.elts))
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp):
+            # A filtered walk over every state is a group too (`s for s in IdeaStatus if ...`).
+            return any(
+                isinstance(g.iter, ast.Name) and g.iter.id == "IdeaStatus" and g.ifs
+                for g in node.generators
+            )
+        return False
+
+    lines = [node.lineno for node in ast.walk(ast.parse(path.read_text())) if lists_states(node)]
+    return lines
+
+
+# The demo's timeline picks states to tell its story (which planning round an idea was
+# selected in, which ideas carry a question); those choices are not rules of the portal.
+STORY_ONLY = {"demo/history.py"}
+
+
+def test_state_groups_are_declared_only_in_the_workflow():
+    """No module but portal/workflow.py declares a group of states; the others ask it."""
+    import pathlib
+
+    root = pathlib.Path(workflow.__file__).parent
+    offenders = {
+        f"{path.relative_to(root)}:{line}"
+        for path in root.rglob("*.py")
+        if path.name != "workflow.py" and str(path.relative_to(root)) not in STORY_ONLY
+        for line in _declared_state_groups(path)
+    }
+    assert sorted(offenders) == []
+
+
+def test_templates_declare_no_state_groups():
+    """Templates ask the workflow (`workflow.UNDER_REVIEW`) instead of listing states."""
+    import pathlib
+    import re
+
+    templates = pathlib.Path(workflow.__file__).parent.parent / "templates"
+    group = re.compile(r"[(\[{]\s*IdeaStatus\.\w+\s*,")
+    offenders = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if group.search(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_state_groups_keep_their_meaning():
+    """The groups other modules used to declare themselves, as they were."""
+    assert {S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED} == workflow.UNDER_REVIEW
+    assert {S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED} == workflow.DECIDED
+    assert {S.REJECTED, S.DUPLICATE, S.WITHDRAWN, S.DELIVERED} == workflow.CLOSED
+    assert {S.DRAFT, S.DUPLICATE, S.WITHDRAWN, S.REJECTED} == workflow.NOT_MERGEABLE_INTO
+    assert workflow.COMMITTED == (S.SELECTED, S.IN_DELIVERY, S.DELIVERED)
+    assert workflow.SCENARIO_CANDIDATES == (S.APPROVED, S.DEFERRED, S.SELECTED)
+    assert workflow.DEFAULT_SCENARIO_CANDIDATES == (S.APPROVED, S.DEFERRED)
+    assert S.DRAFT not in workflow.SUBMITTED_ONCE and len(workflow.SUBMITTED_ONCE) == 12
+    assert [label for label, _ in workflow.SUBMITTER_SUMMARY] == [
+        "Drafts",
+        "Under review",
+        "Approved or planned",
+        "Delivered",
+    ]
+
+
+def test_a_question_and_its_answer_stay_in_the_discussion(actors, make_idea):
+    """The effect is the transition's: any caller of `apply` gets it."""
+    from portal.models import Comment, CommentKind
+
+    idea = make_idea(actors["submitter"], status=S.IN_REVIEW)
+    workflow.apply(idea, "ask_info", actors["brm"], "Which reporting tools?")
+    workflow.apply(idea, "answer", actors["submitter"], "Cognos and Tableau")
+    db.session.flush()
+    comments = db.session.execute(
+        sa.select(Comment.kind, Comment.author_id, Comment.body)
+        .where(Comment.idea_id == idea.id)
+        .order_by(Comment.id)
+    ).all()
+    assert comments == [
+        (CommentKind.QUESTION, actors["brm"].id, "Which reporting tools?"),
+        (CommentKind.ANSWER, actors["submitter"].id, "Cognos and Tableau"),
+    ]
+
+
+def test_transitions_carry_their_prompts():
+    t = workflow.TRANSITIONS
+    assert t["ask_info"].prompt == "your question to the submitter"
+    assert t["answer"].prompt == "your answer"
+    assert t["reject"].prompt == "reason (the submitter reads it)"
+    assert t["defer"].prompt == "reason"
+    assert t["withdraw"].confirm == "Withdraw this idea?"
+
+
+def test_idea_changed_is_a_signal(actors, make_idea):
+    seen = []
+
+    def listen(idea, **kw):
+        seen.append((idea.id, kw["transition"].name, kw["actor"].id, kw["reason"]))
+
+    idea = make_idea(actors["submitter"], status=S.IN_REVIEW)
+    with workflow.idea_changed.connected_to(listen):
+        workflow.apply(idea, "reject", actors["brm"], "Out of scope")
+        workflow.apply(
+            make_idea(actors["submitter"], status=S.DRAFT),
+            "submit",
+            actors["submitter"],
+            notify_people=False,
+        )
+    assert seen == [(idea.id, "reject", actors["brm"].id, "Out of scope")]

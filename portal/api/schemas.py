@@ -5,6 +5,7 @@ from datetime import UTC
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from portal import workflow
 from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
 from portal.models import (
@@ -16,7 +17,6 @@ from portal.models import (
     RunStatus,
     ScenarioObjective,
 )
-from portal.portfolio.problem import DEFAULT_STATES
 
 # PostgreSQL integers: a larger id can never exist, and must not reach the database.
 MAX_ID = 2**31 - 1
@@ -307,7 +307,7 @@ def _keyed(values, description: str, example=None) -> fields.Dict:
 class CandidateFilterSchema(ma.Schema):
     states = fields.List(
         fields.String(validate=validate.Length(max=20)),
-        load_default=lambda: [s.value for s in DEFAULT_STATES],
+        load_default=lambda: [s.value for s in workflow.DEFAULT_SCENARIO_CANDIDATES],
         validate=validate.Length(max=20),
         metadata={"description": "Idea states to take candidates from", "example": ["approved"]},
     )
@@ -391,7 +391,9 @@ class CandidateFilterOutSchema(ma.Schema):
         """A stored filter may leave keys out: they mean the defaults."""
         filters = filters or {}
         return {
-            "states": list(filters.get("states") or [s.value for s in DEFAULT_STATES]),
+            "states": list(
+                filters.get("states") or [s.value for s in workflow.DEFAULT_SCENARIO_CANDIDATES]
+            ),
             "department_ids": list(filters.get("department_ids") or []),
             "objective_ids": list(filters.get("objective_ids") or []),
         }

@@ -43,7 +43,7 @@ def _page(idea: Idea, cost_form=None, value_form=None, status: int = 200):
             ],
             cost_form=cost_form or ActualCostForm(formdata=None),
             value_form=value_form,
-            can_record=idea.status in service.RECORDING_STATES,
+            can_record=idea.status in workflow.DELIVERY_STARTED,
         ),
         status,
     )
@@ -119,7 +119,7 @@ def record_value(idea_id: int):
 @bp.app_template_global("delivery_panel")
 def delivery_panel(idea: Idea):
     """For the idea page's sidebar: the delivery summary when there is one to show."""
-    if idea.status not in service.DELIVERY_STATES:
+    if idea.status not in workflow.COMMITTED:
         return None
     return {
         "summary": service.summary(idea),

@@ -25,9 +25,6 @@ from portal.models import (
 )
 from portal.reports import service as numbers
 
-S = IdeaStatus
-DELIVERY_STATES = frozenset({S.SELECTED, S.IN_DELIVERY, S.DELIVERED})
-RECORDING_STATES = frozenset({S.IN_DELIVERY, S.DELIVERED})
 DELIVERY_TRANSITIONS = ("start_delivery", "deliver")
 
 
@@ -45,7 +42,7 @@ def _authorize(user: User, idea: Idea) -> None:
         raise DeliveryError(
             "Only a portfolio manager or a BRM covering the department records delivery.", 403
         )
-    if idea.status not in RECORDING_STATES:
+    if idea.status not in workflow.DELIVERY_STARTED:
         raise DeliveryError(
             f"Delivery can be recorded once delivery has started; the idea is "
             f"{idea.status.label.lower()}.",
@@ -208,9 +205,9 @@ def summary(idea: Idea) -> DeliverySummary:
 def board(user: User) -> dict[IdeaStatus, list[Idea]]:
     """Selected, in-delivery and delivered ideas the user may record delivery for."""
     ideas = db.session.scalars(
-        sa.select(Idea).where(Idea.status.in_(DELIVERY_STATES)).order_by(Idea.updated_at.desc())
+        sa.select(Idea).where(Idea.status.in_(workflow.COMMITTED)).order_by(Idea.updated_at.desc())
     )
-    lanes: dict[IdeaStatus, list[Idea]] = {S.SELECTED: [], S.IN_DELIVERY: [], S.DELIVERED: []}
+    lanes: dict[IdeaStatus, list[Idea]] = {status: [] for status in workflow.COMMITTED}
     for idea in ideas:
         if can_record(user, idea):
             lanes[idea.status].append(idea)

@@ -172,7 +172,7 @@ class _Loader:
         steps = self.history.steps(spec)
         origin = self.times[spec["dup_of"]]["submit"] if "dup_of" in spec else None
         times = self.history.times(spec, steps, origin)
-        closed = state in (S.REJECTED, S.WITHDRAWN, S.DELIVERED, S.DUPLICATE)
+        closed = state in workflow.CLOSED
         open_until = times[-1] if closed else self.now - timedelta(minutes=30)
         data = ideas.IdeaInput(
             title=spec["title"],
@@ -204,7 +204,7 @@ class _Loader:
                 workflow.apply(idea, step, actor, reason)
             self._stamp(when)
             at[step] = when
-            decided = when if idea.status in workflow.DECISION_STATES else decided
+            decided = when if idea.status in workflow.DECIDED else decided
             if step == "submit":
                 later = min(times[2] if len(times) > 2 else self.now, self.now)
                 self._crowd(spec, idea, when, later, open_until)

@@ -7,6 +7,7 @@ here reads or writes the database. The loader replays the result through the ope
 import random
 from datetime import datetime, timedelta
 
+from portal import workflow
 from portal.models import Confidence, IdeaStatus
 from portal.review.estimates import EstimateInput
 
@@ -110,7 +111,7 @@ class History:
                 impact = rng.choice([2, 3, 3, 4] if size != "S" else [2, 2, 3])
                 impact = max(impact, 3) if key == spec["objectives"][0] else impact
             impacts[objective_id] = impact
-        if state in (S.DELIVERED, S.IN_DELIVERY):  # being delivered this year or done
+        if state in workflow.DELIVERY_STARTED:  # being delivered this year or done
             periods = [self.past_period] + ([periods_all[0]] if state == S.IN_DELIVERY else [])
         else:
             span = {"S": 1, "M": rng.choice([1, 2]), "L": rng.choice([2, 3])}[size]

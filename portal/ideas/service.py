@@ -25,10 +25,6 @@ from portal.models import (
 )
 from portal.models.ideas import idea_objectives
 
-CLOSED_STATES = frozenset(
-    {IdeaStatus.REJECTED, IdeaStatus.DUPLICATE, IdeaStatus.WITHDRAWN, IdeaStatus.DELIVERED}
-)
-
 
 class IdeaError(PortalError):
     """The operation is refused; the message is for the user. `status_code` maps to HTTP."""
@@ -202,7 +198,7 @@ def set_vote(user: User, idea: Idea, vote: bool) -> bool:
     The unique (idea, user) constraint settles a race between two clicks: the loser's
     insert fails inside a savepoint and finds the vote already there.
     """
-    if idea.status == IdeaStatus.DRAFT or idea.status in CLOSED_STATES:
+    if idea.status == IdeaStatus.DRAFT or idea.status in workflow.CLOSED:
         raise IdeaError(f"Votes are closed: the idea is {idea.status.label.lower()}.")
     idea_id = idea.id
     try:
@@ -262,12 +258,9 @@ def add_comment(
 
 
 def transition(actor: User, idea: Idea, name: str, reason: str | None = None) -> None:
-    """Make a workflow transition on behalf of a user (caller commits)."""
+    """Make a workflow transition on behalf of a user (caller commits). Its effects (a
+    question and its answer stay in the discussion) are the workflow's."""
     workflow.apply(idea, name, actor, reason)
-    # A question and its answer also stay in the discussion, in order.
-    if name in ("ask_info", "answer"):
-        kind = CommentKind.QUESTION if name == "ask_info" else CommentKind.ANSWER
-        add_comment(actor, idea, reason, kind)
 
 
 @dataclass

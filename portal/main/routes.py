@@ -4,18 +4,11 @@ import sqlalchemy as sa
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from portal import workflow
 from portal.extensions import db
 from portal.ideas.forms import EmptyForm
 from portal.main import bp
 from portal.models import Department, Idea, IdeaStatus, Notification, utcnow
-
-S = IdeaStatus
-HOME_GROUPS = [
-    ("Drafts", [S.DRAFT]),
-    ("Under review", [S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED]),
-    ("Approved or planned", [S.APPROVED, S.SELECTED, S.IN_DELIVERY, S.DEFERRED]),
-    ("Delivered", [S.DELIVERED]),
-]
 
 
 @bp.route("/")
@@ -31,16 +24,7 @@ def home():
     )
     trending = db.session.scalars(
         sa.select(Idea)
-        .where(
-            Idea.status.in_(
-                [
-                    IdeaStatus.SUBMITTED,
-                    IdeaStatus.IN_REVIEW,
-                    IdeaStatus.ESTIMATED,
-                    IdeaStatus.APPROVED,
-                ]
-            )
-        )
+        .where(Idea.status.in_(workflow.TRENDING))
         .order_by(Idea.vote_count.desc(), Idea.id.desc())
         .limit(6)
     ).all()
@@ -50,7 +34,10 @@ def home():
         .order_by(Idea.created_at.desc())
         .limit(6)
     ).all()
-    summary = [(label, sum(counts.get(s, 0) for s in states)) for label, states in HOME_GROUPS]
+    summary = [
+        (label, sum(counts.get(s, 0) for s in states))
+        for label, states in workflow.SUBMITTER_SUMMARY
+    ]
     return render_template(
         "main/home.html",
         summary=summary,

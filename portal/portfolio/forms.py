@@ -28,10 +28,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from portal import workflow
 from portal.forms import choices
 from portal.models import ScenarioObjective
 from portal.periods import is_period_name
-from portal.portfolio.problem import BACKENDS, CANDIDATE_STATES, DEFAULT_STATES, parse_ref
+from portal.portfolio.problem import BACKENDS, parse_ref
 
 _AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*([kKmMbB]?)$")
 _SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
@@ -169,7 +170,9 @@ class ScenarioForm(FlaskForm):
         "Resource capacity per pool and period",
         description="One line per pool and period, e.g. 'Engineering 2027: 40'. No line: no limit.",
     )
-    states = MultiCheckboxField("Idea states", default=[s.value for s in DEFAULT_STATES])
+    states = MultiCheckboxField(
+        "Idea states", default=[s.value for s in workflow.DEFAULT_SCENARIO_CANDIDATES]
+    )
     departments = MultiCheckboxField("Departments", coerce=int, description="None ticked: all.")
     objectives = MultiCheckboxField(
         "Serving objectives", coerce=int, description="None ticked: all."
@@ -214,7 +217,7 @@ class ScenarioForm(FlaskForm):
     def __init__(self, *args, options: FormOptions, **kwargs):
         super().__init__(*args, **kwargs)
         self.options = options
-        self.states.choices = choices([(s.value, s.label) for s in CANDIDATE_STATES])
+        self.states.choices = choices([(s.value, s.label) for s in workflow.SCENARIO_CANDIDATES])
         self.departments.choices = choices(options.departments)
         self.objectives.choices = choices(options.objectives)
         self._parsed: dict = {}
@@ -420,7 +423,7 @@ def form_data(scenario, options: FormOptions) -> dict:
             for pool_id, per in (scenario.capacity or {}).items()
             for p, v in per.items()
         ),
-        "states": filters.get("states") or [s.value for s in DEFAULT_STATES],
+        "states": filters.get("states") or [s.value for s in workflow.DEFAULT_SCENARIO_CANDIDATES],
         "departments": filters.get("department_ids") or [],
         "objectives": filters.get("objective_ids") or [],
         "shares": [

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 import optimizer
 from optimizer import SOLVED, amount  # noqa: F401 -- result statuses with a portfolio; compact amounts (1.2M, 45k) for pages
+from portal import workflow
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
@@ -34,12 +35,6 @@ from portal.models import (
 )
 from portal.models.ideas import idea_objectives
 from portal.review.valuation import objective_shares, scorer
-
-# Ideas a scenario may take as candidates, and the default filter.
-CANDIDATE_STATES = (IdeaStatus.APPROVED, IdeaStatus.DEFERRED, IdeaStatus.SELECTED)
-DEFAULT_STATES = (IdeaStatus.APPROVED, IdeaStatus.DEFERRED)
-# Ideas already committed to: a link to one of them is satisfied without it being a candidate.
-COMMITTED_STATES = (IdeaStatus.SELECTED, IdeaStatus.IN_DELIVERY, IdeaStatus.DELIVERED)
 
 BACKENDS = optimizer.BACKENDS
 _REF = re.compile(r"^\s*(?:idea[-\s]?)?(\d+)\s*$", re.IGNORECASE)
@@ -80,7 +75,7 @@ class Frozen:
 
 def _candidate_query(scenario: Scenario) -> sa.Select:
     filters = scenario.candidate_filter or {}
-    states = [IdeaStatus(s) for s in filters.get("states") or DEFAULT_STATES]
+    states = [IdeaStatus(s) for s in filters.get("states") or workflow.DEFAULT_SCENARIO_CANDIDATES]
     query = (
         sa.select(
             Idea.id,
@@ -300,7 +295,7 @@ def _links(scenario: Scenario, cands: dict[int, dict], frozen: Frozen) -> dict:
         for a, b in pairs:
             if a not in cands:
                 continue
-            committed = status.get(b) in COMMITTED_STATES
+            committed = status.get(b) in workflow.COMMITTED
             if b in cands:
                 key = (kind, *((a, b) if kind == LinkKind.REQUIRES else sorted((a, b))))
                 if key in seen:

@@ -21,13 +21,13 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
+from portal.background import job_queue, redis_connection
 from portal.errors import PortalError
 from portal.extensions import db, writing
 from portal.models import Run, RunStatus, utcnow
 from portal.portfolio import problem as bridge
 from portal.portfolio import run_charts
 
-QUEUE_NAME = "converge-runs"
 _threads: dict[str, threading.Thread] = {}  # job id -> thread, for runs of this process
 worker_pid: int | None = None  # set in the `run-worker` process; its forked children differ
 
@@ -36,20 +36,6 @@ class QueueError(PortalError):
     """The run could not be handed to the queue (Redis unreachable)."""
 
     status_code = 503
-
-
-def redis_connection(url: str):
-    """A Redis client for the run queue."""
-    from redis import Redis
-
-    return Redis.from_url(url)
-
-
-def queue(app: Flask):
-    """The RQ queue runs are handed to."""
-    from rq import Queue
-
-    return Queue(QUEUE_NAME, connection=redis_connection(app.config["REDIS_URL"]))
 
 
 def mode(app: Flask) -> str:
@@ -81,7 +67,7 @@ def enqueue(run: Run) -> None:
         db.session.commit()
         timeout = int(hard_deadline(run).total_seconds()) + _analysis_budget(app, run)
         try:
-            queue(app).enqueue(
+            job_queue(app).enqueue(
                 "portal.worker.perform_job",
                 run.id,
                 job_id=run.job_id[3:],
@@ -326,4 +312,4 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     if not app.config.get("REDIS_URL"):
         raise RuntimeError("REDIS_URL is not set: runs execute in the web process.")
     worker_pid = os.getpid()
-    Worker([queue(app)], connection=redis_connection(app.config["REDIS_URL"])).work(burst=burst)
+    Worker([job_queue(app)], connection=redis_connection(app.config["REDIS_URL"])).work(burst=burst)

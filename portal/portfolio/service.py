@@ -181,7 +181,7 @@ def describe_settings(scenario: Scenario) -> dict[str, str]:
             out[f"Capacity {names['pool'].get(int(pool_id), pool_id)} {p}"] = _plain(v)
     filters = scenario.candidate_filter or {}
     out["Candidate states"] = ", ".join(
-        filters.get("states") or [s.value for s in bridge.DEFAULT_STATES]
+        filters.get("states") or [s.value for s in workflow.DEFAULT_SCENARIO_CANDIDATES]
     )
     out["Candidate departments"] = (
         ", ".join(names["dept"].get(i, str(i)) for i in filters.get("department_ids") or [])
@@ -362,9 +362,9 @@ def adoption(run: Run) -> Adoption:
         idea = ideas.get(idea_id)
         if idea is None:
             continue
-        if idea.status in (IdeaStatus.APPROVED, IdeaStatus.DEFERRED):
+        if idea.status in workflow.TRANSITIONS["select"].sources:
             plan.select.append(idea)
-        elif idea.status in bridge.COMMITTED_STATES:
+        elif idea.status in workflow.COMMITTED:
             plan.keep.append(idea)
         else:
             plan.blocked.append(idea)
@@ -419,7 +419,7 @@ def current_plan() -> Run | None:
 def other_selected(run: Run | None) -> list[Idea]:
     """Ideas selected or in delivery that the current plan's run did not select."""
     chosen = set(selected_ids(run)) if run else set()
-    query = sa.select(Idea).where(Idea.status.in_([IdeaStatus.SELECTED, IdeaStatus.IN_DELIVERY]))
+    query = sa.select(Idea).where(Idea.status.in_(workflow.IN_THE_PLAN))
     return [i for i in db.session.scalars(query.order_by(Idea.id)) if i.id not in chosen]
 
 

@@ -13,11 +13,12 @@ import math
 
 import sqlalchemy as sa
 
+from portal import workflow
 from portal.extensions import db
 from portal.models import Department, ResourcePool, ScenarioObjective, StrategicObjective
 from portal.periods import is_period_name
 from portal.portfolio.forms import MAX_PERIODS
-from portal.portfolio.problem import BACKENDS, CANDIDATE_STATES
+from portal.portfolio.problem import BACKENDS
 
 NAME_LIMIT = 120
 TEXT_LIMIT = 5000
@@ -103,7 +104,7 @@ def settings_errors(settings: dict) -> dict[str, list[str]]:
 
     filters = settings.get("candidate_filter") or {}
     states = filters.get("states") or []
-    allowed = {s.value for s in CANDIDATE_STATES}
+    allowed = {s.value for s in workflow.SCENARIO_CANDIDATES}
     if not states:
         add("candidate_filter", "Tick at least one idea state.")
     elif unknown := sorted(set(states) - allowed):

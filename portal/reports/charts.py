@@ -2,9 +2,8 @@
 
 from markupsafe import Markup
 
-from portal import charts
+from portal import charts, workflow
 from portal.reports import service
-from portal.reports.service import PIPELINE_STATES
 
 
 def _svg(data: bytes) -> Markup:
@@ -16,7 +15,7 @@ def pipeline(report: service.PipelineReport) -> list[Markup]:
         return []
     states = [
         s
-        for s in PIPELINE_STATES
+        for s in workflow.SUBMITTED_ONCE
         if report.total(s) or any(r.get(s) for r in report.trend.values())
     ]
     out = []

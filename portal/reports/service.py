@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from portal import workflow
 from portal.extensions import db
 from portal.models import (
     ActualCost,
@@ -44,9 +45,6 @@ from portal.reports.periods import ALL_TIME, PeriodFilter, month_ends
 from portal.review.valuation import NO_OBJECTIVE, objective_shares, strategic_value
 
 S = IdeaStatus
-PIPELINE_STATES = [s for s in IdeaStatus if s != S.DRAFT]
-DECISION_STATES = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
-REVIEW_STATES = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED})
 
 
 @dataclass(frozen=True)
@@ -207,7 +205,7 @@ class PipelineReport:
         return sum(row.get(status, 0) for row in self.counts.values())
 
     def tables(self) -> list[Table]:
-        states = [s.value for s in PIPELINE_STATES]
+        states = [s.value for s in workflow.SUBMITTED_ONCE]
         by_dept = Table(
             "by_department",
             "Ideas by state and department",
@@ -215,7 +213,7 @@ class PipelineReport:
             [
                 [
                     d,
-                    *(self.counts[d].get(s, 0) for s in PIPELINE_STATES),
+                    *(self.counts[d].get(s, 0) for s in workflow.SUBMITTED_ONCE),
                     sum(self.counts[d].values()),
                 ]
                 for d in self.departments
@@ -228,7 +226,7 @@ class PipelineReport:
             [
                 [
                     m,
-                    *(self.trend[m].get(s, 0) for s in PIPELINE_STATES),
+                    *(self.trend[m].get(s, 0) for s in workflow.SUBMITTED_ONCE),
                     sum(self.trend[m].values()),
                 ]
                 for m in self.months
@@ -320,7 +318,7 @@ def flow(filters: ReportFilter) -> FlowReport:
     for idea in ideas:
         days = (idea.decided_at - idea.submitted_at).total_seconds() / 86400
         decisions = [
-            e for e in events.get(idea.id, []) if IdeaStatus(e.after["status"]) in DECISION_STATES
+            e for e in events.get(idea.id, []) if IdeaStatus(e.after["status"]) in workflow.DECIDED
         ]
         decider = decisions[-1].actor_id if decisions else idea.assignee_id
         everything.append(days)
@@ -390,7 +388,7 @@ def workload(filters: ReportFilter, overdue_days: int = 14) -> WorkloadReport:
     cutoff = datetime.combine(filters.today, datetime.min.time()) - timedelta(days=overdue_days)
     open_ideas = list(
         db.session.scalars(
-            _scoped(sa.select(Idea).where(Idea.status.in_(REVIEW_STATES | {S.SUBMITTED})), filters)
+            _scoped(sa.select(Idea).where(Idea.status.in_(workflow.UNDER_REVIEW)), filters)
         )
     )
     events = status_events(i.id for i in open_ideas if i.assignee_id is None)

@@ -32,7 +32,6 @@ from portal.review.service import ReviewError
 from portal.review.valuation import active_weights, strategic_value
 
 S = IdeaStatus
-ESTIMABLE = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED, S.SELECTED})
 
 
 class EstimateConflict(ReviewError):
@@ -236,7 +235,7 @@ def save_estimate(
     """
     if not author.covers(idea.department_id):
         raise ReviewError("Only a reviewer covering the idea's department may estimate it.", 403)
-    if idea.status not in ESTIMABLE:
+    if idea.status not in workflow.ESTIMABLE:
         hint = " Claim it from the queue first." if idea.status == S.SUBMITTED else ""
         raise ReviewError(
             f"An idea that is {idea.status.label.lower()} cannot be estimated.{hint}", 409

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal import similarity
+from portal import similarity, workflow
 from portal.auth.login import roles_required, safe_next_url
 from portal.errors import PortalError
 from portal.extensions import db
@@ -103,7 +103,7 @@ def _review_panel(idea: Idea) -> dict:
             merge_form=MergeForm(formdata=None),
             link_form=LinkForm(formdata=None),
             button_form=IdsForm(formdata=None),
-            estimable=idea.status in estimate_service.ESTIMABLE,
+            estimable=idea.status in workflow.ESTIMABLE,
         )
     return panel
 

@@ -36,13 +36,10 @@ from portal.templating import plural
 S = IdeaStatus
 
 QUEUE_VIEWS = {
-    "waiting": ("Waiting for review (submitted, in review)", (S.SUBMITTED, S.IN_REVIEW)),
-    "needs_info": ("Waiting for the submitter's answer", (S.NEEDS_INFO,)),
-    "estimated": ("Estimated, waiting for a decision", (S.ESTIMATED,)),
-    "all": (
-        "Everything under review",
-        (S.SUBMITTED, S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED),
-    ),
+    "waiting": ("Waiting for review (submitted, in review)", workflow.WAITING_FOR_REVIEW),
+    "needs_info": ("Waiting for the submitter's answer", workflow.WAITING_FOR_ANSWER),
+    "estimated": ("Estimated, waiting for a decision", workflow.WAITING_FOR_DECISION),
+    "all": ("Everything under review", workflow.UNDER_REVIEW),
 }
 QUEUE_SORTS = {
     "oldest": "Oldest first",
@@ -53,8 +50,6 @@ QUEUE_SORTS = {
 # Links the optimizer turns into constraints, and the ones that are only information.
 LINK_KINDS = (LinkKind.RELATED, LinkKind.REQUIRES, LinkKind.EXCLUDES, LinkKind.TOGETHER_WITH)
 SYMMETRIC_LINKS = frozenset({LinkKind.RELATED, LinkKind.EXCLUDES, LinkKind.TOGETHER_WITH})
-# A rejected idea is closed too: merging into it would bury the duplicate with it.
-UNMERGEABLE = frozenset({S.DRAFT, S.DUPLICATE, S.WITHDRAWN, S.REJECTED})
 
 
 class ReviewError(PortalError):
@@ -153,7 +148,7 @@ def assignable_brms(department_id: int | None = None) -> list[User]:
 def claim(user: User, idea: Idea) -> None:
     """Take the idea: it is yours to review, and its review starts."""
     require_cover(user, idea.department_id)
-    if idea.status not in QUEUE_VIEWS["all"][1]:
+    if idea.status not in workflow.UNDER_REVIEW:
         raise ReviewError(f"Only ideas under review can be claimed; it is {idea.status.label}.")
     if idea.assignee_id not in (None, user.id):
         raise ReviewError(
@@ -197,7 +192,7 @@ def assign(manager: User, ideas: list[Idea], assignee: User) -> int:
             "nothing was assigned.",
             400,
         )
-    closed = [i.reference for i in ideas if i.status not in QUEUE_VIEWS["all"][1]]
+    closed = [i.reference for i in ideas if i.status not in workflow.UNDER_REVIEW]
     if closed:
         raise ReviewError(
             f"{', '.join(closed)} {'is' if len(closed) == 1 else 'are'} no longer under review; "
@@ -255,7 +250,7 @@ def merge(user: User, duplicate: Idea, survivor: Idea, note: str = "") -> MergeR
     """
     if survivor.id == duplicate.id:
         raise ReviewError("An idea cannot be a duplicate of itself.", 400, "target")
-    if survivor.status in UNMERGEABLE:
+    if survivor.status in workflow.NOT_MERGEABLE_INTO:
         hint = ""
         if survivor.status == S.DUPLICATE and survivor.merged_into_id:
             hint = f" Merge into IDEA-{survivor.merged_into_id} instead."

@@ -4,9 +4,9 @@ import os
 
 import pytest
 
+from portal import background
 from portal.extensions import db
 from portal.models import Run, RunStatus
-from portal.portfolio import runs
 from tests.portfolio.test_runs import _run
 
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
@@ -25,7 +25,7 @@ def app_config():
 
 @pytest.fixture
 def run_queue(app):
-    queue = runs.queue(app)
+    queue = background.job_queue(app)
     queue.empty()
     yield queue
     queue.empty()
@@ -34,7 +34,7 @@ def run_queue(app):
 def _work(app, queue):
     from rq import SimpleWorker
 
-    worker = SimpleWorker([queue], connection=runs.redis_connection(app.config["REDIS_URL"]))
+    worker = SimpleWorker([queue], connection=background.redis_connection(app.config["REDIS_URL"]))
     worker.work(burst=True)
 
 
@@ -63,7 +63,7 @@ def test_a_cancelled_job_marks_the_run_failed(
 
     make_candidate()
     run = _run(pm_client, make_scenario())
-    job = Job.fetch(run.job_id[3:], connection=runs.redis_connection(REDIS_URL))
+    job = Job.fetch(run.job_id[3:], connection=background.redis_connection(REDIS_URL))
     job.cancel()
     state = pm_client.get(f"/portfolio/runs/{run.id}/status.json").get_json()
     assert state["status"] == "failed" and "canceled" in state["error"]

@@ -2,7 +2,9 @@
 
 import email
 import email.policy
+import os
 import socket
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -40,11 +42,17 @@ def smtp():
 
 
 @pytest.fixture
-def app_config(request):
+def extra_config():
+    """More configuration for a test of this module (override with parametrize)."""
+    return {}
+
+
+@pytest.fixture
+def app_config(request, extra_config):
     if "smtp" in request.fixturenames:
         controller = request.getfixturevalue("smtp")[0]
-        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": controller.port}
-    return {}
+        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": controller.port, **extra_config}
+    return extra_config
 
 
 def test_question_and_decision_notify_and_mail(smtp, brm_client, employee, make_user, make_idea):
@@ -97,3 +105,98 @@ def test_no_mail_without_smtp(brm_client, employee, make_idea):
     assert db.session.scalar(
         sa.select(Notification.message).where(Notification.user_id == employee.id)
     ).endswith("was not taken forward: Out of scope.")
+
+
+def test_a_rolled_back_change_sends_no_mail(smtp, app, brm, employee, make_idea):
+    from portal import workflow
+
+    _, inbox = smtp
+    idea = make_idea(employee, status=S.IN_REVIEW)
+    with app.test_request_context():
+        workflow.apply(idea, "reject", brm, "Out of scope.")
+        db.session.flush()
+        db.session.rollback()
+    assert inbox.messages == []
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 0
+    # The next commit does not send what was rolled back either.
+    db.session.commit()
+    assert inbox.messages == []
+
+
+def test_mail_goes_only_after_the_commit(smtp, app, brm, employee, make_idea):
+    from portal import workflow
+
+    _, inbox = smtp
+    idea = make_idea(employee, status=S.IN_REVIEW)
+    with app.test_request_context():
+        workflow.apply(idea, "reject", brm, "Out of scope.")
+        db.session.flush()
+        assert inbox.messages == []  # the in-app notification is written, the mail waits
+        assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 1
+        db.session.commit()
+    assert [rcpts for rcpts, _ in inbox.messages] == [["erin@converge.example"]]
+
+
+def test_a_savepoint_does_not_send_the_mail(smtp, app, brm, employee, make_idea):
+    from portal import workflow
+
+    _, inbox = smtp
+    idea = make_idea(employee, status=S.IN_REVIEW)
+    with app.test_request_context():
+        workflow.apply(idea, "reject", brm, "Out of scope.")
+        with db.session.begin_nested():
+            pass
+        assert inbox.messages == []
+        db.session.commit()
+    assert len(inbox.messages) == 1
+
+
+@pytest.mark.parametrize("extra_config", [{"PORTAL_BASE_URL": "https://portal.example.org/"}])
+def test_links_in_mail_use_the_configured_base_url(smtp, brm_client, employee, make_idea):
+    _, inbox = smtp
+    idea = make_idea(employee, status=S.IN_REVIEW)
+    brm_client.post(f"/ideas/{idea.id}/transition/reject", data={"reason": "Out of scope."})
+    body = inbox.messages[0][1]
+    assert f"https://portal.example.org/ideas/{idea.id}" in body
+    assert "//converge.example" not in body  # the host the request came in on
+
+
+def _wait_for(inbox, count: int, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while len(inbox.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("extra_config", [{"MAIL_SEND_INLINE": False}])
+def test_mail_goes_from_a_background_thread(smtp, brm_client, employee, make_idea):
+    _, inbox = smtp
+    idea = make_idea(employee, status=S.IN_REVIEW)
+    brm_client.post(f"/ideas/{idea.id}/transition/reject", data={"reason": "Out of scope."})
+    _wait_for(inbox, 1)
+    assert [rcpts for rcpts, _ in inbox.messages] == [["erin@converge.example"]]
+
+
+REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="PORTAL_TEST_REDIS_URL is not set")
+@pytest.mark.parametrize("extra_config", [{"MAIL_SEND_INLINE": False, "REDIS_URL": REDIS_URL}])
+def test_mail_goes_through_an_rq_worker(smtp, app, brm_client, employee, make_idea):
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from portal import background
+
+    _, inbox = smtp
+    connection = Redis.from_url(REDIS_URL)
+    queue = Queue(background.QUEUE_NAME, connection=connection)
+    queue.empty()
+    try:
+        idea = make_idea(employee, status=S.IN_REVIEW)
+        brm_client.post(f"/ideas/{idea.id}/transition/reject", data={"reason": "Out of scope."})
+        assert queue.count == 1 and inbox.messages == []
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        assert [rcpts for rcpts, _ in inbox.messages] == [["erin@converge.example"]]
+        assert "was not taken forward: Out of scope." in inbox.messages[0][1]
+    finally:
+        queue.empty()
