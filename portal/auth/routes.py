@@ -5,9 +5,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.admin.service import department_choices
 from portal.auth import bp
-from portal.auth.forms import LoginForm, SignupForm
+from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
 from portal.auth.login import next_url_from_request
-from portal.auth.service import authenticate, create_user
+from portal.auth.service import (
+    authenticate,
+    create_user,
+    request_password_reset,
+    reset_password,
+    user_for_reset_token,
+)
 from portal.extensions import db, limiter
 from portal.forms import choices, submit
 from portal.models import Department
@@ -60,6 +66,43 @@ def signup():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # A new session key: this cookie, its copies and every remember-me cookie stop working.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_password_reset(form.email.data)
+        db.session.commit()  # the letter goes after the commit
+        # The same answer whether or not the address has an account.
+        flash(
+            "If an account uses that e-mail, a link to choose a new password is on its way. "
+            "It works once, for an hour.",
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_password_page(token: str):
+    if user_for_reset_token(token) is None:
+        page = render_template("auth/reset.html", form=None)
+        return page, 400
+    form = ResetPasswordForm()
+    submitted = submit(form, lambda: reset_password(token, form.password.data), field="password")
+    if submitted.done:
+        db.session.commit()
+        logout_user()
+        flash("Your password is changed and every session ended. Sign in with it.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), submitted.status
