@@ -154,6 +154,8 @@ def test_signup_bad_input(client, department, change, message):
 
 
 def test_signup_duplicate_email(client, employee, department):
+    # Without e-mail (this app) sign-up cannot prove an address and says it is taken; with
+    # e-mail the answer is the same for every address (tests/test_accounts.py).
     response = client.post(
         "/auth/signup",
         data={

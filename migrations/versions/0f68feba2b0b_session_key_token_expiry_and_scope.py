@@ -1,12 +1,13 @@
-"""session key on users; expiry and read-only scope on API tokens
+"""session key and confirmed e-mail on users; expiry and read-only scope on API tokens
 
 Revision ID: 0f68feba2b0b
 Revises: 5c1d2e3f4a5b
 Create Date: 2026-12-06 21:18:59
 
 users.session_key is part of every session and remember-me cookie; existing users get ""
-(no cookie matches it), so everyone signs in once more after the upgrade. Existing API
-tokens keep working: no expiry date, read and write.
+(no cookie matches it), so everyone signs in once more after the upgrade. Existing users
+count as having confirmed their e-mail address. Existing API tokens keep working: no
+expiry date, read and write.
 """
 
 import sqlalchemy as sa
@@ -30,10 +31,14 @@ def upgrade():
         batch_op.add_column(
             sa.Column("session_key", sa.String(length=64), server_default="", nullable=False)
         )
+        batch_op.add_column(
+            sa.Column("email_confirmed", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
 
 
 def downgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("email_confirmed")
         batch_op.drop_column("session_key")
 
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:

@@ -75,6 +75,8 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.EMPLOYEE, index=True)
     department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # False from a sign-up until its e-mailed link is followed (when e-mail is configured).
+    email_confirmed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # Part of every session and remember-me cookie (see get_id); "" until the first sign-in

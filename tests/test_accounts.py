@@ -1,14 +1,17 @@
-"""Password reset by e-mail (single use, expiring, rate-limited) and sign-in timing."""
+"""Accounts when e-mail is configured: sign-up confirmed by e-mail with one answer for every
+address, password reset (single use, expiring, rate-limited), and sign-in timing."""
 
 import re
 import statistics
 import time
 
 import pytest
+import sqlalchemy as sa
 
 from portal import mail
 from portal.auth import service
 from portal.extensions import db
+from portal.models import User
 from tests.conftest import PASSWORD, make_app
 
 NEW_PASSWORD = "quay lantern orbit 42"
@@ -32,10 +35,78 @@ def _ask_reset(client, email):
     return client.post("/auth/forgot", data={"email": email})
 
 
-def _link_path(letter) -> str:
+def _link_path(letter, prefix="/auth/reset/") -> str:
     link = re.search(r"https?://\S+", letter.body).group(0)
-    assert link.startswith(BASE_URL + "/auth/reset/")
+    assert link.startswith(BASE_URL + prefix)
     return link.removeprefix(BASE_URL)
+
+
+def _sign_up(client, department, email, password=NEW_PASSWORD, name="Nora New"):
+    data = {
+        "name": name,
+        "email": email,
+        "department": department.id,
+        "password": password,
+        "confirm": password,
+    }
+    return client.post("/auth/signup", data=data)
+
+
+def test_signup_answers_the_same_for_new_and_taken_e_mails(client, employee, department, letters):
+    taken = _sign_up(client, department, employee.email.upper())
+    new = _sign_up(client, department, "nora@converge.example")
+    assert taken.status_code == new.status_code == 200
+    strip = lambda page, email: page.get_data(as_text=True).replace(email, "EMAIL")  # noqa: E731
+    assert strip(taken, employee.email.upper()) == strip(new, "nora@converge.example")
+    assert "Check your e-mail" in new.get_data(as_text=True)
+    assert "already" not in taken.get_data(as_text=True)
+
+    # What happened is told only to each mailbox.
+    assert [letter.to for letter in letters] == [employee.email, "nora@converge.example"]
+    assert "already have an account" in letters[0].subject
+    assert "/auth/forgot" in letters[0].body
+    db.session.refresh(employee)
+    assert employee.name == "Erin Employee" and employee.check_password(PASSWORD)
+    nora = db.session.scalar(sa.select(User).where(User.email == "nora@converge.example"))
+    assert nora is not None and not nora.email_confirmed
+    assert client.get("/account/").status_code == 302  # nobody is signed in yet
+
+
+def test_signup_link_confirms_the_address_once_and_signs_in(app, client, department, letters):
+    _sign_up(client, department, "nora@converge.example")
+    login = {"email": "nora@converge.example", "password": NEW_PASSWORD}
+    refused = client.post("/auth/login", data=login)
+    assert refused.status_code == 401 and "Confirm your e-mail" in refused.get_data(as_text=True)
+
+    path = _link_path(letters[-1], "/auth/signup/")
+    page = client.get(path)
+    assert page.status_code == 200 and "Confirm and sign in" in page.get_data(as_text=True)
+    assert not db.session.scalar(sa.select(User.email_confirmed))  # GET changes nothing
+    response = client.post(path)
+    assert response.status_code == 302
+    assert client.get("/account/").status_code == 200
+    assert db.session.scalar(sa.select(User.email_confirmed))
+    assert app.test_client().get(path).status_code == 400  # used up
+    assert app.test_client().post("/auth/login", data=login).status_code == 302
+
+
+def test_a_later_signup_of_an_unconfirmed_address_replaces_it(client, department, letters):
+    _sign_up(client, department, "nora@converge.example", name="Squatter")
+    first = _link_path(letters[-1], "/auth/signup/")
+    _sign_up(client, department, "nora@converge.example", password="second lantern 99 quay")
+    second = _link_path(letters[-1], "/auth/signup/")
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+    assert client.get(first).status_code == 400  # the earlier link no longer works
+    assert client.post(second).status_code == 302
+    user = db.session.scalar(sa.select(User))
+    assert user.name == "Nora New" and user.check_password("second lantern 99 quay")
+
+
+def test_signup_still_refuses_a_weak_password(client, department, letters):
+    response = _sign_up(client, department, "nora@converge.example", password="password12")
+    assert response.status_code == 400
+    assert "Choose a harder password" in response.get_data(as_text=True)
+    assert letters == [] and db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
 
 def test_reset_request_answers_the_same_for_known_and_unknown_e_mails(client, employee, letters):
