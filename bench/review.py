@@ -440,7 +440,7 @@ def run(label: str, url: str, args) -> list[tuple]:
         def client_for(user_id):
             client = app.test_client()
             with client.session_transaction() as session:
-                session["_user_id"] = str(user_id)
+                session["_user_id"] = db.session.get(User, user_id).get_id()
                 session["_fresh"] = True
             return client
 

@@ -161,7 +161,7 @@ def measure(app, pm_id: int, scenario_id: int) -> dict:
     gets its own (and its own session, ended at teardown as in production)."""
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(pm_id)
+        session["_user_id"] = db.session.get(User, pm_id).get_id()
     t0 = time.perf_counter()
     response = client.post(f"/portfolio/scenarios/{scenario_id}/run")
     assert response.status_code == 302, response.status_code

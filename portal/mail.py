@@ -51,6 +51,12 @@ def _queue(app: Flask, *, users: list[User], message: str, idea: Idea | None, li
     db.session.info.setdefault(OUTBOX, []).extend(letters)
 
 
+def send_after_commit(to: str, subject: str, body: str) -> None:
+    """Queue one letter to `to` that goes when the session commits (nothing without SMTP)."""
+    if "converge_mailer" in current_app.extensions:
+        db.session.info.setdefault(OUTBOX, []).append(Letter(to, subject, body))
+
+
 def _send_after_commit(session) -> None:
     """The outermost transaction committed: the queued letters may go."""
     if session.in_nested_transaction():  # a savepoint was released, not the transaction

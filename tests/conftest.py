@@ -216,7 +216,7 @@ def make_idea(app, department):
 def login(client, user: User) -> None:
     """Sign `user` in on `client` without going through the form."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
 
 

@@ -253,7 +253,7 @@ class TestVotes:
     def test_race_counts_one_vote(self, app, make_user, employee, make_idea):
         """Two simultaneous first votes by one user leave exactly one vote."""
         idea_id = make_idea(employee).id
-        voter_id = make_user().id
+        voter_session = make_user().get_id()
         barrier = threading.Barrier(2)
         results = []
 
@@ -261,7 +261,7 @@ class TestVotes:
             with app.app_context():
                 client = app.test_client()
                 with client.session_transaction() as session:
-                    session["_user_id"] = str(voter_id)
+                    session["_user_id"] = voter_session
                 barrier.wait()
                 results.append(client.post(f"/ideas/{idea_id}/vote").status_code)
 

@@ -1,27 +1,36 @@
-"""The profile page: who you are, and your API tokens."""
+"""The profile page: who you are, your password and sessions, and your API tokens."""
 
 import secrets
 
 from flask import flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.account import bp
-from portal.account.forms import NewTokenForm
+from portal.account.forms import ChangePasswordForm, NewTokenForm
 from portal.account.service import active_tokens, create_token, revoke_token
+from portal.auth.service import change_password, end_all_sessions
 from portal.extensions import db
 from portal.forms import submit
 from portal.ideas.forms import EmptyForm
+from portal.models import utcnow
 
 USED_FORMS_KEPT = 20  # the last token forms used, per session
 
 
-def _profile(form: NewTokenForm, new_secret: str | None = None, status: int = 200):
+def _profile(
+    form: NewTokenForm,
+    new_secret: str | None = None,
+    status: int = 200,
+    password_form: ChangePasswordForm | None = None,
+):
     if form.once.data in (None, "") or form.once.data in session.get("token_forms_used", []):
         form.once.data = secrets.token_urlsafe(12)
     page = render_template(
         "account/profile.html",
         form=form,
+        password_form=password_form or ChangePasswordForm(formdata=None),
         tokens=active_tokens(current_user),
+        now=utcnow(),
         new_secret=new_secret,
         button_form=EmptyForm(),
     )
@@ -51,7 +60,16 @@ def new_token():
             "warning",
         )
         return _profile(NewTokenForm(formdata=None), status=409)
-    submitted = submit(form, lambda: create_token(current_user, form.name.data), field="name")
+    submitted = submit(
+        form,
+        lambda: create_token(
+            current_user,
+            form.name.data,
+            days=form.lifetime.data,
+            read_only=form.read_only.data,
+        ),
+        field="name",
+    )
     if not submitted.done:
         return _profile(form, status=submitted.status)
     db.session.commit()
@@ -72,3 +90,34 @@ def revoke(token_id: int):
     db.session.commit()
     flash(f"Token “{token.name}” revoked: it no longer works.", "success")
     return redirect(url_for("account.profile"))
+
+
+@bp.route("/password", methods=["POST"])
+@login_required
+def password():
+    form = ChangePasswordForm()
+    submitted = submit(
+        form,
+        lambda: change_password(current_user, form.current.data, form.password.data),
+        field="password",
+    )
+    if not submitted.done:
+        return _profile(NewTokenForm(formdata=None), status=submitted.status, password_form=form)
+    db.session.commit()
+    # Every other session has ended with the old key; this one goes on under the new one.
+    login_user(current_user._get_current_object())
+    flash("Your password is changed. You are signed out everywhere else.", "success")
+    return redirect(url_for("account.profile"))
+
+
+@bp.route("/sessions/end", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    if not EmptyForm().validate_on_submit():
+        flash("The form expired; try again.", "warning")
+        return redirect(url_for("account.profile"))
+    end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    flash("You are signed out everywhere, on this device too.", "info")
+    return redirect(url_for("auth.login"))

@@ -16,6 +16,8 @@ TOKEN_PREFIX = "cvg_"
 MAX_ACTIVE_TOKENS = 20
 # Writing last_used_at on every call would turn each API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+# The lifetimes offered when a token is made, in days; the second is the default.
+TOKEN_LIFETIMES = (30, 90, 180, 365)
 
 
 class TokenError(PortalError):
@@ -42,9 +44,14 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(user: User, name: str) -> NewToken:
-    """Make a token for `user`; the secret is in the result and nowhere else (caller commits)."""
+def create_token(
+    user: User, name: str, *, days: int = TOKEN_LIFETIMES[1], read_only: bool = False
+) -> NewToken:
+    """Make a token for `user` that expires after `days` and, when `read_only`, may only
+    read; the secret is in the result and nowhere else (caller commits)."""
     name = name.strip()
+    if days not in TOKEN_LIFETIMES:
+        raise TokenError("Choose how long the token works: 30, 90, 180 or 365 days.", 400)
     if not name:
         raise TokenError("Give the token a name, e.g. the script that will use it.", 400)
     if len(active_tokens(user)) >= MAX_ACTIVE_TOKENS:
@@ -52,12 +59,29 @@ def create_token(user: User, name: str) -> NewToken:
             f"You already have {MAX_ACTIVE_TOKENS} active tokens; revoke one you no longer use."
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
     token = ApiToken(
-        user_id=user.id, name=name[:80], prefix=secret[:12], token_hash=hash_token(secret)
+        user_id=user.id,
+        created_at=now,
+        name=name[:80],
+        prefix=secret[:12],
+        token_hash=hash_token(secret),
+        expires_at=now + timedelta(days=days),
+        read_only=read_only,
     )
     db.session.add(token)
     db.session.flush()
-    record(user, "api_token_created", token, after={"name": token.name, "prefix": token.prefix})
+    record(
+        user,
+        "api_token_created",
+        token,
+        after={
+            "name": token.name,
+            "prefix": token.prefix,
+            "expires": token.expires_at.date().isoformat(),
+            "read_only": read_only,
+        },
+    )
     return NewToken(token=token, secret=secret)
 
 
@@ -82,8 +106,10 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
-def user_for_token(secret: str) -> User | None:
-    """The active user owning this unrevoked token, or None; notes when it was last used."""
+def user_for_token(secret: str, *, writing: bool = False) -> User | None:
+    """The active user owning this unrevoked token, or None; notes when it was last used.
+    An expired token, or a read-only one used to write (`writing`), is refused with a
+    TokenError that says so."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     token = db.session.scalar(
@@ -93,7 +119,24 @@ def user_for_token(secret: str) -> User | None:
     )
     if token is None or not token.user.active:
         return None
+    refuse_use(token, writing=writing)
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         token.last_used_at = now
     return token.user
+
+
+def refuse_use(token: ApiToken, *, writing: bool) -> None:
+    """TokenError when `token` has expired (401) or is read-only and asked to write (403)."""
+    if token.expired(utcnow()):
+        raise TokenError(
+            f"This API token expired on {token.expires_at:%Y-%m-%d}; "
+            "make a new one on your profile page.",
+            401,
+        )
+    if writing and token.read_only:
+        raise TokenError(
+            "This API token is read-only: it cannot create, change or delete anything. "
+            "Use a read-write token.",
+            403,
+        )

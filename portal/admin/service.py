@@ -54,6 +54,8 @@ def update_user(
     user.name = name.strip()
     user.role = role
     user.department = department
+    if user.active and not active:
+        user.end_sessions()
     user.active = active
     user.covered_departments = covered
     after = {

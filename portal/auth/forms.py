@@ -42,3 +42,19 @@ class SignupForm(FlaskForm):
         "Repeat password", validators=[DataRequired(), EqualTo("password", "Passwords differ.")]
     )
     submit = SubmitField("Create account")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "E-mail", validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
+    )
+    submit = SubmitField("Send me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=PASSWORD_RULES)
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("password", "Passwords differ.")],
+    )
+    submit = SubmitField("Set password")

@@ -17,7 +17,15 @@ def configure_login(manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        """The active user of a session or remember-me cookie ("<id>:<session key>",
+        User.get_id) while the key is still theirs: a new key ends every older cookie."""
+        number, _, key = user_id.partition(":")
+        if not number.isdigit() or len(number) > 18 or not key:
+            return None
+        user = db.session.get(User, int(number))
+        if user is None or not user.active or not user.holds_session(key):
+            return None
+        return user
 
 
 def roles_required(*roles: Role):

@@ -5,11 +5,22 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.admin.service import department_choices
 from portal.auth import bp
-from portal.auth.forms import LoginForm, SignupForm
+from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
 from portal.auth.login import next_url_from_request
-from portal.auth.service import authenticate, create_user
+from portal.auth.service import (
+    authenticate,
+    confirm_signup,
+    create_user,
+    request_password_reset,
+    reset_password,
+    signup_confirms_by_e_mail,
+    start_signup,
+    user_for_reset_token,
+    user_for_signup_token,
+)
 from portal.extensions import db, limiter
 from portal.forms import choices, submit
+from portal.ideas.forms import EmptyForm
 from portal.models import Department
 
 
@@ -39,9 +50,10 @@ def signup():
         return redirect(url_for("main.home"))
     form = SignupForm()
     form.department.choices = choices(department_choices())
+    by_e_mail = signup_confirms_by_e_mail()
     submitted = submit(
         form,
-        lambda: create_user(
+        lambda: (start_signup if by_e_mail else create_user)(
             email=form.email.data,
             name=form.name.data,
             password=form.password.data,
@@ -49,6 +61,10 @@ def signup():
         ),
         field="email",
     )
+    if submitted.done and by_e_mail:
+        db.session.commit()  # the letter goes after the commit
+        # One answer for every address: whether it was free is told only to the mailbox.
+        return render_template("auth/signup_sent.html", email=form.email.data)
     if submitted.done:
         db.session.commit()
         login_user(submitted.result)
@@ -60,6 +76,60 @@ def signup():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # A new session key: this cookie, its copies and every remember-me cookie stop working.
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit("5 per minute; 20 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_password_reset(form.email.data)
+        db.session.commit()  # the letter goes after the commit
+        # The same answer whether or not the address has an account.
+        flash(
+            "If an account uses that e-mail, a link to choose a new password is on its way. "
+            "It works once, for an hour.",
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_password_page(token: str):
+    if user_for_reset_token(token) is None:
+        page = render_template("auth/reset.html", form=None)
+        return page, 400
+    form = ResetPasswordForm()
+    submitted = submit(form, lambda: reset_password(token, form.password.data), field="password")
+    if submitted.done:
+        db.session.commit()
+        logout_user()
+        flash("Your password is changed and every session ended. Sign in with it.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), submitted.status
+
+
+@bp.route("/signup/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def confirm_signup_page(token: str):
+    # GET only shows a button: opening the link (or a mail scanner doing so) changes nothing.
+    user = user_for_signup_token(token)
+    form = EmptyForm()
+    if user is None:
+        return render_template("auth/signup_confirm.html", user=None, form=form), 400
+    if not form.validate_on_submit():
+        return render_template("auth/signup_confirm.html", user=user, form=form)
+    user = confirm_signup(token)
+    db.session.commit()
+    login_user(user)
+    flash("Your account is ready. Share your first idea!", "success")
+    return redirect(url_for("main.home"))

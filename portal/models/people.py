@@ -1,6 +1,8 @@
 """People and organisation: users, roles, departments, BRM coverage, API tokens."""
 
 import enum
+import hmac
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -58,6 +60,11 @@ class Department(db.Model):
         return f"<Department {self.name}>"
 
 
+def new_session_key() -> str:
+    """A fresh random key: every session and remember-me cookie made with the old one ends."""
+    return secrets.token_urlsafe(24)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -68,8 +75,15 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.EMPLOYEE, index=True)
     department_id: Mapped[int] = mapped_column(sa.ForeignKey("departments.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # False from a sign-up until its e-mailed link is followed (when e-mail is configured).
+    email_confirmed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of every session and remember-me cookie (see get_id); "" until the first sign-in
+    # after the column was added, which means no cookie is valid.
+    session_key: Mapped[str] = mapped_column(
+        sa.String(64), default=new_session_key, server_default=""
+    )
 
     department: Mapped[Department] = relationship(
         back_populates="members", foreign_keys=[department_id]
@@ -77,6 +91,20 @@ class User(UserMixin, db.Model):
     covered_departments: Mapped[list[Department]] = relationship(
         secondary=department_brms, back_populates="brms", order_by=Department.name
     )
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: the id and the
+        session key, so a new key (sign-out, password change…) ends every copy at once."""
+        return f"{self.id}:{self.session_key}"
+
+    def holds_session(self, key: str) -> bool:
+        """Whether a cookie's session key is this user's current one."""
+        current = self.session_key.encode()
+        return bool(current) and hmac.compare_digest(current, key.encode())
+
+    def end_sessions(self) -> None:
+        """End every session and remember-me cookie of this user (caller commits)."""
+        self.session_key = new_session_key()
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -121,5 +149,11 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # None only for tokens made before tokens expired; new ones always get a date.
+    expires_at: Mapped[datetime | None]
+    read_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     user: Mapped[User] = relationship()
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now

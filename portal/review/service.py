@@ -356,12 +356,12 @@ def add_link(
 ) -> IdeaLink:
     """Link two ideas (across departments too); requires/excludes/together feed the optimizer."""
     require_cover(user, source.department_id)
-    if target is None:
+    # A draft is refused in the very words of a missing idea: the answer must not tell a
+    # reviewer that someone's unsubmitted draft exists.
+    if target is None or target.status == S.DRAFT:
         raise ReviewError("There is no idea with that reference.", 400, "target")
     if target.id == source.id:
         raise ReviewError("An idea cannot be linked to itself.", 400, "target")
-    if target.status == S.DRAFT:
-        raise ReviewError("Drafts cannot be linked.", 400, "target")
     if kind not in LINK_KINDS:
         raise ReviewError("Choose related, requires, excludes or together with.", 400, "kind")
     pair = sa.or_(

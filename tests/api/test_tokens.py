@@ -2,12 +2,13 @@
 
 import hashlib
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import ApiToken, AuditEvent
+from portal.models import ApiToken, AuditEvent, Comment, Idea, IdeaStatus, utcnow
 from tests.api.conftest import error_of
 
 
@@ -132,3 +133,57 @@ def test_csrf_guards_the_profile_but_not_token_calls(app, client_for, employee):
         headers={"Authorization": f"Bearer {secret}"},
     )
     assert response.status_code == 201, response.get_json()
+
+
+def test_token_expires_after_the_chosen_lifetime(app, employee_client, employee):
+    response = employee_client.post("/account/tokens", data={"name": "cron", "lifetime": "30"})
+    secret = re.search(rb'value="(cvg_[A-Za-z0-9_\-]+)"', response.data).group(1).decode()
+    token = db.session.scalar(sa.select(ApiToken))
+    assert (token.expires_at - token.created_at).days == 30 and not token.read_only
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert api.get("/api/v1/me", headers=headers).status_code == 200
+
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    response = api.get("/api/v1/me", headers=headers)
+    assert response.status_code == 401
+    assert "expired" in error_of(response)["message"]
+    page = employee_client.get("/account/").get_data(as_text=True)
+    assert "expired" in page and "read and write" in page
+
+
+def test_token_lifetime_defaults_to_90_days_and_must_be_offered(employee_client):
+    _create(employee_client)
+    token = db.session.scalar(sa.select(ApiToken))
+    assert (token.expires_at - token.created_at).days == 90
+    response = employee_client.post("/account/tokens", data={"name": "forever", "lifetime": "9999"})
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 1
+
+
+def test_read_only_token_reads_but_cannot_write(app, employee_client, employee, make_idea):
+    response = employee_client.post("/account/tokens", data={"name": "dashboard", "read_only": "y"})
+    secret = re.search(rb'value="(cvg_[A-Za-z0-9_\-]+)"', response.data).group(1).decode()
+    assert db.session.scalar(sa.select(ApiToken.read_only)) is True
+    assert "read only" in employee_client.get("/account/").get_data(as_text=True)
+    idea = make_idea(employee)
+    api = app.test_client()
+    api.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    assert api.get("/api/v1/me").status_code == 200
+    assert api.get("/api/v1/ideas").status_code == 200
+    for response in (
+        api.post("/api/v1/ideas", json={"title": "x"}),
+        api.put(f"/api/v1/ideas/{idea.id}/vote"),
+        api.delete(f"/api/v1/ideas/{idea.id}/vote"),
+        api.post(f"/api/v1/ideas/{idea.id}/comments", json={"body": "hi"}),
+    ):
+        assert response.status_code == 403, response.request.method
+        assert "read-only" in error_of(response)["message"]
+    assert db.session.scalar(sa.select(sa.func.count(Comment.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 1
+
+
+def test_read_write_token_still_writes(app, employee_api, employee, make_idea):
+    idea = make_idea(employee, status=IdeaStatus.SUBMITTED)
+    assert employee_api.put(f"/api/v1/ideas/{idea.id}/vote").status_code in (200, 201, 204)

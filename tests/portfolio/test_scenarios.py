@@ -180,7 +180,7 @@ def test_forms_need_csrf(database_url, tmp_path, pm):
     app = make_app(database_url, tmp_path, WTF_CSRF_ENABLED=True, RUNS_INLINE=True)
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(pm.id)
+        session["_user_id"] = pm.get_id()
     assert client.post("/portfolio/scenarios/new", data=_form()).status_code == 400
     with app.app_context():  # the second app has its own engine: close its connections
         db.session.remove()

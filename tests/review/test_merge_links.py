@@ -155,3 +155,18 @@ def test_links_across_departments(brm_client, employee, make_user, other_departm
     link = next(lk for lk in links if lk.kind == LinkKind.RELATED)
     assert brm_client.post(f"/review/links/{link.id}/delete").status_code == 302
     assert db.session.get(IdeaLink, link.id) is None
+
+
+def test_a_draft_target_is_refused_like_a_missing_idea(brm_client, employee, make_idea):
+    """The refusal must not tell a reviewer that someone's unsubmitted draft exists."""
+    ours = make_idea(employee, status=S.IN_REVIEW)
+    draft = make_idea(employee, status=S.DRAFT)
+    answers = []
+    for target in (draft.reference, "IDEA-99999"):
+        response = brm_client.post(
+            f"/review/ideas/{ours.id}/links", data={"kind": "related", "target": target}
+        )
+        body = response.get_data(as_text=True)
+        answers.append((response.status_code, "There is no idea with that reference." in body))
+        assert "Drafts" not in body
+    assert answers == [(400, True), (400, True)]
