@@ -3,7 +3,6 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -14,8 +13,6 @@ from portal.models import ApiToken, User, utcnow
 
 TOKEN_PREFIX = "cvg_"
 MAX_ACTIVE_TOKENS = 20
-# Writing last_used_at on every call would turn each API read into a write.
-LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 class TokenError(PortalError):
@@ -83,7 +80,8 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 
 
 def user_for_token(secret: str) -> User | None:
-    """The active user owning this unrevoked token, or None; notes when it was last used."""
+    """The active user owning this unrevoked token, or None. Reads only: the API notes
+    when the token was used after its response (`portal.api.auth`)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     token = db.session.scalar(
@@ -93,7 +91,4 @@ def user_for_token(secret: str) -> User | None:
     )
     if token is None or not token.user.active:
         return None
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
     return token.user
