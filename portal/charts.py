@@ -4,6 +4,9 @@ Figures are built with the object API (no pyplot state), so requests and run thr
 can draw at the same time.
 
 Every function takes plain data and returns bytes; `as_svg_markup` embeds SVG in a page.
+
+Names are text: matplotlib's math text (`$...$`) is off for every title, label, tick and
+legend, so a department called "$$" or "Save $5 on $6" draws as written instead of failing.
 """
 
 import io
@@ -13,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib
 from markupsafe import Markup
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
 # Twelve colours that stay apart from each other (Tableau 10 and two more), so charts
@@ -32,6 +36,9 @@ PALETTE = [
     "#8cd17d",
 ]
 
+# Text drawn as written: no math text, no LaTeX (see the module docstring).
+PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
+
 matplotlib.rcParams.update(
     {
         "font.family": "DejaVu Sans",
@@ -44,6 +51,7 @@ matplotlib.rcParams.update(
         "svg.fonttype": "none",
         "svg.hashsalt": "converge",  # stable ids: the same data gives the same SVG
     }
+    | PLAIN_TEXT
 )
 
 
@@ -90,15 +98,20 @@ def _readable_axes(fig) -> None:
 
 
 def _render(fig, fmt: str) -> bytes:
+    """The figure as SVG or PNG bytes, every text drawn as plain text."""
     _readable_axes(fig)
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
     buffer = io.BytesIO()
-    fig.savefig(
-        buffer,
-        format=fmt,
-        bbox_inches="tight",
-        dpi=144 if fmt == "png" else 72,
-        metadata={"Date": None} if fmt == "svg" else None,
-    )
+    # Tick labels are made while drawing, so they take their setting from here.
+    with matplotlib.rc_context(PLAIN_TEXT):
+        fig.savefig(
+            buffer,
+            format=fmt,
+            bbox_inches="tight",
+            dpi=144 if fmt == "png" else 72,
+            metadata={"Date": None} if fmt == "svg" else None,
+        )
     return buffer.getvalue()
 
 

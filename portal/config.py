@@ -87,6 +87,8 @@ def from_environment(instance_path: str) -> dict:
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         **_similarity_background(),
         "REVIEW_OVERDUE_DAYS": int(os.environ.get("REVIEW_OVERDUE_DAYS", "14")),
+        # An API token's "last used" is written at most once per this many seconds.
+        "TOKEN_USE_INTERVAL": int(os.environ.get("PORTAL_TOKEN_USE_INTERVAL", "300")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -75,3 +75,66 @@ def test_horizontal_bars_get_room_for_each_label():
         ["IDEA-59 Supplier self-service onboarding portal"], {"x": [1.0]}, horizontal=True
     ).decode()
     assert "self-service" in svg and "self-serv<" not in svg
+
+
+# Names people may give a department, objective, scenario or themselves: matplotlib would
+# read them as math text and fail.
+MATH_LIKE = ["$$", "$\\frac{1}{$", "Save $5 on $6", "a_b^c $x$", "$\\alpha$ team"]
+
+
+def _every_chart(names: list[str], fmt: str) -> dict[str, bytes]:
+    n, values = len(names), list(range(1, len(names) + 1))
+    title = names[0]
+    return {
+        "bar": charts.bar_chart(
+            names, {names[1]: values, names[2]: values}, title=title, ylabel=names[3], fmt=fmt
+        ),
+        "bar_horizontal": charts.bar_chart(
+            names, {names[1]: values}, horizontal=True, legend_outside=True, fmt=fmt
+        ),
+        "line": charts.line_chart(
+            values,
+            {names[1]: values, names[2]: values},
+            title=title,
+            xlabel=names[3],
+            ylabel=names[4],
+            marker_point=(1, 1, names[0]),
+            fmt=fmt,
+        ),  # fmt: skip
+        "budget": charts.budget_chart(
+            names, values, [None] * n, title=title, ylabel=names[1], fmt=fmt
+        ),
+        "scatter": charts.scatter_chart(
+            [(v, v, name) for v, name in zip(values, names, strict=True)],
+            title=title,
+            xlabel=names[1],
+            ylabel=names[2],
+            diagonal=True,
+            fmt=fmt,
+        ),  # fmt: skip
+        "paired": charts.paired_bar_chart(
+            names, values, values, left_title=names[1], right_title=names[2], title=title, fmt=fmt
+        ),
+        "dual": charts.dual_bar_chart(
+            names, (names[1], values), (names[2], values), title=title, fmt=fmt
+        ),
+        "bias": charts.bias_chart(
+            names, values, [None, *values[1:]], title=title, xlabel=names[1], fmt=fmt
+        ),
+    }
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png"])
+def test_names_with_dollars_draw_as_written(fmt):
+    drawn = _every_chart(MATH_LIKE, fmt)
+    for name, data in drawn.items():
+        assert data, name
+        if fmt == "svg":
+            assert "Save $5 on $6" in data.decode(), name  # as text, not typeset
+
+
+def test_math_text_stays_off_even_when_defaults_are_restored():
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": True}):
+        assert _every_chart(MATH_LIKE, "svg")

@@ -14,8 +14,6 @@ from portal.models import ApiToken, User, utcnow
 
 TOKEN_PREFIX = "cvg_"
 MAX_ACTIVE_TOKENS = 20
-# Writing last_used_at on every call would turn each API read into a write.
-LAST_USED_RESOLUTION = timedelta(minutes=5)
 # The lifetimes offered when a token is made, in days; the second is the default.
 TOKEN_LIFETIMES = (30, 90, 180, 365)
 
@@ -107,9 +105,9 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
 
 
 def user_for_token(secret: str, *, writing: bool = False) -> User | None:
-    """The active user owning this unrevoked token, or None; notes when it was last used.
-    An expired token, or a read-only one used to write (`writing`), is refused with a
-    TokenError that says so."""
+    """The active user owning this unrevoked token, or None. Reads only (the API notes when
+    the token was used after its response, `portal.api.auth`). An expired token, or a
+    read-only one used to write (`writing`), is refused with a TokenError that says so."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     token = db.session.scalar(
@@ -120,9 +118,6 @@ def user_for_token(secret: str, *, writing: bool = False) -> User | None:
     if token is None or not token.user.active:
         return None
     refuse_use(token, writing=writing)
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
     return token.user
 
 

@@ -2,13 +2,28 @@
 
 The API never looks at the session cookie: a browser session cannot drive it, so a
 forged cross-site request carries no credentials and CSRF protection is not needed.
+
+A request only reads: when the token was last used is noted after the response, in a
+transaction of its own, at most once per `TOKEN_USE_INTERVAL` seconds, and a busy database
+only delays that note (it is logged, never an error for the caller).
 """
 
-from flask import abort, g, request
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 
-from portal.account.service import user_for_token
-from portal.extensions import db
-from portal.models import Role, User
+import sqlalchemy as sa
+from flask import Flask, abort, after_this_request, current_app, g, request
+
+from portal.account.service import hash_token, user_for_token
+from portal.extensions import db, writing
+from portal.models import ApiToken, Role, User, utcnow
+
+log = logging.getLogger(__name__)
+
+# How long the note of a token's use waits for a lock before giving up.
+LOCK_WAIT_MS = 200
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")  # what a read-only token may send
 
@@ -19,10 +34,65 @@ def authenticate() -> None:
     if scheme.lower() != "bearer" or not secret.strip():
         abort(401, description="Send your API token: `Authorization: Bearer <token>`.")
     user = user_for_token(secret.strip(), writing=request.method not in SAFE_METHODS)
-    db.session.commit()  # when the token was last used
     if user is None:
         abort(401, description="The API token is unknown, revoked, or its user is deactivated.")
     g.api_user = user
+    _note_use_after_response(secret.strip())
+
+
+def _note_use_after_response(secret: str) -> None:
+    app = current_app._get_current_object()
+    digest = hash_token(secret)
+
+    @after_this_request
+    def note(response):
+        response.call_on_close(lambda: record_token_use(app, digest))
+        return response
+
+
+def record_token_use(app: Flask, digest: str) -> bool:
+    """Set the token's `last_used_at` to now unless it was set less than the interval ago;
+    True when it wrote. Runs outside any request, commits its own short transaction, and
+    logs (never raises) when the database is busy or down."""
+    interval = timedelta(seconds=app.config["TOKEN_USE_INTERVAL"])
+    now = utcnow()
+    due = sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - interval)
+    try:
+        with app.app_context(), db.engine.connect() as connection:
+            with connection.begin():
+                if not connection.scalar(
+                    sa.select(sa.func.count()).where(ApiToken.token_hash == digest, due)
+                ):
+                    return False  # used recently: no write, no lock
+            # `due` again: of two requests at once, only one writes.
+            with _short_lock_wait(connection), writing(), connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
+                written = connection.execute(
+                    sa.update(ApiToken)
+                    .where(ApiToken.token_hash == digest, due)
+                    .values(last_used_at=now)
+                ).rowcount
+        return bool(written)
+    except sa.exc.SQLAlchemyError as exc:
+        log.warning("API token use not recorded (a later call will): %s", exc)
+        return False
+
+
+@contextmanager
+def _short_lock_wait(connection: sa.Connection) -> Iterator[None]:
+    """On SQLite, wait only LOCK_WAIT_MS for the write lock (instead of the usual seconds);
+    PostgreSQL's wait is set inside the transaction."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    usual = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    raw.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(usual)}")
 
 
 def caller() -> User:

@@ -1,12 +1,14 @@
-"""A run's selection as downloads: CSV, and an Excel workbook with spend and settings."""
+"""A run's selection as downloads: CSV, and an Excel workbook with spend and settings.
 
-import csv
+Cells go through `portal.spreadsheets`, so a title never becomes a formula."""
+
 import io
 
 from openpyxl import Workbook
 
 from portal.models import Run
 from portal.portfolio.report import selection_rows
+from portal.spreadsheets import CsvWriter, append_row
 
 _COLUMNS = [
     ("Reference", "ref"),
@@ -45,7 +47,7 @@ def selection_csv(run: Run) -> str:
     """The selected ideas as CSV, one row per idea with its cost per period."""
     header, rows = _export_rows(run)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue()
@@ -57,18 +59,18 @@ def selection_xlsx(run: Run) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Selection"
-    sheet.append(header)
+    append_row(sheet, header)
     for row in rows:
-        sheet.append(row)
+        append_row(sheet, row)
     spend = book.create_sheet("Spend")
-    spend.append(["Period", "Spend", "Budget"])
+    append_row(spend, ["Period", "Spend", "Budget"])
     budget = run.problem.get("budget", {})
     for p in run.problem.get("periods", []):
-        spend.append([p, (run.result or {}).get("spend", {}).get(p, 0.0), budget.get(p)])
+        append_row(spend, [p, (run.result or {}).get("spend", {}).get(p, 0.0), budget.get(p)])
     settings = book.create_sheet("Settings")
-    settings.append(["Setting", "Value"])
+    append_row(settings, ["Setting", "Value"])
     for key, value in ((run.settings or {}).get("display") or {}).items():
-        settings.append([key, value])
+        append_row(settings, [key, value])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -1,7 +1,6 @@
 """Dashboard pages and their CSV exports (BRMs, portfolio managers, admins), and each
 employee's page of what became of their ideas."""
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from portal.reports import bp, service
 from portal.reports import charts as report_charts
 from portal.reports.forms import FilterForm
 from portal.reports.periods import current_quarter, parse_period, period_choices
+from portal.spreadsheets import CsvWriter
 
 readers = roles_required(Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN)
 
@@ -195,8 +195,9 @@ def column_title(key: str) -> str:
 
 
 def table_csv(table: service.Table) -> str:
+    """A dashboard table as CSV; names are cells that never run as formulas."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow([column_title(c) for c in table.columns])
     writer.writerows(["" if v is None else v for v in row] for row in table.rows)
     return buffer.getvalue()

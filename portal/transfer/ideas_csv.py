@@ -29,7 +29,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.ideas.rules import idea_problems
-from portal.ideas.service import IdeaInput, NewIdea, create_ideas
+from portal.ideas.service import IdeaFilters, IdeaInput, NewIdea, create_ideas, search_query
 from portal.models import (
     MAX_AMOUNT,
     Confidence,
@@ -45,6 +45,8 @@ from portal.models.ideas import idea_objectives
 from portal.periods import HELP as PERIOD_HELP
 from portal.periods import Period
 from portal.review.estimates import EstimateInput, save_first_estimates
+from portal.review.service import covered_department_ids
+from portal.spreadsheets import CsvWriter, unquote_cell
 
 REQUIRED = ("title", "problem", "proposal", "expected_benefit", "department")
 OPTIONAL = (
@@ -125,14 +127,15 @@ def _reader(handle) -> csv.DictReader:
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    """(spreadsheet row number, {lower-case column: stripped text}) for each non-empty row."""
+    """(spreadsheet row number, {lower-case column: stripped text}) for each non-empty row;
+    the apostrophe an export puts before formula-like text is taken off again."""
     with _open(path) as handle:
         reader = _reader(handle)
         for row in reader:
             if not any((v or "").strip() for k, v in row.items() if k is not None):
                 continue
             cleaned = {
-                (k or "").strip().lower(): (v or "").strip()
+                (k or "").strip().lower(): unquote_cell((v or "").strip())
                 for k, v in row.items()
                 if k is not None and isinstance(v, str)
             }
@@ -375,8 +378,9 @@ def import_file(path: Path, importer: User, progress: Progress = None) -> int:
 
 
 def _csv_lines(header: list[str], rows) -> Iterator[str]:
+    """The CSV text of an export, in chunks; cells never run as formulas."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = CsvWriter(buffer)
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if v is None else v for v in row])
@@ -403,8 +407,20 @@ IDEA_COLUMNS = [
 ]
 
 
-def export_ideas() -> Iterator[str]:
-    """Every idea except drafts, in the import's column names (plus reference and status)."""
+def exported_ideas(viewer: User) -> sa.Select:
+    """The ideas an export shows `viewer`: those the idea list shows them (the same query),
+    without drafts (not even their own: an export is for others to read)."""
+    return (
+        search_query(viewer, IdeaFilters())
+        .where(Idea.status != IdeaStatus.DRAFT)
+        .order_by(None)
+        .order_by(Idea.id)
+    )
+
+
+def export_ideas(viewer: User) -> Iterator[str]:
+    """The ideas `viewer` may browse, except drafts, in the import's column names (plus
+    reference and status)."""
     departments = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
     emails = dict(db.session.execute(sa.select(User.id, User.email)).all())
     objectives = dict(
@@ -413,12 +429,7 @@ def export_ideas() -> Iterator[str]:
     links: dict[int, list[str]] = {}
     for idea_id, oid in db.session.execute(sa.select(idea_objectives).order_by("idea_id")):
         links.setdefault(idea_id, []).append(objectives[oid])
-    query = (
-        sa.select(Idea)
-        .where(Idea.status != IdeaStatus.DRAFT)
-        .order_by(Idea.id)
-        .execution_options(yield_per=500)
-    )
+    query = exported_ideas(viewer).execution_options(yield_per=500)
 
     def rows():
         for idea in db.session.scalars(query):
@@ -440,8 +451,10 @@ def export_ideas() -> Iterator[str]:
     return _csv_lines(IDEA_COLUMNS, rows())
 
 
-def export_estimates() -> Iterator[str]:
-    """Every estimate version: ranges, risk, impacts per objective and cost per period."""
+def export_estimates(viewer: User) -> Iterator[str]:
+    """Every estimate version of the ideas `viewer` may export (`exported_ideas`): ranges,
+    risk, impacts per objective and cost per period. Only reviewers read estimates (the
+    route checks, as the estimate page does)."""
     from portal.reports.service import objective_weights
     from portal.review.valuation import strategic_value
 
@@ -453,6 +466,7 @@ def export_estimates() -> Iterator[str]:
     query = (
         sa.select(Estimate, Idea.title)
         .join(Idea, Idea.id == Estimate.idea_id)
+        .where(Estimate.idea_id.in_(exported_ideas(viewer).with_only_columns(Idea.id)))
         .order_by(Estimate.idea_id, Estimate.version)
         .options(selectinload(Estimate.impacts), selectinload(Estimate.costs))
     )
@@ -488,15 +502,17 @@ def export_estimates() -> Iterator[str]:
     return _csv_lines(header, rows())
 
 
-def export_touchpoints() -> Iterator[str]:
-    query = (
-        sa.select(Touchpoint)
-        .order_by(Touchpoint.held_on, Touchpoint.id)
-        .options(
-            selectinload(Touchpoint.ideas),
-            joinedload(Touchpoint.brm),
-            joinedload(Touchpoint.department),
-        )
+def export_touchpoints(viewer: User) -> Iterator[str]:
+    """The touchpoints of the departments whose pages `viewer` may open: the departments
+    they cover (all of them for a portfolio manager, none for anyone else)."""
+    covered = covered_department_ids(viewer)
+    query = sa.select(Touchpoint)
+    if covered is not None:
+        query = query.where(Touchpoint.department_id.in_(covered))
+    query = query.order_by(Touchpoint.held_on, Touchpoint.id).options(
+        selectinload(Touchpoint.ideas),
+        joinedload(Touchpoint.brm),
+        joinedload(Touchpoint.department),
     )
     header = ["held_on", "brm", "brm_email", "department", "kind", "notes", "ideas"]
 

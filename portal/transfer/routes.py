@@ -38,6 +38,9 @@ importers = roles_required(Role.ADMIN, Role.PORTFOLIO_MANAGER)
 exporters = roles_required(Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN)
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 EXPORTS = {"ideas": export_ideas, "estimates": export_estimates, "touchpoints": export_touchpoints}
+# Estimates and touchpoints come from the review pages, which only reviewers open; each
+# export also scopes its rows to the user with the query of its page (see ideas_csv).
+REVIEW_SIDE = {"estimates", "touchpoints"}
 
 
 def _upload_dir() -> Path:
@@ -133,8 +136,10 @@ def discard(token: str):
 def export(kind: str):
     if kind not in EXPORTS:
         abort(404)
+    if kind in REVIEW_SIDE and not current_user.is_reviewer:
+        abort(403, description=f"Only reviewers read {kind}, so only they export them.")
     return Response(
-        stream_with_context(EXPORTS[kind]()),
+        stream_with_context(EXPORTS[kind](current_user)),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=converge-{kind}.csv"},
     )

@@ -58,6 +58,8 @@ def test_token_authenticates_and_records_use(app, employee_client, employee):
     response = api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 200
     assert response.get_json()["email"] == employee.email
+    response.close()  # the use is noted once the response is done (portal.api.auth)
+    db.session.rollback()  # see what that other connection committed
     assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None
     assert "Set-Cookie" not in response.headers
 
