@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "portal.delivery",
     "portal.transfer",
     "portal.cli",
+    "portal.health",
 ]
 
 
