@@ -119,7 +119,8 @@ def register_error_handlers(app: Flask) -> None:
         if not database_unavailable(exc):
             return unexpected(exc)
         _roll_back_quietly()
-        app.logger.error("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
+        cause = getattr(exc, "orig", None) or exc  # one line per request during an outage
+        app.logger.error("database unavailable: %s: %s", type(cause).__name__, cause)
         response, code = _render(503, None)
         response = app.make_response((response, code))
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

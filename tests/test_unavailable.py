@@ -40,10 +40,11 @@ def _looks_like_the_site(html: str) -> bool:
     return "◆ Converge" in html and "converge.css" in html and "data-error-message" in html
 
 
-def test_an_unreachable_database_is_a_503_page_in_the_sites_look(unreachable):
+def test_an_unreachable_database_is_a_503_page_in_the_sites_look(unreachable, caplog):
     response = _signed_in(unreachable).get("/ideas/")
     html = response.get_data(as_text=True)
     assert response.status_code == 503
+    assert "database unavailable: OperationalError: connection failed" in caplog.text
     assert _looks_like_the_site(html) and "database is not available" in html
     assert response.headers["Retry-After"] == "30"
     anonymous = unreachable.test_client().post(
