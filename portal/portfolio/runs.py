@@ -213,6 +213,10 @@ def _draw(run_id: int, *, settings: dict, problem: dict, result: dict) -> dict |
     except Exception:
         current_app.logger.exception("charts of run %s failed", run_id)
         return None
+    finally:
+        # Drawing reads idea titles: end that read before the caller's write begins (on
+        # SQLite a read cannot become a write once someone else has committed).
+        db.session.rollback()
 
 
 def _analysis_budget(app: Flask, run: Run) -> int:

@@ -82,27 +82,43 @@ def _try_a_write(run_id: int) -> str:
         engine.dispose()
 
 
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {
+            "RUNS_INLINE": False,
+            "REDIS_URL": None,
+            "PORTFOLIO_FRONTIER_POINTS": 2,
+            "PORTFOLIO_ROBUSTNESS_SAMPLES": 2,
+        }
+    ],
+)
 def test_charts_are_drawn_with_no_transaction_open(
-    pm_client, make_scenario, make_candidate, monkeypatch
+    pm_client, make_scenario, make_candidate, monkeypatch, app_config
 ):
     """While the job draws (a second or more), others can write: the job holds no write
-    lock, nor any transaction, and stores the charts in a short one afterwards."""
+    lock, and stores the charts in a short transaction afterwards, which a write made
+    meanwhile does not make fail."""
     make_candidate(4, 200.0)
     make_candidate(2, 100.0)
     draw = run_charts.draw_charts
-    seen: list[tuple[bool, str, str]] = []
+    seen: list[tuple] = []
 
     def draw_while_someone_writes(run, *, problem, result):
         state = (result.get("analysis") or {}).get("state")
-        seen.append((db.session().in_transaction(), _try_a_write(run.id), state))
-        return draw(run, problem=problem, result=result)
+        before = (db.session().in_transaction(), _try_a_write(run.id))
+        charts = draw(run, problem=problem, result=result)  # reads idea titles
+        seen.append((state, before, _try_a_write(run.id)))
+        return charts
 
     monkeypatch.setattr(run_charts, "draw_charts", draw_while_someone_writes)
     run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
-    assert seen == [(False, "ok", "pending"), (False, "ok", "done")]
+    runs._threads[run.job_id].join(60)
+    assert seen == [("pending", (False, "ok"), "ok"), ("done", (False, "ok"), "ok")]
     db.session.rollback()  # see what the job committed
     run = db.session.get(Run, run.id)
-    assert run.charts["analysis"] == "done" and "spend" in run.charts["svg"]
+    assert run.result["analysis"]["state"] == "done", run.result["analysis"]
+    assert run.charts["analysis"] == "done" and "robustness" in run.charts["svg"]
 
 
 # -------------------------------------------------------------- stopped workers
