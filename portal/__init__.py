@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "portal.delivery",
     "portal.transfer",
     "portal.cli",
+    "portal.health",
 ]
 
 
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.auth.login import configure_login
     from portal.errors import register_error_handlers
     from portal.mail import init_mail
+    from portal.portfolio.runs import init_app as init_runs
     from portal.templating import register_template_helpers
     from portal.workflow import init_app as init_workflow
 
@@ -66,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
     init_mail(app)
     init_workflow(app)
+    init_runs(app)
 
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)

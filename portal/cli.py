@@ -1,4 +1,4 @@
-"""Command-line tasks: demo data, users, the job worker, backups.
+"""Command-line tasks: demo data, users, the job worker and its sweep, backups.
 
 The commands hang on a blueprint without a group, so they read `flask --app wsgi seed-demo`.
 """
@@ -10,7 +10,7 @@ import click
 import sqlalchemy as sa
 from flask import Blueprint, current_app
 
-from portal.extensions import db
+from portal.extensions import db, writing
 from portal.models import Department, Role, User
 
 bp = Blueprint("cli", __name__, cli_group=None)
@@ -77,6 +77,17 @@ def run_worker_command(burst: bool) -> None:
         run_worker(current_app._get_current_object(), burst=burst)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@bp.cli.command("sweep-runs")
+def sweep_runs_command() -> None:
+    """Mark failed the runs whose worker or process stopped (safe to run from cron)."""
+    from portal.portfolio.runs import sweep
+
+    with writing():
+        changed = sweep()
+        db.session.commit()
+    click.echo(f"{changed} stopped run(s) recorded.")
 
 
 @bp.cli.command("import-ideas")

@@ -1,9 +1,16 @@
-"""Error pages in the site's look (HTML) or JSON for API clients."""
+"""Error pages in the site's look (HTML) or JSON for API clients.
+
+Server errors (500, and 503 when the database is full, read-only or unreachable) are
+rendered without the database: no signed-in user is looked up and no context processor
+runs, so the error page itself cannot fail. Other pages fall back to that rendering when
+the full page cannot be drawn.
+"""
 
 from http import HTTPStatus
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -38,7 +45,12 @@ MESSAGES = {
     413: "The upload is too large.",
     429: "Too many attempts. Wait a minute and try again.",
     500: "Something went wrong on our side. It has been logged.",
+    503: "The database is not available right now (full, read-only or unreachable). "
+    "Nothing was changed; try again in a minute.",
 }
+
+# How long a client should wait before trying again when the database is unavailable.
+RETRY_AFTER_SECONDS = 30
 
 
 def _wants_json() -> bool:
@@ -51,7 +63,35 @@ def _render(code: int, description: str | None):
         # The API's error shape (portal.api.errors): a machine-readable code and a message.
         slug = HTTPStatus(code).phrase.lower().replace(" ", "_") if code in _STATUSES else "error"
         return jsonify(error={"code": slug, "message": message}), code
-    return render_template("errors/error.html", code=code, message=message), code
+    if code >= 500:
+        return _page_without_database(code, message), code
+    try:
+        return render_template("errors/error.html", code=code, message=message), code
+    except Exception:  # the database went away while the page was drawn
+        current_app.logger.exception("error page %s could not be rendered in full", code)
+        return _page_without_database(code, message), code
+
+
+def _page_without_database(code: int, message: str) -> str:
+    """The error page in the site's look, drawn without context processors (they look up
+    the signed-in user and their unread notifications)."""
+    template = current_app.jinja_env.get_template("errors/plain.html")
+    return template.render(code=code, message=message)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot serve at all (full disk, read-only file or
+    server, refused or dropped connection, no free connection in the pool), rather than
+    that a statement was wrong."""
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        # PostgreSQL's "cannot execute … in a read-only transaction" (a standby, or
+        # default_transaction_read_only) is not an OperationalError.
+        return getattr(exc.orig, "sqlstate", None) == "25006"
+    return False
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -74,10 +114,30 @@ def register_error_handlers(app: Flask) -> None:
         description = exc.description if exc.description != default else None
         return _render(exc.code or 500, description)
 
+    @app.errorhandler(sa_exc.SQLAlchemyError)
+    def database_error(exc: sa_exc.SQLAlchemyError):
+        if not database_unavailable(exc):
+            return unexpected(exc)
+        _roll_back_quietly()
+        cause = getattr(exc, "orig", None) or exc  # one line per request during an outage
+        app.logger.error("database unavailable: %s: %s", type(cause).__name__, cause)
+        response, code = _render(503, None)
+        response = app.make_response((response, code))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        db.session.rollback()
+        _roll_back_quietly()
         app.logger.exception("unhandled error")
         if app.config.get("PROPAGATE_UNEXPECTED"):
             raise exc
         return _render(500, None)
+
+
+def _roll_back_quietly() -> None:
+    """End the request's failed transaction; a database that is gone cannot fail the page."""
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.warning("rollback after an error failed", exc_info=True)

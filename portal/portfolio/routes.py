@@ -126,6 +126,8 @@ def run(run_id: int):
     run = _run(run_id)
     state = service.run_state(run)
     data = report.run_report(run) if run.status == RunStatus.DONE else None
+    if data and state["analysis_error"]:
+        data["analysis"] = {"state": "failed", "error": state["analysis_error"]}
     svgs = run_charts.page_charts(run, state["analysis"]) if data and data.get("solved") else {}
     return render_template("portfolio/run.html", run=run, state=state, report=data, charts=svgs)
 

@@ -5,11 +5,17 @@ A run is created with its problem frozen and status `queued`; `enqueue` hands it
 - a daemon thread of the web process otherwise (the embedded default),
 - or, with RUNS_INLINE (tests, the benchmark), the calling request itself.
 `perform` is the job: it marks the run running, solves the frozen problem, stores the result
-and timings and marks it done, or failed with the reason; it draws the run's charts and
-keeps them on the run. After a solved run it adds the efficient frontier and the
-robustness analysis to the result. `stale_reason` says (without writing) why a queued or
-running run's job can no longer finish (worker killed, web process restarted): pages show
-such a run as failed with that reason; `mark_stale` records it, on a write path (retry).
+and timings and marks it done, or failed with the reason; it draws the run's charts (from
+the result in memory, with no transaction open) and keeps them on the run. After a solved run
+it adds the efficient frontier and the robustness analysis to the result. While it works it
+keeps a heartbeat on the run (`settings["heartbeat"]`, every RUN_HEARTBEAT_SECONDS).
+
+`stale_reason` says (without writing) why a queued or running run's job can no longer finish
+(its RQ job failed or vanished, or no heartbeat for a minute and no live thread here) and
+`analysis_stopped` why a finished run's pending analysis will never come: pages show such a
+run as failed, or finished without analysis. `sweep` records both, on write paths only: at
+worker start, at the web process's first request (in a thread), in `flask sweep-runs`, and
+when a run is started or retried.
 The RQ worker finds the job by name in `portal.worker`, which builds the app it needs.
 """
 
@@ -17,8 +23,11 @@ import os
 import threading
 import time
 import uuid
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 
 from portal.background import job_queue, redis_connection
@@ -30,6 +39,14 @@ from portal.portfolio import run_charts
 
 _threads: dict[str, threading.Thread] = {}  # job id -> thread, for runs of this process
 worker_pid: int | None = None  # set in the `run-worker` process; its forked children differ
+
+HEARTBEAT = "heartbeat"  # the key of the run's settings that holds its job's last beat
+# A job beats every RUN_HEARTBEAT_SECONDS (15 s); one silent this long has stopped.
+SILENT_FOR = timedelta(seconds=60)
+WORKER_STOPPED = "The worker stopped before the run finished; run it again."
+ANALYSIS_STOPPED = "the worker stopped before it finished; run the scenario again to get it."
+ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+SWEEP_FINISHED_WITHIN = timedelta(days=7)  # how far back the sweep ends pending analyses
 
 
 class QueueError(PortalError):
@@ -126,7 +143,15 @@ def perform(run_id: int) -> None:
         run.status = RunStatus.RUNNING
         run.started_at = utcnow()
         problem, settings = run.problem, dict(run.settings or {})
+        settings.pop(HEARTBEAT, None)
+        _beat(run)
         db.session.commit()
+    with _heartbeat(run_id):
+        _solve(run_id, problem, settings)
+
+
+def _solve(run_id: int, problem: dict, settings: dict) -> None:
+    """Solve the frozen problem, store the result, then the charts and the analysis."""
     config = current_app.config
     backend = settings.get("backend", "cbc")
     time_limit = float(settings.get("time_limit", 60))
@@ -168,15 +193,30 @@ def perform(run_id: int) -> None:
         return
     if solved:
         # The results page is up now; its charts follow (drawn once, kept on the run).
-        try:
-            charts = run_charts.draw_charts(run, result=result, problem=problem)
+        charts = _draw(run_id, settings=settings, problem=problem, result=result)
+        if charts is not None:
             with writing():
                 db.session.get(Run, run_id).charts = charts
                 db.session.commit()
-        except Exception:
-            db.session.rollback()
-            current_app.logger.exception("charts of run %s failed", run_id)
         analyse(run_id, problem=problem, result=result, settings=settings)
+
+
+def _draw(run_id: int, *, settings: dict, problem: dict, result: dict) -> dict | None:
+    """The run's charts drawn from what the job holds in memory, or None if drawing failed.
+
+    Drawing takes a second or more: no transaction is open meanwhile, so on SQLite other
+    writers are not kept waiting for the write lock while matplotlib works.
+    """
+    held = Run(id=run_id, settings=settings, problem=problem, result=result)  # never added
+    try:
+        return run_charts.draw_charts(held, result=result, problem=problem)
+    except Exception:
+        current_app.logger.exception("charts of run %s failed", run_id)
+        return None
+    finally:
+        # Drawing reads idea titles: end that read before the caller's write begins (on
+        # SQLite a read cannot become a write once someone else has committed).
+        db.session.rollback()
 
 
 def _analysis_budget(app: Flask, run: Run) -> int:
@@ -197,7 +237,7 @@ def analyse(run_id: int, *, problem: dict, result: dict, settings: dict) -> None
     """Add the efficient frontier and the robustness analysis to a solved run (commits).
 
     `problem`, `result` and `settings` are the run's, as the job already holds them. The
-    charts that show the analysis are drawn here and stored in the same commit.
+    charts that show the analysis are drawn first and stored in the same commit.
     """
     app = current_app._get_current_object()
     common = {
@@ -222,13 +262,9 @@ def analyse(run_id: int, *, problem: dict, result: dict, settings: dict) -> None
         analysis = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
     analysis["seconds"] = round(time.perf_counter() - t0, 3)
     result = {**result, "analysis": analysis}
+    charts = _draw(run_id, settings=settings, problem=problem, result=result)
     with writing():
         run = db.session.get(Run, run_id)
-        charts = None
-        try:
-            charts = run_charts.draw_charts(run, result=result, problem=problem)
-        except Exception:
-            current_app.logger.exception("charts of run %s failed", run_id)
         run.result = result
         if charts is not None:
             run.charts = charts
@@ -244,25 +280,82 @@ def keep_charts(run_id: int) -> None:
         db.session.commit()
 
 
-def stale_reason(run: Run) -> str | None:
-    """Why a queued or running run's job can no longer finish, or None (reads only)."""
-    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
-        return None
+def _beat(run: Run) -> None:
+    """Note on the run that its job is alive now (the caller commits)."""
+    run.settings = {**(run.settings or {}), HEARTBEAT: utcnow().isoformat()}
+
+
+@contextmanager
+def _heartbeat(run_id: int) -> Iterator[None]:
+    """Beat for the run every RUN_HEARTBEAT_SECONDS from a thread of its own while the block
+    runs (the solver blocks the job's thread for minutes)."""
+    app = current_app._get_current_object()
+    interval = float(app.config.get("RUN_HEARTBEAT_SECONDS", 15))
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            try:
+                with app.app_context(), writing():
+                    run = db.session.get(Run, run_id)
+                    if run is not None:
+                        _beat(run)
+                    db.session.commit()
+            except Exception:  # a missed beat is not the run's failure
+                app.logger.warning("heartbeat of run %s failed", run_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"run-{run_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def last_sign_of_life(run: Run) -> datetime:
+    """When the run's job last showed it was alive: its latest heartbeat, start or end of
+    solving; when it was created if it has none of those yet."""
+    moments = [run.started_at, run.finished_at]
+    beat = (run.settings or {}).get(HEARTBEAT)
+    if beat:
+        with suppress(TypeError, ValueError):
+            moments.append(datetime.fromisoformat(beat))
+    return max((m for m in moments if m is not None), default=run.created_at)
+
+
+def _job_stopped(run: Run) -> str | None:
+    """Why the run's job is no longer working on it, or None if it may be (reads only).
+
+    An RQ job that failed, was stopped or cancelled, or left Redis has stopped; an RQ run
+    still waiting in the queue has not. Otherwise a job that has not beaten for SILENT_FOR
+    has stopped, unless its thread is alive in this process.
+    """
     job_id = run.job_id or ""
-    reason = None
     if job_id.startswith("rq:") and current_app.config.get("REDIS_URL"):
         reason = _rq_failure(job_id[3:])
-    elif job_id.startswith("thread:"):
-        _, pid, _token = job_id.split(":", 2)
-        thread = _threads.get(job_id)
-        if int(pid) == os.getpid() and (thread is None or not thread.is_alive()):
-            if thread is None:
-                reason = "The web process restarted while the run was waiting or running."
-            else:
-                # The thread ended; re-read in case it finished a moment ago.
-                db.session.refresh(run)
-                if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
-                    reason = "The background thread stopped before the run finished."
+        if reason is not None or run.status == RunStatus.QUEUED:
+            return reason
+    thread = _threads.get(job_id)
+    if thread is not None:
+        if thread.is_alive():
+            return None
+        db.session.refresh(run)  # the thread ended: see what it stored last
+        return "The background thread stopped before the run finished; run it again."
+    if utcnow() - last_sign_of_life(run) <= SILENT_FOR:
+        return None
+    if job_id.startswith("thread:") and job_id.split(":")[1] == str(os.getpid()):
+        return "The web process restarted while the run was waiting or running; run it again."
+    return WORKER_STOPPED
+
+
+def stale_reason(run: Run) -> str | None:
+    """Why a queued or running run's job can no longer finish, or None (reads only)."""
+    if run.status not in ACTIVE:
+        return None
+    reason = _job_stopped(run)
+    if run.status not in ACTIVE:  # it finished while we looked
+        return None
     overdue = run.started_at is not None and utcnow() - run.started_at > hard_deadline(run)
     if reason is None and run.status == RunStatus.RUNNING and overdue:
         reason = (
@@ -272,15 +365,106 @@ def stale_reason(run: Run) -> str | None:
     return reason
 
 
-def mark_stale(run: Run) -> bool:
-    """Mark failed a queued or running run whose job can no longer finish; True if it did.
+def _analysis_state_of_result():
+    """The SQL expression of a run's analysis state inside its stored result."""
+    return Run.result[("analysis", "state")].as_string()
 
-    The caller commits (a POST that touches the run, such as a retry)."""
+
+def analysis_state(run_id: int) -> str | None:
+    """The state of a run's frontier and robustness analysis, read from the stored result
+    in the database (the result itself runs to megabytes and is not loaded)."""
+    return db.session.scalar(sa.select(_analysis_state_of_result()).where(Run.id == run_id))
+
+
+def analysis_stopped(run: Run) -> str | None:
+    """Why a finished run's pending analysis will never come (its job stopped), or None
+    (reads only; the result itself is not loaded)."""
+    if run.status != RunStatus.DONE or analysis_state(run.id) != "pending":
+        return None
+    if _job_stopped(run) is None or analysis_state(run.id) != "pending":
+        return None
+    return ANALYSIS_STOPPED
+
+
+def mark_stale(run: Run) -> bool:
+    """Mark failed a queued or running run whose job can no longer finish, and end the
+    pending analysis of a finished one whose job stopped; True if it did.
+
+    The caller commits (a POST that touches the run, such as a retry, or `sweep`)."""
     reason = stale_reason(run)
-    if reason is None:
-        return False
-    _mark_failed(run, reason)
-    return True
+    if reason is not None:
+        _mark_failed(run, reason)
+        return True
+    reason = analysis_stopped(run)
+    if reason is not None:
+        result = dict(run.result or {})
+        result["analysis"] = {"state": "failed", "error": reason}
+        run.result = result
+        return True
+    return False
+
+
+def sweep() -> int:
+    """Record every run whose job stopped: failed, or finished without its analysis
+    (the caller commits). Returns how many runs it changed.
+
+    First lets RQ move jobs whose worker vanished from its started registry to the failed
+    one. Only for write paths: worker and web process start, `flask sweep-runs`, a start or
+    retry of a run.
+    """
+    if current_app.config.get("REDIS_URL"):
+        _clean_rq_registries()
+    # Results run to megabytes: only recently finished runs are looked into (older ones
+    # still show their stopped analysis, derived on read).
+    pending = sa.and_(
+        Run.status == RunStatus.DONE,
+        Run.finished_at > utcnow() - SWEEP_FINISHED_WITHIN,
+        _analysis_state_of_result() == "pending",
+    )
+    candidates = db.session.scalars(
+        sa.select(Run).where(sa.or_(Run.status.in_(ACTIVE), pending)).order_by(Run.id)
+    ).all()
+    return sum(mark_stale(run) for run in candidates)
+
+
+def sweep_now(app: Flask) -> int:
+    """`sweep` in a short transaction of its own (commits); never raises, so it can run at
+    start-up before the database is there."""
+    try:
+        with app.app_context(), writing():
+            changed = sweep()
+            db.session.commit()
+    except Exception:
+        app.logger.warning("sweeping stopped runs failed", exc_info=True)
+        return 0
+    if changed:
+        app.logger.info("marked %s stopped run(s) failed", changed)
+    return changed
+
+
+def init_app(app: Flask) -> None:
+    """Sweep stopped runs once, in a thread, when the web process serves its first request
+    (a GET must not write, and the database may not exist while the app is only built for
+    a command). On by default outside tests: RUNS_SWEEP_AT_START."""
+    if not app.config.get("RUNS_SWEEP_AT_START", not app.config.get("TESTING")):
+        return
+    started = threading.Lock()
+
+    @app.before_request
+    def _sweep_once() -> None:
+        if started.acquire(blocking=False):
+            threading.Thread(target=sweep_now, args=(app,), name="sweep-runs", daemon=True).start()
+
+
+def _clean_rq_registries() -> None:
+    """Let RQ fail the jobs of our queue whose worker stopped heart-beating."""
+    from rq.registry import StartedJobRegistry
+
+    try:
+        queue = job_queue(current_app._get_current_object())
+        StartedJobRegistry(queue=queue).cleanup()
+    except Exception:  # Redis unreachable: the heartbeat rule still applies
+        current_app.logger.warning("cleaning RQ's registries failed", exc_info=True)
 
 
 def _rq_failure(job_id: str) -> str | None:
@@ -312,4 +496,5 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     if not app.config.get("REDIS_URL"):
         raise RuntimeError("REDIS_URL is not set: runs execute in the web process.")
     worker_pid = os.getpid()
+    sweep_now(app)
     Worker([job_queue(app)], connection=redis_connection(app.config["REDIS_URL"])).work(burst=burst)

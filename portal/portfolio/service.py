@@ -230,6 +230,10 @@ def describe_settings(scenario: Scenario) -> dict[str, str]:
 
 
 def _next_number(scenario_id: int) -> int:
+    """The scenario's next run number, with the scenario's row locked until the caller
+    commits, so that two people pressing Run at once get two numbers (PostgreSQL: SELECT …
+    FOR UPDATE; SQLite already serialises writing requests with BEGIN IMMEDIATE)."""
+    db.session.execute(sa.select(Scenario.id).where(Scenario.id == scenario_id).with_for_update())
     last = db.session.scalar(
         sa.select(sa.func.max(Run.number)).where(Run.scenario_id == scenario_id)
     )
@@ -267,11 +271,14 @@ def retry_run(run: Run, user: User) -> Run:
     runs.mark_stale(run)
     if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         raise PortfolioError("This run has not finished yet.")
-    settings = {**(run.settings or {}), "retry_of": run.number}
-    return _launch(run.scenario, user, run.problem, settings)
+    settings = {k: v for k, v in (run.settings or {}).items() if k != runs.HEARTBEAT}
+    return _launch(run.scenario, user, run.problem, {**settings, "retry_of": run.number})
 
 
 def _launch(scenario: Scenario, user: User, problem: dict, settings: dict) -> Run:
+    """Create the run with the scenario's next number and hand it over (commits), after
+    recording every run whose job stopped (a start is a write path that touches runs)."""
+    runs.sweep()
     run = Run(
         scenario=scenario,
         number=_next_number(scenario.id),
@@ -291,19 +298,24 @@ def _launch(scenario: Scenario, user: User, problem: dict, settings: dict) -> Ru
 def run_state(run: Run) -> dict:
     """What the run page polls: status, elapsed seconds, whether the analysis is pending.
 
-    A run whose job can no longer finish shows as failed with the reason; this only reads
-    (a retry records it).
+    A run whose job can no longer finish shows as failed with the reason, and a finished
+    run whose job stopped during the analysis as finished without it (`analysis_error`);
+    this only reads (the sweep or a retry records it).
     """
     stale = runs.stale_reason(run)
     status = RunStatus.FAILED if stale else run.status
     end = run.finished_at or utcnow()
     analysis = analysis_state(run.id)
+    analysis_error = runs.analysis_stopped(run) if analysis == "pending" else None
+    if analysis_error:
+        analysis = "failed"  # finished without its analysis: the job stopped
     return {
         "id": run.id,
         "status": status.value,
         "result_status": run.result_status,
         "elapsed": round((end - run.created_at).total_seconds(), 1),
         "analysis": analysis,
+        "analysis_error": analysis_error,
         "finished": status in (RunStatus.DONE, RunStatus.FAILED) and analysis != "pending",
         "error": stale or run.error,
     }
@@ -324,10 +336,8 @@ class RunAsShown:
 
 
 def analysis_state(run_id: int) -> str | None:
-    """The state of a run's frontier and robustness analysis, read from the stored result
-    in the database (the result itself runs to megabytes and is not loaded)."""
-    state = Run.result[("analysis", "state")].as_string()
-    return db.session.scalar(sa.select(state).where(Run.id == run_id))
+    """The state of a run's frontier and robustness analysis (see `runs.analysis_state`)."""
+    return runs.analysis_state(run_id)
 
 
 # --------------------------------------------------------------------- adoption

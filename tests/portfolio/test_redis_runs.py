@@ -89,3 +89,34 @@ def test_run_worker_needs_redis(runner, app):
     app.config["REDIS_URL"] = None
     result = runner.invoke(args=["run-worker", "--burst"])
     assert result.exit_code != 0 and "REDIS_URL is not set" in result.output
+
+
+def test_the_worker_records_stopped_runs_when_it_starts(
+    app, runner, pm_client, make_scenario, make_candidate, run_queue
+):
+    """A run whose worker died mid-solve (no heartbeat for minutes) and one whose job left
+    Redis are failed when a worker starts; the dead run's leftover job does nothing."""
+    from datetime import timedelta
+
+    from portal.models import utcnow
+    from portal.portfolio import runs
+
+    make_candidate()
+    died = _run(pm_client, make_scenario())
+    died.status = RunStatus.RUNNING
+    died.started_at = utcnow() - timedelta(minutes=3)
+    died.settings = {**died.settings, runs.HEARTBEAT: (utcnow() - timedelta(minutes=2)).isoformat()}
+    vanished = _run(pm_client, make_scenario(name="Vanished"))
+    db.session.commit()
+    run_queue.remove(vanished.job_id[3:])
+    from rq.job import Job
+
+    Job.fetch(vanished.job_id[3:], connection=background.redis_connection(REDIS_URL)).delete()
+    result = runner.invoke(args=["run-worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()  # see what other connections committed
+    died = db.session.get(Run, died.id)
+    assert died.status == RunStatus.FAILED and died.error == runs.WORKER_STOPPED
+    assert died.result is None  # its leftover job found it no longer queued
+    vanished = db.session.get(Run, vanished.id)
+    assert vanished.status == RunStatus.FAILED and "no longer in Redis" in vanished.error

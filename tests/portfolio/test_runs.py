@@ -146,11 +146,25 @@ def test_a_run_whose_process_died_is_marked_failed(app, make_scenario, pm):
     lost.started_at = utcnow() - timedelta(hours=3)
     here = Run(scenario=scenario, number=2, problem={}, created_by=pm, settings={})
     here.job_id = f"thread:{__import__('os').getpid()}:unknown"  # this process, no thread
+    here.created_at = utcnow() - timedelta(minutes=2)  # silent for longer than a minute
     db.session.add_all([lost, here])
     db.session.commit()
-    assert runs.mark_stale(lost) and "stopped or is stuck" in lost.error
+    # Issue 12: a silent job is reported as stopped (no longer "stopped or is stuck").
+    assert runs.mark_stale(lost) and "worker stopped" in lost.error
+    assert "run it again" in lost.error
     assert runs.mark_stale(here) and "restarted" in here.error
     assert lost.status == here.status == RunStatus.FAILED
+
+
+def test_a_run_that_beats_past_its_deadline_is_stuck(app, make_scenario, pm):
+    beating = Run(scenario=make_scenario(), number=1, problem={}, created_by=pm)
+    beating.job_id = "thread:1:elsewhere"
+    beating.status = RunStatus.RUNNING
+    beating.started_at = utcnow() - timedelta(hours=3)
+    beating.settings = {runs.HEARTBEAT: utcnow().isoformat()}
+    db.session.add(beating)
+    db.session.commit()
+    assert runs.mark_stale(beating) and "stopped or is stuck" in beating.error
 
 
 @pytest.mark.parametrize(
