@@ -172,7 +172,7 @@ def build(url: str, instance: str, n_ideas: int, app_root: Path, seed: int = 7) 
         db.session.commit()
         db.session.remove()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE"))
+            conn.execute(sa.text("VACUUM ANALYZE" if url.startswith("postgres") else "ANALYZE"))
         db.engine.dispose()
 
 

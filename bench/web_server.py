@@ -4,8 +4,9 @@
 the environment), with two changes for a load test from one address: rate limits are off
 (fifty sign-ins from 127.0.0.1 in a second are the test, not an attack), and `/bare/` is a
 bare Flask "hello" in the same worker processes, the yardstick the portal's pages are
-measured against. BENCH_APP_ROOT names the checkout to serve (default: this one), so
-the same benchmark can time the code before and after a change.
+measured against. `python bench/web_server.py PORT` serves the same on the threaded
+development server (bench/load.py does, for SQLite). BENCH_APP_ROOT names the checkout to
+serve (default: this one), so the same benchmark can time the code before and after a change.
 """
 
 import os
@@ -30,3 +31,9 @@ def say_hello() -> str:
 
 portal = create_app({"RATELIMIT_ENABLED": False})
 app = DispatcherMiddleware(portal, {"/bare": hello})
+
+
+if __name__ == "__main__":
+    from werkzeug.serving import run_simple
+
+    run_simple("127.0.0.1", int(sys.argv[1]), app, threaded=True)
