@@ -470,8 +470,8 @@ def main() -> None:
         )
         print(f"{kind:<10} {writes[kind]:>6}  {answers}")
     acknowledged = {
-        "votes (toggles)": len(ledger.votes),
-        "follows (toggles)": len(ledger.follows),
+        "votes (people x ideas)": len(ledger.votes),
+        "follows (people x ideas)": len(ledger.follows),
         "comments": len(ledger.comments),
         "submitted ideas": len(ledger.ideas),
         "estimates": len(ledger.estimates),
