@@ -37,9 +37,9 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import web  # noqa: E402  (bench/web.py: database, data and server helpers)
+from bench import web  # noqa: E402  (database, data and server helpers)
 
 OPEN = ("submitted", "in_review", "needs_info", "estimated", "approved", "deferred")
 ESTIMABLE = ("in_review", "needs_info", "estimated", "approved", "deferred")
