@@ -522,6 +522,7 @@ def main() -> None:
     parser.add_argument("--ideas", type=int, default=100_000)
     parser.add_argument("--estimates", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--pg-db", default=PG_DB, help="PostgreSQL database, dropped at the end")
     parser.add_argument(
         "--similarity",
         choices=["background", "foreground"],
@@ -540,14 +541,14 @@ def main() -> None:
         )
         admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {PG_DB}"))
-            conn.execute(sa.text(f"CREATE DATABASE {PG_DB}"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {args.pg_db}"))
+            conn.execute(sa.text(f"CREATE DATABASE {args.pg_db}"))
         try:
-            url = admin_url.rsplit("/", 1)[0] + "/" + PG_DB
+            url = admin_url.rsplit("/", 1)[0] + "/" + args.pg_db
             results += run("PostgreSQL", url, args)
         finally:
             with admin.connect() as conn:
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {args.pg_db} WITH (FORCE)"))
             admin.dispose()
     print(
         f"\nReview benchmark: {args.ideas:,} ideas, {args.estimates:,} estimates "

@@ -32,6 +32,7 @@ import scipy.sparse as sp
 import sqlalchemy as sa
 from flask import Flask, current_app
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sqlalchemy.orm import selectinload
 
 from portal import workflow
 from portal.extensions import db
@@ -252,7 +253,11 @@ def similar_to_text(
         return []
     ideas = {
         idea.id: idea
-        for idea in db.session.scalars(sa.select(Idea).where(Idea.id.in_([i for i, _ in picked])))
+        for idea in db.session.scalars(
+            sa.select(Idea)
+            .where(Idea.id.in_([i for i, _ in picked]))
+            .options(selectinload(Idea.department))
+        )
     }
     found = []
     for idea_id, score in picked:

@@ -11,6 +11,7 @@ from portal.forms import attempt, choices, submit
 from portal.ideas import bp
 from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
 from portal.ideas.service import (
+    LIST_ROW,
     IdeaFilters,
     IdeaInput,
     add_comment,
@@ -18,6 +19,7 @@ from portal.ideas.service import (
     create_idea,
     has_voted,
     history,
+    idea_for_page,
     is_following,
     my_ideas,
     search_query,
@@ -88,7 +90,7 @@ def index():
     if not all(ok[name] for name in ("department", "status", "objective", "sort")):
         flash("Some filters were not understood and were ignored.", "warning")
     page = db.paginate(
-        search_query(current_user, filters),
+        search_query(current_user, filters).options(*LIST_ROW),
         per_page=current_app.config["IDEAS_PER_PAGE"],
         error_out=False,
     )
@@ -161,7 +163,10 @@ def _detail_page(idea: Idea, comment_form: CommentForm | None = None) -> str:
 @bp.route("/<int:idea_id>")
 @login_required
 def detail(idea_id: int):
-    return _detail_page(_viewable_idea(idea_id))
+    idea = idea_for_page(idea_id)
+    if idea is None or not can_view(current_user, idea):
+        abort(404)
+    return _detail_page(idea)
 
 
 @bp.route("/<int:idea_id>/vote", methods=["POST"])

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import workflow
 from portal.audit import record, record_many
@@ -272,6 +273,16 @@ class IdeaFilters:
     sort: str = "newest"
 
 
+# What a row of a list of ideas shows besides the idea itself, loaded with the page in one
+# query per relationship instead of one per idea. selectinload, not joinedload: the
+# pagination count stays a plain count.
+LIST_ROW = (
+    selectinload(Idea.department),
+    selectinload(Idea.submitter),
+    selectinload(Idea.objectives),
+)
+
+
 def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
     """The ideas `viewer` may browse, filtered and sorted."""
     query = sa.select(Idea).where(
@@ -346,13 +357,30 @@ def page_of(
     )
 
 
+def idea_for_page(idea_id: int) -> Idea | None:
+    """The idea with what its page shows (department, submitter, objectives, the discussion
+    and its authors) loaded in a few queries, not one per comment."""
+    return db.session.scalar(
+        sa.select(Idea)
+        .where(Idea.id == idea_id)
+        .options(
+            joinedload(Idea.department),
+            joinedload(Idea.submitter),
+            joinedload(Idea.assignee),
+            selectinload(Idea.objectives),
+            selectinload(Idea.comments).joinedload(Comment.author),
+        )
+    )
+
+
 def history(idea: Idea) -> list[AuditEvent]:
-    """Every recorded change of the idea, oldest first."""
+    """Every recorded change of the idea, oldest first, with who made it."""
     return list(
         db.session.scalars(
             sa.select(AuditEvent)
             .where(AuditEvent.idea_id == idea.id)
             .order_by(AuditEvent.created_at, AuditEvent.id)
+            .options(joinedload(AuditEvent.actor))
         )
     )
 

@@ -1,0 +1,148 @@
+"""The busiest pages issue a bounded number of SQL queries, however many rows they show.
+
+A list that loads each row's department or submitter on its own (the N+1 pattern) costs a
+query per row: 44 queries for a page of 20 ideas, which made the idea list the slowest page
+under load (bench/web.py). These tests count the queries of each page with few and with
+many rows behind it; the counts must be equal and stay under a small ceiling.
+"""
+
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import AuditEvent, Comment, IdeaStatus, Role
+
+# Ceilings with some room: signing in, the navigation bar and the page's own queries.
+CEILING = {"idea list": 12, "idea page": 17, "review queue": 14}
+
+
+@contextmanager
+def counting():
+    """Count the statements sent to the database inside the block."""
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def queries(client, path: str) -> int:
+    """Queries of one GET of `path` (after a first one that warms the caches)."""
+    assert client.get(path).status_code == 200
+    db.session.remove()
+    with counting() as seen:
+        assert client.get(path).status_code == 200
+    return len(seen)
+
+
+@pytest.fixture
+def crowd(make_department, make_user, make_objective, make_idea):
+    """`crowd(n)`: n ideas in review, each from its own person in its own department, with
+    an objective, a comment by yet another person and a recorded change; returns one."""
+
+    def make(n: int):
+        objectives = [make_objective() for _ in range(3)]
+        ideas = []
+        for i in range(n):
+            department = make_department()
+            author = make_user(dept=department)
+            idea = make_idea(author, IdeaStatus.SUBMITTED, department=department)
+            idea.objectives = [objectives[i % 3]]
+            commenter = make_user(dept=department)
+            db.session.add(Comment(idea=idea, author=commenter, body=f"Comment {i}"))
+            db.session.add(
+                AuditEvent(
+                    actor=commenter,
+                    action="commented",
+                    object_type="idea",
+                    object_id=idea.id,
+                    idea_id=idea.id,
+                )
+            )
+            ideas.append(idea)
+        db.session.commit()
+        return ideas
+
+    return make
+
+
+def _idea_with_discussion(make_user, make_idea, department, n: int):
+    """One idea with n comments and n recorded changes, each by a different person."""
+    idea = make_idea(make_user(dept=department), IdeaStatus.SUBMITTED, department=department)
+    for i in range(n):
+        person = make_user(dept=department)
+        db.session.add(Comment(idea=idea, author=person, body=f"Comment {i}"))
+        db.session.add(
+            AuditEvent(
+                actor=person,
+                action="commented",
+                object_type="idea",
+                object_id=idea.id,
+                idea_id=idea.id,
+            )
+        )
+    db.session.commit()
+    return idea.id
+
+
+@pytest.mark.parametrize("path", ["/ideas/", "/ideas/?sort=votes", "/ideas/?status=submitted"])
+def test_idea_list_queries_do_not_grow_with_the_ideas(app, crowd, make_user, client_for, path):
+    viewer = client_for(make_user())
+    crowd(3)
+    few = queries(viewer, path)
+    crowd(37)  # 40 ideas: two pages of 20
+    many = queries(viewer, path)
+    assert many == few
+    assert many <= CEILING["idea list"]
+
+
+@pytest.mark.parametrize("role", [Role.EMPLOYEE, Role.BRM, Role.PORTFOLIO_MANAGER])
+def test_idea_page_queries_do_not_grow_with_the_discussion(
+    app, make_user, make_idea, department, client_for, role
+):
+    viewer = make_user(role)
+    if role == Role.BRM:
+        viewer.covered_departments = [department]
+        db.session.commit()
+    client = client_for(viewer)
+    quiet = _idea_with_discussion(make_user, make_idea, department, 1)
+    busy = _idea_with_discussion(make_user, make_idea, department, 25)
+    few = queries(client, f"/ideas/{quiet}")
+    many = queries(client, f"/ideas/{busy}")
+    assert many == few
+    assert many <= CEILING["idea page"]
+
+
+def test_similar_ideas_on_the_idea_page_load_with_the_page(
+    app, crowd, make_user, client_for, department
+):
+    """A reviewer's idea page lists similar ideas, each with its department: loaded with
+    them, not one query per similar idea."""
+    brm = make_user(Role.BRM)
+    brm.covered_departments = [department]
+    db.session.commit()
+    client = client_for(brm)
+    first = crowd(2)[0].id  # every crowd idea says the same: one similar idea
+    few = queries(client, f"/ideas/{first}")
+    crowd(10)  # five similar ideas shown, each from its own department
+    many = queries(client, f"/ideas/{first}")
+    assert many == few
+    assert many <= CEILING["idea page"]
+
+
+@pytest.mark.parametrize("path", ["/review/", "/review/?sort=votes", "/review/?view=all"])
+def test_review_queue_queries_do_not_grow_with_the_queue(app, crowd, pm, client_for, path):
+    client = client_for(pm)
+    crowd(3)
+    few = queries(client, path)
+    crowd(30)
+    many = queries(client, path)
+    assert many == few
+    assert many <= CEILING["review queue"]
