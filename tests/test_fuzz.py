@@ -60,6 +60,7 @@ READ_DIRECTLY = ["q", "role", "page", "per_page", "next", "idea_ids", "text", "e
 SIGNS_OUT = {"auth.logout"}
 SKIP_RULES = ("/static/", "/bootstrap/static/", "/api/v1/docs")
 EXAMPLES_PER_ROUTE = 2
+ROW_FIELDS = ("key", "min", "max", "period", "capacity")
 # Routes that solve or draw on every call read no form: one sweep value is enough.
 HEAVY = {"portfolio.run_scenario", "portfolio.retry", "portfolio.chart_png"}
 
@@ -76,9 +77,7 @@ def app_config():
 
 
 def _form_classes():
-    """Every WTForms form class the portal defines (flask-wtf's and plain row forms)."""
-    import portal  # noqa: F401
-
+    """Every WTForms form class the portal has defined (the app imported them all)."""
     seen, todo = set(), [wtforms.Form]
     while todo:
         cls = todo.pop()
@@ -95,8 +94,8 @@ def _field_names() -> set[str]:
         for name, value in inspect.getmembers(cls):
             if isinstance(value, wtforms.fields.core.UnboundField):
                 names.add(name)
-                for row in range(2):  # FieldList(FormField(...)) rows: shares-0-min
-                    names.update(f"{name}-{row}-{sub}" for sub in ("key", "min", "max"))
+                if value.field_class is wtforms.FieldList:  # rows: shares-0-min
+                    names.update(f"{name}-{r}-{sub}" for r in (0, 1) for sub in ROW_FIELDS)
     for template in (ROOT / "templates").rglob("*.html"):
         names.update(re.findall(r'name="([A-Za-z_][\w-]*)"', template.read_text()))
     names.discard("csrf_token")
