@@ -1,5 +1,6 @@
 """Form helpers shared by every feature, and the bounds every number from a request obeys."""
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from flask import flash, request
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
-from wtforms import IntegerField
+from wtforms import FloatField, IntegerField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange
 
@@ -47,6 +48,16 @@ def search_text(text: str | None) -> str:
     return text
 
 
+def refuse_nul_characters() -> None:
+    """Before every request: no query parameter or form field may hold a NUL character.
+    Nobody types one, and PostgreSQL cannot store one in text (the API's schemas say the
+    same for JSON)."""
+    for values in (request.args, request.form):
+        for key, texts in values.lists():
+            if "\x00" in key or any("\x00" in text for text in texts):
+                raise PortalError("The text must not contain NUL characters.", field=key)
+
+
 class IdConverter(IntegerConverter):
     """`<id:name>` in a route: a database id, 1..MAX_ID; anything else is 404 (no match)."""
 
@@ -60,6 +71,17 @@ class WholeNumberField(IntegerField):
 
     def __init__(self, label=None, validators=None, low: int = 0, high: int = MAX_ID, **kwargs):
         super().__init__(label, [*(validators or []), NumberRange(low, high)], **kwargs)
+
+
+class NumberField(FloatField):
+    """A decimal number form field that refuses infinity and NaN ('1e309', 'nan'), which
+    no amount, weight or capacity can be and JSON cannot store."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not math.isfinite(self.data):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid float value."))
 
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
