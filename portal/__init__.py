@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import models  # noqa: F401  (registers every table with the metadata)
     from portal.auth.login import configure_login
     from portal.errors import register_error_handlers
+    from portal.forms import IdConverter, refuse_nul_characters
     from portal.mail import init_mail
     from portal.portfolio.runs import init_app as init_runs
     from portal.templating import register_template_helpers
@@ -70,6 +71,8 @@ def create_app(config: dict | None = None) -> Flask:
     init_workflow(app)
     init_runs(app)
 
+    app.url_map.converters["id"] = IdConverter  # before the blueprints' routes use it
+    app.before_request(refuse_nul_characters)
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
 

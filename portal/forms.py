@@ -1,14 +1,87 @@
-"""Form helpers shared by every feature."""
+"""Form helpers shared by every feature, and the bounds every number from a request obeys."""
 
+import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from flask import flash
+from flask import flash, request
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
+from wtforms import FloatField, IntegerField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import NumberRange
 
 from portal.errors import PortalError
 from portal.extensions import db
+
+# Ids are INTEGER columns (32 bits on PostgreSQL): a larger id can never exist, and must not
+# reach the database, which refuses it (SQLite: OverflowError; PostgreSQL: out of range).
+MAX_ID = 2**31 - 1
+# The longest search text a page or the API accepts; longer never reaches LIKE.
+MAX_SEARCH = 200
+SEARCH_TOO_LONG = f"Search for at most {MAX_SEARCH} characters; this search was not run."
+_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def whole_number(text: object, low: int = 1, high: int = MAX_ID) -> int | None:
+    """`text` as a whole number in low..high (ASCII digits, so no '²'), else None."""
+    text = str(text if text is not None else "").strip()
+    if not _DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
+def query_int(name: str, default: int | None = None, low: int = 1, high: int = MAX_ID):
+    """The query parameter `name` as a whole number in low..high, else `default`: the list
+    pages ignore a parameter they do not understand rather than refuse the page."""
+    number = whole_number(request.args.get(name), low, high)
+    return default if number is None else number
+
+
+def search_text(text: str | None) -> str:
+    """Search words as typed, refused beyond MAX_SEARCH characters (before they reach LIKE)."""
+    text = (text or "").strip()
+    if len(text) > MAX_SEARCH:
+        raise PortalError(SEARCH_TOO_LONG, field="q")
+    return text
+
+
+def refuse_nul_characters() -> None:
+    """Before every request: no query parameter or form field may hold a NUL character.
+    Nobody types one, and PostgreSQL cannot store one in text (the API's schemas say the
+    same for JSON)."""
+    for values in (request.args, request.form):
+        for key, texts in values.lists():
+            if "\x00" in key or any("\x00" in text for text in texts):
+                raise PortalError("The text must not contain NUL characters.", field=key)
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in a route: a database id, 1..MAX_ID; anything else is 404 (no match)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+class WholeNumberField(IntegerField):
+    """An integer form field that always has bounds (by default 0..MAX_ID), so no number
+    it accepts is too large for the database or the optimizer."""
+
+    def __init__(self, label=None, validators=None, low: int = 0, high: int = MAX_ID, **kwargs):
+        super().__init__(label, [*(validators or []), NumberRange(low, high)], **kwargs)
+
+
+class NumberField(FloatField):
+    """A decimal number form field that refuses infinity and NaN ('1e309', 'nan'), which
+    no amount, weight or capacity can be and JSON cannot store."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not math.isfinite(self.data):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid float value."))
 
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:

@@ -80,7 +80,7 @@ def new_token():
     return _profile(NewTokenForm(formdata=None), new_secret=created.secret)
 
 
-@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route("/tokens/<id:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke(token_id: int):
     if not EmptyForm().validate_on_submit():

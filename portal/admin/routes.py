@@ -9,7 +9,7 @@ from portal.admin.forms import DepartmentForm, UserForm
 from portal.admin.service import brm_choices, department_choices, save_department, update_user
 from portal.auth.login import roles_required
 from portal.extensions import db
-from portal.forms import choices, submit
+from portal.forms import choices, query_int, search_text, submit
 from portal.models import Department, Idea, Role, User
 
 admin_only = roles_required(Role.ADMIN)
@@ -18,7 +18,7 @@ admin_only = roles_required(Role.ADMIN)
 @bp.route("/users")
 @admin_only
 def users():
-    q = (request.args.get("q") or "").strip()
+    q = search_text(request.args.get("q"))
     role = request.args.get("role") or ""
     query = sa.select(User).order_by(User.name)
     if q:
@@ -26,11 +26,11 @@ def users():
         query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
-    page = db.paginate(query, per_page=25, error_out=False)
+    page = db.paginate(query, page=query_int("page", 1), per_page=25, error_out=False)
     return render_template("admin/users.html", page=page, q=q, role=role, roles=list(Role))
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @admin_only
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
@@ -77,7 +77,7 @@ def departments():
 
 
 @bp.route("/departments/new", methods=["GET", "POST"])
-@bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
+@bp.route("/departments/<id:department_id>/edit", methods=["GET", "POST"])
 @admin_only
 def edit_department(department_id: int | None = None):
     department = db.get_or_404(Department, department_id) if department_id else None

@@ -10,6 +10,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from portal.api.errors import ConvergeApi
 from portal.extensions import csrf
+from portal.forms import MAX_ID, IdConverter
 
 # The factory registers this blueprint; registering it wires up the whole API.
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -60,6 +61,10 @@ def _register_api(state) -> None:
     app = state.app
     _configure(app)
     api = ConvergeApi(app)
+    # Path ids are <id:...> (portal.forms.IdConverter): document their range.
+    api.register_converter(
+        IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+    )
     for module in (ideas, estimates, scenarios):
         # Token-authenticated and never reading the session cookie: CSRF cannot apply.
         csrf.exempt(module.blp)

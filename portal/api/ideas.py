@@ -26,7 +26,7 @@ blp = Blueprint("Ideas", __name__, url_prefix="/api/v1", description="Ideas, vot
 blp.before_request(authenticate)
 blp.register_error_handler(HTTPException, handle_http_error)
 
-IDEA = "/ideas/<int(min=1, max=2147483647):idea_id>"
+IDEA = "/ideas/<id:idea_id>"
 # The service names form fields; the API names the JSON fields.
 API_FIELDS = {"department": "department_id", "objectives": "objective_ids"}
 

@@ -30,8 +30,8 @@ blp = Blueprint(
 blp.before_request(authenticate)
 blp.register_error_handler(HTTPException, handle_http_error)
 
-SCENARIO = "/scenarios/<int(min=1, max=2147483647):scenario_id>"
-RUN = "/runs/<int(min=1, max=2147483647):run_id>"
+SCENARIO = "/scenarios/<id:scenario_id>"
+RUN = "/runs/<id:run_id>"
 # Exactly the roles of the portfolio pages (portal/portfolio/routes.py).
 READERS = (Role.PORTFOLIO_MANAGER, Role.BRM)
 PM = Role.PORTFOLIO_MANAGER

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from portal import workflow
+from portal.forms import MAX_ID, MAX_SEARCH
 from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
 from portal.models import (
@@ -17,9 +18,6 @@ from portal.models import (
     RunStatus,
     ScenarioObjective,
 )
-
-# PostgreSQL integers: a larger id can never exist, and must not reach the database.
-MAX_ID = 2**31 - 1
 
 
 class Text(fields.String):
@@ -67,7 +65,9 @@ class MeSchema(ma.Schema):
 
 
 class IdeaQuerySchema(ma.Schema):
-    q = Text(validate=validate.Length(max=200), metadata={"description": "Words in the text"})
+    q = Text(
+        validate=validate.Length(max=MAX_SEARCH), metadata={"description": "Words in the text"}
+    )
     department_id = Id(strict=False)
     status = fields.Enum(IdeaStatus, by_value=True)
     objective_id = Id(strict=False)

@@ -55,13 +55,13 @@ def index():
     return render_template("delivery/board.html", lanes=service.board(current_user))
 
 
-@bp.route("/ideas/<int:idea_id>")
+@bp.route("/ideas/<id:idea_id>")
 @recorders
 def idea(idea_id: int):
     return _page(_idea(idea_id))
 
 
-@bp.route("/ideas/<int:idea_id>/step/<name>", methods=["POST"])
+@bp.route("/ideas/<id:idea_id>/step/<name>", methods=["POST"])
 @recorders
 def step(idea_id: int, name: str):
     idea = _idea(idea_id)
@@ -76,7 +76,7 @@ def step(idea_id: int, name: str):
     return redirect(url_for("delivery.idea", idea_id=idea.id))
 
 
-@bp.route("/ideas/<int:idea_id>/costs", methods=["POST"])
+@bp.route("/ideas/<id:idea_id>/costs", methods=["POST"])
 @recorders
 def record_cost(idea_id: int):
     idea = _idea(idea_id)
@@ -96,7 +96,7 @@ def record_cost(idea_id: int):
     return redirect(url_for("delivery.idea", idea_id=idea.id))
 
 
-@bp.route("/ideas/<int:idea_id>/value", methods=["POST"])
+@bp.route("/ideas/<id:idea_id>/value", methods=["POST"])
 @recorders
 def record_value(idea_id: int):
     idea = _idea(idea_id)

@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
-from portal.forms import choices
+from portal.forms import MAX_SEARCH, SEARCH_TOO_LONG, choices
 from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
 
@@ -79,9 +79,7 @@ class SearchForm(FlaskForm):
 
     q = StringField(
         "Search",
-        validators=[
-            Length(max=200, message="Search for at most 200 characters; this search was not run.")
-        ],
+        validators=[Length(max=MAX_SEARCH, message=SEARCH_TOO_LONG)],
     )
     department = SelectField("Department", coerce=str, default="")
     status = SelectField("Status", coerce=str, default="")

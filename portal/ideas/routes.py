@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from portal import workflow
 from portal.admin.service import department_choices
 from portal.extensions import db
-from portal.forms import attempt, choices, submit
+from portal.forms import attempt, choices, query_int, submit
 from portal.ideas import bp
 from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
 from portal.ideas.service import (
@@ -91,6 +91,7 @@ def index():
         flash("Some filters were not understood and were ignored.", "warning")
     page = db.paginate(
         search_query(current_user, filters).options(*LIST_ROW),
+        page=query_int("page", 1),
         per_page=current_app.config["IDEAS_PER_PAGE"],
         error_out=False,
     )
@@ -124,7 +125,7 @@ def new():
     return render_template("ideas/form.html", form=form, idea=None), submitted.status
 
 
-@bp.route("/<int:idea_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:idea_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(idea_id: int):
     idea = _viewable_idea(idea_id)
@@ -160,7 +161,7 @@ def _detail_page(idea: Idea, comment_form: CommentForm | None = None) -> str:
     )
 
 
-@bp.route("/<int:idea_id>")
+@bp.route("/<id:idea_id>")
 @login_required
 def detail(idea_id: int):
     idea = idea_for_page(idea_id)
@@ -169,7 +170,7 @@ def detail(idea_id: int):
     return _detail_page(idea)
 
 
-@bp.route("/<int:idea_id>/vote", methods=["POST"])
+@bp.route("/<id:idea_id>/vote", methods=["POST"])
 @login_required
 def vote(idea_id: int):
     idea = _viewable_idea(idea_id)
@@ -182,7 +183,7 @@ def vote(idea_id: int):
     return redirect(url_for("ideas.detail", idea_id=idea.id))
 
 
-@bp.route("/<int:idea_id>/follow", methods=["POST"])
+@bp.route("/<id:idea_id>/follow", methods=["POST"])
 @login_required
 def follow(idea_id: int):
     idea = _viewable_idea(idea_id)
@@ -195,7 +196,7 @@ def follow(idea_id: int):
     return redirect(url_for("ideas.detail", idea_id=idea.id))
 
 
-@bp.route("/<int:idea_id>/comments", methods=["POST"])
+@bp.route("/<id:idea_id>/comments", methods=["POST"])
 @login_required
 def comment(idea_id: int):
     idea = _viewable_idea(idea_id)
@@ -212,7 +213,7 @@ def comment(idea_id: int):
     return redirect(url_for("ideas.detail", idea_id=idea.id, _anchor="comments"))
 
 
-@bp.route("/<int:idea_id>/transition/<name>", methods=["POST"])
+@bp.route("/<id:idea_id>/transition/<name>", methods=["POST"])
 @login_required
 def change_status(idea_id: int, name: str):
     idea = _viewable_idea(idea_id)

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from portal import workflow
 from portal.extensions import db
+from portal.forms import query_int
 from portal.ideas.forms import EmptyForm
 from portal.main import bp
 from portal.models import Department, Idea, IdeaStatus, Notification, utcnow
@@ -54,6 +55,7 @@ def notifications():
         sa.select(Notification)
         .where(Notification.user_id == current_user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc()),
+        page=query_int("page", 1),
         per_page=30,
         error_out=False,
     )

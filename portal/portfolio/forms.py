@@ -17,7 +17,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -29,7 +28,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal import workflow
-from portal.forms import choices
+from portal.forms import WholeNumberField, choices, whole_number
 from portal.models import ScenarioObjective
 from portal.periods import is_period_name
 from portal.portfolio.problem import BACKENDS, parse_ref
@@ -179,13 +178,14 @@ class ScenarioForm(FlaskForm):
     )
     shares = FieldList(FormField(ShareRow))
     themes = FieldList(FormField(ThemeRow))
-    count_min = IntegerField("At least", validators=[Optional(), NumberRange(min=0)])
-    count_max = IntegerField("At most", validators=[Optional(), NumberRange(min=0)])
+    count_min = WholeNumberField("At least", validators=[Optional()])
+    count_max = WholeNumberField("At most", validators=[Optional()])
     force_in = StringField("Force in", description="Idea references, e.g. IDEA-12, IDEA-40.")
     force_out = StringField("Force out", description="Idea references.")
-    start_later_all = IntegerField(
+    start_later_all = WholeNumberField(
         "Every idea may start later by",
-        validators=[Optional(), NumberRange(min=0, max=MAX_PERIODS - 1)],
+        validators=[Optional()],
+        high=MAX_PERIODS - 1,
         description="Periods; 0 or empty: ideas start as estimated.",
     )
     start_later = StringField(
@@ -210,8 +210,8 @@ class ScenarioForm(FlaskForm):
     backend = SelectField(
         "Solver", choices=choices([(b, b.upper()) for b in BACKENDS]), default="cbc"
     )
-    time_limit = IntegerField(
-        "Time limit (seconds)", default=60, validators=[InputRequired(), NumberRange(1, 3600)]
+    time_limit = WholeNumberField(
+        "Time limit (seconds)", default=60, validators=[InputRequired()], low=1, high=3600
     )
 
     def __init__(self, *args, options: FormOptions, **kwargs):
@@ -239,7 +239,7 @@ class ScenarioForm(FlaskForm):
 
     def label_of(self, kind: str, key) -> str:
         names = dict(getattr(self.options, kind))
-        return names.get(int(key), "?") if str(key).isdigit() else "?"
+        return names.get(whole_number(key), "?")
 
     def validate_periods(self, field):
         try:
@@ -329,15 +329,15 @@ class ScenarioForm(FlaskForm):
             if not token.strip():
                 continue
             ref, sep, shift = token.partition(":")
-            idea_id = parse_ref(ref)
-            if idea_id is None or not sep or not shift.strip().isdigit():
+            idea_id, periods_later = parse_ref(ref), whole_number(shift, low=0)
+            if idea_id is None or not sep or periods_later is None:
                 raise ValidationError(f"'{token.strip()}': write it as 'IDEA-5: 1'.")
-            if int(shift) > limit:
+            if periods_later > limit:
                 raise ValidationError(
-                    f"IDEA-{idea_id} cannot start {int(shift)} periods later with "
+                    f"IDEA-{idea_id} cannot start {periods_later} periods later with "
                     f"{limit + 1} planning period(s)."
                 )
-            later[str(idea_id)] = int(shift)
+            later[str(idea_id)] = periods_later
         self._parsed["start_later"] = later
 
     def validate_start_later_all(self, field):
@@ -360,7 +360,7 @@ class ScenarioForm(FlaskForm):
         objectives = {i for i, _ in self.options.objectives}
         shares = {}
         for row in self.shares:
-            key = int(row.form.key.data) if str(row.form.key.data).isdigit() else None
+            key = whole_number(row.form.key.data)
             lo, hi = row.form.min.data, row.form.max.data
             if key in departments and (lo or (hi is not None and hi < 100)):
                 shares[str(key)] = {
@@ -368,11 +368,9 @@ class ScenarioForm(FlaskForm):
                     "max": 1.0 if hi is None else hi / 100,
                 }
         themes = {
-            str(int(row.form.key.data)): row.form.min.data / 100
+            str(whole_number(row.form.key.data)): row.form.min.data / 100
             for row in self.themes
-            if row.form.min.data
-            and str(row.form.key.data).isdigit()
-            and int(row.form.key.data) in objectives
+            if row.form.min.data and whole_number(row.form.key.data) in objectives
         }
         return {
             "name": self.name.data.strip(),

@@ -18,6 +18,7 @@ from optimizer import SOLVED, amount  # noqa: F401 -- result statuses with a por
 from portal import workflow
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.forms import whole_number
 from portal.models import (
     Department,
     Estimate,
@@ -58,7 +59,7 @@ def idea_ref(idea_id: int) -> str:
 def parse_ref(text: str) -> int | None:
     """'IDEA-12', 'idea 12' or '12' -> 12; None when it is not an idea reference."""
     match = _REF.match(text or "")
-    return int(match.group(1)) if match else None
+    return whole_number(match.group(1)) if match else None
 
 
 @dataclass

@@ -9,7 +9,7 @@ from portal import charts
 from portal.auth.login import roles_required
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.forms import submit
+from portal.forms import submit, whole_number
 from portal.models import Role, Run, RunStatus, Scenario
 from portal.portfolio import bp, exports, report, run_charts, service
 from portal.portfolio.forms import ScenarioForm, form_data
@@ -62,7 +62,7 @@ def new_scenario():
     return render_template("portfolio/scenario_form.html", form=form, scenario=None), status
 
 
-@bp.route("/scenarios/<int:scenario_id>")
+@bp.route("/scenarios/<id:scenario_id>")
 @roles_required(*READERS)
 def scenario(scenario_id: int):
     scenario = db.get_or_404(Scenario, scenario_id)
@@ -74,7 +74,7 @@ def scenario(scenario_id: int):
     )
 
 
-@bp.route("/scenarios/<int:scenario_id>/edit", methods=["GET", "POST"])
+@bp.route("/scenarios/<id:scenario_id>/edit", methods=["GET", "POST"])
 @roles_required(PM)
 def edit_scenario(scenario_id: int):
     scenario = db.get_or_404(Scenario, scenario_id)
@@ -86,7 +86,7 @@ def edit_scenario(scenario_id: int):
     return render_template("portfolio/scenario_form.html", form=form, scenario=scenario), status
 
 
-@bp.route("/scenarios/<int:scenario_id>/clone", methods=["POST"])
+@bp.route("/scenarios/<id:scenario_id>/clone", methods=["POST"])
 @roles_required(PM)
 def clone_scenario(scenario_id: int):
     scenario = db.get_or_404(Scenario, scenario_id)
@@ -96,7 +96,7 @@ def clone_scenario(scenario_id: int):
     return redirect(url_for("portfolio.edit_scenario", scenario_id=copy.id))
 
 
-@bp.route("/scenarios/<int:scenario_id>/run", methods=["POST"])
+@bp.route("/scenarios/<id:scenario_id>/run", methods=["POST"])
 @roles_required(PM)
 def run_scenario(scenario_id: int):
     scenario = db.get_or_404(Scenario, scenario_id)
@@ -120,7 +120,7 @@ def _run(run_id: int) -> Run:
     return db.get_or_404(Run, run_id)
 
 
-@bp.route("/runs/<int:run_id>")
+@bp.route("/runs/<id:run_id>")
 @roles_required(*READERS)
 def run(run_id: int):
     run = _run(run_id)
@@ -132,13 +132,13 @@ def run(run_id: int):
     return render_template("portfolio/run.html", run=run, state=state, report=data, charts=svgs)
 
 
-@bp.route("/runs/<int:run_id>/status.json")
+@bp.route("/runs/<id:run_id>/status.json")
 @roles_required(*READERS)
 def run_status(run_id: int):
     return jsonify(service.run_state(_run(run_id)))
 
 
-@bp.route("/runs/<int:run_id>/retry", methods=["POST"])
+@bp.route("/runs/<id:run_id>/retry", methods=["POST"])
 @roles_required(PM)
 def retry(run_id: int):
     try:
@@ -151,7 +151,7 @@ def retry(run_id: int):
     return redirect(url_for("portfolio.run", run_id=new.id))
 
 
-@bp.route("/runs/<int:run_id>/adopt", methods=["GET", "POST"])
+@bp.route("/runs/<id:run_id>/adopt", methods=["GET", "POST"])
 @roles_required(PM)
 def adopt(run_id: int):
     run = _run(run_id)
@@ -172,7 +172,7 @@ def adopt(run_id: int):
     return render_template("portfolio/adopt.html", run=run, plan=plan)
 
 
-@bp.route("/runs/<int:run_id>/charts/<name>.png")
+@bp.route("/runs/<id:run_id>/charts/<name>.png")
 @roles_required(*READERS)
 def chart_png(run_id: int, name: str):
     pngs = run_charts.run_charts(_run(run_id), fmt="png")
@@ -196,14 +196,14 @@ def _solved(run: Run) -> Run:
     return run
 
 
-@bp.route("/runs/<int:run_id>/selection.csv")
+@bp.route("/runs/<id:run_id>/selection.csv")
 @roles_required(*READERS)
 def export_csv(run_id: int):
     run = _solved(_run(run_id))
     return _download(exports.selection_csv(run), "text/csv", f"run-{run_id}-selection.csv")
 
 
-@bp.route("/runs/<int:run_id>/selection.xlsx")
+@bp.route("/runs/<id:run_id>/selection.xlsx")
 @roles_required(*READERS)
 def export_xlsx(run_id: int):
     run = _solved(_run(run_id))
@@ -214,14 +214,14 @@ def export_xlsx(run_id: int):
     )
 
 
-@bp.route("/runs/<int:run_id>/problem.json")
+@bp.route("/runs/<id:run_id>/problem.json")
 @roles_required(*READERS)
 def export_problem(run_id: int):
     body = json.dumps(_run(run_id).problem, indent=1, sort_keys=False)
     return _download(body, "application/json", f"run-{run_id}-problem.json")
 
 
-@bp.route("/runs/<int:run_id>/problem.mps")
+@bp.route("/runs/<id:run_id>/problem.mps")
 @roles_required(*READERS)
 def export_mps(run_id: int):
     run = _run(run_id)
@@ -233,7 +233,7 @@ def export_mps(run_id: int):
 @bp.route("/compare")
 @roles_required(*READERS)
 def compare():
-    ids = request.args.getlist("run", type=int)
+    ids = [i for i in map(whole_number, request.args.getlist("run")) if i is not None]
     try:
         runs = service.runs_to_compare(ids)
     except service.PortfolioError as exc:

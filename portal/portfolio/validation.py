@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from portal import workflow
 from portal.extensions import db
+from portal.forms import whole_number
 from portal.models import Department, ResourcePool, ScenarioObjective, StrategicObjective
 from portal.periods import is_period_name
 from portal.portfolio.forms import MAX_PERIODS
@@ -33,10 +34,10 @@ def _ids(keys) -> list[int] | None:
     """'12' -> 12 for every key; None when one is not a positive whole number."""
     out = []
     for key in keys:
-        text = str(key)
-        if not text.isdigit() or int(text) < 1:
+        number = whole_number(key)
+        if number is None:
             return None
-        out.append(int(text))
+        out.append(number)
     return out
 
 

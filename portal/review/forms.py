@@ -4,7 +4,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    FloatField,
     HiddenField,
     SelectField,
     SelectMultipleField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import choices
+from portal.forms import NumberField, choices
 from portal.models import IMPACT_LABELS, MAX_AMOUNT, Confidence, LinkKind, TouchpointKind
 from portal.review.service import LINK_KINDS, QUEUE_SORTS, QUEUE_VIEWS
 
@@ -71,14 +70,16 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
 
     class EstimateForm(FlaskForm):
         base_version = HiddenField(default="0")
-        value_low = FloatField("Low", validators=[InputRequired(), NumberRange(min=0)], default=0.8)
-        value_likely = FloatField(
+        value_low = NumberField(
+            "Low", validators=[InputRequired(), NumberRange(min=0)], default=0.8
+        )
+        value_likely = NumberField(
             "Likely", validators=[InputRequired(), NumberRange(min=0)], default=1.0
         )
-        value_high = FloatField(
+        value_high = NumberField(
             "High", validators=[InputRequired(), NumberRange(min=0)], default=1.2
         )
-        risk = FloatField(
+        risk = NumberField(
             "Risk (0..1)",
             validators=[InputRequired(), NumberRange(0, 1)],
             default=0.2,
@@ -106,13 +107,13 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
             SelectField(o.name, coerce=int, choices=IMPACT_CHOICES, default=0),
         )
     for p in periods:
-        setattr(EstimateForm, f"capex_{p}", FloatField(f"Capex {p}", validators=money))
-        setattr(EstimateForm, f"opex_{p}", FloatField(f"Opex {p}", validators=money))
+        setattr(EstimateForm, f"capex_{p}", NumberField(f"Capex {p}", validators=money))
+        setattr(EstimateForm, f"opex_{p}", NumberField(f"Opex {p}", validators=money))
         for pool in pools:
             setattr(
                 EstimateForm,
                 f"effort_{pool.id}_{p}",
-                FloatField(
+                NumberField(
                     f"{pool.name} {p}",
                     validators=[
                         Optional(),

@@ -10,7 +10,7 @@ from portal import similarity, workflow
 from portal.auth.login import roles_required, safe_next_url
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.forms import attempt, choices, submit
+from portal.forms import attempt, choices, query_int, submit, whole_number
 from portal.models import (
     IMPACT_LABELS,
     Confidence,
@@ -116,7 +116,7 @@ def _queue_filters(form: QueueForm) -> QueueFilters:
     return QueueFilters(
         view=form.view.data or "waiting",
         sort=form.sort.data or "oldest",
-        department_id=int(department) if department and department.isdigit() else None,
+        department_id=whole_number(department),
         unassigned=bool(form.unassigned.data),
         mine=bool(form.mine.data),
         overdue=bool(form.overdue.data),
@@ -137,7 +137,9 @@ def queue():
     filters = _queue_filters(form)
     overdue_days = current_app.config["REVIEW_OVERDUE_DAYS"]
     query = service.queue_query(current_user, filters, overdue_days)
-    page = db.paginate(query, per_page=25, error_out=False, max_per_page=100)
+    page = db.paginate(
+        query, page=query_int("page", 1), per_page=25, error_out=False, max_per_page=100
+    )
     assign_form = None
     if current_user.role == PM:
         assign_form = AssignForm(formdata=None)
@@ -169,7 +171,7 @@ def assign():
     if not form.validate_on_submit():
         flash("Choose a reviewer from the list to assign to.", "danger")
         return redirect(next_url), 400
-    ids = [int(i) for i in request.form.getlist("idea_ids") if i.isdigit()]
+    ids = [i for i in map(whole_number, request.form.getlist("idea_ids")) if i is not None]
     ideas = list(db.session.scalars(sa.select(Idea).where(Idea.id.in_(ids))))
     assignee = db.session.get(User, form.assignee.data)
     count, refused = attempt(lambda: service.assign(current_user, ideas, assignee))
@@ -182,7 +184,7 @@ def assign():
     return redirect(next_url)
 
 
-@bp.route("/ideas/<int:idea_id>/claim", methods=["POST"])
+@bp.route("/ideas/<id:idea_id>/claim", methods=["POST"])
 @roles_required(*REVIEWERS)
 def claim(idea_id: int):
     idea = _idea(idea_id)
@@ -196,7 +198,7 @@ def claim(idea_id: int):
     return _back(idea)
 
 
-@bp.route("/ideas/<int:idea_id>/release", methods=["POST"])
+@bp.route("/ideas/<id:idea_id>/release", methods=["POST"])
 @roles_required(*REVIEWERS)
 def release(idea_id: int):
     idea = _idea(idea_id)
@@ -213,7 +215,7 @@ def release(idea_id: int):
 # ------------------------------------------------------------------ triage
 
 
-@bp.route("/ideas/<int:idea_id>/merge", methods=["POST"])
+@bp.route("/ideas/<id:idea_id>/merge", methods=["POST"])
 @roles_required(*REVIEWERS)
 def merge(idea_id: int):
     idea = _idea(idea_id)
@@ -241,7 +243,7 @@ def merge(idea_id: int):
     return redirect(url_for("ideas.detail", idea_id=survivor.id))
 
 
-@bp.route("/ideas/<int:idea_id>/links", methods=["POST"])
+@bp.route("/ideas/<id:idea_id>/links", methods=["POST"])
 @roles_required(*REVIEWERS)
 def add_link(idea_id: int):
     idea = _idea(idea_id)
@@ -259,7 +261,7 @@ def add_link(idea_id: int):
     return _back(idea)
 
 
-@bp.route("/links/<int:link_id>/delete", methods=["POST"])
+@bp.route("/links/<id:link_id>/delete", methods=["POST"])
 @roles_required(*REVIEWERS)
 def remove_link(link_id: int):
     link = db.get_or_404(IdeaLink, link_id)
@@ -285,9 +287,7 @@ def similar():
     if len(text) > 20000:
         return jsonify(error={"code": 400, "message": "The text is too long."}), 400
     exclude = request.args.get("exclude", "")
-    found = similarity.similar_to_text(
-        text, limit=5, exclude_ids={int(exclude)} if exclude.isdigit() else frozenset()
-    )
+    found = similarity.similar_to_text(text, limit=5, exclude_ids={whole_number(exclude)} - {None})
     return jsonify(
         ideas=[
             {
@@ -358,7 +358,7 @@ def _estimate_input(form, objectives, pools, periods) -> estimate_service.Estima
     )
 
 
-@bp.route("/ideas/<int:idea_id>/estimate", methods=["GET", "POST"])
+@bp.route("/ideas/<id:idea_id>/estimate", methods=["GET", "POST"])
 @roles_required(*REVIEWERS)
 def estimate(idea_id: int):
     idea = _idea(idea_id)
@@ -377,10 +377,8 @@ def estimate(idea_id: int):
         form.mark_estimated.data = idea.status == IdeaStatus.IN_REVIEW
     status, conflict = 200, None
     if form.validate_on_submit():
-        try:
-            base = int(form.base_version.data or 0)
-        except ValueError:
-            base = -1
+        base = whole_number(form.base_version.data or 0, low=0)
+        base = -1 if base is None else base
         _, refused = attempt(
             lambda: estimate_service.save_estimate(
                 current_user,
@@ -460,7 +458,7 @@ def _touchpoint_form(department: Department, formdata=None) -> TouchpointForm:
     return form
 
 
-@bp.route("/departments/<int:department_id>", methods=["GET", "POST"])
+@bp.route("/departments/<id:department_id>", methods=["GET", "POST"])
 @roles_required(*REVIEWERS)
 def department(department_id: int):
     department = _department(department_id)

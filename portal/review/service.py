@@ -15,6 +15,7 @@ from portal import workflow
 from portal.audit import idea_audience, notify, record
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.forms import whole_number
 from portal.models import (
     Comment,
     CommentKind,
@@ -228,9 +229,8 @@ def assign(manager: User, ideas: list[Idea], assignee: User) -> int:
 def find_idea(reference: str) -> Idea | None:
     """An idea by 'IDEA-12', '#12' or '12'."""
     text = (reference or "").strip().upper().removeprefix("IDEA-").removeprefix("#").strip()
-    if not text.isdigit():
-        return None
-    return db.session.get(Idea, int(text))
+    number = whole_number(text)
+    return None if number is None else db.session.get(Idea, number)
 
 
 @dataclass

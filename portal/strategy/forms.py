@@ -3,7 +3,6 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
-    FloatField,
     Form,
     FormField,
     SelectField,
@@ -13,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.forms import choices
+from portal.forms import NumberField, choices
 from portal.review.forms import TEXT_LIMIT
 from portal.strategy.ahp import SCALE
 
@@ -21,7 +20,7 @@ from portal.strategy.ahp import SCALE
 class ObjectiveForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     description = TextAreaField("Description", validators=[Length(max=TEXT_LIMIT)])
-    weight = FloatField(
+    weight = NumberField(
         "Weight",
         validators=[InputRequired(), NumberRange(min=0)],
         default=1.0,
@@ -38,7 +37,7 @@ def weights_form(objectives, formdata=None):
         setattr(
             WeightsForm,
             f"weight_{o.id}",
-            FloatField(o.name, validators=[InputRequired(), NumberRange(min=0)], default=o.weight),
+            NumberField(o.name, validators=[InputRequired(), NumberRange(min=0)], default=o.weight),
         )
     return WeightsForm(formdata=formdata)
 
@@ -83,7 +82,7 @@ def ahp_form(n: int, defaults: dict, formdata=None):
 
 class CapacityForm(Form):
     period = StringField("Period", validators=[Optional(), Length(max=20)])
-    capacity = FloatField("Capacity", validators=[Optional(), NumberRange(min=0)])
+    capacity = NumberField("Capacity", validators=[Optional(), NumberRange(min=0)])
 
 
 class PoolForm(FlaskForm):

@@ -48,7 +48,7 @@ def objectives():
 
 
 @bp.route("/objectives/new", methods=["GET", "POST"])
-@bp.route("/objectives/<int:objective_id>/edit", methods=["GET", "POST"])
+@bp.route("/objectives/<id:objective_id>/edit", methods=["GET", "POST"])
 @roles_required(PM)
 def objective_form(objective_id: int | None = None):
     objective = db.get_or_404(StrategicObjective, objective_id) if objective_id else None
@@ -68,9 +68,9 @@ def objective_form(objective_id: int | None = None):
     return page, submitted.status
 
 
-@bp.route("/objectives/<int:objective_id>/retire", methods=["POST"], defaults={"active": False})
+@bp.route("/objectives/<id:objective_id>/retire", methods=["POST"], defaults={"active": False})
 @bp.route(
-    "/objectives/<int:objective_id>/reinstate",
+    "/objectives/<id:objective_id>/reinstate",
     methods=["POST"],
     defaults={"active": True},
     endpoint="objective_reinstate",
@@ -148,7 +148,7 @@ def pools():
 
 
 @bp.route("/pools/new", methods=["GET", "POST"])
-@bp.route("/pools/<int:pool_id>/edit", methods=["GET", "POST"])
+@bp.route("/pools/<id:pool_id>/edit", methods=["GET", "POST"])
 @roles_required(PM)
 def pool_form(pool_id: int | None = None):
     pool = db.get_or_404(ResourcePool, pool_id) if pool_id else None

@@ -1,8 +1,8 @@
 """Property-based tests of the whole API against its own OpenAPI document (schemathesis).
 
-Every operation is called with generated input by a portfolio manager (who may use every
-operation); no answer may be a 500, and every answer must match the documented status
-codes, content type and response schema.
+Every operation is called with generated input by each role with a token (a portfolio
+manager may use every operation; the others meet the refusals); no answer may be a 500, and
+every answer must match the documented status codes, content type and response schema.
 
 (schemathesis's lazy pytest loader, `from_fixture`, fails under pytest 9, so the test
 walks the operations itself and runs each one's Hypothesis strategy.)
@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from portal.models import IdeaStatus
+from portal.models import IdeaStatus, Role
 
 CHECKS = [
     not_a_server_error,
@@ -26,15 +26,21 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES_PER_OPERATION = 25
+# The portfolio manager reaches every operation's work; the other roles mostly its refusals.
+EXAMPLES_PER_OPERATION = {
+    Role.PORTFOLIO_MANAGER: 25,
+    Role.EMPLOYEE: 10,
+    Role.BRM: 10,
+    Role.ADMIN: 8,
+}
 
 
-def _examples(operation, headers: dict, statuses: set[int]):
+def _examples(operation, headers: dict, statuses: set[int], examples: int):
     """A Hypothesis test calling `operation` with generated input and checking each answer."""
 
     @given(case=operation.as_strategy())
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=examples,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
@@ -47,8 +53,19 @@ def _examples(operation, headers: dict, statuses: set[int]):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("role", list(EXAMPLES_PER_OPERATION))
 def test_api_conforms_to_its_document(
-    app, pm, employee, make_idea, make_objective, token_for, make_candidate, make_scenario
+    app,
+    role,
+    pm,
+    employee,
+    brm,
+    admin,
+    make_idea,
+    make_objective,
+    token_for,
+    make_candidate,
+    make_scenario,
 ):
     # Some data to find, so that reads succeed as well as fail; a candidate so runs solve.
     objective = make_objective("Grow revenue")
@@ -56,7 +73,8 @@ def test_api_conforms_to_its_document(
     make_idea(pm, status=IdeaStatus.DRAFT)
     make_candidate(3, 100.0)
     make_scenario(time_limit=5)
-    headers = {"Authorization": f"Bearer {token_for(pm)}"}
+    caller = {Role.PORTFOLIO_MANAGER: pm, Role.EMPLOYEE: employee, Role.BRM: brm, Role.ADMIN: admin}
+    headers = {"Authorization": f"Bearer {token_for(caller[role])}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
     failures = {}
@@ -65,7 +83,8 @@ def test_api_conforms_to_its_document(
     for result in schema.get_all_operations():
         operation = result.ok()
         try:
-            _examples(operation, headers, statuses.setdefault(operation.label, set()))()
+            statuses_of = statuses.setdefault(operation.label, set())
+            _examples(operation, headers, statuses_of, EXAMPLES_PER_OPERATION[role])()
         except Exception as exc:  # collect every operation's failure, then report them all
             failures[operation.label] = exc
         tested.append(operation.label)
