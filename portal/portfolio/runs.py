@@ -63,7 +63,7 @@ def mode(app: Flask) -> str:
 
 
 def hard_deadline(run: Run) -> timedelta:
-    """How long a run may stay running before we assume its process died."""
+    """How long a run may stay running, even with a live heartbeat, before we call it stuck."""
     limit = float((run.settings or {}).get("time_limit") or 60)
     explain = float(current_app.config.get("PORTFOLIO_EXPLAIN_SECONDS", 20))
     # solve + conflict search (at least 10 s, at most the time limit) + explanations + margin
