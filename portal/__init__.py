@@ -58,10 +58,12 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.auth.login import configure_login
     from portal.errors import register_error_handlers
     from portal.mail import init_mail
+    from portal.security import init_security
     from portal.templating import register_template_helpers
     from portal.workflow import init_app as init_workflow
 
     configure_login(login_manager)
+    init_security(app)
     register_error_handlers(app)
     register_template_helpers(app)
     init_mail(app)
