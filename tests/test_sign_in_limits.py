@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import request
 
 from portal.config import from_environment
+from portal.errors import in_words
 from portal.extensions import db, limiter
 from portal.models import AuditEvent
 from tests.conftest import PASSWORD, make_app
@@ -196,3 +197,12 @@ def test_two_instances_sharing_redis_share_the_count(database_url, tmp_path, emp
 def test_two_instances_in_memory_count_apart(database_url, tmp_path, employee):
     # Why Redis is needed: without it every worker keeps its own count.
     assert _two_workers(database_url, tmp_path, "memory://", employee) == 401
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(1, "1 second"), (59, "59 seconds"), (60, "1 minute"), (61, "2 minutes"),
+     (3540, "59 minutes"), (3597, "1 hour"), (7200, "2 hours")],
+)  # fmt: skip
+def test_waits_are_said_in_words_rounded_up(seconds, words):
+    assert in_words(seconds) == words

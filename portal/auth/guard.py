@@ -64,20 +64,21 @@ def record_failed_sign_in(reason: str) -> None:
     record(None, "sign_in_failed", user, after={"address": _address(), "reason": reason})
 
 
-def locked_out(breach: RequestLimit) -> None:
-    """`on_breach` of the sign-in limits: audit the lockout once per window and key (the
-    first refused attempt), whatever the number of workers, and commit it."""
+def record_lockout(breach: RequestLimit) -> bool:
+    """Audit a sign-in lockout once per window and key (its first refused attempt), however
+    many workers there are; whether an event was added (the caller commits)."""
     window = type(breach.limit)(1, breach.limit.multiples)  # one mark per breached window
     if not limiter.limiter.hit(window, "sign-in-lockout-audit", breach.key):
-        return
+        return False
     until = datetime.fromtimestamp(breach.reset_at, UTC).isoformat(timespec="seconds")
     current_app.logger.warning("sign-in locked out (%s) until %s", breach.limit, until)
     user = _account_user()
-    if user is not None:
-        record(
-            None,
-            "sign_in_locked_out",
-            user,
-            after={"address": _address(), "limit": str(breach.limit), "until": until},
-        )
-        db.session.commit()
+    if user is None:
+        return False
+    record(
+        None,
+        "sign_in_locked_out",
+        user,
+        after={"address": _address(), "limit": str(breach.limit), "until": until},
+    )
+    return True

@@ -13,19 +13,26 @@ from portal.forms import choices, submit
 from portal.models import Department
 
 
+def _locked_out(breach) -> None:
+    """`on_breach` of the sign-in limits: the lockout goes in the audit trail at once (the
+    request itself is refused)."""
+    if guard.record_lockout(breach):
+        db.session.commit()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     guard.account_limit,
     key_func=guard.submitted_account,
     methods=["POST"],
     deduct_when=guard.failed_sign_in,
-    on_breach=guard.locked_out,
+    on_breach=_locked_out,
 )
 @limiter.limit(
     guard.address_limit,
     methods=["POST"],
     deduct_when=guard.failed_sign_in,
-    on_breach=guard.locked_out,
+    on_breach=_locked_out,
 )
 def login():
     if current_user.is_authenticated:

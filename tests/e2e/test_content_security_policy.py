@@ -122,6 +122,15 @@ def test_no_csp_violation_for_any_role(browser, portal_server, tmp_path):
     page.locator("button[data-confirm]").first.click()
     assert console.dialogs[-1].startswith("Retire")
     page.goto("/review/objectives/ahp")
+    # A > B, B > C and C > A: inconsistent, so applying asks first.
+    page.locator("select[name=cmp_0_1]").select_option(index=0)
+    page.locator("select[name=cmp_1_2]").select_option(index=0)
+    last = page.locator("select[name=cmp_0_2] option").count() - 1
+    page.locator("select[name=cmp_0_2]").select_option(index=last)
+    with page.expect_navigation():
+        page.locator("[name=calculate]").click()
+    page.locator("[name=apply][data-confirm]").click()
+    assert console.dialogs[-1].startswith("The judgements are inconsistent")
     page.goto(f"/portfolio/scenarios/{first(sa.select(Scenario)).id}")
     with page.expect_request("**/status.json"):
         page.get_by_role("button", name="▶ Run").click()  # the run page polls …
