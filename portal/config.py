@@ -109,6 +109,10 @@ def from_environment(instance_path: str) -> dict:
         # Redirect plain HTTP to HTTPS (production only by default).
         "FORCE_HTTPS": os.environ.get("PORTAL_FORCE_HTTPS", "1" if production else "0") == "1",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: count in this process's memory until it is back, rather than refuse
+        # every sign-in with a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         # Ideas per page of the ideas list (the API keeps its own documented default).
         "IDEAS_PER_PAGE": 20,
         # One log line per request; JSON lines for log collectors.

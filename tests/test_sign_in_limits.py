@@ -206,3 +206,11 @@ def test_two_instances_in_memory_count_apart(database_url, tmp_path, employee):
 )  # fmt: skip
 def test_waits_are_said_in_words_rounded_up(seconds, words):
     assert in_words(seconds) == words
+
+
+def test_sign_in_still_works_and_is_limited_when_redis_is_down(database_url, tmp_path, employee):
+    app = limited_app(database_url, tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    client = app.test_client()
+    codes = [attempt(client, employee.email).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]  # counted in memory meanwhile
+    assert attempt(client, "other@x.example", PASSWORD).status_code == 401
