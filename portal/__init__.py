@@ -61,10 +61,12 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.forms import IdConverter, refuse_nul_characters
     from portal.mail import init_mail
     from portal.portfolio.runs import init_app as init_runs
+    from portal.security import init_security
     from portal.templating import register_template_helpers
     from portal.workflow import init_app as init_workflow
 
     configure_login(login_manager)
+    init_security(app)
     register_error_handlers(app)
     register_template_helpers(app)
     init_mail(app)

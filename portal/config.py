@@ -97,8 +97,27 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "BOOTSTRAP_SERVE_LOCAL": True,
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Rate-limit counts live in Redis when there is one, so every worker shares them.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
+        or os.environ.get("REDIS_URL")
+        or "memory://",
+        # Failed sign-ins allowed per account (the e-mail typed) and per address; each
+        # longer window makes a persistent guesser wait longer.
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "PORTAL_LOGIN_LIMIT_PER_ACCOUNT", "10 per minute; 30 per hour"
+        ),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get(
+            "PORTAL_LOGIN_LIMIT_PER_ADDRESS", "20 per minute; 200 per hour"
+        ),
+        # Proxies in front of the portal whose X-Forwarded-* headers are trusted (0: none).
+        "PROXY_HOPS": int(os.environ.get("PORTAL_PROXY_HOPS", "0")),
+        # Redirect plain HTTP to HTTPS (production only by default).
+        "FORCE_HTTPS": os.environ.get("PORTAL_FORCE_HTTPS", "1" if production else "0") == "1",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: count in this process's memory until it is back, rather than refuse
+        # every sign-in with a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         # Ideas per page of the ideas list (the API keeps its own documented default).
         "IDEAS_PER_PAGE": 20,
         # One log line per request; JSON lines for log collectors.

@@ -6,14 +6,17 @@ runs, so the error page itself cannot fail. Other pages fall back to that render
 the full page cannot be drawn.
 """
 
+import math
+import time
 from http import HTTPStatus
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from portal.extensions import db
+from portal.extensions import db, limiter
 
 _STATUSES = {status.value for status in HTTPStatus}
 
@@ -57,7 +60,7 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
-def _render(code: int, description: str | None):
+def _render(code: int, description: str | None, **page):
     message = description or MESSAGES.get(code, "Error")
     if _wants_json():
         # The API's error shape (portal.api.errors): a machine-readable code and a message.
@@ -66,7 +69,7 @@ def _render(code: int, description: str | None):
     if code >= 500:
         return _page_without_database(code, message), code
     try:
-        return render_template("errors/error.html", code=code, message=message), code
+        return render_template("errors/error.html", code=code, message=message, **page), code
     except Exception:  # the database went away while the page was drawn
         current_app.logger.exception("error page %s could not be rendered in full", code)
         return _page_without_database(code, message), code
@@ -94,6 +97,34 @@ def database_unavailable(exc: BaseException) -> bool:
     return False
 
 
+def retry_after_seconds() -> int:
+    """Seconds until every limit this request broke lets it through again (at least 1)."""
+    breached = [lim for lim in limiter.current_limits if lim.breached]
+    reset_at = max((lim.reset_at for lim in breached), default=time.time() + 60)
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def in_words(seconds: int) -> str:
+    """A wait as people say it, rounded up: "30 seconds", "1 minute", "2 hours"."""
+    minutes = math.ceil(seconds / 60)
+    if seconds < 60:
+        count, unit = seconds, "second"
+    elif minutes < 60:
+        count, unit = minutes, "minute"
+    else:
+        count, unit = math.ceil(seconds / 3600), "hour"
+    return f"{count} {unit}{'s' if count != 1 else ''}"
+
+
+def _too_many():
+    """The 429 answer: when to come back, in the Retry-After header and in words."""
+    wait = retry_after_seconds()
+    message = f"Too many attempts. Please wait {in_words(wait)} before trying again."
+    response = make_response(_render(429, message, retry_in_words=in_words(wait)))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(PortalError)
     def refused(exc: PortalError):
@@ -107,6 +138,10 @@ def register_error_handlers(app: Flask) -> None:
             "The form expired or was not sent by this site "
             f"({exc.description}) Reload the page and try again.",
         )
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(exc: RateLimitExceeded):
+        return _too_many()
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

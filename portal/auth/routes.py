@@ -1,10 +1,10 @@
 """Routes for signing up, in and out."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.admin.service import department_choices
-from portal.auth import bp
+from portal.auth import bp, guard
 from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
 from portal.auth.login import next_url_from_request
 from portal.auth.service import (
@@ -24,8 +24,27 @@ from portal.ideas.forms import EmptyForm
 from portal.models import Department
 
 
+def _locked_out(breach) -> None:
+    """`on_breach` of the sign-in limits: the lockout goes in the audit trail at once (the
+    request itself is refused)."""
+    if guard.record_lockout(breach):
+        db.session.commit()
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(
+    guard.account_limit,
+    key_func=guard.submitted_account,
+    methods=["POST"],
+    deduct_when=guard.failed_sign_in,
+    on_breach=_locked_out,
+)
+@limiter.limit(
+    guard.address_limit,
+    methods=["POST"],
+    deduct_when=guard.failed_sign_in,
+    on_breach=_locked_out,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -34,11 +53,17 @@ def login():
         form, lambda: authenticate(form.email.data, form.password.data), field="password"
     )
     if submitted.done:
-        db.session.commit()
         user = submitted.result
+        guard.record_sign_in(user)
+        db.session.commit()
+        # A fresh session for the signed-in person: nothing set before sign-in carries over.
+        session.clear()
         login_user(user, remember=form.remember.data)
         flash(f"Welcome back, {user.name}.", "success")
         return redirect(next_url_from_request() or url_for("main.home"))
+    if submitted.refused is not None:
+        guard.record_failed_sign_in(str(submitted.refused))
+        db.session.commit()
     page = render_template("auth/login.html", form=form, next=next_url_from_request())
     return page, submitted.status
 
@@ -67,6 +92,7 @@ def signup():
         return render_template("auth/signup_sent.html", email=form.email.data)
     if submitted.done:
         db.session.commit()
+        session.clear()
         login_user(submitted.result)
         flash("Your account is ready. Share your first idea!", "success")
         return redirect(url_for("main.home"))
@@ -80,6 +106,7 @@ def logout():
     current_user.end_sessions()
     db.session.commit()
     logout_user()
+    session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -130,6 +157,7 @@ def confirm_signup_page(token: str):
         return render_template("auth/signup_confirm.html", user=user, form=form)
     user = confirm_signup(token)
     db.session.commit()
+    session.clear()
     login_user(user)
     flash("Your account is ready. Share your first idea!", "success")
     return redirect(url_for("main.home"))

@@ -13,7 +13,7 @@ def test_enter_in_a_weight_box_saves_weights(pm_client, make_objective):
     form = main[main.index('<form method="post"') :]
     first_button = form[form.index("<button") : form.index("</button>")]
     assert "Save weights" in first_button and "formaction" not in first_button
-    assert "confirm(" in form  # retiring asks first
+    assert "data-confirm=" in form  # retiring asks first (portal/static/js/converge.js)
 
 
 def test_absurd_cost_is_refused(brm_client, employee, make_idea, make_objective):

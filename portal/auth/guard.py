@@ -1,0 +1,84 @@
+"""Guarding sign-in: limits per account and per address, and the audit trail of attempts.
+
+Only failed attempts count against the limits, so a person who types their password right
+is never held back. The account limit follows the e-mail typed, from whatever address;
+the address limit follows the client's address (the real one behind trusted proxies, see
+PORTAL_PROXY_HOPS). Several windows per limit ("10 per minute; 30 per hour") make a
+persistent guesser wait longer and longer.
+"""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Response, current_app, request
+from flask_limiter import RequestLimit
+from flask_limiter.util import get_remote_address
+
+from portal.audit import record
+from portal.auth.service import normalize_email
+from portal.extensions import db, limiter
+from portal.models import User
+
+
+def submitted_account() -> str:
+    """The limit key of the account being signed in to: the e-mail as typed, normalized."""
+    return "account:" + normalize_email(request.form.get("email", ""))[:254]
+
+
+def account_limit() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]
+
+
+def address_limit() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
+
+
+def failed_sign_in(response: Response) -> bool:
+    """Whether the response refused a sign-in (success redirects; 429 is the limit itself)."""
+    return response.status_code not in (302, 303, 429)
+
+
+def _account_user() -> User | None:
+    email = normalize_email(request.form.get("email", ""))
+    if not email:
+        return None
+    return db.session.scalar(sa.select(User).where(User.email == email))
+
+
+def _address() -> str:
+    return get_remote_address() or "unknown"
+
+
+def record_sign_in(user: User) -> None:
+    """Audit a successful sign-in (the caller commits)."""
+    record(user, "signed_in", user, after={"address": _address()})
+
+
+def record_failed_sign_in(reason: str) -> None:
+    """Audit a refused sign-in to an existing account (the caller commits); attempts on
+    e-mails without an account are only logged, having nothing to attach to."""
+    user = _account_user()
+    if user is None:
+        current_app.logger.info("sign-in refused for an unknown e-mail from %s", _address())
+        return
+    record(None, "sign_in_failed", user, after={"address": _address(), "reason": reason})
+
+
+def record_lockout(breach: RequestLimit) -> bool:
+    """Audit a sign-in lockout once per window and key (its first refused attempt), however
+    many workers there are; whether an event was added (the caller commits)."""
+    window = type(breach.limit)(1, breach.limit.multiples)  # one mark per breached window
+    if not limiter.limiter.hit(window, "sign-in-lockout-audit", breach.key):
+        return False
+    until = datetime.fromtimestamp(breach.reset_at, UTC).isoformat(timespec="seconds")
+    current_app.logger.warning("sign-in locked out (%s) until %s", breach.limit, until)
+    user = _account_user()
+    if user is None:
+        return False
+    record(
+        None,
+        "sign_in_locked_out",
+        user,
+        after={"address": _address(), "limit": str(breach.limit), "until": until},
+    )
+    return True
