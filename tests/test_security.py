@@ -113,7 +113,7 @@ def test_sign_in_starts_a_fresh_session_and_keeps_next(client, employee):
     assert response.headers["Location"].endswith("/ideas/")
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(employee.id)
+        assert session["_user_id"] == employee.get_id()
 
 
 def test_sign_out_clears_the_session(client, employee):

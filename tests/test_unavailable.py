@@ -27,11 +27,14 @@ def unreachable(app, tmp_path):
     return broken
 
 
+SESSION_KEY = "k" * 32  # the read-only database's user holds this session key
+
+
 def _signed_in(app: Flask, user_id: int = 1, **environ):
     client = app.test_client()
     client.environ_base.update(environ)
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = f"{user_id}:{SESSION_KEY}"
         session["_fresh"] = True
     return client
 
@@ -96,6 +99,7 @@ def read_only(tmp_path):
                 role=Role.EMPLOYEE,
                 department_id=1,
                 password_hash=_PASSWORD_HASH,
+                session_key=SESSION_KEY,
             )
         )
     engine.dispose()
