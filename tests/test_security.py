@@ -61,6 +61,13 @@ def production_app(database_url, tmp_path, monkeypatch):
     return make_app(database_url, tmp_path, WTF_CSRF_ENABLED=True)
 
 
+def test_health_checks_answer_over_plain_http_in_production(production_app):
+    client = production_app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/auth/login").status_code == 302  # other pages still go to HTTPS
+
+
 def test_production_sends_hsts_and_redirects_to_https(production_app):
     client = production_app.test_client()
     plain = client.get("/auth/login")

@@ -5,6 +5,7 @@ from flask import current_app, jsonify
 
 from portal.extensions import db, limiter
 from portal.health import bp
+from portal.security import talisman
 
 # Seconds a readiness check waits for Redis before calling it down.
 REDIS_TIMEOUT = 2.0
@@ -12,6 +13,7 @@ REDIS_TIMEOUT = 2.0
 
 @bp.route("/healthz")
 @limiter.exempt
+@talisman(force_https=False)  # load balancers probe over plain HTTP
 def healthz():
     """The process is up and serving requests; nothing else is checked."""
     return jsonify(status="ok")
@@ -19,6 +21,7 @@ def healthz():
 
 @bp.route("/readyz")
 @limiter.exempt
+@talisman(force_https=False)
 def readyz():
     """Ready to serve: the database answers SELECT 1 and Redis (when configured) PING.
     503 names the check that failed."""
