@@ -120,19 +120,7 @@ def start_dev_server(url: str, instance: str, log: Path):
         stderr=out,
         start_new_session=True,
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the development server stopped; see {log}")
-        try:
-            if requests.get(base + "/bare/", timeout=2).status_code == 200:
-                return process, base
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    web.stop_server(process)
-    raise SystemExit(f"the development server did not answer; see {log}")
+    return process, web.wait_until_serving(process, port, log, "the development server")
 
 
 # ------------------------------------------------------------------ the users

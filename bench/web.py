@@ -216,19 +216,25 @@ def start_server(url: str, instance: str, app_root: Path, workers: int, log: Pat
     ]
     out = log.open("w")
     process = subprocess.Popen(command, env=env, stdout=out, stderr=out, start_new_session=True)
+    return process, wait_until_serving(process, port, log, "gunicorn")
+
+
+def wait_until_serving(process, port: int, log, what: str) -> str:
+    """The server's base URL once it answers `/bare/`; stops it and exits when it does not
+    within 90 s or dies first."""
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"gunicorn stopped; see {log}")
+            raise SystemExit(f"{what} stopped; see {log}")
         try:
             if requests.get(base + "/bare/", timeout=2).status_code == 200:
-                return process, base
+                return base
         except requests.RequestException:
             pass
         time.sleep(0.3)
     stop_server(process)
-    raise SystemExit(f"gunicorn did not answer within 90 s; see {log}")
+    raise SystemExit(f"{what} did not answer within 90 s; see {log}")
 
 
 def stop_server(process) -> None:
