@@ -55,11 +55,27 @@ def _check_fields(data: IdeaInput) -> None:
         raise IdeaError(f"{problem[0].upper()}{problem[1:]}.", 400, field=name)
 
 
+NO_DEPARTMENT = "That department does not exist."
+INACTIVE_OBJECTIVES = "Choose only active strategic objectives."
+
+
+def _draft(data: IdeaInput, **owners) -> Idea:
+    """A new draft holding `data`'s text; `owners` names its department and submitter."""
+    return Idea(
+        title=data.title.strip(),
+        problem=data.problem.strip(),
+        proposal=data.proposal.strip(),
+        expected_benefit=data.expected_benefit.strip(),
+        status=IdeaStatus.DRAFT,
+        **owners,
+    )
+
+
 def _resolve(data: IdeaInput) -> tuple[Department, list[StrategicObjective]]:
     _check_fields(data)
     department = db.session.get(Department, data.department_id)
     if department is None:
-        raise IdeaError("That department does not exist.", 400, field="department")
+        raise IdeaError(NO_DEPARTMENT, 400, field="department")
     objectives = []
     if data.objective_ids:
         objectives = list(
@@ -70,23 +86,14 @@ def _resolve(data: IdeaInput) -> tuple[Department, list[StrategicObjective]]:
             )
         )
         if len(objectives) != len(set(data.objective_ids)):
-            raise IdeaError("Choose only active strategic objectives.", 400, field="objectives")
+            raise IdeaError(INACTIVE_OBJECTIVES, 400, field="objectives")
     return department, objectives
 
 
 def create_idea(author: User, data: IdeaInput, *, submit: bool = False) -> Idea:
     """Save a new idea as a draft, and submit it straight away when asked (caller commits)."""
     department, objectives = _resolve(data)
-    idea = Idea(
-        title=data.title.strip(),
-        problem=data.problem.strip(),
-        proposal=data.proposal.strip(),
-        expected_benefit=data.expected_benefit.strip(),
-        department=department,
-        submitter=author,
-        objectives=objectives,
-        status=IdeaStatus.DRAFT,
-    )
+    idea = _draft(data, department=department, submitter=author, objectives=objectives)
     db.session.add(idea)
     db.session.flush()
     db.session.add(Follow(idea_id=idea.id, user_id=author.id))
@@ -117,24 +124,16 @@ def create_ideas(items: list[NewIdea], *, submit: bool = False) -> list[Idea]:
         _check_fields(item.data)
     wanted = {item.data.department_id for item in items}
     if wanted - set(db.session.scalars(sa.select(Department.id).where(Department.id.in_(wanted)))):
-        raise IdeaError("That department does not exist.", 400, field="department")
+        raise IdeaError(NO_DEPARTMENT, 400, field="department")
     wanted = {oid for item in items for oid in item.data.objective_ids}
     active = sa.select(StrategicObjective.id).where(
         StrategicObjective.id.in_(wanted), StrategicObjective.active
     )
     if wanted and wanted - set(db.session.scalars(active)):
-        raise IdeaError("Choose only active strategic objectives.", 400, field="objectives")
+        raise IdeaError(INACTIVE_OBJECTIVES, 400, field="objectives")
     ideas = []
     for item in items:
-        idea = Idea(
-            title=item.data.title.strip(),
-            problem=item.data.problem.strip(),
-            proposal=item.data.proposal.strip(),
-            expected_benefit=item.data.expected_benefit.strip(),
-            department_id=item.data.department_id,
-            submitter_id=item.author.id,
-            status=IdeaStatus.DRAFT,
-        )
+        idea = _draft(item.data, department_id=item.data.department_id, submitter_id=item.author.id)
         if item.written_at is not None:
             idea.created_at = idea.submitted_at = item.written_at
         ideas.append(idea)
