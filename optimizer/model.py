@@ -343,10 +343,28 @@ def _row(terms, sense: int, rhs: float, name: str) -> pulp.LpConstraint:
     return pulp.LpConstraint(terms, sense, name, rhs)
 
 
+# MPS has no standard place for the sense: an OBJSENSE section is an extension that PuLP's
+# bundled CBC 2.10 reads without error and then ignores (it minimizes). So the objective is
+# written negated, to be minimized by any reader, and the file says so.
+MPS_NOTE = (
+    "* converge.problem/1 portfolio model.\n"
+    "* The objective row OBJ is the portfolio value NEGATED: minimize it (the MPS default).\n"
+    "* The portfolio value (maximized by the optimizer) is MINUS the optimum of this file.\n"
+)
+
+
+def write_mps(lp: pulp.LpProblem, path: str | Path) -> None:
+    """Write the model as MPS that any reader solves to the same optimum with nothing else:
+    the objective negated and minimized, with MPS_NOTE as comment lines at the top."""
+    lp.writeMPS(str(path), mpsSense=pulp.LpMinimize)
+    text = Path(path).read_text()
+    Path(path).write_text(MPS_NOTE + text)
+
+
 def model_mps(problem: Problem) -> bytes:
-    """The model the solver receives, as an MPS file."""
+    """The model the solver receives, as an MPS file (objective negated, see write_mps)."""
     model = build_model(problem)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "problem.mps"
-        model.lp.writeMPS(str(path))
+        write_mps(model.lp, path)
         return path.read_bytes()

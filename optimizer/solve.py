@@ -12,6 +12,7 @@ import pulp
 from . import solvers, wording
 from .diagnose import find_conflict
 from .model import Model, build_model, gc_paused, total_cost
+from .model import write_mps as _write_mps
 from .problem import RESULT_SCHEMA, Problem, validate
 from .timing import Timing, go_live, tail_positions
 
@@ -104,7 +105,7 @@ def solve(
 
     model = build_model(problem)
     if write_mps:
-        model.lp.writeMPS(write_mps)
+        _write_mps(model.lp, write_mps)
     run = solvers.run(model.lp, backend, time_limit, gap)
     solver_info.update(
         build_seconds=round(model.build_seconds, 4),
