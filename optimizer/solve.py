@@ -11,6 +11,7 @@ import pulp
 
 from . import solvers, wording
 from .diagnose import find_conflict
+from .hindsight import add_time_notes
 from .model import Model, build_model, gc_paused, total_cost
 from .model import write_mps as _write_mps
 from .problem import RESULT_SCHEMA, Problem, validate
@@ -423,6 +424,7 @@ def explanations(
         # One hard re-solve must not eat the whole budget: each gets at most a tenth of it.
         cap = min(remaining, max(0.5, time_limit / 10))
         _explain_by_resolve(model, i, entry, objective, backend, gap, cap)
+    add_time_notes(problem, chosen, out)
     return out
 
 
