@@ -218,3 +218,29 @@ def test_forced_in_despite_a_negative_value(backend):
         "A is selected despite a negative value of -3 and a run cost of 5 a period after the "
         "horizon: it is forced in."
     )
+
+
+def test_robustness_values_the_plan_as_the_objective_does():
+    # No value ranges: every draw is the plan itself, so the planned value is the optimum
+    # (streams, discounting and the tail penalty included) and the regret is 0.
+    doc = make_problem(
+        [
+            cand("A", 1, {"2027": 3}, value_by_period={"2028": 5}, run_cost=1),
+            cand("B", 2, {"2027": 3}, value_by_period={"2029": 6}, value_low=0, value_high=4),
+            cand("C", 3, {"2027": 3}),
+        ],
+        budget={"2027": 6},
+        discount_rate=0.2,
+        run_cost_past_horizon={"years": 2, "penalty": 0.5},
+    )
+    out = optimizer.robustness(doc, samples=8, seed=1, backend="highs")
+    assert out["status"] == "ok"
+    assert out["regret"]["min"] >= -1e-9
+    planned = optimizer.solve(doc, backend="highs", explain=False)
+    fixed = dict(doc, candidates=[dict(c) for c in doc["candidates"]])
+    for c in fixed["candidates"]:
+        c.pop("value_low", None)
+        c.pop("value_high", None)
+    still = optimizer.robustness(fixed, samples=3, seed=1, backend="highs")
+    assert still["planned_value"]["min"] == pytest.approx(planned.objective)
+    assert still["regret"]["max"] == pytest.approx(0, abs=1e-9)
