@@ -149,19 +149,22 @@ def _build(problem: Problem) -> Model:
     tail_amounts: list[float] = []
     for i, c in enumerate(problem.candidates):
         # the plain value needs no arithmetic (the common case at 10,000 candidates)
-        timed = bool(c.value_by_period) or (penalized and c.run_cost)
+        timed = bool(c.value_by_period) or (penalized and bool(c.run_cost))
         per_candidate = []
         cost = [(index[p], v) for p, v in c.cost.items() if v]
         effort = [
             (pool, index[p], v) for pool, per in c.effort.items() for p, v in per.items() if v
         ]
-        for s in allowed_shifts(c, periods):
+        shifts = allowed_shifts(c, periods)
+        terms = timing.terms(c, shifts) if timed or (tail_budget and c.run_cost) else None
+        for k, s in enumerate(shifts):
             var = lp.add_variable(f"x{i}_{s}", 0, 1, pulp.LpBinary)
             per_candidate.append((s, var))
-            objective[var] = timing.counted_value(c, s) if timed else c.value
-            if tail_budget and c.run_cost:
-                amount = timing.tail_cost(c, s)
-                if amount:
+            if terms is None:
+                objective[var] = c.value
+            else:
+                objective[var], amount = terms[k]
+                if tail_budget and amount:
                     tail_row[var] = amount
                     tail_amounts.append(amount)
             for q, v in cost:

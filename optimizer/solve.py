@@ -15,7 +15,7 @@ from .hindsight import add_time_notes
 from .model import Model, build_model, gc_paused, total_cost
 from .model import write_mps as _write_mps
 from .problem import RESULT_SCHEMA, Problem, validate
-from .timing import Timing, go_live, tail_positions
+from .timing import Timing
 
 DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_GAP = 0.0
@@ -184,13 +184,13 @@ def _report_selection(result: Result, problem: Problem, chosen: dict[int, int]) 
             profile.extend(index[p] for p, v in per.items() if v)
         first = (min(profile) if profile else 0) + s
         entry = {"id": c.id, "start": periods[first], "delay": s}
-        entry["value"] = timing.counted_value(c, s)
+        entry["value"], tail_money = timing.terms(c, (s,))[0]
         if c.run_cost:
-            live = go_live(c, periods, s)
+            live = timing.go_live(c, s)
             entry["go_live"] = periods[live] if live < len(periods) else None
             if tail is not None:
-                entry["run_cost_past_horizon"] = timing.tail_cost(c, s)
-                for j in tail_positions(c, len(periods), years, s, periods):
+                entry["run_cost_past_horizon"] = tail_money
+                for j in timing.tail_positions(c, s):
                     by_year[j - len(periods)] += c.run_cost
             if timing.runs_after_horizon(c, s):
                 yearly += c.run_cost

@@ -124,7 +124,8 @@ def test_go_live_and_lifetime_decide_the_tail():
     t = Timing(p)
     (c,) = p.candidates
     assert t.tail_cost(c, 0) == 10  # runs 2029 and the first year past the horizon
-    assert t.discounted_tail(c, 0) == pytest.approx(10 / 2**3)
+    assert list(t.tail_positions(c, 0)) == [3]
+    assert t.factor[3] == pytest.approx(1 / 2**3)
     assert t.runs_after_horizon(c, 0)
 
 
