@@ -66,6 +66,11 @@ class Timing:
         n, factor, index = self.n, self.factor, self.index
         stream = [(index[p], v) for p, v in c.value_by_period.items() if v]
         tail_on = self.tail is not None and bool(c.run_cost)
+        if not tail_on:  # the common case: the stream alone, no go-live to find
+            return [
+                (c.value + sum(v * factor[j + s] for j, v in stream if j + s < n), 0.0)
+                for s in shifts
+            ]
         live = self.go_live(c, 0) if tail_on else 0
         out = []
         for s in shifts:
