@@ -97,8 +97,8 @@ def test_remember_me_sets_cookie(client, employee):
     response = client.post(
         "/auth/login", data={"email": employee.email, "password": PASSWORD, "remember": "y"}
     )
-    assert "remember_token" in response.headers.get("Set-Cookie", "") or any(
-        "remember_token" in c for c in response.headers.getlist("Set-Cookie")
+    assert "remember_me" in response.headers.get("Set-Cookie", "") or any(
+        "remember_me" in c for c in response.headers.getlist("Set-Cookie")
     )
 
 
