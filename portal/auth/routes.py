@@ -10,9 +10,9 @@ from portal.auth.login import next_url_from_request
 from portal.auth.service import (
     authenticate,
     confirm_signup,
-    create_user,
     request_password_reset,
     reset_password,
+    sign_up_without_e_mail,
     signup_confirms_by_e_mail,
     start_signup,
     user_for_reset_token,
@@ -77,7 +77,7 @@ def signup():
     by_e_mail = signup_confirms_by_e_mail()
     submitted = submit(
         form,
-        lambda: (start_signup if by_e_mail else create_user)(
+        lambda: (start_signup if by_e_mail else sign_up_without_e_mail)(
             email=form.email.data,
             name=form.name.data,
             password=form.password.data,
@@ -90,10 +90,10 @@ def signup():
         # One answer for every address: whether it was free is told only to the mailbox.
         return render_template("auth/signup_sent.html", email=form.email.data)
     if submitted.done:
-        sessions.start(submitted.result)
         db.session.commit()
-        flash("Your account is ready. Share your first idea!", "success")
-        return redirect(url_for("main.home"))
+        # One answer for every address: a taken one is told only to its owner's inbox.
+        flash("Thank you. Sign in with your e-mail and password to start.", "success")
+        return redirect(url_for("auth.login"))
     return render_template("auth/signup.html", form=form), submitted.status
 
 
