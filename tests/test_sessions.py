@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from portal.auth.sessions import COOKIE
 from portal.extensions import db
-from portal.models import Role, SignIn, User
+from portal.models import Notification, Role, SignIn, User
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "quay lantern orbit 42"
@@ -186,3 +186,24 @@ def test_deactivation_ends_sessions_even_after_reactivation(app, admin, employee
     assert not _signed_in(client)
     assert not _signed_in(remembered)
     assert db.session.scalar(sa.select(User.active).where(User.id == employee.id))
+
+
+def test_a_refused_rotation_still_signs_in_and_keeps_the_old_secret(app, employee, monkeypatch):
+    """Bringing a session back writes the new secret; when the database refuses that write
+    (locked, read-only) the person is signed in all the same and the old secret stays."""
+    client = _sign_in(app, employee, remember=True)
+    kept = _remember_cookie(client).value
+    db.session.add(Notification(user_id=employee.id, message="news"))
+    db.session.commit()
+
+    def refuse():
+        raise sa.exc.OperationalError("UPDATE sign_ins", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(db.session, "commit", refuse)
+    browser = _copy(app, client, COOKIE)
+    page = browser.get("/account/")
+    assert page.status_code == 200
+    assert 'data-unread="1"' in page.get_data(as_text=True)  # the badge counts on this page too
+    assert _remember_cookie(browser).value == kept
+    monkeypatch.undo()
+    assert _signed_in(_copy(app, client, COOKIE))  # the old secret still works

@@ -25,7 +25,7 @@ from flask_login import login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import db
-from portal.models import SignIn, User, utcnow
+from portal.models import Notification, SignIn, User, utcnow
 
 COOKIE = "remember_me"
 SESSION_FIELD = "sign_in"
@@ -111,6 +111,11 @@ def from_remember_cookie() -> User | None:
         user = db.session.get(User, user.id)
     login_user(user, fresh=False)
     session[SESSION_FIELD] = int(number)
+    user.unread_count = db.session.scalar(  # what the session loader counts on later requests
+        sa.select(sa.func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    )
     return user
 
 
