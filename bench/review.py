@@ -25,6 +25,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app  # noqa: E402
+from portal.auth.sessions import session_values  # noqa: E402
 from portal.config import normalize_database_url  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import (  # noqa: E402
@@ -439,9 +440,10 @@ def run(label: str, url: str, args) -> list[tuple]:
 
         def client_for(user_id):
             client = app.test_client()
+            values = session_values(db.session.get(User, user_id))
+            db.session.commit()
             with client.session_transaction() as session:
-                session["_user_id"] = db.session.get(User, user_id).get_id()
-                session["_fresh"] = True
+                session.update(values)
             return client
 
         brm, pm = client_for(ids["brm"]), client_for(ids["pm"])

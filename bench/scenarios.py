@@ -28,6 +28,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app  # noqa: E402
+from portal.auth.sessions import session_values  # noqa: E402
 from portal.config import normalize_database_url  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import (  # noqa: E402
@@ -160,8 +161,10 @@ def measure(app, pm_id: int, scenario_id: int) -> dict:
     """Post Run, poll, load the page; call without an app context pushed so each request
     gets its own (and its own session, ended at teardown as in production)."""
     client = app.test_client()
+    values = session_values(db.session.get(User, pm_id))
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = db.session.get(User, pm_id).get_id()
+        session.update(values)
     t0 = time.perf_counter()
     response = client.post(f"/portfolio/scenarios/{scenario_id}/run")
     assert response.status_code == 302, response.status_code

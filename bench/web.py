@@ -198,12 +198,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, instance: str, app_root: Path, workers: int, log: Path):
-    """gunicorn on the loopback; returns (process, base URL) once it answers."""
-    port = _free_port()
+def start_server(url: str, instance: str, app_root: Path, workers: int, log: Path, port: int = 0):
+    """gunicorn on the loopback (on `port`, or a free one); returns (process, base URL) once
+    it answers."""
+    port = port or _free_port()
     env = _env(url, instance) | {"BENCH_APP_ROOT": str(app_root)}
     command = [
-        str(Path(sys.executable).with_name("gunicorn")),
+        sys.executable,
+        "-m",
+        "gunicorn",
         "-w",
         str(workers),
         "-b",
@@ -370,6 +373,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the data of a previous run")
     parser.add_argument("--app-root", type=Path, default=ROOT, help="checkout to serve")
     parser.add_argument("--only", help="measure only the pages whose name contains this")
+    parser.add_argument("--port", type=int, default=0, help="serve here (default: a free port)")
     args = parser.parse_args()
 
     instance = tempfile.mkdtemp(prefix="bench-web-")
@@ -382,7 +386,7 @@ def main() -> None:
         print(f"built demo + {args.ideas:,} ideas in {time.perf_counter() - started:.0f} s")
     ids = targets(url)
     log = Path(instance) / "gunicorn.log"
-    process, base = start_server(url, instance, args.app_root, args.workers, log)
+    process, base = start_server(url, instance, args.app_root, args.workers, log, args.port)
     rows = []
     try:
         pool: dict[str, list] = {}

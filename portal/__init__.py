@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
 
     from portal import models  # noqa: F401  (registers every table with the metadata)
+    from portal.auth import sessions
     from portal.auth.login import configure_login
     from portal.errors import register_error_handlers
     from portal.forms import IdConverter, refuse_nul_characters
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.workflow import init_app as init_workflow
 
     configure_login(login_manager)
+    sessions.register(app)
     init_security(app)
     register_error_handlers(app)
     register_template_helpers(app)

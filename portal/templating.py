@@ -2,12 +2,10 @@
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask import Flask
 from flask_login import current_user
 
-from portal.extensions import db
-from portal.models import IdeaStatus, Notification, Role
+from portal.models import IdeaStatus, Role
 
 STATUS_COLOURS = {
     IdeaStatus.DRAFT: "secondary",
@@ -78,11 +76,7 @@ def register_template_helpers(app: Flask) -> None:
         unread = 0
         if current_user.is_authenticated:
             nav = navigation_for(current_user, app.view_functions)
-            unread = db.session.scalar(
-                sa.select(sa.func.count(Notification.id)).where(
-                    Notification.user_id == current_user.id, Notification.read_at.is_(None)
-                )
-            )
+            unread = current_user.unread_count
         return {"nav_items": nav, "unread_count": unread, "Role": Role, "IdeaStatus": IdeaStatus}
 
     @app.template_filter("status_label")

@@ -13,6 +13,7 @@ from flask import g
 from werkzeug.security import generate_password_hash
 
 from portal import create_app
+from portal.auth.sessions import session_values
 from portal.config import normalize_database_url
 from portal.extensions import db
 from portal.models import (
@@ -215,9 +216,10 @@ def make_idea(app, department):
 
 def login(client, user: User) -> None:
     """Sign `user` in on `client` without going through the form."""
+    values = session_values(user)
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
+        session.update(values)
 
 
 @pytest.fixture

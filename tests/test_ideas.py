@@ -5,6 +5,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from portal.auth.sessions import session_values
 from portal.extensions import db
 from portal.models import AuditEvent, Comment, Follow, Idea, IdeaStatus, Notification, Vote
 
@@ -253,7 +254,8 @@ class TestVotes:
     def test_race_counts_one_vote(self, app, make_user, employee, make_idea):
         """Two simultaneous first votes by one user leave exactly one vote."""
         idea_id = make_idea(employee).id
-        voter_session = make_user().get_id()
+        voter_session = session_values(make_user())
+        db.session.commit()
         barrier = threading.Barrier(2)
         results = []
 
@@ -261,7 +263,7 @@ class TestVotes:
             with app.app_context():
                 client = app.test_client()
                 with client.session_transaction() as session:
-                    session["_user_id"] = voter_session
+                    session.update(voter_session)
                 barrier.wait()
                 results.append(client.post(f"/ideas/{idea_id}/vote").status_code)
 

@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import AuditEvent, Comment, IdeaStatus, Role
+from portal.models import AuditEvent, Comment, IdeaStatus, Notification, Role
 
 # Ceilings with some room: signing in, the navigation bar and the page's own queries.
-CEILING = {"idea list": 12, "idea page": 17, "review queue": 14}
+CEILING = {"idea list": 12, "idea page": 17, "review queue": 14, "home": 11}
 
 
 @contextmanager
@@ -146,3 +146,37 @@ def test_review_queue_queries_do_not_grow_with_the_queue(app, crowd, pm, client_
     many = queries(client, path)
     assert many == few
     assert many <= CEILING["review queue"]
+
+
+@pytest.mark.parametrize("role", [Role.EMPLOYEE, Role.BRM, Role.PORTFOLIO_MANAGER])
+def test_home_page_queries_do_not_grow_with_the_ideas(app, crowd, make_user, client_for, role):
+    """The home page's trending and department lists load their rows' department,
+    submitter and objectives with them (25 queries before, one per row)."""
+    client = client_for(make_user(role))
+    crowd(2)
+    few = queries(client, "/")
+    crowd(12)  # six trending ideas, each from its own person and department
+    many = queries(client, "/")
+    assert many == few
+    assert many <= CEILING["home"]
+
+
+def test_the_navigation_bar_costs_no_query_of_its_own(app, make_user, client_for):
+    """The signed-in user, their department and their unread count (the bar's badge) come
+    in the one query that loads the session's user: a page costs the same with unread
+    notifications as without, and one statement reads notifications."""
+    person = make_user()
+    person_id = person.id
+    client = client_for(person)
+    quiet = queries(client, "/ideas/mine")
+    for n in range(3):
+        db.session.add(Notification(user_id=person_id, message=f"news {n}"))
+    db.session.commit()
+    assert 'data-unread="3"' in client.get("/ideas/mine").get_data(as_text=True)
+    db.session.remove()
+    with counting() as seen:
+        assert client.get("/ideas/mine").status_code == 200
+    assert len(seen) == quiet
+    assert sum("notifications" in statement for statement in seen) == 1
+    assert sum("FROM users" in statement for statement in seen) == 1
+    assert not any(statement.startswith("SELECT departments") for statement in seen)

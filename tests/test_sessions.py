@@ -1,12 +1,16 @@
-"""Sessions you can end: sign-out, sign out everywhere, password change and deactivation end
-every copy of the session cookie and every remember-me cookie at once."""
+"""Sessions you can end: sign-out ends this device's session and remember-me cookie (and
+every copy of them); sign out everywhere, password change and deactivation end every
+session and remember-me cookie of the person at once. Remember-me secrets are random per
+sign-in, stored hashed and replaced each time they are used."""
 
+import hashlib
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from portal.auth.sessions import COOKIE
 from portal.extensions import db
-from portal.models import Role, User
+from portal.models import Notification, Role, SignIn, User
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "quay lantern orbit 42"
@@ -50,24 +54,63 @@ def test_a_session_cookie_of_a_bare_user_id_is_refused(app, employee):
     assert not _signed_in(client)
 
 
-def test_remember_me_cookie_is_lax_30_days_and_not_the_bare_id(app, employee):
+def _remember_cookie(client):
+    return client.get_cookie(COOKIE, domain="converge.example")
+
+
+def test_remember_me_cookie_is_random_hashed_lax_and_30_days(app, employee):
     client = _sign_in(app, employee, remember=True)
-    cookie = client.get_cookie("remember_token", domain="converge.example")
+    cookie = _remember_cookie(client)
     assert cookie is not None
     assert cookie.same_site == "Lax" and cookie.http_only
     days = (cookie.expires - datetime.now(UTC)).days
     assert 29 <= days <= 30
-    assert not cookie.value.startswith(f"{employee.id}|")
-    assert cookie.value.startswith(f"{employee.id}:{employee.session_key}|")
+    number, _, secret = cookie.value.partition(".")
+    assert len(secret) >= 40 and employee.session_key not in cookie.value
+    row = db.session.get(SignIn, int(number))
+    assert row.user_id == employee.id
+    assert row.remember_hash == hashlib.sha256(secret.encode()).hexdigest()  # only the hash
+    assert secret not in row.remember_hash
 
-    only_remembered = _copy(app, client, "remember_token")
+    again = _sign_in(app, employee, remember=True)
+    assert _remember_cookie(again).value.partition(".")[2] != secret  # new on every sign-in
+
+    only_remembered = _copy(app, client, COOKIE)
     assert _signed_in(only_remembered)  # the cookie works on its own
+
+
+def test_remember_me_secret_is_replaced_on_use_and_the_old_one_then_fails(app, employee):
+    client = _sign_in(app, employee, remember=True)
+    stolen = _remember_cookie(client).value
+    browser = _copy(app, client, COOKIE)  # the browser reopened: only the cookie is left
+    assert _signed_in(browser)
+    rotated = _remember_cookie(browser).value
+    assert rotated != stolen and rotated.partition(".")[0] == stolen.partition(".")[0]
+    assert _signed_in(browser)  # and it stays signed in on its session
+
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, stolen, domain="converge.example")
+    assert not _signed_in(thief)  # the used secret no longer works
+    assert _remember_cookie(thief) is None  # and is deleted from that browser
+
+    forged = app.test_client()
+    forged.set_cookie(COOKIE, f"{stolen.partition('.')[0]}.not-the-secret", domain="x")
+    assert not _signed_in(forged)
+
+
+def test_remember_me_cookie_of_an_expired_sign_in_fails(app, employee):
+    client = _sign_in(app, employee, remember=True)
+    number = int(_remember_cookie(client).value.partition(".")[0])
+    db.session.get(SignIn, number).expires_at = datetime(2020, 1, 1)
+    db.session.commit()
+    assert not _signed_in(_copy(app, client, COOKIE))
+    assert not _signed_in(client)  # the session of an expired sign-in ends too
 
 
 def test_sign_out_everywhere_ends_every_session_and_remember_me_cookie(app, employee):
     laptop = _sign_in(app, employee, remember=True)
     phone = _sign_in(app, employee)
-    remembered = _copy(app, laptop, "remember_token")
+    remembered = _copy(app, laptop, COOKIE)
     page = phone.get("/account/").get_data(as_text=True)
     assert "Sign out everywhere" in page
 
@@ -78,11 +121,16 @@ def test_sign_out_everywhere_ends_every_session_and_remember_me_cookie(app, empl
     assert _signed_in(_sign_in(app, employee))  # signing in again works
 
 
-def test_sign_out_here_ends_the_remember_me_cookie_too(app, employee):
+def test_sign_out_here_ends_the_remember_me_cookie_too_and_only_this_device(app, employee):
     client = _sign_in(app, employee, remember=True)
-    remembered = _copy(app, client, "remember_token")
-    client.post("/auth/logout")
+    remembered = _copy(app, client, COOKIE)
+    other_device = _sign_in(app, employee, remember=True)
+    response = client.post("/auth/logout")
+    assert COOKIE in response.headers.get("Set-Cookie", "")  # deleted from this browser
+    assert _remember_cookie(client) is None
     assert not _signed_in(remembered)
+    assert _signed_in(other_device)
+    assert _signed_in(_copy(app, other_device, COOKIE))
 
 
 def test_password_change_needs_the_current_password_and_a_strong_new_one(app, employee):
@@ -103,7 +151,7 @@ def test_password_change_needs_the_current_password_and_a_strong_new_one(app, em
 def test_password_change_ends_the_other_sessions_and_keeps_this_one(app, employee):
     here = _sign_in(app, employee)
     elsewhere = _sign_in(app, employee, remember=True)
-    remembered = _copy(app, elsewhere, "remember_token")
+    remembered = _copy(app, elsewhere, COOKIE)
     response = here.post(
         "/account/password",
         data={"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
@@ -118,7 +166,7 @@ def test_password_change_ends_the_other_sessions_and_keeps_this_one(app, employe
 
 def test_deactivation_ends_sessions_even_after_reactivation(app, admin, employee):
     client = _sign_in(app, employee, remember=True)
-    remembered = _copy(app, client, "remember_token")
+    remembered = _copy(app, client, COOKIE)
     admin_client = _sign_in(app, admin)
 
     def save(active: bool):
@@ -138,3 +186,24 @@ def test_deactivation_ends_sessions_even_after_reactivation(app, admin, employee
     assert not _signed_in(client)
     assert not _signed_in(remembered)
     assert db.session.scalar(sa.select(User.active).where(User.id == employee.id))
+
+
+def test_a_refused_rotation_still_signs_in_and_keeps_the_old_secret(app, employee, monkeypatch):
+    """Bringing a session back writes the new secret; when the database refuses that write
+    (locked, read-only) the person is signed in all the same and the old secret stays."""
+    client = _sign_in(app, employee, remember=True)
+    kept = _remember_cookie(client).value
+    db.session.add(Notification(user_id=employee.id, message="news"))
+    db.session.commit()
+
+    def refuse():
+        raise sa.exc.OperationalError("UPDATE sign_ins", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(db.session, "commit", refuse)
+    browser = _copy(app, client, COOKIE)
+    page = browser.get("/account/")
+    assert page.status_code == 200
+    assert 'data-unread="1"' in page.get_data(as_text=True)  # the badge counts on this page too
+    assert _remember_cookie(browser).value == kept
+    monkeypatch.undo()
+    assert _signed_in(_copy(app, client, COOKIE))  # the old secret still works

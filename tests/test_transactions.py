@@ -14,6 +14,9 @@ COMMITTERS = {
     "api/estimates.py",
     "api/ideas.py",
     "api/scenarios.py",
+    # A remember-me cookie that brings a session back is a sign-in: its new secret is
+    # committed while the request loads its user, before the view runs.
+    "auth/sessions.py",
     # CLI commands.
     "cli.py",
     # Scenario runs are jobs: they commit their progress as they go, and handing a run
@@ -26,6 +29,8 @@ COMMITTERS = {
 ROLLERS_BACK = {
     "errors.py",
     "forms.py",
+    # A remember-me secret the database refuses to rotate: the old one is kept.
+    "auth/sessions.py",
     # Jobs and commands own their transactions.
     "portfolio/runs.py",
     "demo/__init__.py",

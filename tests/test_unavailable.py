@@ -2,6 +2,8 @@
 under /api) that renders without the database; a 500 page that never fails itself; health
 checks for load balancers; no request leaves a connection checked out."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -9,7 +11,7 @@ from flask import Flask
 from portal import create_app
 from portal.errors import database_unavailable
 from portal.extensions import db
-from portal.models import Department, Idea, Role, User
+from portal.models import Department, Idea, Role, SignIn, User, utcnow
 from tests.conftest import _PASSWORD_HASH, login, make_app
 
 NOBODY_LISTENS = "postgresql+psycopg://postgres@127.0.0.1:9/converge?connect_timeout=2"
@@ -35,6 +37,7 @@ def _signed_in(app: Flask, user_id: int = 1, **environ):
     client.environ_base.update(environ)
     with client.session_transaction() as session:
         session["_user_id"] = f"{user_id}:{SESSION_KEY}"
+        session["sign_in"] = 1  # the read-only database's sign-in
         session["_fresh"] = True
     return client
 
@@ -100,6 +103,11 @@ def read_only(tmp_path):
                 department_id=1,
                 password_hash=_PASSWORD_HASH,
                 session_key=SESSION_KEY,
+            )
+        )
+        connection.execute(
+            sa.insert(SignIn.__table__).values(
+                id=1, user_id=1, created_at=utcnow(), expires_at=utcnow() + timedelta(days=1)
             )
         )
     engine.dispose()

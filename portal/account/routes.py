@@ -2,12 +2,13 @@
 
 import secrets
 
-from flask import flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
 
 from portal.account import bp
 from portal.account.forms import ChangePasswordForm, NewTokenForm
 from portal.account.service import active_tokens, create_token, revoke_token
+from portal.auth import sessions
 from portal.auth.service import change_password, end_all_sessions
 from portal.extensions import db
 from portal.forms import submit
@@ -103,9 +104,9 @@ def password():
     )
     if not submitted.done:
         return _profile(NewTokenForm(formdata=None), status=submitted.status, password_form=form)
+    # Every sign-in has ended; this device goes on under a new one (remembered if it was).
+    sessions.start(current_user._get_current_object(), remember=sessions.COOKIE in request.cookies)
     db.session.commit()
-    # Every other session has ended with the old key; this one goes on under the new one.
-    login_user(current_user._get_current_object())
     flash("Your password is changed. You are signed out everywhere else.", "success")
     return redirect(url_for("account.profile"))
 
@@ -117,7 +118,7 @@ def sign_out_everywhere():
         flash("The form expired; try again.", "warning")
         return redirect(url_for("account.profile"))
     end_all_sessions(current_user)
+    sessions.end_here()
     db.session.commit()
-    logout_user()
     flash("You are signed out everywhere, on this device too.", "info")
     return redirect(url_for("auth.login"))

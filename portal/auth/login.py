@@ -3,11 +3,14 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import abort, request
 from flask_login import LoginManager, current_user, login_required
+from sqlalchemy.orm import joinedload
 
+from portal.auth import sessions
 from portal.extensions import db
-from portal.models import Role, User
+from portal.models import Notification, Role, SignIn, User, utcnow
 
 
 def configure_login(manager: LoginManager) -> None:
@@ -17,15 +20,40 @@ def configure_login(manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
-        """The active user of a session or remember-me cookie ("<id>:<session key>",
-        User.get_id) while the key is still theirs: a new key ends every older cookie."""
+        """The active user of a session ("<id>:<session key>", User.get_id, and the id of
+        its sign-in) while both are still theirs: a new key, or the sign-in's deletion, ends
+        the session and every copy of its cookie.
+
+        One query per request brings the user, their department and their unread
+        notification count (`User.unread_count`, for the navigation bar) together."""
         number, _, key = user_id.partition(":")
-        if not number.isdigit() or len(number) > 18 or not key:
+        sign_in = sessions.current_sign_in_id()
+        if not number.isdigit() or len(number) > 18 or not key or sign_in is None:
             return None
-        user = db.session.get(User, int(number))
-        if user is None or not user.active or not user.holds_session(key):
+        unread = (
+            sa.select(sa.func.count(Notification.id))
+            .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+            .scalar_subquery()
+        )
+        row = db.session.execute(
+            sa.select(User, unread)
+            .join(SignIn, SignIn.user_id == User.id)
+            .options(joinedload(User.department))
+            .where(
+                User.id == int(number),
+                SignIn.id == sign_in,
+                SignIn.expires_at > utcnow(),
+                User.active,
+            )
+        ).first()
+        if row is None or not row[0].holds_session(key):
             return None
+        user, user.unread_count = row
         return user
+
+    @manager.request_loader
+    def load_user_from_remember_cookie(_request) -> User | None:
+        return sessions.from_remember_cookie()
 
 
 def roles_required(*roles: Role):

@@ -1,18 +1,18 @@
 """Routes for signing up, in and out."""
 
-from flask import flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
 
 from portal.admin.service import department_choices
-from portal.auth import bp, guard
+from portal.auth import bp, guard, sessions
 from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
 from portal.auth.login import next_url_from_request
 from portal.auth.service import (
     authenticate,
     confirm_signup,
-    create_user,
     request_password_reset,
     reset_password,
+    sign_up_without_e_mail,
     signup_confirms_by_e_mail,
     start_signup,
     user_for_reset_token,
@@ -55,10 +55,9 @@ def login():
     if submitted.done:
         user = submitted.result
         guard.record_sign_in(user)
-        db.session.commit()
         # A fresh session for the signed-in person: nothing set before sign-in carries over.
-        session.clear()
-        login_user(user, remember=form.remember.data)
+        sessions.start(user, remember=form.remember.data)
+        db.session.commit()
         flash(f"Welcome back, {user.name}.", "success")
         return redirect(next_url_from_request() or url_for("main.home"))
     if submitted.refused is not None:
@@ -78,7 +77,7 @@ def signup():
     by_e_mail = signup_confirms_by_e_mail()
     submitted = submit(
         form,
-        lambda: (start_signup if by_e_mail else create_user)(
+        lambda: (start_signup if by_e_mail else sign_up_without_e_mail)(
             email=form.email.data,
             name=form.name.data,
             password=form.password.data,
@@ -92,21 +91,19 @@ def signup():
         return render_template("auth/signup_sent.html", email=form.email.data)
     if submitted.done:
         db.session.commit()
-        session.clear()
-        login_user(submitted.result)
-        flash("Your account is ready. Share your first idea!", "success")
-        return redirect(url_for("main.home"))
+        # One answer for every address: a taken one is told only to its owner's inbox.
+        flash("Thank you. Sign in with your e-mail and password to start.", "success")
+        return redirect(url_for("auth.login"))
     return render_template("auth/signup.html", form=form), submitted.status
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    # A new session key: this cookie, its copies and every remember-me cookie stop working.
-    current_user.end_sessions()
+    # This device's sign-in ends: its session cookie, the copies and its remember-me cookie
+    # stop working; the person's other devices stay signed in.
+    sessions.end_here()
     db.session.commit()
-    logout_user()
-    session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -138,8 +135,8 @@ def reset_password_page(token: str):
     form = ResetPasswordForm()
     submitted = submit(form, lambda: reset_password(token, form.password.data), field="password")
     if submitted.done:
+        sessions.end_here()
         db.session.commit()
-        logout_user()
         flash("Your password is changed and every session ended. Sign in with it.", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form), submitted.status
@@ -156,8 +153,7 @@ def confirm_signup_page(token: str):
     if not form.validate_on_submit():
         return render_template("auth/signup_confirm.html", user=user, form=form)
     user = confirm_signup(token)
+    sessions.start(user)
     db.session.commit()
-    session.clear()
-    login_user(user)
     flash("Your account is ready. Share your first idea!", "success")
     return redirect(url_for("main.home"))

@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from portal.audit import notify
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.mail import send_after_commit
@@ -199,8 +200,33 @@ def signup_confirms_by_e_mail() -> bool:
     """Whether sign-up proves the address by e-mail: whenever the portal can send e-mail.
 
     Without e-mail (a demo, a laptop) there is no way to prove an address, so sign-up
-    creates the account at once (`create_user`) and says when an e-mail is taken."""
+    creates the account at once (`sign_up_without_e_mail`); it answers the same for a taken
+    address, whose owner is told in their inbox."""
     return "converge_mailer" in current_app.extensions
+
+
+TAKEN_SIGNUP_NOTICE = (
+    "Someone tried to create a Converge account with your e-mail address; nothing was "
+    "changed. If it was you, sign in with your password (or ask an administrator to reset "
+    "it). If not, you need do nothing."
+)
+
+
+def sign_up_without_e_mail(
+    *, email: str, name: str, password: str, department: Department
+) -> User | None:
+    """Sign-up when the portal cannot send e-mail: the new account, or None when the address
+    already has one (caller commits). Both cost the same checks and password hash, and the
+    caller answers both alike ("sign in"), so the answer does not tell which addresses have
+    accounts; the owner of a taken address finds a notice in their inbox."""
+    email = normalize_email(email)
+    owner = db.session.scalar(sa.select(User).where(User.email == email))
+    if owner is None:
+        return create_user(email=email, name=name, password=password, department=department)
+    check_password(password, known=(email, name))  # the same refusals as for a new address
+    generate_password_hash(password)  # the same time as creating the account
+    notify([owner], TAKEN_SIGNUP_NOTICE)
+    return None
 
 
 def start_signup(*, email: str, name: str, password: str, department: Department) -> None:

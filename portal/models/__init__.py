@@ -28,7 +28,7 @@ from portal.models.ideas import (
     StrategicObjective,
     Vote,
 )
-from portal.models.people import ApiToken, Department, Role, User
+from portal.models.people import ApiToken, Department, Role, SignIn, User
 from portal.models.portfolio import Run, RunStatus, Scenario, ScenarioObjective
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "StrategicObjective",
     "Touchpoint",
     "TouchpointKind",
+    "SignIn",
     "User",
     "Vote",
     "is_period",

@@ -92,6 +92,10 @@ class User(UserMixin, db.Model):
         secondary=department_brms, back_populates="brms", order_by=Department.name
     )
 
+    # Unread notifications, for the navigation bar: counted with the user when a session
+    # loads them (portal/auth/login.py), not by a query of its own.
+    unread_count = 0
+
     def get_id(self) -> str:
         """What Flask-Login keeps in the session and the remember-me cookie: the id and the
         session key, so a new key (sign-out, password change…) ends every copy at once."""
@@ -105,6 +109,8 @@ class User(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """End every session and remember-me cookie of this user (caller commits)."""
         self.session_key = new_session_key()
+        if self.id is not None:
+            db.session.execute(sa.delete(SignIn).where(SignIn.user_id == self.id))
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -157,3 +163,20 @@ class ApiToken(db.Model):
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
+
+
+class SignIn(db.Model):
+    """One device's sign-in: its session cookie names this row, and its remember-me cookie
+    ("<id>.<secret>") matches `remember_hash`. Deleting the row signs that device out."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The session, and the remember-me cookie, stop working then (moved on with each rotation).
+    expires_at: Mapped[datetime]
+    # SHA-256 (hex) of the current remember-me secret; None without "remember me".
+    remember_hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+    user: Mapped[User] = relationship()

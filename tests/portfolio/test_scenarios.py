@@ -2,6 +2,7 @@
 
 import pytest
 
+from portal.auth.sessions import session_values
 from portal.extensions import db
 from portal.models import AuditEvent, Scenario, ScenarioObjective
 from tests.conftest import make_app
@@ -179,8 +180,10 @@ def test_navigation_entries(pm_client, brm_client, employee_client):
 def test_forms_need_csrf(database_url, tmp_path, pm):
     app = make_app(database_url, tmp_path, WTF_CSRF_ENABLED=True, RUNS_INLINE=True)
     client = app.test_client()
+    values = session_values(pm)
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = pm.get_id()
+        session.update(values)
     assert client.post("/portfolio/scenarios/new", data=_form()).status_code == 400
     with app.app_context():  # the second app has its own engine: close its connections
         db.session.remove()
