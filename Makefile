@@ -13,13 +13,13 @@ PORT ?= 5000
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,postgres,queue]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,postgres,queue,server]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
 # constraints.txt records what is installed now. To move a dependency: change pyproject.toml
-# if its range must move, `$(PY) -m pip install --upgrade -e '.[dev,postgres,queue]'` (or
+# if its range must move, `$(PY) -m pip install --upgrade -e '.[dev,postgres,queue,server]'` (or
 # `pip install NAME==VERSION`), pass `make test`, then `make lock` and commit both files.
 lock:
 	{ echo '# Exact versions the test suite passed with; `make install` and CI install under them.'; \
