@@ -58,6 +58,10 @@ class Scenario(db.Model):
     )
     backend: Mapped[str] = mapped_column(sa.String(16), default="cbc")
     time_limit: Mapped[int] = mapped_column(default=60)
+    # Per year; value (and run cost) in later years counts less. See portal.lifecycle.
+    discount_rate: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default="0")
+    # Years of the selected ideas' run cost counted past the last period (0: not counted).
+    tail_years: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
