@@ -1,5 +1,5 @@
 """estimates over time: value profile, run cost after go-live and lifetime, negative impacts;
-scenario discount rate and run-cost tail years
+scenario discount rate, run-cost tail years and theme maximum shares
 
 Revision ID: ecf067df8e5b
 Revises: 0f68feba2b0b
@@ -41,10 +41,14 @@ def upgrade():
             sa.Column("discount_rate", sa.Float(), server_default="0", nullable=False)
         )
         batch_op.add_column(sa.Column("tail_years", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(
+            sa.Column("theme_max_shares", sa.JSON(), server_default="{}", nullable=False)
+        )
 
 
 def downgrade():
     with op.batch_alter_table("scenarios", schema=None) as batch_op:
+        batch_op.drop_column("theme_max_shares")
         batch_op.drop_column("tail_years")
         batch_op.drop_column("discount_rate")
 

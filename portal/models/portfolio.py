@@ -45,6 +45,8 @@ class Scenario(db.Model):
     candidate_filter: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     department_shares: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     theme_min_shares: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # {objective id: largest share (0..1) of the selected cost}; absent: no maximum.
+    theme_max_shares: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     count_min: Mapped[int | None]
     count_max: Mapped[int | None]
     force_in: Mapped[list] = mapped_column(sa.JSON, default=list)
