@@ -13,6 +13,7 @@ from .model import Group, Model, allowed_shifts
 _REMOVAL_ORDER = [
     "count_max",
     "count_min",
+    "theme_share_max",
     "theme_min_share",
     "department_share_max",
     "department_share_min",
@@ -21,6 +22,7 @@ _REMOVAL_ORDER = [
     "requires",
     "capacity",
     "budget",
+    "run_cost_past_horizon",
     "force_out",
     "force_in",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 import pulp
 
 from .problem import Candidate, Problem
+from .timing import Timing
 
 LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
 
@@ -23,7 +24,8 @@ class Group:
     """One constraint of the contract (it may need several rows), named for people.
 
     `kind` is one of budget, capacity, requires, exclusive, together, force_in, force_out,
-    department_share_min, department_share_max, theme_min_share, count_min, count_max.
+    department_share_min, department_share_max, theme_min_share, theme_share_max, count_min,
+    count_max, run_cost_past_horizon.
     """
 
     name: str
@@ -139,7 +141,15 @@ def _build(problem: Problem) -> Model:
     starts: list[list[tuple[int, pulp.LpVariable]]] = []
     objective = pulp.LpAffineExpression()
     structural: list[pulp.LpConstraint] = []
+    timing = Timing(problem)
+    tail = problem.run_cost_past_horizon
+    tail_budget = tail is not None and tail.budget is not None
+    penalized = tail is not None and bool(tail.penalty)
+    tail_row = pulp.LpAffineExpression()
+    tail_amounts: list[float] = []
     for i, c in enumerate(problem.candidates):
+        # the plain value needs no arithmetic (the common case at 10,000 candidates)
+        timed = bool(c.value_by_period) or (penalized and c.run_cost)
         per_candidate = []
         cost = [(index[p], v) for p, v in c.cost.items() if v]
         effort = [
@@ -148,7 +158,12 @@ def _build(problem: Problem) -> Model:
         for s in allowed_shifts(c, periods):
             var = lp.add_variable(f"x{i}_{s}", 0, 1, pulp.LpBinary)
             per_candidate.append((s, var))
-            objective[var] = c.value
+            objective[var] = timing.counted_value(c, s) if timed else c.value
+            if tail_budget and c.run_cost:
+                amount = timing.tail_cost(c, s)
+                if amount:
+                    tail_row[var] = amount
+                    tail_amounts.append(amount)
             for q, v in cost:
                 row = budget_rows.get(q + s)
                 if row is not None:
@@ -198,7 +213,16 @@ def _build(problem: Problem) -> Model:
         row = _row(sel(cid), EQ, 0, f"force_out_{pos[cid]}")
         groups.append(Group(f"force_out {cid}", "force_out", [row], {"ids": [cid]}))
 
-    if problem.department_share or problem.theme_min_share:
+    if tail_budget:
+        # divided by the limit (or the largest amount when it is 0), as budget rows are
+        scale = tail.budget or max(tail_amounts, default=0.0) or 1.0
+        for var in tail_row:
+            tail_row[var] /= scale
+        row = _row(tail_row, LE, tail.budget / scale, "run_cost_past_horizon")
+        info = {"years": tail.years, "limit": tail.budget}
+        groups.append(Group("run_cost_past_horizon", "run_cost_past_horizon", [row], info))
+
+    if problem.department_share or problem.theme_share:
         # T = total selected cost, defined by one dense row. Each share row keeps every
         # candidate's own cost: defining department totals by extra variables (so that each
         # share row had two entries) built faster but solved 6x slower (measured at 10,000).
@@ -213,7 +237,9 @@ def _build(problem: Problem) -> Model:
             for dept, share in problem.department_share.items()
             if share.min > 0 or share.max < 1
         }
-        themes = {t: Expr() for t, share in problem.theme_min_share.items() if share > 0}
+        themes = {
+            t: Expr() for t, share in problem.theme_share.items() if share.min > 0 or share.max < 1
+        }
         for i, c in enumerate(problem.candidates):
             tc = costs[i] / unit
             if not tc:
@@ -256,12 +282,19 @@ def _build(problem: Problem) -> Model:
                         info,
                     )
                 )
-        for k, (theme, share) in enumerate(problem.theme_min_share.items()):
-            if share > 0:
-                themes[theme][total] = -share
-                row = _row(themes[theme], GE, 0, f"theme_min_{k}")
-                info = {"theme": theme, "min": share}
+        for k, (theme, share) in enumerate(problem.theme_share.items()):
+            # kind and name of the lower bound stay those of the older theme_min_share field
+            info = {"theme": theme, "min": share.min, "max": share.max}
+            if share.min > 0:
+                row = Expr(themes[theme])
+                row[total] = -share.min
+                row = _row(row, GE, 0, f"theme_min_{k}")
                 groups.append(Group(f"theme_min_share {theme}", "theme_min_share", [row], info))
+            if share.max < 1:
+                row = themes[theme]
+                row[total] = -share.max
+                row = _row(row, LE, 0, f"theme_max_{k}")
+                groups.append(Group(f"theme_share {theme} max", "theme_share_max", [row], info))
 
     if problem.count is not None:
         every = pulp.LpAffineExpression()

@@ -23,7 +23,10 @@ _TOP_FIELDS = {
     "force_out",
     "department_share",
     "theme_min_share",
+    "theme_share",
     "count",
+    "discount_rate",
+    "run_cost_past_horizon",
 }
 _CANDIDATE_FIELDS = {
     "id",
@@ -35,7 +38,13 @@ _CANDIDATE_FIELDS = {
     "department",
     "themes",
     "may_start_later_by",
+    "value_by_period",
+    "run_cost",
+    "lifetime",
+    "go_live",
+    "negative_impact",
 }
+_TAIL_FIELDS = ("years", "budget", "penalty")
 
 
 class InvalidProblem(ValueError):
@@ -48,10 +57,16 @@ class InvalidProblem(ValueError):
 
 @dataclass(frozen=True)
 class Candidate:
-    """One idea that may be selected, with its value, cost and effort profiles."""
+    """One idea that may be selected, with its value, cost and effort profiles.
+
+    `value` is a one-off amount (not shifted, not discounted; 0 when only `value_by_period`
+    is given); `value_by_period` is a stream that moves with the chosen start and is
+    discounted (see optimizer/timing.py). `run_cost` per period runs from go-live for
+    `lifetime` periods (None: for ever); `negative_impact` is informational (explanations).
+    """
 
     id: str
-    value: float
+    value: float = 0.0
     cost: dict[str, float] = field(default_factory=dict)
     effort: dict[str, dict[str, float]] = field(default_factory=dict)
     value_low: float | None = None
@@ -59,10 +74,20 @@ class Candidate:
     department: str | None = None
     themes: tuple[str, ...] = ()
     may_start_later_by: int = 0
+    value_by_period: dict[str, float] = field(default_factory=dict)
+    run_cost: float = 0.0
+    lifetime: int | None = None
+    go_live: str | None = None
+    negative_impact: float = 0.0
+    has_value: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Return the candidate as it appears in the problem JSON (optional fields omitted)."""
-        out: dict[str, Any] = {"id": self.id, "value": self.value}
+        out: dict[str, Any] = {"id": self.id}
+        if self.has_value or not self.value_by_period:
+            out["value"] = self.value
+        if self.value_by_period:
+            out["value_by_period"] = dict(self.value_by_period)
         if self.value_low is not None:
             out["value_low"] = self.value_low
         if self.value_high is not None:
@@ -76,12 +101,20 @@ class Candidate:
             out["themes"] = list(self.themes)
         if self.may_start_later_by:
             out["may_start_later_by"] = self.may_start_later_by
+        if self.run_cost:
+            out["run_cost"] = self.run_cost
+        if self.lifetime is not None:
+            out["lifetime"] = self.lifetime
+        if self.go_live is not None:
+            out["go_live"] = self.go_live
+        if self.negative_impact:
+            out["negative_impact"] = self.negative_impact
         return out
 
 
 @dataclass(frozen=True)
 class Share:
-    """Lower and upper share (fractions of total selected cost) for one department."""
+    """Lower and upper share (fractions of total selected cost) for a department or theme."""
 
     min: float = 0.0
     max: float = 1.0
@@ -93,6 +126,20 @@ class CountLimit:
 
     min: int = 0
     max: int | None = None
+
+
+@dataclass(frozen=True)
+class TailRule:
+    """Run costs past the horizon: counted for `years` periods after the last one.
+
+    `budget`: their total over those years must not exceed it (a budget line of its own).
+    `penalty`: the objective loses penalty x their discounted total (value per unit of money).
+    Either, both or neither (then they are only reported).
+    """
+
+    years: int
+    budget: float | None = None
+    penalty: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -109,8 +156,15 @@ class Problem:
     force_in: tuple[str, ...] = ()
     force_out: tuple[str, ...] = ()
     department_share: dict[str, Share] = field(default_factory=dict)
-    theme_min_share: dict[str, float] = field(default_factory=dict)
+    theme_share: dict[str, Share] = field(default_factory=dict)
     count: CountLimit | None = None
+    discount_rate: float = 0.0
+    run_cost_past_horizon: TailRule | None = None
+
+    @property
+    def theme_min_share(self) -> dict[str, float]:
+        """The lower theme bounds alone (the older field's view of `theme_share`)."""
+        return {t: s.min for t, s in self.theme_share.items() if s.min > 0}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Problem:
@@ -125,7 +179,13 @@ class Problem:
         candidates = tuple(
             Candidate(
                 id=c["id"],
-                value=float(c["value"]),
+                value=float(c.get("value", 0.0)),
+                has_value="value" in c,
+                value_by_period={p: float(v) for p, v in c.get("value_by_period", {}).items()},
+                run_cost=float(c.get("run_cost", 0.0)),
+                lifetime=_opt_int(c.get("lifetime")),
+                go_live=c.get("go_live"),
+                negative_impact=float(c.get("negative_impact", 0.0)),
                 cost={p: float(v) for p, v in c.get("cost", {}).items()},
                 effort={
                     pool: {p: float(v) for p, v in per.items()}
@@ -140,6 +200,10 @@ class Problem:
             for c in data["candidates"]
         )
         count = data.get("count")
+        theme_share = {t: Share(float(v), 1.0) for t, v in data.get("theme_min_share", {}).items()}
+        for t, sh in data.get("theme_share", {}).items():
+            theme_share[t] = Share(float(sh.get("min", 0.0)), float(sh.get("max", 1.0)))
+        tail = data.get("run_cost_past_horizon")
         return cls(
             periods=tuple(data["periods"]),
             candidates=candidates,
@@ -157,10 +221,16 @@ class Problem:
                 d: Share(float(s.get("min", 0.0)), float(s.get("max", 1.0)))
                 for d, s in data.get("department_share", {}).items()
             },
-            theme_min_share={t: float(v) for t, v in data.get("theme_min_share", {}).items()},
+            theme_share=theme_share,
             count=None
             if count is None
             else CountLimit(int(count.get("min", 0)), _opt_int(count.get("max"))),
+            discount_rate=float(data.get("discount_rate", 0.0)),
+            run_cost_past_horizon=None
+            if tail is None
+            else TailRule(
+                int(tail["years"]), _opt_float(tail.get("budget")), float(tail.get("penalty", 0))
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -179,8 +249,15 @@ class Problem:
             "department_share": {
                 d: {"min": s.min, "max": s.max} for d, s in self.department_share.items()
             },
-            "theme_min_share": dict(self.theme_min_share),
+            "theme_share": {t: {"min": s.min, "max": s.max} for t, s in self.theme_share.items()},
         }
+        if self.discount_rate:
+            out["discount_rate"] = self.discount_rate
+        tail = self.run_cost_past_horizon
+        if tail is not None:
+            out["run_cost_past_horizon"] = {"years": tail.years, "penalty": tail.penalty}
+            if tail.budget is not None:
+                out["run_cost_past_horizon"]["budget"] = tail.budget
         if self.count is not None:
             count: dict[str, Any] = {"min": self.count.min}
             if self.count.max is not None:
@@ -391,15 +468,7 @@ def validate(data: Any) -> list[str]:
             path = f"department_share.{dept}"
             if dept not in departments:
                 ck.add(path, "no candidate belongs to this department")
-            if not ck.mapping(path, share):
-                continue
-            for key in share:
-                if key not in ("min", "max"):
-                    ck.add(f"{path}.{key}", "unknown field (use min and max)")
-            lo, hi = share.get("min", 0.0), share.get("max", 1.0)
-            ok = ck.number(f"{path}.min", lo, 0.0, 1.0) & ck.number(f"{path}.max", hi, 0.0, 1.0)
-            if ok and lo > hi:
-                ck.add(path, f"min {_fmt(lo)} is above max {_fmt(hi)}")
+            _check_share(ck, path, share)
 
     theme_shares = data.get("theme_min_share", {})
     if ck.mapping("theme_min_share", theme_shares):
@@ -408,6 +477,32 @@ def validate(data: Any) -> list[str]:
             if theme not in themes:
                 ck.add(path, "no candidate carries this theme")
             ck.number(path, share, 0.0, 1.0)
+    else:
+        theme_shares = {}
+    both_shares = data.get("theme_share", {})
+    if ck.mapping("theme_share", both_shares):
+        for theme, share in both_shares.items():
+            path = f"theme_share.{theme}"
+            if theme not in themes:
+                ck.add(path, "no candidate carries this theme")
+            if theme in theme_shares:
+                ck.add(path, "also given in theme_min_share (give it once)")
+            _check_share(ck, path, share)
+
+    if "discount_rate" in data:
+        ck.number("discount_rate", data["discount_rate"], 0.0)
+    tail = data.get("run_cost_past_horizon")
+    if tail is not None and ck.mapping("run_cost_past_horizon", tail):
+        for key in tail:
+            if key not in _TAIL_FIELDS:
+                ck.add(f"run_cost_past_horizon.{key}", "unknown field (use years, budget, penalty)")
+        if "years" not in tail:
+            ck.add("run_cost_past_horizon.years", "required")
+        else:
+            ck.integer("run_cost_past_horizon.years", tail["years"], 1)
+        for key in ("budget", "penalty"):
+            if key in tail:
+                ck.number(f"run_cost_past_horizon.{key}", tail[key])
 
     count = data.get("count")
     if count is not None and ck.mapping("count", count):
@@ -421,6 +516,18 @@ def validate(data: Any) -> list[str]:
             if ok and lo > hi:
                 ck.add("count", f"min {lo} is above max {hi}")
     return ck.errors
+
+
+def _check_share(ck: _Checker, path: str, share: Any) -> None:
+    if not ck.mapping(path, share):
+        return
+    for key in share:
+        if key not in ("min", "max"):
+            ck.add(f"{path}.{key}", "unknown field (use min and max)")
+    lo, hi = share.get("min", 0.0), share.get("max", 1.0)
+    ok = ck.number(f"{path}.min", lo, 0.0, 1.0) & ck.number(f"{path}.max", hi, 0.0, 1.0)
+    if ok and lo > hi:
+        ck.add(path, f"min {_fmt(lo)} is above max {_fmt(hi)}")
 
 
 def _check_candidate(
@@ -444,15 +551,23 @@ def _check_candidate(
         ck.add(f"{path}.id", f"duplicate id {cid!r}")
     else:
         ids.add(cid)
-    if "value" not in c:
-        ck.add(f"{path}.value", "required")
+    # `value` may be negative: it is the net of the weighted impacts, and impacts may be
+    # negative ("adds lock-in"). The stream `value_by_period` is >= 0 per period.
+    if "value" not in c and "value_by_period" not in c:
+        ck.add(f"{path}.value", "required (or value_by_period)")
+        value_ok = False
+    elif "value" not in c:
         value_ok = False
     else:
-        value_ok = ck.number(f"{path}.value", c["value"])
+        value_ok = ck.number(f"{path}.value", c["value"], None)
+    if "value_by_period" in c:
+        ck.per_period(f"{path}.value_by_period", c["value_by_period"], periods)
     for bound in ("value_low", "value_high"):
         if c.get(bound) is not None:
-            ok = ck.number(f"{path}.{bound}", c[bound])
-            if ok and value_ok:
+            ok = ck.number(f"{path}.{bound}", c[bound], None)
+            if ok and "value" not in c:
+                ck.add(f"{path}.{bound}", "needs value (the range is around value)")
+            elif ok and value_ok:
                 if bound == "value_low" and c[bound] > c["value"]:
                     ck.add(f"{path}.value_low", "must be <= value")
                 if bound == "value_high" and c[bound] < c["value"]:
@@ -478,3 +593,15 @@ def _check_candidate(
     shift = c.get("may_start_later_by", 0)
     if ck.integer(f"{path}.may_start_later_by", shift) and n_periods and shift >= n_periods:
         ck.add(f"{path}.may_start_later_by", f"must be < number of periods ({n_periods})")
+    if "run_cost" in c:
+        ck.number(f"{path}.run_cost", c["run_cost"])
+    if "lifetime" in c:
+        ck.integer(f"{path}.lifetime", c["lifetime"], 1)
+    if "go_live" in c:
+        go_live = c["go_live"]
+        if not isinstance(go_live, str):
+            ck.add(f"{path}.go_live", "must be a period (string)")
+        elif go_live not in periods:
+            ck.add(f"{path}.go_live", "period is not listed in periods")
+    if "negative_impact" in c:
+        ck.number(f"{path}.negative_impact", c["negative_impact"])

@@ -13,6 +13,7 @@ from . import solvers, wording
 from .diagnose import find_conflict
 from .model import Model, build_model, gc_paused, total_cost
 from .problem import RESULT_SCHEMA, Problem, validate
+from .timing import Timing, go_live, tail_positions
 
 DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_GAP = 0.0
@@ -35,6 +36,9 @@ class Result:
     usage: dict[str, dict[str, float]] = field(default_factory=dict)
     binding: list[dict[str, Any]] = field(default_factory=list)
     explanations: list[dict[str, Any]] = field(default_factory=list)
+    value_by_period: dict[str, float] = field(default_factory=dict)
+    discounted_value_by_period: dict[str, float] = field(default_factory=dict)
+    run_cost_after_horizon: dict[str, Any] = field(default_factory=dict)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     solver: dict[str, Any] = field(default_factory=dict)
@@ -57,6 +61,9 @@ class Result:
             "usage": self.usage,
             "binding": self.binding,
             "explanations": self.explanations,
+            "value_by_period": self.value_by_period,
+            "discounted_value_by_period": self.discounted_value_by_period,
+            "run_cost_after_horizon": self.run_cost_after_horizon,
             "conflicts": self.conflicts,
             "errors": self.errors,
             "solver": self.solver,
@@ -162,13 +169,32 @@ def _report_selection(result: Result, problem: Problem, chosen: dict[int, int]) 
     index = {p: k for k, p in enumerate(periods)}
     spend = dict.fromkeys(periods, 0.0)
     usage = {pool: dict.fromkeys(periods, 0.0) for pool in problem.capacity}
+    timing = Timing(problem)
+    stream = [0.0] * len(periods)
+    tail = problem.run_cost_past_horizon
+    years = tail.years if tail is not None else 0
+    by_year = [0.0] * years
+    yearly = 0.0
     for i, s in sorted(chosen.items()):
         c = problem.candidates[i]
         profile = [index[p] for p, v in c.cost.items() if v]
         for per in c.effort.values():
             profile.extend(index[p] for p, v in per.items() if v)
         first = (min(profile) if profile else 0) + s
-        result.selected.append({"id": c.id, "start": periods[first], "delay": s})
+        entry = {"id": c.id, "start": periods[first], "delay": s}
+        entry["value"] = timing.counted_value(c, s)
+        if c.run_cost:
+            live = go_live(c, periods, s)
+            entry["go_live"] = periods[live] if live < len(periods) else None
+            if tail is not None:
+                entry["run_cost_past_horizon"] = timing.tail_cost(c, s)
+                for j in tail_positions(c, len(periods), years, s, periods):
+                    by_year[j - len(periods)] += c.run_cost
+            if timing.runs_after_horizon(c, s):
+                yearly += c.run_cost
+        result.selected.append(entry)
+        for j, v in timing.stream(c, s).items():
+            stream[j] += v
         # zero amounts are skipped: they do not limit the start, so shifted they may fall
         # past the last period
         for p, v in c.cost.items():
@@ -180,6 +206,14 @@ def _report_selection(result: Result, problem: Problem, chosen: dict[int, int]) 
                     usage[pool][periods[index[p] + s]] += v
     result.spend = spend
     result.usage = usage
+    result.value_by_period = dict(zip(periods, stream, strict=True))
+    result.discounted_value_by_period = {
+        p: v * timing.factor[j] for j, (p, v) in enumerate(zip(periods, stream, strict=True))
+    }
+    if any(c.run_cost for c in problem.candidates):
+        result.run_cost_after_horizon = {"yearly": yearly, "years": years or None}
+        if tail is not None:
+            result.run_cost_after_horizon.update(by_year=by_year, total=sum(by_year))
     result.binding = binding(problem, chosen, spend, usage)
 
 
@@ -232,19 +266,41 @@ def binding(
                 max=share.max,
                 **extra,
             )
-    for theme, minimum in problem.theme_min_share.items():
-        if minimum > 0:
-            mine = sum(total_cost(c) for c in selected if theme in c.themes)
+    for theme, share in problem.theme_share.items():
+        mine = sum(total_cost(c) for c in selected if theme in c.themes)
+        extra = {"theme": theme, "share": mine / total if total else 0.0}
+        if share.min > 0:
             add(
                 f"theme_min_share {theme}",
                 "theme_min_share",
-                minimum * total,
+                share.min * total,
                 mine,
-                mine - minimum * total,
-                theme=theme,
-                min=minimum,
-                share=mine / total if total else 0.0,
+                mine - share.min * total,
+                min=share.min,
+                **extra,
             )
+        if share.max < 1:
+            add(
+                f"theme_share {theme} max",
+                "theme_share_max",
+                share.max * total,
+                mine,
+                share.max * total - mine,
+                max=share.max,
+                **extra,
+            )
+    tail = problem.run_cost_past_horizon
+    if tail is not None and tail.budget is not None:
+        timing = Timing(problem)
+        used = sum(timing.tail_cost(problem.candidates[i], s) for i, s in chosen.items())
+        add(
+            "run_cost_past_horizon",
+            "run_cost_past_horizon",
+            tail.budget,
+            used,
+            tail.budget - used,
+            years=tail.years,
+        )
     if problem.count is not None:
         n = len(chosen)
         if problem.count.min > 0:
@@ -263,7 +319,12 @@ def _binding_text(row: dict[str, Any]) -> str:
         head = (
             f"{row['pool']} {row['period']}: {wording.amount(used)} of {wording.amount(limit)} used"
         )
-    elif kind.startswith("department_share") or kind == "theme_min_share":
+    elif kind == "run_cost_past_horizon":
+        head = (
+            f"Run cost in the {row['years']} years past the horizon: {wording.amount(used)} "
+            f"of {wording.amount(limit)}"
+        )
+    elif kind.startswith("department_share") or kind.startswith("theme_"):
         who = row.get("department") or f"theme {row.get('theme')}"
         bound = (
             f"min {wording.percent(row['min'])}"
@@ -312,15 +373,18 @@ def explanations(
 
     out: list[dict[str, Any]] = []
     pending: list[tuple[float, int, dict[str, Any]]] = []
+    timing = Timing(problem)
     for i, c in enumerate(problem.candidates):
-        entry: dict[str, Any] = {"id": c.id, "selected": c.id in selected_ids, "value": c.value}
+        # the value it counts for: at its chosen start when selected, else at its planned one
+        value = timing.counted_value(c, chosen.get(i, 0))
+        entry: dict[str, Any] = {"id": c.id, "selected": c.id in selected_ids, "value": value}
         out.append(entry)
         if entry["selected"]:
             if c.id in forced_in:
                 entry.update(reason="forced_in", text=f"{c.id} is selected: it is forced in.")
             else:
                 entry["reason"] = "value"
-                pending.append((0, c.value, i, entry))
+                pending.append((0, value, i, entry))
             continue
         if c.id in forced_out:
             entry.update(reason="forced_out", text=f"{c.id} is not selected: it is forced out.")
@@ -344,7 +408,7 @@ def explanations(
             )
             continue
         entry["reason"] = "value"
-        pending.append((1, -c.value, i, entry))
+        pending.append((1, -value, i, entry))
 
     pending.sort(key=lambda item: item[:3])
     for _, _, i, entry in pending:

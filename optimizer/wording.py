@@ -62,6 +62,13 @@ def describe(kind: str, info: dict[str, Any]) -> str:
         return (
             f"theme {info['theme']} must get at least {percent(info['min'])} of the selected cost"
         )
+    if kind == "theme_share_max":
+        return f"theme {info['theme']} may get at most {percent(info['max'])} of the selected cost"
+    if kind == "run_cost_past_horizon":
+        return (
+            f"run cost in the {info['years']} years past the horizon is at most "
+            f"{amount(info['limit'])}"
+        )
     if kind == "count_min":
         return f"at least {info['limit']} candidates must be selected"
     if kind == "count_max":

@@ -79,13 +79,24 @@ def check(doc: dict, choice: dict[str, int]) -> bool:
         )
         if mine < share.get("min", 0) * total or mine > share.get("max", 1) * total:
             return False
-    for theme, minimum in doc.get("theme_min_share", {}).items():
+    theme_bounds = {t: (v, 1) for t, v in doc.get("theme_min_share", {}).items()}
+    for theme, share in doc.get("theme_share", {}).items():
+        theme_bounds[theme] = (share.get("min", 0), share.get("max", 1))
+    for theme, (low, high) in theme_bounds.items():
         mine = sum(
             sum(by_id[cid].get("cost", {}).values())
             for cid in sel
             if theme in by_id[cid].get("themes", [])
         )
-        if mine < minimum * total:
+        if mine < low * total or mine > high * total:
+            return False
+    tail = doc.get("run_cost_past_horizon")
+    if tail is not None and tail.get("budget") is not None:
+        used = sum(
+            by_id[cid].get("run_cost", 0) * len(_tail_years(doc, by_id[cid], s))
+            for cid, s in choice.items()
+        )
+        if used > tail["budget"] + 1e-9:
             return False
     count = doc.get("count")
     if count is not None:
@@ -94,6 +105,42 @@ def check(doc: dict, choice: dict[str, int]) -> bool:
         if count.get("max") is not None and len(sel) > count["max"]:
             return False
     return True
+
+
+def _tail_years(doc: dict, c: dict, s: int) -> list[int]:
+    """Positions past the horizon at which the candidate's run cost is counted."""
+    tail = doc.get("run_cost_past_horizon")
+    if tail is None or not c.get("run_cost"):
+        return []
+    periods = doc["periods"]
+    n = len(periods)
+    if "go_live" in c:
+        live = periods.index(c["go_live"]) + s
+    else:
+        used = [periods.index(p) for p, v in c.get("cost", {}).items() if v]
+        used += [
+            periods.index(p) for per in c.get("effort", {}).values() for p, v in per.items() if v
+        ]
+        live = (max(used) + 1 if used else 0) + s
+    lifetime = c.get("lifetime", 10**6)
+    return [j for j in range(n, n + tail["years"]) if live <= j < live + lifetime]
+
+
+def worth(doc: dict, c: dict, s: int) -> float:
+    """What candidate `c` started `s` periods late adds to the objective, from the contract's
+    words: one-off value + discounted stream shifted by s (lost past the end) - penalty x
+    discounted run cost in the years counted past the horizon."""
+    n = len(doc["periods"])
+    r = doc.get("discount_rate", 0)
+    total = c.get("value", 0)
+    for p, v in c.get("value_by_period", {}).items():
+        j = doc["periods"].index(p) + s
+        if j < n:
+            total += v / (1 + r) ** j
+    penalty = (doc.get("run_cost_past_horizon") or {}).get("penalty", 0)
+    for j in _tail_years(doc, c, s):
+        total -= penalty * c["run_cost"] / (1 + r) ** j
+    return total
 
 
 def brute_force(doc: dict) -> float | None:
@@ -107,7 +154,9 @@ def brute_force(doc: dict) -> float | None:
         }
         if check(doc, choice):
             value = sum(
-                c["value"] for c, s in zip(doc["candidates"], combo, strict=True) if s is not None
+                worth(doc, c, s)
+                for c, s in zip(doc["candidates"], combo, strict=True)
+                if s is not None
             )
             if best is None or value > best:
                 best = value

@@ -15,7 +15,7 @@ from tests.optimizer.conftest import cand, make_problem
 ROOT = Path(__file__).resolve().parents[2]
 FEASIBLE = make_problem([cand("A", 3, {"2027": 2}), cand("B", 2, {"2027": 2})], budget={"2027": 3})
 INFEASIBLE = make_problem([cand("A", 3, {"2027": 5})], budget={"2027": 3}, force_in=["A"])
-INVALID = make_problem([cand("A", -3)])
+INVALID = make_problem([cand("A", 3, {"2027": -1})])
 
 
 def _write(tmp_path: Path, doc, name="problem.json") -> str:
@@ -56,7 +56,9 @@ def test_output_file_and_mps(tmp_path, capsys):
     result, mps = tmp_path / "result.json", tmp_path / "model.mps"
     assert main(["solve", path, "-o", str(result), "--write-mps", str(mps), "--gap", "0"]) == 0
     assert capsys.readouterr().out == ""
-    assert json.loads(result.read_text())["selected"] == [{"id": "A", "start": "2027", "delay": 0}]
+    assert json.loads(result.read_text())["selected"] == [
+        {"id": "A", "start": "2027", "delay": 0, "value": 3}
+    ]
     assert "ROWS" in mps.read_text()
 
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import optimizer
-from tests.optimizer.conftest import BACKENDS, brute_force, check, choice_of
+from tests.optimizer.conftest import BACKENDS, brute_force, check, choice_of, worth
 
 PERIODS = ["p1", "p2", "p3"]
 SHARES = [0.0, 0.25, 0.5, 0.75, 1.0]
@@ -126,6 +126,20 @@ def _only(doc: dict, names: set[str]) -> dict:
     out["theme_min_share"] = {
         t: v for t, v in doc.get("theme_min_share", {}).items() if f"theme_min_share {t}" in names
     }
+    themes = {}
+    for theme, share in doc.get("theme_share", {}).items():
+        kept = {}
+        if f"theme_min_share {theme}" in names:
+            kept["min"] = share["min"]
+        if f"theme_share {theme} max" in names:
+            kept["max"] = share["max"]
+        themes[theme] = kept
+    out["theme_share"] = themes
+    tail = doc.get("run_cost_past_horizon")
+    if tail is not None:
+        out["run_cost_past_horizon"] = {k: v for k, v in tail.items() if k != "budget"}
+        if "run_cost_past_horizon" in names:
+            out["run_cost_past_horizon"]["budget"] = tail["budget"]
     count = doc.get("count") or {}
     out["count"] = {
         k: v
@@ -133,3 +147,84 @@ def _only(doc: dict, names: set[str]) -> dict:
         if (k == "min" and "count min" in names) or (k == "max" and "count max" in names)
     }
     return out
+
+
+RATES = [0.0, 0.0, 0.25, 0.5]
+
+
+@st.composite
+def timed_problems(draw, max_candidates: int = 10) -> dict:
+    """`problems()` with every field of issue 13: value streams (some without `value`),
+    negative values, a discount rate, theme shares with both bounds, run costs with lifetimes
+    and go-lives, and the run cost past the horizon as a budget line and/or a penalty."""
+    doc = draw(problems(max_candidates))
+    for c in doc["candidates"]:
+        kind = draw(st.sampled_from(["value", "stream", "both", "negative"]))
+        if kind in ("stream", "both"):
+            c["value_by_period"] = draw(
+                st.dictionaries(st.sampled_from(PERIODS), st.integers(0, 12), min_size=1)
+            )
+            if kind == "stream":
+                del c["value"]
+        if kind == "negative":
+            c["value"] = -draw(st.integers(1, 6))
+            c["negative_impact"] = draw(st.integers(0, 6))
+        if draw(st.booleans()):
+            c["run_cost"] = draw(st.integers(1, 5))
+            if draw(st.booleans()):
+                c["lifetime"] = draw(st.integers(1, 4))
+            if draw(st.booleans()):
+                c["go_live"] = draw(st.sampled_from(PERIODS))
+    doc["discount_rate"] = draw(st.sampled_from(RATES))
+    used_themes = sorted({t for c in doc["candidates"] for t in c["themes"]})
+    if used_themes and draw(st.booleans()):
+        theme = draw(st.sampled_from(used_themes))
+        doc.get("theme_min_share", {}).pop(theme, None)
+        low = draw(st.sampled_from(SHARES[:3]))
+        doc["theme_share"] = {
+            theme: {"min": low, "max": draw(st.sampled_from([s for s in SHARES if s >= low]))}
+        }
+    if any(c.get("run_cost") for c in doc["candidates"]) and draw(st.booleans()):
+        tail: dict = {"years": draw(st.integers(1, 3))}
+        if draw(st.booleans()):
+            tail["budget"] = draw(st.integers(0, 20))
+        if draw(st.booleans()):
+            tail["penalty"] = draw(st.sampled_from([0, 0.5, 1, 2]))
+        doc["run_cost_past_horizon"] = tail
+    return doc
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@FAST
+@given(doc=timed_problems())
+def test_time_fields_match_brute_force(backend, doc):
+    assert optimizer.validate(doc) == []
+    expected = brute_force(doc)
+    event("infeasible" if expected is None else "feasible")
+    result = optimizer.solve(doc, backend=backend, explain=False, diagnose=False)
+    if expected is None:
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(expected, abs=1e-6)
+    choice = choice_of(result)
+    assert check(doc, choice)
+    # the reported values are the objective's terms
+    by_id = {c["id"]: c for c in doc["candidates"]}
+    assert sum(s["value"] for s in result.selected) == pytest.approx(expected, abs=1e-6)
+    for s in result.selected:
+        assert s["value"] == pytest.approx(worth(doc, by_id[s["id"]], s["delay"]), abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(doc=timed_problems(max_candidates=7))
+def test_time_conflicts_are_infeasible_and_irreducible(doc):
+    result = optimizer.solve(doc, backend="highs", explain=False)
+    if result.status != "infeasible":
+        return
+    (conflict,) = result.conflicts
+    assert conflict["minimal"] is True
+    kept = {c["name"] for c in conflict["constraints"]}
+    assert brute_force(_only(doc, kept)) is None
+    for name in kept:
+        assert brute_force(_only(doc, kept - {name})) is not None

@@ -185,7 +185,7 @@ def test_zero_amounts_do_not_move_past_the_last_period(backend):
     )
     result = optimizer.solve(doc, backend=backend).to_dict()
     assert result["status"] == "optimal"
-    assert result["selected"] == [{"id": "A", "start": "2028", "delay": 1}]
+    assert result["selected"] == [{"id": "A", "start": "2028", "delay": 1, "value": 5}]
     assert result["spend"] == {"2027": 0.0, "2028": 4.0, "2029": 0.0}
     assert result["usage"] == {"eng": {"2027": 0.0, "2028": 1.0, "2029": 0.0}}
 
@@ -256,8 +256,8 @@ def test_result_is_json_with_contract_keys(backend):
         "solver",
     }
     assert out["selected"] == [
-        {"id": "A", "start": "2027", "delay": 0},
-        {"id": "B", "start": "2029", "delay": 0},
+        {"id": "A", "start": "2027", "delay": 0, "value": 10},
+        {"id": "B", "start": "2029", "delay": 0, "value": 1},
     ]
     assert out["usage"] == {"eng": {"2027": 0, "2028": 2, "2029": 0}}
     assert out["solver"]["backend"] == backend

@@ -36,7 +36,11 @@ INVALID = [
     ("unknown force_in id", lambda d: d.update(force_in=["Z"]), "force_in[0]"),
     ("unknown force_out id", lambda d: d.update(force_out=["Z"]), "force_out[0]"),
     ("duplicate id", lambda d: d["candidates"][3].update(id="A"), "candidates[3].id"),
-    ("negative value", lambda d: d["candidates"][1].update(value=-1), "candidates[1].value"),
+    (
+        "infinite value",
+        lambda d: d["candidates"][1].update(value=float("inf")),
+        "candidates[1].value",
+    ),
     ("text value", lambda d: d["candidates"][1].update(value="high"), "candidates[1].value"),
     ("bool value", lambda d: d["candidates"][1].update(value=True), "candidates[1].value"),
     (
@@ -120,6 +124,105 @@ INVALID = [
         "candidates: must be a list",
     ),
     ("missing periods", lambda d: d.pop("periods"), "periods: required"),
+    # issue 13: value over time, discounting, theme shares, run cost past the horizon
+    (
+        "value and value_by_period both absent",
+        lambda d: d["candidates"][0].pop("value"),
+        "candidates[0].value: required (or value_by_period)",
+    ),
+    (
+        "negative value_by_period",
+        lambda d: d["candidates"][0].update(value_by_period={"2027": -1}),
+        "candidates[0].value_by_period.2027: must be >= 0",
+    ),
+    (
+        "value_by_period in an unknown period",
+        lambda d: d["candidates"][0].update(value_by_period={"2031": 4}),
+        "candidates[0].value_by_period.2031: period is not listed in periods",
+    ),
+    (
+        "value_by_period not an object",
+        lambda d: d["candidates"][0].update(value_by_period=[4]),
+        "candidates[0].value_by_period: must be an object",
+    ),
+    (
+        "value range without value",
+        lambda d: (
+            d["candidates"][0].update(value_by_period={"2027": 4}, value_low=1)
+            or d["candidates"][0].pop("value")
+        ),
+        "candidates[0].value_low: needs value",
+    ),
+    ("negative rate", lambda d: d.update(discount_rate=-0.05), "discount_rate: must be >= 0"),
+    ("text rate", lambda d: d.update(discount_rate="5%"), "discount_rate: must be a number"),
+    (
+        "theme share max above 1",
+        lambda d: d.update(theme_share={"customer": {"max": 1.2}}),
+        "theme_share.customer.max: must be <= 1",
+    ),
+    (
+        "theme share min above max",
+        lambda d: d.update(theme_share={"customer": {"min": 0.5, "max": 0.2}}),
+        "theme_share.customer: min 0.5 is above max 0.2",
+    ),
+    (
+        "theme share for an unknown theme",
+        lambda d: d.update(theme_share={"planet": {"max": 0.2}}),
+        "theme_share.planet: no candidate carries this theme",
+    ),
+    (
+        "theme share given twice",
+        lambda d: d.update(
+            theme_share={"customer": {"max": 0.5}}, theme_min_share={"customer": 0.1}
+        ),
+        "theme_share.customer: also given in theme_min_share",
+    ),
+    (
+        "theme share unknown key",
+        lambda d: d.update(theme_share={"customer": {"least": 0.1}}),
+        "theme_share.customer.least: unknown field",
+    ),
+    (
+        "negative run cost",
+        lambda d: d["candidates"][0].update(run_cost=-3),
+        "candidates[0].run_cost",
+    ),
+    ("zero lifetime", lambda d: d["candidates"][0].update(lifetime=0), "candidates[0].lifetime"),
+    (
+        "go-live in an unknown period",
+        lambda d: d["candidates"][0].update(go_live="2040"),
+        "candidates[0].go_live: period is not listed in periods",
+    ),
+    (
+        "negative negative_impact",
+        lambda d: d["candidates"][0].update(negative_impact=-2),
+        "candidates[0].negative_impact: must be >= 0",
+    ),
+    (
+        "tail without years",
+        lambda d: d.update(run_cost_past_horizon={"budget": 5}),
+        "run_cost_past_horizon.years: required",
+    ),
+    (
+        "tail of zero years",
+        lambda d: d.update(run_cost_past_horizon={"years": 0}),
+        "run_cost_past_horizon.years: must be >= 1",
+    ),
+    (
+        "negative tail budget",
+        lambda d: d.update(run_cost_past_horizon={"years": 3, "budget": -1}),
+        "run_cost_past_horizon.budget: must be >= 0",
+    ),
+    (
+        "negative tail penalty",
+        lambda d: d.update(run_cost_past_horizon={"years": 3, "penalty": -1}),
+        "run_cost_past_horizon.penalty: must be >= 0",
+    ),
+    (
+        "tail unknown key",
+        lambda d: d.update(run_cost_past_horizon={"years": 3, "mode": "budget"}),
+        "run_cost_past_horizon.mode: unknown field",
+    ),
 ]
 
 
@@ -140,7 +243,7 @@ def test_invalid_input_is_named_by_path(label, change, expected):
 
 def test_every_error_is_reported_at_once():
     doc = base()
-    doc["candidates"][1]["value"] = -1
+    doc["candidates"][1]["value"] = "high"
     doc["candidates"][2]["cost"]["2099"] = 1
     doc["force_in"] = ["nobody"]
     assert len(optimizer.validate(doc)) == 3
@@ -157,6 +260,48 @@ def test_from_dict_raises_with_errors():
     with pytest.raises(optimizer.InvalidProblem) as info:
         optimizer.Problem.from_dict(doc)
     assert info.value.errors == optimizer.validate(doc)
+
+
+def test_new_fields_are_valid_and_optional():
+    doc = base()
+    doc["candidates"][0].pop("value")
+    doc["candidates"][0]["value_by_period"] = {"2028": 3, "2029": 5}
+    doc["candidates"][1].update(value=-2, run_cost=4, lifetime=3, go_live="2029", negative_impact=6)
+    doc["candidates"][2].update(value_low=-1, value=0, value_high=4)
+    doc.update(
+        discount_rate=0.08,
+        theme_share={"customer": {"min": 0.1, "max": 0.9}},
+        run_cost_past_horizon={"years": 5, "budget": 100, "penalty": 0.5},
+    )
+    assert optimizer.validate(doc) == []
+    assert optimizer.validate(base()) == []  # converge.problem/1 without any of them
+
+
+def test_negative_value_is_valid():
+    """Impacts may be negative and the portal folds them into `value`: a net value below 0."""
+    doc = mutate(lambda d: d["candidates"][1].update(value=-1))
+    assert optimizer.validate(doc) == []
+
+
+def test_theme_min_share_is_a_synonym_for_min():
+    old = mutate(lambda d: d.update(theme_min_share={"customer": 0.3}))
+    new = mutate(lambda d: d.update(theme_share={"customer": {"min": 0.3}}))
+    assert optimizer.Problem.from_dict(old) == optimizer.Problem.from_dict(new)
+
+
+def test_round_trip_with_new_fields():
+    doc = base()
+    doc["candidates"][0].pop("value")
+    doc["candidates"][0]["value_by_period"] = {"2028": 3}
+    doc["candidates"][1].update(run_cost=4, lifetime=3, go_live="2029", negative_impact=6)
+    doc.update(
+        discount_rate=0.08,
+        theme_share={"customer": {"max": 0.9}},
+        run_cost_past_horizon={"years": 5, "budget": 100},
+    )
+    problem = optimizer.Problem.from_dict(doc)
+    assert optimizer.Problem.from_dict(problem.to_dict()) == problem
+    assert "value" not in problem.to_dict()["candidates"][0]
 
 
 def test_round_trip():
