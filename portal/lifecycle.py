@@ -3,10 +3,11 @@
 Every page, export and the scenario -> problem bridge take these formulas from here;
 docs/lifecycle.md states them for people.
 
-- Value over time: an estimate's value profile {period: weight >= 0} says how its value V
-  spreads (ramp up, peak, decay): period p gets V * w_p / sum(w). Without a profile V counts
-  once, tied to no period. V is the strategic value times the likely multiplier (times
-  1 - risk in a risk-adjusted scenario), so negative impacts lower every period's value.
+- Value over time: an estimate's value profile {period: weight >= 0} says how its value
+  spreads (ramp up, peak, decay): period p gets G * w_p / sum(w), G the value of its positive
+  impacts; what its negative impacts take (L) counts once, undiscounted. Without a profile
+  V = G - L counts once, tied to no period. Values are strategic value times the likely
+  multiplier (times 1 - risk in a risk-adjusted scenario).
 - Go-live: the end of the last period with build cost (the estimate's capex and opex table).
 - Run cost: `run_cost_per_year` for `lifetime_years` years from go-live, past any horizon.
 - TCO = sum of the build cost + run_cost_per_year * lifetime_years.
@@ -14,7 +15,7 @@ docs/lifecycle.md states them for people.
   a / (1 + r)^t, t in whole months / 12 (each period's amount at the period's start, each run
   cost year at go-live + k years, k = 0 .. lifetime - 1).
 - NPV of cost (present cost) = discounted build cost + discounted run cost over the lifetime.
-- Discounted value = sum of the discounted values of the profile's periods (V without one).
+- Discounted value = sum of the discounted values of the profile's periods - L (V without one).
 
 Value is in strategic points and cost in money, so they are reported side by side, never netted.
 """
@@ -34,11 +35,16 @@ def period_rate(rate: float, periods: list[str]) -> float:
     """The per-period rate the optimizer applies (it discounts by position in `periods`) for
     a yearly `rate`: (1 + r)^(months / 12) - 1 when every period is a calendar period of the
     same length (quarters: about r / 4), else `rate` itself (named periods count as years)."""
+    return (1.0 + rate) ** (1.0 / periods_per_year(periods)) - 1.0
+
+
+def periods_per_year(periods: list[str]) -> float:
+    """How many of the planning periods make a year (quarters: 4); named periods count as
+    years. Run cost per year becomes run cost per period by dividing by it."""
     spans = {p.months for p in map(Period.read, periods) if p is not None}
     if len(spans) == 1 and all(Period.read(p) is not None for p in periods):
-        months = spans.pop()
-        return (1.0 + rate) ** (months / 12.0) - 1.0
-    return rate
+        return 12.0 / spans.pop()
+    return 1.0
 
 
 def value_stream(value: float, profile: Mapping[str, float]) -> dict[str, float]:
@@ -80,7 +86,8 @@ class Lifecycle:
 
 def lifecycle(
     costs: Mapping[str, float],
-    value: float,
+    gain: float,
+    loss: float,
     profile: Mapping[str, float],
     run_cost_per_year: float,
     lifetime_years: int,
@@ -88,20 +95,22 @@ def lifecycle(
 ) -> Lifecycle:
     """TCO, NPV of cost and discounted value of an estimate.
 
-    `costs` is {period: capex + opex} of the build; `value` the idea's value V.
+    `costs` is {period: capex + opex} of the build; `gain` and `loss` the value of the idea's
+    positive and negative impacts (the value is gain - loss).
     """
-    stream = value_stream(value, profile)
+    value = gain - loss
+    stream = value_stream(gain, profile)
     labels = [p for p in list(costs) + list(stream) if Period.read(p) is not None]
     origin = min(map(Period.read, labels)) if labels else None
     build = sum(float(v) for v in costs.values())
     present = build
-    discounted = value if not stream else sum(stream.values())
+    discounted = value
     go_live = None
     run_present = run_cost_per_year * lifetime_years
     if origin is not None:
         present = sum(float(v) * factor(rate, _years(origin, p)) for p, v in costs.items())
         if stream:
-            discounted = sum(v * factor(rate, _years(origin, p)) for p, v in stream.items())
+            discounted = sum(v * factor(rate, _years(origin, p)) for p, v in stream.items()) - loss
         built = [Period.read(p) for p in costs if Period.read(p) is not None]
         if built:
             end = max(p.end for p in built)

@@ -41,6 +41,7 @@ def upgrade():
             sa.Column("discount_rate", sa.Float(), server_default="0", nullable=False)
         )
         batch_op.add_column(sa.Column("tail_years", sa.Integer(), server_default="0", nullable=False))
+        batch_op.add_column(sa.Column("tail_budget", sa.Float(), nullable=True))
         batch_op.add_column(
             sa.Column("theme_max_shares", sa.JSON(), server_default="{}", nullable=False)
         )
@@ -49,6 +50,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("scenarios", schema=None) as batch_op:
         batch_op.drop_column("theme_max_shares")
+        batch_op.drop_column("tail_budget")
         batch_op.drop_column("tail_years")
         batch_op.drop_column("discount_rate")
 

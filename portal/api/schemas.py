@@ -410,6 +410,12 @@ class ScenarioSettingsSchema(ma.Schema):
         validate=validate.Range(min=0, max=estimate_rules.MAX_TAIL_YEARS),
         metadata={"description": "Years of the selected ideas' run cost counted past the horizon"},
     )
+    tail_budget = fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, max=MONEY_LIMIT),
+        metadata={"description": "Budget line for that run cost (total); null: only reported"},
+    )
     count_min = fields.Integer(
         load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_ID)
     )
@@ -470,6 +476,7 @@ class ScenarioSchema(ma.Schema):
     theme_max_shares = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
     discount_rate = fields.Float(required=True)
     tail_years = fields.Integer(required=True)
+    tail_budget = fields.Float(required=True, allow_none=True)
     count_min = fields.Integer(required=True, allow_none=True)
     count_max = fields.Integer(required=True, allow_none=True)
     force_in = fields.List(fields.Integer(), required=True)

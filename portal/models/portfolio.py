@@ -64,6 +64,8 @@ class Scenario(db.Model):
     discount_rate: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default="0")
     # Years of the selected ideas' run cost counted past the last period (0: not counted).
     tail_years: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The budget line for that run cost (total over the tail years); None: only reported.
+    tail_budget: Mapped[float | None] = mapped_column(sa.Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

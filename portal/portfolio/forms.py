@@ -209,7 +209,12 @@ class ScenarioForm(FlaskForm):
         validators=[Optional()],
         high=rules.MAX_TAIL_YEARS,
         description="The selected ideas' run cost after go-live in the years after the last "
-        "period, as a budget line of its own (see the docs). 0: not counted.",
+        "period. 0: not counted.",
+    )
+    tail_budget = StringField(
+        "Budget for that run cost (total over those years)",
+        validators=[Optional(), Length(max=40)],
+        description="A budget line of its own, e.g. 2M. Empty: the run cost is only reported.",
     )
     objective = RadioField(
         "Maximize",
@@ -268,6 +273,12 @@ class ScenarioForm(FlaskForm):
     def validate_states(self, field):
         if not field.data:
             raise ValidationError("Tick at least one state.")
+
+    def validate_tail_budget(self, field):
+        try:
+            self._parsed["tail_budget"] = parse_amount(field.data) if field.data else None
+        except ValueError as exc:
+            raise ValidationError(f"{exc}.") from None
 
     def validate_budget(self, field):
         periods = self._parsed.get("periods") or []
@@ -412,6 +423,7 @@ class ScenarioForm(FlaskForm):
             "theme_max_shares": theme_max,
             "discount_rate": (self.discount_rate.data or 0.0) / 100,
             "tail_years": self.tail_years.data or 0,
+            "tail_budget": p.get("tail_budget") if self.tail_years.data else None,
             "count_min": self.count_min.data,
             "count_max": self.count_max.data,
             "force_in": p.get("force_in", []),
@@ -468,6 +480,7 @@ def form_data(scenario, options: FormOptions) -> dict:
         ],
         "discount_rate": pct(scenario.discount_rate or 0.0),
         "tail_years": scenario.tail_years or 0,
+        "tail_budget": "" if scenario.tail_budget is None else _plain(scenario.tail_budget),
         "count_min": scenario.count_min,
         "count_max": scenario.count_max,
         "force_in": ", ".join(f"IDEA-{i}" for i in scenario.force_in or []),
@@ -500,4 +513,5 @@ SETTING_ANCHORS = {
     "start_later": "field-start-later",
     "links": "field-links",
     "solver": "field-solver",
+    "time": "field-time",
 }

@@ -228,9 +228,13 @@ def describe_settings(scenario: Scenario) -> dict[str, str]:
         else "strategic value"
     )
     out["Discount rate"] = f"{(scenario.discount_rate or 0):.1%} a year"
-    out["Run cost counted past the horizon"] = (
-        f"{scenario.tail_years} years" if scenario.tail_years else "not counted"
-    )
+    tail = "not counted"
+    if scenario.tail_years:
+        limit = scenario.tail_budget
+        tail = f"{scenario.tail_years} years, " + (
+            "reported only" if limit is None else f"budget line of {_plain(limit)}"
+        )
+    out["Run cost counted past the horizon"] = tail
     out["Solver"] = f"{scenario.backend}, {scenario.time_limit} s"
     return out
 

@@ -179,7 +179,10 @@ def settings_errors(settings: dict) -> dict[str, list[str]]:
         add("discount_rate", problem)
     tail = settings.get("tail_years", 0)
     if isinstance(tail, bool) or (problem := rules.tail_years_problem(tail)):
-        add("tail_years", problem)
+        add("tail_years", problem or "A whole number of years.")
+    tail_budget = settings.get("tail_budget")
+    if tail_budget is not None and (not _number(tail_budget) or tail_budget < 0):
+        add("tail_budget", "The run-cost budget past the horizon is an amount of 0 or more.")
 
     low, high = settings.get("count_min"), settings.get("count_max")
     for key, value in (("count_min", low), ("count_max", high)):

@@ -71,6 +71,16 @@ def scorer(weights: Mapping[int, float]) -> Callable[[Mapping[int, int]], float]
     return score
 
 
+def value_parts(
+    impacts: Mapping[int, int], score: Callable[[Mapping[int, int]], float]
+) -> tuple[float, float]:
+    """(gain, loss): the strategic value of the positive impacts alone and of the negative
+    ones alone (>= 0), with `score` from `scorer`; the value is gain - loss."""
+    gain = score({o: i for o, i in impacts.items() if i > 0})
+    loss = score({o: -i for o, i in impacts.items() if i < 0})
+    return gain, loss
+
+
 def value_range(
     estimate: Estimate, weights: Mapping[int, float] | None = None
 ) -> tuple[float, float, float]:
@@ -125,12 +135,17 @@ def estimate_lifecycle(
     estimate: Estimate, weights: Mapping[int, float] | None = None, rate: float | None = None
 ) -> lifecycle.Lifecycle:
     """TCO, NPV of cost and value over time of an estimate (`portal.lifecycle`), at `rate`
-    (default: `reference_rate`); the value is the strategic value times the likely multiplier."""
+    (default: `reference_rate`); the value is the strategic value times the likely multiplier:
+    its positive impacts spread over the profile, its negative ones taken off once."""
     if rate is None:
         rate = reference_rate()[0]
+    if weights is None:
+        weights = active_weights()
+    gain, loss = value_parts(_impacts(estimate), scorer(weights))
     return lifecycle.lifecycle(
         {c.period: c.capex + c.opex for c in estimate.costs},
-        strategic_value(estimate, weights) * estimate.value_likely,
+        gain * estimate.value_likely,
+        loss * estimate.value_likely,
         estimate.value_profile or {},
         estimate.run_cost_per_year or 0.0,
         estimate.lifetime_years or 0,
