@@ -166,3 +166,26 @@ def after_horizon_label(periods: list[str]) -> str | None:
         return None
     end = last.end
     return str(end.year) if end.month == 1 else f"{end.year}-{end.month:02d}"
+
+
+def planned_cost(
+    cost: Mapping[str, float],
+    periods: list[str],
+    delay: int,
+    run_cost: float,
+    lifetime: int | None,
+    rate: float,
+) -> tuple[float, float]:
+    """(TCO, NPV of cost) of a candidate as a run plans it, in the problem's own units:
+    `cost` {period: amount} shifted by `delay`, `run_cost` per period for `lifetime` periods
+    from go-live (the period after its last cost), `rate` per period, position 0 undiscounted.
+    The same formulas as `lifecycle`, counted in periods instead of years."""
+    index = {p: j for j, p in enumerate(periods)}
+    placed = [(float(v), index[p] + delay) for p, v in cost.items() if p in index and v]
+    build = sum(v for v, _ in placed)
+    present = sum(v * factor(rate, j) for v, j in placed)
+    go_live = max((j for _, j in placed), default=delay - 1) + 1
+    life = int(lifetime or 0)
+    run_total = run_cost * life
+    present += sum(run_cost * factor(rate, go_live + k) for k in range(life))
+    return build + run_total, present

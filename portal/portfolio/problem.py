@@ -222,7 +222,7 @@ def build_problem(scenario: Scenario) -> Frozen:
             candidate["value_by_period"] = {
                 p: round(v, 4) for p, v in stream.items() if p in period_set and v > 0
             }
-            candidate["value"] = round(-loss * c["likely"], 4)
+            candidate["value"] = round(-loss * c["likely"], 4) or 0.0
             if not candidate["value_by_period"]:
                 del candidate["value_by_period"]
         else:
