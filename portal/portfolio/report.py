@@ -508,4 +508,14 @@ def roadmap(run: Run, by: str = "department") -> dict:
                 ],
             }
         )
-    return {"periods": periods, "bars": bars, "by": by, "budget": usage, "pools": pools}
+    groups: dict[str, list[dict]] = {}
+    for b in bars:
+        groups.setdefault(b["group"], []).append(b)
+    return {
+        "periods": periods,
+        "bars": bars,
+        "groups": list(groups.items()),
+        "by": by,
+        "budget": usage,
+        "pools": pools,
+    }
