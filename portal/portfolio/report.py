@@ -329,7 +329,7 @@ def time_report(problem: dict, result: dict) -> dict:
 
 def _without_ref(text: str, ref: str) -> str:
     """'IDEA-3 is not selected: forcing ...' -> 'Forcing ...' (the table names the idea)."""
-    for head in (f"{ref} is not selected: ", f"{ref}: "):
+    for head in (f"{ref} is not selected: ", f"{ref} is selected: ", f"{ref}: "):
         if text.startswith(head):
             rest = text[len(head) :]
             return rest[:1].upper() + rest[1:]
