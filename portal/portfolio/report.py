@@ -318,7 +318,9 @@ def time_report(problem: dict, result: dict) -> dict:
             (p, float(plain.get(p, 0.0)), float(discounted.get(p, 0.0)))
             for p in periods
             if p in plain or p in discounted
-        ],
+        ]
+        if any(plain.values())
+        else [],
         "run_cost_yearly": yearly,
         "run_cost_from": lifecycle.after_horizon_label(periods) or "after the last period",
         "tail": problem.get("run_cost_past_horizon"),
