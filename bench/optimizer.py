@@ -3,6 +3,7 @@
     python bench/optimizer.py --quick          # mknap1, 3 of mknapcb1, 1,000 candidates
     python bench/optimizer.py                  # the full set named in issue 3
     python bench/optimizer.py --only synthetic --sizes 10000 --backends highs
+    python bench/optimizer.py --only time      # issue 13: value over time against plain value
 
 Every solve has a time limit; each synthetic case runs in its own process (peak memory is that
 process's maximum resident set) under a hard timeout.
@@ -11,6 +12,7 @@ process's maximum resident set) under a hard timeout.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import random
 import resource
@@ -27,6 +29,7 @@ from bench import orlib  # noqa: E402
 from optimizer import solvers  # noqa: E402
 from optimizer.model import build_model  # noqa: E402
 from optimizer.problem import Problem  # noqa: E402
+from optimizer.timing import Timing  # noqa: E402
 
 
 def greedy(inst: orlib.Knapsack) -> float:
@@ -191,10 +194,67 @@ def synthetic_problem(n: int, seed: int = 7) -> dict:
     }
 
 
-def synthetic_case(n: int, backend: str, gap: float, time_limit: float) -> dict:
+VARIANTS = ("plain", "flat", "time", "all")
+
+
+def timed_variant(doc: dict, variant: str) -> dict:
+    """The synthetic portfolio with issue 13's fields (same candidates, same rules).
+
+    `flat`: the control, `time`'s values at each planned start as plain `value` (the same
+    instance but for the later starts, which lose value under `time`).
+    `time`: each candidate's value becomes a stream over the periods after its cost ends
+    (the last period when it ends there), split evenly, undiscounted sum = the plain value,
+    and a discount rate of 8%. `all`: also a run cost (a tenth of its yearly cost) for a
+    lifetime of 3-8 years, counted 5 years past the horizon as a budget line and a penalty,
+    negative impacts on 10% of candidates, and theme shares with both bounds.
+    """
+    if variant == "plain":
+        return doc
+    if variant == "flat":
+        # the control: `time`'s values at the planned start, given as plain `value`
+        timed = Problem.from_dict(timed_variant(copy.deepcopy(doc), "time"))
+        timing = Timing(timed)
+        for c, t in zip(doc["candidates"], timed.candidates, strict=True):
+            c["value"] = round(timing.counted_value(t, 0), 6)
+            c.pop("value_low", None)
+            c.pop("value_high", None)
+        return doc
+    rng = random.Random(13)
+    periods = doc["periods"]
+    index = {p: k for k, p in enumerate(periods)}
+    for c in doc["candidates"]:
+        end = max(index[p] for p in c["cost"])
+        live = periods[end + 1 :] or periods[-1:]
+        value = c.pop("value")
+        c.pop("value_low", None)
+        c.pop("value_high", None)
+        c["value_by_period"] = {p: round(value / len(live), 3) for p in live}
+        if variant == "all":
+            c["run_cost"] = round(sum(c["cost"].values()) / len(c["cost"]) / 10, -2)
+            c["lifetime"] = rng.randint(3, 8)
+            if rng.random() < 0.1:
+                c["value"] = -round(value * 0.2, 1)
+                c["negative_impact"] = round(value * 0.2, 1)
+    doc["discount_rate"] = 0.08
+    if variant == "all":
+        tail = sum(c["run_cost"] for c in doc["candidates"]) * 5
+        doc["run_cost_past_horizon"] = {"years": 5, "budget": round(0.3 * tail), "penalty": 1e-5}
+        doc.pop("theme_min_share")
+        doc["theme_share"] = {"T0": {"min": 0.1, "max": 0.4}, "T1": {"min": 0.1, "max": 0.4}}
+    return doc
+
+
+def synthetic_case(
+    n: int, backend: str, gap: float, time_limit: float, variant: str = "plain"
+) -> dict:
     """Build and solve one synthetic portfolio; runs inside its own process."""
-    problem = Problem.from_dict(synthetic_problem(n))
+    doc = timed_variant(synthetic_problem(n), variant)
+    t0, c0 = time.perf_counter(), time.process_time()
+    problem = Problem.from_dict(doc)
+    validate_s, c1 = time.perf_counter() - t0, time.process_time()
     model = build_model(problem)
+    # CPU seconds too: on a loaded machine wall time of a sub-second step is mostly waiting
+    validate_cpu, build_cpu = c1 - c0, time.process_time() - c1
     run = solvers.run(model.lp, backend, time_limit, gap)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_mb = max(peak_mb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
@@ -202,9 +262,13 @@ def synthetic_case(n: int, backend: str, gap: float, time_limit: float) -> dict:
     overhead = model.build_seconds + max(run.seconds - solver_s, 0.0)
     return {
         "n": n,
+        "variant": variant,
         "backend": backend,
         "gap_limit": gap,
+        "validate_s": round(validate_s, 3),
         "build_s": round(model.build_seconds, 3),
+        "validate_cpu_s": round(validate_cpu, 3),
+        "build_cpu_s": round(build_cpu, 3),
         "solve_s": round(run.seconds, 3),
         "solver_s": round(solver_s, 3),
         "pulp_overhead_%": round(100 * overhead / solver_s, 1) if solver_s else None,
@@ -215,30 +279,64 @@ def synthetic_case(n: int, backend: str, gap: float, time_limit: float) -> dict:
     }
 
 
-def synthetic_rows(args: argparse.Namespace) -> list[dict]:
-    """Run each (size, backend, gap) synthetic case in a subprocess with a hard timeout."""
+def synthetic_rows(args: argparse.Namespace, variants=("plain",)) -> list[dict]:
+    """Run each (size, backend, gap, variant) case in a subprocess with a hard timeout."""
     rows = []
     for n in args.sizes:
         for backend in args.backends:
             for gap in args.gaps:
-                cmd = [sys.executable, __file__, "--case", str(n), backend, str(gap)]
-                cmd += ["--time-limit", str(args.time_limit)]
-                try:
-                    done = subprocess.run(
-                        cmd,
-                        capture_output=True,
-                        text=True,
-                        timeout=args.time_limit * 2 + 120,
-                        check=False,
-                    )
-                    line = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-                    rows.append(json.loads(line) if line.startswith("{") else {
-                        "n": n, "backend": backend, "gap_limit": gap,
-                        "status": f"error: {done.stderr.strip()[-200:]}",
-                    })  # fmt: skip
-                except subprocess.TimeoutExpired:
-                    rows.append({"n": n, "backend": backend, "gap_limit": gap, "status": "killed"})
+                for variant in variants:
+                    rows.append(_case_row(args, n, backend, gap, variant))
     return rows
+
+
+def _case_row(args: argparse.Namespace, n: int, backend: str, gap: float, variant: str) -> dict:
+    """One synthetic case in its own process under a hard timeout."""
+    cmd = [sys.executable, __file__, "--case", str(n), backend, str(gap)]
+    cmd += ["--time-limit", str(args.time_limit), "--variant", variant]
+    failed = {"n": n, "variant": variant, "backend": backend, "gap_limit": gap}
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=args.time_limit * 2 + 120, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {**failed, "status": "killed"}
+    line = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    if line.startswith("{"):
+        return json.loads(line)
+    return {**failed, "status": f"error: {done.stderr.strip()[-200:]}"}
+
+
+def time_rows(rows: list[dict]) -> list[dict]:
+    """Each time variant against the plain case of the same size, backend and gap."""
+    plain = {(r["n"], r["backend"], r["gap_limit"]): r for r in rows if r.get("variant") == "plain"}
+    out = []
+    for r in rows:
+        base = plain.get((r["n"], r["backend"], r["gap_limit"]))
+        if r.get("variant") in (None, "plain") or base is None or "build_s" not in r:
+            continue
+
+        def ratio(key: str, r=r, base=base) -> float | None:
+            return round(r[key] / base[key], 2) if base.get(key) else None
+
+        total = r["validate_s"] + r["build_s"] + r["solve_s"]
+        base_total = base["validate_s"] + base["build_s"] + base["solve_s"]
+        out.append(
+            {
+                "n": r["n"],
+                "backend": r["backend"],
+                "gap_limit": r["gap_limit"],
+                "variant": r["variant"],
+                "validate x": ratio("validate_s"),
+                "build x": ratio("build_s"),
+                "validate cpu x": ratio("validate_cpu_s"),
+                "build cpu x": ratio("build_cpu_s"),
+                "solve x": ratio("solve_s"),
+                "total x": round(total / base_total, 2) if base_total else None,
+                "status": f"{base['status']} / {r['status']}",
+            }
+        )
+    return out
 
 
 def explain_problem(n: int = 300, seed: int = 11) -> dict:
@@ -307,7 +405,10 @@ def main() -> None:
     """Parse flags, run the chosen benchmarks and print their tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small subset (under a minute)")
-    parser.add_argument("--only", choices=["orlib", "synthetic", "explain"], help="run one part")
+    parser.add_argument(
+        "--only", choices=["orlib", "synthetic", "explain", "time"], help="run one part"
+    )
+    parser.add_argument("--variant", choices=VARIANTS, default="plain", help=argparse.SUPPRESS)
     parser.add_argument("--backends", nargs="+", default=list(solvers.BACKENDS))
     parser.add_argument("--sizes", nargs="+", type=int, help="synthetic candidate counts")
     parser.add_argument("--gaps", nargs="+", type=float, default=[0.0, 1e-4])
@@ -319,7 +420,7 @@ def main() -> None:
     if args.case:
         n, backend, gap = args.case
         with solvers.stdout_to_stderr():
-            out = synthetic_case(int(n), backend, float(gap), args.time_limit)
+            out = synthetic_case(int(n), backend, float(gap), args.time_limit, args.variant)
         print(json.dumps(out))
         return
     if args.sizes is None:
@@ -336,6 +437,15 @@ def main() -> None:
         rows = synthetic_rows(args)
         print("## Synthetic portfolios (every constraint type)\n")
         print(table(rows) + "\n", flush=True)
+    if args.only == "time":
+        if args.sizes is None or args.sizes == [1000, 10000, 50000]:
+            args.sizes = [10000]
+        rows = synthetic_rows(args, VARIANTS)
+        print("## Value over time (issue 13) against plain value\n")
+        print(table(rows) + "\n")
+        print("Ratios to the plain case (goal: no more than 1.5x):\n")
+        print(table(time_rows(rows)) + "\n", flush=True)
+        return
     if args.only in (None, "explain"):
         with solvers.stdout_to_stderr():
             rows = explain_rows(args)

@@ -10,6 +10,7 @@ from typing import Any
 from . import solvers
 from .problem import Problem, validate
 from .solve import solve
+from .timing import Timing
 
 FRONTIER_SCHEMA = "converge.frontier/1"
 ROBUSTNESS_SCHEMA = "converge.robustness/1"
@@ -134,21 +135,27 @@ def robustness(
         }
     planned_ids = planned.selected_ids
     rng = random.Random(seed)
+    pos = {c.id: i for i, c in enumerate(base.candidates)}
     counts = dict.fromkeys((c.id for c in base.candidates), 0)
     optimal_values: list[float] = []
     planned_values: list[float] = []
     statuses: dict[str, int] = {}
-    base_values = {c.id: c.value for c in base.candidates}
+    planned_starts = [(pos[s["id"]], s["delay"]) for s in planned.selected]
     for _ in range(samples):
         drawn = sample_values(base, rng)
-        result = solve(base.with_values(drawn), backend, time_limit, gap, explain=False)
+        problem_drawn = base.with_values(drawn)
+        result = solve(problem_drawn, backend, time_limit, gap, explain=False)
         statuses[result.status] = statuses.get(result.status, 0) + 1
         if result.status not in ("optimal", "feasible"):
             continue
         for cid in result.selected_ids:
             counts[cid] += 1
         optimal_values.append(result.objective or 0.0)
-        planned_values.append(sum(drawn.get(cid, base_values[cid]) for cid in planned_ids))
+        # the planned portfolio at its planned starts, valued as the objective values it
+        timing = Timing(problem_drawn)
+        planned_values.append(
+            sum(timing.counted_value(problem_drawn.candidates[i], s) for i, s in planned_starts)
+        )
     solved = len(optimal_values)
     return {
         "schema": ROBUSTNESS_SCHEMA,

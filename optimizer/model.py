@@ -149,19 +149,22 @@ def _build(problem: Problem) -> Model:
     tail_amounts: list[float] = []
     for i, c in enumerate(problem.candidates):
         # the plain value needs no arithmetic (the common case at 10,000 candidates)
-        timed = bool(c.value_by_period) or (penalized and c.run_cost)
+        timed = bool(c.value_by_period) or (penalized and bool(c.run_cost))
         per_candidate = []
         cost = [(index[p], v) for p, v in c.cost.items() if v]
         effort = [
             (pool, index[p], v) for pool, per in c.effort.items() for p, v in per.items() if v
         ]
-        for s in allowed_shifts(c, periods):
+        shifts = allowed_shifts(c, periods)
+        terms = timing.terms(c, shifts) if timed or (tail_budget and c.run_cost) else None
+        for k, s in enumerate(shifts):
             var = lp.add_variable(f"x{i}_{s}", 0, 1, pulp.LpBinary)
             per_candidate.append((s, var))
-            objective[var] = timing.counted_value(c, s) if timed else c.value
-            if tail_budget and c.run_cost:
-                amount = timing.tail_cost(c, s)
-                if amount:
+            if terms is None:
+                objective[var] = c.value
+            else:
+                objective[var], amount = terms[k]
+                if tail_budget and amount:
                     tail_row[var] = amount
                     tail_amounts.append(amount)
             for q, v in cost:
@@ -343,10 +346,28 @@ def _row(terms, sense: int, rhs: float, name: str) -> pulp.LpConstraint:
     return pulp.LpConstraint(terms, sense, name, rhs)
 
 
+# MPS has no standard place for the sense: an OBJSENSE section is an extension that PuLP's
+# bundled CBC 2.10 reads without error and then ignores (it minimizes). So the objective is
+# written negated, to be minimized by any reader, and the file says so.
+MPS_NOTE = (
+    "* converge.problem/1 portfolio model.\n"
+    "* The objective row OBJ is the portfolio value NEGATED: minimize it (the MPS default).\n"
+    "* The portfolio value (maximized by the optimizer) is MINUS the optimum of this file.\n"
+)
+
+
+def write_mps(lp: pulp.LpProblem, path: str | Path) -> None:
+    """Write the model as MPS that any reader solves to the same optimum with nothing else:
+    the objective negated and minimized, with MPS_NOTE as comment lines at the top."""
+    lp.writeMPS(str(path), mpsSense=pulp.LpMinimize)
+    text = Path(path).read_text()
+    Path(path).write_text(MPS_NOTE + text)
+
+
 def model_mps(problem: Problem) -> bytes:
-    """The model the solver receives, as an MPS file."""
+    """The model the solver receives, as an MPS file (objective negated, see write_mps)."""
     model = build_model(problem)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "problem.mps"
-        model.lp.writeMPS(str(path))
+        write_mps(model.lp, path)
         return path.read_bytes()

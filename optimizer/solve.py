@@ -11,9 +11,11 @@ import pulp
 
 from . import solvers, wording
 from .diagnose import find_conflict
+from .hindsight import add_time_notes
 from .model import Model, build_model, gc_paused, total_cost
+from .model import write_mps as _write_mps
 from .problem import RESULT_SCHEMA, Problem, validate
-from .timing import Timing, go_live, tail_positions
+from .timing import Timing
 
 DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_GAP = 0.0
@@ -104,7 +106,7 @@ def solve(
 
     model = build_model(problem)
     if write_mps:
-        model.lp.writeMPS(write_mps)
+        _write_mps(model.lp, write_mps)
     run = solvers.run(model.lp, backend, time_limit, gap)
     solver_info.update(
         build_seconds=round(model.build_seconds, 4),
@@ -182,13 +184,13 @@ def _report_selection(result: Result, problem: Problem, chosen: dict[int, int]) 
             profile.extend(index[p] for p, v in per.items() if v)
         first = (min(profile) if profile else 0) + s
         entry = {"id": c.id, "start": periods[first], "delay": s}
-        entry["value"] = timing.counted_value(c, s)
+        entry["value"], tail_money = timing.terms(c, (s,))[0]
         if c.run_cost:
-            live = go_live(c, periods, s)
+            live = timing.go_live(c, s)
             entry["go_live"] = periods[live] if live < len(periods) else None
             if tail is not None:
-                entry["run_cost_past_horizon"] = timing.tail_cost(c, s)
-                for j in tail_positions(c, len(periods), years, s, periods):
+                entry["run_cost_past_horizon"] = tail_money
+                for j in timing.tail_positions(c, s):
                     by_year[j - len(periods)] += c.run_cost
             if timing.runs_after_horizon(c, s):
                 yearly += c.run_cost
@@ -422,6 +424,7 @@ def explanations(
         # One hard re-solve must not eat the whole budget: each gets at most a tenth of it.
         cap = min(remaining, max(0.5, time_limit / 10))
         _explain_by_resolve(model, i, entry, objective, backend, gap, cap)
+    add_time_notes(problem, chosen, out)
     return out
 
 

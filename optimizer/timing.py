@@ -8,8 +8,6 @@ solver sees and the numbers reported are the same arithmetic.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from .problem import Candidate, Problem
 
 
@@ -18,44 +16,11 @@ def discount_factors(rate: float, count: int) -> list[float]:
     return [1.0 / (1.0 + rate) ** j for j in range(count)]
 
 
-def value_stream(candidate: Candidate, periods: Sequence[str], delay: int) -> dict[int, float]:
-    """Position -> undiscounted value accruing there at `delay` (value shifted past the end is
-    lost; the one-off `value` is in no period)."""
-    index = {p: k for k, p in enumerate(periods)}
-    out: dict[int, float] = {}
-    for p, v in candidate.value_by_period.items():
-        j = index[p] + delay
-        if v and j < len(periods):
-            out[j] = out.get(j, 0.0) + v
-    return out
-
-
-def go_live(candidate: Candidate, periods: Sequence[str], delay: int) -> int:
-    """Position at which run costs start: `go_live` if given, else the period after the last
-    non-zero cost or effort entry (the first period for an empty profile), plus the delay.
-    May be len(periods) or more (goes live past the horizon)."""
-    index = {p: k for k, p in enumerate(periods)}
-    if candidate.go_live is not None:
-        return index[candidate.go_live] + delay
-    used = [index[p] for p, v in candidate.cost.items() if v]
-    for per in candidate.effort.values():
-        used.extend(index[p] for p, v in per.items() if v)
-    return (max(used) + 1 if used else 0) + delay
-
-
-def tail_positions(candidate: Candidate, n_periods: int, years: int, delay: int, periods) -> range:
-    """Positions past the horizon (n .. n+years-1) at which the candidate runs (costs run)."""
-    if not candidate.run_cost:
-        return range(0)
-    start = go_live(candidate, periods, delay)
-    end = start + candidate.lifetime if candidate.lifetime is not None else n_periods + years
-    return range(max(start, n_periods), min(end, n_periods + years))
-
-
 class Timing:
-    """The problem's time arithmetic, with the discount factors computed once.
+    """The problem's time arithmetic, with the discount factors and period index made once.
 
-    Factors cover the periods and the years counted past the horizon.
+    Factors cover the periods and the years counted past the horizon. `terms` is the one
+    formula; the other methods read it.
     """
 
     def __init__(self, problem: Problem):
@@ -64,11 +29,67 @@ class Timing:
         self.n = len(problem.periods)
         self.tail = problem.run_cost_past_horizon
         self.years = self.tail.years if self.tail is not None else 0
+        self.penalty_rate = self.tail.penalty if self.tail is not None else 0.0
         self.factor = discount_factors(problem.discount_rate, self.n + self.years)
         self.index = {p: k for k, p in enumerate(problem.periods)}
 
+    def go_live(self, c: Candidate, delay: int) -> int:
+        """Position at which run costs start: `go_live` if given, else the period after the
+        last non-zero cost or effort entry (the first period for an empty profile), plus the
+        delay. May be n or more (goes live past the horizon)."""
+        index = self.index
+        if c.go_live is not None:
+            return index[c.go_live] + delay
+        last = -1
+        for p, v in c.cost.items():
+            if v and index[p] > last:
+                last = index[p]
+        for per in c.effort.values():
+            for p, v in per.items():
+                if v and index[p] > last:
+                    last = index[p]
+        return last + 1 + delay
+
+    def _tail_range(self, c: Candidate, live: int) -> range:
+        """Positions n .. n+years-1 at which a candidate live from `live` still runs."""
+        end = live + c.lifetime if c.lifetime is not None else self.n + self.years
+        return range(max(live, self.n), min(end, self.n + self.years))
+
+    def terms(self, c: Candidate, shifts) -> list[tuple[float, float]]:
+        """(counted value, tail money) for each shift s in `shifts`.
+
+        Counted value = value + sum of v / (1+r)^(j+s) over the stream's positions j with
+        j + s < n - penalty x run_cost x sum of 1 / (1+r)^k over the tail positions k.
+        Tail money = run_cost x the number of tail positions (the years counted past the
+        horizon between go-live and the end of its lifetime).
+        """
+        n, factor, index = self.n, self.factor, self.index
+        stream = [(index[p], v) for p, v in c.value_by_period.items() if v]
+        tail_on = self.tail is not None and bool(c.run_cost)
+        if not tail_on:  # the common case: the stream alone, no go-live to find
+            return [
+                (c.value + sum(v * factor[j + s] for j, v in stream if j + s < n), 0.0)
+                for s in shifts
+            ]
+        live = self.go_live(c, 0) if tail_on else 0
+        out = []
+        for s in shifts:
+            total = c.value
+            for j, v in stream:
+                if j + s < n:
+                    total += v * factor[j + s]
+            money = 0.0
+            if tail_on:
+                positions = self._tail_range(c, live + s)
+                money = c.run_cost * len(positions)
+                if self.penalty_rate:
+                    total -= self.penalty_rate * c.run_cost * sum(factor[k] for k in positions)
+            out.append((total, money))
+        return out
+
     def stream(self, c: Candidate, delay: int) -> dict[int, float]:
-        """`value_stream` with the period index computed once."""
+        """Position -> undiscounted value of the stream accruing there at `delay` (shifted
+        past the last period it is lost; the one-off `value` is in no period)."""
         out: dict[int, float] = {}
         for p, v in c.value_by_period.items():
             j = self.index[p] + delay
@@ -77,41 +98,31 @@ class Timing:
         return out
 
     def counted_value(self, c: Candidate, delay: int) -> float:
-        """What the candidate adds to the objective at `delay`: its one-off value, plus its
-        discounted stream, minus the run-cost penalty (if the problem sets one)."""
-        total = c.value
-        if c.value_by_period:
-            total += self.stream_value(c, delay)
-        if self.tail is not None and self.tail.penalty and c.run_cost:
-            total -= self.tail.penalty * self.discounted_tail(c, delay)
-        return total
-
-    def stream_value(self, c: Candidate, delay: int) -> float:
-        """The discounted value of the stream alone at `delay`."""
-        return sum(v * self.factor[j] for j, v in self.stream(c, delay).items())
+        """What the candidate adds to the objective at `delay` (see `terms`)."""
+        return self.terms(c, (delay,))[0][0]
 
     def tail_cost(self, c: Candidate, delay: int) -> float:
         """Run cost in the years counted past the horizon (undiscounted money)."""
-        if self.tail is None:
-            return 0.0
-        return c.run_cost * len(tail_positions(c, self.n, self.years, delay, self.periods))
+        return self.terms(c, (delay,))[0][1]
 
-    def discounted_tail(self, c: Candidate, delay: int) -> float:
-        """Run cost in the years counted past the horizon, each year discounted."""
-        if self.tail is None:
-            return 0.0
-        return c.run_cost * sum(
-            self.factor[j] for j in tail_positions(c, self.n, self.years, delay, self.periods)
-        )
+    def tail_positions(self, c: Candidate, delay: int) -> range:
+        """Positions past the horizon at which its run cost is counted."""
+        if self.tail is None or not c.run_cost:
+            return range(0)
+        return self._tail_range(c, self.go_live(c, delay))
 
     def penalty(self, c: Candidate, delay: int) -> float:
         """The value the run-cost penalty takes from the objective at `delay`."""
-        if self.tail is None or not self.tail.penalty:
+        if not self.penalty_rate or not c.run_cost:
             return 0.0
-        return self.tail.penalty * self.discounted_tail(c, delay)
+        return (
+            self.penalty_rate
+            * c.run_cost
+            * sum(self.factor[k] for k in self.tail_positions(c, delay))
+        )
 
     def runs_after_horizon(self, c: Candidate, delay: int) -> bool:
         """Does the candidate run (cost) at any time after the horizon?"""
         if not c.run_cost:
             return False
-        return c.lifetime is None or go_live(c, self.periods, delay) + c.lifetime > self.n
+        return c.lifetime is None or self.go_live(c, delay) + c.lifetime > self.n

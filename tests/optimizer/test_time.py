@@ -124,5 +124,124 @@ def test_go_live_and_lifetime_decide_the_tail():
     t = Timing(p)
     (c,) = p.candidates
     assert t.tail_cost(c, 0) == 10  # runs 2029 and the first year past the horizon
-    assert t.discounted_tail(c, 0) == pytest.approx(10 / 2**3)
+    assert list(t.tail_positions(c, 0)) == [3]
+    assert t.factor[3] == pytest.approx(1 / 2**3)
     assert t.runs_after_horizon(c, 0)
+
+
+def _entry(result, cid):
+    return next(e for e in result.explanations if e["id"] == cid)
+
+
+def test_left_out_says_when_it_would_have_fit(backend):
+    # B takes the 2027 budget; A may not start later, but would fit in 2028.
+    doc = make_problem(
+        [
+            cand("A", 0, {"2027": 5}, value_by_period={"2028": 4, "2029": 4}),
+            cand("B", 10, {"2027": 5}),
+        ],
+        budget={"2027": 5, "2028": 5},
+    )
+    result = optimizer.solve(doc, backend=backend)
+    a = _entry(result, "A")
+    assert a["reason"] == "value"
+    assert a["fits_at"] == {"start": "2028", "delay": 1, "allowed": False, "value": 4}
+    assert "would fit if it started in 2028 (1 later; it may start at most 0 later)" in a["text"]
+    assert "where it would count for 4" in a["text"]
+    doc["budget"].update({"2028": 0, "2029": 0})
+    a = _entry(optimizer.solve(doc, backend=backend), "A")
+    assert a["fits_at"] is None and "fit" not in a["text"]
+
+
+def test_left_out_with_an_allowed_later_start_that_is_worth_less(backend):
+    # A later start pushes A's 2029 value past the end: it would count for -1 there.
+    doc = make_problem(
+        [
+            cand("A", -1, {"2027": 5}, value_by_period={"2029": 4}, may_start_later_by=1),
+            cand("B", 10, {"2027": 5}),
+        ],
+        budget={"2027": 5},
+    )
+    result = optimizer.solve(doc, backend=backend)
+    a = _entry(result, "A")
+    assert a["fits_at"] == {"start": "2028", "delay": 1, "allowed": True, "value": -1}
+    assert "It fits if it starts in 2028 (1 later), where it would count for -1." in a["text"]
+
+
+def test_left_out_says_the_value_per_period_it_would_need(backend):
+    # A counts 2/2 + 2/4 = 1.5 at r = 1; B counts 10; A needs 10 to tie: a flat v over
+    # 2028-2029 with v/2 + v/4 = 10, v = 13.33.
+    doc = make_problem(
+        [
+            {"id": "A", "value_by_period": {"2028": 2, "2029": 2}, "cost": {"2027": 5}},
+            cand("B", 10, {"2027": 5}),
+        ],
+        budget={"2027": 5},
+        discount_rate=1.0,
+    )
+    result = optimizer.solve(doc, backend=backend)
+    a = _entry(result, "A")
+    assert a["value"] == pytest.approx(1.5)
+    assert a["value_to_enter"] == pytest.approx(10)
+    assert a["value_per_period_to_enter"] == pytest.approx(40 / 3)
+    assert "it would need 13.3 in 2028-2029 (now 2, 2)" in a["text"]
+    # 2028 has no budget: it would fit there, its 2028 value then landing in 2029 (2 / 4)
+    assert a["fits_at"] == {"start": "2028", "delay": 1, "allowed": False, "value": 0.5}
+
+
+def test_selected_despite_negative_impacts_and_tail_cost(backend):
+    # C: value 8, negative impacts worth 4 (already netted), run cost 1 for the 2 years
+    # counted past the horizon at penalty 1: counts 8 - 2 = 6; nothing else competes.
+    doc = make_problem(
+        [cand("C", 8, {"2027": 1}, negative_impact=4, run_cost=1), cand("D", 1, {"2027": 1})],
+        run_cost_past_horizon={"years": 2, "penalty": 1},
+        budget={"2027": 2},
+    )
+    result = optimizer.solve(doc, backend=backend)
+    c = _entry(result, "C")
+    assert c["despite"] == {"negative_impact": 4, "run_cost_past_horizon": 2, "penalty": 2}
+    assert c["margin"] == pytest.approx(6)
+    assert c["text"] == (
+        "C is selected despite negative impacts worth 4 and 2 of run cost in the 2 years past "
+        "the horizon (a penalty of 2 in value): forcing it out would lose 6 of value, so it "
+        "stays selected with up to 6 more against it."
+    )
+    d = _entry(result, "D")
+    assert "despite" not in d  # D has neither
+
+
+def test_forced_in_despite_a_negative_value(backend):
+    doc = make_problem([cand("A", -3, {"2027": 1}, run_cost=5)], force_in=["A"])
+    result = optimizer.solve(doc, backend=backend)
+    a = _entry(result, "A")
+    assert a["despite"] == {"negative_value": 3, "run_cost": 5}
+    assert a["text"] == (
+        "A is selected despite a negative value of -3 and a run cost of 5 a period after the "
+        "horizon: it is forced in."
+    )
+
+
+def test_robustness_values_the_plan_as_the_objective_does():
+    # No value ranges: every draw is the plan itself, so the planned value is the optimum
+    # (streams, discounting and the tail penalty included) and the regret is 0.
+    doc = make_problem(
+        [
+            cand("A", 1, {"2027": 3}, value_by_period={"2028": 5}, run_cost=1),
+            cand("B", 2, {"2027": 3}, value_by_period={"2029": 6}, value_low=0, value_high=4),
+            cand("C", 3, {"2027": 3}),
+        ],
+        budget={"2027": 6},
+        discount_rate=0.2,
+        run_cost_past_horizon={"years": 2, "penalty": 0.5},
+    )
+    out = optimizer.robustness(doc, samples=8, seed=1, backend="highs")
+    assert out["status"] == "ok"
+    assert out["regret"]["min"] >= -1e-9
+    planned = optimizer.solve(doc, backend="highs", explain=False)
+    fixed = dict(doc, candidates=[dict(c) for c in doc["candidates"]])
+    for c in fixed["candidates"]:
+        c.pop("value_low", None)
+        c.pop("value_high", None)
+    still = optimizer.robustness(fixed, samples=3, seed=1, backend="highs")
+    assert still["planned_value"]["min"] == pytest.approx(planned.objective)
+    assert still["regret"]["max"] == pytest.approx(0, abs=1e-9)
