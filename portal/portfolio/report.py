@@ -284,28 +284,30 @@ def time_report(problem: dict, result: dict) -> dict:
     discounted = result.get("discounted_value_by_period") or {}
     after = result.get("run_cost_after_horizon") or {}
     cands = {c["id"]: c for c in problem.get("candidates", [])}
+    # The optimizer says why a selected idea stays in despite what it hinders (`despite`).
     said = {
         e["id"]: e.get("text", "")
         for e in result.get("explanations", [])
-        if e.get("selected") and e.get("text")
+        if e.get("selected") and e.get("despite") and e.get("text")
     }
     hinder = []
     for chosen in result.get("selected", []):
         c = cands.get(chosen["id"], {})
         tail = float(chosen.get("run_cost_past_horizon") or 0.0)
-        if not (c.get("negative_impact") or tail):
+        if not (c.get("negative_impact") or tail or chosen["id"] in said):
             continue
         parts = []
         if c.get("negative_impact"):
             parts.append(f"negative impacts take {c['negative_impact']:.1f} of its value")
         if tail:
             parts.append(f"{bridge.amount(tail)} of run cost past the horizon")
+        text = _without_ref(said.get(chosen["id"], ""), chosen["id"])
         hinder.append(
             {
                 "ref": chosen["id"],
                 "idea_id": bridge.parse_ref(chosen["id"]),
-                "what": "; ".join(parts),
-                "text": _without_ref(said.get(chosen["id"], ""), chosen["id"]),
+                "what": "" if text else "; ".join(parts),
+                "text": text,
             }
         )
     ideas = _titles(h["idea_id"] for h in hinder)
@@ -331,7 +333,7 @@ def time_report(problem: dict, result: dict) -> dict:
 
 def _without_ref(text: str, ref: str) -> str:
     """'IDEA-3 is not selected: forcing ...' -> 'Forcing ...' (the table names the idea)."""
-    for head in (f"{ref} is not selected: ", f"{ref} is selected: ", f"{ref}: "):
+    for head in (f"{ref} is not selected: ", f"{ref} is selected: ", f"{ref}: ", f"{ref} is "):
         if text.startswith(head):
             rest = text[len(head) :]
             return rest[:1].upper() + rest[1:]
