@@ -371,3 +371,60 @@ def bias_chart(
     if title:
         ax.set_title(title, loc="left", fontweight="bold")
     return _render(fig, fmt)
+
+
+def roadmap_chart(
+    periods: Sequence[str],
+    bars: Sequence[Mapping],
+    budget: Sequence[Mapping],
+    *,
+    title: str = "",
+    fmt: str = "svg",
+    width: float = 7.0,
+) -> bytes:
+    """A roadmap: one horizontal bar per idea from its first to its last period (`first`,
+    `last` positions in `periods`), a header row per `group`, and the budget use per period
+    (spend / budget, `budget` rows with `used`, `limit`) as a strip of bars under it. Ideas
+    that hinder later (`hinders`) are hatched."""
+    rows: list[tuple[str, Mapping | None]] = []
+    group = object()
+    for bar in bars:
+        if bar["group"] != group:
+            group = bar["group"]
+            rows.append((str(group), None))
+        rows.append((f"{bar['ref']} {bar['title']}", bar))
+    labels, lines = _wrapped([label for label, _ in rows], 30)
+    height = max(2.0, len(rows) * (0.2 + 0.12 * lines) + 0.6)
+    fig = Figure(figsize=(width, height + 1.6))
+    top, bottom = fig.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [height, 1.4]}, squeeze=True
+    )
+    groups: dict[str, str] = {}
+    for y, (_label, bar) in enumerate(rows):
+        if bar is None:
+            continue
+        colour = groups.setdefault(bar["group"], PALETTE[len(groups) % len(PALETTE)])
+        top.barh(
+            y,
+            bar["last"] - bar["first"] + 1,
+            left=bar["first"] - 0.45,
+            height=0.6,
+            color=colour,
+            hatch="///" if bar.get("hinders") else None,
+            edgecolor="#7a1f1f" if bar.get("hinders") else colour,
+        )
+    top.set_yticks(range(len(rows)), labels)
+    for tick, (_label, bar) in zip(top.get_yticklabels(), rows, strict=True):
+        if bar is None:
+            tick.set_fontweight("bold")
+    top.set_ylim(len(rows) - 0.5, -0.5)
+    top.grid(axis="y", visible=False)
+    if title:
+        top.set_title(title, loc="left", fontweight="bold")
+    shares = [(100.0 * row["used"] / row["limit"]) if row.get("limit") else 0.0 for row in budget]
+    bottom.bar(range(len(periods)), shares, width=0.6, color=PALETTE[0])
+    bottom.axhline(100, color=PALETTE[2], linewidth=1)
+    bottom.set_ylabel("budget used %")
+    bottom.set_xticks(range(len(periods)), [str(p) for p in periods])
+    bottom.set_xlim(-0.6, len(periods) - 0.4)
+    return _render(fig, fmt)

@@ -30,7 +30,8 @@ from portal.models import (
 )
 from portal.portfolio import problem as bridge
 from portal.portfolio.problem import idea_ref, parse_ref
-from portal.review.valuation import active_weights, strategic_value
+from portal.portfolio.report import roadmap, stated_value
+from portal.review.valuation import active_weights, estimate_lifecycle, strategic_value
 
 S = IdeaStatus
 ESTIMATED_OR_LATER = {
@@ -105,7 +106,10 @@ def test_demo_has_a_portfolio_to_compare(app):
     }
     assert selected_before  # an earlier plan selected these
 
-    base, leaner = db.session.scalars(sa.select(Scenario).order_by(Scenario.id)).all()
+    current, base, leaner = db.session.scalars(sa.select(Scenario).order_by(Scenario.id)).all()
+    (plan,) = current.runs  # the plan adopted at the last round: the selected ideas
+    assert plan.adopted_at is not None and plan.result_status in ("optimal", "feasible")
+    assert {s["id"] for s in plan.result["selected"]} == {idea_ref(i) for i in selected_before}
     assert base.name == SCENARIO_NAME and base.periods == ["2027", "2028", "2029"]
     assert base.budget == SCENARIO_BUDGET
     pools = {p.name: p for p in db.session.scalars(sa.select(ResourcePool))}
@@ -141,7 +145,11 @@ def test_demo_has_a_portfolio_to_compare(app):
                 )
             )
             expected = strategic_value(estimate, weights) * estimate.value_likely
-            assert c["value"] == pytest.approx(expected, abs=1e-3)
+            life = estimate_lifecycle(estimate, weights, 0.0)
+            if life.value_by_period:  # value past the horizon is lost
+                lost = sum(v for p, v in life.value_by_period.items() if p not in base.periods)
+                expected -= lost
+            assert stated_value(c) == pytest.approx(expected, abs=1e-3)
         # The stored answer is what the optimizer gives for the frozen problem.
         again = bridge.solve(run.problem, backend="cbc", time_limit=10, gap=1e-4, explain_time=0)
         assert again["objective"] == pytest.approx(run.objective_value, rel=1e-4)
@@ -153,7 +161,27 @@ def test_demo_has_a_portfolio_to_compare(app):
     # Not adopted: the earlier plan's selection stands.
     selected_after = set(db.session.scalars(sa.select(Idea.id).where(Idea.status == S.SELECTED)))
     assert selected_after == selected_before
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Run)) == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Run)) == 3
+
+
+def test_demo_thinks_ahead(app):
+    """Ideas with value over time, a negative impact and run cost past the horizon; runs that
+    count them; the adopted plan's roadmap shows what lands when."""
+    load_demo()
+    timed = db.session.scalars(
+        sa.select(Estimate).where(Estimate.is_current, Estimate.run_cost_per_year > 0)
+    ).all()
+    assert len([e for e in timed if e.value_profile]) >= 3
+    assert len([e for e in timed if any(i.impact < 0 for i in e.impacts)]) >= 3
+    runs = db.session.scalars(sa.select(Run).order_by(Run.id)).all()
+    assert all(r.problem["discount_rate"] == pytest.approx(0.08) for r in runs)
+    assert all(r.problem["run_cost_past_horizon"] == {"years": 5} for r in runs)
+    negative = {c["id"] for r in runs for c in r.problem["candidates"] if c.get("negative_impact")}
+    assert len(negative) >= 3
+    plan = runs[0]
+    assert plan.adopted_at is not None and plan.result["run_cost_after_horizon"]["yearly"] > 0
+    data = roadmap(plan)
+    assert data["bars"] and all(b["start"] and b["lands"] for b in data["bars"])
 
 
 def _snapshot() -> dict:

@@ -61,7 +61,13 @@ SKIP_RULES = ("/static/", "/bootstrap/static/", "/api/v1/docs")
 EXAMPLES_PER_ROUTE = 2
 ROW_FIELDS = ("key", "min", "max", "period", "capacity")
 # Routes that solve or draw on every call read no form: one sweep value is enough.
-HEAVY = {"portfolio.run_scenario", "portfolio.retry", "portfolio.chart_png"}
+HEAVY = {
+    "portfolio.run_scenario",
+    "portfolio.retry",
+    "portfolio.chart_png",
+    "portfolio.roadmap_png",
+    "portfolio.plan_roadmap_png",
+}
 
 
 @pytest.fixture

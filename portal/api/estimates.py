@@ -17,7 +17,12 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import Estimate, Idea, IdeaStatus, Role
 from portal.review import estimates as estimate_service
-from portal.review.valuation import active_weights, strategic_value
+from portal.review.valuation import (
+    active_weights,
+    estimate_lifecycle,
+    reference_rate,
+    strategic_value,
+)
 
 blp = Blueprint(
     "Estimates",
@@ -35,7 +40,7 @@ REVIEWERS = (Role.BRM, Role.PORTFOLIO_MANAGER)
 class EstimateView:
     """An estimate with its strategic value and value range under today's weights."""
 
-    def __init__(self, estimate: Estimate, weights: dict[int, float]):
+    def __init__(self, estimate: Estimate, weights: dict[int, float], rate: float = 0.0):
         self._estimate = estimate
         value = strategic_value(estimate, weights)
         self.strategic_value = round(value, 4)
@@ -44,14 +49,17 @@ class EstimateView:
             "likely": round(value * estimate.value_likely, 4),
             "high": round(value * estimate.value_high, 4),
         }
+        life = estimate_lifecycle(estimate, weights, rate)
+        self.tco = round(life.tco, 2)
+        self.npv_cost = round(life.present_cost, 2)
 
     def __getattr__(self, name):
         return getattr(self._estimate, name)
 
 
 def _views(estimates: list[Estimate]) -> list[EstimateView]:
-    weights = active_weights()
-    return [EstimateView(e, weights) for e in estimates]
+    weights, rate = active_weights(), reference_rate()[0]
+    return [EstimateView(e, weights, rate) for e in estimates]
 
 
 def readable_idea(idea_id: int) -> Idea:
@@ -74,6 +82,9 @@ def _input(data: dict) -> estimate_service.EstimateInput:
         notes=data["notes"],
         costs={c["period"]: (c["capex"], c["opex"]) for c in data["costs"]},
         efforts={(e["pool_id"], e["period"]): e["amount"] for e in data["efforts"]},
+        value_profile=dict(data["value_profile"]),
+        run_cost_per_year=data["run_cost_per_year"],
+        lifetime_years=data["lifetime_years"],
     )
 
 

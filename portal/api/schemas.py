@@ -18,6 +18,7 @@ from portal.models import (
     RunStatus,
     ScenarioObjective,
 )
+from portal.review import rules as estimate_rules
 
 
 class Text(fields.String):
@@ -166,8 +167,11 @@ class ImpactSchema(ma.Schema):
     impact = fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(min=0, max=4),
-        metadata={"description": "0 None, 1 Low, 2 Moderate, 3 Strong, 4 Extreme"},
+        validate=validate.Range(min=estimate_rules.IMPACT_MIN, max=estimate_rules.IMPACT_MAX),
+        metadata={
+            "description": "0 None, 1 Low, 2 Moderate, 3 Strong, 4 Extreme; negative: hinders "
+            "the objective (-1 .. -4), weighted as positive impacts"
+        },
     )
 
 
@@ -217,6 +221,27 @@ class EstimateCreateSchema(ma.Schema):
     )
     efforts = fields.List(
         fields.Nested(EffortSchema), load_default=list, validate=validate.Length(max=500)
+    )
+    value_profile = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=20)),
+        values=fields.Float(validate=validate.Range(min=0, max=estimate_rules.MAX_PROFILE_WEIGHT)),
+        load_default=dict,
+        metadata={
+            "description": "Value over time: {period: weight}, how the value spreads (ramp up, "
+            "peak, decay); empty: one value not tied to periods",
+            "example": {"2027": 1, "2028": 3, "2029": 2},
+        },
+    )
+    run_cost_per_year = fields.Float(
+        load_default=0.0,
+        validate=validate.Range(min=0, max=estimate_rules.MAX_RUN_COST),
+        metadata={"description": "Run cost (opex) per year after go-live"},
+    )
+    lifetime_years = fields.Integer(
+        load_default=0,
+        strict=True,
+        validate=validate.Range(min=0, max=estimate_rules.MAX_LIFETIME_YEARS),
+        metadata={"description": "Years the run cost continues after go-live"},
     )
     mark_estimated = fields.Boolean(
         load_default=False,
@@ -277,6 +302,16 @@ class EstimateSchema(ma.Schema):
         ValueRangeSchema,
         required=True,
         metadata={"description": "The strategic value times value_low / likely / high"},
+    )
+    value_profile = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    run_cost_per_year = fields.Float(required=True)
+    lifetime_years = fields.Integer(required=True)
+    tco = fields.Float(
+        required=True, metadata={"description": "Build cost + run cost over the lifetime"}
+    )
+    npv_cost = fields.Float(
+        required=True,
+        metadata={"description": "Present value of the TCO at the reference discount rate"},
     )
 
 
@@ -360,6 +395,27 @@ class ScenarioSettingsSchema(ma.Schema):
         fields.Float(validate=validate.Range(min=0, max=1)),
         "Minimum share (0..1) of the selected cost per strategic objective id",
     )
+    theme_max_shares = _keyed(
+        fields.Float(validate=validate.Range(min=0, max=1)),
+        "Maximum share (0..1) of the selected cost per strategic objective id",
+    )
+    discount_rate = fields.Float(
+        load_default=0.0,
+        validate=validate.Range(min=0, max=estimate_rules.MAX_DISCOUNT_RATE),
+        metadata={"description": "Per year (0.08 = 8 %); see docs/lifecycle.md"},
+    )
+    tail_years = fields.Integer(
+        load_default=0,
+        strict=True,
+        validate=validate.Range(min=0, max=estimate_rules.MAX_TAIL_YEARS),
+        metadata={"description": "Years of the selected ideas' run cost counted past the horizon"},
+    )
+    tail_budget = fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, max=MONEY_LIMIT),
+        metadata={"description": "Budget line for that run cost (total); null: only reported"},
+    )
     count_min = fields.Integer(
         load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_ID)
     )
@@ -417,6 +473,10 @@ class ScenarioSchema(ma.Schema):
         keys=fields.String(), values=fields.Nested(ShareSchema), required=True
     )
     theme_min_shares = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    theme_max_shares = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    discount_rate = fields.Float(required=True)
+    tail_years = fields.Integer(required=True)
+    tail_budget = fields.Float(required=True, allow_none=True)
     count_min = fields.Integer(required=True, allow_none=True)
     count_max = fields.Integer(required=True, allow_none=True)
     force_in = fields.List(fields.Integer(), required=True)

@@ -320,6 +320,7 @@ class _Loader:
             "description": plan["leaner_description"].format(share=f"{less:.0%}"),
             "budget": {p: v * (1 - less) for p, v in plan["budget"].items()},
         }
+        self._current_plan(settings)
         # Worked out over the last two days, after the current plan was adopted.
         made = [self.now - timedelta(days=2, hours=3), self.now - timedelta(days=1, hours=5)]
         base = portfolio.save_scenario(None, settings, pm)
@@ -327,7 +328,27 @@ class _Loader:
         leaner = portfolio.save_scenario(portfolio.clone_scenario(base, pm), leaner_settings, pm)
         self._run(leaner, made[1])
 
-    def _run(self, scenario, when: datetime) -> None:
+    def _current_plan(self, settings: dict) -> None:
+        """The plan adopted at the last round: the selected ideas over the next three years,
+        run and adopted (they stay selected), so the plan's roadmap shows what lands when."""
+        plan, pm = DATA["current_plan"], self.users["pm"]
+        current = {
+            **settings,
+            "name": plan["name"],
+            "description": plan["description"],
+            "budget": dict(plan["budget"]),
+            "capacity": {},
+            "department_shares": {},
+            "candidate_filter": {"states": ["selected"], "department_ids": [], "objective_ids": []},
+        }
+        scenario = portfolio.save_scenario(None, current, pm)
+        when = self.now - timedelta(days=plan["days_ago"])
+        run = self._run(scenario, when)
+        portfolio.adopt_run(run, pm)
+        self._stamp(when + timedelta(hours=1))
+        run.adopted_at = when + timedelta(hours=1)
+
+    def _run(self, scenario, when: datetime):
         """Run the scenario as saved at `when` (solved inline: see _loading); as long as it took."""
         run = portfolio.start_run(scenario, self.users["pm"])
         took = (run.finished_at or run.created_at) - run.created_at
@@ -335,6 +356,7 @@ class _Loader:
         scenario.created_at = scenario.updated_at = when
         run.created_at = run.started_at = when + timedelta(minutes=20)
         run.finished_at = run.created_at + took
+        return run
 
 
 @contextmanager

@@ -132,6 +132,20 @@ class History:
                 efforts[(pool_ids[letter], period)] = max(0.5, round(fte * 2) / 2)
         low, high = round(rng.uniform(0.55, 0.85), 2), round(rng.uniform(1.15, 1.6), 2)
         confidence = "high" if risk < 0.2 else "medium" if risk < 0.4 else "low"
+        timed = self.data.get("over_time", {}).get(spec["key"], {})
+        for key, impact in timed.get("hinders", {}).items():
+            impacts[objective_ids[key]] = impact
         return EstimateInput(
-            impacts, low, 1.0, high, risk, Confidence(confidence), note, costs, efforts
+            impacts,
+            low,
+            1.0,
+            high,
+            risk,
+            Confidence(confidence),
+            f"{note} {timed['note']}" if timed else note,
+            costs,
+            efforts,
+            value_profile={str(p): float(w) for p, w in timed.get("value_over_time", {}).items()},
+            run_cost_per_year=float(timed.get("run_cost_per_year", 0.0)),
+            lifetime_years=int(timed.get("lifetime_years", 0)),
         )

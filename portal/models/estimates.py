@@ -66,6 +66,8 @@ class Estimate(db.Model):
             "value_low >= 0 AND value_low <= value_likely AND value_likely <= value_high",
             name="value_range_ordered",
         ),
+        sa.CheckConstraint("run_cost_per_year >= 0", name="run_cost_non_negative"),
+        sa.CheckConstraint("lifetime_years >= 0", name="lifetime_non_negative"),
         sa.Index("ix_estimates_idea_current", "idea_id", "is_current"),
     )
 
@@ -82,6 +84,12 @@ class Estimate(db.Model):
     risk: Mapped[float] = mapped_column(sa.Float, default=0.0)
     confidence: Mapped[Confidence] = mapped_column(enum_type(Confidence), default=Confidence.MEDIUM)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # Value over time: {period: weight >= 0}, how the value spreads (ramp up, peak, decay);
+    # empty = one value, not tied to periods. See portal.lifecycle.
+    value_profile: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
+    # Run cost (opex) per year after go-live, for `lifetime_years`, past any horizon.
+    run_cost_per_year: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default="0")
+    lifetime_years: Mapped[int] = mapped_column(default=0, server_default="0")
 
     idea: Mapped[Idea] = relationship()
     author: Mapped[User] = relationship()
@@ -102,7 +110,8 @@ class Estimate(db.Model):
 
 class EstimateImpact(db.Model):
     __tablename__ = "estimate_impacts"
-    __table_args__ = (sa.CheckConstraint("impact >= 0 AND impact <= 4", name="impact_scale"),)
+    # Negative impacts hinder an objective (vendor lock-in, technical debt): -4..4.
+    __table_args__ = (sa.CheckConstraint("impact >= -4 AND impact <= 4", name="impact_scale"),)
 
     estimate_id: Mapped[int] = mapped_column(
         sa.ForeignKey("estimates.id", ondelete="CASCADE"), primary_key=True

@@ -45,6 +45,8 @@ class Scenario(db.Model):
     candidate_filter: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     department_shares: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     theme_min_shares: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # {objective id: largest share (0..1) of the selected cost}; absent: no maximum.
+    theme_max_shares: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     count_min: Mapped[int | None]
     count_max: Mapped[int | None]
     force_in: Mapped[list] = mapped_column(sa.JSON, default=list)
@@ -58,6 +60,12 @@ class Scenario(db.Model):
     )
     backend: Mapped[str] = mapped_column(sa.String(16), default="cbc")
     time_limit: Mapped[int] = mapped_column(default=60)
+    # Per year; value (and run cost) in later years counts less. See portal.lifecycle.
+    discount_rate: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default="0")
+    # Years of the selected ideas' run cost counted past the last period (0: not counted).
+    tail_years: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The budget line for that run cost (total over the tail years); None: only reported.
+    tail_budget: Mapped[float | None] = mapped_column(sa.Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -5,9 +5,12 @@ Cells go through `portal.spreadsheets`, so a title never becomes a formula."""
 import io
 
 from openpyxl import Workbook
+from openpyxl.drawing.image import Image
+from openpyxl.utils import get_column_letter
 
+from portal import charts
 from portal.models import Run
-from portal.portfolio.report import selection_rows
+from portal.portfolio.report import roadmap, run_label, selection_rows
 from portal.spreadsheets import CsvWriter, append_row
 
 _COLUMNS = [
@@ -20,6 +23,9 @@ _COLUMNS = [
     ("Value low", "value_low"),
     ("Value high", "value_high"),
     ("Total cost", "cost"),
+    ("TCO", "tco"),
+    ("NPV of cost", "npv_cost"),
+    ("Negative impacts", "negative_impact"),
     ("Start", "start"),
 ]
 
@@ -67,6 +73,7 @@ def selection_xlsx(run: Run) -> bytes:
     budget = run.problem.get("budget", {})
     for p in run.problem.get("periods", []):
         append_row(spend, [p, (run.result or {}).get("spend", {}).get(p, 0.0), budget.get(p)])
+    _roadmap_sheet(book, run)
     settings = book.create_sheet("Settings")
     append_row(settings, ["Setting", "Value"])
     for key, value in ((run.settings or {}).get("display") or {}).items():
@@ -74,3 +81,36 @@ def selection_xlsx(run: Run) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _roadmap_sheet(book: Workbook, run: Run) -> None:
+    """What lands when: a row per selected idea marking the periods it runs, the budget and
+    capacity use per period under it, and the roadmap chart beside it."""
+    data = roadmap(run)
+    periods = data["periods"]
+    sheet = book.create_sheet("Roadmap")
+    append_row(sheet, ["Department", "Reference", "Title", "Start", "Lands", *periods])
+    for bar in data["bars"]:
+        marks = ["■" if bar["first"] <= j <= bar["last"] else "" for j in range(len(periods))]
+        append_row(
+            sheet, [bar["group"], bar["ref"], bar["title"], bar["start"], bar["lands"], *marks]
+        )
+    append_row(sheet, [])
+    append_row(
+        sheet, ["Budget used", "", "", "", "", *[_number(r["used"]) for r in data["budget"]]]
+    )
+    append_row(sheet, ["Budget", "", "", "", "", *[r["limit"] for r in data["budget"]]])
+    for pool in data["pools"]:
+        append_row(
+            sheet, [f"{pool['pool']} used", "", "", "", "", *[r["used"] for r in pool["rows"]]]
+        )
+        append_row(
+            sheet, [f"{pool['pool']} capacity", "", "", "", "", *[r["limit"] for r in pool["rows"]]]
+        )
+    if data["bars"]:
+        png = charts.roadmap_chart(
+            periods, data["bars"], data["budget"], title=run_label(run), fmt="png"
+        )
+        image = Image(io.BytesIO(png))
+        image.width, image.height = image.width // 2, image.height // 2  # drawn at 144 dpi
+        sheet.add_image(image, f"{get_column_letter(len(periods) + 7)}2")

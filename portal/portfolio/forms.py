@@ -28,10 +28,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal import workflow
-from portal.forms import WholeNumberField, choices, whole_number
+from portal.forms import NumberField, WholeNumberField, choices, whole_number
 from portal.models import ScenarioObjective
 from portal.periods import is_period_name
 from portal.portfolio.problem import BACKENDS, parse_ref
+from portal.review import rules
 
 _AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*([kKmMbB]?)$")
 _SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
@@ -138,9 +139,8 @@ class ShareRow(Form):
             raise ValidationError("The minimum is above the maximum.")
 
 
-class ThemeRow(Form):
-    key = HiddenField()
-    min = FloatField(validators=[Optional(), NumberRange(0, 100, "Between 0 and 100 %%.")])
+class ThemeRow(ShareRow):
+    """Share of the selected cost for the ideas serving one objective (both bounds)."""
 
 
 @dataclass
@@ -194,6 +194,28 @@ class ScenarioForm(FlaskForm):
     apply_requires = BooleanField("'Requires' links apply", default=True)
     apply_excludes = BooleanField("'Excludes' links apply", default=True)
     apply_together = BooleanField("'Together with' links apply", default=True)
+    discount_rate = NumberField(
+        "Discount rate (% a year)",
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(0, rules.MAX_DISCOUNT_RATE * 100, "Between 0 and 100 %%."),
+        ],
+        description="Value in later periods counts less: v / (1 + r)^t. 0: every period alike.",
+    )
+    tail_years = WholeNumberField(
+        "Count run costs past the horizon for (years)",
+        default=0,
+        validators=[Optional()],
+        high=rules.MAX_TAIL_YEARS,
+        description="The selected ideas' run cost after go-live in the years after the last "
+        "period. 0: not counted.",
+    )
+    tail_budget = StringField(
+        "Budget for that run cost (total over those years)",
+        validators=[Optional(), Length(max=40)],
+        description="A budget line of its own, e.g. 2M. Empty: the run cost is only reported.",
+    )
     objective = RadioField(
         "Maximize",
         choices=choices(
@@ -251,6 +273,12 @@ class ScenarioForm(FlaskForm):
     def validate_states(self, field):
         if not field.data:
             raise ValidationError("Tick at least one state.")
+
+    def validate_tail_budget(self, field):
+        try:
+            self._parsed["tail_budget"] = parse_amount(field.data) if field.data else None
+        except ValueError as exc:
+            raise ValidationError(f"{exc}.") from None
 
     def validate_budget(self, field):
         periods = self._parsed.get("periods") or []
@@ -372,6 +400,13 @@ class ScenarioForm(FlaskForm):
             for row in self.themes
             if row.form.min.data and whole_number(row.form.key.data) in objectives
         }
+        theme_max = {
+            str(whole_number(row.form.key.data)): row.form.max.data / 100
+            for row in self.themes
+            if row.form.max.data is not None
+            and row.form.max.data < 100
+            and whole_number(row.form.key.data) in objectives
+        }
         return {
             "name": self.name.data.strip(),
             "description": (self.description.data or "").strip(),
@@ -385,6 +420,10 @@ class ScenarioForm(FlaskForm):
             },
             "department_shares": shares,
             "theme_min_shares": themes,
+            "theme_max_shares": theme_max,
+            "discount_rate": (self.discount_rate.data or 0.0) / 100,
+            "tail_years": self.tail_years.data or 0,
+            "tail_budget": p.get("tail_budget") if self.tail_years.data else None,
             "count_min": self.count_min.data,
             "count_max": self.count_max.data,
             "force_in": p.get("force_in", []),
@@ -407,6 +446,7 @@ def form_data(scenario, options: FormOptions) -> dict:
     everyone = start_later.pop("*", None)
     shares = scenario.department_shares or {}
     themes = scenario.theme_min_shares or {}
+    theme_max = scenario.theme_max_shares or {}
 
     def pct(x):
         return None if x is None else round(x * 100, 4)
@@ -434,7 +474,13 @@ def form_data(scenario, options: FormOptions) -> dict:
             }
             for i, _ in options.departments
         ],
-        "themes": [{"key": str(i), "min": pct(themes.get(str(i)))} for i, _ in options.objectives],
+        "themes": [
+            {"key": str(i), "min": pct(themes.get(str(i))), "max": pct(theme_max.get(str(i)))}
+            for i, _ in options.objectives
+        ],
+        "discount_rate": pct(scenario.discount_rate or 0.0),
+        "tail_years": scenario.tail_years or 0,
+        "tail_budget": "" if scenario.tail_budget is None else _plain(scenario.tail_budget),
         "count_min": scenario.count_min,
         "count_max": scenario.count_max,
         "force_in": ", ".join(f"IDEA-{i}" for i in scenario.force_in or []),
@@ -467,4 +513,5 @@ SETTING_ANCHORS = {
     "start_later": "field-start-later",
     "links": "field-links",
     "solver": "field-solver",
+    "time": "field-time",
 }

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 import optimizer
 from optimizer import SOLVED, amount  # noqa: F401 -- result statuses with a portfolio; compact amounts (1.2M, 45k) for pages
-from portal import workflow
+from portal import lifecycle, workflow
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import whole_number
@@ -35,7 +35,7 @@ from portal.models import (
     StrategicObjective,
 )
 from portal.models.ideas import idea_objectives
-from portal.review.valuation import objective_shares, scorer
+from portal.review.valuation import objective_shares, scorer, value_parts
 
 BACKENDS = optimizer.BACKENDS
 _REF = re.compile(r"^\s*(?:idea[-\s]?)?(\d+)\s*$", re.IGNORECASE)
@@ -86,6 +86,9 @@ def _candidate_query(scenario: Scenario) -> sa.Select:
             Estimate.value_likely,
             Estimate.value_high,
             Estimate.risk,
+            Estimate.value_profile,
+            Estimate.run_cost_per_year,
+            Estimate.lifetime_years,
         )
         .join(Estimate, sa.and_(Estimate.idea_id == Idea.id, Estimate.is_current))
         .join(Department, Department.id == Idea.department_id)
@@ -115,11 +118,11 @@ def build_problem(scenario: Scenario) -> Frozen:
     rows = db.session.execute(_candidate_query(scenario)).all()
     cands: dict[int, dict] = {}
     estimate_of: dict[int, int] = {}
-    for idea_id, dept, estimate_id, low, likely, high, risk in rows:
+    for idea_id, dept, estimate_id, low, likely, high, risk, profile, run, life in rows:
         if idea_id in cands:  # two current versions: the query put the newest first
             continue
         cands[idea_id] = {"department": dept, "low": low, "likely": likely, "high": high}
-        cands[idea_id]["risk"] = risk
+        cands[idea_id].update(risk=risk, profile=profile or {}, run_cost=run, lifetime=life)
         estimate_of[estimate_id] = idea_id
     estimates = _candidate_query(scenario).with_only_columns(Estimate.id).subquery()
     estimate_ids = sa.select(estimates.c.id)
@@ -206,18 +209,37 @@ def build_problem(scenario: Scenario) -> Frozen:
     max_shift = max(len(periods) - 1, 0)
     candidates = []
     value_of = scorer(weights)
+    per_year = lifecycle.periods_per_year(periods)
     for idea_id, c in cands.items():
-        value = value_of(impacts.get(idea_id, {}))
-        if risk_adjusted:
-            value *= 1.0 - float(c["risk"])
-        candidate = {
-            "id": idea_ref(idea_id),
-            "value": round(value * c["likely"], 4),
-            "value_low": round(value * c["low"], 4),
-            "value_high": round(value * c["high"], 4),
-            "cost": costs.get(idea_id, {}),
-            "department": c["department"],
-        }
+        gain, loss = value_parts(impacts.get(idea_id, {}), value_of)
+        keep = (1.0 - float(c["risk"])) if risk_adjusted else 1.0
+        gain, loss = gain * keep, loss * keep
+        value = gain - loss
+        candidate = {"id": idea_ref(idea_id)}
+        stream = lifecycle.value_stream(gain * c["likely"], c["profile"])
+        if stream:
+            # The positive part accrues over time; what negative impacts take is one-off.
+            candidate["value_by_period"] = {
+                p: round(v, 4) for p, v in stream.items() if p in period_set and v > 0
+            }
+            candidate["value"] = round(-loss * c["likely"], 4) or 0.0
+            if not candidate["value_by_period"]:
+                del candidate["value_by_period"]
+        else:
+            candidate["value"] = round(value * c["likely"], 4)
+            candidate["value_low"] = round(value * c["low"], 4)
+            candidate["value_high"] = round(value * c["high"], 4)
+            if value < 0:  # the range of a negative value runs the other way
+                candidate["value_low"], candidate["value_high"] = (
+                    candidate["value_high"],
+                    candidate["value_low"],
+                )
+        candidate.update(cost=costs.get(idea_id, {}), department=c["department"])
+        if loss > 0:
+            candidate["negative_impact"] = round(loss * c["likely"], 4)
+        if c["run_cost"] and c["lifetime"]:
+            candidate["run_cost"] = round(float(c["run_cost"]) / per_year, 2)
+            candidate["lifetime"] = max(1, round(int(c["lifetime"]) * per_year))
         if idea_id in efforts:
             candidate["effort"] = {pool: dict(per) for pool, per in efforts[idea_id].items()}
         if themes.get(idea_id):
@@ -241,6 +263,13 @@ def build_problem(scenario: Scenario) -> Frozen:
         **links,
     }
     problem.update(_forces_and_shares(scenario, cands, candidates, objective_names, frozen))
+    if scenario.discount_rate:
+        problem["discount_rate"] = round(lifecycle.period_rate(scenario.discount_rate, periods), 8)
+    if scenario.tail_years:
+        tail: dict = {"years": max(1, round(scenario.tail_years * per_year))}
+        if scenario.tail_budget is not None:
+            tail["budget"] = float(scenario.tail_budget)
+        problem["run_cost_past_horizon"] = tail
     if scenario.count_min is not None or scenario.count_max is not None:
         problem["count"] = {"min": scenario.count_min or 0}
         if scenario.count_max is not None:
@@ -372,29 +401,40 @@ def _forces_and_shares(
             continue
         shares[name] = {"min": entry.get("min", 0.0), "max": entry.get("max", 1.0)}
     carried = {t for c in candidates for t in c.get("themes", [])}
-    themes = {}
-    for objective_id, minimum in (scenario.theme_min_shares or {}).items():
+    themes: dict[str, dict[str, float]] = {}
+    lows, highs = scenario.theme_min_shares or {}, scenario.theme_max_shares or {}
+    for objective_id in sorted(set(lows) | set(highs), key=int):
         name = objective_names.get(int(objective_id))
-        if name is None or not minimum:
+        minimum, maximum = lows.get(objective_id) or 0.0, highs.get(objective_id)
+        entry = {"min": float(minimum)} if minimum else {}
+        if maximum is not None and maximum < 1:
+            entry["max"] = float(maximum)
+        if name is None or not entry:
             continue
         if name not in carried:
-            problems.append(
-                {
-                    "setting": "themes",
-                    "text": f"Theme {name} must get at least {float(minimum):.0%} of the "
-                    "selected cost, but no candidate serves it.",
-                }
-            )
+            if minimum:
+                problems.append(
+                    {
+                        "setting": "themes",
+                        "text": f"Theme {name} must get at least {float(minimum):.0%} of the "
+                        "selected cost, but no candidate serves it.",
+                    }
+                )
             continue
-        themes[name] = float(minimum)
+        themes[name] = entry
     if problems:
         raise SettingsError(problems)
-    return {
+    out = {
         "force_in": force_in,
         "force_out": force_out,
         "department_share": shares,
-        "theme_min_share": themes,
+        # Minimum-only themes keep the older form, so problems without a maximum read as before.
+        "theme_min_share": {t: e["min"] for t, e in themes.items() if set(e) == {"min"}},
     }
+    both = {t: e for t, e in themes.items() if "max" in e}
+    if both:
+        out["theme_share"] = both
+    return out
 
 
 # ------------------------------------------------------------ optimizer calls

@@ -10,6 +10,7 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
+from portal import lifecycle
 from portal.extensions import db
 from portal.models import Idea, Run
 from portal.portfolio import problem as bridge
@@ -28,6 +29,8 @@ _KIND_SETTING = {
     "department_share_min": "shares",
     "department_share_max": "shares",
     "theme_min_share": "themes",
+    "theme_share_max": "themes",
+    "run_cost_past_horizon": "time",
     "count_min": "count",
     "count_max": "count",
     "requires": "links",
@@ -39,6 +42,9 @@ _PATH_SETTING = [
     ("capacity", "capacity"),
     ("department_share", "shares"),
     ("theme_min_share", "themes"),
+    ("theme_share", "themes"),
+    ("run_cost_past_horizon", "time"),
+    ("discount_rate", "time"),
     ("count", "count"),
     ("force_", "force"),
     ("requires", "links"),
@@ -66,6 +72,14 @@ def _titles(ids) -> dict[int, sa.Row]:
         return {}
     query = sa.select(Idea.id, Idea.title, Idea.status).where(Idea.id.in_(ids))
     return {row.id: row for row in db.session.execute(query)}
+
+
+def stated_value(candidate: dict) -> float:
+    """A candidate's value as stated, undiscounted and unshifted: its one-off `value` plus
+    its value over time."""
+    return float(candidate.get("value", 0.0)) + sum(
+        (candidate.get("value_by_period") or {}).values()
+    )
 
 
 def run_label(run: Run) -> str:
@@ -97,7 +111,7 @@ def _split(problem: dict, chosen: set[str], shares: dict | None = None) -> tuple
         for target, share in [(dept, 1.0)] + [
             (by_theme[t], share) for t, share in (parts or {NO_OBJECTIVE: 1.0}).items()
         ]:
-            target["value"] += c["value"] * share
+            target["value"] += stated_value(c) * share
             target["cost"] += cost * share
             target["count"] += 1
     themes = sorted(by_theme.items(), key=lambda kv: (kv[0] == NO_OBJECTIVE, kv[0]))
@@ -128,13 +142,24 @@ def _selection_rows(problem: dict, result: dict, shown: int | None) -> list[dict
         cost = dict.fromkeys(periods, 0.0)
         for p, v in c.get("cost", {}).items():
             cost[periods[index[p] + shift]] += v
+        tco, npv = lifecycle.planned_cost(
+            c.get("cost", {}),
+            periods,
+            shift,
+            float(c.get("run_cost", 0.0)),
+            c.get("lifetime"),
+            float(problem.get("discount_rate", 0.0)),
+        )
         rows.append(
             {
+                "tco": tco,
+                "npv_cost": npv,
+                "negative_impact": c.get("negative_impact", 0.0),
                 "ref": ref,
                 "idea_id": bridge.parse_ref(ref),
                 "department": c.get("department", ""),
                 "themes": ", ".join(c.get("themes", [])),
-                "value": c.get("value", 0.0),
+                "value": start.get("value", stated_value(c)),
                 "value_low": c.get("value_low"),
                 "value_high": c.get("value_high"),
                 "cost": sum(c.get("cost", {}).values()),
@@ -200,7 +225,7 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
     if not result:
         return report
     if report["solved"]:
-        values = {c["id"]: c["value"] for c in problem.get("candidates", [])}
+        values = {c["id"]: stated_value(c) for c in problem.get("candidates", [])}
         costs = {c["id"]: sum(c.get("cost", {}).values()) for c in problem.get("candidates", [])}
         selected = result.get("selected", [])
         report["selected"] = _selection_rows(problem, result, shown)
@@ -227,6 +252,7 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
             }
             for e in out
         ]
+        report["time"] = time_report(problem, result)
         skipped = (result.get("solver") or {}).get("explain_skipped")
         report["explain_skipped"] = skipped
     report["conflicts"] = [
@@ -248,9 +274,66 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
     return report
 
 
+def time_report(problem: dict, result: dict) -> dict:
+    """The plan in time: value per period (undiscounted and discounted), the yearly run cost
+    the selection commits to after the horizon, and the selected ideas that hinder later
+    (negative impacts, run cost past the horizon) with what the optimizer says of them."""
+    periods = problem.get("periods", [])
+    per_year = lifecycle.periods_per_year(periods)
+    plain = result.get("value_by_period") or {}
+    discounted = result.get("discounted_value_by_period") or {}
+    after = result.get("run_cost_after_horizon") or {}
+    cands = {c["id"]: c for c in problem.get("candidates", [])}
+    # The optimizer says why a selected idea stays in despite what it hinders (`despite`).
+    said = {
+        e["id"]: e.get("text", "")
+        for e in result.get("explanations", [])
+        if e.get("selected") and e.get("despite") and e.get("text")
+    }
+    hinder = []
+    for chosen in result.get("selected", []):
+        c = cands.get(chosen["id"], {})
+        tail = float(chosen.get("run_cost_past_horizon") or 0.0)
+        if not (c.get("negative_impact") or tail or chosen["id"] in said):
+            continue
+        parts = []
+        if c.get("negative_impact"):
+            parts.append(f"negative impacts take {c['negative_impact']:.1f} of its value")
+        if tail:
+            parts.append(f"{bridge.amount(tail)} of run cost past the horizon")
+        text = _without_ref(said.get(chosen["id"], ""), chosen["id"])
+        hinder.append(
+            {
+                "ref": chosen["id"],
+                "idea_id": bridge.parse_ref(chosen["id"]),
+                "what": "" if text else "; ".join(parts),
+                "text": text,
+            }
+        )
+    ideas = _titles(h["idea_id"] for h in hinder)
+    for h in hinder:
+        h["title"] = getattr(ideas.get(h["idea_id"]), "title", "")
+    yearly = float(after.get("yearly") or 0.0) * per_year
+    return {
+        "rate": problem.get("discount_rate", 0.0),
+        "rows": [
+            (p, float(plain.get(p, 0.0)), float(discounted.get(p, 0.0)))
+            for p in periods
+            if p in plain or p in discounted
+        ]
+        if any(plain.values())
+        else [],
+        "run_cost_yearly": yearly,
+        "run_cost_from": lifecycle.after_horizon_label(periods) or "after the last period",
+        "tail": problem.get("run_cost_past_horizon"),
+        "tail_total": after.get("total"),
+        "hinders": hinder,
+    }
+
+
 def _without_ref(text: str, ref: str) -> str:
     """'IDEA-3 is not selected: forcing ...' -> 'Forcing ...' (the table names the idea)."""
-    for head in (f"{ref} is not selected: ", f"{ref}: "):
+    for head in (f"{ref} is not selected: ", f"{ref} is selected: ", f"{ref}: ", f"{ref} is "):
         if text.startswith(head):
             rest = text[len(head) :]
             return rest[:1].upper() + rest[1:]
@@ -352,4 +435,91 @@ def comparison(runs: list[Run]) -> dict:
         ],
         "settings_differ": differ,
         "even_split": any(objective_shares_of(r) is None for r in runs),
+    }
+
+
+ROADMAP_GROUPS = {"department": "Department", "objective": "Objective"}
+
+
+def roadmap(run: Run, by: str = "department") -> dict:
+    """What lands when: one bar per selected idea from its chosen start over its cost (and
+    effort) periods, grouped by department or by the objective with the largest share of its
+    weighted impact; and the budget and capacity use per period under it."""
+    problem, result = run.problem, run.result or {}
+    periods = problem.get("periods", [])
+    index = {p: j for j, p in enumerate(periods)}
+    shares = objective_shares_of(run) or {}
+    cands = {c["id"]: c for c in problem.get("candidates", [])}
+    bars = []
+    for chosen in result.get("selected", []):
+        c = cands.get(chosen["id"], {})
+        delay = int(chosen.get("delay", 0) or 0)
+        used = [index[p] for p, v in c.get("cost", {}).items() if v and p in index]
+        used += [index[p] for per in c.get("effort", {}).values() for p, v in per.items() if v]
+        first = min(used, default=0) + delay
+        last = max(used, default=first - delay) + delay
+        if by == "objective":
+            split = shares.get(chosen["id"]) or {}
+            group = max(split, key=lambda k: (split[k], k)) if split else NO_OBJECTIVE
+        else:
+            group = c.get("department") or "—"
+        bars.append(
+            {
+                "ref": chosen["id"],
+                "idea_id": bridge.parse_ref(chosen["id"]),
+                "group": group,
+                "first": first,
+                "last": min(last, len(periods) - 1),
+                "start": periods[first] if first < len(periods) else "",
+                "lands": periods[min(last, len(periods) - 1)] if periods else "",
+                "cost": sum(c.get("cost", {}).values()),
+                "run_cost": float(c.get("run_cost", 0.0)),
+                "hinders": bool(c.get("negative_impact") or chosen.get("run_cost_past_horizon")),
+            }
+        )
+    ideas = _titles(b["idea_id"] for b in bars)
+    for b in bars:
+        b["title"] = getattr(ideas.get(b["idea_id"]), "title", "(idea no longer exists)")
+    bars.sort(
+        key=lambda b: (b["group"] == NO_OBJECTIVE, b["group"], b["first"], b["last"], b["ref"])
+    )
+    budget = problem.get("budget", {})
+    spend = result.get("spend", {})
+    usage = [
+        {
+            "name": f"Budget {p}",
+            "period": p,
+            "used": float(spend.get(p, 0.0)),
+            "limit": budget.get(p),
+            "share": (float(spend.get(p, 0.0)) / budget[p]) if budget.get(p) else None,
+        }
+        for p in periods
+    ]
+    pools = []
+    for pool, per in (result.get("usage") or {}).items():
+        caps = (problem.get("capacity") or {}).get(pool, {})
+        pools.append(
+            {
+                "pool": pool,
+                "rows": [
+                    {
+                        "period": p,
+                        "used": float(per.get(p, 0.0)),
+                        "limit": caps.get(p),
+                        "share": (float(per.get(p, 0.0)) / caps[p]) if caps.get(p) else None,
+                    }
+                    for p in periods
+                ],
+            }
+        )
+    groups: dict[str, list[dict]] = {}
+    for b in bars:
+        groups.setdefault(b["group"], []).append(b)
+    return {
+        "periods": periods,
+        "bars": bars,
+        "groups": list(groups.items()),
+        "by": by,
+        "budget": usage,
+        "pools": pools,
     }

@@ -266,3 +266,68 @@ def plan():
         charts=svgs,
         others=service.other_selected(run),
     )
+
+
+def _roadmap_by() -> str:
+    by = request.args.get("by", "department")
+    return by if by in report.ROADMAP_GROUPS else "department"
+
+
+def _roadmap_png(run: Run, by: str) -> bytes:
+    data = report.roadmap(run, by)
+    return charts.roadmap_chart(
+        data["periods"],
+        data["bars"],
+        data["budget"],
+        title=f"{report.run_label(run)}: what lands when",
+        fmt="png",
+    )
+
+
+def _roadmap_page(run: Run | None, plan: bool):
+    by = _roadmap_by()
+    data = report.roadmap(run, by) if run is not None else None
+    svg = None
+    if data and data["bars"]:
+        svg = charts.as_svg_markup(
+            charts.roadmap_chart(data["periods"], data["bars"], data["budget"])
+        )
+    return render_template(
+        "portfolio/roadmap.html",
+        run=run,
+        data=data,
+        svg=svg,
+        plan=plan,
+        by=by,
+        groups=report.ROADMAP_GROUPS,
+    )
+
+
+@bp.route("/runs/<id:run_id>/roadmap")
+@roles_required(*READERS)
+def roadmap(run_id: int):
+    return _roadmap_page(_solved(_run(run_id)), plan=False)
+
+
+@bp.route("/runs/<id:run_id>/roadmap.png")
+@roles_required(*READERS)
+def roadmap_png(run_id: int):
+    run = _solved(_run(run_id))
+    return _download(
+        _roadmap_png(run, _roadmap_by()), "image/png", f"run-{run_id}-roadmap.png", inline=True
+    )
+
+
+@bp.route("/plan/roadmap")
+@login_required
+def plan_roadmap():
+    return _roadmap_page(service.current_plan(), plan=True)
+
+
+@bp.route("/plan/roadmap.png")
+@login_required
+def plan_roadmap_png():
+    run = service.current_plan()
+    if run is None:
+        abort(404, "No portfolio plan has been adopted yet.")
+    return _download(_roadmap_png(run, _roadmap_by()), "image/png", "plan-roadmap.png", inline=True)

@@ -59,6 +59,7 @@ class InvalidSettings(PortfolioError):
         "candidate_filter": "states",
         "department_shares": "shares",
         "theme_min_shares": "themes",
+        "theme_max_shares": "themes",
     }
 
     def __init__(self, errors: dict[str, list[str]]):
@@ -193,9 +194,10 @@ def describe_settings(scenario: Scenario) -> dict[str, str]:
     for dept_id, share in sorted((scenario.department_shares or {}).items()):
         label = names["dept"].get(int(dept_id), dept_id)
         out[f"Share {label}"] = f"{share.get('min', 0):.0%} to {share.get('max', 1):.0%}"
-    for objective_id, minimum in sorted((scenario.theme_min_shares or {}).items()):
+    lows, highs = scenario.theme_min_shares or {}, scenario.theme_max_shares or {}
+    for objective_id in sorted(set(lows) | set(highs)):
         out[f"Theme {names['obj'].get(int(objective_id), objective_id)}"] = (
-            f"at least {minimum:.0%}"
+            f"{lows.get(objective_id, 0):.0%} to {highs.get(objective_id, 1):.0%}"
         )
     if scenario.count_min is not None or scenario.count_max is not None:
         out["Number of ideas"] = (
@@ -225,6 +227,14 @@ def describe_settings(scenario: Scenario) -> dict[str, str]:
         if scenario.objective == ScenarioObjective.RISK_ADJUSTED
         else "strategic value"
     )
+    out["Discount rate"] = f"{(scenario.discount_rate or 0):.1%} a year"
+    tail = "not counted"
+    if scenario.tail_years:
+        limit = scenario.tail_budget
+        tail = f"{scenario.tail_years} years, " + (
+            "reported only" if limit is None else f"budget line of {_plain(limit)}"
+        )
+    out["Run cost counted past the horizon"] = tail
     out["Solver"] = f"{scenario.backend}, {scenario.time_limit} s"
     return out
 

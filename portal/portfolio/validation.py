@@ -20,6 +20,7 @@ from portal.models import Department, ResourcePool, ScenarioObjective, Strategic
 from portal.periods import is_period_name
 from portal.portfolio.forms import MAX_PERIODS
 from portal.portfolio.problem import BACKENDS
+from portal.review import rules
 
 NAME_LIMIT = 120
 TEXT_LIMIT = 5000
@@ -158,6 +159,30 @@ def settings_errors(settings: dict) -> dict[str, list[str]]:
             )
         if any(not _number(v) or not 0 <= v <= 1 for v in themes.values()):
             add("theme_min_shares", "Theme shares are fractions between 0 and 1.")
+    highs = settings.get("theme_max_shares") or {}
+    high_ids = _ids(highs)
+    if high_ids is None:
+        add("theme_max_shares", "Name each objective by its id.")
+    elif any(not _number(v) or not 0 <= v <= 1 for v in highs.values()):
+        add("theme_max_shares", "Theme shares are fractions between 0 and 1.")
+    elif (
+        objective_ids is not None
+        and all(_number(v) for v in themes.values())
+        and any(themes.get(k, 0) > v for k, v in highs.items())
+    ):
+        add("theme_max_shares", "A theme's minimum share is above its maximum.")
+
+    rate = settings.get("discount_rate", 0.0)
+    if not _number(rate):
+        add("discount_rate", "The discount rate is a number.")
+    elif problem := rules.discount_rate_problem(rate):
+        add("discount_rate", problem)
+    tail = settings.get("tail_years", 0)
+    if isinstance(tail, bool) or (problem := rules.tail_years_problem(tail)):
+        add("tail_years", problem or "A whole number of years.")
+    tail_budget = settings.get("tail_budget")
+    if tail_budget is not None and (not _number(tail_budget) or tail_budget < 0):
+        add("tail_budget", "The run-cost budget past the horizon is an amount of 0 or more.")
 
     low, high = settings.get("count_min"), settings.get("count_max")
     for key, value in (("count_min", low), ("count_max", high)):

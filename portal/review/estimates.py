@@ -16,7 +16,6 @@ from portal import workflow
 from portal.audit import record, record_many
 from portal.extensions import db
 from portal.models import (
-    IMPACT_LABELS,
     Confidence,
     Estimate,
     EstimateCost,
@@ -28,6 +27,7 @@ from portal.models import (
     StrategicObjective,
     User,
 )
+from portal.review import rules
 from portal.review.service import ReviewError
 from portal.review.valuation import active_weights, strategic_value
 
@@ -58,6 +58,9 @@ class EstimateInput:
     notes: str
     costs: dict[str, tuple[float, float]]  # period -> (capex, opex)
     efforts: dict[tuple[int, str], float] = field(default_factory=dict)  # (pool, period)
+    value_profile: dict[str, float] = field(default_factory=dict)  # period -> weight
+    run_cost_per_year: float = 0.0
+    lifetime_years: int = 0
 
 
 def current_estimate(idea: Idea) -> Estimate | None:
@@ -99,6 +102,9 @@ def snapshot(estimate: Estimate | None) -> dict:
         "notes": estimate.notes,
         "costs": {c.period: [c.capex, c.opex] for c in estimate.costs},
         "efforts": {f"{e.pool_id}:{e.period}": e.amount for e in estimate.efforts},
+        "value_profile": dict(estimate.value_profile or {}),
+        "run_cost_per_year": estimate.run_cost_per_year or 0.0,
+        "lifetime_years": estimate.lifetime_years or 0,
     }
 
 
@@ -121,6 +127,8 @@ def describe_changes(before: dict, after: dict) -> list[str]:
         "value_high": "Value high",
         "risk": "Risk",
         "confidence": "Confidence",
+        "run_cost_per_year": "Run cost per year",
+        "lifetime_years": "Lifetime (years)",
     }
     for key, label in labels.items():
         if before.get(key) != after.get(key):
@@ -131,7 +139,7 @@ def describe_changes(before: dict, after: dict) -> list[str]:
         if old != new:
             changes.append(
                 f"Impact on {names.get(int(oid), 'objective ' + oid)}: "
-                f"{IMPACT_LABELS[old]} → {IMPACT_LABELS[new]}"
+                f"{rules.impact_label(old)} → {rules.impact_label(new)}"
             )
     b_cost, a_cost = before.get("costs", {}), after.get("costs", {})
     for period in sorted(set(b_cost) | set(a_cost)):
@@ -148,6 +156,12 @@ def describe_changes(before: dict, after: dict) -> list[str]:
                 f"Effort {pools.get(int(pool_id), 'pool ' + pool_id)} {period}: "
                 f"{_fmt(old)} → {_fmt(new)}"
             )
+    b_prof, a_prof = before.get("value_profile") or {}, after.get("value_profile") or {}
+    if b_prof != a_prof:
+        changes.append(
+            f"Value over time: {rules.format_profile(b_prof) or '—'} → "
+            f"{rules.format_profile(a_prof) or '—'}"
+        )
     if before.get("notes", "") != after.get("notes", ""):
         changes.append("Notes were rewritten: “" + (after.get("notes") or "") + "”")
     return changes
@@ -158,8 +172,13 @@ def _validate(data: EstimateInput) -> None:
         raise ReviewError("Risk is a probability between 0 and 1.", 400, "risk")
     if not 0 <= data.value_low <= data.value_likely <= data.value_high:
         raise ReviewError("The value range must satisfy 0 ≤ low ≤ likely ≤ high.", 400, "value_low")
-    if any(not 0 <= v <= 4 for v in data.impacts.values()):
-        raise ReviewError("Impacts are on the 0 (None) to 4 (Extreme) scale.", 400, "impacts")
+    for impact in data.impacts.values():
+        if problem := rules.impact_problem(impact):
+            raise ReviewError(problem, 400, "impacts")
+    if problem := rules.run_cost_problem(data.run_cost_per_year, data.lifetime_years):
+        raise ReviewError(problem, 400, "run_cost_per_year")
+    if problem := rules.profile_problem(data.value_profile):
+        raise ReviewError(problem, 400, "value_profile")
     if any(c < 0 or o < 0 for c, o in data.costs.values()):
         raise ReviewError("Costs cannot be negative.", 400, "costs")
     if any(a < 0 for a in data.efforts.values()):
@@ -204,6 +223,9 @@ def _version(idea: Idea, version: int, author: User, data: EstimateInput) -> Est
         risk=data.risk,
         confidence=data.confidence,
         notes=(data.notes or "").strip(),
+        value_profile={p: float(w) for p, w in data.value_profile.items()},
+        run_cost_per_year=float(data.run_cost_per_year),
+        lifetime_years=int(data.lifetime_years),
         impacts=[EstimateImpact(objective_id=o, impact=v) for o, v in data.impacts.items()],
         costs=[
             EstimateCost(period=p, capex=c, opex=o)
@@ -291,7 +313,8 @@ def save_first_estimates(author: User, entries: list[tuple[Idea, EstimateInput]]
     drafts = [(idea, _version(idea, 1, author, data)) for idea, data in entries]
     columns = [
         "idea_id", "version", "is_current", "author_id", "value_low", "value_likely",
-        "value_high", "risk", "confidence", "notes",
+        "value_high", "risk", "confidence", "notes", "value_profile", "run_cost_per_year",
+        "lifetime_years",
     ]  # fmt: skip
     estimate_ids = db.session.scalars(
         sa.insert(Estimate).returning(Estimate.id, sort_by_parameter_order=True),

@@ -11,10 +11,18 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from portal.forms import NumberField, choices
-from portal.models import IMPACT_LABELS, MAX_AMOUNT, Confidence, LinkKind, TouchpointKind
+from portal.forms import NumberField, WholeNumberField, choices
+from portal.models import MAX_AMOUNT, Confidence, LinkKind, TouchpointKind
+from portal.review import rules
 from portal.review.service import LINK_KINDS, QUEUE_SORTS, QUEUE_VIEWS
 
 TEXT_LIMIT = 5000
@@ -61,7 +69,7 @@ class LinkForm(FlaskForm):
         return LinkKind(self.kind.data)
 
 
-IMPACT_CHOICES = choices((v, f"{v} · {label}") for v, label in IMPACT_LABELS.items())
+IMPACT_CHOICES = choices(rules.IMPACT_CHOICES)
 CONFIDENCE_CHOICES = choices((c.value, c.value.capitalize()) for c in Confidence)
 
 
@@ -88,9 +96,46 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
         confidence = SelectField(
             "Confidence", choices=CONFIDENCE_CHOICES, default=Confidence.MEDIUM.value
         )
+        value_profile = StringField(
+            "Value over time",
+            validators=[Optional(), Length(max=1000)],
+            description="How the value spreads, as period: weight (e.g. 2027: 1, 2028: 3, "
+            "2029: 2 ramps up, peaks, decays). Empty: one value, not tied to periods.",
+        )
+        run_cost_per_year = NumberField(
+            "Run cost per year after go-live",
+            validators=[
+                Optional(),
+                NumberRange(0, rules.MAX_RUN_COST, "Run cost cannot be negative."),
+            ],
+            description="Opex that continues after the build, also past any planning horizon.",
+        )
+        lifetime_years = WholeNumberField(
+            "Lifetime (years)",
+            validators=[
+                Optional(),
+                NumberRange(
+                    0,
+                    rules.MAX_LIFETIME_YEARS,
+                    f"Between 0 and {rules.MAX_LIFETIME_YEARS} years.",
+                ),
+            ],
+        )
         notes = TextAreaField("Notes", validators=[Length(max=TEXT_LIMIT)])
         mark_estimated = BooleanField("Mark the idea as estimated when saved", default=True)
         submit = SubmitField("Save estimate")
+
+        def validate_value_profile(self, field):
+            try:
+                field.parsed = rules.parse_profile(field.data or "")
+            except ValueError as exc:
+                field.parsed = {}
+                raise ValidationError(str(exc)) from None
+
+        def validate_lifetime_years(self, field):
+            problem = rules.run_cost_problem(self.run_cost_per_year.data or 0.0, field.data or 0)
+            if problem and "lifetime" in problem.lower():
+                raise ValidationError(problem)
 
     money = [
         Optional(),

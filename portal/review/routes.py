@@ -23,7 +23,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.review import bp, service
+from portal.review import bp, rules, service
 from portal.review import estimates as estimate_service
 from portal.review.forms import (
     AssignForm,
@@ -35,7 +35,13 @@ from portal.review.forms import (
     estimate_form,
 )
 from portal.review.service import QueueFilters, ReviewError
-from portal.review.valuation import active_weights, strategic_value
+from portal.review.valuation import (
+    active_weights,
+    estimate_lifecycle,
+    hinders_later,
+    reference_rate,
+    strategic_value,
+)
 from portal.strategy import objectives as objective_service
 from portal.templating import plural
 
@@ -86,7 +92,14 @@ def _review_panel(idea: Idea) -> dict:
     reviewer = current_user.is_authenticated and current_user.covers(idea.department_id)
     estimate = estimate_service.current_estimate(idea)
     value = strategic_value(estimate) if estimate else None
+    rate = reference_rate()
     panel = {
+        "lifecycle": estimate_lifecycle(estimate, rate=rate[0]) if estimate else None,
+        "hinders": hinders_later(estimate) if estimate else [],
+        "rate": rate,
+        "objective_names": {i.objective_id: i.objective.name for i in estimate.impacts}
+        if estimate
+        else {},
         "reviewer": reviewer,
         "estimate": estimate,
         "value": value,
@@ -328,6 +341,9 @@ def _form_from_estimate(form, estimate) -> None:
         field = getattr(form, f"impact_{impact.objective_id}", None)
         if field is not None:
             field.data = impact.impact
+    form.value_profile.data = rules.format_profile(estimate.value_profile or {})
+    form.run_cost_per_year.data = estimate.run_cost_per_year or None
+    form.lifetime_years.data = estimate.lifetime_years or None
     for cost in estimate.costs:
         getattr(form, f"capex_{cost.period}").data = cost.capex
         getattr(form, f"opex_{cost.period}").data = cost.opex
@@ -355,6 +371,9 @@ def _estimate_input(form, objectives, pools, periods) -> estimate_service.Estima
             for pool in pools
             for p in periods
         },
+        value_profile=getattr(form.value_profile, "parsed", {}),
+        run_cost_per_year=form.run_cost_per_year.data or 0.0,
+        lifetime_years=form.lifetime_years.data or 0,
     )
 
 
@@ -421,6 +440,8 @@ def estimate(idea_id: int):
         strategic_value=strategic_value,
         editable=editable,
         impact_labels=IMPACT_LABELS,
+        lifecycle=estimate_lifecycle(current, weights) if current else None,
+        rate=reference_rate(),
     ), status
 
 

@@ -14,8 +14,11 @@ from collections.abc import Callable, Mapping
 
 import sqlalchemy as sa
 
+from portal import lifecycle
+from portal.charts import compact_number as amount
 from portal.extensions import db
-from portal.models import Estimate, StrategicObjective
+from portal.models import Estimate, Run, Scenario, StrategicObjective
+from portal.review import rules
 
 MAX_IMPACT = 4
 # Where value goes when an idea has no impact on any active objective (the split still sums).
@@ -68,6 +71,16 @@ def scorer(weights: Mapping[int, float]) -> Callable[[Mapping[int, int]], float]
     return score
 
 
+def value_parts(
+    impacts: Mapping[int, int], score: Callable[[Mapping[int, int]], float]
+) -> tuple[float, float]:
+    """(gain, loss): the strategic value of the positive impacts alone and of the negative
+    ones alone (>= 0), with `score` from `scorer`; the value is gain - loss."""
+    gain = score({o: i for o, i in impacts.items() if i > 0})
+    loss = score({o: -i for o, i in impacts.items() if i < 0})
+    return gain, loss
+
+
 def value_range(
     estimate: Estimate, weights: Mapping[int, float] | None = None
 ) -> tuple[float, float, float]:
@@ -95,3 +108,64 @@ def objective_shares(
     }
     total = sum(parts.values())
     return {oid: part / total for oid, part in parts.items()} if total else {}
+
+
+def reference_rate() -> tuple[float, str | None]:
+    """The discount rate an idea's page uses, and the scenario it is from: the adopted plan's
+    scenario, else the most recently changed scenario; (0.0, None) when there is none."""
+    adopted = (
+        sa.select(Scenario.discount_rate, Scenario.name)
+        .join(Run, Run.scenario_id == Scenario.id)
+        .where(Run.adopted_at.is_not(None))
+        .order_by(Run.adopted_at.desc())
+        .limit(1)
+    )
+    row = (
+        db.session.execute(adopted).first()
+        or db.session.execute(
+            sa.select(Scenario.discount_rate, Scenario.name)
+            .order_by(Scenario.updated_at.desc(), Scenario.id.desc())
+            .limit(1)
+        ).first()
+    )
+    return (float(row[0] or 0.0), row[1]) if row else (0.0, None)
+
+
+def estimate_lifecycle(
+    estimate: Estimate, weights: Mapping[int, float] | None = None, rate: float | None = None
+) -> lifecycle.Lifecycle:
+    """TCO, NPV of cost and value over time of an estimate (`portal.lifecycle`), at `rate`
+    (default: `reference_rate`); the value is the strategic value times the likely multiplier:
+    its positive impacts spread over the profile, its negative ones taken off once."""
+    if rate is None:
+        rate = reference_rate()[0]
+    if weights is None:
+        weights = active_weights()
+    gain, loss = value_parts(_impacts(estimate), scorer(weights))
+    return lifecycle.lifecycle(
+        {c.period: c.capex + c.opex for c in estimate.costs},
+        gain * estimate.value_likely,
+        loss * estimate.value_likely,
+        estimate.value_profile or {},
+        estimate.run_cost_per_year or 0.0,
+        estimate.lifetime_years or 0,
+        rate,
+    )
+
+
+def hinders_later(estimate: Estimate, names: Mapping[int, str] | None = None) -> list[str]:
+    """What the estimate says the idea costs later: its negative impacts and its run cost
+    after go-live, in sentences; [] when nothing hinders."""
+    if names is None:
+        names = {i.objective_id: i.objective.name for i in estimate.impacts}
+    out = [
+        f"{rules.impact_label(i.impact)} on {names.get(i.objective_id, 'an objective')}"
+        for i in sorted(estimate.impacts, key=lambda i: i.impact)
+        if i.impact < 0
+    ]
+    if estimate.run_cost_per_year and estimate.lifetime_years:
+        out.append(
+            f"run cost of {amount(estimate.run_cost_per_year)} a year for "
+            f"{estimate.lifetime_years} years after go-live"
+        )
+    return out

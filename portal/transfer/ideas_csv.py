@@ -5,7 +5,8 @@ needs little memory. Columns (header names, any order, case-insensitive):
 
     title*, problem*, proposal*, expected_benefit*, department*, submitter_email, objectives
     (names separated by ';'), submitted_on (YYYY-MM-DD), estimated_cost (number),
-    cost_period (e.g. 2027; default the year submitted)
+    cost_period (e.g. 2027; default the year submitted), value_over_time (period: weight,
+    e.g. "2027: 1; 2028: 3"), run_cost_per_year (number), lifetime_years (whole number)
 
 Each row fills the starred columns within the idea form's and the API's rules
 (portal.ideas.rules). Other columns are ignored (so an export of ideas imports again).
@@ -18,6 +19,7 @@ for ideas entered by hand.
 
 import csv
 import io
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -44,6 +46,7 @@ from portal.models import (
 from portal.models.ideas import idea_objectives
 from portal.periods import HELP as PERIOD_HELP
 from portal.periods import Period
+from portal.review import rules as estimate_rules
 from portal.review.estimates import EstimateInput, save_first_estimates
 from portal.review.service import covered_department_ids
 from portal.spreadsheets import CsvWriter, unquote_cell
@@ -55,6 +58,9 @@ OPTIONAL = (
     "submitted_on",
     "estimated_cost",
     "cost_period",
+    "value_over_time",
+    "run_cost_per_year",
+    "lifetime_years",
 )
 MAX_PROBLEMS_KEPT = 500
 BATCH = 1000
@@ -110,6 +116,17 @@ class RowData:
     submitted_on: date | None
     estimated_cost: float | None
     cost_period: str | None
+    value_profile: dict[str, float] = field(default_factory=dict)
+    run_cost_per_year: float = 0.0
+    lifetime_years: int = 0
+
+    @property
+    def has_estimate(self) -> bool:
+        return (
+            self.estimated_cost is not None
+            or bool(self.value_profile)
+            or bool(self.run_cost_per_year)
+        )
 
 
 def _open(path: Path):
@@ -221,6 +238,23 @@ class Resolver:
         cost_period = raw.get("cost_period", "") or None
         if cost_period and not Period.is_valid(cost_period):
             problem("cost_period", f"bad period '{cost_period}' (use {PERIOD_HELP})")
+        profile: dict[str, float] = {}
+        try:
+            profile = estimate_rules.parse_profile(raw.get("value_over_time", ""))
+        except ValueError as exc:
+            problem("value_over_time", str(exc))
+        run_cost, lifetime = 0.0, 0
+        text_run, text_life = raw.get("run_cost_per_year", ""), raw.get("lifetime_years", "")
+        try:
+            run_cost = float(text_run.replace(" ", "")) if text_run else 0.0
+            lifetime = int(text_life) if text_life else 0
+        except ValueError:
+            problem("run_cost_per_year", f"bad number '{text_run}' or '{text_life}'")
+        else:
+            if not math.isfinite(run_cost):
+                problem("run_cost_per_year", f"bad number '{text_run}'")
+            elif why := estimate_rules.run_cost_problem(run_cost, lifetime):
+                problem("run_cost_per_year", why)
         if result.problem_count > before:
             result.bad_rows += 1
             return None
@@ -235,6 +269,9 @@ class Resolver:
             submitted_on=submitted_on,
             estimated_cost=estimated_cost,
             cost_period=cost_period,
+            value_profile=profile,
+            run_cost_per_year=run_cost,
+            lifetime_years=lifetime,
         )
 
 
@@ -313,7 +350,7 @@ def _store(batch: list[RowData], importer: User, users: dict[int, User]) -> None
     estimates = [
         (idea, _first_estimate(data))
         for idea, data in zip(ideas, batch, strict=True)
-        if data.estimated_cost is not None
+        if data.has_estimate
     ]
     save_first_estimates(importer, estimates)
     db.session.flush()
@@ -333,7 +370,10 @@ def _first_estimate(data: RowData) -> EstimateInput:
         risk=0.0,
         confidence=Confidence.MEDIUM,
         notes="Imported from CSV.",
-        costs={period: (data.estimated_cost, 0.0)},
+        costs={period: (data.estimated_cost, 0.0)} if data.estimated_cost is not None else {},
+        value_profile=data.value_profile,
+        run_cost_per_year=data.run_cost_per_year,
+        lifetime_years=data.lifetime_years,
     )
 
 
@@ -456,7 +496,7 @@ def export_estimates(viewer: User) -> Iterator[str]:
     risk, impacts per objective and cost per period. Only reviewers read estimates (the
     route checks, as the estimate page does)."""
     from portal.reports.service import objective_weights
-    from portal.review.valuation import strategic_value
+    from portal.review.valuation import estimate_lifecycle, reference_rate, strategic_value
 
     emails = dict(db.session.execute(sa.select(User.id, User.email)).all())
     objectives = dict(
@@ -473,12 +513,15 @@ def export_estimates(viewer: User) -> Iterator[str]:
     header = [
         "idea", "title", "version", "current", "author_email", "created_at", "strategic_value",
         "value_low", "value_likely", "value_high", "risk", "confidence", "impacts",
-        "capex_total", "opex_total", "costs", "notes",
+        "capex_total", "opex_total", "costs", "value_over_time", "run_cost_per_year",
+        "lifetime_years", "tco", "npv_cost", "notes",
     ]  # fmt: skip
+    rate = reference_rate()[0]
 
     def rows():
         for estimate, title in db.session.execute(query):
             impacts = {i.objective_id: i.impact for i in estimate.impacts}
+            life = estimate_lifecycle(estimate, weights, rate)
             yield [
                 f"IDEA-{estimate.idea_id}",
                 title,
@@ -496,6 +539,11 @@ def export_estimates(viewer: User) -> Iterator[str]:
                 sum(c.capex for c in estimate.costs),
                 sum(c.opex for c in estimate.costs),
                 "; ".join(f"{c.period}={c.capex:g}+{c.opex:g}" for c in estimate.costs),
+                estimate_rules.format_profile(estimate.value_profile or {}).replace(",", ";"),
+                estimate.run_cost_per_year,
+                estimate.lifetime_years,
+                round(life.tco, 2),
+                round(life.present_cost, 2),
                 estimate.notes,
             ]
 

@@ -155,6 +155,8 @@ def test_employees_cannot_read_runs(employee_client, pm_client, make_scenario, i
         "/problem.json",
         "/problem.mps",
         "/charts/spend.png",
+        "/roadmap",
+        "/roadmap.png",
     ):
         assert employee_client.get(f"/portfolio/runs/{run.id}{path}").status_code == 403, path
     assert employee_client.get(f"/portfolio/compare?run={run.id}").status_code == 403

@@ -96,7 +96,9 @@ def test_exports_write_amounts_as_people_do(pm_client, make_candidate, make_scen
     make_candidate(3, 204000.0)  # value 75
     run = _run(pm_client, make_scenario(budget={"2027": 300000.0}))
     lines = pm_client.get(f"/portfolio/runs/{run.id}/selection.csv").data.decode().splitlines()
-    assert lines[1].endswith(",75,75,75,204000,2027,204000,0,0")
+    assert lines[1].endswith(
+        ",75,75,75,204000,204000,204000,0,2027,204000,0,0"
+    )  # TCO, NPV, negative
     html = pm_client.get(f"/portfolio/runs/{run.id}").data.decode()
     assert ">204k<" in html  # compact amounts on the page, like the sentences
 
