@@ -2,7 +2,7 @@
 scenario discount rate, run-cost tail years and theme maximum shares
 
 Revision ID: ecf067df8e5b
-Revises: 0f68feba2b0b
+Revises: a4089ee5e0c6
 Create Date: 2026-12-06 23:19:20.229940
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "ecf067df8e5b"
-down_revision = "0f68feba2b0b"
+down_revision = "a4089ee5e0c6"
 branch_labels = None
 depends_on = None
 
