@@ -28,13 +28,14 @@ from portal.models.ideas import (
     StrategicObjective,
     Vote,
 )
-from portal.models.people import ApiToken, Department, Role, User
+from portal.models.people import ROLE_AUTHORITY, ApiToken, Department, Role, User, role_rank
 from portal.models.portfolio import Run, RunStatus, Scenario, ScenarioObjective
 
 __all__ = [
     "IMPACT_LABELS",
     "MAX_AMOUNT",
     "PERIOD_HELP",
+    "ROLE_AUTHORITY",
     "ActualCost",
     "ApiToken",
     "AuditEvent",
@@ -66,5 +67,6 @@ __all__ = [
     "User",
     "Vote",
     "is_period",
+    "role_rank",
     "utcnow",
 ]
