@@ -210,6 +210,7 @@ def identity_from_callback() -> Identity:
         what = {
             "iss": "it comes from another issuer",
             "aud": "it was issued to another application",
+            "azp": "it was issued to another application",
         }
         raise SsoError(
             f"{name}'s answer could not be trusted ({what.get(claim, 'a claim is wrong')}), "
