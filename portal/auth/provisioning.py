@@ -64,6 +64,15 @@ def sign_in_identity(identity: Identity, settings: SsoSettings) -> User:
     department = known.get((identity.department or "").casefold())
     role = role_for(identity.groups)
     user = _account_for(identity, settings.provider_name)
+    # Every refusal comes before the first change: the caller audits it and commits.
+    if user is not None and not user.active:
+        raise SsoError(
+            "This account has been deactivated. Ask an administrator.",
+            403,
+            reason="account deactivated",
+            email=identity.email,
+            subject=identity.subject,
+        )
     if user is None:
         if department is None:
             raise SsoError(
@@ -101,14 +110,6 @@ def sign_in_identity(identity: Identity, settings: SsoSettings) -> User:
         after = _profile(user)
         if before != after:
             record(None, "user_updated_by_idp", user, before=before, after=after)
-    if not user.active:
-        raise SsoError(
-            "This account has been deactivated. Ask an administrator.",
-            403,
-            reason="account deactivated",
-            email=identity.email,
-            subject=identity.subject,
-        )
     user.email_confirmed = True  # the provider verified the address
     if not user.session_key:
         user.end_sessions()

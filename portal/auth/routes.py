@@ -145,7 +145,6 @@ def sso_callback():
             identity = sso.identity_from_callback()
             user = sign_in_identity(identity, settings)
         except sso.SsoError as refused:
-            db.session.rollback()
             return _sso_refused(refused)
         guard.record_sign_in(user, via="sso")
         db.session.commit()
