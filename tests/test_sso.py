@@ -546,3 +546,22 @@ def test_departments_are_matched_whatever_the_case(client, oidc_provider, make_d
     assert sign_in(client, oidc_provider, "hana").status_code == 302
     assert user("hana@acme.example").department.name == "Légal & Compliance"
     assert db.session.scalar(sa.select(sa.func.count(Department.id))) == 1
+
+
+def test_refused_callbacks_count_against_the_address_limit(
+    app, database_url, tmp_path, oidc_provider, departments
+):
+    limited = make_app(
+        database_url,
+        tmp_path,
+        **sso_config(oidc_provider),
+        RATELIMIT_ENABLED=True,
+        LOGIN_LIMIT_PER_ADDRESS="3 per minute",
+    )
+    person(oidc_provider, "ivy")
+    for _ in range(4):  # successful sign-ins do not count
+        assert sign_in(limited.test_client(), oidc_provider, "ivy").status_code == 302
+    client = limited.test_client()
+    forged = {"code": "c", "state": "s"}
+    codes = [client.get("/auth/sso/callback", query_string=forged).status_code for _ in range(4)]
+    assert codes == [400, 400, 400, 429]

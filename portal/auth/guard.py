@@ -17,6 +17,7 @@ from flask_limiter.util import get_remote_address
 from portal.audit import record, record_about_nobody
 from portal.auth.service import normalize_email
 from portal.auth.sso import SsoError
+from portal.auth.sso import settings as sso_settings
 from portal.extensions import db, limiter
 from portal.models import User
 
@@ -67,7 +68,12 @@ def record_failed_sso(refused: SsoError) -> None:
     user = None
     if refused.subject:
         after["subject"] = refused.subject
-        user = db.session.scalar(sa.select(User).where(User.sso_subject == refused.subject))
+        user = db.session.scalar(
+            sa.select(User).where(
+                User.sso_issuer == sso_settings().issuer,
+                User.sso_subject == refused.subject,
+            )
+        )
     if user is None and refused.email:
         user = db.session.scalar(sa.select(User).where(User.email == refused.email))
     current_app.logger.info("single sign-on refused from %s: %s", _address(), refused.reason)

@@ -113,15 +113,15 @@ def login():
 
 
 @bp.route("/sso")
-@limiter.limit("30 per minute")
+@limiter.limit(guard.address_limit, deduct_when=guard.failed_sign_in)
 def sso_start():
     """Start single sign-on: off to the provider with a fresh state, nonce and PKCE."""
     if sso.settings() is None:
         abort(404)
-    if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
-    next_url = next_url_from_request()
     with writing():  # a refusal is audited, even on this GET
+        if current_user.is_authenticated:
+            return redirect(url_for("main.home"))
+        next_url = next_url_from_request()
         try:
             response = sso.authorization_redirect(absolute_url("auth.sso_callback"))
         except sso.SsoError as refused:
@@ -133,7 +133,7 @@ def sso_start():
 
 
 @bp.route("/sso/callback")
-@limiter.limit("30 per minute")
+@limiter.limit(guard.address_limit, deduct_when=guard.failed_sign_in)
 def sso_callback():
     """Finish single sign-on. The provider sends the browser here with a GET, so this GET
     writes: the account made or updated, and the audit trail."""
