@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import models  # noqa: F401  (registers every table with the metadata)
     from portal.auth import sessions
     from portal.auth.login import configure_login
+    from portal.auth.sso import init_app as init_sso
     from portal.errors import register_error_handlers
     from portal.forms import IdConverter, refuse_nul_characters
     from portal.mail import init_mail
@@ -68,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     configure_login(login_manager)
     sessions.register(app)
+    init_sso(app)
     init_security(app)
     register_error_handlers(app)
     register_template_helpers(app)

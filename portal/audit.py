@@ -40,6 +40,14 @@ def record(
     return event
 
 
+def record_about_nobody(action: str, object_type: str, *, after: dict) -> AuditEvent:
+    """Add an audit event that concerns no stored row, such as a refused single sign-on of
+    someone without an account (the caller commits)."""
+    event = AuditEvent(actor_id=None, action=action, object_type=object_type, after=after)
+    db.session.add(event)
+    return event
+
+
 def record_many(action: str, object_type: str, events: list[tuple]) -> None:
     """Add one audit event per (actor, object id, idea id, after) at once, as `record` adds
     each (the caller commits); for bulk operations, with one statement for the lot."""

@@ -124,4 +124,26 @@ def from_environment(instance_path: str) -> dict:
         "LOG_JSON": os.environ.get("PORTAL_LOG_JSON", "0") == "1",
         "LOG_LEVEL": os.environ.get("PORTAL_LOG_LEVEL", "INFO").upper(),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        **_single_sign_on(),
+    }
+
+
+def _single_sign_on() -> dict:
+    """Single sign-on through an OpenID provider (portal.auth.sso reads and checks these);
+    the names are the environment's own, so operators and checks can rely on them."""
+    return {
+        "OIDC_ISSUER": (os.environ.get("OIDC_ISSUER") or "").rstrip("/") or None,
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or "openid email profile",
+        "OIDC_ROLE_CLAIM": os.environ.get("OIDC_ROLE_CLAIM") or "groups",
+        "OIDC_ROLE_MAP": os.environ.get("OIDC_ROLE_MAP", ""),
+        "OIDC_DEPARTMENT_CLAIM": os.environ.get("OIDC_DEPARTMENT_CLAIM") or "department",
+        "OIDC_COVERS_CLAIM": os.environ.get("OIDC_COVERS_CLAIM") or "covers",
+        "OIDC_MANAGE_ROLES": os.environ.get("OIDC_MANAGE_ROLES", "1") != "0",
+        "OIDC_PROVIDER_NAME": os.environ.get("OIDC_PROVIDER_NAME") or None,
+        # 0: password sign-in and sign-up are off, except for the break-glass admin.
+        "PASSWORD_LOGIN": os.environ.get("PORTAL_PASSWORD_LOGIN", "1") != "0",
+        "BREAK_GLASS_EMAIL": (os.environ.get("PORTAL_BREAK_GLASS_EMAIL") or "").strip().lower()
+        or None,
     }

@@ -22,7 +22,7 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from portal.extensions import db
 from portal.models import IdeaLink, IdeaStatus, LinkKind, Role
-from tests.conftest import login
+from tests.conftest import PROVIDER_WARNINGS, login, sso_config
 
 # The portfolio factories (pools, estimates, candidates, scenarios).
 from tests.portfolio.conftest import (  # noqa: F401
@@ -55,6 +55,8 @@ HOSTILE = [
 ]
 # Names the routes read from `request` themselves, not through a form.
 READ_DIRECTLY = ["q", "role", "page", "per_page", "next", "idea_ids", "text", "exclude", "run"]
+# What an OpenID provider sends back to /auth/sso/callback (Authlib reads them).
+READ_DIRECTLY += ["code", "state", "error", "error_description"]
 # Ending the session would sign the role's client out for the rest of the sweep.
 SIGNS_OUT = {"auth.logout"}
 SKIP_RULES = ("/static/", "/bootstrap/static/", "/api/v1/docs")
@@ -71,8 +73,10 @@ HEAVY = {
 
 
 @pytest.fixture
-def app_config():
+def app_config(oidc_provider):
+    # Single sign-on on, through a real provider on loopback: its routes are fuzzed too.
     return {
+        **sso_config(oidc_provider),
         "PROPAGATE_UNEXPECTED": True,
         "RUNS_INLINE": True,
         "PORTFOLIO_FRONTIER_POINTS": 2,
@@ -214,6 +218,7 @@ def _url(rule, values: dict) -> str:
     return rule.build(values, append_unknown=False)[1]
 
 
+@PROVIDER_WARNINGS
 def test_no_input_gets_a_server_error(app, world, client_for, employee, brm, pm, admin):
     clients = {
         "anonymous": app.test_client(),

@@ -14,8 +14,10 @@ from flask import Response, current_app, request
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 
-from portal.audit import record
+from portal.audit import record, record_about_nobody
 from portal.auth.service import normalize_email
+from portal.auth.sso import SsoError
+from portal.auth.sso import settings as sso_settings
 from portal.extensions import db, limiter
 from portal.models import User
 
@@ -49,9 +51,36 @@ def _address() -> str:
     return get_remote_address() or "unknown"
 
 
-def record_sign_in(user: User) -> None:
-    """Audit a successful sign-in (the caller commits)."""
-    record(user, "signed_in", user, after={"address": _address()})
+def record_sign_in(user: User, *, via: str = "password") -> None:
+    """Audit a successful sign-in, with a password or single sign-on (the caller commits)."""
+    after = {"address": _address()}
+    if via != "password":
+        after["via"] = via
+    record(user, "signed_in", user, after=after)
+
+
+def record_failed_sso(refused: SsoError) -> None:
+    """Audit a refused single sign-on (the caller commits): on the account of the identity
+    or e-mail the provider named, when there is one, else as an event about nobody."""
+    after = {"address": _address(), "reason": refused.reason}
+    if refused.email:
+        after["email"] = refused.email
+    user = None
+    if refused.subject:
+        after["subject"] = refused.subject
+        user = db.session.scalar(
+            sa.select(User).where(
+                User.sso_issuer == sso_settings().issuer,
+                User.sso_subject == refused.subject,
+            )
+        )
+    if user is None and refused.email:
+        user = db.session.scalar(sa.select(User).where(User.email == refused.email))
+    current_app.logger.info("single sign-on refused from %s: %s", _address(), refused.reason)
+    if user is None:
+        record_about_nobody("sso_sign_in_failed", "users", after=after)
+    else:
+        record(None, "sso_sign_in_failed", user, after=after)
 
 
 def record_failed_sign_in(reason: str) -> None:

@@ -149,7 +149,7 @@ def _user_for_link(token: str, salt: str, max_age: int) -> User | None:
     return user
 
 
-def _absolute(endpoint: str, **values) -> str:
+def absolute_url(endpoint: str, **values) -> str:
     """A link for an e-mail: on PORTAL_BASE_URL, never on the request's Host header."""
     return current_app.config["PORTAL_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
@@ -170,7 +170,7 @@ def request_password_reset(email: str) -> None:
     user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None or not user.active:
         return
-    link = _absolute("auth.reset_password_page", token=reset_link_token(user))
+    link = absolute_url("auth.reset_password_page", token=reset_link_token(user))
     minutes = RESET_LINK_MAX_AGE // 60
     send_after_commit(
         user.email,
@@ -248,8 +248,8 @@ def start_signup(*, email: str, name: str, password: str, department: Department
             "Converge: you already have an account",
             f"Someone (hopefully you) tried to create a Converge account for {email}, "
             "which already has one. Nothing was changed.\n\n"
-            f"Sign in: {_absolute('auth.login')}\n"
-            f"Forgot your password? Choose a new one: {_absolute('auth.forgot_password')}",
+            f"Sign in: {absolute_url('auth.login')}\n"
+            f"Forgot your password? Choose a new one: {absolute_url('auth.forgot_password')}",
         )
         return
     if user is None:
@@ -261,7 +261,7 @@ def start_signup(*, email: str, name: str, password: str, department: Department
     user.end_sessions()
     db.session.flush()
     hours = SIGNUP_LINK_MAX_AGE // 3600
-    link = _absolute("auth.confirm_signup_page", token=_link_token(user, SIGNUP_SALT))
+    link = absolute_url("auth.confirm_signup_page", token=_link_token(user, SIGNUP_SALT))
     send_after_commit(
         email,
         "Converge: finish creating your account",

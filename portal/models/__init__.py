@@ -28,13 +28,22 @@ from portal.models.ideas import (
     StrategicObjective,
     Vote,
 )
-from portal.models.people import ApiToken, Department, Role, SignIn, User
+from portal.models.people import (
+    ROLE_AUTHORITY,
+    ApiToken,
+    Department,
+    Role,
+    SignIn,
+    User,
+    role_rank,
+)
 from portal.models.portfolio import Run, RunStatus, Scenario, ScenarioObjective
 
 __all__ = [
     "IMPACT_LABELS",
     "MAX_AMOUNT",
     "PERIOD_HELP",
+    "ROLE_AUTHORITY",
     "ActualCost",
     "ApiToken",
     "AuditEvent",
@@ -67,5 +76,6 @@ __all__ = [
     "User",
     "Vote",
     "is_period",
+    "role_rank",
     "utcnow",
 ]

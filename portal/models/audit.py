@@ -22,7 +22,8 @@ class AuditEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     action: Mapped[str] = mapped_column(sa.String(40))
     object_type: Mapped[str] = mapped_column(sa.String(40))
-    object_id: Mapped[int]
+    # None when the event concerns no stored row (a refused single sign-on of nobody known).
+    object_id: Mapped[int | None]
     idea_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("ideas.id", ondelete="CASCADE"), index=True
     )

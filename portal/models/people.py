@@ -30,6 +30,17 @@ class Role(enum.StrEnum):
         }[self.value]
 
 
+# The roles by authority, lowest first, defined once: when a person's groups at the identity
+# provider map to several roles (OIDC_ROLE_MAP), the highest wins. Every Role must be here
+# (a test checks); a name here that Role does not define is simply never used.
+ROLE_AUTHORITY = ("employee", "leader", "brm", "portfolio_manager", "admin")
+
+
+def role_rank(role: Role) -> int:
+    """The role's authority: its place in ROLE_AUTHORITY."""
+    return ROLE_AUTHORITY.index(role.value)
+
+
 department_brms = sa.Table(
     "department_brms",
     db.metadata,
@@ -67,6 +78,8 @@ def new_session_key() -> str:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # One account per identity at an identity provider (single sign-on).
+    __table_args__ = (sa.UniqueConstraint("sso_issuer", "sso_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -84,6 +97,10 @@ class User(UserMixin, db.Model):
     session_key: Mapped[str] = mapped_column(
         sa.String(64), default=new_session_key, server_default=""
     )
+    # The person's identity at the OpenID provider (issuer and subject) once they signed in
+    # with single sign-on; None for accounts that only ever used a password.
+    sso_issuer: Mapped[str | None] = mapped_column(sa.String(255))
+    sso_subject: Mapped[str | None] = mapped_column(sa.String(255))
 
     department: Mapped[Department] = relationship(
         back_populates="members", foreign_keys=[department_id]
