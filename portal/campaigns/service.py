@@ -127,7 +127,7 @@ def all_campaigns() -> list[Campaign]:
 
 def accepting(campaign_id: int, author: User) -> Campaign:
     """The campaign an idea of `author` may go into now, or a refusal saying why not."""
-    campaign = db.session.get(Campaign, campaign_id)
+    campaign = db.session.get(Campaign, campaign_id) if 1 <= campaign_id <= MAX_ID else None
     if (
         campaign is None
         or not campaign.targets(author.department_id)
