@@ -14,6 +14,7 @@ COMMITTERS = {
     "api/estimates.py",
     "api/ideas.py",
     "api/scenarios.py",
+    "api/campaigns.py",
     # CLI commands.
     "cli.py",
     # Scenario runs are jobs: they commit their progress as they go, and handing a run
