@@ -479,7 +479,7 @@ class RunSchema(RunSummarySchema):
 class CampaignFieldSchema(ma.Schema):
     key = fields.String(required=True)
     label = fields.String(required=True)
-    kind = fields.Enum(FieldKind, by_value=True, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in FieldKind]))
     choices = fields.List(fields.String(), required=True)
     required = fields.Boolean(required=True)
 
