@@ -17,6 +17,7 @@ BLUEPRINTS = [
     "portal.main",
     "portal.auth",
     "portal.ideas",
+    "portal.campaigns",
     "portal.admin",
     "portal.review",
     "portal.strategy",

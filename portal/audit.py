@@ -84,10 +84,13 @@ arguments users (list of User), message (str), idea (Idea or None) and link (the
 path or None)."""
 
 
-def notify(users: Iterable[User], message: str, *, idea: Idea | None = None) -> None:
+def notify(
+    users: Iterable[User], message: str, *, idea: Idea | None = None, link: str | None = None
+) -> None:
     """Tell `users` `message` about `idea`: in their inbox, and by e-mail after commit when
-    SMTP is configured (the caller commits)."""
-    link = url_for("ideas.detail", idea_id=idea.id) if idea is not None else None
+    SMTP is configured (the caller commits). `link` (a path) defaults to the idea's page."""
+    if link is None and idea is not None:
+        link = url_for("ideas.detail", idea_id=idea.id)
     people_told.send(
         current_app._get_current_object(), users=list(users), message=message, idea=idea, link=link
     )

@@ -90,6 +90,18 @@ def sweep_runs_command() -> None:
     click.echo(f"{changed} stopped run(s) recorded.")
 
 
+@bp.cli.command("campaign-reminders")
+def campaign_reminders_command() -> None:
+    """Send the campaign notices that are due (opened, closing soon, decided); each goes
+    out once, so it is safe to run from cron as often as wanted."""
+    from portal.campaigns.service import send_reminders
+
+    with writing():
+        counts = send_reminders()
+        db.session.commit()
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()) or "No campaign notice due.")
+
+
 @bp.cli.command("import-ideas")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

@@ -232,9 +232,14 @@ def warm(app: Flask) -> None:
 
 
 def similar_to_text(
-    text: str, *, limit: int = 5, exclude_ids: set[int] | frozenset = frozenset()
+    text: str,
+    *,
+    limit: int = 5,
+    exclude_ids: set[int] | frozenset = frozenset(),
+    campaign_id: int | None = None,
 ) -> list[SimilarIdea]:
-    """The ideas most similar to `text`, best first (drafts and duplicates left out)."""
+    """The ideas most similar to `text`, best first (drafts and duplicates left out); with
+    `campaign_id`, that campaign's similar ideas come first, then the rest."""
     text = (text or "").strip()
     if not text:
         return []
@@ -243,11 +248,18 @@ def similar_to_text(
     ids, values = index.scores(text)
     if len(values) == 0:
         return []
+    first: list[tuple[int, float]] = []
+    if campaign_id is not None:
+        inside = sa.select(Idea.id).where(Idea.campaign_id == campaign_id)
+        where = np.flatnonzero(np.isin(ids, list(db.session.scalars(inside))))
+        where = where[np.argsort(-values[where], kind="stable")][: limit + len(exclude_ids)]
+        first = [(int(ids[i]), float(values[i])) for i in where if values[i] >= MIN_SCORE]
     wanted = min(len(values), limit * 4 + len(exclude_ids) + 5)
     top = np.argpartition(-values, wanted - 1)[:wanted] if wanted < len(values) else None
     order = top if top is not None else np.arange(len(values))
     order = order[np.argsort(-values[order], kind="stable")]
     picked = [(int(ids[i]), float(values[i])) for i in order if values[i] >= MIN_SCORE]
+    picked = first + [p for p in picked if p not in first]
     picked = [(i, s) for i, s in picked if i not in exclude_ids]
     if not picked:
         return []

@@ -30,6 +30,7 @@ REVIEWERS = {Role.BRM, Role.PORTFOLIO_MANAGER}
 NAVIGATION = [
     (None, "ideas.index", "Ideas", None),
     (None, "ideas.mine", "My ideas", None),
+    (None, "campaigns.index", "Campaigns", None),
     ("Review", "review.queue", "Review queue", REVIEWERS),
     ("Review", "review.departments", "Departments & touchpoints", REVIEWERS),
     ("Review", "strategy.objectives", "Strategic objectives", {Role.PORTFOLIO_MANAGER}),

@@ -17,7 +17,17 @@ from flask import Flask
 from portal.audit import idea_audience, notify, record, signals
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.models import Comment, CommentKind, Estimate, Idea, IdeaStatus, Role, User, utcnow
+from portal.models import (
+    CampaignState,
+    Comment,
+    CommentKind,
+    Estimate,
+    Idea,
+    IdeaStatus,
+    Role,
+    User,
+    utcnow,
+)
 
 S = IdeaStatus
 
@@ -131,6 +141,14 @@ def _has_survivor(idea: Idea) -> str | None:
     return None
 
 
+def _campaign_takes_ideas(idea: Idea) -> str | None:
+    campaign = idea.campaign
+    state = campaign.state_on(utcnow().date()) if campaign is not None else None
+    if state not in (None, CampaignState.OPEN):
+        return f"its campaign “{campaign.title}” is {state} and takes no more ideas."
+    return None
+
+
 def _keep_in_discussion(kind: CommentKind) -> Callable[[Idea, User, str | None], None]:
     """An effect: the reason is also posted to the idea's discussion, as `kind`."""
 
@@ -178,6 +196,7 @@ TRANSITIONS: dict[str, Transition] = {
             _is_submitter,
             "its submitter",
             message="{idea} was submitted for review.",
+            requires=_campaign_takes_ideas,
         ),
         Transition(
             "withdraw",

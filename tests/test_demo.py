@@ -106,7 +106,9 @@ def test_demo_has_a_portfolio_to_compare(app):
     }
     assert selected_before  # an earlier plan selected these
 
-    current, base, leaner = db.session.scalars(sa.select(Scenario).order_by(Scenario.id)).all()
+    current, base, leaner, _campaign = db.session.scalars(
+        sa.select(Scenario).order_by(Scenario.id)
+    ).all()
     (plan,) = current.runs  # the plan adopted at the last round: the selected ideas
     assert plan.adopted_at is not None and plan.result_status in ("optimal", "feasible")
     assert {s["id"] for s in plan.result["selected"]} == {idea_ref(i) for i in selected_before}
@@ -161,7 +163,7 @@ def test_demo_has_a_portfolio_to_compare(app):
     # Not adopted: the earlier plan's selection stands.
     selected_after = set(db.session.scalars(sa.select(Idea.id).where(Idea.status == S.SELECTED)))
     assert selected_after == selected_before
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Run)) == 3
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Run)) == 4  # + a campaign's
 
 
 def test_demo_thinks_ahead(app):

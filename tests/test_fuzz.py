@@ -12,6 +12,7 @@ unexpected exception propagates (PROPAGATE_UNEXPECTED) and is collected with its
 import inspect
 import re
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from portal.extensions import db
-from portal.models import IdeaLink, IdeaStatus, LinkKind, Role
+from portal.models import Campaign, IdeaLink, IdeaStatus, LinkKind, Role, utcnow
 from tests.conftest import PROVIDER_WARNINGS, login, sso_config
 
 # The portfolio factories (pools, estimates, candidates, scenarios).
@@ -151,7 +152,17 @@ def world(
     assert response.status_code in (200, 302), response.status_code
     run = scenario.runs[0]
     victim = make_user(Role.EMPLOYEE, dept=other)  # the user admins edit, not a signed-in one
+    campaign = Campaign(
+        title="Faster payments", question="How?", sponsor=pm, opens_on=date.today(),
+        closes_on=date.today() + timedelta(days=9), published_at=utcnow(),
+        fields=[{"key": "count", "label": "Count", "kind": "number", "choices": [],
+                 "required": True}],
+    )  # fmt: skip
+    db.session.add(campaign)
+    db.session.commit()
     return {
+        "campaign_id": [campaign.id],
+        "action": ["publish", "close", "decide"],
         "idea_id": [in_review.id, submitted.id, candidate.id],
         "link_id": [link.id],
         "department_id": [other.id, department.id],

@@ -17,6 +17,7 @@ COMMITTERS = {
     # A remember-me cookie that brings a session back is a sign-in: its new secret is
     # committed while the request loads its user, before the view runs.
     "auth/sessions.py",
+    "api/campaigns.py",
     # CLI commands.
     "cli.py",
     # Scenario runs are jobs: they commit their progress as they go, and handing a run

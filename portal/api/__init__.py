@@ -56,7 +56,7 @@ def _configure(app: Flask) -> None:
 
 @bp.record_once
 def _register_api(state) -> None:
-    from portal.api import estimates, ideas, scenarios
+    from portal.api import campaigns, estimates, ideas, scenarios
 
     app = state.app
     _configure(app)
@@ -65,7 +65,7 @@ def _register_api(state) -> None:
     api.register_converter(
         IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     )
-    for module in (ideas, estimates, scenarios):
+    for module in (ideas, estimates, scenarios, campaigns):
         # Token-authenticated and never reading the session cookie: CSRF cannot apply.
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)

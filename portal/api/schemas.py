@@ -6,13 +6,16 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from portal import workflow
+from portal.campaigns.rules import FIELDS_HELP
 from portal.forms import MAX_ID, MAX_SEARCH
 from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
 from portal.models import (
     MAX_AMOUNT,
+    CampaignState,
     CommentKind,
     Confidence,
+    FieldKind,
     IdeaStatus,
     Role,
     RunStatus,
@@ -352,6 +355,9 @@ class CandidateFilterSchema(ma.Schema):
     objective_ids = fields.List(
         Id(), load_default=list, validate=validate.Length(max=1000), metadata={"example": []}
     )
+    campaign_id = Id(
+        metadata={"description": "Only this campaign's ideas, within its budget envelope"}
+    )
 
 
 class ScenarioSettingsSchema(ma.Schema):
@@ -441,6 +447,7 @@ class CandidateFilterOutSchema(ma.Schema):
     states = fields.List(fields.String(), required=True)
     department_ids = fields.List(fields.Integer(), required=True)
     objective_ids = fields.List(fields.Integer(), required=True)
+    campaign_id = fields.Integer(required=True, allow_none=True)
 
     @ma.pre_dump
     def _defaults(self, filters, **_kwargs):
@@ -452,6 +459,7 @@ class CandidateFilterOutSchema(ma.Schema):
             ),
             "department_ids": list(filters.get("department_ids") or []),
             "objective_ids": list(filters.get("objective_ids") or []),
+            "campaign_id": filters.get("campaign_id"),
         }
 
 
@@ -522,4 +530,61 @@ class RunSchema(RunSummarySchema):
         required=True,
         allow_none=True,
         metadata={"description": "The optimizer's answer (converge.result/1) once done"},
+    )
+
+
+# ------------------------------------------------------------------- campaigns
+
+
+class CampaignFieldSchema(ma.Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in FieldKind]))
+    choices = fields.List(fields.String(), required=True)
+    required = fields.Boolean(required=True)
+
+
+class CampaignSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    question = fields.String(required=True)
+    context = fields.String(required=True)
+    state = fields.Enum(CampaignState, by_value=True, required=True)
+    sponsor = fields.Nested(Ref, required=True)
+    departments = fields.List(
+        fields.Nested(Ref), required=True, metadata={"description": "Empty: everyone"}
+    )
+    objectives = fields.List(fields.Nested(Ref), required=True)
+    opens_on = fields.Date(required=True)
+    closes_on = fields.Date(required=True)
+    budget_envelope = fields.Float(required=True, allow_none=True)
+    fields_ = fields.List(
+        fields.Nested(CampaignFieldSchema), required=True, data_key="fields", attribute="fields"
+    )
+
+
+class CampaignCreateSchema(ma.Schema):
+    title = Text(required=True, validate=validate.Length(min=5, max=200))
+    question = Text(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
+    context = Text(load_default="", validate=validate.Length(max=TEXT_LIMIT))
+    opens_on = fields.Date(required=True)
+    closes_on = fields.Date(required=True)
+    budget_envelope = fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0, max=MAX_AMOUNT),
+        allow_nan=False,
+    )
+    department_ids = fields.List(
+        Id(), load_default=list, validate=validate.Length(max=1000), metadata={"example": []}
+    )
+    objective_ids = fields.List(
+        Id(), load_default=list, validate=validate.Length(max=1000), metadata={"example": []}
+    )
+    fields_ = Text(
+        load_default="",
+        data_key="fields",
+        attribute="fields",
+        validate=validate.Length(max=2000),
+        metadata={"description": FIELDS_HELP, "example": "Invoices per month: number *"},
     )

@@ -12,7 +12,6 @@ from portal.auth.service import (
     absolute_url,
     authenticate,
     confirm_signup,
-    create_user,
     normalize_email,
     request_password_reset,
     reset_password,

@@ -20,6 +20,7 @@ from flask import current_app, has_request_context
 from werkzeug.security import generate_password_hash
 
 from portal import workflow
+from portal.campaigns import service as campaigns
 from portal.delivery import service as delivery
 from portal.demo.history import History
 from portal.extensions import db
@@ -92,11 +93,13 @@ class _Loader:
         sa.event.listen(session, "pending_to_persistent", self._written)
         try:
             self._organisation()
+            self._campaigns()
             for spec in DATA["ideas"]:
                 self._idea(spec)
             self._links_and_touchpoints()
             self._finish()
             self._portfolio()
+            self._campaign_outcomes()
         finally:
             sa.event.remove(session, "pending_to_persistent", self._written)
         count, tables = sa.func.count(), db.metadata.tables
@@ -181,6 +184,8 @@ class _Loader:
             expected_benefit=spec["benefit"],
             department_id=self.depts[spec["department"]].id,
             objective_ids=[self.objectives[k].id for k in spec["objectives"]],
+            campaign_id=self.campaigns[spec["campaign"]].id if "campaign" in spec else None,
+            answers=spec.get("answers", {}),
         )
         idea = self.ideas[spec["key"]] = ideas.create_idea(submitter, data)
         self._stamp(times[0])
@@ -327,6 +332,69 @@ class _Loader:
         self._run(base, made[0])
         leaner = portfolio.save_scenario(portfolio.clone_scenario(base, pm), leaner_settings, pm)
         self._run(leaner, made[1])
+
+    def _campaigns(self) -> None:
+        """The campaigns, published and open (answers go in while a campaign is open); the
+        decided one is closed and decided after the ideas, in `_campaign_outcomes`."""
+        self.campaigns = {}
+        today = utcnow().date()
+        for spec in DATA["campaigns"]:
+            opened = self.now - timedelta(days=spec["opened_days_ago"])
+            data = campaigns.CampaignInput(
+                title=spec["title"],
+                question=spec["question"],
+                context=spec["context"],
+                opens_on=opened.date(),
+                # From the real today, so the same notices are due on every load; the decided
+                # one takes its answers first and is closed in `_campaign_outcomes`.
+                closes_on=today + timedelta(days=spec.get("closes_in_days", 30)),
+                budget_envelope=spec.get("envelope"),
+                department_ids=[self.depts[n].id for n in spec["departments"]],
+                objective_ids=[self.objectives[k].id for k in spec["objectives"]],
+                fields_text=spec["fields"],
+            )
+            campaign = campaigns.save_campaign(None, data, self.users["pm"])
+            self._stamp(opened - timedelta(days=3))
+            campaigns.change_state(campaign, "publish", self.users["pm"])
+            campaign.published_at = opened - timedelta(days=1)
+            self._stamp(opened)
+            self.campaigns[spec["key"]] = campaign
+
+    def _campaign_outcomes(self) -> None:
+        """The sponsor's updates; the decided campaign closed, with a run over its answers
+        within its envelope (not adopted: the ideas' histories already hold the outcome)."""
+        pm = self.users["pm"]
+        for spec in DATA["campaigns"]:
+            campaign = self.campaigns[spec["key"]]
+            if "decided_days_ago" in spec:
+                closed = self.now - timedelta(days=spec["closed_days_ago"])
+                decided = self.now - timedelta(days=spec["decided_days_ago"])
+                campaign.closes_on = closed.date()
+                settings = {
+                    **DATA["scenario"]["settings"],
+                    **DATA["scenario"]["solver"],
+                    "name": f"Campaign: {spec['title']}",
+                    "description": f"The answers to “{spec['question']}” within the envelope.",
+                    "objective": ScenarioObjective.VALUE,
+                    "periods": list(PERIODS),
+                    "budget": dict(spec["budget"]),
+                    "capacity": {},
+                    "department_shares": {},
+                    "candidate_filter": {
+                        **DATA["scenario"]["settings"]["candidate_filter"],
+                        "campaign_id": campaign.id,
+                    },
+                }
+                scenario = portfolio.save_scenario(None, settings, pm)
+                self._run(scenario, decided - timedelta(days=2))
+                campaigns.post_update(campaign, spec["update"], pm)
+                self._stamp(decided - timedelta(days=1))
+                campaigns.change_state(campaign, "decide", pm)
+                campaign.decided_at = decided
+                self._stamp(decided)
+            else:
+                campaigns.post_update(campaign, spec["update"], pm)
+                self._stamp(self.now - timedelta(days=2))
 
     def _current_plan(self, settings: dict) -> None:
         """The plan adopted at the last round: the selected ideas over the next three years,

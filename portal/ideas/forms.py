@@ -53,6 +53,8 @@ class IdeaForm(FlaskForm):
     )
     department = SelectField("Department", coerce=int, validators=[DataRequired()])
     objectives = MultiCheckboxField("Strategic objectives it serves", coerce=int)
+    # Any campaign id is read; the ideas service refuses, in words, one that takes no ideas.
+    campaign = SelectField("Campaign", coerce=int, default=0, validate_choice=False)
     save = SubmitField("Save draft")
     submit_idea = SubmitField("Submit for review")
 

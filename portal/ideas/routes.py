@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from portal import workflow
 from portal.admin.service import department_choices
+from portal.campaigns import service as campaigns
 from portal.extensions import db
 from portal.forms import attempt, choices, query_int, submit
 from portal.ideas import bp
@@ -40,14 +41,34 @@ def _idea_form(idea: Idea | None = None) -> IdeaForm:
     form = IdeaForm(obj=idea if request.method == "GET" else None)
     form.department.choices = choices(department_choices())
     form.objectives.choices = choices(_objective_choices())
+    # The open campaigns asking the author's department; a draft keeps showing its own.
+    form.open_campaigns = campaigns.open_for(current_user)
+    if idea is not None and idea.campaign and idea.campaign not in form.open_campaigns:
+        form.open_campaigns.append(idea.campaign)
+    form.campaign.choices = choices(
+        [(0, "None: the open stream")] + [(c.id, c.title) for c in form.open_campaigns]
+    )
     if request.method == "GET":
         form.department.data = idea.department_id if idea else current_user.department_id
         form.objectives.data = [o.id for o in idea.objectives] if idea else []
+        asked = query_int("campaign", 0)
+        form.campaign.data = (idea.campaign_id or 0) if idea else asked
+        form.answers = (idea.campaign_answers or {}) if idea else {}
+    else:
+        form.answers = {}
     return form
+
+
+def _answers(form: IdeaForm) -> dict:
+    """The typed answers to the chosen campaign's extra fields (checked by the service)."""
+    prefix = f"campaign-{form.campaign.data}-"
+    return {k[len(prefix) :]: v for k, v in request.form.items() if k.startswith(prefix)}
 
 
 def _input(form: IdeaForm) -> IdeaInput:
     return IdeaInput(
+        campaign_id=form.campaign.data or None,
+        answers=_answers(form),
         title=form.title.data,
         problem=form.problem.data,
         proposal=form.proposal.data,

@@ -1,6 +1,6 @@
 """Operations on ideas for the people who write, vote on and discuss them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -9,11 +9,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal import workflow
 from portal.audit import record, record_many
+from portal.campaigns import rules as campaign_rules
+from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.ideas.rules import idea_problems
 from portal.models import (
     AuditEvent,
+    Campaign,
     Comment,
     CommentKind,
     Department,
@@ -41,6 +44,10 @@ class IdeaInput:
     expected_benefit: str
     department_id: int
     objective_ids: list[int]
+    # The campaign the idea answers (None: the open stream) and the answers to its extra
+    # fields as typed, {field key: text}.
+    campaign_id: int | None = None
+    answers: dict = field(default_factory=dict)
 
 
 def can_view(user: User, idea: Idea) -> bool:
@@ -71,6 +78,18 @@ def _draft(data: IdeaInput, **owners) -> Idea:
     )
 
 
+def _campaign(author: User, data: IdeaInput) -> tuple[Campaign | None, dict | None]:
+    """The campaign the idea goes into (refused unless it is open to the author) and the
+    clean answers to its extra fields (refused when one breaks the campaign's rules)."""
+    if not data.campaign_id:
+        return None, None
+    campaign = campaigns.accepting(data.campaign_id, author)
+    answers, problems = campaign_rules.clean_answers(campaign.fields, data.answers or {})
+    if problems:
+        raise IdeaError(next(iter(problems.values())), 400, field="campaign")
+    return campaign, answers
+
+
 def _resolve(data: IdeaInput) -> tuple[Department, list[StrategicObjective]]:
     _check_fields(data)
     department = db.session.get(Department, data.department_id)
@@ -93,7 +112,9 @@ def _resolve(data: IdeaInput) -> tuple[Department, list[StrategicObjective]]:
 def create_idea(author: User, data: IdeaInput, *, submit: bool = False) -> Idea:
     """Save a new idea as a draft, and submit it straight away when asked (caller commits)."""
     department, objectives = _resolve(data)
+    campaign, answers = _campaign(author, data)
     idea = _draft(data, department=department, submitter=author, objectives=objectives)
+    idea.campaign, idea.campaign_answers = campaign, answers
     db.session.add(idea)
     db.session.flush()
     db.session.add(Follow(idea_id=idea.id, user_id=author.id))
@@ -166,6 +187,8 @@ def update_draft(author: User, idea: Idea, data: IdeaInput, *, submit: bool = Fa
     if idea.status != IdeaStatus.DRAFT:
         raise IdeaError("Only drafts can be edited; this idea has been submitted.", 409)
     department, objectives = _resolve(data)
+    campaign, answers = _campaign(author, data)
+    idea.campaign, idea.campaign_answers = campaign, answers
     idea.title = data.title.strip()
     idea.problem = data.problem.strip()
     idea.proposal = data.proposal.strip()

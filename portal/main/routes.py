@@ -5,6 +5,7 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from portal import workflow
+from portal.campaigns import service as campaigns
 from portal.extensions import db
 from portal.forms import query_int
 from portal.ideas.forms import EmptyForm
@@ -48,6 +49,7 @@ def home():
         trending=trending,
         department_ideas=department_ideas,
         department=db.session.get(Department, current_user.department_id),
+        open_campaigns=campaigns.open_for(current_user),
     )
 
 

@@ -2,6 +2,13 @@
 
 from portal.models.audit import AuditEvent, Notification, Touchpoint, TouchpointKind
 from portal.models.base import utcnow
+from portal.models.campaigns import (
+    Campaign,
+    CampaignNotice,
+    CampaignState,
+    CampaignUpdate,
+    FieldKind,
+)
 from portal.models.estimates import (
     IMPACT_LABELS,
     MAX_AMOUNT,
@@ -47,6 +54,10 @@ __all__ = [
     "ActualCost",
     "ApiToken",
     "AuditEvent",
+    "Campaign",
+    "CampaignNotice",
+    "CampaignState",
+    "CampaignUpdate",
     "Comment",
     "CommentKind",
     "Confidence",
@@ -55,6 +66,7 @@ __all__ = [
     "EstimateCost",
     "EstimateEffort",
     "EstimateImpact",
+    "FieldKind",
     "Follow",
     "Idea",
     "IdeaLink",

@@ -141,8 +141,15 @@ class Idea(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
+    # The campaign it answers (None: the open stream) and its answers to the campaign's
+    # extra fields, {field key: value} (portal.campaigns.rules).
+    campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
+    )
+    campaign_answers: Mapped[dict | None] = mapped_column(sa.JSON)
 
     department: Mapped[Department] = relationship()
+    campaign: Mapped["Campaign | None"] = relationship()  # noqa: F821
     submitter: Mapped[User] = relationship(foreign_keys=[submitter_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     merged_into: Mapped["Idea | None"] = relationship(remote_side=[id])

@@ -150,6 +150,7 @@ class FormOptions:
     departments: list[tuple[int, str]] = field(default_factory=list)
     objectives: list[tuple[int, str]] = field(default_factory=list)
     pools: list[tuple[int, str]] = field(default_factory=list)
+    campaigns: list[tuple[int, str]] = field(default_factory=list)
 
 
 class ScenarioForm(FlaskForm):
@@ -175,6 +176,12 @@ class ScenarioForm(FlaskForm):
     departments = MultiCheckboxField("Departments", coerce=int, description="None ticked: all.")
     objectives = MultiCheckboxField(
         "Serving objectives", coerce=int, description="None ticked: all."
+    )
+    campaign = SelectField(
+        "Campaign",
+        coerce=int,
+        default=0,
+        description="Only the campaign's ideas are candidates, within its budget envelope.",
     )
     shares = FieldList(FormField(ShareRow))
     themes = FieldList(FormField(ThemeRow))
@@ -242,6 +249,7 @@ class ScenarioForm(FlaskForm):
         self.states.choices = choices([(s.value, s.label) for s in workflow.SCENARIO_CANDIDATES])
         self.departments.choices = choices(options.departments)
         self.objectives.choices = choices(options.objectives)
+        self.campaign.choices = choices([(0, "None: every idea")] + list(options.campaigns))
         self._parsed: dict = {}
         if not self.is_submitted():
             # One share row per department and one theme row per objective. A posted form
@@ -417,6 +425,7 @@ class ScenarioForm(FlaskForm):
                 "states": list(self.states.data),
                 "department_ids": sorted(self.departments.data or []),
                 "objective_ids": sorted(self.objectives.data or []),
+                **({"campaign_id": self.campaign.data} if self.campaign.data else {}),
             },
             "department_shares": shares,
             "theme_min_shares": themes,
@@ -464,6 +473,7 @@ def form_data(scenario, options: FormOptions) -> dict:
         "states": filters.get("states") or [s.value for s in workflow.DEFAULT_SCENARIO_CANDIDATES],
         "departments": filters.get("department_ids") or [],
         "objectives": filters.get("objective_ids") or [],
+        "campaign": filters.get("campaign_id") or 0,
         "shares": [
             {
                 "key": str(i),

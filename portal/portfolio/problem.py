@@ -94,6 +94,8 @@ def _candidate_query(scenario: Scenario) -> sa.Select:
         .join(Department, Department.id == Idea.department_id)
         .where(Idea.status.in_(states))
     )
+    if filters.get("campaign_id"):
+        query = query.where(Idea.campaign_id == filters["campaign_id"])
     if filters.get("department_ids"):
         query = query.where(Idea.department_id.in_(filters["department_ids"]))
     if filters.get("objective_ids"):

@@ -22,6 +22,7 @@ from portal.audit import record
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
+    Campaign,
     Department,
     Idea,
     IdeaStatus,
@@ -80,6 +81,12 @@ def form_options() -> FormOptions:
         departments=pairs(Department),
         objectives=pairs(StrategicObjective, StrategicObjective.active),
         pools=pairs(ResourcePool),
+        campaigns=[
+            (i, t)
+            for i, t in db.session.execute(
+                sa.select(Campaign.id, Campaign.title).order_by(Campaign.opens_on.desc())
+            )
+        ],
     )
 
 
@@ -191,6 +198,9 @@ def describe_settings(scenario: Scenario) -> dict[str, str]:
     out["Candidate objectives"] = (
         ", ".join(names["obj"].get(i, str(i)) for i in filters.get("objective_ids") or []) or "all"
     )
+    if filters.get("campaign_id"):
+        campaign = db.session.get(Campaign, filters["campaign_id"])
+        out["Campaign"] = campaign.title if campaign else f"campaign {filters['campaign_id']}"
     for dept_id, share in sorted((scenario.department_shares or {}).items()):
         label = names["dept"].get(int(dept_id), dept_id)
         out[f"Share {label}"] = f"{share.get('min', 0):.0%} to {share.get('max', 1):.0%}"

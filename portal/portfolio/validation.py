@@ -14,9 +14,16 @@ import math
 import sqlalchemy as sa
 
 from portal import workflow
+from portal.campaigns.rules import envelope_problem
 from portal.extensions import db
-from portal.forms import whole_number
-from portal.models import Department, ResourcePool, ScenarioObjective, StrategicObjective
+from portal.forms import MAX_ID, whole_number
+from portal.models import (
+    Campaign,
+    Department,
+    ResourcePool,
+    ScenarioObjective,
+    StrategicObjective,
+)
 from portal.periods import is_period_name
 from portal.portfolio.forms import MAX_PERIODS
 from portal.portfolio.problem import BACKENDS
@@ -122,6 +129,17 @@ def settings_errors(settings: dict) -> dict[str, list[str]]:
     active = _existing(StrategicObjective, wanted, StrategicObjective.active)
     if missing := sorted(set(wanted) - active):
         add("candidate_filter", f"No active strategic objective {', '.join(map(str, missing))}.")
+
+    campaign_id = filters.get("campaign_id")
+    if campaign_id is not None:
+        valid = isinstance(campaign_id, int) and 1 <= campaign_id <= MAX_ID
+        campaign = db.session.get(Campaign, campaign_id) if valid else None
+        if campaign is None:
+            add("campaign", f"No campaign {campaign_id}.")
+        elif "periods" not in errors:
+            budget = settings.get("budget") or {}
+            if problem := envelope_problem(campaign.budget_envelope, budget, periods):
+                add("budget", problem)
 
     shares = settings.get("department_shares") or {}
     dept_ids = _ids(shares)

@@ -37,6 +37,7 @@ class QueueForm(FlaskForm):
     )
     sort = SelectField("Sort", choices=choices(QUEUE_SORTS.items()), default="oldest")
     department = SelectField("Department", coerce=str, default="")
+    campaign = SelectField("Campaign", coerce=str, default="")
     unassigned = BooleanField("Unassigned only")
     mine = BooleanField("Mine only")
     overdue = BooleanField("Overdue only")

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from portal import similarity, workflow
 from portal.auth.login import roles_required, safe_next_url
+from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attempt, choices, query_int, submit, whole_number
@@ -130,6 +131,7 @@ def _queue_filters(form: QueueForm) -> QueueFilters:
         view=form.view.data or "waiting",
         sort=form.sort.data or "oldest",
         department_id=whole_number(department),
+        campaign_id=whole_number(form.campaign.data),
         unassigned=bool(form.unassigned.data),
         mine=bool(form.mine.data),
         overdue=bool(form.overdue.data),
@@ -144,6 +146,9 @@ def queue():
     form.department.choices = choices(
         [("", "All my departments" if current_user.role == Role.BRM else "All departments")]
         + [(str(d.id), d.name) for d in departments]
+    )
+    form.campaign.choices = choices(
+        [("", "Any campaign")] + [(str(c.id), c.title) for c in campaigns.all_campaigns()]
     )
     if not form.validate():
         flash("Some filters were not understood and were ignored.", "warning")
@@ -300,7 +305,12 @@ def similar():
     if len(text) > 20000:
         return jsonify(error={"code": 400, "message": "The text is too long."}), 400
     exclude = request.args.get("exclude", "")
-    found = similarity.similar_to_text(text, limit=5, exclude_ids={whole_number(exclude)} - {None})
+    found = similarity.similar_to_text(
+        text,
+        limit=5,
+        exclude_ids={whole_number(exclude)} - {None},
+        campaign_id=whole_number(request.args.get("campaign", "")),
+    )
     return jsonify(
         ideas=[
             {

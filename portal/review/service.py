@@ -89,6 +89,7 @@ class QueueFilters:
     view: str = "waiting"
     sort: str = "oldest"
     department_id: int | None = None
+    campaign_id: int | None = None
     unassigned: bool = False
     mine: bool = False
     overdue: bool = False
@@ -109,6 +110,8 @@ def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Sele
         query = query.where(Idea.department_id == filters.department_id)
     elif covered is not None:
         query = query.where(Idea.department_id.in_(covered or [-1]))
+    if filters.campaign_id is not None:
+        query = query.where(Idea.campaign_id == filters.campaign_id)
     if filters.unassigned:
         query = query.where(Idea.assignee_id.is_(None))
     if filters.mine:

@@ -48,7 +48,7 @@ def test_create_read_and_list(pm_api, pm, brm_api, settings):
     assert body["capacity"] == settings["capacity"]
     assert body["department_shares"] == settings["department_shares"]
     assert body["theme_min_shares"] == settings["theme_min_shares"]
-    assert body["candidate_filter"] == settings["candidate_filter"]
+    assert body["candidate_filter"] == {**settings["candidate_filter"], "campaign_id": None}
     assert body["start_later"] == {"*": 1} and body["force_in"] == []
     assert body["objective"] == "value" and body["time_limit"] == 20
     assert pm_api.get(response.headers["Location"]).get_json() == body

@@ -8,6 +8,8 @@ every answer must match the documented status codes, content type and response s
 walks the operations itself and runs each one's Hypothesis strategy.)
 """
 
+from datetime import date, timedelta
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +20,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from portal.models import IdeaStatus, Role
+from portal.extensions import db
+from portal.models import Campaign, IdeaStatus, Role, utcnow
 
 CHECKS = [
     not_a_server_error,
@@ -73,6 +76,12 @@ def test_api_conforms_to_its_document(
     make_idea(pm, status=IdeaStatus.DRAFT)
     make_candidate(3, 100.0)
     make_scenario(time_limit=5)
+    campaign = Campaign(
+        title="Faster payments", question="How?", sponsor=pm, opens_on=date.today(),
+        closes_on=date.today() + timedelta(days=9), published_at=utcnow(),
+    )  # fmt: skip
+    db.session.add(campaign)
+    db.session.commit()
     caller = {Role.PORTFOLIO_MANAGER: pm, Role.EMPLOYEE: employee, Role.BRM: brm, Role.ADMIN: admin}
     headers = {"Authorization": f"Bearer {token_for(caller[role])}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
@@ -92,4 +101,5 @@ def test_api_conforms_to_its_document(
     assert len(tested) >= 18, tested
     # The token works: generated calls got through to real answers, not only 401s.
     assert 200 in statuses["GET /api/v1/me"] and 200 in statuses["GET /api/v1/ideas"]
+    assert 200 in statuses["GET /api/v1/campaigns"]
     assert not failures, "\n\n".join(f"{label}:\n{exc}" for label, exc in failures.items())

@@ -12,6 +12,9 @@ from portal.models import (
     ActualCost,
     ApiToken,
     AuditEvent,
+    Campaign,
+    CampaignNotice,
+    CampaignUpdate,
     Comment,
     CommentKind,
     Department,
@@ -44,7 +47,16 @@ def everything(pm, brm, employee, make_idea, make_objective, department):
     forward, JSON documents, dates, datetimes with microseconds, unicode, NULLs."""
     growth = make_objective("Growth", 2.5, description="Grow “revenue” — fast")
     older = make_idea(employee, IdeaStatus.DUPLICATE, objectives=[growth])
-    newer = make_idea(employee, IdeaStatus.DELIVERED, title="Ünïcode idea ✓")
+    campaign = Campaign(
+        title="Paid faster", question="How?", sponsor=pm, opens_on=date(2026, 3, 1),
+        closes_on=date(2026, 3, 31), budget_envelope=1e6, departments=[department],
+        objectives=[growth], fields=[{"key": "days", "label": "Days", "kind": "number",
+                                      "choices": [], "required": True}],
+    )  # fmt: skip
+    newer = make_idea(
+        employee, IdeaStatus.DELIVERED, title="Ünïcode idea ✓", campaign=campaign,
+        campaign_answers={"days": 4},
+    )  # fmt: skip
     older.merged_into_id = newer.id  # points to a later row
     pool = ResourcePool(name="Engineering", capacities=[PoolCapacity(period="2027", capacity=40)])
     estimate = Estimate(
@@ -114,6 +126,8 @@ def everything(pm, brm, employee, make_idea, make_objective, department):
                 user_id=employee.id, idea_id=newer.id, message="Delivered!", link="/ideas/2"
             ),
             ApiToken(user_id=pm.id, name="cli", prefix="cv_abc", token_hash="f" * 64),
+            CampaignUpdate(campaign_id=campaign.id, author_id=pm.id, body="Thanks"),
+            CampaignNotice(campaign_id=campaign.id, kind="opened", recipients=3),
         ]
     )
     db.session.commit()

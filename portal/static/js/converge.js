@@ -1,7 +1,9 @@
 /* Behaviour every page may use, wired by data attributes (no inline handlers: the
    Content-Security-Policy allows scripts only from this site's files).
    - data-confirm="question" on a button or link: ask before going on.
-   - data-check-all="name" on a checkbox: tick or untick every checkbox with that name. */
+   - data-check-all="name" on a checkbox: tick or untick every checkbox with that name.
+   - data-campaign-select on a select: show only the [data-campaign-fields] block of the
+     chosen campaign (the idea form's extra fields). */
 (function () {
   document.addEventListener('click', function (event) {
     const asking = event.target.closest('[data-confirm]');
@@ -14,6 +16,13 @@
     all.addEventListener('change', function () {
       document.querySelectorAll('input[name="' + all.dataset.checkAll + '"]').forEach(function (box) {
         box.checked = all.checked;
+      });
+    });
+  });
+  document.querySelectorAll('select[data-campaign-select]').forEach(function (select) {
+    select.addEventListener('change', function () {
+      document.querySelectorAll('[data-campaign-fields]').forEach(function (block) {
+        block.classList.toggle('d-none', block.dataset.campaignFields !== select.value);
       });
     });
   });

@@ -8,10 +8,13 @@
   let timer = null, last = '';
   function lookup() {
     const text = fields.map(f => f.value).join(' ').trim();
-    if (text.length < 12 || text === last) return;
-    last = text;
+    const key = text + '|' + ((document.querySelector('select[data-campaign-select]') || {}).value || '');
+    if (text.length < 12 || key === last) return;
+    last = key;
     const params = new URLSearchParams({text: text.slice(0, 5000)});
     if (box.dataset.exclude) params.set('exclude', box.dataset.exclude);
+    const campaign = document.querySelector('select[data-campaign-select]');
+    if (campaign && campaign.value !== '0') params.set('campaign', campaign.value);
     fetch(box.dataset.similarUrl + '?' + params, {headers: {'Accept': 'application/json'}})
       .then(r => r.ok ? r.json() : {ideas: []})
       .then(data => {

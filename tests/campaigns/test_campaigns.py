@@ -1,0 +1,384 @@
+"""Campaigns: who may see and change what, states, submitting answers with extra fields,
+refusals, the queue filter, similar ideas, notices, the report and its CSV."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from portal.campaigns import rules, service
+from portal.extensions import db
+from portal.models import (
+    Campaign,
+    CampaignNotice,
+    CampaignState,
+    Idea,
+    IdeaStatus,
+    Notification,
+    Role,
+    utcnow,
+)
+
+IDEA = {
+    "title": "Send invoices the same day",
+    "problem": "Invoices wait a week.",
+    "proposal": "Generate them from the delivery note.",
+    "expected_benefit": "Paid a week earlier.",
+}
+
+
+def _post_idea(client, campaign, department, **extra):
+    data = {**IDEA, "department": department.id, "campaign": campaign.id, "submit_idea": "1"}
+    data.update(extra)
+    return client.post("/ideas/new", data=data)
+
+
+# ------------------------------------------------------------------ who may (every route)
+
+
+@pytest.fixture
+def actors(make_user, make_department, department, employee, brm, pm, admin):
+    other = make_department("Operations")
+    return {
+        "anonymous": None,
+        "employee": employee,
+        "outsider": make_user(Role.EMPLOYEE, dept=other),
+        "brm": brm,
+        "portfolio_manager": pm,
+        "other_pm": make_user(Role.PORTFOLIO_MANAGER),
+        "admin": admin,
+    }
+
+
+# (method, path, who may) — "may" answers 200 or a redirect after success; others get
+# 302 to sign in (anonymous), 403 (not allowed) or 404 (may not see it).
+SIGNED_IN = {"employee", "outsider", "brm", "portfolio_manager", "other_pm", "admin"}
+ROUTES = [
+    ("get", "/campaigns/", SIGNED_IN),
+    ("get", "/campaigns/new", {"portfolio_manager", "other_pm", "admin"}),
+    ("post", "/campaigns/new", {"portfolio_manager", "other_pm", "admin"}),
+    ("get", "/campaigns/{id}", {"employee", "brm", "portfolio_manager", "other_pm", "admin"}),
+    ("get", "/campaigns/{id}/edit", {"portfolio_manager", "admin"}),
+    ("post", "/campaigns/{id}/edit", {"portfolio_manager", "admin"}),
+    ("post", "/campaigns/{id}/state/close", {"portfolio_manager", "admin"}),
+    ("post", "/campaigns/{id}/updates", {"portfolio_manager", "admin"}),
+    ("get", "/campaigns/{id}/report", {"brm", "portfolio_manager", "other_pm", "admin"}),
+    ("get", "/campaigns/{id}/report.csv", {"brm", "portfolio_manager", "other_pm", "admin"}),
+]  # fmt: skip
+
+
+def _form_for(path: str, campaign: Campaign, department) -> dict:
+    if path.endswith(("/new", "/edit")):
+        today = utcnow().date()
+        return {
+            "title": "Faster payments", "question": "How?", "opens_on": str(today),
+            "closes_on": str(today + timedelta(days=9)), "departments": department.id,
+        }  # fmt: skip
+    if path.endswith("/updates"):
+        return {"body": "Thanks for the first ideas."}
+    return {}
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), ROUTES, ids=lambda v: str(v)[:30])
+@pytest.mark.parametrize(
+    "who", ["anonymous", "employee", "outsider", "brm", "portfolio_manager", "other_pm", "admin"]
+)
+def test_who_may(app, client_for, actors, make_campaign, department, method, path, allowed, who):
+    campaign = make_campaign(departments=[department])
+    user = actors[who]
+    client = client_for(user) if user else app.test_client()
+    url = path.format(id=campaign.id)
+    call = getattr(client, method)
+    response = (
+        call(url, data=_form_for(path, campaign, department)) if method == "post" else call(url)
+    )
+    if who == "anonymous":
+        assert response.status_code == 302 and "/auth/login" in response.location
+    elif who in allowed:
+        assert response.status_code in (200, 302), (response.status_code, response.data[:300])
+    else:
+        assert response.status_code in (403, 404)
+
+
+def test_an_outsider_does_not_see_the_campaign_or_its_form(
+    client_for, actors, make_campaign, department
+):
+    campaign = make_campaign(departments=[department], title="Finance only question")
+    outsider = client_for(actors["outsider"])
+    assert "Finance only question" not in outsider.get("/").get_data(as_text=True)
+    assert "Finance only question" not in outsider.get("/campaigns/").get_data(as_text=True)
+    assert "Finance only question" not in outsider.get(
+        f"/ideas/new?campaign={campaign.id}"
+    ).get_data(as_text=True)
+    assert outsider.get(f"/campaigns/{campaign.id}").status_code == 404
+    response = _post_idea(outsider, campaign, actors["outsider"].department)
+    assert response.status_code == 400
+    assert b"There is no such campaign for your department" in response.data
+    assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
+
+
+def test_drafts_are_seen_by_sponsors_and_reviewers_only(client_for, employee, brm, make_campaign):
+    campaign = make_campaign("draft")
+    assert client_for(employee).get(f"/campaigns/{campaign.id}").status_code == 404
+    assert client_for(brm).get(f"/campaigns/{campaign.id}").status_code == 200
+
+
+# ------------------------------------------------------------------ states
+
+
+def test_states_follow_dates_and_the_sponsor(pm_client, pm, make_campaign):
+    campaign = make_campaign("draft", opens_on=utcnow().date())
+    assert campaign.state_on(service.today()) == CampaignState.DRAFT
+    pm_client.post(f"/campaigns/{campaign.id}/state/publish")
+    db.session.refresh(campaign)
+    assert campaign.state_on(service.today()) == CampaignState.OPEN
+    refused = pm_client.post(f"/campaigns/{campaign.id}/state/decide")
+    assert refused.status_code == 409
+    assert "not possible while the campaign is open" in refused.get_data(as_text=True)
+    pm_client.post(f"/campaigns/{campaign.id}/state/close")
+    db.session.refresh(campaign)
+    assert campaign.state_on(service.today()) == CampaignState.CLOSED
+    pm_client.post(f"/campaigns/{campaign.id}/state/decide")
+    db.session.refresh(campaign)
+    assert campaign.state_on(service.today()) == CampaignState.DECIDED
+    later = service.today() + timedelta(days=30)
+    assert campaign.state_on(later) == CampaignState.DECIDED
+    assert (
+        db.session.scalar(sa.select(sa.func.count(Campaign.id)).where(Campaign.open_on(later))) == 0
+    )
+
+
+def test_a_sponsor_creates_a_campaign_with_extra_fields(pm_client, department):
+    today = utcnow().date()
+    response = pm_client.post(
+        "/campaigns/new",
+        data={
+            "title": "Faster payments", "question": "How can we be paid faster?",
+            "opens_on": str(today), "closes_on": str(today + timedelta(days=14)),
+            "departments": department.id, "budget_envelope": "250000",
+            "fields": "Invoices per month: number *\nTeam: choice Billing / Collections",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    campaign = db.session.scalar(sa.select(Campaign))
+    assert [f["key"] for f in campaign.fields] == ["invoices_per_month", "team"]
+    assert campaign.fields[0]["required"] and not campaign.fields[1]["required"]
+    assert campaign.budget_envelope == 250000
+    assert campaign.state_on(today) == CampaignState.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("\n".join(f"F{i}: text" for i in range(6)), "At most 5 extra fields"),
+        ("Size: colour", "Line 1: write"),
+        ("Team: choice Billing", "a choice needs 2 to 12 options"),
+        ("Team: text\nteam: number", "two fields are called"),
+    ],
+)
+def test_bad_field_specs_are_refused(pm_client, text, message):
+    today = utcnow().date()
+    response = pm_client.post(
+        "/campaigns/new",
+        data={"title": "Faster payments", "question": "How?", "opens_on": str(today),
+              "closes_on": str(today), "fields": text},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_closing_before_opening_is_refused(pm_client):
+    today = utcnow().date()
+    response = pm_client.post(
+        "/campaigns/new",
+        data={"title": "Faster payments", "question": "How?", "opens_on": str(today),
+              "closes_on": str(today - timedelta(days=1))},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "must close on or after the day it opens" in response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ submitting
+
+
+def test_an_employee_answers_with_the_extra_fields(employee_client, make_campaign, department):
+    campaign = make_campaign(departments=[department])
+    form = employee_client.get(f"/ideas/new?campaign={campaign.id}").get_data(as_text=True)
+    assert f'name="campaign-{campaign.id}-invoices_per_month"' in form
+    response = _post_idea(
+        employee_client, campaign, department,
+        **{f"campaign-{campaign.id}-invoices_per_month": "1,200",
+           f"campaign-{campaign.id}-team": "Billing"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    idea = db.session.scalar(sa.select(Idea))
+    assert idea.campaign_id == campaign.id
+    assert idea.campaign_answers == {"invoices_per_month": 1200, "team": "Billing"}
+    page = employee_client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "Send invoices the same day" in page and "Invoices per month:</span> 1200" in page
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({}, "Invoices per month: this campaign asks for an answer."),
+        ({"invoices_per_month": "many"}, "Invoices per month: write a number"),
+        ({"invoices_per_month": "5", "team": "Legal"}, "Team: choose one of Billing, Collections"),
+    ],
+)
+def test_bad_answers_are_refused(employee_client, make_campaign, department, answers, message):
+    campaign = make_campaign(departments=[department])
+    fields = {f"campaign-{campaign.id}-{k}": v for k, v in answers.items()}
+    response = _post_idea(employee_client, campaign, department, **fields)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
+
+
+@pytest.mark.parametrize("state", ["closed", "decided", "draft"])
+def test_submitting_into_a_campaign_not_open_is_refused(
+    employee_client, make_campaign, department, state
+):
+    campaign = make_campaign(state, departments=[department], unpublished=False)
+    response = _post_idea(
+        employee_client, campaign, department, **{f"campaign-{campaign.id}-invoices_per_month": "3"}
+    )
+    assert response.status_code in (400, 409)
+    text = response.get_data(as_text=True)
+    if state == "draft":
+        assert "There is no such campaign for your department" in text  # not shown yet
+    else:
+        assert f"The campaign “{campaign.title}” takes no ideas" in text
+        assert "Submit your idea to the open stream instead." in text
+    assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
+
+
+def test_a_draft_cannot_be_submitted_after_its_campaign_closed(
+    employee_client, employee, make_campaign, make_idea, department
+):
+    campaign = make_campaign("closed", departments=[department])
+    idea = make_idea(employee, status=IdeaStatus.DRAFT, campaign=campaign)
+    response = employee_client.post(f"/ideas/{idea.id}/transition/submit")
+    assert response.status_code == 409
+    assert "takes no more ideas" in response.get_data(as_text=True)
+    db.session.refresh(idea)
+    assert idea.status == IdeaStatus.DRAFT
+
+
+def test_home_lists_open_campaigns_of_my_department(employee_client, make_campaign, department):
+    make_campaign(departments=[department], title="Open to Finance")
+    make_campaign("closed", title="Already closed")
+    page = employee_client.get("/").get_data(as_text=True)
+    assert "Open to Finance" in page and "Already closed" not in page
+
+
+# ------------------------------------------------------------------ reviewers
+
+
+def test_the_queue_filters_by_campaign(brm_client, employee, make_campaign, make_idea):
+    campaign = make_campaign()
+    make_idea(employee, title="Inside the campaign", campaign=campaign)
+    make_idea(employee, title="Open stream idea")
+    page = brm_client.get("/review/", query_string={"campaign": campaign.id}).get_data(as_text=True)
+    assert "Inside the campaign" in page and "Open stream idea" not in page
+    everything = brm_client.get("/review/").get_data(as_text=True)
+    assert "Open stream idea" in everything
+
+
+def test_similar_ideas_look_inside_the_campaign_first(
+    employee_client, employee, make_campaign, make_idea
+):
+    campaign = make_campaign()
+    outside = make_idea(employee, title="Invoice reminders by email for customers")
+    inside = make_idea(
+        employee, title="Invoice reminders", problem="Customers forget.", campaign=campaign
+    )
+    text = "Invoice reminders by email for customers"
+    plain = employee_client.get("/review/similar", query_string={"text": text}).get_json()
+    assert plain["ideas"][0]["id"] == outside.id
+    first = employee_client.get(
+        "/review/similar", query_string={"text": text, "campaign": campaign.id}
+    ).get_json()
+    assert [i["id"] for i in first["ideas"]][:2] == [inside.id, outside.id]
+
+
+# ------------------------------------------------------------------ notices
+
+
+def test_notices_go_out_once(app, employee, make_user, make_department, make_campaign, department):
+    outsider = make_user(Role.EMPLOYEE, dept=make_department("Legal"))
+    campaign = make_campaign(
+        departments=[department], closes_on=utcnow().date() + timedelta(days=1)
+    )
+    assert service.send_reminders() == {"opened": 1, "closing_soon": 1}
+    db.session.commit()
+    assert service.send_reminders() == {}
+    told = set(db.session.scalars(sa.select(Notification.user_id)))
+    assert employee.id in told and outsider.id not in told
+    kinds = set(db.session.scalars(sa.select(CampaignNotice.kind)))
+    assert kinds == {"opened", "closing_soon"}
+    message = db.session.scalar(
+        sa.select(Notification.message).where(Notification.user_id == employee.id).limit(1)
+    )
+    assert campaign.title in message
+
+
+def test_the_decided_notice_reaches_participants(
+    pm_client, employee, make_idea, make_campaign, department
+):
+    campaign = make_campaign("closed", departments=[department])
+    make_idea(employee, campaign=campaign)
+    pm_client.post(f"/campaigns/{campaign.id}/state/decide")
+    note = db.session.scalar(
+        sa.select(Notification).where(
+            Notification.user_id == employee.id, Notification.message.contains("is decided")
+        )
+    )
+    assert note is not None and note.link == f"/campaigns/{campaign.id}"
+
+
+def test_reminders_command(runner, make_campaign):
+    make_campaign()
+    result = runner.invoke(args=["campaign-reminders"])
+    assert result.exit_code == 0, result.output
+    assert "opened: 1" in result.output
+
+
+# ------------------------------------------------------------------ report
+
+
+def test_report_page_and_csv(
+    client_for, brm_client, employee, make_user, make_idea, make_campaign, department
+):
+    campaign = make_campaign(departments=[department])
+    voter = make_user(Role.EMPLOYEE, name="=cmd|' /C calc'!A0")
+    idea = make_idea(employee, campaign=campaign)
+    client_for(voter).post(f"/ideas/{idea.id}/vote")
+    client_for(voter).post(f"/ideas/{idea.id}/comments", data={"body": "Yes please"})
+    page = brm_client.get(f"/campaigns/{campaign.id}/report").get_data(as_text=True)
+    assert "<svg" in page and "Finance" in page
+    csv = brm_client.get(f"/campaigns/{campaign.id}/report.csv").get_data(as_text=True)
+    assert csv.splitlines() == ["Department,People,Ideas,Votes,Comments", "Finance,2,1,1,1"]
+
+
+def test_report_csv_cells_are_safe(
+    brm_client, make_department, employee, make_user, make_idea, make_campaign
+):
+    risky = make_department("=HYPERLINK(1)")
+    make_idea(make_user(Role.EMPLOYEE, dept=risky), campaign=make_campaign())
+    csv = brm_client.get(f"/campaigns/{db.session.scalar(sa.select(Campaign.id))}/report.csv")
+    assert "'=HYPERLINK(1),1,1,0,0" in csv.get_data(as_text=True)
+
+
+def test_field_rules_in_one_place():
+    fields, problems = rules.parse_fields("Cost: number *\nKind: choice A / B")
+    assert not problems
+    assert rules.fields_text(fields) == "Cost: number *\nKind: choice A / B"
+    assert rules.clean_answers(fields, {"Cost": "1"})[1] == {
+        "cost": "Cost: this campaign asks for an answer."
+    }
+    assert rules.envelope_problem(100, {"2027": 60, "2028": 50}, ["2027", "2028"]).startswith(
+        "The budgets add up to 110"
+    )
+    assert "2028 has none" in rules.envelope_problem(100, {"2027": 60}, ["2027", "2028"])
+    assert rules.envelope_problem(None, {}, ["2027"]) is None
