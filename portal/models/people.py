@@ -19,6 +19,7 @@ class Role(enum.StrEnum):
     BRM = "brm"
     PORTFOLIO_MANAGER = "portfolio_manager"
     ADMIN = "admin"
+    LEADER = "leader"
 
     @property
     def label(self) -> str:
@@ -27,6 +28,7 @@ class Role(enum.StrEnum):
             "brm": "Business relationship manager",
             "portfolio_manager": "Portfolio manager",
             "admin": "Administrator",
+            "leader": "Department leader",
         }[self.value]
 
 
