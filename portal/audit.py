@@ -12,7 +12,8 @@ from blinker import Namespace
 from flask import current_app, url_for
 
 from portal.extensions import db
-from portal.models import AuditEvent, Follow, Idea, Notification, User
+from portal.models import AuditEvent, Follow, Idea, Notification, Role, User
+from portal.models.people import department_leaders
 
 
 def record(
@@ -68,6 +69,23 @@ def idea_audience(idea: Idea, *, exclude: User | None = None) -> list[User]:
     return list(db.session.scalars(db.select(User).where(User.id.in_(ids), User.active)))
 
 
+def department_leader(department_id: int, *, exclude: User | None = None) -> list[User]:
+    """The department's leader account (an active user with the leader role), as a list of
+    none or one, without the one who acted."""
+    query = (
+        db.select(User)
+        .join(department_leaders, department_leaders.c.user_id == User.id)
+        .where(
+            department_leaders.c.department_id == department_id,
+            User.active,
+            User.role == Role.LEADER,
+        )
+    )
+    if exclude is not None:
+        query = query.where(User.id != exclude.id)
+    return list(db.session.scalars(query))
+
+
 signals = Namespace()
 
 people_told = signals.signal("people-told")
@@ -76,10 +94,13 @@ arguments users (list of User), message (str), idea (Idea or None) and link (the
 path or None)."""
 
 
-def notify(users: Iterable[User], message: str, *, idea: Idea | None = None) -> None:
+def notify(
+    users: Iterable[User], message: str, *, idea: Idea | None = None, link: str | None = None
+) -> None:
     """Tell `users` `message` about `idea`: in their inbox, and by e-mail after commit when
-    SMTP is configured (the caller commits)."""
-    link = url_for("ideas.detail", idea_id=idea.id) if idea is not None else None
+    SMTP is configured (the caller commits). The link is the idea's page unless given."""
+    if link is None and idea is not None:
+        link = url_for("ideas.detail", idea_id=idea.id)
     people_told.send(
         current_app._get_current_object(), users=list(users), message=message, idea=idea, link=link
     )

@@ -31,6 +31,7 @@ REVIEWERS = {Role.BRM, Role.PORTFOLIO_MANAGER}
 # Entries of one menu become a dropdown; features add their entries here.
 NAVIGATION = [
     (None, "ideas.index", "Ideas", None),
+    (None, "leaders.home", "My departments", {Role.LEADER}),
     (None, "ideas.mine", "My ideas", None),
     ("Review", "review.queue", "Review queue", REVIEWERS),
     ("Review", "review.departments", "Departments & touchpoints", REVIEWERS),

@@ -141,10 +141,14 @@ class Idea(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
+    # The department's leader endorsed it (portal.ideas.service.endorse); None otherwise.
+    endorsed_at: Mapped[datetime | None] = mapped_column(index=True)
+    endorsed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     department: Mapped[Department] = relationship()
     submitter: Mapped[User] = relationship(foreign_keys=[submitter_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    endorsed_by: Mapped[User | None] = relationship(foreign_keys=[endorsed_by_id])
     merged_into: Mapped["Idea | None"] = relationship(remote_side=[id])
     objectives: Mapped[list[StrategicObjective]] = relationship(
         secondary=idea_objectives, order_by=StrategicObjective.name
