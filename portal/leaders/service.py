@@ -21,9 +21,11 @@ from portal.models import (
 )
 from portal.reports.service import (
     DeliveredIdea,
-    PlanIdea,
     ReportFilter,
     ValueGroup,
+    current_estimates,
+    estimated_value,
+    objective_weights,
     portfolio,
     status_events,
     value_delivered,
@@ -44,8 +46,12 @@ class Waiting:
 
 @dataclass
 class PlannedIdea:
-    plan: PlanIdea
-    status: IdeaStatus
+    """An idea committed to (selected in the adopted plan, in delivery or delivered)."""
+
+    idea: Idea
+    start: str | None
+    estimated_value: float | None
+    estimated_cost: float | None
 
 
 @dataclass
@@ -125,24 +131,44 @@ def open_questions(waiting: list[Waiting], now: datetime) -> list[OpenQuestion]:
     return [OpenQuestion(w.idea, latest.get(w.idea.id), w.days) for w in asked]
 
 
+def committed(department: Department, filters: ReportFilter) -> list[PlannedIdea]:
+    """The department's ideas in the plan's lanes (the delivery board's order), with the
+    adopted run's start and the current estimate's value and cost."""
+    ideas = list(
+        db.session.scalars(
+            sa.select(Idea)
+            .where(Idea.department_id == department.id, Idea.status.in_(workflow.COMMITTED))
+            .order_by(Idea.updated_at.desc(), Idea.id.desc())
+        )
+    )
+    starts = {p.idea_id: p.start for p in portfolio(filters).ideas}
+    weights = objective_weights()
+    estimates = current_estimates(i.id for i in ideas)
+    lane = {status: n for n, status in enumerate(workflow.COMMITTED)}
+    rows = [
+        PlannedIdea(
+            idea,
+            starts.get(idea.id),
+            estimated_value(estimates[idea.id], weights) if idea.id in estimates else None,
+            estimates[idea.id].total_cost if idea.id in estimates else None,
+        )
+        for idea in ideas
+    ]
+    return sorted(rows, key=lambda r: lane[r.idea.status])
+
+
 def department_page(department: Department, now: datetime | None = None) -> DepartmentPage:
     """Everything the leader's page shows of one department."""
     now = now or utcnow()
     filters = ReportFilter(department_id=department.id, today=now.date())
     overview = department_overview(department)
     waiting = pipeline(department, now)
-    plan = portfolio(filters).ideas
-    statuses = dict(
-        db.session.execute(
-            sa.select(Idea.id, Idea.status).where(Idea.id.in_([p.idea_id for p in plan]))
-        ).all()
-    )
     value = value_delivered(filters)
     return DepartmentPage(
         department=department,
         counts=overview.counts,
         waiting=waiting,
-        plan=[PlannedIdea(p, statuses[p.idea_id]) for p in plan],
+        plan=committed(department, filters),
         value=value.total,
         delivered=value.ideas,
         touchpoints=overview.touchpoints,
