@@ -141,7 +141,11 @@ def world(
     assert response.status_code in (200, 302), response.status_code
     run = scenario.runs[0]
     victim = make_user(Role.EMPLOYEE, dept=other)  # the user admins edit, not a signed-in one
+    leader = make_user(Role.LEADER, name="Lena Leader")  # leads the ideas' department
+    department.leader = leader
+    db.session.commit()
     return {
+        "leader": [leader],
         "idea_id": [in_review.id, submitted.id, candidate.id],
         "link_id": [link.id],
         "department_id": [other.id, department.id],
@@ -209,14 +213,22 @@ def _url(rule, values: dict) -> str:
 
 
 def test_no_input_gets_a_server_error(app, world, client_for, employee, brm, pm, admin):
+    leader = world.pop("leader")[0]
     clients = {
         "anonymous": app.test_client(),
         "employee": client_for(employee),
         "brm": client_for(brm),
         "portfolio_manager": client_for(pm),
         "admin": client_for(admin),
+        "leader": client_for(leader),
     }
-    users = {"employee": employee, "brm": brm, "portfolio_manager": pm, "admin": admin}
+    users = {
+        "employee": employee,
+        "brm": brm,
+        "portfolio_manager": pm,
+        "admin": admin,
+        "leader": leader,
+    }
     names = _field_names()
     failures: dict[tuple, str] = {}
     calls = [0]

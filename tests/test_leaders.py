@@ -94,7 +94,10 @@ def test_leader_page_shows_pipeline_plan_value_touchpoints_questions(
         assert title in pipeline
     assert other.title not in page
     assert "with <span data-with>Bob Brm</span>" in pipeline
-    assert "with <span data-with>not claimed yet</span> · <span data-days>9 days</span>" in pipeline
+    assert (
+        "with <span data-with>nobody: no BRM has claimed it yet</span>"
+        " · <span data-days>9 days</span>" in pipeline
+    )
     assert "with <span data-with>Erin Employee</span>" in pipeline  # the answer is theirs
     questions = page[page.index("data-questions") : page.index("data-plan")]
     assert "Which ledger exactly?" in questions and "to Erin Employee" in questions

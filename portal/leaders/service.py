@@ -89,7 +89,7 @@ def _with_whom(idea: Idea) -> str:
         return idea.submitter.name
     if idea.assignee is not None:
         return idea.assignee.name
-    return "not claimed yet"
+    return "nobody: no BRM has claimed it yet"
 
 
 def pipeline(department: Department, now: datetime) -> list[Waiting]:
