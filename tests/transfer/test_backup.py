@@ -27,6 +27,7 @@ from portal.models import (
     PoolCapacity,
     RealizedValue,
     ResourcePool,
+    Role,
     Run,
     RunStatus,
     Scenario,
@@ -39,13 +40,16 @@ from tests.conftest import _empty_tables
 
 
 @pytest.fixture
-def everything(pm, brm, employee, make_idea, make_objective, department):
+def everything(pm, brm, employee, make_idea, make_objective, department, make_user):
     """At least one row in every table, with the awkward cases: a self-reference pointing
     forward, JSON documents, dates, datetimes with microseconds, unicode, NULLs."""
+    leader = make_user(Role.LEADER, name="Lee Leader")
+    department.leader = leader
     growth = make_objective("Growth", 2.5, description="Grow “revenue” — fast")
     older = make_idea(employee, IdeaStatus.DUPLICATE, objectives=[growth])
     newer = make_idea(employee, IdeaStatus.DELIVERED, title="Ünïcode idea ✓")
     older.merged_into_id = newer.id  # points to a later row
+    newer.endorsed_by_id, newer.endorsed_at = leader.id, datetime(2026, 3, 4, 5, 6, 7, 89)
     pool = ResourcePool(name="Engineering", capacities=[PoolCapacity(period="2027", capacity=40)])
     estimate = Estimate(
         idea_id=newer.id,
