@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "portal.reports",
     "portal.delivery",
     "portal.transfer",
+    "portal.leaders",
     "portal.cli",
     "portal.health",
 ]

@@ -12,7 +12,8 @@ from blinker import Namespace
 from flask import current_app, url_for
 
 from portal.extensions import db
-from portal.models import AuditEvent, Follow, Idea, Notification, User
+from portal.models import AuditEvent, Follow, Idea, Notification, Role, User
+from portal.models.people import department_leaders
 
 
 def record(
@@ -74,6 +75,23 @@ def idea_audience(idea: Idea, *, exclude: User | None = None) -> list[User]:
     if not ids:
         return []
     return list(db.session.scalars(db.select(User).where(User.id.in_(ids), User.active)))
+
+
+def department_leader(department_id: int, *, exclude: User | None = None) -> list[User]:
+    """The department's leader account (an active user with the leader role), as a list of
+    none or one, without the one who acted."""
+    query = (
+        db.select(User)
+        .join(department_leaders, department_leaders.c.user_id == User.id)
+        .where(
+            department_leaders.c.department_id == department_id,
+            User.active,
+            User.role == Role.LEADER,
+        )
+    )
+    if exclude is not None:
+        query = query.where(User.id != exclude.id)
+    return list(db.session.scalars(query))
 
 
 signals = Namespace()

@@ -29,6 +29,7 @@ REVIEWERS = {Role.BRM, Role.PORTFOLIO_MANAGER}
 # Entries of one menu become a dropdown; features add their entries here.
 NAVIGATION = [
     (None, "ideas.index", "Ideas", None),
+    (None, "leaders.home", "My departments", {Role.LEADER}),
     (None, "ideas.mine", "My ideas", None),
     (None, "campaigns.index", "Campaigns", None),
     ("Review", "review.queue", "Review queue", REVIEWERS),

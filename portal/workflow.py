@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Flask
 
-from portal.audit import idea_audience, notify, record, signals
+from portal.audit import department_leader, idea_audience, notify, record, signals
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
@@ -46,6 +46,9 @@ CLOSED = frozenset({S.REJECTED, S.DUPLICATE, S.WITHDRAWN, S.DELIVERED})
 
 NOT_MERGEABLE_INTO = frozenset({S.DRAFT, S.DUPLICATE, S.WITHDRAWN, S.REJECTED})
 """An idea in these states cannot take in a duplicate (a rejected one would bury it)."""
+
+ENDORSABLE = OPEN
+"""Its department's leader may endorse it (or take the endorsement back) while it is open."""
 
 WAITING_FOR_REVIEW = frozenset({S.SUBMITTED, S.IN_REVIEW})
 """Waiting for a reviewer: submitted or being reviewed."""
@@ -389,13 +392,16 @@ def apply(
 
 @idea_changed.connect
 def _tell_people(idea: Idea, *, transition: Transition, actor: User, reason: str | None):
-    """The submitter and followers hear of the transition, in the transition's words."""
+    """The submitter, the followers and the department's leader hear of the transition, in
+    the transition's words."""
     message = transition.message.format(
         idea=f"{idea.reference} “{idea.title}”",
         status=transition.target.label.lower(),
         reason=reason or "",
     )
-    notify(idea_audience(idea, exclude=actor), message, idea=idea)
+    people = idea_audience(idea, exclude=actor)
+    people += [u for u in department_leader(idea.department_id, exclude=actor) if u not in people]
+    notify(people, message, idea=idea)
 
 
 def init_app(app: Flask) -> None:

@@ -236,10 +236,10 @@ def test_demo_is_the_same_on_every_load_whatever_the_date(app):
 
 
 def test_demo_keeps_what_the_readme_promises(app):
-    """8 departments, 17 people, 5 objectives, 3 pools, 14 candidates; three merged
+    """8 departments, 18 people, 5 objectives, 3 pools, 14 candidates; three merged
     duplicates; the employee's draft and unanswered single sign-on question."""
     summary = load_demo()
-    assert (summary["departments"], summary["users"]) == (8, 17)
+    assert (summary["departments"], summary["users"]) == (8, 18)
     assert (summary["objectives"], summary["resource pools"]) == (5, 3)
     brm2 = db.session.scalar(sa.select(User).where(User.email == "brm2@converge.example"))
     duplicates = db.session.scalars(sa.select(Idea).where(Idea.status == S.DUPLICATE)).all()

@@ -159,8 +159,11 @@ def world(
                  "required": True}],
     )  # fmt: skip
     db.session.add(campaign)
+    leader = make_user(Role.LEADER, name="Lena Leader")  # leads the ideas' department
+    department.leader = leader
     db.session.commit()
     return {
+        "leader": [leader],
         "campaign_id": [campaign.id],
         "action": ["publish", "close", "decide"],
         "idea_id": [in_review.id, submitted.id, candidate.id],
@@ -231,14 +234,22 @@ def _url(rule, values: dict) -> str:
 
 @PROVIDER_WARNINGS
 def test_no_input_gets_a_server_error(app, world, client_for, employee, brm, pm, admin):
+    leader = world.pop("leader")[0]
     clients = {
         "anonymous": app.test_client(),
         "employee": client_for(employee),
         "brm": client_for(brm),
         "portfolio_manager": client_for(pm),
         "admin": client_for(admin),
+        "leader": client_for(leader),
     }
-    users = {"employee": employee, "brm": brm, "portfolio_manager": pm, "admin": admin}
+    users = {
+        "employee": employee,
+        "brm": brm,
+        "portfolio_manager": pm,
+        "admin": admin,
+        "leader": leader,
+    }
     names = _field_names()
     failures: dict[tuple, str] = {}
     calls = [0]

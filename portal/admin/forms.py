@@ -24,6 +24,7 @@ class UserForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
     department = SelectField("Department", coerce=int, validators=[DataRequired()])
     covered = SelectMultipleField("Covers departments (BRMs only)", coerce=int)
+    leads = SelectMultipleField("Leads departments (department leaders only)", coerce=int)
     active = BooleanField("Active (may sign in)")
     submit = SubmitField("Save user")
 

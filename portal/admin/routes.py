@@ -37,15 +37,18 @@ def edit_user(user_id: int):
     form = UserForm(obj=None if request.method == "POST" else user)
     form.department.choices = choices(department_choices())
     form.covered.choices = choices(department_choices())
+    form.leads.choices = choices(department_choices())
     if request.method == "GET":
         form.role.data = user.role.value
         form.department.data = user.department_id
         form.covered.data = [d.id for d in user.covered_departments]
+        form.leads.data = [d.id for d in user.led_departments]
 
     def save():
         covered = db.session.scalars(
             sa.select(Department).where(Department.id.in_(form.covered.data))
         )
+        leads = db.session.scalars(sa.select(Department).where(Department.id.in_(form.leads.data)))
         update_user(
             current_user,
             user,
@@ -54,6 +57,7 @@ def edit_user(user_id: int):
             department=db.session.get(Department, form.department.data),
             active=form.active.data,
             covered=list(covered),
+            leads=list(leads),
         )
 
     submitted = submit(form, save, field="role")

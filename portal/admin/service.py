@@ -38,18 +38,28 @@ def update_user(
     department: Department,
     active: bool,
     covered: list[Department],
+    leads: list[Department] | None = None,
 ) -> None:
-    """Change a user's profile, role and coverage; keeps at least one active admin."""
+    """Change a user's profile, role, coverage and the departments they lead (a department
+    has one leader account: leading it takes it from its previous leader); keeps at least
+    one active admin."""
+    leads = list(leads or [])
     losing_admin = user.role == Role.ADMIN and user.active and (role != Role.ADMIN or not active)
     if losing_admin and _active_admins() <= 1:
         raise AdminError("The portal needs at least one active administrator.", field="role")
     if role != Role.BRM and covered:
         raise AdminError("Only BRMs cover departments.", field="covered")
+    if role != Role.LEADER and leads:
+        raise AdminError(
+            "Only department leaders lead departments: choose the leader role, or no department.",
+            field="leads",
+        )
     before = {
         "role": user.role.value,
         "department": user.department.name,
         "active": user.active,
         "covered": [d.name for d in user.covered_departments],
+        "leads": [d.name for d in user.led_departments],
     }
     user.name = name.strip()
     user.role = role
@@ -58,14 +68,29 @@ def update_user(
         user.end_sessions()
     user.active = active
     user.covered_departments = covered
+    _lead(user, leads)
     after = {
         "role": role.value,
         "department": department.name,
         "active": active,
         "covered": [d.name for d in covered],
+        "leads": sorted(d.name for d in leads),
     }
     if before != after:
         record(actor, "user_updated", user, before=before, after=after)
+
+
+def _lead(user: User, leads: list[Department]) -> None:
+    """Make `user` the leader account of exactly `leads`; the name and e-mail kept on each
+    department follow the account."""
+    for department in list(user.led_departments):
+        if department not in leads:
+            department.leader = None
+    db.session.flush()  # the old links go before the new ones take their departments
+    for department in leads:
+        department.leader = user
+        department.leader_name = user.name
+        department.leader_email = user.email
 
 
 def save_department(

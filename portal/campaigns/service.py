@@ -58,9 +58,8 @@ def today() -> date:
 
 
 def can_sponsor(user: User) -> bool:
-    """Who may create campaigns: portfolio managers and admins (and, once the role exists,
-    leaders: extend this one function)."""
-    return user.is_authenticated and user.role in (Role.PORTFOLIO_MANAGER, Role.ADMIN)
+    """Who may create campaigns: department leaders, portfolio managers and admins."""
+    return user.is_authenticated and user.role in (Role.LEADER, Role.PORTFOLIO_MANAGER, Role.ADMIN)
 
 
 def can_manage(user: User, campaign: Campaign) -> bool:

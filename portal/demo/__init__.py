@@ -143,6 +143,11 @@ class _Loader:
                 password_hash=password_hash,
                 created_at=start + timedelta(hours=1),
             )
+        for key, p in DATA["people"].items():
+            for name in p.get("leads", ()):
+                department, leader = self.depts[name], self.users[key]
+                department.leader = leader
+                department.leader_name, department.leader_email = leader.name, leader.email
         db.session.add_all([*self.depts.values(), *self.users.values()])
         pm = self.users["pm"]
         self.objectives = {
@@ -289,6 +294,14 @@ class _Loader:
                 brm, department, held.date(), TouchpointKind(t["kind"]), t["notes"], ids
             )
             self._stamp(held + timedelta(hours=2))
+        leaders = [u for u in self.users.values() if u.role == Role.LEADER]
+        for key in DATA["endorsements"]:
+            idea = self.ideas[key]
+            leader = next(u for u in leaders if u.leads(idea.department_id))
+            ideas.set_endorsement(leader, idea, True)
+            when = self.now - timedelta(days=3)
+            idea.endorsed_at = when
+            self._stamp(when)
 
     def _finish(self) -> None:
         """Read the older notifications, and date each idea's last change."""

@@ -1,4 +1,4 @@
-"""Idea pages: browse, write, submit, vote, comment, follow."""
+"""Idea pages: browse, write, submit, vote, comment, follow, a leader's endorsement."""
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from portal import workflow
 from portal.admin.service import department_choices
+from portal.auth.login import roles_required
 from portal.campaigns import service as campaigns
 from portal.extensions import db
 from portal.forms import attempt, choices, query_int, submit
@@ -22,14 +23,16 @@ from portal.ideas.service import (
     history,
     idea_for_page,
     is_following,
+    may_endorse,
     my_ideas,
     search_query,
+    set_endorsement,
     toggle_follow,
     toggle_vote,
     transition,
     update_draft,
 )
-from portal.models import Idea, IdeaStatus, StrategicObjective
+from portal.models import Idea, IdeaStatus, Role, StrategicObjective
 
 
 def _objective_choices() -> list[tuple[int, str]]:
@@ -174,6 +177,7 @@ def _detail_page(idea: Idea, comment_form: CommentForm | None = None) -> str:
         idea=idea,
         voted=has_voted(current_user, idea),
         following=is_following(current_user, idea),
+        may_endorse=may_endorse(current_user, idea),
         history=history(idea),
         transitions=workflow.available(idea, current_user),
         comment_form=comment_form or CommentForm(formdata=None),
@@ -213,6 +217,39 @@ def follow(idea_id: int):
     flash(
         "You will be told about every change." if following else "You no longer follow it.",
         "info",
+    )
+    return redirect(url_for("ideas.detail", idea_id=idea.id))
+
+
+@bp.route("/<id:idea_id>/endorse", methods=["POST"])
+@roles_required(Role.LEADER)
+def endorse(idea_id: int):
+    return _endorse(idea_id, True)
+
+
+@bp.route("/<id:idea_id>/endorse/withdraw", methods=["POST"])
+@roles_required(Role.LEADER)
+def withdraw_endorsement(idea_id: int):
+    return _endorse(idea_id, False)
+
+
+def _endorse(idea_id: int, endorse: bool):
+    idea = _viewable_idea(idea_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    _, refused = attempt(lambda: set_endorsement(current_user, idea, endorse))
+    if refused is not None:
+        if refused.status_code == 403:
+            raise refused
+        flash(str(refused), "warning")
+        return _detail_page(idea), refused.status_code
+    db.session.commit()
+    flash(
+        "Endorsed: BRMs see that the department leader backs it."
+        if endorse
+        else "Your endorsement was taken back.",
+        "success",
     )
     return redirect(url_for("ideas.detail", idea_id=idea.id))
 

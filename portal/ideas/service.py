@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import workflow
-from portal.audit import record, record_many
+from portal.audit import idea_audience, notify, record, record_many
 from portal.campaigns import rules as campaign_rules
 from portal.campaigns import service as campaigns
 from portal.errors import PortalError
@@ -26,6 +26,7 @@ from portal.models import (
     StrategicObjective,
     User,
     Vote,
+    utcnow,
 )
 from portal.models.ideas import idea_objectives
 
@@ -413,3 +414,31 @@ def my_ideas(user: User) -> list[Idea]:
             sa.select(Idea).where(Idea.submitter_id == user.id).order_by(Idea.updated_at.desc())
         )
     )
+
+
+def may_endorse(user: User, idea: Idea) -> bool:
+    """Whether `user` leads the idea's department and the idea may be endorsed now."""
+    return user.leads(idea.department_id) and idea.status in workflow.ENDORSABLE
+
+
+def set_endorsement(leader: User, idea: Idea, endorse: bool) -> None:
+    """Endorse the idea as its department's leader, or take the endorsement back (idempotent;
+    the caller commits). The submitter and followers hear of a new endorsement."""
+    if not leader.leads(idea.department_id):
+        raise IdeaError("Only the leader of the idea's department may endorse it.", 403)
+    if idea.status not in workflow.ENDORSABLE:
+        raise IdeaError(
+            f"Only open ideas can be endorsed; this one is {idea.status.label.lower()}.", 409
+        )
+    if endorse == (idea.endorsed_at is not None):
+        return
+    idea.endorsed_at = utcnow() if endorse else None
+    idea.endorsed_by_id = leader.id if endorse else None
+    record(leader, "endorsed" if endorse else "endorsement_withdrawn", idea, idea=idea)
+    if endorse:
+        notify(
+            idea_audience(idea, exclude=leader),
+            f"{idea.reference} “{idea.title}” was endorsed by {leader.name}, "
+            f"leader of {idea.department.name}.",
+            idea=idea,
+        )

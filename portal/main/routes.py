@@ -11,13 +11,15 @@ from portal.forms import query_int
 from portal.ideas.forms import EmptyForm
 from portal.ideas.service import LIST_ROW
 from portal.main import bp
-from portal.models import Department, Idea, IdeaStatus, Notification, utcnow
+from portal.models import Department, Idea, IdeaStatus, Notification, Role, utcnow
 
 
 @bp.route("/")
 def home():
     if not current_user.is_authenticated:
         return render_template("main/landing.html")
+    if current_user.role == Role.LEADER:
+        return redirect(url_for("leaders.home"))
     counts = dict(
         db.session.execute(
             sa.select(Idea.status, sa.func.count(Idea.id))

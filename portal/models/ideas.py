@@ -147,11 +147,15 @@ class Idea(db.Model):
         sa.ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
     campaign_answers: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The department's leader endorsed it (portal.ideas.service.endorse); None otherwise.
+    endorsed_at: Mapped[datetime | None] = mapped_column(index=True)
+    endorsed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     department: Mapped[Department] = relationship()
     campaign: Mapped["Campaign | None"] = relationship()  # noqa: F821
     submitter: Mapped[User] = relationship(foreign_keys=[submitter_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    endorsed_by: Mapped[User | None] = relationship(foreign_keys=[endorsed_by_id])
     merged_into: Mapped["Idea | None"] = relationship(remote_side=[id])
     objectives: Mapped[list[StrategicObjective]] = relationship(
         secondary=idea_objectives, order_by=StrategicObjective.name

@@ -1,4 +1,4 @@
-"""People and organisation: users, roles, departments, BRM coverage, API tokens."""
+"""People and organisation: users, roles, departments, BRM coverage, leaders, API tokens."""
 
 import enum
 import hmac
@@ -19,6 +19,7 @@ class Role(enum.StrEnum):
     BRM = "brm"
     PORTFOLIO_MANAGER = "portfolio_manager"
     ADMIN = "admin"
+    LEADER = "leader"
 
     @property
     def label(self) -> str:
@@ -27,6 +28,7 @@ class Role(enum.StrEnum):
             "brm": "Business relationship manager",
             "portfolio_manager": "Portfolio manager",
             "admin": "Administrator",
+            "leader": "Department leader",
         }[self.value]
 
 
@@ -50,6 +52,18 @@ department_brms = sa.Table(
     sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# A department's leader as a user: at most one account per department (the primary key);
+# one leader may lead several departments. The name and e-mail on the department stay for
+# leaders without an account.
+department_leaders = sa.Table(
+    "department_leaders",
+    db.metadata,
+    sa.Column(
+        "department_id", sa.ForeignKey("departments.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+)
+
 
 class Department(db.Model):
     __tablename__ = "departments"
@@ -66,6 +80,18 @@ class Department(db.Model):
     members: Mapped[list["User"]] = relationship(
         back_populates="department", foreign_keys="User.department_id", viewonly=True
     )
+    leader: Mapped["User | None"] = relationship(
+        secondary=department_leaders, back_populates="led_departments"
+    )
+
+    @property
+    def leader_label(self) -> str | None:
+        """The leader's name: their account's when linked, else the name kept on file."""
+        return self.leader.name if self.leader is not None else self.leader_name
+
+    @property
+    def leader_address(self) -> str | None:
+        return self.leader.email if self.leader is not None else self.leader_email
 
     def __repr__(self) -> str:
         return f"<Department {self.name}>"
@@ -107,6 +133,9 @@ class User(UserMixin, db.Model):
     )
     covered_departments: Mapped[list[Department]] = relationship(
         secondary=department_brms, back_populates="brms", order_by=Department.name
+    )
+    led_departments: Mapped[list[Department]] = relationship(
+        secondary=department_leaders, back_populates="leader", order_by=Department.name
     )
 
     # Unread notifications, for the navigation bar: counted with the user when a session
@@ -154,6 +183,10 @@ class User(UserMixin, db.Model):
         if self.role == Role.BRM:
             return any(d.id == department_id for d in self.covered_departments)
         return False
+
+    def leads(self, department_id: int) -> bool:
+        """Whether this user is a department leader leading the department."""
+        return self.role == Role.LEADER and any(d.id == department_id for d in self.led_departments)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"

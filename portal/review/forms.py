@@ -41,6 +41,7 @@ class QueueForm(FlaskForm):
     unassigned = BooleanField("Unassigned only")
     mine = BooleanField("Mine only")
     overdue = BooleanField("Overdue only")
+    endorsed = BooleanField("Endorsed by the department leader")
 
 
 class AssignForm(FlaskForm):

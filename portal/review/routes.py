@@ -135,6 +135,7 @@ def _queue_filters(form: QueueForm) -> QueueFilters:
         unassigned=bool(form.unassigned.data),
         mine=bool(form.mine.data),
         overdue=bool(form.overdue.data),
+        endorsed=bool(form.endorsed.data),
     )
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask import url_for
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import workflow
-from portal.audit import idea_audience, notify, record
+from portal.audit import department_leader, idea_audience, notify, record
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import whole_number
@@ -46,6 +47,7 @@ QUEUE_SORTS = {
     "oldest": "Oldest first",
     "newest": "Newest first",
     "votes": "Most votes",
+    "endorsed": "Endorsed first",
     "department": "Department",
 }
 # Links the optimizer turns into constraints, and the ones that are only information.
@@ -93,6 +95,7 @@ class QueueFilters:
     unassigned: bool = False
     mine: bool = False
     overdue: bool = False
+    endorsed: bool = False
 
 
 def overdue_before(days: int) -> "date":
@@ -118,6 +121,8 @@ def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Sele
         query = query.where(Idea.assignee_id == user.id)
     if filters.overdue:
         query = query.where(Idea.submitted_at < overdue_before(overdue_days))
+    if filters.endorsed:
+        query = query.where(Idea.endorsed_at.is_not(None))
     if filters.sort == "department":
         query = query.join(Department, Department.id == Idea.department_id)
         order = (Department.name, Idea.submitted_at, Idea.id)
@@ -125,6 +130,13 @@ def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Sele
         order = {
             "newest": (Idea.submitted_at.desc(), Idea.id.desc()),
             "votes": (Idea.vote_count.desc(), Idea.submitted_at, Idea.id),
+            # Endorsed ideas first, the earliest endorsement first; then the oldest.
+            "endorsed": (
+                Idea.endorsed_at.is_(None),
+                Idea.endorsed_at,
+                Idea.submitted_at,
+                Idea.id,
+            ),
         }.get(filters.sort, (Idea.submitted_at, Idea.id))
     # selectinload, not joinedload: the pagination count then stays a plain count.
     return query.options(
@@ -484,6 +496,12 @@ def log_touchpoint(
         "touchpoint_logged",
         touchpoint,
         after={"department": department.id, "kind": kind.value, "ideas": idea_ids},
+    )
+    notify(
+        department_leader(department.id, exclude=user),
+        f"{user.name} logged a touchpoint with you ({kind.value}, {held_on:%d %b %Y}, "
+        f"{department.name}): {touchpoint.notes or 'no notes'}",
+        link=url_for("leaders.home", _anchor=f"touchpoint-{touchpoint.id}"),
     )
     return touchpoint
 

@@ -200,3 +200,26 @@ def test_mail_goes_through_an_rq_worker(smtp, app, brm_client, employee, make_id
         assert "was not taken forward: Out of scope." in inbox.messages[0][1]
     finally:
         queue.empty()
+
+
+def test_department_leader_is_mailed_of_touchpoints_and_outcomes(
+    smtp, brm_client, brm, employee, make_user, make_idea, department
+):
+    from datetime import date
+
+    from portal.models import Role
+
+    _, inbox = smtp
+    leader = make_user(Role.LEADER, email="lead@converge.example")
+    department.leader = leader
+    db.session.commit()
+    brm_client.post(
+        f"/review/departments/{department.id}",
+        data={"held_on": date.today().isoformat(), "kind": "meeting", "notes": "Plans for 2027."},
+    )
+    idea = make_idea(employee, status=S.IN_REVIEW, assignee=brm)
+    brm_client.post(f"/ideas/{idea.id}/transition/reject", data={"reason": "Out of scope."})
+    to_leader = [body for rcpts, body in inbox.messages if "lead@converge.example" in rcpts]
+    assert len(to_leader) == 2
+    assert "Plans for 2027." in to_leader[0] and "/leader/" in to_leader[0]
+    assert "Out of scope." in to_leader[1] and f"/ideas/{idea.id}" in to_leader[1]

@@ -30,6 +30,7 @@ from portal.models import (
     PoolCapacity,
     RealizedValue,
     ResourcePool,
+    Role,
     Run,
     RunStatus,
     Scenario,
@@ -42,9 +43,11 @@ from tests.conftest import _empty_tables
 
 
 @pytest.fixture
-def everything(pm, brm, employee, make_idea, make_objective, department):
+def everything(pm, brm, employee, make_idea, make_objective, department, make_user):
     """At least one row in every table, with the awkward cases: a self-reference pointing
     forward, JSON documents, dates, datetimes with microseconds, unicode, NULLs."""
+    leader = make_user(Role.LEADER, name="Lee Leader")
+    department.leader = leader
     growth = make_objective("Growth", 2.5, description="Grow “revenue” — fast")
     older = make_idea(employee, IdeaStatus.DUPLICATE, objectives=[growth])
     campaign = Campaign(
@@ -58,6 +61,7 @@ def everything(pm, brm, employee, make_idea, make_objective, department):
         campaign_answers={"days": 4},
     )  # fmt: skip
     older.merged_into_id = newer.id  # points to a later row
+    newer.endorsed_by_id, newer.endorsed_at = leader.id, datetime(2026, 3, 4, 5, 6, 7, 89)
     pool = ResourcePool(name="Engineering", capacities=[PoolCapacity(period="2027", capacity=40)])
     estimate = Estimate(
         idea_id=newer.id,
