@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2b6ee9513a0a'
-down_revision = '0f68feba2b0b'
+down_revision = '6ac45a03b667'
 branch_labels = None
 depends_on = None
 
