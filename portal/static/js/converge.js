@@ -1,7 +1,9 @@
 /* Behaviour every page may use, wired by data attributes (no inline handlers: the
    Content-Security-Policy allows scripts only from this site's files).
    - data-confirm="question" on a button or link: ask before going on.
-   - data-check-all="name" on a checkbox: tick or untick every checkbox with that name. */
+   - data-check-all="name" on a checkbox: tick or untick every checkbox with that name.
+   - table.table-stack: each cell is labelled with its column's heading (data-label), which
+     converge.css shows when the table stacks into cards at phone width. */
 (function () {
   document.addEventListener('click', function (event) {
     const asking = event.target.closest('[data-confirm]');
@@ -14,6 +16,18 @@
     all.addEventListener('change', function () {
       document.querySelectorAll('input[name="' + all.dataset.checkAll + '"]').forEach(function (box) {
         box.checked = all.checked;
+      });
+    });
+  });
+  document.querySelectorAll('table.table-stack').forEach(function (table) {
+    const headings = Array.from(table.querySelectorAll('thead th')).map(function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll('tbody tr').forEach(function (row) {
+      Array.from(row.children).forEach(function (cell, index) {
+        if (!cell.hasAttribute('data-label') && headings[index]) {
+          cell.setAttribute('data-label', headings[index]);
+        }
       });
     });
   });
