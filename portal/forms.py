@@ -48,6 +48,18 @@ def search_text(text: str | None) -> str:
     return text
 
 
+# The escape character of every LIKE pattern made by `like_pattern`.
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern that finds `text` anywhere, as typed: "%" and "_" are literal
+    characters (escaped with LIKE_ESCAPE, which the query must name), not wildcards."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return f"%{text}%"
+
+
 def refuse_nul_characters() -> None:
     """Before every request: no query parameter or form field may hold a NUL character.
     Nobody types one, and PostgreSQL cannot store one in text. (The API's schemas refuse

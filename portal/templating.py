@@ -78,11 +78,12 @@ def register_template_helpers(app: Flask) -> None:
         unread = 0
         if current_user.is_authenticated:
             nav = navigation_for(current_user, app.view_functions)
-            unread = db.session.scalar(
-                sa.select(sa.func.count(Notification.id)).where(
-                    Notification.user_id == current_user.id, Notification.read_at.is_(None)
-                )
+            unseen = sa.select(sa.func.count(Notification.id)).where(
+                Notification.user_id == current_user.id, Notification.read_at.is_(None)
             )
+            if current_user.inbox_seen_at is not None:
+                unseen = unseen.where(Notification.created_at > current_user.inbox_seen_at)
+            unread = db.session.scalar(unseen)
         return {"nav_items": nav, "unread_count": unread, "Role": Role, "IdeaStatus": IdeaStatus}
 
     @app.template_filter("status_label")

@@ -6,7 +6,17 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import AuditEvent, Comment, Follow, Idea, IdeaStatus, Notification, Vote
+from portal.models import (
+    AuditEvent,
+    Comment,
+    Follow,
+    Idea,
+    IdeaStatus,
+    Notification,
+    User,
+    Vote,
+    utcnow,
+)
 
 
 @pytest.fixture
@@ -321,3 +331,40 @@ def test_follow_and_get_notified(client_for, make_user, employee, make_idea):
     assert unread == 0
     client.post(f"/ideas/{idea.id}/follow")
     assert db.session.get(Follow, (idea.id, follower.id)) is None
+
+
+def test_opening_the_inbox_clears_the_badge_by_a_post(client_for, make_user, employee, make_idea):
+    idea = make_idea(employee, status=IdeaStatus.DRAFT)
+    follower = make_user()
+    owner, client = client_for(employee), client_for(follower)
+    owner.post(f"/ideas/{idea.id}/transition/submit")
+    client.post(f"/ideas/{idea.id}/follow")
+    owner.post(f"/ideas/{idea.id}/transition/withdraw")
+    assert 'data-unread="1"' in client.get("/").text
+    inbox = client.get("/notifications").text
+    assert "js/inbox-seen.js" in inbox and "Mark all as read" in inbox
+    db.session.rollback()
+    assert db.session.get(User, follower.id).inbox_seen_at is None  # opening it wrote nothing
+    assert 'data-unread="1"' in client.get("/").text
+    assert client.post("/notifications/seen").status_code == 204  # what the inbox's script does
+    assert "data-unread" not in client.get("/").text
+    # Still unread in the inbox itself, until marked so.
+    assert "list-group-item-primary" in client.get("/notifications").text
+    db.session.add(Notification(user_id=follower.id, message="Something new", created_at=utcnow()))
+    db.session.commit()
+    assert 'data-unread="1"' in client.get("/").text  # only what came after the visit counts
+
+
+def test_anonymous_cannot_record_an_inbox_visit(client):
+    response = client.post("/notifications/seen")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_percent_and_underscore_in_search_are_literal(employee_client, employee, make_idea):
+    make_idea(employee, title="Cut paper use by 50% in offices")
+    make_idea(employee, title="Rename files_with_underscores automatically")
+    make_idea(employee, title="Plain idea with no signs")
+    page = employee_client.get("/ideas/?q=%25").text
+    assert "50%" in page and "Plain idea" not in page and "underscores" not in page
+    page = employee_client.get("/ideas/?q=_").text
+    assert "files_with" in page and "Plain idea" not in page and "50%" not in page

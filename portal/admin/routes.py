@@ -9,7 +9,7 @@ from portal.admin.forms import DepartmentForm, UserForm
 from portal.admin.service import brm_choices, department_choices, save_department, update_user
 from portal.auth.login import roles_required
 from portal.extensions import db
-from portal.forms import choices, query_int, search_text, submit
+from portal.forms import LIKE_ESCAPE, choices, like_pattern, query_int, search_text, submit
 from portal.models import Department, Idea, Role, User
 
 admin_only = roles_required(Role.ADMIN)
@@ -22,8 +22,13 @@ def users():
     role = request.args.get("role") or ""
     query = sa.select(User).order_by(User.name)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+        like = like_pattern(q.lower())
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.name).like(like, escape=LIKE_ESCAPE),
+                sa.func.lower(User.email).like(like, escape=LIKE_ESCAPE),
+            )
+        )
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
     page = db.paginate(query, page=query_int("page", 1), per_page=25, error_out=False)

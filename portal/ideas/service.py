@@ -11,6 +11,7 @@ from portal import workflow
 from portal.audit import record, record_many
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.forms import LIKE_ESCAPE, like_pattern
 from portal.ideas.rules import idea_problems
 from portal.models import (
     AuditEvent,
@@ -289,9 +290,13 @@ def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
     )
     if filters.q:
         # ILIKE on PostgreSQL (served by the pg_trgm indexes), lower() LIKE elsewhere.
-        like = f"%{filters.q}%"
+        like, esc = like_pattern(filters.q), LIKE_ESCAPE
         query = query.where(
-            sa.or_(Idea.title.ilike(like), Idea.problem.ilike(like), Idea.proposal.ilike(like))
+            sa.or_(
+                Idea.title.ilike(like, escape=esc),
+                Idea.problem.ilike(like, escape=esc),
+                Idea.proposal.ilike(like, escape=esc),
+            )
         )
     if filters.department_id:
         query = query.where(Idea.department_id == filters.department_id)
