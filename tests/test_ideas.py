@@ -66,8 +66,8 @@ def test_submit_directly(employee_client, idea_form):
     [
         ({"title": ""}, b"This field is required."),
         ({"title": "abc"}, b"Field must be between 5 and 200 characters long."),
-        ({"title": "x" * 201}, b"Field must be between 5 and 200 characters long."),
-        ({"problem": "x" * 5001}, b"Field cannot be longer than 5000 characters."),
+        ({"title": "x" * 201}, b"At most 200 characters; this text has 201."),
+        ({"problem": "x" * 5001}, b"At most 5,000 characters; this text has 5,001."),
         ({"proposal": "   "}, b"This field is required."),
         ({"department": "424242"}, b"Not a valid choice"),
         ({"objectives": ["424242"]}, b"not a valid choice"),
@@ -368,3 +368,10 @@ def test_percent_and_underscore_in_search_are_literal(employee_client, employee,
     assert "50%" in page and "Plain idea" not in page and "underscores" not in page
     page = employee_client.get("/ideas/?q=_").text
     assert "files_with" in page and "Plain idea" not in page and "50%" not in page
+
+
+def test_long_text_fields_show_their_limit_and_never_cut(employee_client):
+    page = employee_client.get("/ideas/new").text
+    assert "maxlength" not in page  # the browser would cut pasted text silently
+    assert page.count('data-limit="5000"') == 3 and 'data-limit="200"' in page
+    assert "js/text-limits.js" in page

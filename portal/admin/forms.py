@@ -1,6 +1,5 @@
 """Forms for managing users and departments."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -9,9 +8,9 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 
-from portal.forms import choices
+from portal.forms import PortalForm, TextLength, choices
 from portal.models import Role
 
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
@@ -19,8 +18,8 @@ ROLE_CHOICES = choices((r.value, r.label) for r in Role)
 
 # The multiple choices have no Optional(): it would let an uncoercible value ("") through
 # as None instead of refusing it.
-class UserForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+class UserForm(PortalForm):
+    name = StringField("Name", validators=[DataRequired(), TextLength(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
     department = SelectField("Department", coerce=int, validators=[DataRequired()])
     covered = SelectMultipleField("Covers departments (BRMs only)", coerce=int)
@@ -28,9 +27,11 @@ class UserForm(FlaskForm):
     submit = SubmitField("Save user")
 
 
-class DepartmentForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    leader_name = StringField("Leader's name", validators=[Optional(), Length(max=120)])
-    leader_email = EmailField("Leader's e-mail", validators=[Optional(), Email(), Length(max=254)])
+class DepartmentForm(PortalForm):
+    name = StringField("Name", validators=[DataRequired(), TextLength(max=120)])
+    leader_name = StringField("Leader's name", validators=[Optional(), TextLength(max=120)])
+    leader_email = EmailField(
+        "Leader's e-mail", validators=[Optional(), Email(), TextLength(max=254)]
+    )
     brms = SelectMultipleField("Covered by BRMs", coerce=int)
     submit = SubmitField("Save department")

@@ -1,6 +1,5 @@
 """Forms for writing and discussing ideas."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     SelectField,
     SelectMultipleField,
@@ -9,9 +8,9 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
-from portal.forms import MAX_SEARCH, SEARCH_TOO_LONG, choices
+from portal.forms import MAX_SEARCH, SEARCH_TOO_LONG, PortalForm, TextLength, choices
 from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
 
@@ -21,7 +20,7 @@ def _follows(rule: rules.TextRule) -> list:
     # A minimum of one is what DataRequired already says; Length only words a longer minimum.
     return [
         DataRequired(),
-        Length(min=rule.min_length if rule.min_length > 1 else -1, max=rule.max_length),
+        TextLength(min=rule.min_length if rule.min_length > 1 else -1, max=rule.max_length),
     ]
 
 
@@ -30,7 +29,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class IdeaForm(FlaskForm):
+class IdeaForm(PortalForm):
     title = StringField(
         "Title",
         validators=_follows(rules.TITLE),
@@ -57,29 +56,29 @@ class IdeaForm(FlaskForm):
     submit_idea = SubmitField("Submit for review")
 
 
-class CommentForm(FlaskForm):
+class CommentForm(PortalForm):
     body = TextAreaField("Comment", validators=_follows(rules.COMMENT))
     submit = SubmitField("Post comment")
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(PortalForm):
     """A transition that may carry a reason (withdraw, answer...)."""
 
-    reason = TextAreaField("Reason", validators=[Length(max=TEXT_LIMIT)])
+    reason = TextAreaField("Reason", validators=[TextLength(max=TEXT_LIMIT)])
     submit = SubmitField("Confirm")
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(PortalForm):
     """Only the CSRF token: for buttons that post."""
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PortalForm):
     class Meta:
         csrf = False
 
     q = StringField(
         "Search",
-        validators=[Length(max=MAX_SEARCH, message=SEARCH_TOO_LONG)],
+        validators=[TextLength(max=MAX_SEARCH, message=SEARCH_TOO_LONG)],
     )
     department = SelectField("Department", coerce=str, default="")
     status = SelectField("Status", coerce=str, default="")

@@ -16,7 +16,13 @@ import sqlalchemy as sa
 from portal import workflow
 from portal.extensions import db
 from portal.forms import whole_number
-from portal.models import Department, ResourcePool, ScenarioObjective, StrategicObjective
+from portal.models import (
+    MAX_AMOUNT,
+    Department,
+    ResourcePool,
+    ScenarioObjective,
+    StrategicObjective,
+)
 from portal.periods import is_period_name
 from portal.portfolio.forms import MAX_PERIODS
 from portal.portfolio.problem import BACKENDS
@@ -85,8 +91,8 @@ def settings_errors(settings: dict) -> dict[str, list[str]]:
     for period, amount in (settings.get("budget") or {}).items():
         if known and period not in known:
             add("budget", f"'{period}' is not one of the planning periods.")
-        elif not _number(amount) or amount < 0:
-            add("budget", f"The budget for {period} must be an amount of 0 or more.")
+        elif not _number(amount) or not 0 <= amount <= MAX_AMOUNT:
+            add("budget", f"The budget for {period} must be an amount from 0 to {MAX_AMOUNT:,.0f}.")
 
     capacity = settings.get("capacity") or {}
     pool_ids = _ids(capacity)
@@ -100,8 +106,11 @@ def settings_errors(settings: dict) -> dict[str, list[str]]:
             for period, amount in (per or {}).items():
                 if known and period not in known:
                     add("capacity", f"'{period}' is not one of the planning periods.")
-                elif not _number(amount) or amount < 0:
-                    add("capacity", f"Capacity of pool {pool} in {period} must be 0 or more.")
+                elif not _number(amount) or not 0 <= amount <= MAX_AMOUNT:
+                    add(
+                        "capacity",
+                        f"Capacity of pool {pool} in {period} must be 0 to {MAX_AMOUNT:,.0f}.",
+                    )
 
     filters = settings.get("candidate_filter") or {}
     states = filters.get("states") or []

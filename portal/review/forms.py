@@ -1,6 +1,5 @@
 """Forms of the review side: queue filters, triage, merge, links, estimates, touchpoints."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -11,16 +10,16 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from portal.forms import NumberField, choices
+from portal.forms import AmountField, NumberField, PortalForm, TextLength, choices
 from portal.models import IMPACT_LABELS, MAX_AMOUNT, Confidence, LinkKind, TouchpointKind
 from portal.review.service import LINK_KINDS, QUEUE_SORTS, QUEUE_VIEWS
 
 TEXT_LIMIT = 5000
 
 
-class QueueForm(FlaskForm):
+class QueueForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -34,27 +33,27 @@ class QueueForm(FlaskForm):
     overdue = BooleanField("Overdue only")
 
 
-class AssignForm(FlaskForm):
+class AssignForm(PortalForm):
     assignee = SelectField("Assign to", coerce=int, validators=[DataRequired()])
     submit = SubmitField("Assign selected")
 
 
-class MergeForm(FlaskForm):
+class MergeForm(PortalForm):
     target = StringField(
         "Duplicate of (idea number, e.g. IDEA-12)",
-        validators=[DataRequired(message="Say which idea it duplicates."), Length(max=40)],
+        validators=[DataRequired(message="Say which idea it duplicates."), TextLength(max=40)],
     )
-    note = TextAreaField("Note", validators=[Length(max=TEXT_LIMIT)])
+    note = TextAreaField("Note", validators=[TextLength(max=TEXT_LIMIT)])
     submit = SubmitField("Merge into that idea")
 
 
-class LinkForm(FlaskForm):
+class LinkForm(PortalForm):
     kind = SelectField("Link", choices=choices((k.value, k.label) for k in LINK_KINDS))
     target = StringField(
         "Idea (e.g. IDEA-12)",
-        validators=[DataRequired(message="Say which idea to link."), Length(max=40)],
+        validators=[DataRequired(message="Say which idea to link."), TextLength(max=40)],
     )
-    note = StringField("Note", validators=[Length(max=500)])
+    note = StringField("Note", validators=[TextLength(max=500)])
     submit = SubmitField("Add link")
 
     def kind_value(self) -> LinkKind:
@@ -68,7 +67,7 @@ CONFIDENCE_CHOICES = choices((c.value, c.value.capitalize()) for c in Confidence
 def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
     """An estimate form with one impact per objective and cost/effort per period."""
 
-    class EstimateForm(FlaskForm):
+    class EstimateForm(PortalForm):
         base_version = HiddenField(default="0")
         value_low = NumberField(
             "Low", validators=[InputRequired(), NumberRange(min=0)], default=0.8
@@ -88,7 +87,7 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
         confidence = SelectField(
             "Confidence", choices=CONFIDENCE_CHOICES, default=Confidence.MEDIUM.value
         )
-        notes = TextAreaField("Notes", validators=[Length(max=TEXT_LIMIT)])
+        notes = TextAreaField("Notes", validators=[TextLength(max=TEXT_LIMIT)])
         mark_estimated = BooleanField("Mark the idea as estimated when saved", default=True)
         submit = SubmitField("Save estimate")
 
@@ -107,32 +106,26 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
             SelectField(o.name, coerce=int, choices=IMPACT_CHOICES, default=0),
         )
     for p in periods:
-        setattr(EstimateForm, f"capex_{p}", NumberField(f"Capex {p}", validators=money))
-        setattr(EstimateForm, f"opex_{p}", NumberField(f"Opex {p}", validators=money))
+        setattr(EstimateForm, f"capex_{p}", AmountField(f"Capex {p}", validators=money))
+        setattr(EstimateForm, f"opex_{p}", AmountField(f"Opex {p}", validators=money))
         for pool in pools:
             setattr(
                 EstimateForm,
                 f"effort_{pool.id}_{p}",
-                NumberField(
-                    f"{pool.name} {p}",
-                    validators=[
-                        Optional(),
-                        NumberRange(min=0, message="Effort cannot be negative."),
-                    ],
-                ),
+                AmountField(f"{pool.name} {p}", validators=[Optional()]),
             )
     return EstimateForm(formdata=formdata, **kwargs)
 
 
-class TouchpointForm(FlaskForm):
+class TouchpointForm(PortalForm):
     held_on = DateField("Date", validators=[DataRequired(message="Give the date (YYYY-MM-DD).")])
     kind = SelectField(
         "Kind", choices=choices((k.value, k.value.capitalize()) for k in TouchpointKind)
     )
-    notes = TextAreaField("Notes", validators=[Length(max=TEXT_LIMIT)])
+    notes = TextAreaField("Notes", validators=[TextLength(max=TEXT_LIMIT)])
     ideas = SelectMultipleField("Ideas discussed", coerce=int, validators=[Optional()])
     submit = SubmitField("Log touchpoint")
 
 
-class IdsForm(FlaskForm):
+class IdsForm(PortalForm):
     """A post with only the CSRF token."""
