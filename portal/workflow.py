@@ -17,6 +17,7 @@ from flask import Flask
 from portal.audit import idea_audience, notify, record, signals
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.ideas.rules import submit_problems
 from portal.models import Comment, CommentKind, Estimate, Idea, IdeaStatus, Role, User, utcnow
 
 S = IdeaStatus
@@ -178,6 +179,7 @@ TRANSITIONS: dict[str, Transition] = {
             _is_submitter,
             "its submitter",
             message="{idea} was submitted for review.",
+            requires=submit_problems,
         ),
         Transition(
             "withdraw",

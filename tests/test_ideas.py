@@ -68,7 +68,6 @@ def test_submit_directly(employee_client, idea_form):
         ({"title": "abc"}, b"Field must be between 5 and 200 characters long."),
         ({"title": "x" * 201}, b"At most 200 characters; this text has 201."),
         ({"problem": "x" * 5001}, b"At most 5,000 characters; this text has 5,001."),
-        ({"proposal": "   "}, b"This field is required."),
         ({"department": "424242"}, b"Not a valid choice"),
         ({"objectives": ["424242"]}, b"not a valid choice"),
     ],
@@ -375,3 +374,58 @@ def test_long_text_fields_show_their_limit_and_never_cut(employee_client):
     assert "maxlength" not in page  # the browser would cut pasted text silently
     assert page.count('data-limit="5000"') == 3 and 'data-limit="200"' in page
     assert "js/text-limits.js" in page
+
+
+def test_a_draft_saves_with_only_a_title(employee_client, employee):
+    response = employee_client.post(
+        "/ideas/new",
+        data={"title": "Park this thought", "department": employee.department_id, "save": "y"},
+    )
+    assert response.status_code == 302
+    idea = db.session.scalar(sa.select(Idea).where(Idea.title == "Park this thought"))
+    assert idea.status == IdeaStatus.DRAFT and idea.problem == "" and idea.proposal == ""
+    # Submitting it checks the rest, from the same rules, and names every missing field.
+    response = employee_client.post(f"/ideas/{idea.id}/transition/submit")
+    assert response.status_code == 409
+    assert "Before submitting, missing problem; missing proposal; missing expected_benefit." in (
+        response.text
+    )
+    db.session.rollback()
+    assert db.session.get(Idea, idea.id).status == IdeaStatus.DRAFT
+
+
+def test_submitting_from_the_form_names_every_missing_field(employee_client, employee):
+    response = employee_client.post(
+        "/ideas/new",
+        data={
+            "title": "Half written idea",
+            "problem": "Too slow.",
+            "department": employee.department_id,
+            "submit_idea": "y",
+        },
+    )
+    assert response.status_code == 400
+    page = response.text
+    assert "Missing proposal." in page and "Missing expected_benefit." in page
+    assert "Missing problem." not in page
+    assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
+
+
+def test_a_draft_text_may_not_be_too_long(employee_client, employee):
+    response = employee_client.post(
+        "/ideas/new",
+        data={
+            "title": "Long draft",
+            "problem": "x" * 5001,
+            "department": employee.department_id,
+            "save": "y",
+        },
+    )
+    assert response.status_code == 400 and "At most 5,000 characters" in response.text
+
+
+def test_fields_needed_to_submit_are_marked_before_submitting(employee_client):
+    page = employee_client.get("/ideas/new").text
+    assert page.count('aria-required="true"') == 4
+    assert page.count("data-required-to-submit") == 4
+    assert "a draft can be saved with only its title" in page

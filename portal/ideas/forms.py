@@ -8,7 +8,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Optional
 
 from portal.forms import MAX_SEARCH, SEARCH_TOO_LONG, PortalForm, TextLength, choices
 from portal.ideas import rules
@@ -24,6 +24,16 @@ def _follows(rule: rules.TextRule) -> list:
     ]
 
 
+# Marks a field that submitting needs (converge.css adds the asterisk to its label).
+TO_SUBMIT = {"aria-required": "true", "data-required-to-submit": ""}
+
+
+def _for_submitting(rule: rules.TextRule) -> list:
+    """A field a draft may leave empty: only its length is checked while drafting; the form
+    checks the rest when submitting (IdeaForm.validate, from the same rules)."""
+    return [Optional(), TextLength(max=rule.max_length)]
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
@@ -33,27 +43,43 @@ class IdeaForm(PortalForm):
     title = StringField(
         "Title",
         validators=_follows(rules.TITLE),
+        render_kw=TO_SUBMIT,
         description="One line that says what you want, e.g. “Self-service travel expenses”.",
     )
     problem = TextAreaField(
         "Problem",
-        validators=_follows(rules.PROBLEM),
+        validators=_for_submitting(rules.PROBLEM),
+        render_kw=TO_SUBMIT,
         description="What goes wrong today, for whom, and how often.",
     )
     proposal = TextAreaField(
         "Proposal",
-        validators=_follows(rules.PROPOSAL),
+        validators=_for_submitting(rules.PROPOSAL),
+        render_kw=TO_SUBMIT,
         description="What IT could build or change.",
     )
     expected_benefit = TextAreaField(
         "Expected benefit",
-        validators=_follows(rules.EXPECTED_BENEFIT),
+        validators=_for_submitting(rules.EXPECTED_BENEFIT),
+        render_kw=TO_SUBMIT,
         description="Time or money saved, risk reduced, customers served better.",
     )
     department = SelectField("Department", coerce=int, validators=[DataRequired()])
     objectives = MultiCheckboxField("Strategic objectives it serves", coerce=int)
     save = SubmitField("Save draft")
     submit_idea = SubmitField("Submit for review")
+
+    def validate(self, extra_validators=None) -> bool:
+        """Saving a draft needs only a title; submitting needs every field its rule asks
+        for, each missing one named under its field."""
+        valid = super().validate(extra_validators)
+        if self.submit_idea.data:
+            values = {rule.field: self[rule.field].data for rule in rules.IDEA_TEXT}
+            for name, problem in rules.idea_problems(values).items():
+                if not self[name].errors:
+                    self[name].errors = [*self[name].errors, f"{problem[0].upper()}{problem[1:]}."]
+                    valid = False
+        return valid
 
 
 class CommentForm(PortalForm):
