@@ -7,6 +7,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    widgets,
 )
 from wtforms.validators import DataRequired, Email, Optional
 
@@ -16,15 +17,32 @@ from portal.models import Role
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
 
 
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes: a click adds or removes one choice and
+    never drops the others (as a plain multi-select does)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
 # The multiple choices have no Optional(): it would let an uncoercible value ("") through
 # as None instead of refusing it.
 class UserForm(PortalForm):
     name = StringField("Name", validators=[DataRequired(), TextLength(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
     department = SelectField("Department", coerce=int, validators=[DataRequired()])
-    covered = SelectMultipleField("Covers departments (BRMs only)", coerce=int)
+    covered = CheckboxesField("Covers departments (BRMs only)", coerce=int)
     active = BooleanField("Active (may sign in)")
     submit = SubmitField("Save user")
+
+
+class InviteForm(PortalForm):
+    name = StringField("Name", validators=[DataRequired(), TextLength(max=120)])
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), TextLength(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    department = SelectField("Department", coerce=int, validators=[DataRequired()])
+    covered = CheckboxesField("Covers departments (BRMs only)", coerce=int)
+    submit = SubmitField("Create and invite")
 
 
 class DepartmentForm(PortalForm):
@@ -33,5 +51,5 @@ class DepartmentForm(PortalForm):
     leader_email = EmailField(
         "Leader's e-mail", validators=[Optional(), Email(), TextLength(max=254)]
     )
-    brms = SelectMultipleField("Covered by BRMs", coerce=int)
+    brms = CheckboxesField("Covered by BRMs", coerce=int)
     submit = SubmitField("Save department")
