@@ -251,7 +251,14 @@ def bar_chart(
         ax.set_xlabel(ylabel)
         ax.grid(axis="y", visible=False)
     else:
-        ax.set_xticks(list(positions), labels)
+        many = len(labels) > 5  # e.g. twelve months: tilted so they do not run together
+        ax.set_xticks(
+            list(positions),
+            labels,
+            rotation=45 if many else 0,
+            ha="right" if many else "center",
+            rotation_mode="anchor" if many else "default",
+        )
         ax.set_ylabel(ylabel)
         ax.grid(axis="x", visible=False)
     if percent_axis:

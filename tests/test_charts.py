@@ -198,3 +198,9 @@ def test_many_long_labels_turn_the_bars_horizontal():
     labels = ["Customer Service", "Finance", "Human Resources", "Marketing", "Procurement"]
     svg = charts.bar_chart(labels, {"value": [1, 2, 3, 4, 5]}, title="By department")
     assert b"rotate(-30" not in svg  # no tilted labels to collide: each label has its own row
+
+
+def test_many_short_labels_tilt_so_they_do_not_run_together():
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    svg = charts.bar_chart(months, {"ideas": list(range(12))}, title="Pipeline")
+    assert b"rotate(-45" in svg

@@ -47,7 +47,7 @@ def _pages(demo: dict) -> dict[str, list[str]]:
             "/review/objectives",
             "/review/objectives/ahp",
         ],
-        "admin": ["/admin/users", "/admin/departments"],
+        "admin": ["/admin/users", "/admin/users/new", "/admin/departments"],
     }
 
 
