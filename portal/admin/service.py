@@ -5,7 +5,6 @@ import secrets
 import sqlalchemy as sa
 
 from portal.audit import record
-from portal.auth import service as auth
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import Department, Role, User
@@ -43,6 +42,9 @@ def invite_user(
 ) -> User:
     """Create an account and e-mail its owner a link to choose a password (caller commits).
     Until then the account has a random password nobody knows."""
+    # The auth package's forms import this module (for department choices).
+    from portal.auth import service as auth
+
     if role != Role.BRM and covered:
         raise AdminError("Only BRMs cover departments.", field="covered")
     user = auth.create_user(
