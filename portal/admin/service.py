@@ -42,7 +42,7 @@ def invite_user(
 ) -> User:
     """Create an account and e-mail its owner a link to choose a password (caller commits).
     Until then the account has a random password nobody knows."""
-    # The auth package's forms import this module (for department choices).
+    # portal.auth.routes imports this module (for department choices): imported here.
     from portal.auth import service as auth
 
     if role != Role.BRM and covered:
