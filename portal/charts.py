@@ -14,10 +14,10 @@ import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from matplotlib.figure import Figure
 from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter, ScalarFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, ScalarFormatter
 
 # Twelve colours that stay apart from each other (Tableau 10 and two more), so charts
 # with a series per idea state remain readable.
@@ -39,10 +39,23 @@ PALETTE = [
 # Text drawn as written: no math text, no LaTeX (see the module docstring).
 PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
 
+# Figures are drawn about as wide as a page column shows them (WIDTH inches = 1.33 * 72 px
+# per inch), so text keeps its size: no text is smaller than MIN_FONT points (px at 100 %),
+# and a phone shrinks a chart to about two thirds at most.
+WIDTH = 5.0
+MIN_FONT = 11
+TITLE_CHARS = 52  # a title wraps, between words, at about this many characters per line
+
 matplotlib.rcParams.update(
     {
         "font.family": "DejaVu Sans",
-        "font.size": 9,
+        "font.size": MIN_FONT,
+        "axes.titlesize": MIN_FONT + 1,
+        "axes.labelsize": MIN_FONT,
+        "xtick.labelsize": MIN_FONT,
+        "ytick.labelsize": MIN_FONT,
+        "legend.fontsize": MIN_FONT,
+        "figure.titlesize": MIN_FONT + 1,
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.grid": True,
@@ -56,12 +69,23 @@ matplotlib.rcParams.update(
 
 
 def compact_number(value: float, _position=None) -> str:
-    """12 -> '12', 1500 -> '1.5k', 2300000 -> '2.3M': tick labels people can read."""
+    """12 -> '12', 1500 -> '1.5k', 2300000 -> '2.3M', 1e12 -> '1T': tick labels people can
+    read, never in scientific notation."""
     magnitude = abs(value)
-    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if magnitude >= threshold:
-            return f"{value / threshold:.3g}{suffix}"
-    return f"{value:.3g}" if magnitude else "0"
+            scaled = value / threshold
+            return f"{scaled:,.0f}{suffix}" if abs(scaled) >= 100 else f"{scaled:.3g}{suffix}"
+    if magnitude >= 100 or not magnitude:
+        return f"{value:.0f}"
+    if magnitude >= 1:
+        return f"{value:.3g}"
+    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+
+
+def percent(value: float, _position=None) -> str:
+    """A tick label for a share already in percent: 40 -> '40 %'."""
+    return f"{value:.0f} %"
 
 
 def wrap_label(text: str, width: int = 22, lines: int = 2) -> str:
@@ -84,9 +108,11 @@ def _wrapped(labels: Sequence[str], width: int) -> tuple[list[str], int]:
     return out, max((label.count("\n") + 1 for label in out), default=1)
 
 
-def _bar_height(count: int, lines: int) -> float:
-    """Figure height (inches) for `count` horizontal bars whose labels take `lines` lines."""
-    return max(2.0, count * (0.22 + 0.14 * lines) + 0.9)
+def _bar_height(count: int, lines: int, series: int = 1) -> float:
+    """Figure height (inches) for `count` horizontal bars (groups of `series` bars) whose
+    labels take `lines` lines."""
+    per_bar = max(0.3 + 0.2 * lines, 0.22 + 0.16 * series)
+    return max(2.2, count * per_bar + 1.2)
 
 
 def _readable_axes(fig) -> None:
@@ -97,8 +123,51 @@ def _readable_axes(fig) -> None:
                 axis.set_major_formatter(FuncFormatter(compact_number))
 
 
-def _render(fig, fmt: str) -> bytes:
-    """The figure as SVG or PNG bytes, every text drawn as plain text."""
+def _title(ax, title: str, legend_rows: int = 0) -> None:
+    """The chart's title, whole: wrapped between words, above the legend when there is one."""
+    if title:
+        lines = textwrap.wrap(" ".join(title.split()), TITLE_CHARS, break_long_words=False)
+        ax.set_title("\n".join(lines), loc="left", fontweight="bold", pad=6 + 18 * legend_rows)
+
+
+def _legend(ax, handles=None, labels=None) -> int:
+    """The legend outside the data, in a row above the plot; returns its number of rows."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    if len(handles) < 2:
+        return 0
+    longest = max(len(str(label)) for label in labels)
+    columns = 1 if longest > 28 else 2 if longest > 14 else 3
+    ax.legend(
+        handles,
+        labels,
+        frameon=False,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=columns,
+        borderaxespad=0.3,
+        handlelength=1.2,
+        columnspacing=1.0,
+    )
+    return -(-len(handles) // columns)
+
+
+def describe(title: str, labels: Sequence, series: Mapping[str, Sequence[float]]) -> str:
+    """The chart in words, for people who cannot see it: its title, then each label's
+    values (the text alternative screen readers read)."""
+    parts = []
+    for i, label in enumerate(labels):
+        values = ", ".join(
+            f"{name} {compact_number(float(values[i] or 0))}" for name, values in series.items()
+        )
+        parts.append(f"{label}: {values}")
+    head = " ".join(str(title).split())
+    return f"{head}. " + "; ".join(parts) + "." if parts else head
+
+
+def _render(fig, fmt: str, description: str = "") -> bytes:
+    """The figure as SVG or PNG bytes, every text drawn as plain text; an SVG carries
+    `description` as its text alternative (role="img", <title>)."""
     _readable_axes(fig)
     for text in fig.findobj(Text):
         text.set_parse_math(False)
@@ -112,7 +181,15 @@ def _render(fig, fmt: str) -> bytes:
             dpi=144 if fmt == "png" else 72,
             metadata={"Date": None} if fmt == "svg" else None,
         )
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    if fmt == "svg" and description:
+        text = data.decode("utf-8")
+        start = text.index("<svg")
+        end = text.index(">", start)
+        alt = escape(description)
+        text = f'{text[:end]} role="img" aria-label="{alt}">\n<title>{alt}</title>{text[end + 1 :]}'
+        data = text.encode("utf-8")
+    return data
 
 
 def as_svg_markup(svg: bytes) -> Markup:
@@ -131,16 +208,27 @@ def bar_chart(
     horizontal: bool = False,
     fmt: str = "svg",
     size: tuple[float, float] | None = None,
-    legend_outside: bool = False,
+    legend_outside: bool = True,
+    percent_axis: bool = False,
 ) -> bytes:
     """Grouped (or stacked) bars: one group per label, one bar per series.
 
-    Long labels are wrapped between words; horizontal charts grow with the number of bars,
-    vertical ones tilt their labels when there are many. `size` overrides the figure size."""
-    many = len(labels) > 6
-    labels, lines = _wrapped(labels, 24 if horizontal else (14 if many else 18))
+    Long labels are wrapped between words; more than four long labels turn the bars
+    horizontal so no label overlaps another, and horizontal charts grow with the number of
+    bars. The legend sits above the plot, outside the data. `ylabel` names the value axis
+    (with its unit); `percent_axis` marks its ticks with %. `size` overrides the figure
+    size. (`legend_outside` is kept for callers: the legend is always outside.)"""
+    description = describe(title, labels, series)
+    long_labels = max((len(str(label)) for label in labels), default=0) > 8
+    if not horizontal and len(labels) > 4 and long_labels:
+        horizontal = True
+    labels, lines = _wrapped(labels, 20 if horizontal else 12)
     if size is None:
-        size = (7, _bar_height(len(labels), lines)) if horizontal else (7, 3.2 + 0.15 * lines)
+        if horizontal:
+            bars = 1 if stacked else max(len(series), 1)
+            size = (WIDTH, _bar_height(len(labels), lines, bars))
+        else:
+            size = (WIDTH, 3.4 + 0.2 * lines)
     fig = Figure(figsize=size)
     ax = fig.subplots()
     n = max(len(series), 1)
@@ -156,26 +244,27 @@ def bar_chart(
             ax.bar(offsets, values, width=width, bottom=bottom if stacked else None, label=name)
         if stacked:
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    value_axis = ax.xaxis if horizontal else ax.yaxis
     if horizontal:
         ax.set_yticks(list(positions), labels)
         ax.invert_yaxis()
         ax.set_xlabel(ylabel)
+        ax.grid(axis="y", visible=False)
     else:
+        many = len(labels) > 5  # e.g. twelve months: tilted so they do not run together
         ax.set_xticks(
             list(positions),
             labels,
-            rotation=30 if many else 0,
+            rotation=45 if many else 0,
             ha="right" if many else "center",
             rotation_mode="anchor" if many else "default",
         )
         ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, loc="left", fontweight="bold")
-    if len(series) > 1 and legend_outside:
-        ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    elif len(series) > 1:
-        ax.legend(frameon=False, fontsize=8)
-    return _render(fig, fmt)
+        ax.grid(axis="x", visible=False)
+    if percent_axis:
+        value_axis.set_major_formatter(FuncFormatter(percent))
+    _title(ax, title, _legend(ax) if len(series) > 1 else 0)
+    return _render(fig, fmt, description)
 
 
 def line_chart(
@@ -188,9 +277,10 @@ def line_chart(
     marker_point: tuple[float, float, str] | None = None,
     step: bool = False,
     fmt: str = "svg",
-    size: tuple[float, float] = (7, 3.2),
+    size: tuple[float, float] = (WIDTH, 3.4),
 ) -> bytes:
     """Lines over a shared x axis; `marker_point` (x, y, label) highlights one point."""
+    description = describe(title, [compact_number(float(v)) for v in x], series)
     fig = Figure(figsize=size)
     ax = fig.subplots()
     for name, values in series.items():
@@ -201,14 +291,12 @@ def line_chart(
     if marker_point is not None:
         px, py, label = marker_point
         ax.scatter([px], [py], s=80, color="#bc4b51", zorder=5)
-        ax.annotate(label, (px, py), textcoords="offset points", xytext=(8, -12), fontsize=8)
+        ax.annotate(label, (px, py), textcoords="offset points", xytext=(8, -14))
+        description += f" Marked: {label} at {compact_number(px)}, {compact_number(py)}."
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, loc="left", fontweight="bold")
-    if len(series) > 1:
-        ax.legend(frameon=False, fontsize=8)
-    return _render(fig, fmt)
+    _title(ax, title, _legend(ax))
+    return _render(fig, fmt, description)
 
 
 def budget_chart(
@@ -221,7 +309,8 @@ def budget_chart(
     fmt: str = "svg",
 ) -> bytes:
     """Bars of what is used per period against a limit line (budget or capacity)."""
-    fig = Figure(figsize=(7, 3.2))
+    description = describe(title, periods, {"used": used, "limit": [v or 0 for v in limit]})
+    fig = Figure(figsize=(WIDTH, 3.2))
     ax = fig.subplots()
     positions = list(range(len(periods)))
     ax.bar(positions, [float(u or 0) for u in used], width=0.6, label="used")
@@ -231,10 +320,9 @@ def budget_chart(
     ax.plot([], [], color="#bc4b51", linewidth=2, label="limit")
     ax.set_xticks(positions, list(periods))
     ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, loc="left", fontweight="bold")
-    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    return _render(fig, fmt)
+    ax.grid(axis="x", visible=False)
+    _title(ax, title, _legend(ax))
+    return _render(fig, fmt, description)
 
 
 def scatter_chart(
@@ -247,22 +335,26 @@ def scatter_chart(
     fmt: str = "svg",
 ) -> bytes:
     """Labelled points; `diagonal` draws y = x (e.g. realized against estimated)."""
-    fig = Figure(figsize=(6, 4))
+    description = describe(
+        title,
+        [label or "idea" for _, _, label in points],
+        {xlabel or "x": [p[0] for p in points], ylabel or "y": [p[1] for p in points]},
+    )
+    fig = Figure(figsize=(WIDTH, 3.8))
     ax = fig.subplots()
     xs = [float(p[0]) for p in points]
     ys = [float(p[1]) for p in points]
     ax.scatter(xs, ys, s=30)
     for x, y, label in points:
         if label:
-            ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+            ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=MIN_FONT)
     if diagonal and points:
         hi = max(xs + ys)
         ax.plot([0, hi], [0, hi], linestyle="--", color="#888", linewidth=1)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, loc="left", fontweight="bold")
-    return _render(fig, fmt)
+    _title(ax, title)
+    return _render(fig, fmt, description)
 
 
 def paired_bar_chart(
@@ -276,20 +368,23 @@ def paired_bar_chart(
     fmt: str = "svg",
 ) -> bytes:
     """Two horizontal bar panels sharing the labels (e.g. value and spend per department)."""
-    labels, lines = _wrapped(labels, 22)
-    height = max(1.8, _bar_height(len(labels), lines) - 0.2)
-    fig = Figure(figsize=(7, height))
+    description = describe(title, labels, {left_title: left, right_title: right})
+    labels, lines = _wrapped(labels, 18)
+    height = max(2.0, _bar_height(len(labels), lines))
+    fig = Figure(figsize=(WIDTH + 1, height))
     ax_left, ax_right = fig.subplots(1, 2, sharey=True)
     positions = list(range(len(labels)))
     ax_left.barh(positions, [float(v or 0) for v in left], color=PALETTE[0])
     ax_right.barh(positions, [float(v or 0) for v in right], color=PALETTE[5])
     ax_left.set_yticks(positions, list(labels))
     ax_left.invert_yaxis()
-    ax_left.set_title(left_title, loc="left", fontsize=9)
-    ax_right.set_title(right_title, loc="left", fontsize=9)
+    for ax, panel in ((ax_left, left_title), (ax_right, right_title)):
+        ax.set_title("\n".join(textwrap.wrap(panel, 22)), loc="left")
+        ax.grid(axis="y", visible=False)
+        ax.xaxis.set_major_locator(MaxNLocator(3))
     if title:
-        fig.suptitle(title, x=0.02, y=1.0, ha="left", va="bottom", fontweight="bold", fontsize=10)
-    return _render(fig, fmt)
+        fig.suptitle(title, x=0.02, y=1.0, ha="left", va="bottom", fontweight="bold")
+    return _render(fig, fmt, description)
 
 
 def dual_bar_chart(
@@ -299,11 +394,12 @@ def dual_bar_chart(
     *,
     title: str = "",
     fmt: str = "svg",
-    size: tuple[float, float] = (7, 3.2),
+    size: tuple[float, float] = (WIDTH + 0.6, 3.6),
 ) -> bytes:
     """Two measures on different scales (e.g. value and cost) side by side, one axis each."""
-    many = len(labels) > 5
-    labels, _ = _wrapped(labels, 14 if many else 18)
+    description = describe(title, labels, {left[0]: left[1], right[0]: right[1]})
+    many = len(labels) > 4
+    labels, _ = _wrapped(labels, 12)
     fig = Figure(figsize=size)
     ax = fig.subplots()
     other = ax.twinx()
@@ -334,10 +430,8 @@ def dual_bar_chart(
         rotation_mode="anchor" if many else "default",
     )
     handles = ax.get_legend_handles_labels()[0] + other.get_legend_handles_labels()[0]
-    ax.legend(handles, [left[0], right[0]], frameon=False, fontsize=8, loc="upper right")
-    if title:
-        ax.set_title(title, loc="left", fontweight="bold")
-    return _render(fig, fmt)
+    _title(ax, title, _legend(ax, handles, [left[0], right[0]]))
+    return _render(fig, fmt, description)
 
 
 def bias_chart(
@@ -350,8 +444,11 @@ def bias_chart(
     fmt: str = "svg",
 ) -> bytes:
     """Horizontal bars of a mean error per label with ± one standard deviation whiskers."""
-    labels, lines = _wrapped(labels, 24)
-    fig = Figure(figsize=(7, max(0.8 + 0.5 * max(len(labels), 2), _bar_height(len(labels), lines))))
+    description = describe(title, labels, {"mean error": bias, "spread": [v or 0 for v in spread]})
+    labels, lines = _wrapped(labels, 20)
+    fig = Figure(
+        figsize=(WIDTH, max(0.8 + 0.5 * max(len(labels), 2), _bar_height(len(labels), lines)))
+    )
     ax = fig.subplots()
     positions = list(range(len(labels)))
     values = [float(b or 0) for b in bias]
@@ -368,9 +465,8 @@ def bias_chart(
     ax.set_yticks(positions, list(labels))
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title, loc="left", fontweight="bold")
-    return _render(fig, fmt)
+    _title(ax, title)
+    return _render(fig, fmt, description)
 
 
 def roadmap_chart(
@@ -381,6 +477,7 @@ def roadmap_chart(
     title: str = "",
     fmt: str = "svg",
     width: float = 7.0,
+    description: str = "",
 ) -> bytes:
     """A roadmap: one horizontal bar per idea from its first to its last period (`first`,
     `last` positions in `periods`), a header row per `group`, and the budget use per period
@@ -419,12 +516,11 @@ def roadmap_chart(
             tick.set_fontweight("bold")
     top.set_ylim(len(rows) - 0.5, -0.5)
     top.grid(axis="y", visible=False)
-    if title:
-        top.set_title(title, loc="left", fontweight="bold")
+    _title(top, title)
     shares = [(100.0 * row["used"] / row["limit"]) if row.get("limit") else 0.0 for row in budget]
     bottom.bar(range(len(periods)), shares, width=0.6, color=PALETTE[0])
     bottom.axhline(100, color=PALETTE[2], linewidth=1)
     bottom.set_ylabel("budget used %")
     bottom.set_xticks(range(len(periods)), [str(p) for p in periods])
     bottom.set_xlim(-0.6, len(periods) - 0.4)
-    return _render(fig, fmt)
+    return _render(fig, fmt, description)

@@ -10,10 +10,11 @@ from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
 from wtforms import FloatField, IntegerField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import NumberRange
+from wtforms.validators import Length, NumberRange, ValidationError
 
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.models.estimates import MAX_AMOUNT
 
 # Ids are INTEGER columns (32 bits on PostgreSQL): a larger id can never exist, and must not
 # reach the database, which refuses it (SQLite: OverflowError; PostgreSQL: out of range).
@@ -48,6 +49,18 @@ def search_text(text: str | None) -> str:
     return text
 
 
+# The escape character of every LIKE pattern made by `like_pattern`.
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern that finds `text` anywhere, as typed: "%" and "_" are literal
+    characters (escaped with LIKE_ESCAPE, which the query must name), not wildcards."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return f"%{text}%"
+
+
 def refuse_nul_characters() -> None:
     """Before every request: no query parameter or form field may hold a NUL character.
     Nobody types one, and PostgreSQL cannot store one in text. (The API's schemas refuse
@@ -58,6 +71,82 @@ def refuse_nul_characters() -> None:
         for key, texts in values.lists():
             if "\x00" in key or any("\x00" in text for text in texts):
                 raise PortalError("The text must not contain NUL characters.", field=key)
+
+
+class PortalForm(FlaskForm):
+    """Every form of the portal. A text field's length limit is shown, not enforced by the
+    browser: `maxlength` would cut pasted text silently, so the field carries `data-limit`
+    instead (text-limits.js shows a counter) and the server refuses a longer text with a
+    field error that names the limit."""
+
+    class Meta:
+        def render_field(self, field, render_kw):
+            limit = getattr(field.flags, "maxlength", None)
+            if limit:
+                render_kw = {"maxlength": False, "data-limit": limit, **render_kw}
+            return super().render_field(field, render_kw)
+
+
+class TextLength(Length):
+    """A text's length limits (WTForms' Length); a text over the limit is refused with a
+    message that names the limit and the text's length (unless the field words its own),
+    and is kept as typed."""
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if self.message is None and self.max != -1 and length > self.max:
+            raise ValidationError(
+                f"At most {self.max:,} characters; this text has {length:,}. "
+                "Nothing was cut: shorten it and save again."
+            )
+        super().__call__(form, field)
+
+
+# An amount as people type it: digits with an optional decimal part and exponent, then an
+# optional k, M or B ("1e3", "1.5k", "2M"); thousands separators are dropped first.
+_AMOUNT = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(e[+-]?\d{1,3})?([kmb]?)", re.IGNORECASE)
+_SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
+AMOUNT_HELP = "write 1200000, 1,200,000, 1.2M, 800k or 1.2e6"
+
+
+def parse_amount(text: str) -> float:
+    """An amount (money, effort, capacity) as typed: '1,500', '1 500', '1e3', '1.5k', '2M'
+    -> a number from 0 to MAX_AMOUNT, the one bound of every amount; ValueError saying what
+    is wrong otherwise."""
+    shown = str(text).strip()
+    cleaned = re.sub(r"[,\s_']", "", shown)
+    if cleaned.startswith("-") and _AMOUNT.fullmatch(cleaned[1:]):
+        raise ValueError(f"'{shown}' is negative; amounts are 0 or more")
+    match = _AMOUNT.fullmatch(cleaned)
+    if not match:
+        raise ValueError(f"'{shown}' is not an amount ({AMOUNT_HELP})")
+    number, exponent, suffix = match.groups()
+    amount = float(number + (exponent or "")) * _SUFFIX[suffix.lower()]
+    if not amount <= MAX_AMOUNT:  # also catches infinity
+        raise ValueError(
+            f"'{shown}' is more than {MAX_AMOUNT:,.0f}, the largest amount the portal takes"
+        )
+    return amount
+
+
+class AmountField(FloatField):
+    """A form field for an amount, read with `parse_amount` (so "1.5k" and "1e3" are
+    understood and absurd values refused with a message); empty is None."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and str(valuelist[0]).strip():
+            try:
+                self.data = parse_amount(valuelist[0])
+            except ValueError as exc:
+                raise ValueError(f"{exc}.") from None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return f"{self.data:.12g}"
 
 
 class IdConverter(IntegerConverter):

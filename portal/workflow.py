@@ -17,6 +17,7 @@ from flask import Flask
 from portal.audit import department_leader, idea_audience, notify, record, signals
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.ideas.rules import submit_problems
 from portal.models import (
     CampaignState,
     Comment,
@@ -152,6 +153,11 @@ def _campaign_takes_ideas(idea: Idea) -> str | None:
     return None
 
 
+def _may_submit(idea: Idea) -> str | None:
+    """Why the draft cannot be submitted: its campaign takes no more ideas, or its fields."""
+    return _campaign_takes_ideas(idea) or submit_problems(idea)
+
+
 def _keep_in_discussion(kind: CommentKind) -> Callable[[Idea, User, str | None], None]:
     """An effect: the reason is also posted to the idea's discussion, as `kind`."""
 
@@ -199,7 +205,7 @@ TRANSITIONS: dict[str, Transition] = {
             _is_submitter,
             "its submitter",
             message="{idea} was submitted for review.",
-            requires=_campaign_takes_ideas,
+            requires=_may_submit,
         ),
         Transition(
             "withdraw",

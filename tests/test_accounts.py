@@ -185,3 +185,69 @@ def test_unknown_e_mail_costs_a_password_hash_like_a_known_one(client, employee)
     timing("ghost@converge.example")
     known, unknown = timing(employee.email), timing("ghost@converge.example")
     assert unknown > known / 3, (known, unknown)
+
+
+def test_an_admin_creates_a_user_who_sets_a_password_through_the_invitation(
+    client_for, admin, department, make_department, letters
+):
+    other = make_department("Sales")
+    page = client_for(admin).get("/admin/users/new").text
+    assert 'type="checkbox"' in page and 'name="covered"' in page  # coverage by checkboxes
+    response = client_for(admin).post(
+        "/admin/users/new",
+        data={
+            "name": "Nina Newcomer",
+            "email": "Nina@Converge.example",
+            "role": "brm",
+            "department": department.id,
+            "covered": [department.id, other.id],
+        },
+    )
+    assert response.status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.email == "nina@converge.example"))
+    assert user.role.value == "brm" and {d.id for d in user.covered_departments} == {
+        department.id,
+        other.id,
+    }
+    assert len(letters) == 1 and letters[0].to == "nina@converge.example"
+    path = _link_path(letters[0])
+    visitor = client_for(user).application.test_client()
+    assert visitor.get(path).status_code == 200
+    done = visitor.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert done.status_code == 302
+    db.session.refresh(user)
+    assert user.check_password(NEW_PASSWORD) and user.email_confirmed
+    assert (
+        visitor.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code
+        == 400
+    )  # noqa: E501  used once
+    signed_in = visitor.post("/auth/login", data={"email": user.email, "password": NEW_PASSWORD})
+    assert signed_in.status_code == 302
+
+
+def test_creating_a_user_refuses_a_taken_e_mail_and_coverage_for_non_brms(
+    client_for, admin, employee, department, letters
+):
+    admin_client = client_for(admin)
+    taken = admin_client.post(
+        "/admin/users/new",
+        data={
+            "name": "X Y",
+            "email": employee.email,
+            "role": "employee",
+            "department": department.id,
+        },
+    )
+    assert taken.status_code == 409 and "already exists" in taken.text
+    covering = admin_client.post(
+        "/admin/users/new",
+        data={
+            "name": "X Y",
+            "email": "xy@converge.example",
+            "role": "employee",
+            "department": department.id,
+            "covered": [department.id],
+        },
+    )
+    assert covering.status_code == 409 and "Only BRMs cover departments" in covering.text
+    assert letters == []

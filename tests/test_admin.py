@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.models import AuditEvent, Department, Role
 
-ADMIN_PAGES = ["/admin/users", "/admin/departments", "/admin/departments/new"]
+ADMIN_PAGES = ["/admin/users", "/admin/users/new", "/admin/departments", "/admin/departments/new"]
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES)

@@ -134,7 +134,7 @@ def test_signup_creates_employee(client, department):
         ({"password": "short", "confirm": "short"}, b"Use 10 to 128 characters."),
         ({"confirm": "something else"}, b"Passwords differ."),
         ({"department": "99999"}, b"Not a valid choice"),
-        ({"name": "x" * 121}, b"Field cannot be longer than 120 characters."),
+        ({"name": "x" * 121}, b"At most 120 characters; this text has 121."),
         ({"name": ""}, b"This field is required."),
     ],
 )

@@ -1,5 +1,7 @@
 """Charts render valid, deterministic SVG and PNG."""
 
+import re
+
 import pytest
 
 from portal import charts
@@ -138,3 +140,67 @@ def test_math_text_stays_off_even_when_defaults_are_restored():
 
     with matplotlib.rc_context({"text.parse_math": True}):
         assert _every_chart(MATH_LIKE, "svg")
+
+
+def _font_sizes(svg: bytes) -> set[float]:
+    return {float(size) for size in re.findall(rb"font[^;\"]*?(\d+(?:\.\d+)?)px", svg)}
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(1e12, "1T"), (1e21, "1,000,000,000T"), (999.5, "1000"), (1500, "1.5k"), (0.05, "0.05")],
+)
+def test_tick_labels_never_use_scientific_notation(value, label):
+    assert charts.compact_number(value) == label
+    assert "e+" not in charts.compact_number(value) and "e-" not in charts.compact_number(value)
+
+
+def test_every_chart_carries_a_text_alternative_and_readable_text():
+    labels = ["Customer Service", "Finance", "Human Resources", "Marketing", "Procurement"]
+    drawn = [
+        charts.bar_chart(labels, {"run 1": [1, 2, 3, 4, 5], "run 2": [2, 3, 4, 5, 6]}, title="T"),
+        charts.budget_chart(["2027", "2028"], [5, 6], [6, None], title="T", ylabel="spend"),
+        charts.line_chart([1, 2], {"best value": [3, 4]}, title="T", marker_point=(1, 3, "here")),
+        charts.paired_bar_chart(labels, [1] * 5, [2] * 5, left_title="a", right_title="b"),
+        charts.dual_bar_chart(labels, ("value", [1] * 5), ("cost", [2] * 5), title="T"),
+        charts.scatter_chart([(1, 2, "IDEA-1")], title="T", xlabel="x", ylabel="y"),
+        charts.bias_chart(labels, [1] * 5, [0.5] * 5, title="T", xlabel="points"),
+    ]
+    for svg in drawn:
+        assert b'role="img" aria-label="' in svg and b"<title>" in svg
+        assert min(_font_sizes(svg)) >= charts.MIN_FONT
+
+
+def test_the_text_alternative_says_the_values_and_escapes_names():
+    svg = charts.bar_chart(["R&D", "Sales"], {"spend": [1500, 2e6]}, title="Spend <by> unit")
+    assert b'aria-label="Spend &lt;by&gt; unit. R&amp;D: spend 1.5k; Sales: spend 2M."' in svg
+
+
+def test_long_titles_wrap_whole_and_percent_axes_say_so():
+    title = "Robustness: how often each idea is selected when values vary across many samples"
+    svg = charts.bar_chart(
+        ["IDEA-1 A", "IDEA-2 B"],
+        {"selected": [40, 100]},
+        title=title,
+        percent_axis=True,
+        horizontal=True,
+        ylabel="selected in % of samples",
+    )
+    assert b"100 %" in svg and b"selected in % of samples" in svg
+    drawn = svg.split(b"<title>", 1)[1].split(b"</title>", 1)[1]  # the picture, not its alt
+    assert all(word.encode() in drawn for word in title.split())  # the whole title, wrapped
+    assert b"Robustness: how often each idea is selected when values vary across many" not in (
+        drawn
+    )
+
+
+def test_many_long_labels_turn_the_bars_horizontal():
+    labels = ["Customer Service", "Finance", "Human Resources", "Marketing", "Procurement"]
+    svg = charts.bar_chart(labels, {"value": [1, 2, 3, 4, 5]}, title="By department")
+    assert b"rotate(-30" not in svg  # no tilted labels to collide: each label has its own row
+
+
+def test_many_short_labels_tilt_so_they_do_not_run_together():
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    svg = charts.bar_chart(months, {"ideas": list(range(12))}, title="Pipeline")
+    assert b"rotate(-45" in svg

@@ -52,5 +52,14 @@ def test_ideas_service_applies_the_rules(app, employee):
         **{**GOOD, "proposal": ""}, department_id=employee.department_id, objective_ids=[]
     )
     with pytest.raises(IdeaError) as refused:
-        create_idea(employee, data)
+        create_idea(employee, data, submit=True)
     assert (str(refused.value), refused.value.field) == ("Missing proposal.", "proposal")
+    # A draft may leave it empty (submitting it checks it, through the workflow's rule).
+    assert create_idea(employee, data).proposal == ""
+
+
+def test_a_draft_needs_only_its_title():
+    assert rules.idea_problems({"title": "Park this"}, draft=True) == {}
+    assert rules.idea_problems({}, draft=True) == {"title": "missing title"}
+    too_long = rules.idea_problems({"title": "Park this", "problem": "x" * 5001}, draft=True)
+    assert too_long == {"problem": "problem too long (5001 characters, at most 5000)"}

@@ -7,7 +7,17 @@ import sqlalchemy as sa
 
 from portal.auth.sessions import session_values
 from portal.extensions import db
-from portal.models import AuditEvent, Comment, Follow, Idea, IdeaStatus, Notification, Vote
+from portal.models import (
+    AuditEvent,
+    Comment,
+    Follow,
+    Idea,
+    IdeaStatus,
+    Notification,
+    User,
+    Vote,
+    utcnow,
+)
 
 
 @pytest.fixture
@@ -57,9 +67,8 @@ def test_submit_directly(employee_client, idea_form):
     [
         ({"title": ""}, b"This field is required."),
         ({"title": "abc"}, b"Field must be between 5 and 200 characters long."),
-        ({"title": "x" * 201}, b"Field must be between 5 and 200 characters long."),
-        ({"problem": "x" * 5001}, b"Field cannot be longer than 5000 characters."),
-        ({"proposal": "   "}, b"This field is required."),
+        ({"title": "x" * 201}, b"At most 200 characters; this text has 201."),
+        ({"problem": "x" * 5001}, b"At most 5,000 characters; this text has 5,001."),
         ({"department": "424242"}, b"Not a valid choice"),
         ({"objectives": ["424242"]}, b"not a valid choice"),
     ],
@@ -323,3 +332,102 @@ def test_follow_and_get_notified(client_for, make_user, employee, make_idea):
     assert unread == 0
     client.post(f"/ideas/{idea.id}/follow")
     assert db.session.get(Follow, (idea.id, follower.id)) is None
+
+
+def test_opening_the_inbox_clears_the_badge_by_a_post(client_for, make_user, employee, make_idea):
+    idea = make_idea(employee, status=IdeaStatus.DRAFT)
+    follower = make_user()
+    owner, client = client_for(employee), client_for(follower)
+    owner.post(f"/ideas/{idea.id}/transition/submit")
+    client.post(f"/ideas/{idea.id}/follow")
+    owner.post(f"/ideas/{idea.id}/transition/withdraw")
+    assert 'data-unread="1"' in client.get("/").text
+    inbox = client.get("/notifications").text
+    assert "js/inbox-seen.js" in inbox and "Mark all as read" in inbox
+    db.session.rollback()
+    assert db.session.get(User, follower.id).inbox_seen_at is None  # opening it wrote nothing
+    assert 'data-unread="1"' in client.get("/").text
+    assert client.post("/notifications/seen").status_code == 204  # what the inbox's script does
+    assert "data-unread" not in client.get("/").text
+    # Still unread in the inbox itself, until marked so.
+    assert "list-group-item-primary" in client.get("/notifications").text
+    db.session.add(Notification(user_id=follower.id, message="Something new", created_at=utcnow()))
+    db.session.commit()
+    assert 'data-unread="1"' in client.get("/").text  # only what came after the visit counts
+
+
+def test_anonymous_cannot_record_an_inbox_visit(client):
+    response = client.post("/notifications/seen")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_percent_and_underscore_in_search_are_literal(employee_client, employee, make_idea):
+    make_idea(employee, title="Cut paper use by 50% in offices")
+    make_idea(employee, title="Rename files_with_underscores automatically")
+    make_idea(employee, title="Plain idea with no signs")
+    page = employee_client.get("/ideas/?q=%25").text
+    assert "50%" in page and "Plain idea" not in page and "underscores" not in page
+    page = employee_client.get("/ideas/?q=_").text
+    assert "files_with" in page and "Plain idea" not in page and "50%" not in page
+
+
+def test_long_text_fields_show_their_limit_and_never_cut(employee_client):
+    page = employee_client.get("/ideas/new").text
+    assert "maxlength" not in page  # the browser would cut pasted text silently
+    assert page.count('data-limit="5000"') == 3 and 'data-limit="200"' in page
+    assert "js/text-limits.js" in page
+
+
+def test_a_draft_saves_with_only_a_title(employee_client, employee):
+    response = employee_client.post(
+        "/ideas/new",
+        data={"title": "Park this thought", "department": employee.department_id, "save": "y"},
+    )
+    assert response.status_code == 302
+    idea = db.session.scalar(sa.select(Idea).where(Idea.title == "Park this thought"))
+    assert idea.status == IdeaStatus.DRAFT and idea.problem == "" and idea.proposal == ""
+    # Submitting it checks the rest, from the same rules, and names every missing field.
+    response = employee_client.post(f"/ideas/{idea.id}/transition/submit")
+    assert response.status_code == 409
+    assert "Before submitting, missing problem; missing proposal; missing expected_benefit." in (
+        response.text
+    )
+    db.session.rollback()
+    assert db.session.get(Idea, idea.id).status == IdeaStatus.DRAFT
+
+
+def test_submitting_from_the_form_names_every_missing_field(employee_client, employee):
+    response = employee_client.post(
+        "/ideas/new",
+        data={
+            "title": "Half written idea",
+            "problem": "Too slow.",
+            "department": employee.department_id,
+            "submit_idea": "y",
+        },
+    )
+    assert response.status_code == 400
+    page = response.text
+    assert "Missing proposal." in page and "Missing expected_benefit." in page
+    assert "Missing problem." not in page
+    assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
+
+
+def test_a_draft_text_may_not_be_too_long(employee_client, employee):
+    response = employee_client.post(
+        "/ideas/new",
+        data={
+            "title": "Long draft",
+            "problem": "x" * 5001,
+            "department": employee.department_id,
+            "save": "y",
+        },
+    )
+    assert response.status_code == 400 and "At most 5,000 characters" in response.text
+
+
+def test_fields_needed_to_submit_are_marked_before_submitting(employee_client):
+    page = employee_client.get("/ideas/new").text
+    assert page.count('aria-required="true"') == 4
+    assert page.count("data-required-to-submit") == 4
+    assert "a draft can be saved with only its title" in page

@@ -1,19 +1,19 @@
 """Forms on the profile page."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo
 
 from portal.account.service import TOKEN_LIFETIMES
 from portal.auth.forms import PASSWORD_RULES
 from portal.auth.service import PASSWORD_MAX
+from portal.forms import PortalForm, TextLength
 
 
-class NewTokenForm(FlaskForm):
+class NewTokenForm(PortalForm):
     name = StringField(
         "Token name",
-        validators=[DataRequired(), Length(max=80)],
+        validators=[DataRequired(), TextLength(max=80)],
         description="What will use it, e.g. “weekly report script”.",
     )
     lifetime = SelectField(
@@ -30,9 +30,9 @@ class NewTokenForm(FlaskForm):
     submit = SubmitField("Create token")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current = PasswordField(
-        "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
+        "Current password", validators=[DataRequired(), TextLength(max=PASSWORD_MAX)]
     )
     password = PasswordField("New password", validators=PASSWORD_RULES)
     confirm = PasswordField(

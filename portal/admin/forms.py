@@ -1,6 +1,5 @@
 """Forms for managing users and departments."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -8,30 +7,50 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     SubmitField,
+    widgets,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 
-from portal.forms import choices
+from portal.forms import PortalForm, TextLength, choices
 from portal.models import Role
 
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
 
 
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes: a click adds or removes one choice and
+    never drops the others (as a plain multi-select does)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
 # The multiple choices have no Optional(): it would let an uncoercible value ("") through
 # as None instead of refusing it.
-class UserForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+class UserForm(PortalForm):
+    name = StringField("Name", validators=[DataRequired(), TextLength(max=120)])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
     department = SelectField("Department", coerce=int, validators=[DataRequired()])
-    covered = SelectMultipleField("Covers departments (BRMs only)", coerce=int)
-    leads = SelectMultipleField("Leads departments (department leaders only)", coerce=int)
+    covered = CheckboxesField("Covers departments (BRMs only)", coerce=int)
+    leads = CheckboxesField("Leads departments (department leaders only)", coerce=int)
     active = BooleanField("Active (may sign in)")
     submit = SubmitField("Save user")
 
 
-class DepartmentForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    leader_name = StringField("Leader's name", validators=[Optional(), Length(max=120)])
-    leader_email = EmailField("Leader's e-mail", validators=[Optional(), Email(), Length(max=254)])
-    brms = SelectMultipleField("Covered by BRMs", coerce=int)
+class InviteForm(PortalForm):
+    name = StringField("Name", validators=[DataRequired(), TextLength(max=120)])
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), TextLength(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    department = SelectField("Department", coerce=int, validators=[DataRequired()])
+    covered = CheckboxesField("Covers departments (BRMs only)", coerce=int)
+    submit = SubmitField("Create and invite")
+
+
+class DepartmentForm(PortalForm):
+    name = StringField("Name", validators=[DataRequired(), TextLength(max=120)])
+    leader_name = StringField("Leader's name", validators=[Optional(), TextLength(max=120)])
+    leader_email = EmailField(
+        "Leader's e-mail", validators=[Optional(), Email(), TextLength(max=254)]
+    )
+    brms = CheckboxesField("Covered by BRMs", coerce=int)
     submit = SubmitField("Save department")

@@ -5,11 +5,17 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import DepartmentForm, UserForm
-from portal.admin.service import brm_choices, department_choices, save_department, update_user
+from portal.admin.forms import DepartmentForm, InviteForm, UserForm
+from portal.admin.service import (
+    brm_choices,
+    department_choices,
+    invite_user,
+    save_department,
+    update_user,
+)
 from portal.auth.login import roles_required
 from portal.extensions import db
-from portal.forms import choices, query_int, search_text, submit
+from portal.forms import LIKE_ESCAPE, choices, like_pattern, query_int, search_text, submit
 from portal.models import Department, Idea, Role, User
 
 admin_only = roles_required(Role.ADMIN)
@@ -22,12 +28,49 @@ def users():
     role = request.args.get("role") or ""
     query = sa.select(User).order_by(User.name)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.name).like(like), User.email.like(like)))
+        like = like_pattern(q.lower())
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.name).like(like, escape=LIKE_ESCAPE),
+                sa.func.lower(User.email).like(like, escape=LIKE_ESCAPE),
+            )
+        )
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
     page = db.paginate(query, page=query_int("page", 1), per_page=25, error_out=False)
     return render_template("admin/users.html", page=page, q=q, role=role, roles=list(Role))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_only
+def new_user():
+    form = InviteForm()
+    form.department.choices = choices(department_choices())
+    form.covered.choices = choices(department_choices())
+
+    def save():
+        covered = db.session.scalars(
+            sa.select(Department).where(Department.id.in_(form.covered.data))
+        )
+        return invite_user(
+            current_user,
+            email=form.email.data,
+            name=form.name.data,
+            role=Role(form.role.data),
+            department=db.session.get(Department, form.department.data),
+            covered=list(covered),
+        )
+
+    submitted = submit(form, save, field="email")
+    if submitted.done:
+        db.session.commit()
+        user = submitted.result
+        flash(
+            f"Created {user.name}; an invitation to choose a password went to {user.email}.",
+            "success",
+        )
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None), submitted.status
 
 
 @bp.route("/users/<id:user_id>", methods=["GET", "POST"])

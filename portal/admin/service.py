@@ -1,5 +1,7 @@
 """Operations on users and departments that only an administrator performs."""
 
+import secrets
+
 import sqlalchemy as sa
 
 from portal.audit import record
@@ -27,6 +29,46 @@ def _active_admins() -> int:
     return db.session.scalar(
         sa.select(sa.func.count(User.id)).where(User.role == Role.ADMIN, User.active)
     )
+
+
+def invite_user(
+    actor: User,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    department: Department,
+    covered: list[Department],
+) -> User:
+    """Create an account and e-mail its owner a link to choose a password (caller commits).
+    Until then the account has a random password nobody knows."""
+    # portal.auth.routes imports this module (for department choices): imported here.
+    from portal.auth import service as auth
+
+    if role != Role.BRM and covered:
+        raise AdminError("Only BRMs cover departments.", field="covered")
+    user = auth.create_user(
+        email=email,
+        name=name,
+        password=secrets.token_urlsafe(32),
+        department=department,
+        role=role,
+    )
+    user.covered_departments = covered
+    user.email_confirmed = False  # until the invitation's link is followed
+    db.session.flush()
+    record(
+        actor,
+        "user_invited",
+        user,
+        after={
+            "role": role.value,
+            "department": department.name,
+            "covered": [d.name for d in covered],
+        },
+    )
+    auth.send_invitation(user, actor)
+    return user
 
 
 def update_user(

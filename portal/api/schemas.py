@@ -158,7 +158,8 @@ class CommentSchema(ma.Schema):
 
 # ------------------------------------------------------------------- estimates
 
-MONEY_LIMIT = MAX_AMOUNT  # keeps every sum finite (and JSON-representable)
+# The one bound of every amount (money, effort, capacity): see portal.forms.parse_amount.
+MONEY_LIMIT = MAX_AMOUNT
 
 
 def _positive(limit: float) -> fields.Float:
@@ -191,7 +192,7 @@ class CostSchema(ma.Schema):
 class EffortSchema(ma.Schema):
     pool_id = Id(required=True)
     period = Text(required=True, validate=validate.Length(min=1, max=20))
-    amount = _positive(1e9)
+    amount = _positive(MONEY_LIMIT)
 
 
 class EffortOutSchema(EffortSchema):
@@ -383,7 +384,7 @@ class ScenarioSettingsSchema(ma.Schema):
         {"2027": 1500000, "2028": 1800000},
     )
     capacity = _keyed(
-        fields.Dict(keys=fields.String(validate=validate.Length(max=40)), values=_amount(1e9)),
+        fields.Dict(keys=fields.String(validate=validate.Length(max=40)), values=_amount()),
         "Capacity per resource pool id and period; no entry: no limit",
         {"1": {"2027": 10}},
     )

@@ -1,10 +1,10 @@
 """Forms for signing up and signing in."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo
 
 from portal.auth.service import PASSWORD_MAX, PASSWORD_MIN
+from portal.forms import PortalForm, TextLength
 
 
 def strip(value: str | None) -> str | None:
@@ -14,7 +14,7 @@ def strip(value: str | None) -> str | None:
 # The service owns the rule (auth.service.check_password); the form says it before posting.
 PASSWORD_RULES = [
     DataRequired(),
-    Length(
+    TextLength(
         min=PASSWORD_MIN,
         max=PASSWORD_MAX,
         message=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters.",
@@ -22,19 +22,19 @@ PASSWORD_RULES = [
 ]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField(
-        "E-mail", validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
+        "E-mail", validators=[DataRequired(), Email(), TextLength(max=254)], filters=[strip]
     )
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    password = PasswordField("Password", validators=[DataRequired(), TextLength(max=PASSWORD_MAX)])
     remember = BooleanField("Remember me")
     submit = SubmitField("Sign in")
 
 
-class SignupForm(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+class SignupForm(PortalForm):
+    name = StringField("Full name", validators=[DataRequired(), TextLength(max=120)])
     email = EmailField(
-        "Work e-mail", validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
+        "Work e-mail", validators=[DataRequired(), Email(), TextLength(max=254)], filters=[strip]
     )
     department = SelectField("Department", coerce=int, validators=[DataRequired()])
     password = PasswordField("Password", validators=PASSWORD_RULES)
@@ -44,14 +44,14 @@ class SignupForm(FlaskForm):
     submit = SubmitField("Create account")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PortalForm):
     email = EmailField(
-        "E-mail", validators=[DataRequired(), Email(), Length(max=254)], filters=[strip]
+        "E-mail", validators=[DataRequired(), Email(), TextLength(max=254)], filters=[strip]
     )
     submit = SubmitField("Send me a link")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(PortalForm):
     password = PasswordField("New password", validators=PASSWORD_RULES)
     confirm = PasswordField(
         "Repeat new password",

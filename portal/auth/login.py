@@ -30,11 +30,7 @@ def configure_login(manager: LoginManager) -> None:
         sign_in = sessions.current_sign_in_id()
         if not number.isdigit() or len(number) > 18 or not key or sign_in is None:
             return None
-        unread = (
-            sa.select(sa.func.count(Notification.id))
-            .where(Notification.user_id == User.id, Notification.read_at.is_(None))
-            .scalar_subquery()
-        )
+        unread = Notification.badge_count(User.id, User.inbox_seen_at).scalar_subquery()
         row = db.session.execute(
             sa.select(User, unread)
             .join(SignIn, SignIn.user_id == User.id)

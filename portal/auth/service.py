@@ -24,6 +24,10 @@ PASSWORD_SCORE_MIN = 3
 # How long a password-reset link works (it also stops working once used).
 RESET_LINK_MAX_AGE = 3600
 RESET_SALT = "converge-password-reset"
+# An invitation to a new account is the same single-use link as a reset (it stops working
+# once a password is set), valid for longer: people do not read their mail within an hour.
+INVITE_LINK_MAX_AGE = 7 * 24 * 3600
+INVITE_SALT = "converge-invitation"
 # How long the link that finishes a sign-up works (when e-mail is configured).
 SIGNUP_LINK_MAX_AGE = 2 * 24 * 3600
 SIGNUP_SALT = "converge-signup"
@@ -160,8 +164,25 @@ def reset_link_token(user: User) -> str:
 
 
 def user_for_reset_token(token: str) -> User | None:
-    """The active user a valid, unused, unexpired reset token names, or None."""
-    return _user_for_link(token, RESET_SALT, RESET_LINK_MAX_AGE)
+    """The active user a valid, unused, unexpired reset (or invitation) token names, or None."""
+    return _user_for_link(token, RESET_SALT, RESET_LINK_MAX_AGE) or _user_for_link(
+        token, INVITE_SALT, INVITE_LINK_MAX_AGE
+    )
+
+
+def send_invitation(user: User, inviter: User) -> None:
+    """Mail `user` a link to choose their password (after commit): a reset link that lasts
+    INVITE_LINK_MAX_AGE and works once."""
+    link = absolute_url("auth.reset_password_page", token=_link_token(user, INVITE_SALT))
+    days = INVITE_LINK_MAX_AGE // 86400
+    send_after_commit(
+        user.email,
+        "Converge: your account is ready",
+        f"{inviter.name} made you a Converge account ({user.email}) as "
+        f"{user.role.label} in {user.department.name}.\n\n"
+        f"Choose your password here within {days} days; the link works once:\n{link}\n\n"
+        "Then sign in with your e-mail and that password.",
+    )
 
 
 def request_password_reset(email: str) -> None:

@@ -111,11 +111,8 @@ def from_remember_cookie() -> User | None:
         user = db.session.get(User, user.id)
     login_user(user, fresh=False)
     session[SESSION_FIELD] = int(number)
-    user.unread_count = db.session.scalar(  # what the session loader counts on later requests
-        sa.select(sa.func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
-    )
+    # What the session loader counts on later requests.
+    user.unread_count = db.session.scalar(Notification.badge_count(user.id, user.inbox_seen_at))
     return user
 
 

@@ -1,21 +1,22 @@
 """Delivery forms: actual cost of a period, a realized value measurement."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
+
+from portal.forms import AmountField, PortalForm, TextLength
 
 
-class ActualCostForm(FlaskForm):
+class ActualCostForm(PortalForm):
     period = StringField(
         "Period",
-        validators=[DataRequired(), Length(max=20)],
+        validators=[DataRequired(), TextLength(max=20)],
         description="The plan period, e.g. 2027 or 2027-Q1.",
     )
-    capex = DecimalField("Capex", places=2, validators=[Optional(), NumberRange(min=0)])
-    opex = DecimalField("Opex", places=2, validators=[Optional(), NumberRange(min=0)])
+    capex = AmountField("Capex", validators=[Optional()])
+    opex = AmountField("Opex", validators=[Optional()])
 
 
-class RealizedValueForm(FlaskForm):
+class RealizedValueForm(PortalForm):
     value = DecimalField(
         "Realized value (0–100)",
         places=1,
@@ -25,6 +26,6 @@ class RealizedValueForm(FlaskForm):
     as_of = DateField("Measured on", validators=[DataRequired()])
     note = TextAreaField(
         "Note",
-        validators=[Length(max=5000)],
+        validators=[TextLength(max=5000)],
         description="How it was measured: source, KPI, who confirmed it.",
     )

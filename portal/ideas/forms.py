@@ -1,6 +1,5 @@
 """Forms for writing and discussing ideas."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     SelectField,
     SelectMultipleField,
@@ -9,9 +8,9 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Optional
 
-from portal.forms import MAX_SEARCH, SEARCH_TOO_LONG, choices
+from portal.forms import MAX_SEARCH, SEARCH_TOO_LONG, PortalForm, TextLength, choices
 from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
 
@@ -21,8 +20,18 @@ def _follows(rule: rules.TextRule) -> list:
     # A minimum of one is what DataRequired already says; Length only words a longer minimum.
     return [
         DataRequired(),
-        Length(min=rule.min_length if rule.min_length > 1 else -1, max=rule.max_length),
+        TextLength(min=rule.min_length if rule.min_length > 1 else -1, max=rule.max_length),
     ]
+
+
+# Marks a field that submitting needs (converge.css adds the asterisk to its label).
+TO_SUBMIT = {"aria-required": "true", "data-required-to-submit": ""}
+
+
+def _for_submitting(rule: rules.TextRule) -> list:
+    """A field a draft may leave empty: only its length is checked while drafting; the form
+    checks the rest when submitting (IdeaForm.validate, from the same rules)."""
+    return [Optional(), TextLength(max=rule.max_length)]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -30,25 +39,29 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class IdeaForm(FlaskForm):
+class IdeaForm(PortalForm):
     title = StringField(
         "Title",
         validators=_follows(rules.TITLE),
+        render_kw=TO_SUBMIT,
         description="One line that says what you want, e.g. “Self-service travel expenses”.",
     )
     problem = TextAreaField(
         "Problem",
-        validators=_follows(rules.PROBLEM),
+        validators=_for_submitting(rules.PROBLEM),
+        render_kw=TO_SUBMIT,
         description="What goes wrong today, for whom, and how often.",
     )
     proposal = TextAreaField(
         "Proposal",
-        validators=_follows(rules.PROPOSAL),
+        validators=_for_submitting(rules.PROPOSAL),
+        render_kw=TO_SUBMIT,
         description="What IT could build or change.",
     )
     expected_benefit = TextAreaField(
         "Expected benefit",
-        validators=_follows(rules.EXPECTED_BENEFIT),
+        validators=_for_submitting(rules.EXPECTED_BENEFIT),
+        render_kw=TO_SUBMIT,
         description="Time or money saved, risk reduced, customers served better.",
     )
     department = SelectField("Department", coerce=int, validators=[DataRequired()])
@@ -58,30 +71,42 @@ class IdeaForm(FlaskForm):
     save = SubmitField("Save draft")
     submit_idea = SubmitField("Submit for review")
 
+    def validate(self, extra_validators=None) -> bool:
+        """Saving a draft needs only a title; submitting needs every field its rule asks
+        for, each missing one named under its field."""
+        valid = super().validate(extra_validators)
+        if self.submit_idea.data:
+            values = {rule.field: self[rule.field].data for rule in rules.IDEA_TEXT}
+            for name, problem in rules.idea_problems(values).items():
+                if not self[name].errors:
+                    self[name].errors = [*self[name].errors, f"{problem[0].upper()}{problem[1:]}."]
+                    valid = False
+        return valid
 
-class CommentForm(FlaskForm):
+
+class CommentForm(PortalForm):
     body = TextAreaField("Comment", validators=_follows(rules.COMMENT))
     submit = SubmitField("Post comment")
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(PortalForm):
     """A transition that may carry a reason (withdraw, answer...)."""
 
-    reason = TextAreaField("Reason", validators=[Length(max=TEXT_LIMIT)])
+    reason = TextAreaField("Reason", validators=[TextLength(max=TEXT_LIMIT)])
     submit = SubmitField("Confirm")
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(PortalForm):
     """Only the CSRF token: for buttons that post."""
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PortalForm):
     class Meta:
         csrf = False
 
     q = StringField(
         "Search",
-        validators=[Length(max=MAX_SEARCH, message=SEARCH_TOO_LONG)],
+        validators=[TextLength(max=MAX_SEARCH, message=SEARCH_TOO_LONG)],
     )
     department = SelectField("Department", coerce=str, default="")
     status = SelectField("Status", coerce=str, default="")

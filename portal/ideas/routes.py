@@ -171,7 +171,12 @@ def edit(idea_id: int):
     return render_template("ideas/form.html", form=form, idea=idea), submitted.status
 
 
-def _detail_page(idea: Idea, comment_form: CommentForm | None = None) -> str:
+def _detail_page(
+    idea: Idea,
+    comment_form: CommentForm | None = None,
+    reason_form: ReasonForm | None = None,
+    refused_transition: str | None = None,
+) -> str:
     return render_template(
         "ideas/detail.html",
         idea=idea,
@@ -181,7 +186,8 @@ def _detail_page(idea: Idea, comment_form: CommentForm | None = None) -> str:
         history=history(idea),
         transitions=workflow.available(idea, current_user),
         comment_form=comment_form or CommentForm(formdata=None),
-        reason_form=ReasonForm(formdata=None),
+        reason_form=reason_form or ReasonForm(formdata=None),
+        refused_transition=refused_transition,
         button_form=EmptyForm(),
     )
 
@@ -277,8 +283,8 @@ def change_status(idea_id: int, name: str):
     idea = _viewable_idea(idea_id)
     form = ReasonForm()
     if not form.validate_on_submit():
-        flash("The reason is too long.", "danger")
-        return _detail_page(idea), 400
+        # The text stays in its box under the message, as typed.
+        return _detail_page(idea, reason_form=form, refused_transition=name), 400
     _, refused = attempt(lambda: transition(current_user, idea, name, form.reason.data))
     if refused is not None:
         if refused.status_code == 403:

@@ -16,11 +16,12 @@ class TextRule:
     min_length: int = 1
     max_length: int = TEXT_LIMIT
 
-    def problem(self, text: str | None) -> str | None:
-        """What is wrong with the (stripped) text, in a sentence naming the field, or None."""
+    def problem(self, text: str | None, required: bool = True) -> str | None:
+        """What is wrong with the (stripped) text, in a sentence naming the field, or None.
+        Not `required` (a draft's text), it may be empty but not too long."""
         text = (text or "").strip()
         if not text:
-            return f"missing {self.field}"
+            return f"missing {self.field}" if required else None
         if len(text) < self.min_length:
             return f"{self.field} too short (at least {self.min_length} characters)"
         if len(text) > self.max_length:
@@ -36,7 +37,23 @@ IDEA_TEXT = (TITLE, PROBLEM, PROPOSAL, EXPECTED_BENEFIT)
 COMMENT = TextRule("body")
 
 
-def idea_problems(values: Mapping[str, str | None]) -> dict[str, str]:
-    """Every idea text field that breaks its rule: {field: problem}, in the fields' order."""
-    found = {rule.field: rule.problem(values.get(rule.field)) for rule in IDEA_TEXT}
+# A draft can be parked with only its title; submitting it needs every field.
+DRAFT_REQUIRED = (TITLE,)
+
+
+def idea_problems(values: Mapping[str, str | None], draft: bool = False) -> dict[str, str]:
+    """Every idea text field that breaks its rule: {field: problem}, in the fields' order.
+    For a `draft` only DRAFT_REQUIRED fields must be there (none may be too long)."""
+    found = {
+        rule.field: rule.problem(values.get(rule.field), not draft or rule in DRAFT_REQUIRED)
+        for rule in IDEA_TEXT
+    }
     return {name: problem for name, problem in found.items() if problem}
+
+
+def submit_problems(idea) -> str | None:
+    """Why the draft `idea` cannot be submitted yet (its missing or bad fields), or None."""
+    problems = idea_problems({rule.field: getattr(idea, rule.field) for rule in IDEA_TEXT})
+    if not problems:
+        return None
+    return "Before submitting, " + "; ".join(problems.values()) + "."

@@ -13,6 +13,7 @@ from portal.campaigns import rules as campaign_rules
 from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.forms import LIKE_ESCAPE, like_pattern
 from portal.ideas.rules import idea_problems
 from portal.models import (
     AuditEvent,
@@ -56,9 +57,10 @@ def can_view(user: User, idea: Idea) -> bool:
     return idea.status != IdeaStatus.DRAFT or idea.submitter_id == user.id
 
 
-def _check_fields(data: IdeaInput) -> None:
-    """Refuse text that breaks the idea field rules (portal.ideas.rules)."""
-    if problems := idea_problems(vars(data)):
+def _check_fields(data: IdeaInput, draft: bool = False) -> None:
+    """Refuse text that breaks the idea field rules (portal.ideas.rules); a `draft` needs
+    only its title."""
+    if problems := idea_problems(vars(data), draft=draft):
         name, problem = next(iter(problems.items()))
         raise IdeaError(f"{problem[0].upper()}{problem[1:]}.", 400, field=name)
 
@@ -71,9 +73,9 @@ def _draft(data: IdeaInput, **owners) -> Idea:
     """A new draft holding `data`'s text; `owners` names its department and submitter."""
     return Idea(
         title=data.title.strip(),
-        problem=data.problem.strip(),
-        proposal=data.proposal.strip(),
-        expected_benefit=data.expected_benefit.strip(),
+        problem=(data.problem or "").strip(),
+        proposal=(data.proposal or "").strip(),
+        expected_benefit=(data.expected_benefit or "").strip(),
         status=IdeaStatus.DRAFT,
         **owners,
     )
@@ -91,8 +93,8 @@ def _campaign(author: User, data: IdeaInput) -> tuple[Campaign | None, dict | No
     return campaign, answers
 
 
-def _resolve(data: IdeaInput) -> tuple[Department, list[StrategicObjective]]:
-    _check_fields(data)
+def _resolve(data: IdeaInput, draft: bool = False) -> tuple[Department, list[StrategicObjective]]:
+    _check_fields(data, draft)
     department = db.session.get(Department, data.department_id)
     if department is None:
         raise IdeaError(NO_DEPARTMENT, 400, field="department")
@@ -112,7 +114,7 @@ def _resolve(data: IdeaInput) -> tuple[Department, list[StrategicObjective]]:
 
 def create_idea(author: User, data: IdeaInput, *, submit: bool = False) -> Idea:
     """Save a new idea as a draft, and submit it straight away when asked (caller commits)."""
-    department, objectives = _resolve(data)
+    department, objectives = _resolve(data, draft=not submit)
     campaign, answers = _campaign(author, data)
     idea = _draft(data, department=department, submitter=author, objectives=objectives)
     idea.campaign, idea.campaign_answers = campaign, answers
@@ -187,13 +189,13 @@ def update_draft(author: User, idea: Idea, data: IdeaInput, *, submit: bool = Fa
         raise IdeaError("Only the submitter may edit this idea.", 403)
     if idea.status != IdeaStatus.DRAFT:
         raise IdeaError("Only drafts can be edited; this idea has been submitted.", 409)
-    department, objectives = _resolve(data)
+    department, objectives = _resolve(data, draft=not submit)
     campaign, answers = _campaign(author, data)
     idea.campaign, idea.campaign_answers = campaign, answers
     idea.title = data.title.strip()
-    idea.problem = data.problem.strip()
-    idea.proposal = data.proposal.strip()
-    idea.expected_benefit = data.expected_benefit.strip()
+    idea.problem = (data.problem or "").strip()
+    idea.proposal = (data.proposal or "").strip()
+    idea.expected_benefit = (data.expected_benefit or "").strip()
     idea.department = department
     idea.objectives = objectives
     if submit:
@@ -313,9 +315,13 @@ def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
     )
     if filters.q:
         # ILIKE on PostgreSQL (served by the pg_trgm indexes), lower() LIKE elsewhere.
-        like = f"%{filters.q}%"
+        like, esc = like_pattern(filters.q), LIKE_ESCAPE
         query = query.where(
-            sa.or_(Idea.title.ilike(like), Idea.problem.ilike(like), Idea.proposal.ilike(like))
+            sa.or_(
+                Idea.title.ilike(like, escape=esc),
+                Idea.problem.ilike(like, escape=esc),
+                Idea.proposal.ilike(like, escape=esc),
+            )
         )
     if filters.department_id:
         query = query.where(Idea.department_id == filters.department_id)

@@ -66,7 +66,27 @@ def notifications():
         per_page=30,
         error_out=False,
     )
-    return render_template("main/notifications.html", page=items, form=EmptyForm())
+    unread = db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(
+            Notification.user_id == current_user.id, Notification.read_at.is_(None)
+        )
+    )
+    return render_template(
+        "main/notifications.html", page=items, form=EmptyForm(), unread_here=unread
+    )
+
+
+@bp.route("/notifications/seen", methods=["POST"])
+@login_required
+def inbox_seen():
+    """The inbox was opened (posted by its page's script): the badge starts counting again
+    from now. Notifications stay unread until marked so."""
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return {"error": "The form expired; reload the page."}, 400
+    current_user.inbox_seen_at = utcnow()
+    db.session.commit()
+    return "", 204
 
 
 @bp.route("/notifications/read", methods=["POST"])

@@ -82,3 +82,16 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None]
 
     idea: Mapped[Idea | None] = relationship()
+
+    @classmethod
+    def badge_count(cls, user_id, seen_at) -> sa.Select:
+        """SQL: the inbox badge's number: unread notifications that came since the inbox was
+        last opened. `user_id` and `seen_at` are values or columns (a correlated subquery)."""
+        query = sa.select(sa.func.count(cls.id)).where(
+            cls.user_id == user_id, cls.read_at.is_(None)
+        )
+        if isinstance(seen_at, datetime):
+            query = query.where(cls.created_at > seen_at)
+        elif seen_at is not None:  # a column
+            query = query.where(sa.or_(seen_at.is_(None), cls.created_at > seen_at))
+        return query

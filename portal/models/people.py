@@ -118,6 +118,9 @@ class User(UserMixin, db.Model):
     email_confirmed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # When the inbox was last opened (recorded by a POST from the inbox page): the badge
+    # counts unread notifications that came after it.
+    inbox_seen_at: Mapped[datetime | None]
     # Part of every session and remember-me cookie (see get_id); "" until the first sign-in
     # after the column was added, which means no cookie is valid.
     session_key: Mapped[str] = mapped_column(

@@ -9,7 +9,6 @@ per department and objective. `ScenarioForm.settings()` returns the values for t
 import re
 from dataclasses import dataclass, field
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -25,30 +24,25 @@ from wtforms import (
     ValidationError,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from portal import workflow
-from portal.forms import NumberField, WholeNumberField, choices, whole_number
+from portal.forms import (
+    NumberField,
+    PortalForm,
+    TextLength,
+    WholeNumberField,
+    choices,
+    parse_amount,
+    whole_number,
+)
 from portal.models import ScenarioObjective
 from portal.periods import is_period_name
 from portal.portfolio.problem import BACKENDS, parse_ref
 from portal.review import rules
 
-_AMOUNT = re.compile(r"^(\d+(?:\.\d+)?)\s*([kKmMbB]?)$")
-_SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
 MAX_PERIODS = 12
 _LINE = re.compile(r"^Line \d+:")
-
-
-def parse_amount(text: str) -> float:
-    """'1,200,000', '1 200 000', '1.2M', '800k' -> a number; ValueError otherwise."""
-    cleaned = re.sub(r"[,\s_']", "", text.strip())
-    if cleaned.startswith("-") and _AMOUNT.match(cleaned[1:]):
-        raise ValueError(f"'{text.strip()}' is negative; amounts are 0 or more")
-    match = _AMOUNT.match(cleaned)
-    if not match:
-        raise ValueError(f"'{text.strip()}' is not an amount (write 1200000, 1.2M or 800k)")
-    return float(match.group(1)) * _SUFFIX[match.group(2).lower()]
 
 
 class Problems(ValueError):
@@ -153,9 +147,9 @@ class FormOptions:
     campaigns: list[tuple[int, str]] = field(default_factory=list)
 
 
-class ScenarioForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+class ScenarioForm(PortalForm):
+    name = StringField("Name", validators=[DataRequired(), TextLength(max=120)])
+    description = TextAreaField("Description", validators=[Optional(), TextLength(max=5000)])
     periods = StringField(
         "Planning periods",
         validators=[DataRequired()],
@@ -220,7 +214,7 @@ class ScenarioForm(FlaskForm):
     )
     tail_budget = StringField(
         "Budget for that run cost (total over those years)",
-        validators=[Optional(), Length(max=40)],
+        validators=[Optional(), TextLength(max=40)],
         description="A budget line of its own, e.g. 2M. Empty: the run cost is only reported.",
     )
     objective = RadioField(

@@ -63,6 +63,7 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
         [s for _, s, _ in spend],
         [b for _, _, b in spend],
         title="Spend against budget",
+        ylabel="spend (currency)",
         fmt=fmt,
     )
     for n, (pool, rows) in enumerate(sorted(data["usage"].items()), start=1):
@@ -71,6 +72,7 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
             [u for _, u, _ in rows],
             [c for _, _, c in rows],
             title=f"{pool}: use against capacity",
+            ylabel=f"{pool} used",
             fmt=fmt,
         )
     for name, split, label in (
@@ -96,8 +98,8 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
             x,
             {"best value": [p["objective"] for p in points]},
             title="Efficient frontier: value against total budget",
-            xlabel="Total budget (all periods)",
-            ylabel="Value",
+            xlabel="Total budget, all periods (currency)",
+            ylabel="Value (points)",
             marker_point=(here, objective or 0.0, "this scenario"),
             fmt=fmt,
         )
@@ -106,7 +108,9 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
         out["robustness"] = charts.bar_chart(
             [f"{r['ref']} {r['title']}" for r in robust],
             {"selected in % of samples": [100 * r["frequency"] for r in robust]},
-            title="Robustness: how often each idea is\nselected when values vary",
+            title="Robustness: how often each idea is selected when values vary",
+            ylabel="selected in % of samples",
+            percent_axis=True,
             horizontal=True,
             fmt=fmt,
         )
@@ -124,6 +128,7 @@ def comparison_charts(data: dict, fmt: str = "svg") -> dict[str, bytes]:
                 for lab, c in zip(labels, data["columns"], strict=True)
             },
             title="Spend per period",
+            ylabel="spend (currency)",
             fmt=fmt,
         )
     }
@@ -132,6 +137,7 @@ def comparison_charts(data: dict, fmt: str = "svg") -> dict[str, bytes]:
             [d for d, _, _ in data["departments"]],
             {lab: [v[k] for _, v, _ in data["departments"]] for k, lab in enumerate(labels)},
             title="Value by department",
+            ylabel="value points",
             fmt=fmt,
         )
     if data["objectives"]:
@@ -139,6 +145,7 @@ def comparison_charts(data: dict, fmt: str = "svg") -> dict[str, bytes]:
             [t for t, _, _ in data["objectives"]],
             {lab: [v[k] for _, v, _ in data["objectives"]] for k, lab in enumerate(labels)},
             title="Value by objective",
+            ylabel="value points",
             fmt=fmt,
         )
     return out

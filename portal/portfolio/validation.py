@@ -18,6 +18,7 @@ from portal.campaigns.rules import envelope_problem
 from portal.extensions import db
 from portal.forms import MAX_ID, whole_number
 from portal.models import (
+    MAX_AMOUNT,
     Campaign,
     Department,
     ResourcePool,
@@ -93,8 +94,8 @@ def settings_errors(settings: dict) -> dict[str, list[str]]:
     for period, amount in (settings.get("budget") or {}).items():
         if known and period not in known:
             add("budget", f"'{period}' is not one of the planning periods.")
-        elif not _number(amount) or amount < 0:
-            add("budget", f"The budget for {period} must be an amount of 0 or more.")
+        elif not _number(amount) or not 0 <= amount <= MAX_AMOUNT:
+            add("budget", f"The budget for {period} must be an amount from 0 to {MAX_AMOUNT:,.0f}.")
 
     capacity = settings.get("capacity") or {}
     pool_ids = _ids(capacity)
@@ -108,8 +109,11 @@ def settings_errors(settings: dict) -> dict[str, list[str]]:
             for period, amount in (per or {}).items():
                 if known and period not in known:
                     add("capacity", f"'{period}' is not one of the planning periods.")
-                elif not _number(amount) or amount < 0:
-                    add("capacity", f"Capacity of pool {pool} in {period} must be 0 or more.")
+                elif not _number(amount) or not 0 <= amount <= MAX_AMOUNT:
+                    add(
+                        "capacity",
+                        f"Capacity of pool {pool} in {period} must be 0 to {MAX_AMOUNT:,.0f}.",
+                    )
 
     filters = settings.get("candidate_filter") or {}
     states = filters.get("states") or []

@@ -1,10 +1,11 @@
 """The filter every dashboard shares (a GET form: no CSRF token needed)."""
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 
+from portal.forms import PortalForm
 
-class FilterForm(FlaskForm):
+
+class FilterForm(PortalForm):
     class Meta:
         csrf = False
 

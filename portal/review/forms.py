@@ -1,6 +1,5 @@
 """Forms of the review side: queue filters, triage, merge, links, estimates, touchpoints."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,13 +13,12 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
 )
 
-from portal.forms import NumberField, WholeNumberField, choices
+from portal.forms import AmountField, NumberField, PortalForm, TextLength, WholeNumberField, choices
 from portal.models import MAX_AMOUNT, Confidence, LinkKind, TouchpointKind
 from portal.review import rules
 from portal.review.service import LINK_KINDS, QUEUE_SORTS, QUEUE_VIEWS
@@ -28,7 +26,7 @@ from portal.review.service import LINK_KINDS, QUEUE_SORTS, QUEUE_VIEWS
 TEXT_LIMIT = 5000
 
 
-class QueueForm(FlaskForm):
+class QueueForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -44,27 +42,27 @@ class QueueForm(FlaskForm):
     endorsed = BooleanField("Endorsed by the department leader")
 
 
-class AssignForm(FlaskForm):
+class AssignForm(PortalForm):
     assignee = SelectField("Assign to", coerce=int, validators=[DataRequired()])
     submit = SubmitField("Assign selected")
 
 
-class MergeForm(FlaskForm):
+class MergeForm(PortalForm):
     target = StringField(
         "Duplicate of (idea number, e.g. IDEA-12)",
-        validators=[DataRequired(message="Say which idea it duplicates."), Length(max=40)],
+        validators=[DataRequired(message="Say which idea it duplicates."), TextLength(max=40)],
     )
-    note = TextAreaField("Note", validators=[Length(max=TEXT_LIMIT)])
+    note = TextAreaField("Note", validators=[TextLength(max=TEXT_LIMIT)])
     submit = SubmitField("Merge into that idea")
 
 
-class LinkForm(FlaskForm):
+class LinkForm(PortalForm):
     kind = SelectField("Link", choices=choices((k.value, k.label) for k in LINK_KINDS))
     target = StringField(
         "Idea (e.g. IDEA-12)",
-        validators=[DataRequired(message="Say which idea to link."), Length(max=40)],
+        validators=[DataRequired(message="Say which idea to link."), TextLength(max=40)],
     )
-    note = StringField("Note", validators=[Length(max=500)])
+    note = StringField("Note", validators=[TextLength(max=500)])
     submit = SubmitField("Add link")
 
     def kind_value(self) -> LinkKind:
@@ -78,7 +76,7 @@ CONFIDENCE_CHOICES = choices((c.value, c.value.capitalize()) for c in Confidence
 def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
     """An estimate form with one impact per objective and cost/effort per period."""
 
-    class EstimateForm(FlaskForm):
+    class EstimateForm(PortalForm):
         base_version = HiddenField(default="0")
         value_low = NumberField(
             "Low", validators=[InputRequired(), NumberRange(min=0)], default=0.8
@@ -100,11 +98,11 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
         )
         value_profile = StringField(
             "Value over time",
-            validators=[Optional(), Length(max=1000)],
+            validators=[Optional(), TextLength(max=1000)],
             description="How the value spreads, as period: weight (e.g. 2027: 1, 2028: 3, "
             "2029: 2 ramps up, peaks, decays). Empty: one value, not tied to periods.",
         )
-        run_cost_per_year = NumberField(
+        run_cost_per_year = AmountField(
             "Run cost per year after go-live",
             validators=[
                 Optional(),
@@ -123,7 +121,7 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
                 ),
             ],
         )
-        notes = TextAreaField("Notes", validators=[Length(max=TEXT_LIMIT)])
+        notes = TextAreaField("Notes", validators=[TextLength(max=TEXT_LIMIT)])
         mark_estimated = BooleanField("Mark the idea as estimated when saved", default=True)
         submit = SubmitField("Save estimate")
 
@@ -154,32 +152,26 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
             SelectField(o.name, coerce=int, choices=IMPACT_CHOICES, default=0),
         )
     for p in periods:
-        setattr(EstimateForm, f"capex_{p}", NumberField(f"Capex {p}", validators=money))
-        setattr(EstimateForm, f"opex_{p}", NumberField(f"Opex {p}", validators=money))
+        setattr(EstimateForm, f"capex_{p}", AmountField(f"Capex {p}", validators=money))
+        setattr(EstimateForm, f"opex_{p}", AmountField(f"Opex {p}", validators=money))
         for pool in pools:
             setattr(
                 EstimateForm,
                 f"effort_{pool.id}_{p}",
-                NumberField(
-                    f"{pool.name} {p}",
-                    validators=[
-                        Optional(),
-                        NumberRange(min=0, message="Effort cannot be negative."),
-                    ],
-                ),
+                AmountField(f"{pool.name} {p}", validators=[Optional()]),
             )
     return EstimateForm(formdata=formdata, **kwargs)
 
 
-class TouchpointForm(FlaskForm):
+class TouchpointForm(PortalForm):
     held_on = DateField("Date", validators=[DataRequired(message="Give the date (YYYY-MM-DD).")])
     kind = SelectField(
         "Kind", choices=choices((k.value, k.value.capitalize()) for k in TouchpointKind)
     )
-    notes = TextAreaField("Notes", validators=[Length(max=TEXT_LIMIT)])
+    notes = TextAreaField("Notes", validators=[TextLength(max=TEXT_LIMIT)])
     ideas = SelectMultipleField("Ideas discussed", coerce=int, validators=[Optional()])
     submit = SubmitField("Log touchpoint")
 
 
-class IdsForm(FlaskForm):
+class IdsForm(PortalForm):
     """A post with only the CSRF token."""

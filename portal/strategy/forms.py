@@ -1,6 +1,5 @@
 """Forms of the portfolio manager's strategy pages: objectives, their weights, AHP, pools."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
     Form,
@@ -10,16 +9,16 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from portal.forms import NumberField, choices
+from portal.forms import AmountField, NumberField, PortalForm, TextLength, choices
 from portal.review.forms import TEXT_LIMIT
 from portal.strategy.ahp import SCALE
 
 
-class ObjectiveForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField("Description", validators=[Length(max=TEXT_LIMIT)])
+class ObjectiveForm(PortalForm):
+    name = StringField("Name", validators=[DataRequired(), TextLength(max=120)])
+    description = TextAreaField("Description", validators=[TextLength(max=TEXT_LIMIT)])
     weight = NumberField(
         "Weight",
         validators=[InputRequired(), NumberRange(min=0)],
@@ -30,7 +29,7 @@ class ObjectiveForm(FlaskForm):
 
 
 def weights_form(objectives, formdata=None):
-    class WeightsForm(FlaskForm):
+    class WeightsForm(PortalForm):
         submit = SubmitField("Save weights")
 
     for o in objectives:
@@ -62,7 +61,7 @@ JUDGEMENT_CHOICES = choices((f"{v:.6f}", _judgement_label(v)) for v in reversed(
 def ahp_form(n: int, defaults: dict, formdata=None):
     """One select per pair (i, j), i < j: how much more important i is than j."""
 
-    class AhpForm(FlaskForm):
+    class AhpForm(PortalForm):
         calculate = SubmitField("Calculate")
         apply = SubmitField("Apply these weights")
 
@@ -81,12 +80,12 @@ def ahp_form(n: int, defaults: dict, formdata=None):
 
 
 class CapacityForm(Form):
-    period = StringField("Period", validators=[Optional(), Length(max=20)])
-    capacity = NumberField("Capacity", validators=[Optional(), NumberRange(min=0)])
+    period = StringField("Period", validators=[Optional(), TextLength(max=20)])
+    capacity = AmountField("Capacity", validators=[Optional()])
 
 
-class PoolForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
-    unit = StringField("Unit", validators=[DataRequired(), Length(max=40)], default="FTE")
+class PoolForm(PortalForm):
+    name = StringField("Name", validators=[DataRequired(), TextLength(max=80)])
+    unit = StringField("Unit", validators=[DataRequired(), TextLength(max=40)], default="FTE")
     capacities = FieldList(FormField(CapacityForm), min_entries=4)
     submit = SubmitField("Save pool")

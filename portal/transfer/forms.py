@@ -1,10 +1,11 @@
 """Upload form for the CSV import."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
+from portal.forms import PortalForm
 
-class UploadForm(FlaskForm):
+
+class UploadForm(PortalForm):
     file = FileField(
         "CSV file",
         validators=[

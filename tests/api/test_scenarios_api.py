@@ -79,6 +79,7 @@ def test_defaults_are_the_forms(pm_api):
         ({"periods": [str(2000 + y) for y in range(13)]}, "periods", "At most 12"),
         ({"budget": {"2030": 5}}, "budget", "not one of the planning periods"),
         ({"budget": {"2027": -5}}, "budget", ""),
+        ({"budget": {"2027": 1e21}}, "budget", ""),
         ({"capacity": {"999": {"2027": 1}}}, "capacity", "No resource pool 999"),
         ({"capacity": {"Engineering": {"2027": 1}}}, "capacity", "by its id"),
         ({"candidate_filter": {"states": []}}, "candidate_filter", "at least one"),

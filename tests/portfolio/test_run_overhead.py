@@ -82,6 +82,26 @@ def test_while_the_analysis_runs_the_page_shows_the_kept_charts_or_says_they_com
     assert state["analysis"] == "pending" and not state["finished"]
 
 
+def test_the_header_stops_counting_when_the_run_ends(
+    pm_client, make_scenario, three_ideas, monkeypatch
+):
+    run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
+    took = round((run.finished_at - run.created_at).total_seconds(), 1)
+    html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert f"took {took} s" in html and "so far" not in html
+    # Still analysing: the solve has ended, so the time stands and the page says what waits.
+    run.result = {**run.result, "analysis": {"state": "pending"}}
+    db.session.commit()
+    _no_drawing(monkeypatch)
+    html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert f"took {took} s" in html and "so far" not in html
+    assert "frontier and robustness still being worked out" in html
+    run.status, run.finished_at = RunStatus.RUNNING, None
+    db.session.commit()
+    html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert "s so far" in html and "data-elapsed" in html
+
+
 def test_status_poll_reads_neither_problem_nor_result(pm_client, make_scenario, three_ideas):
     run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
     statements: list[str] = []

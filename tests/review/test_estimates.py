@@ -150,12 +150,24 @@ def test_stale_save_is_refused_with_what_changed(client_for, brm, make_user, set
     assert again.status_code == 302
 
 
+def test_costs_and_effort_accept_amounts_as_typed(brm_client, setup):
+    idea, growth, cost, pool = setup
+    data = _form(growth, cost, pool, 0, capex_2027="1.5k", opex_2027="1e3", opex_2028="2M")
+    response = brm_client.post(f"/review/ideas/{idea.id}/estimate", data=data)
+    assert response.status_code == 302, response.text
+    estimate = db.session.scalar(sa.select(Estimate))
+    costs = {c.period: (c.capex, c.opex) for c in estimate.costs}
+    assert costs["2027"] == (1500, 1000) and costs["2028"][1] == 2_000_000
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         ({"risk": "1.5"}, "Number must be between 0 and 1"),
         ({"value_low": "2", "value_likely": "1"}, "0 ≤ low ≤ likely ≤ high"),
-        ({"capex_2027": "-5"}, "Costs cannot be negative"),
+        ({"capex_2027": "-5"}, "is negative; amounts are 0 or more."),
+        ({"capex_2027": "1e21"}, "is more than 1,000,000,000,000"),
+        ({"opex_2027": "lots"}, "is not an amount"),
         ({"value_high": "lots"}, "Not a valid float value"),
         ({"confidence": "certain"}, "Not a valid choice"),
     ],
