@@ -43,6 +43,7 @@ class InviteForm(PortalForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
     department = SelectField("Department", coerce=int, validators=[DataRequired()])
     covered = CheckboxesField("Covers departments (BRMs only)", coerce=int)
+    leads = CheckboxesField("Leads departments (department leaders only)", coerce=int)
     submit = SubmitField("Create and invite")
 
 

@@ -47,11 +47,13 @@ def new_user():
     form = InviteForm()
     form.department.choices = choices(department_choices())
     form.covered.choices = choices(department_choices())
+    form.leads.choices = choices(department_choices())
 
     def save():
         covered = db.session.scalars(
             sa.select(Department).where(Department.id.in_(form.covered.data))
         )
+        leads = db.session.scalars(sa.select(Department).where(Department.id.in_(form.leads.data)))
         return invite_user(
             current_user,
             email=form.email.data,
@@ -59,6 +61,7 @@ def new_user():
             role=Role(form.role.data),
             department=db.session.get(Department, form.department.data),
             covered=list(covered),
+            leads=list(leads),
         )
 
     submitted = submit(form, save, field="email")

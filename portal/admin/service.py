@@ -39,14 +39,15 @@ def invite_user(
     role: Role,
     department: Department,
     covered: list[Department],
+    leads: list[Department] | None = None,
 ) -> User:
     """Create an account and e-mail its owner a link to choose a password (caller commits).
     Until then the account has a random password nobody knows."""
     # portal.auth.routes imports this module (for department choices): imported here.
     from portal.auth import service as auth
 
-    if role != Role.BRM and covered:
-        raise AdminError("Only BRMs cover departments.", field="covered")
+    leads = list(leads or [])
+    _check_assignments(role, covered, leads)
     user = auth.create_user(
         email=email,
         name=name,
@@ -57,6 +58,7 @@ def invite_user(
     user.covered_departments = covered
     user.email_confirmed = False  # until the invitation's link is followed
     db.session.flush()
+    _lead(user, leads)
     record(
         actor,
         "user_invited",
@@ -65,6 +67,7 @@ def invite_user(
             "role": role.value,
             "department": department.name,
             "covered": [d.name for d in covered],
+            "leads": sorted(d.name for d in leads),
         },
     )
     auth.send_invitation(user, actor)
@@ -89,13 +92,7 @@ def update_user(
     losing_admin = user.role == Role.ADMIN and user.active and (role != Role.ADMIN or not active)
     if losing_admin and _active_admins() <= 1:
         raise AdminError("The portal needs at least one active administrator.", field="role")
-    if role != Role.BRM and covered:
-        raise AdminError("Only BRMs cover departments.", field="covered")
-    if role != Role.LEADER and leads:
-        raise AdminError(
-            "Only department leaders lead departments: choose the leader role, or no department.",
-            field="leads",
-        )
+    _check_assignments(role, covered, leads)
     before = {
         "role": user.role.value,
         "department": user.department.name,
@@ -120,6 +117,17 @@ def update_user(
     }
     if before != after:
         record(actor, "user_updated", user, before=before, after=after)
+
+
+def _check_assignments(role: Role, covered: list[Department], leads: list[Department]) -> None:
+    """Only BRMs cover departments; only department leaders lead them."""
+    if role != Role.BRM and covered:
+        raise AdminError("Only BRMs cover departments.", field="covered")
+    if role != Role.LEADER and leads:
+        raise AdminError(
+            "Only department leaders lead departments: choose the leader role, or no department.",
+            field="leads",
+        )
 
 
 def _lead(user: User, leads: list[Department]) -> None:
