@@ -157,7 +157,7 @@ def test_pools(pm_client, brm_client):
         ("2028", 10.0)
     ]
     for data, message in [
-        ({"capacities-0-period": "2027", "capacities-0-capacity": "-1"}, "at least 0"),
+        ({"capacities-0-period": "2027", "capacities-0-capacity": "-1"}, "amounts are 0 or more"),
         ({"capacities-0-capacity": "4"}, "Say which period this capacity is for."),
         ({"capacities-0-period": "next year", "capacities-0-capacity": "4"}, "A period is a year"),
         (
