@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Flask
 
-from portal.audit import idea_audience, notify, record, signals
+from portal.audit import record, signals, tell_audience
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import Comment, CommentKind, Estimate, Idea, IdeaStatus, Role, User, utcnow
@@ -376,7 +376,7 @@ def _tell_people(idea: Idea, *, transition: Transition, actor: User, reason: str
         status=transition.target.label.lower(),
         reason=reason or "",
     )
-    notify(idea_audience(idea, exclude=actor), message, idea=idea)
+    tell_audience(idea, message, exclude=actor)
 
 
 def init_app(app: Flask) -> None:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from portal import workflow
 from portal.admin.service import department_choices
 from portal.extensions import db
+from portal.portfolio import outcomes
 from portal.forms import attempt, choices, query_int, submit
 from portal.ideas import bp
 from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
@@ -155,6 +156,7 @@ def _detail_page(idea: Idea, comment_form: CommentForm | None = None) -> str:
         following=is_following(current_user, idea),
         history=history(idea),
         transitions=workflow.available(idea, current_user),
+        outcome=outcomes.latest(idea),
         comment_form=comment_form or CommentForm(formdata=None),
         reason_form=ReasonForm(formdata=None),
         button_form=EmptyForm(),

@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic sees every table through here)."""
 
-from portal.models.audit import AuditEvent, Notification, Touchpoint, TouchpointKind
+from portal.models.audit import AuditEvent, Notification, SentReminder, Touchpoint, TouchpointKind
 from portal.models.base import utcnow
 from portal.models.estimates import (
     IMPACT_LABELS,
@@ -28,10 +28,31 @@ from portal.models.ideas import (
     StrategicObjective,
     Vote,
 )
-from portal.models.people import ApiToken, Department, Role, User
-from portal.models.portfolio import Run, RunStatus, Scenario, ScenarioObjective
+from portal.models.people import (
+    DEFAULT_FREQUENCY,
+    ApiToken,
+    Department,
+    Frequency,
+    NoticeKind,
+    Role,
+    User,
+)
+from portal.models.portfolio import (
+    BudgetMode,
+    PlanOutcome,
+    Run,
+    RunStatus,
+    Scenario,
+    ScenarioObjective,
+)
 
 __all__ = [
+    "DEFAULT_FREQUENCY",
+    "BudgetMode",
+    "Frequency",
+    "NoticeKind",
+    "PlanOutcome",
+    "SentReminder",
     "IMPACT_LABELS",
     "MAX_AMOUNT",
     "PERIOD_HELP",

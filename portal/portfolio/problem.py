@@ -457,3 +457,8 @@ def write_mps(problem: dict) -> bytes:
 def limits(problem: dict, result: dict, out: list[dict]) -> tuple[list[dict], dict[str, str]]:
     """A run's limit rows as its page shows them, and why each left-out idea does not fit."""
     return optimizer.limits(problem, result, out)
+
+
+def shortfalls(problem: dict, result: dict, out: list[dict]) -> dict[str, list[dict]]:
+    """For each left-out idea that fits nowhere: the budget and capacity rows it overflows."""
+    return optimizer.shortfalls(problem, result, out)

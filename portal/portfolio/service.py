@@ -36,7 +36,7 @@ from portal.models import (
     utcnow,
 )
 from portal.portfolio import problem as bridge
-from portal.portfolio import runs
+from portal.portfolio import outcomes, runs
 from portal.portfolio.forms import SETTING_ANCHORS, FormOptions, _plain  # noqa: F401 -- pages link settings by it
 from portal.portfolio.problem import SOLVED
 from portal.portfolio.validation import settings_errors
@@ -400,12 +400,16 @@ def adopt_run(run: Run, user: User) -> Adoption:
             "Run the scenario again before adopting."
         )
     reason = f"not in the adopted plan ({run.scenario.name}, run {run.number})"
+    # Each candidate's people hear once, from `outcomes`, in or out and why, instead of
+    # the transitions' own shorter notices.
     for idea in plan.select:
-        workflow.apply(idea, "select", user)
+        workflow.apply(idea, "select", user, notify_people=False)
     for idea in plan.defer:
-        workflow.apply(idea, "defer", user, reason)
+        workflow.apply(idea, "defer", user, reason, notify_people=False)
     run.adopted_at = utcnow()
     run.adopted_by = user
+    db.session.flush()
+    outcomes.record_and_tell(run, user)
     record(
         user,
         "run_adopted",

@@ -35,7 +35,7 @@ def test_adopt_selects_through_the_workflow(pm_client, employee_client, make_sce
     actions = db.session.scalars(db.select(AuditEvent.action)).all()
     assert "run_adopted" in actions and "status_change" in actions
     inbox = db.session.scalars(db.select(Notification.message)).all()
-    assert any("selected in the adopted portfolio plan" in m for m in inbox)
+    assert any(f"{big.reference}" in m and ": In the plan “Plan 2027”" in m for m in inbox)
     plan = employee_client.get("/portfolio/plan")  # everyone sees the plan
     assert plan.status_code == 200 and big.title.encode() in plan.data
     assert b"Spend against budget" in plan.data
