@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from portal import workflow
 from portal.admin.service import department_choices
 from portal.extensions import db
-from portal.portfolio import outcomes
 from portal.forms import attempt, choices, query_int, submit
 from portal.ideas import bp
 from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
@@ -30,6 +29,7 @@ from portal.ideas.service import (
     update_draft,
 )
 from portal.models import Idea, IdeaStatus, StrategicObjective
+from portal.portfolio import outcomes
 
 
 def _objective_choices() -> list[tuple[int, str]]:

@@ -35,8 +35,8 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.portfolio import problem as bridge
 from portal.portfolio import outcomes, runs
+from portal.portfolio import problem as bridge
 from portal.portfolio.forms import SETTING_ANCHORS, FormOptions, _plain  # noqa: F401 -- pages link settings by it
 from portal.portfolio.problem import SOLVED
 from portal.portfolio.validation import settings_errors
