@@ -90,6 +90,29 @@ def sweep_runs_command() -> None:
     click.echo(f"{changed} stopped run(s) recorded.")
 
 
+@bp.cli.command("send-reminders")
+def send_reminders_command() -> None:
+    """Send the reminders and digests that are due (cron-friendly: nothing goes twice)."""
+    from portal.reminders import send_reminders
+
+    with writing():
+        sent = send_reminders()
+        db.session.commit()
+    click.echo(f"Sent: {sent}.")
+
+
+@bp.cli.command("run-scheduler")
+def run_scheduler_command() -> None:
+    """Enqueue send-reminders on the RQ queue every REMINDERS_EVERY_SECONDS (needs REDIS_URL
+    and a `run-worker`); RQ's cron scheduler keeps one running even with several started."""
+    from portal.background import run_scheduler
+
+    try:
+        run_scheduler(current_app._get_current_object())
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @bp.cli.command("import-ideas")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
