@@ -54,7 +54,9 @@ HOSTILE = [
     LONG,
 ]
 # Names the routes read from `request` themselves, not through a form.
-READ_DIRECTLY = ["q", "role", "page", "per_page", "next", "idea_ids", "text", "exclude", "run"]
+READ_DIRECTLY = [
+    "q", "role", "page", "per_page", "next", "idea_ids", "text", "exclude", "run", "base",
+]  # fmt: skip
 # Ending the session would sign the role's client out for the rest of the sweep.
 SIGNS_OUT = {"auth.logout"}
 SKIP_RULES = ("/static/", "/bootstrap/static/", "/api/v1/docs")

@@ -245,7 +245,11 @@ def compare():
             plan=service.current_plan(),
             chosen=ids,
         ), exc.status_code
-    data = report.comparison(runs)
+    base = whole_number(request.args.get("base", ""))
+    baseline = next((r for r in runs if r.id == base), None)
+    if request.args.get("base") and baseline is None:
+        abort(400, "The baseline must be one of the runs compared.")
+    data = report.comparison(runs, baseline)
     svgs = {k: charts.as_svg_markup(v) for k, v in run_charts.comparison_charts(data).items()}
     return render_template("portfolio/compare.html", data=data, charts=svgs)
 
