@@ -61,8 +61,13 @@ TRENDING = frozenset({S.SUBMITTED, S.IN_REVIEW, S.ESTIMATED, S.APPROVED})
 SCENARIO_CANDIDATES = (S.APPROVED, S.DEFERRED, S.SELECTED)
 """May be a candidate of a portfolio scenario."""
 
-DEFAULT_SCENARIO_CANDIDATES = (S.APPROVED, S.DEFERRED)
-"""A new scenario's candidates unless its filter says otherwise."""
+DEFAULT_SCENARIO_CANDIDATES = (S.APPROVED, S.DEFERRED, S.SELECTED)
+"""A new scenario's candidates unless its filter says otherwise: its budget is the total, so
+the current plan's selections are candidates that may be kept (a scenario whose budget is
+what remains after the plan leaves them out; see `BudgetMode`)."""
+
+WAITING_FOR_A_PLAN = frozenset({S.APPROVED, S.DEFERRED})
+"""A candidate that is not in the plan: the next portfolio run weighs it again."""
 
 COMMITTED = (S.SELECTED, S.IN_DELIVERY, S.DELIVERED)
 """Committed to: selected in the adopted plan, being delivered or delivered (the delivery

@@ -56,6 +56,7 @@ HOSTILE = [
 # Names the routes read from `request` themselves, not through a form.
 READ_DIRECTLY = [
     "q", "role", "page", "per_page", "next", "idea_ids", "text", "exclude", "run", "base",
+    "accept_excess",
 ]  # fmt: skip
 # Ending the session would sign the role's client out for the rest of the sweep.
 SIGNS_OUT = {"auth.logout"}

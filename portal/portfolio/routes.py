@@ -157,18 +157,24 @@ def adopt(run_id: int):
     run = _run(run_id)
     try:
         if request.method == "POST":
-            plan = service.adopt_run(run, current_user)
+            accept = request.form.get("accept_excess") == "1"
+            plan = service.adopt_run(run, current_user, accept_excess=accept)
             db.session.commit()
             flash(
                 f"Adopted: {plural(len(plan.select), 'idea')} selected, "
                 f"{len(plan.defer)} deferred. "
-                "Submitters have been told.",
+                "The submitters and followers of every candidate have been told the outcome.",
                 "success",
             )
             return redirect(url_for("portfolio.plan"))
         plan = service.adoption(run)
     except PortalError as exc:
-        abort(exc.status_code, str(exc))
+        if exc.field != "accept_excess":
+            abort(exc.status_code, str(exc))
+        db.session.rollback()
+        return render_template(
+            "portfolio/adopt.html", run=run, plan=service.adoption(run), refused=str(exc)
+        ), exc.status_code
     return render_template("portfolio/adopt.html", run=run, plan=plan)
 
 
