@@ -2,11 +2,20 @@
 remains after the plan; adopting a plan that overcommits a period shows the excess and needs
 a confirmation."""
 
+import pytest
+
 from portal.extensions import db
 from portal.models import BudgetMode, IdeaStatus, Run
 from portal.portfolio.problem import idea_ref
-from tests.portfolio.test_adopt_compare_export import ideas  # noqa: F401 -- the fixture
 from tests.portfolio.test_runs import _run
+
+
+@pytest.fixture
+def ideas(make_candidate, employee):
+    big = make_candidate(4, 200.0, submitter=employee)  # value 100
+    mid = make_candidate(2, 100.0, submitter=employee)  # value 50
+    small = make_candidate(1, 100.0, submitter=employee)  # value 25
+    return big, mid, small
 
 
 def _adopt_first(pm_client, make_scenario, ideas):
