@@ -171,7 +171,7 @@ def adopt(run_id: int):
     except PortalError as exc:
         if exc.field != "accept_excess":
             abort(exc.status_code, str(exc))
-        db.session.rollback()
+        # Refused before anything changed (the excess is checked first).
         return render_template(
             "portfolio/adopt.html", run=run, plan=service.adoption(run), refused=str(exc)
         ), exc.status_code
