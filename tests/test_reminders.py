@@ -208,3 +208,16 @@ def test_other_features_can_add_a_reminder(app, employee):
         assert send_reminders().reminders["hello"] == 0
     finally:
         REMINDERS.pop("hello")
+
+
+def test_only_a_signed_in_person_sets_their_own_preferences(client, client_for, make_user):
+    response = client.post("/account/notices", data={"my_ideas": "off"})
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    for role in Role:
+        user = make_user(role)
+        answer = client_for(user).post(
+            "/account/notices", data={"my_ideas": "off", "following": "off", "queue": "daily"}
+        )
+        assert answer.status_code == 302
+        db.session.rollback()
+        assert user.frequency("queue").value == "daily"
