@@ -413,6 +413,20 @@ def test_compare_ignores_run_numbers_beyond_any_id(pm_client):
     assert pm_client.get("/portfolio/compare", query_string={"run": [HUGE, "1"]}).status_code < 500
 
 
+@pytest.mark.parametrize("base", [HUGE, "-1", "x", "", "1e3"])
+def test_a_hostile_baseline_is_never_a_server_error(pm_client, base):
+    answer = pm_client.get("/portfolio/compare", query_string={"run": ["1", "2"], "base": base})
+    assert answer.status_code < 500
+
+
+@pytest.mark.parametrize("value", [HUGE, "", "a\x00b", "immediate\n"])
+def test_a_hostile_notice_preference_is_a_form_error(employee_client, value):
+    answer = employee_client.post(
+        "/account/notices", data={"my_ideas": value, "following": "off", "queue": "off"}
+    )
+    assert answer.status_code == 400
+
+
 @pytest.mark.parametrize(
     ("method", "path", "fields"),
     [
