@@ -24,12 +24,14 @@ from portal.models import (
     IdeaStatus,
     LinkKind,
     Notification,
+    PlanOutcome,
     PoolCapacity,
     RealizedValue,
     ResourcePool,
     Run,
     RunStatus,
     Scenario,
+    SentReminder,
     Touchpoint,
     TouchpointKind,
     Vote,
@@ -114,7 +116,12 @@ def everything(pm, brm, employee, make_idea, make_objective, department):
                 user_id=employee.id, idea_id=newer.id, message="Delivered!", link="/ideas/2"
             ),
             ApiToken(user_id=pm.id, name="cli", prefix="cv_abc", token_hash="f" * 64),
+            SentReminder(key="digest:weekly:2026-W49", user_id=employee.id),
         ]
+    )
+    db.session.flush()
+    db.session.add(
+        PlanOutcome(run_id=run.id, idea_id=newer.id, selected=True, reason="In the X plan.")
     )
     db.session.commit()
 
