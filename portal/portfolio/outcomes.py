@@ -119,6 +119,8 @@ def record_and_tell(run: Run, actor) -> int:
     ideas = list(db.session.scalars(sa.select(Idea).where(Idea.id.in_(found)).order_by(Idea.id)))
     if not ideas:
         return 0
+    # Adopting the same run again re-states its outcomes (as they are now).
+    db.session.execute(sa.delete(PlanOutcome).where(PlanOutcome.run_id == run.id))
     db.session.execute(
         sa.insert(PlanOutcome),
         [

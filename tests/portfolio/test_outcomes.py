@@ -67,6 +67,15 @@ def test_every_candidate_hears_in_or_out_with_the_reason(
     ]  # fmt: skip
 
 
+def test_adopting_the_same_run_again_restates_the_outcomes(
+    pm_client, make_scenario, data_pool, two_ideas
+):
+    run = _adopt(pm_client, make_scenario, data_pool)
+    assert pm_client.post(f"/portfolio/runs/{run.id}/adopt").status_code == 302
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(PlanOutcome.id))) == 2
+
+
 def test_the_idea_page_shows_the_outcome_and_what_happens_next(
     pm_client, employee_client, make_scenario, data_pool, two_ideas
 ):
