@@ -1,7 +1,7 @@
 """Exact portfolio selection over one JSON problem document (pure Python + PuLP)."""
 
 from .analysis import frontier, robustness
-from .limits import limits
+from .limits import limits, shortfalls
 from .model import model_mps, start_shifts
 from .problem import (
     PROBLEM_SCHEMA,
@@ -34,6 +34,7 @@ __all__ = [
     "limits",
     "model_mps",
     "robustness",
+    "shortfalls",
     "solve",
     "start_shifts",
     "validate",

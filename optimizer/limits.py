@@ -19,6 +19,24 @@ _NEEDS_REASONS = ("value", "infeasible")
 def limits(
     problem: Mapping[str, Any], result: Mapping[str, Any], out: Sequence[Mapping[str, Any]]
 ) -> tuple[list[dict], dict[str, str]]:
+    """The result's limit rows, worded for people, and why each left-out idea does not fit
+    (see `_limits`)."""
+    rows, blocked, _ = _limits(problem, result, out)
+    return rows, blocked
+
+
+def shortfalls(
+    problem: Mapping[str, Any], result: Mapping[str, Any], out: Sequence[Mapping[str, Any]]
+) -> dict[str, list[dict]]:
+    """For each left-out idea that fits at none of its starts: the budget and capacity rows
+    it overflows at its first start, as {kind, pool, period, need, left, limit} (the facts
+    behind the sentences of `limits`, for callers that word them their own way)."""
+    return _limits(problem, result, out)[2]
+
+
+def _limits(
+    problem: Mapping[str, Any], result: Mapping[str, Any], out: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict], dict[str, str], dict[str, list[dict]]]:
     """The result's limit rows, worded for people, and why each left-out idea does not fit.
 
     `out` holds the result's explanations of the candidates left out. A budget or capacity
@@ -40,6 +58,7 @@ def limits(
     count_full = next((b for b in rows if b["kind"] == "count_max" and b.get("binding")), None)
     cheapest: dict[tuple, float] = {}
     blocked: dict[str, str] = {}
+    short: dict[str, list[dict]] = {}
     for e in out:
         c = cands.get(e["id"])
         if c is None or e.get("reason") not in _NEEDS_REASONS:
@@ -57,6 +76,17 @@ def limits(
         ]
         tight = [[(b, v) for b, v in per if v > b["slack"] + 1e-9] for per in tight]
         if all(tight):
+            short[e["id"]] = [
+                {
+                    "kind": b["kind"],
+                    "pool": b.get("pool"),
+                    "period": b["period"],
+                    "need": v,
+                    "left": max(b["slack"], 0.0),
+                    "limit": b["limit"],
+                }
+                for b, v in tight[0]
+            ]
             blocked[e["id"]] = _does_not_fit(tight[0])
         elif count_full is not None:
             blocked[e["id"]] = (
@@ -81,7 +111,7 @@ def limits(
             )
         else:
             b["text"] = f"{head}; {amount(b['slack'])} left."
-    return rows, blocked
+    return rows, blocked, short
 
 
 def _does_not_fit(tight: list[tuple[dict, float]]) -> str:

@@ -12,7 +12,7 @@ from blinker import Namespace
 from flask import current_app, url_for
 
 from portal.extensions import db
-from portal.models import AuditEvent, Follow, Idea, Notification, Role, User
+from portal.models import AuditEvent, Follow, Idea, NoticeKind, Notification, Role, User
 from portal.models.people import department_leaders
 
 
@@ -98,28 +98,80 @@ signals = Namespace()
 
 people_told = signals.signal("people-told")
 """Someone must hear of something. Sent by `notify` with the app as sender and keyword
-arguments users (list of User), message (str), idea (Idea or None) and link (the idea page's
-path or None)."""
+arguments users (list of User), message (str), idea (Idea or None), link (the idea page's
+path or None) and kind (a NoticeKind: which e-mail preference applies)."""
 
 
 def notify(
-    users: Iterable[User], message: str, *, idea: Idea | None = None, link: str | None = None
+    users: Iterable[User],
+    message: str,
+    *,
+    idea: Idea | None = None,
+    kind: NoticeKind = NoticeKind.MY_IDEAS,
+    link: str | None = None,
 ) -> None:
     """Tell `users` `message` about `idea`: in their inbox, and by e-mail after commit when
-    SMTP is configured (the caller commits). `link` (a path) defaults to the idea's page."""
+    SMTP is configured and their preference for `kind` is immediate (the caller commits).
+    `link` (a path) defaults to the idea's page."""
     if link is None and idea is not None:
         link = url_for("ideas.detail", idea_id=idea.id)
     people_told.send(
-        current_app._get_current_object(), users=list(users), message=message, idea=idea, link=link
+        current_app._get_current_object(),
+        users=list(users),
+        message=message,
+        idea=idea,
+        link=link,
+        kind=NoticeKind(kind),
     )
 
 
+def tell_audience(idea: Idea, message: str, *, exclude: User | None = None) -> None:
+    """Tell the idea's submitter (about *my ideas*) and followers (about *ideas I follow*)."""
+    tell_audiences([idea], {idea.id: message}, exclude=exclude)
+
+
+def tell_audiences(
+    ideas: list[Idea], messages: dict[int, str], *, exclude: User | None = None
+) -> None:
+    """`tell_audience` for many ideas with two queries for all of them (caller commits)."""
+    if not ideas:
+        return
+    ids = [i.id for i in ideas]
+    follows: dict[int, set[int]] = {}
+    for idea_id, user_id in db.session.execute(
+        db.select(Follow.idea_id, Follow.user_id).where(Follow.idea_id.in_(ids))
+    ):
+        follows.setdefault(idea_id, set()).add(user_id)
+    wanted = {i.submitter_id for i in ideas} | {u for f in follows.values() for u in f}
+    wanted.discard(exclude.id if exclude is not None else None)
+    users = {
+        u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(wanted), User.active))
+    }
+    for idea in ideas:
+        submitter = users.get(idea.submitter_id)
+        if submitter is not None:
+            notify([submitter], messages[idea.id], idea=idea, kind=NoticeKind.MY_IDEAS)
+        followers = [
+            users[u]
+            for u in sorted(follows.get(idea.id, ()))
+            if u in users and u != idea.submitter_id
+        ]
+        if followers:
+            notify(followers, messages[idea.id], idea=idea, kind=NoticeKind.FOLLOWING)
+
+
 @people_told.connect
-def _write_inbox(app, *, users: list[User], message: str, idea: Idea | None, link: str | None):
+def _write_inbox(
+    app, *, users: list[User], message: str, idea: Idea | None, link: str | None, kind: str
+):
     """Put the message in each user's inbox, in the caller's transaction."""
     for user in users:
         db.session.add(
             Notification(
-                user_id=user.id, idea_id=idea.id if idea else None, message=message, link=link
+                user_id=user.id,
+                idea_id=idea.id if idea else None,
+                message=message,
+                link=link,
+                kind=NoticeKind(kind).value,
             )
         )

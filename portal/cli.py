@@ -90,16 +90,27 @@ def sweep_runs_command() -> None:
     click.echo(f"{changed} stopped run(s) recorded.")
 
 
-@bp.cli.command("campaign-reminders")
-def campaign_reminders_command() -> None:
-    """Send the campaign notices that are due (opened, closing soon, decided); each goes
-    out once, so it is safe to run from cron as often as wanted."""
-    from portal.campaigns.service import send_reminders
+@bp.cli.command("send-reminders")
+def send_reminders_command() -> None:
+    """Send the reminders and digests that are due (cron-friendly: nothing goes twice)."""
+    from portal.reminders import send_reminders
 
     with writing():
-        counts = send_reminders()
+        sent = send_reminders()
         db.session.commit()
-    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()) or "No campaign notice due.")
+    click.echo(f"Sent: {sent}.")
+
+
+@bp.cli.command("run-scheduler")
+def run_scheduler_command() -> None:
+    """Enqueue send-reminders on the RQ queue every REMINDERS_EVERY_SECONDS (needs REDIS_URL
+    and a `run-worker`); RQ's cron scheduler keeps one running even with several started."""
+    from portal.background import run_scheduler
+
+    try:
+        run_scheduler(current_app._get_current_object())
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @bp.cli.command("import-ideas")

@@ -87,6 +87,10 @@ def from_environment(instance_path: str) -> dict:
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         **_similarity_background(),
         "REVIEW_OVERDUE_DAYS": int(os.environ.get("REVIEW_OVERDUE_DAYS", "14")),
+        # Days a reviewer's question may wait for its answer before the submitter is reminded.
+        "QUESTION_REMINDER_DAYS": int(os.environ.get("QUESTION_REMINDER_DAYS", "5")),
+        # How often RQ's cron scheduler (`run-scheduler`) enqueues `send-reminders`.
+        "REMINDERS_EVERY_SECONDS": int(os.environ.get("REMINDERS_EVERY_SECONDS", "3600")),
         # An API token's "last used" is written at most once per this many seconds.
         "TOKEN_USE_INTERVAL": int(os.environ.get("PORTAL_TOKEN_USE_INTERVAL", "300")),
         "SESSION_COOKIE_HTTPONLY": True,

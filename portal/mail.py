@@ -19,7 +19,7 @@ from flask_mailman import EmailMessage, Mail
 from portal.audit import people_told
 from portal.background import job_queue
 from portal.extensions import db
-from portal.models import Idea, User
+from portal.models import Frequency, Idea, User
 
 OUTBOX = "converge.outbox"  # key of the letters waiting for the commit in Session.info
 
@@ -43,11 +43,17 @@ def _letters(users: list[User], message: str, link: str | None, base_url: str) -
 
 
 @people_told.connect
-def _queue(app: Flask, *, users: list[User], message: str, idea: Idea | None, link: str | None):
-    """Queue the letters on the session; `_send_after_commit` hands them on."""
+def _queue(
+    app: Flask, *, users: list[User], message: str, idea: Idea | None, link: str | None, kind: str
+):
+    """Queue the letters to those who want this kind of news at once; `_send_after_commit`
+    hands them on (the others read it in their inbox or their digest)."""
     if "converge_mailer" not in app.extensions or not users:
         return
-    letters = _letters(users, message, link, app.config["PORTAL_BASE_URL"])
+    now = [user for user in users if user.frequency(kind) == Frequency.IMMEDIATE]
+    if not now:
+        return
+    letters = _letters(now, message, link, app.config["PORTAL_BASE_URL"])
     db.session.info.setdefault(OUTBOX, []).extend(letters)
 
 

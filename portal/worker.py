@@ -37,3 +37,17 @@ def deliver_job(letters: list[dict]) -> None:
 
     with create_app().app_context():
         mail.deliver([mail.Letter(**letter) for letter in letters])
+
+
+def reminders_job() -> str:
+    """Send the reminders and digests that are due (enqueued by `run-scheduler`)."""
+    if not has_app_context():
+        from portal import create_app
+
+        with create_app().app_context():
+            return reminders_job()
+    from portal.reminders import send_reminders
+
+    sent = send_reminders()
+    db.session.commit()
+    return str(sent)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Flask
 
-from portal.audit import department_leader, idea_audience, notify, record, signals
+from portal.audit import department_leader, notify, record, signals, tell_audience
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.ideas.rules import submit_problems
@@ -23,8 +23,10 @@ from portal.models import (
     Comment,
     CommentKind,
     Estimate,
+    Follow,
     Idea,
     IdeaStatus,
+    NoticeKind,
     Role,
     User,
     utcnow,
@@ -75,8 +77,13 @@ TRENDING = frozenset({S.SUBMITTED, S.IN_REVIEW, S.ESTIMATED, S.APPROVED})
 SCENARIO_CANDIDATES = (S.APPROVED, S.DEFERRED, S.SELECTED)
 """May be a candidate of a portfolio scenario."""
 
-DEFAULT_SCENARIO_CANDIDATES = (S.APPROVED, S.DEFERRED)
-"""A new scenario's candidates unless its filter says otherwise."""
+DEFAULT_SCENARIO_CANDIDATES = (S.APPROVED, S.DEFERRED, S.SELECTED)
+"""A new scenario's candidates unless its filter says otherwise: its budget is the total, so
+the current plan's selections are candidates that may be kept (a scenario whose budget is
+what remains after the plan leaves them out; see `BudgetMode`)."""
+
+WAITING_FOR_A_PLAN = frozenset({S.APPROVED, S.DEFERRED})
+"""A candidate that is not in the plan: the next portfolio run weighs it again."""
 
 COMMITTED = (S.SELECTED, S.IN_DELIVERY, S.DELIVERED)
 """Committed to: selected in the adopted plan, being delivered or delivered (the delivery
@@ -405,9 +412,11 @@ def _tell_people(idea: Idea, *, transition: Transition, actor: User, reason: str
         status=transition.target.label.lower(),
         reason=reason or "",
     )
-    people = idea_audience(idea, exclude=actor)
-    people += [u for u in department_leader(idea.department_id, exclude=actor) if u not in people]
-    notify(people, message, idea=idea)
+    tell_audience(idea, message, exclude=actor)
+    follower_ids = db.session.scalars(sa.select(Follow.user_id).where(Follow.idea_id == idea.id))
+    told = {idea.submitter_id, *follower_ids}
+    leaders = [u for u in department_leader(idea.department_id, exclude=actor) if u.id not in told]
+    notify(leaders, message, idea=idea, kind=NoticeKind.QUEUE)
 
 
 def init_app(app: Flask) -> None:

@@ -55,7 +55,10 @@ HOSTILE = [
     LONG,
 ]
 # Names the routes read from `request` themselves, not through a form.
-READ_DIRECTLY = ["q", "role", "page", "per_page", "next", "idea_ids", "text", "exclude", "run"]
+READ_DIRECTLY = [
+    "q", "role", "page", "per_page", "next", "idea_ids", "text", "exclude", "run", "base",
+    "accept_excess",
+]  # fmt: skip
 # What an OpenID provider sends back to /auth/sso/callback (Authlib reads them).
 READ_DIRECTLY += ["code", "state", "error", "error_description"]
 # Ending the session would sign the role's client out for the rest of the sweep.
@@ -441,6 +444,20 @@ def test_queue_ignores_a_department_beyond_any_id(pm_client):
 
 def test_compare_ignores_run_numbers_beyond_any_id(pm_client):
     assert pm_client.get("/portfolio/compare", query_string={"run": [HUGE, "1"]}).status_code < 500
+
+
+@pytest.mark.parametrize("base", [HUGE, "-1", "x", "", "1e3"])
+def test_a_hostile_baseline_is_never_a_server_error(pm_client, base):
+    answer = pm_client.get("/portfolio/compare", query_string={"run": ["1", "2"], "base": base})
+    assert answer.status_code < 500
+
+
+@pytest.mark.parametrize("value", [HUGE, "", "a\x00b", "immediate\n"])
+def test_a_hostile_notice_preference_is_a_form_error(employee_client, value):
+    answer = employee_client.post(
+        "/account/notices", data={"my_ideas": value, "following": "off", "queue": "off"}
+    )
+    assert answer.status_code == 400
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,8 @@ COMMITTERS = {
     # Scenario runs are jobs: they commit their progress as they go, and handing a run
     # to its worker commits it (a worker cannot pick up an uncommitted run).
     "portfolio/runs.py",
+    # The reminders job, which RQ's cron scheduler enqueues, is a job like a run.
+    "worker.py",
     # The demo loader is a command of its own.
     "demo/__init__.py",
 }

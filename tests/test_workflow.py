@@ -218,7 +218,7 @@ def test_state_groups_keep_their_meaning():
     assert {S.DRAFT, S.DUPLICATE, S.WITHDRAWN, S.REJECTED} == workflow.NOT_MERGEABLE_INTO
     assert workflow.COMMITTED == (S.SELECTED, S.IN_DELIVERY, S.DELIVERED)
     assert workflow.SCENARIO_CANDIDATES == (S.APPROVED, S.DEFERRED, S.SELECTED)
-    assert workflow.DEFAULT_SCENARIO_CANDIDATES == (S.APPROVED, S.DEFERRED)
+    assert workflow.DEFAULT_SCENARIO_CANDIDATES == (S.APPROVED, S.DEFERRED, S.SELECTED)
     assert S.DRAFT not in workflow.SUBMITTED_ONCE and len(workflow.SUBMITTED_ONCE) == 12
     assert [label for label, _ in workflow.SUBMITTER_SUMMARY] == [
         "Drafts",

@@ -8,6 +8,7 @@ from portal.account.service import TOKEN_LIFETIMES
 from portal.auth.forms import PASSWORD_RULES
 from portal.auth.service import PASSWORD_MAX
 from portal.forms import PortalForm, TextLength
+from portal.models import Frequency, NoticeKind
 
 
 class NewTokenForm(PortalForm):
@@ -40,3 +41,22 @@ class ChangePasswordForm(PortalForm):
         validators=[DataRequired(), EqualTo("password", "Passwords differ.")],
     )
     submit = SubmitField("Change password")
+
+
+class NoticePreferencesForm(PortalForm):
+    """How often each kind of notification is e-mailed (the inbox always gets them)."""
+
+    my_ideas = SelectField(NoticeKind.MY_IDEAS.label)
+    following = SelectField(NoticeKind.FOLLOWING.label)
+    queue = SelectField(NoticeKind.QUEUE.label)
+    save = SubmitField("Save e-mail preferences")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in NoticeKind:
+            field = getattr(self, kind.value)
+            field.choices = [(f.value, f.label) for f in Frequency]
+            field.description = kind.description
+
+    def kinds(self):
+        return [getattr(self, kind.value) for kind in NoticeKind]

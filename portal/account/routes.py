@@ -2,18 +2,23 @@
 
 import secrets
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from portal.account import bp
-from portal.account.forms import ChangePasswordForm, NewTokenForm
-from portal.account.service import active_tokens, create_token, revoke_token
+from portal.account.forms import ChangePasswordForm, NewTokenForm, NoticePreferencesForm
+from portal.account.service import (
+    active_tokens,
+    create_token,
+    revoke_token,
+    set_notice_preferences,
+)
 from portal.auth import sessions
 from portal.auth.service import change_password, end_all_sessions
 from portal.extensions import db
 from portal.forms import submit
 from portal.ideas.forms import EmptyForm
-from portal.models import utcnow
+from portal.models import NoticeKind, utcnow
 
 USED_FORMS_KEPT = 20  # the last token forms used, per session
 
@@ -23,6 +28,7 @@ def _profile(
     new_secret: str | None = None,
     status: int = 200,
     password_form: ChangePasswordForm | None = None,
+    notices_form: NoticePreferencesForm | None = None,
 ):
     if form.once.data in (None, "") or form.once.data in session.get("token_forms_used", []):
         form.once.data = secrets.token_urlsafe(12)
@@ -30,6 +36,8 @@ def _profile(
         "account/profile.html",
         form=form,
         password_form=password_form or ChangePasswordForm(formdata=None),
+        notices_form=notices_form or _notices_form(),
+        mail_configured="converge_mailer" in current_app.extensions,
         tokens=active_tokens(current_user),
         now=utcnow(),
         new_secret=new_secret,
@@ -40,6 +48,31 @@ def _profile(
         # The secret is in this page only: keep it out of every cache.
         response = (page, status, {"Cache-Control": "no-store"})
     return response
+
+
+def _notices_form() -> NoticePreferencesForm:
+    """The preferences form showing what the person chose (or the defaults)."""
+    form = NoticePreferencesForm(formdata=None)
+    for kind in NoticeKind:
+        getattr(form, kind.value).data = current_user.frequency(kind).value
+    return form
+
+
+@bp.route("/notices", methods=["POST"])
+@login_required
+def notices():
+    form = NoticePreferencesForm()
+    submitted = submit(
+        form,
+        lambda: set_notice_preferences(
+            current_user, {kind.value: getattr(form, kind.value).data for kind in NoticeKind}
+        ),
+    )
+    if not submitted.done:
+        return _profile(NewTokenForm(formdata=None), status=submitted.status, notices_form=form)
+    db.session.commit()
+    flash("Your e-mail preferences are saved.", "success")
+    return redirect(url_for("account.profile") + "#notices")
 
 
 @bp.route("/")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from portal.audit import record
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.models import ApiToken, User, utcnow
+from portal.models import ApiToken, Frequency, NoticeKind, User, utcnow
 
 TOKEN_PREFIX = "cvg_"
 MAX_ACTIVE_TOKENS = 20
@@ -22,6 +22,12 @@ class TokenError(PortalError):
     """The token operation is refused; the message is for the user."""
 
     status_code = 409
+
+
+class PreferenceError(PortalError):
+    """A notice preference that is not one of the choices."""
+
+    status_code = 400
 
 
 @dataclass(frozen=True)
@@ -135,3 +141,15 @@ def refuse_use(token: ApiToken, *, writing: bool) -> None:
             "Use a read-write token.",
             403,
         )
+
+
+def set_notice_preferences(user: User, chosen: dict[str, str]) -> None:
+    """Store how often `user` wants e-mail about each kind (caller commits)."""
+    preferences = {}
+    for kind in NoticeKind:
+        value = chosen.get(kind.value)
+        if value not in Frequency._value2member_map_:
+            raise PreferenceError(f"Choose how often to e-mail “{kind.label}”.", field=kind.value)
+        preferences[kind.value] = value
+    user.notice_preferences = preferences
+    record(user, "notice_preferences_changed", user, after=preferences)

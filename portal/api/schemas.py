@@ -12,6 +12,7 @@ from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
 from portal.models import (
     MAX_AMOUNT,
+    BudgetMode,
     CampaignState,
     CommentKind,
     Confidence,
@@ -383,6 +384,15 @@ class ScenarioSettingsSchema(ma.Schema):
         "Budget per period; a period without one is unbounded",
         {"2027": 1500000, "2028": 1800000},
     )
+    budget_mode = fields.Enum(
+        BudgetMode,
+        by_value=True,
+        load_default=BudgetMode.TOTAL,
+        metadata={
+            "description": "total: the budget covers the current plan's ideas, which are "
+            "candidates; remaining: what is left after the plan, whose ideas stay"
+        },
+    )
     capacity = _keyed(
         fields.Dict(keys=fields.String(validate=validate.Length(max=40)), values=_amount()),
         "Capacity per resource pool id and period; no entry: no limit",
@@ -495,6 +505,7 @@ class ScenarioSchema(ma.Schema):
     apply_excludes = fields.Boolean(required=True)
     apply_together = fields.Boolean(required=True)
     objective = fields.Enum(ScenarioObjective, by_value=True, required=True)
+    budget_mode = fields.Enum(BudgetMode, by_value=True, required=True)
     backend = fields.String(required=True)
     time_limit = fields.Integer(required=True)
     created_at = UtcDateTime(required=True)

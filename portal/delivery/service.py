@@ -10,7 +10,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from portal import workflow
-from portal.audit import idea_audience, notify, record
+from portal.audit import record, tell_audience
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
@@ -131,10 +131,10 @@ def record_realized_value(
         idea=idea,
         after={"value": number, "as_of": as_of.isoformat(), "note": note},
     )
-    notify(
-        idea_audience(idea, exclude=actor),
+    tell_audience(
+        idea,
         f"{idea.reference} “{idea.title}” delivered value {number:g} (as of {as_of:%d %b %Y}).",
-        idea=idea,
+        exclude=actor,
     )
     return measurement
 

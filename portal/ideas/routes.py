@@ -33,6 +33,7 @@ from portal.ideas.service import (
     update_draft,
 )
 from portal.models import Idea, IdeaStatus, Role, StrategicObjective
+from portal.portfolio import outcomes
 
 
 def _objective_choices() -> list[tuple[int, str]]:
@@ -185,6 +186,7 @@ def _detail_page(
         may_endorse=may_endorse(current_user, idea),
         history=history(idea),
         transitions=workflow.available(idea, current_user),
+        outcome=outcomes.latest(idea),
         comment_form=comment_form or CommentForm(formdata=None),
         reason_form=reason_form or ReasonForm(formdata=None),
         refused_transition=refused_transition,

@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic sees every table through here)."""
 
-from portal.models.audit import AuditEvent, Notification, Touchpoint, TouchpointKind
+from portal.models.audit import AuditEvent, Notification, SentReminder, Touchpoint, TouchpointKind
 from portal.models.base import utcnow
 from portal.models.campaigns import (
     Campaign,
@@ -36,17 +36,33 @@ from portal.models.ideas import (
     Vote,
 )
 from portal.models.people import (
+    DEFAULT_FREQUENCY,
     ROLE_AUTHORITY,
     ApiToken,
     Department,
+    Frequency,
+    NoticeKind,
     Role,
     SignIn,
     User,
     role_rank,
 )
-from portal.models.portfolio import Run, RunStatus, Scenario, ScenarioObjective
+from portal.models.portfolio import (
+    BudgetMode,
+    PlanOutcome,
+    Run,
+    RunStatus,
+    Scenario,
+    ScenarioObjective,
+)
 
 __all__ = [
+    "DEFAULT_FREQUENCY",
+    "BudgetMode",
+    "Frequency",
+    "NoticeKind",
+    "PlanOutcome",
+    "SentReminder",
     "IMPACT_LABELS",
     "MAX_AMOUNT",
     "PERIOD_HELP",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.models.base import enum_type, utcnow
 from portal.models.ideas import Idea
-from portal.models.people import Department, User
+from portal.models.people import Department, NoticeKind, User
 
 
 class AuditEvent(db.Model):
@@ -78,7 +78,12 @@ class Notification(db.Model):
     idea_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ideas.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.String(300))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What it is about (a NoticeKind): decides whether it is e-mailed at once, in a digest
+    # or not at all (the person's preferences); the inbox shows every kind.
+    kind: Mapped[str] = mapped_column(
+        sa.String(20), default=NoticeKind.MY_IDEAS.value, server_default=NoticeKind.MY_IDEAS.value
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     read_at: Mapped[datetime | None]
 
     idea: Mapped[Idea | None] = relationship()
@@ -95,3 +100,20 @@ class Notification(db.Model):
         elif seen_at is not None:  # a column
             query = query.where(sa.or_(seen_at.is_(None), cls.created_at > seen_at))
         return query
+
+
+class SentReminder(db.Model):
+    """A reminder or digest that went to one person, so that it never goes twice.
+
+    `key` names the occasion (e.g. `overdue-review:12:2` for the second overdue period of
+    idea 12, `digest:weekly:2026-W49`); the unique (key, user) pair is what makes
+    `send-reminders` safe to run as often as anyone likes, even twice at once.
+    """
+
+    __tablename__ = "sent_reminders"
+    __table_args__ = (sa.UniqueConstraint("key", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -102,6 +102,56 @@ def new_session_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+class NoticeKind(enum.StrEnum):
+    """What a notification is about, for the e-mail preferences (the inbox gets them all)."""
+
+    MY_IDEAS = "my_ideas"
+    FOLLOWING = "following"
+    QUEUE = "queue"
+
+    @property
+    def label(self) -> str:
+        return {
+            "my_ideas": "My ideas",
+            "following": "Ideas I follow",
+            "queue": "My review queue and plans",
+        }[self.value]
+
+    @property
+    def description(self) -> str:
+        return {
+            "my_ideas": "Changes to ideas you submitted, plan outcomes, unanswered questions.",
+            "following": "Changes to ideas you follow and their plan outcomes.",
+            "queue": "Reviews waiting for you, overdue reviews, merges and assignments.",
+        }[self.value]
+
+
+class Frequency(enum.StrEnum):
+    """How often a kind of notification is e-mailed."""
+
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    OFF = "off"
+
+    @property
+    def label(self) -> str:
+        return {
+            "immediate": "Each one at once",
+            "daily": "Daily digest",
+            "weekly": "Weekly digest",
+            "off": "No e-mail (inbox only)",
+        }[self.value]
+
+
+DEFAULT_FREQUENCY = {
+    NoticeKind.MY_IDEAS: Frequency.IMMEDIATE,
+    NoticeKind.FOLLOWING: Frequency.WEEKLY,
+    NoticeKind.QUEUE: Frequency.IMMEDIATE,
+}
+"""E-mail for each kind until a person chooses otherwise on the account page."""
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     # One account per identity at an identity provider (single sign-on).
@@ -130,6 +180,8 @@ class User(UserMixin, db.Model):
     # with single sign-on; None for accounts that only ever used a password.
     sso_issuer: Mapped[str | None] = mapped_column(sa.String(255))
     sso_subject: Mapped[str | None] = mapped_column(sa.String(255))
+    # {kind: frequency} for the kinds a person changed; the rest follow DEFAULT_FREQUENCY.
+    notice_preferences: Mapped[dict | None] = mapped_column(sa.JSON)
 
     department: Mapped[Department] = relationship(
         back_populates="members", foreign_keys=[department_id]
@@ -144,6 +196,16 @@ class User(UserMixin, db.Model):
     # Unread notifications, for the navigation bar: counted with the user when a session
     # loads them (portal/auth/login.py), not by a query of its own.
     unread_count = 0
+
+    def frequency(self, kind: "NoticeKind | str") -> Frequency:
+        """How this person wants e-mail about `kind`."""
+        kind = NoticeKind(kind)
+        chosen = (self.notice_preferences or {}).get(kind.value)
+        return (
+            Frequency(chosen)
+            if chosen in Frequency._value2member_map_
+            else (DEFAULT_FREQUENCY[kind])
+        )
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the session and the remember-me cookie: the id and the

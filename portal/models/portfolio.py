@@ -23,6 +23,22 @@ class RunStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class BudgetMode(enum.StrEnum):
+    """What a scenario's budget means against the plan adopted so far."""
+
+    TOTAL = "total"  # the whole budget: ideas in the plan are candidates that may be kept
+    REMAINING = "remaining"  # what is left after the plan: its ideas stay and are not candidates
+
+    @property
+    def label(self) -> str:
+        return {
+            "total": "Total budget: the ideas selected in the current plan are candidates "
+            "that may be kept or dropped",
+            "remaining": "Remaining budget: what is left after the current plan; its ideas "
+            "stay and are not candidates",
+        }[self.value]
+
+
 class Scenario(db.Model):
     """A portfolio question: periods, budgets, capacities, candidates and constraints.
 
@@ -41,6 +57,9 @@ class Scenario(db.Model):
     )
     periods: Mapped[list] = mapped_column(sa.JSON, default=list)
     budget: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    budget_mode: Mapped[BudgetMode] = mapped_column(
+        enum_type(BudgetMode), default=BudgetMode.TOTAL, server_default=BudgetMode.TOTAL.value
+    )
     capacity: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     candidate_filter: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     department_shares: Mapped[dict] = mapped_column(sa.JSON, default=dict)
@@ -110,3 +129,23 @@ class Run(db.Model):
     scenario: Mapped[Scenario] = relationship(back_populates="runs")
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     adopted_by: Mapped[User | None] = relationship(foreign_keys=[adopted_by_id])
+
+
+class PlanOutcome(db.Model):
+    """What adopting a run meant for one of its candidates: in the plan or not, and why.
+
+    Written once at adoption; `reason` is worded by `portal.portfolio.outcomes` from the
+    run's own explanation, so the idea page and the notice say the same thing.
+    """
+
+    __tablename__ = "plan_outcomes"
+    __table_args__ = (sa.UniqueConstraint("run_id", "idea_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    idea_id: Mapped[int] = mapped_column(sa.ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    selected: Mapped[bool]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    run: Mapped[Run] = relationship()

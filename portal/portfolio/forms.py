@@ -36,7 +36,7 @@ from portal.forms import (
     parse_amount,
     whole_number,
 )
-from portal.models import ScenarioObjective
+from portal.models import BudgetMode, ScenarioObjective
 from portal.periods import is_period_name
 from portal.portfolio.problem import BACKENDS, parse_ref
 from portal.review import rules
@@ -159,6 +159,11 @@ class ScenarioForm(PortalForm):
         "Budget per period",
         description="One line per period, e.g. '2027: 1.2M'. A period without a line has no "
         "budget limit.",
+    )
+    budget_mode = RadioField(
+        "The budget is",
+        choices=choices([(m.value, m.label) for m in BudgetMode]),
+        default=BudgetMode.TOTAL.value,
     )
     capacity = TextAreaField(
         "Resource capacity per pool and period",
@@ -414,6 +419,7 @@ class ScenarioForm(PortalForm):
             "description": (self.description.data or "").strip(),
             "periods": p["periods"],
             "budget": p.get("budget", {}),
+            "budget_mode": BudgetMode(self.budget_mode.data),
             "capacity": p.get("capacity", {}),
             "candidate_filter": {
                 "states": list(self.states.data),
@@ -495,6 +501,7 @@ def form_data(scenario, options: FormOptions) -> dict:
         "apply_excludes": scenario.apply_excludes,
         "apply_together": scenario.apply_together,
         "objective": scenario.objective.value,
+        "budget_mode": scenario.budget_mode.value,
         "backend": scenario.backend,
         "time_limit": scenario.time_limit,
     }

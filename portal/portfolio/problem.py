@@ -20,6 +20,7 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import whole_number
 from portal.models import (
+    BudgetMode,
     Department,
     Estimate,
     EstimateCost,
@@ -77,6 +78,8 @@ class Frozen:
 def _candidate_query(scenario: Scenario) -> sa.Select:
     filters = scenario.candidate_filter or {}
     states = [IdeaStatus(s) for s in filters.get("states") or workflow.DEFAULT_SCENARIO_CANDIDATES]
+    if scenario.budget_mode == BudgetMode.REMAINING:  # the plan's ideas stay; not candidates
+        states = [s for s in states if s not in workflow.IN_THE_PLAN]
     query = (
         sa.select(
             Idea.id,
@@ -499,3 +502,23 @@ def write_mps(problem: dict) -> bytes:
 def limits(problem: dict, result: dict, out: list[dict]) -> tuple[list[dict], dict[str, str]]:
     """A run's limit rows as its page shows them, and why each left-out idea does not fit."""
     return optimizer.limits(problem, result, out)
+
+
+def shortfalls(problem: dict, result: dict, out: list[dict]) -> dict[str, list[dict]]:
+    """For each left-out idea that fits nowhere: the budget and capacity rows it overflows."""
+    return optimizer.shortfalls(problem, result, out)
+
+
+def plan_costs(exclude: set[int] = frozenset()) -> dict[str, float]:
+    """What the ideas in the plan (selected or in delivery) cost per period by their current
+    estimates, without the ideas in `exclude`."""
+    query = (
+        sa.select(EstimateCost.period, sa.func.sum(EstimateCost.capex + EstimateCost.opex))
+        .join(Estimate, sa.and_(Estimate.id == EstimateCost.estimate_id, Estimate.is_current))
+        .join(Idea, Idea.id == Estimate.idea_id)
+        .where(Idea.status.in_(workflow.IN_THE_PLAN))
+        .group_by(EstimateCost.period)
+    )
+    if exclude:
+        query = query.where(Idea.id.not_in(exclude))
+    return {period: float(total or 0) for period, total in db.session.execute(query)}

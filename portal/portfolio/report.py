@@ -331,6 +331,10 @@ def time_report(problem: dict, result: dict) -> dict:
     }
 
 
+def _delta(value: float | None, base: float | None) -> float | None:
+    return None if value is None or base is None else value - base
+
+
 def _without_ref(text: str, ref: str) -> str:
     """'IDEA-3 is not selected: forcing ...' -> 'Forcing ...' (the table names the idea)."""
     for head in (f"{ref} is not selected: ", f"{ref} is selected: ", f"{ref}: ", f"{ref} is "):
@@ -361,15 +365,20 @@ def timings(run: Run) -> dict:
     }
 
 
-def comparison(runs: list[Run]) -> dict:
-    """Side by side: objective, spend per period, ideas added and removed, splits, settings."""
+def comparison(runs: list[Run], baseline: Run | None = None) -> dict:
+    """Side by side: objective, spend per period, ideas added and removed, splits, settings.
+
+    Every difference is taken against `baseline` (one of `runs`; the first by default) and
+    says so: `baseline_label`, and per column the deltas of value, count and spend."""
     labels = [run_label(r) for r in runs]
     periods: list[str] = []
     for r in runs:
         periods += [p for p in r.problem.get("periods", []) if p not in periods]
     selections = [{s["id"] for s in (r.result or {}).get("selected", [])} for r in runs]
-    base = selections[0]
-    changed_refs = set().union(*[(s - base) | (base - s) for s in selections[1:]])
+    at = runs.index(baseline) if baseline is not None else 0
+    base = selections[at]
+    base_result = runs[at].result or {}
+    changed_refs = set().union(*[(s - base) | (base - s) for s in selections])
     ideas = _titles(bridge.parse_ref(ref) for ref in changed_refs)
 
     def describe(refs):
@@ -400,6 +409,11 @@ def comparison(runs: list[Run]) -> dict:
                 "total": sum((result.get("spend") or {}).values()),
                 "added": describe(chosen - base),
                 "removed": describe(base - chosen),
+                "baseline": r is runs[at],
+                "objective_delta": _delta(result.get("objective"), base_result.get("objective")),
+                "count_delta": len(chosen) - len(base),
+                "total_delta": sum((result.get("spend") or {}).values())
+                - sum((base_result.get("spend") or {}).values()),
             }
         )
     departments = sorted({d for dept, _ in splits for d in dept})
@@ -415,6 +429,8 @@ def comparison(runs: list[Run]) -> dict:
     ]
     return {
         "labels": labels,
+        "baseline_label": labels[at],
+        "baseline_id": runs[at].id,
         "periods": periods,
         "columns": columns,
         "departments": [

@@ -157,18 +157,24 @@ def adopt(run_id: int):
     run = _run(run_id)
     try:
         if request.method == "POST":
-            plan = service.adopt_run(run, current_user)
+            accept = request.form.get("accept_excess") == "1"
+            plan = service.adopt_run(run, current_user, accept_excess=accept)
             db.session.commit()
             flash(
                 f"Adopted: {plural(len(plan.select), 'idea')} selected, "
                 f"{len(plan.defer)} deferred. "
-                "Submitters have been told.",
+                "The submitters and followers of every candidate have been told the outcome.",
                 "success",
             )
             return redirect(url_for("portfolio.plan"))
         plan = service.adoption(run)
     except PortalError as exc:
-        abort(exc.status_code, str(exc))
+        if exc.field != "accept_excess":
+            abort(exc.status_code, str(exc))
+        # Refused before anything changed (the excess is checked first).
+        return render_template(
+            "portfolio/adopt.html", run=run, plan=service.adoption(run), refused=str(exc)
+        ), exc.status_code
     return render_template("portfolio/adopt.html", run=run, plan=plan)
 
 
@@ -245,7 +251,11 @@ def compare():
             plan=service.current_plan(),
             chosen=ids,
         ), exc.status_code
-    data = report.comparison(runs)
+    base = whole_number(request.args.get("base", ""))
+    baseline = next((r for r in runs if r.id == base), None)
+    if request.args.get("base") and baseline is None:
+        abort(400, "The baseline must be one of the runs compared.")
+    data = report.comparison(runs, baseline)
     svgs = {k: charts.as_svg_markup(v) for k, v in run_charts.comparison_charts(data).items()}
     return render_template("portfolio/compare.html", data=data, charts=svgs)
 

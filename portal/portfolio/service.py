@@ -22,6 +22,7 @@ from portal.audit import record
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
+    BudgetMode,
     Campaign,
     Department,
     Idea,
@@ -36,8 +37,8 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.portfolio import outcomes, runs
 from portal.portfolio import problem as bridge
-from portal.portfolio import runs
 from portal.portfolio.forms import SETTING_ANCHORS, FormOptions, _plain  # noqa: F401 -- pages link settings by it
 from portal.portfolio.problem import SOLVED
 from portal.portfolio.validation import settings_errors
@@ -181,6 +182,11 @@ def describe_settings(scenario: Scenario) -> dict[str, str]:
         "pool": dict(db.session.execute(sa.select(ResourcePool.id, ResourcePool.name)).all()),
     }
     out: dict[str, str] = {"Periods": ", ".join(scenario.periods or [])}
+    out["Budget means"] = (
+        "what remains after the current plan"
+        if scenario.budget_mode == BudgetMode.REMAINING
+        else "the total, the current plan's ideas included"
+    )
     for p in scenario.periods or []:
         budget = (scenario.budget or {}).get(p)
         out[f"Budget {p}"] = "no limit" if budget is None else _plain(budget)
@@ -282,7 +288,11 @@ def start_run(scenario: Scenario, user: User) -> Run:
         "freeze_seconds": round(frozen.seconds, 4),
         "candidates": len(frozen.problem["candidates"]),
         "objective_shares": frozen.objective_shares,
+        "budget_mode": scenario.budget_mode.value,
     }
+    if scenario.budget_mode == BudgetMode.REMAINING:
+        # What the plan held when the run froze: its budget is what was left after that.
+        settings["plan_costs"] = bridge.plan_costs()
     return _launch(scenario, user, frozen.problem, settings)
 
 
@@ -371,6 +381,8 @@ class Adoption:
     keep: list[Idea] = field(default_factory=list)
     defer: list[Idea] = field(default_factory=list)
     blocked: list[Idea] = field(default_factory=list)
+    # Periods the plan would overcommit: {period, committed, budget, excess}.
+    excess: list[dict] = field(default_factory=list)
 
 
 def selected_ids(run: Run) -> list[int]:
@@ -407,12 +419,48 @@ def adoption(run: Run) -> Adoption:
                 .order_by(Idea.id)
             )
         )
+    plan.excess = overcommitted(run)
     return plan
 
 
-def adopt_run(run: Run, user: User) -> Adoption:
-    """Adopt `run` as the current plan through the workflow (caller commits)."""
+def overcommitted(run: Run) -> list[dict]:
+    """The periods in which adopting `run` would commit more than its budget allows.
+
+    Committed = the run's spend + what the plan's ideas that the run did not consider cost
+    (they stay in the plan). The budget is the run's own when it was a total; when it was
+    what remained after the plan, the plan's costs when the run froze are added back.
+    """
+    settings = run.settings or {}
+    budget = run.problem.get("budget", {})
+    spend = (run.result or {}).get("spend", {})
+    staying = bridge.plan_costs(exclude=set(candidate_ids(run)))
+    frozen_plan = settings.get("plan_costs") or {}
+    remaining = settings.get("budget_mode") == BudgetMode.REMAINING.value
+    rows = []
+    for period in run.problem.get("periods", []):
+        if budget.get(period) is None:
+            continue
+        limit = budget[period] + (frozen_plan.get(period, 0.0) if remaining else 0.0)
+        committed = spend.get(period, 0.0) + staying.get(period, 0.0)
+        if committed > limit + 1e-6:
+            rows.append(
+                {"period": period, "committed": committed, "budget": limit,
+                 "excess": committed - limit}
+            )  # fmt: skip
+    return rows
+
+
+def adopt_run(run: Run, user: User, *, accept_excess: bool = False) -> Adoption:
+    """Adopt `run` as the current plan through the workflow (caller commits).
+
+    A plan that overcommits a period is adopted only when `accept_excess` says so."""
     plan = adoption(run)
+    if plan.excess and not accept_excess:
+        periods = ", ".join(f"{e['period']} by {bridge.amount(e['excess'])}" for e in plan.excess)
+        raise PortfolioError(
+            f"This plan overcommits {periods}: confirm that you accept it to adopt it.",
+            field="accept_excess",
+        )
     if plan.blocked:
         refs = ", ".join(f"{i.reference} ({i.status.label.lower()})" for i in plan.blocked)
         raise PortfolioError(
@@ -420,17 +468,22 @@ def adopt_run(run: Run, user: User) -> Adoption:
             "Run the scenario again before adopting."
         )
     reason = f"not in the adopted plan ({run.scenario.name}, run {run.number})"
+    # Each candidate's people hear once, from `outcomes`, in or out and why, instead of
+    # the transitions' own shorter notices.
     for idea in plan.select:
-        workflow.apply(idea, "select", user)
+        workflow.apply(idea, "select", user, notify_people=False)
     for idea in plan.defer:
-        workflow.apply(idea, "defer", user, reason)
+        workflow.apply(idea, "defer", user, reason, notify_people=False)
     run.adopted_at = utcnow()
     run.adopted_by = user
+    db.session.flush()
+    outcomes.record_and_tell(run, user)
     record(
         user,
         "run_adopted",
         run,
         after={
+            "excess_accepted": plan.excess,
             "selected": [i.id for i in plan.select],
             "kept": [i.id for i in plan.keep],
             "deferred": [i.id for i in plan.defer],

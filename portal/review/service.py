@@ -26,6 +26,7 @@ from portal.models import (
     IdeaLink,
     IdeaStatus,
     LinkKind,
+    NoticeKind,
     Role,
     Touchpoint,
     TouchpointKind,
@@ -234,6 +235,7 @@ def assign(manager: User, ideas: list[Idea], assignee: User) -> int:
             [assignee],
             f"{manager.name} assigned you {plural(len(changed), 'idea')} to review: {refs}{more}.",
             idea=changed[0] if len(changed) == 1 else None,
+            kind=NoticeKind.QUEUE,
         )
     return len(changed)
 

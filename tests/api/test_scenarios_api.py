@@ -65,7 +65,8 @@ def test_defaults_are_the_forms(pm_api):
     response = pm_api.post("/api/v1/scenarios", json={"name": "Minimal", "periods": ["2027"]})
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert body["candidate_filter"]["states"] == ["approved", "deferred"]
+    assert body["candidate_filter"]["states"] == ["approved", "deferred", "selected"]
+    assert body["budget_mode"] == "total"
     assert body["apply_requires"] and body["backend"] == "cbc" and body["time_limit"] == 60
 
 

@@ -339,9 +339,11 @@ def test_the_decided_notice_reaches_participants(
 
 def test_reminders_command(runner, make_campaign):
     make_campaign()
-    result = runner.invoke(args=["campaign-reminders"])
+    result = runner.invoke(args=["send-reminders"])
     assert result.exit_code == 0, result.output
-    assert "opened: 1" in result.output
+    assert "1 campaign opened" in result.output
+    again = runner.invoke(args=["send-reminders"])
+    assert again.exit_code == 0 and "campaign opened" not in again.output
 
 
 # ------------------------------------------------------------------ report

@@ -35,7 +35,7 @@ def test_adopt_selects_through_the_workflow(pm_client, employee_client, make_sce
     actions = db.session.scalars(db.select(AuditEvent.action)).all()
     assert "run_adopted" in actions and "status_change" in actions
     inbox = db.session.scalars(db.select(Notification.message)).all()
-    assert any("selected in the adopted portfolio plan" in m for m in inbox)
+    assert any(f"{big.reference}" in m and ": In the plan “Plan 2027”" in m for m in inbox)
     plan = employee_client.get("/portfolio/plan")  # everyone sees the plan
     assert plan.status_code == 200 and big.title.encode() in plan.data
     assert b"Spend against budget" in plan.data
@@ -99,6 +99,22 @@ def test_compare_runs(pm_client, brm_client, make_scenario, ideas, department):
     assert "Budget 2027" in differ and "Forced out" in differ and "Periods" not in differ
     assert department.name in html[html.index("data-split") :]
     assert "Spend per period" in html and "Value by department" in html
+
+
+def test_compare_against_a_chosen_baseline(pm_client, make_scenario, ideas):
+    big, mid, small = ideas
+    base = make_scenario(name="Base", budget={"2027": 250.0})
+    leaner = make_scenario(name="Leaner", budget={"2027": 210.0}, force_out=[big.id])
+    a, b = _run(pm_client, base), _run(pm_client, leaner)
+    html = pm_client.get(f"/portfolio/compare?run={a.id}&run={b.id}&base={b.id}").data.decode()
+    assert f'<option value="{b.id}" selected>Leaner · run 1</option>' in html
+    assert "Added vs Leaner · run 1" in html and "Removed vs Leaner · run 1" in html
+    added = html[html.index("data-added") : html.index("data-removed")]
+    assert big.title in added and mid.title not in added, added
+    assert "(+25.0 vs Leaner · run 1)" in html  # 100 against 75
+    assert "(-1 vs Leaner · run 1)" in html  # 1 idea against 2
+    wrong = pm_client.get(f"/portfolio/compare?run={a.id}&run={b.id}&base=999")
+    assert wrong.status_code == 400 and b"baseline must be one of the runs" in wrong.data
 
 
 @pytest.mark.parametrize("count", [0, 1, 6])

@@ -4,7 +4,7 @@ import pytest
 
 import optimizer
 from portal.extensions import db
-from portal.models import IdeaLink, IdeaStatus, LinkKind, ScenarioObjective
+from portal.models import BudgetMode, IdeaLink, IdeaStatus, LinkKind, ScenarioObjective
 from portal.portfolio.problem import SettingsError, build_problem, idea_ref, parse_ref
 from portal.review.valuation import strategic_value
 
@@ -104,15 +104,19 @@ def test_candidate_filter(make_candidate, make_scenario, make_department, make_u
     make_candidate(status=IdeaStatus.ESTIMATED)  # never a candidate
     make_idea(approved.submitter, status=IdeaStatus.APPROVED)  # no estimate: not a candidate
 
-    def ids(**candidate_filter):
-        scenario = make_scenario(candidate_filter=candidate_filter)
+    def ids(mode=BudgetMode.TOTAL, **candidate_filter):
+        scenario = make_scenario(candidate_filter=candidate_filter, budget_mode=mode)
         return {parse_ref(c["id"]) for c in build_problem(scenario).problem["candidates"]}
 
-    assert ids() == {approved.id, deferred.id, in_sales.id}
+    # A total budget: the plan's selections are candidates that may be kept.
+    assert ids() == {approved.id, deferred.id, selected.id, in_sales.id}
+    # What remains after the plan: its selections stay and are not candidates.
+    assert ids(BudgetMode.REMAINING) == {approved.id, deferred.id, in_sales.id}
+    assert ids(BudgetMode.REMAINING, states=["selected"]) == set()
     assert ids(states=["selected"]) == {selected.id}
     assert ids(department_ids=[sales.id]) == {in_sales.id}
     objective_id = approved.objectives[0].id
-    assert ids(objective_ids=[objective_id]) == {approved.id, deferred.id}
+    assert ids(objective_ids=[objective_id]) == {approved.id, deferred.id, selected.id}
 
 
 def test_only_the_current_estimate_counts(make_candidate, make_estimate, make_scenario, objective):

@@ -58,8 +58,11 @@ def app_config(request, extra_config):
 def test_question_and_decision_notify_and_mail(smtp, brm_client, employee, make_user, make_idea):
     _, inbox = smtp
     follower = make_user(email="fan@converge.example")
+    quiet = make_user(email="quiet@converge.example")  # follows with the default: a digest
+    follower.notice_preferences = {"following": "immediate"}
     idea = make_idea(employee, status=S.IN_REVIEW)
     db.session.add(Follow(idea_id=idea.id, user_id=follower.id))
+    db.session.add(Follow(idea_id=idea.id, user_id=quiet.id))
     db.session.commit()
 
     brm_client.post(
@@ -79,7 +82,7 @@ def test_question_and_decision_notify_and_mail(smtp, brm_client, employee, make_
         == 1
     )
     recipients = sorted(r for rcpts, _ in inbox.messages for r in rcpts)
-    assert recipients == ["erin@converge.example", "fan@converge.example"]
+    assert recipients == ["erin@converge.example", "fan@converge.example"]  # not quiet@
     assert "Which system do you use today?" in inbox.messages[0][1]
     assert f"/ideas/{idea.id}" in inbox.messages[0][1]
 

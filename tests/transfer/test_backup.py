@@ -27,6 +27,7 @@ from portal.models import (
     IdeaStatus,
     LinkKind,
     Notification,
+    PlanOutcome,
     PoolCapacity,
     RealizedValue,
     ResourcePool,
@@ -34,6 +35,7 @@ from portal.models import (
     Run,
     RunStatus,
     Scenario,
+    SentReminder,
     Touchpoint,
     TouchpointKind,
     Vote,
@@ -132,7 +134,12 @@ def everything(pm, brm, employee, make_idea, make_objective, department, make_us
             ApiToken(user_id=pm.id, name="cli", prefix="cv_abc", token_hash="f" * 64),
             CampaignUpdate(campaign_id=campaign.id, author_id=pm.id, body="Thanks"),
             CampaignNotice(campaign_id=campaign.id, kind="opened", recipients=3),
+            SentReminder(key="digest:weekly:2026-W49", user_id=employee.id),
         ]
+    )
+    db.session.flush()
+    db.session.add(
+        PlanOutcome(run_id=run.id, idea_id=newer.id, selected=True, reason="In the X plan.")
     )
     db.session.commit()
 

@@ -1,0 +1,77 @@
+"""Plans add up: a scenario's budget is the total (the plan's ideas are candidates) or what
+remains after the plan; adopting a plan that overcommits a period shows the excess and needs
+a confirmation."""
+
+import pytest
+
+from portal.extensions import db
+from portal.models import BudgetMode, IdeaStatus, Run
+from portal.portfolio.problem import idea_ref
+from tests.portfolio.test_runs import _run
+
+
+@pytest.fixture
+def ideas(make_candidate, employee):
+    big = make_candidate(4, 200.0, submitter=employee)  # value 100
+    mid = make_candidate(2, 100.0, submitter=employee)  # value 50
+    small = make_candidate(1, 100.0, submitter=employee)  # value 25
+    return big, mid, small
+
+
+def _adopt_first(pm_client, make_scenario, ideas):
+    big, _, _ = ideas
+    first = _run(pm_client, make_scenario(name="First", budget={"2027": 250.0}))
+    assert pm_client.post(f"/portfolio/runs/{first.id}/adopt").status_code == 302
+    db.session.rollback()
+    assert big.status == IdeaStatus.SELECTED
+    return first
+
+
+def test_a_total_budget_counts_the_plan_and_a_remaining_one_leaves_it_alone(
+    pm_client, make_scenario, ideas
+):
+    big, mid, small = ideas
+    _adopt_first(pm_client, make_scenario, ideas)
+    total = _run(pm_client, make_scenario(name="Total", budget={"2027": 250.0}))
+    refs = {c["id"] for c in total.problem["candidates"]}
+    assert idea_ref(big.id) in refs  # the selection is a candidate that may be kept
+    assert total.settings["display"]["Budget means"].startswith("the total")
+    remaining = make_scenario(name="Rest", budget={"2027": 100.0}, budget_mode=BudgetMode.REMAINING)
+    run = _run(pm_client, remaining)
+    assert idea_ref(big.id) not in {c["id"] for c in run.problem["candidates"]}
+    assert run.settings["plan_costs"] == {"2027": 200.0}
+    # 100 left after the plan's 200: the plan and this run together stay within 300.
+    preview = pm_client.get(f"/portfolio/runs/{run.id}/adopt").data.decode()
+    assert "data-excess" not in preview
+
+
+def test_an_overcommitting_plan_shows_the_excess_and_needs_a_confirmation(
+    pm_client, make_scenario, ideas
+):
+    big, mid, small = ideas
+    _adopt_first(pm_client, make_scenario, ideas)
+    # A total budget of 250 that does not consider the selected idea (it stays, costing 200).
+    narrow = make_scenario(
+        name="Narrow", budget={"2027": 250.0}, candidate_filter={"states": ["approved"]}
+    )
+    run = _run(pm_client, narrow)
+    assert {s["id"] for s in run.result["selected"]} == {idea_ref(mid.id), idea_ref(small.id)}
+    preview = pm_client.get(f"/portfolio/runs/{run.id}/adopt").data.decode()
+    excess = preview[preview.index("data-excess") :]
+    assert "<td>2027</td>" in excess and "400" in excess and "150" in excess
+    refused = pm_client.post(f"/portfolio/runs/{run.id}/adopt")
+    assert refused.status_code == 409
+    assert "This plan overcommits 2027 by 150" in refused.data.decode()
+    db.session.rollback()
+    assert db.session.get(Run, run.id).adopted_at is None and mid.status == IdeaStatus.APPROVED
+    accepted = pm_client.post(f"/portfolio/runs/{run.id}/adopt", data={"accept_excess": "1"})
+    assert accepted.status_code == 302
+    db.session.rollback()
+    assert mid.status == small.status == big.status == IdeaStatus.SELECTED
+
+
+def test_the_scenario_form_asks_what_the_budget_means(pm_client):
+    page = pm_client.get("/portfolio/scenarios/new").data.decode()
+    assert "data-budget-mode" in page and "Remaining budget" in page
+    mode = page[page.index("data-budget-mode") : page.index("Remaining budget")]
+    assert "checked" in mode and 'value="total"' in mode
