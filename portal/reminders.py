@@ -24,8 +24,8 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy.exc import IntegrityError
 
 from portal import workflow
-from portal.campaigns import service as campaigns
 from portal.audit import notify
+from portal.campaigns import service as campaigns
 from portal.extensions import db
 from portal.mail import send_after_commit
 from portal.models import (

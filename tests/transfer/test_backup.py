@@ -36,6 +36,7 @@ from portal.models import (
     RunStatus,
     Scenario,
     SentReminder,
+    SignIn,
     Touchpoint,
     TouchpointKind,
     Vote,
@@ -135,6 +136,7 @@ def everything(pm, brm, employee, make_idea, make_objective, department, make_us
             CampaignUpdate(campaign_id=campaign.id, author_id=pm.id, body="Thanks"),
             CampaignNotice(campaign_id=campaign.id, kind="opened", recipients=3),
             SentReminder(key="digest:weekly:2026-W49", user_id=employee.id),
+            SignIn(user_id=pm.id, expires_at=datetime(2027, 1, 5), remember_hash="e" * 64),
         ]
     )
     db.session.flush()
