@@ -66,8 +66,8 @@ def list_campaigns():
 def create_campaign(data):
     """Create a campaign (a draft)
 
-    Portfolio managers and admins sponsor campaigns. `fields` lists the extra idea fields,
-    one per line. Publish it on its page.
+    Department leaders, portfolio managers and admins sponsor campaigns. `fields` lists the
+    extra idea fields, one per line. Publish it on its page.
     """
     try:
         campaign = service.save_campaign(None, service.CampaignInput(

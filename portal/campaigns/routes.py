@@ -72,7 +72,10 @@ def index():
 @login_required
 def new():
     if not service.can_sponsor(current_user):
-        abort(403, description="Only portfolio managers and admins sponsor campaigns.")
+        abort(
+            403,
+            description="Only department leaders, portfolio managers and admins sponsor campaigns.",
+        )
     form = _form()
     submitted = submit(
         form, lambda: service.save_campaign(None, _input(form), current_user), field="title"

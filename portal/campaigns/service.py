@@ -217,7 +217,9 @@ def _check(data: CampaignInput) -> tuple[list[dict], list[Department], list[Stra
 def save_campaign(campaign: Campaign | None, data: CampaignInput, actor: User) -> Campaign:
     """Create a draft campaign sponsored by `actor`, or edit one (caller commits)."""
     if campaign is None and not can_sponsor(actor):
-        raise CampaignError("Only portfolio managers and admins sponsor campaigns.", 403)
+        raise CampaignError(
+            "Only department leaders, portfolio managers and admins sponsor campaigns.", 403
+        )
     if campaign is not None and not can_manage(actor, campaign):
         raise CampaignError("Only the campaign's sponsor or an admin may edit it.", 403)
     fields, departments, objectives = _check(data)
