@@ -165,4 +165,4 @@ def test_campaign_from_question_to_outcome(
     told = db.session.scalars(
         sa.select(Notification.message).where(Notification.user_id == employee.id)
     ).all()
-    assert any("select" in m.lower() for m in told), told
+    assert any(m.startswith(f"{idea.reference} ") and " plan" in m for m in told), told
