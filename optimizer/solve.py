@@ -244,53 +244,33 @@ def binding(
             add(f"capacity {pool} {p}", "capacity", limit, used, limit - used, pool=pool, period=p)
     selected = [problem.candidates[i] for i in chosen]
     total = sum(total_cost(c) for c in selected)
+
+    def add_share(names: tuple[str, str], kinds: tuple[str, str], share, mine, **extra) -> None:
+        """A share rule's rows (min, max) over the total selected cost."""
+        extra["share"] = mine / total if total else 0.0
+        if share.min > 0:
+            low = share.min * total
+            add(names[0], kinds[0], low, mine, mine - low, min=share.min, **extra)
+        if share.max < 1:
+            high = share.max * total
+            add(names[1], kinds[1], high, mine, high - mine, max=share.max, **extra)
+
     for dept, share in problem.department_share.items():
-        mine = sum(total_cost(c) for c in selected if c.department == dept)
-        actual = mine / total if total else 0.0
-        extra = {"department": dept, "share": actual}
-        if share.min > 0:
-            add(
-                f"department_share {dept} min",
-                "department_share_min",
-                share.min * total,
-                mine,
-                mine - share.min * total,
-                min=share.min,
-                **extra,
-            )
-        if share.max < 1:
-            add(
-                f"department_share {dept} max",
-                "department_share_max",
-                share.max * total,
-                mine,
-                share.max * total - mine,
-                max=share.max,
-                **extra,
-            )
+        add_share(
+            (f"department_share {dept} min", f"department_share {dept} max"),
+            ("department_share_min", "department_share_max"),
+            share,
+            sum(total_cost(c) for c in selected if c.department == dept),
+            department=dept,
+        )
     for theme, share in problem.theme_share.items():
-        mine = sum(total_cost(c) for c in selected if theme in c.themes)
-        extra = {"theme": theme, "share": mine / total if total else 0.0}
-        if share.min > 0:
-            add(
-                f"theme_min_share {theme}",
-                "theme_min_share",
-                share.min * total,
-                mine,
-                mine - share.min * total,
-                min=share.min,
-                **extra,
-            )
-        if share.max < 1:
-            add(
-                f"theme_share {theme} max",
-                "theme_share_max",
-                share.max * total,
-                mine,
-                share.max * total - mine,
-                max=share.max,
-                **extra,
-            )
+        add_share(
+            (f"theme_min_share {theme}", f"theme_share {theme} max"),
+            ("theme_min_share", "theme_share_max"),
+            share,
+            sum(total_cost(c) for c in selected if theme in c.themes),
+            theme=theme,
+        )
     tail = problem.run_cost_past_horizon
     if tail is not None and tail.budget is not None:
         timing = Timing(problem)
