@@ -65,7 +65,7 @@ def flow(report: service.FlowReport) -> list[Markup]:
                         title=f"Days from submission to decision — {title.lower()}",
                         ylabel="days",
                         horizontal=True,
-                        size=(7, 0.6 + 0.5 * max(len(rows), 2)),
+                        size=(charts.WIDTH, 0.6 + 0.5 * max(len(rows), 2)),
                     )
                 )
             )
@@ -87,7 +87,7 @@ def workload(report: service.WorkloadReport) -> list[Markup]:
                 },
                 title="Workload per BRM",
                 horizontal=True,
-                size=(7, 0.6 + 0.6 * max(len(report.rows), 2)),
+                size=(charts.WIDTH, 0.6 + 0.6 * max(len(report.rows), 2)),
             )
         )
     ]
