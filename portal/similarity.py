@@ -97,11 +97,16 @@ class SimilarityIndex:
         vectorizer = TfidfVectorizer(
             stop_words="english", sublinear_tf=True, strip_accents="unicode", dtype=np.float32
         )
+        matrix = None
         if rows:
-            matrix = vectorizer.fit_transform(idea_text(*r[1:5]) for r in rows)
-        else:
-            vectorizer.fit(["empty"])
-            matrix = sp.csr_matrix((0, len(vectorizer.vocabulary_)), dtype=np.float32)
+            try:
+                matrix = vectorizer.fit_transform(idea_text(*r[1:5]) for r in rows)
+            except ValueError:  # no idea has a word that is not a stop word
+                matrix = None
+        if matrix is None:
+            # A vocabulary of one word that no stop-word list holds, so nothing matches yet.
+            vectorizer.fit(["converge"])
+            matrix = sp.csr_matrix((len(rows), len(vectorizer.vocabulary_)), dtype=np.float32)
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         return {
             "vectorizer": vectorizer,

@@ -131,3 +131,10 @@ def test_similar_ideas_on_the_idea_page_and_while_writing(
     )
     form = employee_client.get("/ideas/new").get_data(as_text=True)
     assert 'id="similar-box"' in form
+
+
+def test_similar_lookup_before_any_idea_exists(employee_client):
+    """The first idea's form asks for similar ideas when there are none: an empty answer."""
+    response = employee_client.get("/review/similar", query_string={"text": "invoices by hand"})
+    assert response.status_code == 200
+    assert response.json == {"ideas": []}
