@@ -39,8 +39,16 @@ ESTIMATED_OR_LATER = {
 }  # fmt: skip
 
 
-def test_demo_data_is_complete_and_coherent(app):
+def test_the_demo(app):
+    """One load of the demo (a load takes seconds), read four ways."""
     summary = load_demo()
+    _complete_and_coherent(summary)
+    _has_a_portfolio_to_compare()
+    _thinks_ahead()
+    _keeps_what_the_readme_promises(summary)
+
+
+def _complete_and_coherent(summary: dict) -> None:
 
     ideas = db.session.scalars(sa.select(Idea)).all()
     assert summary["ideas"] == len(ideas) >= 60
@@ -98,9 +106,8 @@ def first_count(output: str) -> int:
     return int(words[words.index("ideas") - 1])
 
 
-def test_demo_has_a_portfolio_to_compare(app):
+def _has_a_portfolio_to_compare() -> None:
     """A scenario and a 20% leaner clone, each run for real by the optimizer, not adopted."""
-    load_demo()
     selected_before = {
         i.id for i in db.session.scalars(sa.select(Idea).where(Idea.status == S.SELECTED)).all()
     }
@@ -166,10 +173,9 @@ def test_demo_has_a_portfolio_to_compare(app):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Run)) == 4  # + a campaign's
 
 
-def test_demo_thinks_ahead(app):
+def _thinks_ahead() -> None:
     """Ideas with value over time, a negative impact and run cost past the horizon; runs that
     count them; the adopted plan's roadmap shows what lands when."""
-    load_demo()
     timed = db.session.scalars(
         sa.select(Estimate).where(Estimate.is_current, Estimate.run_cost_per_year > 0)
     ).all()
@@ -235,10 +241,9 @@ def test_demo_is_the_same_on_every_load_whatever_the_date(app):
     assert utcnow() - timedelta(days=48) < newest <= utcnow() - timedelta(days=40)
 
 
-def test_demo_keeps_what_the_readme_promises(app):
+def _keeps_what_the_readme_promises(summary: dict) -> None:
     """8 departments, 18 people, 5 objectives, 3 pools, 14 candidates; three merged
     duplicates; the employee's draft and unanswered single sign-on question."""
-    summary = load_demo()
     assert (summary["departments"], summary["users"]) == (8, 18)
     assert (summary["objectives"], summary["resource pools"]) == (5, 3)
     brm2 = db.session.scalar(sa.select(User).where(User.email == "brm2@converge.example"))

@@ -64,7 +64,7 @@ READ_DIRECTLY += ["code", "state", "error", "error_description"]
 # Ending the session would sign the role's client out for the rest of the sweep.
 SIGNS_OUT = {"auth.logout"}
 SKIP_RULES = ("/static/", "/bootstrap/static/", "/api/v1/docs")
-EXAMPLES_PER_ROUTE = 2
+EXAMPLES_PER_ROUTE = 1
 ROW_FIELDS = ("key", "min", "max", "period", "capacity")
 # Routes that solve or draw on every call read no form: one sweep value is enough.
 HEAVY = {
