@@ -74,3 +74,20 @@ def sign_in(page, email: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("input[type=submit], button[type=submit]")
     page.wait_for_url("**/")
+
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def new_context(browser, portal_server, viewport=DESKTOP):
+    """A fresh browser context (its own cookies) at `viewport`, and its page."""
+    context = browser.new_context(base_url=portal_server, viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    return context, page
+
+
+def assert_no_sideways_scroll(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"

@@ -13,22 +13,13 @@ import sqlalchemy as sa
 from portal.extensions import db
 from portal.models import Campaign, Idea, IdeaStatus, Notification, Role, utcnow
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import sign_in
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-def _context(browser, portal_server, viewport=DESKTOP):
-    context = browser.new_context(base_url=portal_server, viewport=viewport)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return context, page
-
-
-def _no_sideways_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], width
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    assert_no_sideways_scroll,
+    new_context,
+    sign_in,
+)
 
 
 def _shots(page, folder: Path, name: str) -> None:
@@ -37,7 +28,7 @@ def _shots(page, folder: Path, name: str) -> None:
         page.set_viewport_size(viewport)
         page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
         if label == "phone":
-            _no_sideways_scroll(page)
+            assert_no_sideways_scroll(page)
     page.set_viewport_size(DESKTOP)
 
 
@@ -53,7 +44,7 @@ def test_campaign_from_question_to_outcome(
     today = utcnow().date()
 
     # The sponsor opens a campaign for Finance and Sales, with one extra field.
-    context, page = _context(browser, portal_server)
+    context, page = new_context(browser, portal_server)
     sign_in(page, pm.email, PASSWORD)
     page.goto("/campaigns/new")
     page.fill("input[name=title]", "Cut invoice-to-cash time by 20%")
@@ -76,7 +67,7 @@ def test_campaign_from_question_to_outcome(
     assert {d.name for d in campaign.departments} == {"Finance", sales.name}
 
     # An employee of Finance sees it on the home page and answers it.
-    context, page = _context(browser, portal_server)
+    context, page = new_context(browser, portal_server)
     sign_in(page, employee.email, PASSWORD)
     assert "Cut invoice-to-cash time by 20%" in page.locator("[data-open-campaigns]").inner_text()
     page.get_by_role("link", name="Answer it").click()
@@ -97,7 +88,7 @@ def test_campaign_from_question_to_outcome(
     assert idea.campaign_answers == {"invoices_per_month": 1200}
 
     # An employee of Operations does not see the campaign, nor its form.
-    context, page = _context(browser, portal_server)
+    context, page = new_context(browser, portal_server)
     sign_in(page, outsider.email, PASSWORD)
     assert "Cut invoice-to-cash time" not in page.content()
     page.goto(f"/ideas/new?campaign={campaign.id}")
@@ -107,7 +98,7 @@ def test_campaign_from_question_to_outcome(
     context.close()
 
     # The BRM finds it through the campaign filter, claims, estimates and approves it.
-    context, page = _context(browser, portal_server)
+    context, page = new_context(browser, portal_server)
     sign_in(page, brm.email, PASSWORD)
     page.goto("/review/")
     page.select_option("select[name=campaign]", str(campaign.id))
@@ -127,7 +118,7 @@ def test_campaign_from_question_to_outcome(
     context.close()
 
     # The portfolio manager runs a scenario over the campaign's ideas within its envelope.
-    context, page = _context(browser, portal_server)
+    context, page = new_context(browser, portal_server)
     sign_in(page, pm.email, PASSWORD)
     page.goto("/portfolio/scenarios/new")
     page.fill("input[name=name]", "Invoice-to-cash answers")
@@ -151,7 +142,7 @@ def test_campaign_from_question_to_outcome(
     assert db.session.get(Idea, idea.id).status == IdeaStatus.SELECTED
 
     # The employee sees the outcome on the campaign page and in the inbox.
-    context, page = _context(browser, portal_server)
+    context, page = new_context(browser, portal_server)
     sign_in(page, employee.email, PASSWORD)
     page.goto(f"/campaigns/{campaign.id}")
     outcome = page.locator(f"[data-idea='{idea.id}'] [data-outcome]").inner_text()

@@ -8,17 +8,13 @@ import shutil
 from portal.extensions import db
 from portal.models import Idea, IdeaStatus
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import sign_in
-
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-def _context(browser, portal_server, viewport=DESKTOP):
-    context = browser.new_context(base_url=portal_server, viewport=viewport)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    return context, page
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    assert_no_sideways_scroll,
+    new_context,
+    sign_in,
+)
 
 
 def _shoot(page, tmp_path, name: str) -> None:
@@ -30,18 +26,13 @@ def _shoot(page, tmp_path, name: str) -> None:
         shutil.copy(path, os.path.join(folder, path.name))
 
 
-def _no_sideways_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
-
-
 def test_employee_sees_in_and_out_outcomes_with_the_reason(
     browser, portal_server, employee, brm, pm, make_objective, tmp_path
 ):
     make_objective("Improve customer experience", weight=2)
 
     # The employee submits two ideas.
-    context, page = _context(browser, portal_server)
+    context, page = new_context(browser, portal_server)
     sign_in(page, employee.email, PASSWORD)
     for title in ("Customer portal for order status", "Chatbot for delivery questions"):
         page.goto("/ideas/new")
@@ -60,7 +51,7 @@ def test_employee_sees_in_and_out_outcomes_with_the_reason(
     )
 
     # The BRM claims, estimates and approves both: the portal is worth more.
-    context, page = _context(browser, portal_server)
+    context, page = new_context(browser, portal_server)
     sign_in(page, brm.email, PASSWORD)
     for idea, impact in ((portal, "3"), (chatbot, "2")):
         page.goto("/review/")
@@ -78,7 +69,7 @@ def test_employee_sees_in_and_out_outcomes_with_the_reason(
     context.close()
 
     # The portfolio manager runs a scenario with room for one and adopts it.
-    context, page = _context(browser, portal_server)
+    context, page = new_context(browser, portal_server)
     sign_in(page, pm.email, PASSWORD)
     page.goto("/portfolio/scenarios/new")
     page.fill("input[name=name]", "FY27")
@@ -98,7 +89,7 @@ def test_employee_sees_in_and_out_outcomes_with_the_reason(
 
     # The employee hears of both and reads why one was left out, on desktop and phone.
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        context, page = _context(browser, portal_server, viewport)
+        context, page = new_context(browser, portal_server, viewport)
         sign_in(page, employee.email, PASSWORD)
         page.goto("/notifications")
         inbox = page.content()
@@ -115,13 +106,13 @@ def test_employee_sees_in_and_out_outcomes_with_the_reason(
             "it would enter with a value of"
         ) in text
         assert "stays a candidate for the next portfolio run" in text
-        _no_sideways_scroll(page)
+        assert_no_sideways_scroll(page)
         _shoot(page, tmp_path, f"idea-outcome-{name}")
         with page.expect_navigation():
             left_out.get_by_role("link", name="See the plan").click()
         assert "Customer portal for order status" in page.content()
         page.goto("/account/")
         page.locator("#notices").scroll_into_view_if_needed()
-        _no_sideways_scroll(page)
+        assert_no_sideways_scroll(page)
         _shoot(page, tmp_path, f"account-preferences-{name}")
         context.close()

@@ -7,9 +7,7 @@ import sqlalchemy as sa
 from portal.demo import DEMO_PASSWORD, load_demo
 from portal.extensions import db
 from portal.models import Idea, IdeaStatus, Run, Scenario
-from tests.e2e.conftest import sign_in
-
-PHONE = {"width": 390, "height": 844}
+from tests.e2e.conftest import PHONE, sign_in
 
 
 @pytest.fixture
