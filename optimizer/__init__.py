@@ -13,7 +13,7 @@ from .problem import (
     Share,
     validate,
 )
-from .solve import SOLVED, Result, solve
+from .solve import SOLVED, Result, explain, solve
 from .solvers import BACKENDS, DEFAULT_BACKEND
 from .wording import amount
 
@@ -30,6 +30,7 @@ __all__ = [
     "Result",
     "Share",
     "amount",
+    "explain",
     "frontier",
     "limits",
     "model_mps",

@@ -16,11 +16,19 @@ from .timing import Timing
 _TOL = 1e-9
 
 
-def add_time_notes(problem: Problem, chosen: dict[int, int], entries: list[dict[str, Any]]) -> None:
-    """Add `fits_at`, `value_per_period_to_enter` and `despite` to the entries, in place."""
+def add_time_notes(
+    problem: Problem,
+    chosen: dict[int, int],
+    entries: list[dict[str, Any]],
+    only: set[int] | None = None,
+) -> None:
+    """Add `fits_at`, `value_per_period_to_enter` and `despite` to the entries, in place
+    (to those of the candidate indices `only` when given)."""
     timing = Timing(problem)
     room = _Room(problem, timing, chosen)
     for i, (c, entry) in enumerate(zip(problem.candidates, entries, strict=True)):
+        if only is not None and i not in only:
+            continue
         if entry["selected"]:
             _despite(timing, c, chosen[i], entry)
         else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -320,6 +320,43 @@ def _binding_text(row: dict[str, Any]) -> str:
     return f"{head}; {state}."
 
 
+def explain(
+    problem: Problem | Mapping[str, Any],
+    result: Mapping[str, Any],
+    ids: Iterable[str] | None = None,
+    *,
+    backend: str = solvers.DEFAULT_BACKEND,
+    gap: float = DEFAULT_GAP,
+    time_limit: float = DEFAULT_EXPLAIN_TIME,
+) -> list[dict[str, Any]]:
+    """Explanations of a solve done before, for the candidates `ids` (all when None).
+
+    `result` is the solve's `converge.result/1` dict (its status, objective and `selected`
+    with each one's `delay`); `problem` the problem it solved. This is what `solve` does
+    with `explain=True`, split so that the candidates can be explained apart, in other
+    processes or on other machines, and the parts put together in any order: the entries come
+    in problem order, one per candidate asked for, as `solve` would have given them.
+    """
+    if not isinstance(problem, Problem):
+        problem = Problem.from_dict(problem)
+    if result.get("status") not in SOLVED:
+        raise ValueError("only a solved result (optimal or feasible) can be explained")
+    index = {c.id: i for i, c in enumerate(problem.candidates)}
+    chosen = {index[entry["id"]]: int(entry.get("delay") or 0) for entry in result["selected"]}
+    only = None if ids is None else {index[cid] for cid in ids}
+    model = build_model(problem)
+    return explanations(
+        model,
+        chosen,
+        float(result.get("objective") or 0.0),
+        backend,
+        exact=result["status"] == "optimal",
+        gap=gap,
+        time_limit=time_limit,
+        only=only,
+    )
+
+
 def explanations(
     model: Model,
     chosen: dict[int, int],
@@ -329,6 +366,7 @@ def explanations(
     exact: bool,
     gap: float,
     time_limit: float,
+    only: set[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Why each candidate is in or out, with the value at stake.
 
@@ -339,7 +377,8 @@ def explanations(
     re-solves run in a fixed order (selected by rising value, then the others by falling value)
     until `time_limit` seconds are spent, each capped at a tenth of it (at least 0.5 s); one
     stopped by its cap reports `value_lost_range`, later ones are marked `computed: false`.
-    Nothing is re-solved unless the main solve was proven optimal.
+    Nothing is re-solved unless the main solve was proven optimal. With `only`, just the
+    candidates of those indices are explained and returned.
     """
     problem = model.problem
     deadline = time.perf_counter() + time_limit
@@ -392,6 +431,8 @@ def explanations(
         entry["reason"] = "value"
         pending.append((1, -value, i, entry))
 
+    if only is not None:
+        pending = [item for item in pending if item[2] in only]
     pending.sort(key=lambda item: item[:3])
     for _, _, i, entry in pending:
         remaining = deadline - time.perf_counter()
@@ -404,7 +445,9 @@ def explanations(
         # One hard re-solve must not eat the whole budget: each gets at most a tenth of it.
         cap = min(remaining, max(0.5, time_limit / 10))
         _explain_by_resolve(model, i, entry, objective, backend, gap, cap)
-    add_time_notes(problem, chosen, out)
+    add_time_notes(problem, chosen, out, only)
+    if only is not None:
+        out = [entry for i, entry in enumerate(out) if i in only]
     return out
 
 

@@ -212,7 +212,8 @@ def _snapshot() -> dict:
         ],
         "audit": [(e.actor and e.actor.email, e.action) for e in events],
         "runs": [
-            (r.result_status, len(r.result["selected"])) for r in db.session.scalars(sa.select(Run))
+            (r.result_status, len(r.result["selected"]))
+            for r in db.session.scalars(sa.select(Run).order_by(Run.id))
         ],
     }
 

@@ -57,3 +57,37 @@ def test_model_mps_is_the_model_the_solver_receives():
     text = optimizer.model_mps(optimizer.Problem.from_dict(doc)).decode()
     assert "ROWS" in text and "COLUMNS" in text
     assert "ENDATA" in text
+
+
+def test_explain_in_parts_gives_what_solve_gives_in_one():
+    """Explanations split by candidate (as the portal fans them out) and put back together
+    equal the ones `solve` computes itself, entry for entry."""
+    doc = make_problem(
+        [
+            cand("A", 10.0, {"2027": 6.0}),
+            cand("B", 4.0, {"2027": 5.0}),
+            cand("C", 7.0, {"2027": 4.0}),
+            cand("D", 3.0, {"2027": 2.0}),
+            cand("E", 1.0, {"2027": 20.0}),
+        ],
+        budget={"2027": 12.0},
+        requires=[["D", "B"]],
+    )
+    for backend in ("highs", "cbc"):
+        whole = optimizer.solve(doc, backend).to_dict()
+        first = optimizer.explain(doc, whole, ["E", "A"], backend=backend)
+        rest = optimizer.explain(doc, whole, ["B", "C", "D"], backend=backend)
+        assert [e["id"] for e in first] == ["A", "E"]
+        assert sorted(first + rest, key=lambda e: e["id"]) == whole["explanations"]
+
+
+def test_explain_refuses_an_unsolved_result():
+    doc = make_problem([cand("A", 1.0, {"2027": 5.0})], budget={"2027": 1.0}, force_in=["A"])
+    result = optimizer.solve(doc).to_dict()
+    assert result["status"] == "infeasible"
+    try:
+        optimizer.explain(doc, result)
+    except ValueError as exc:
+        assert "solved" in str(exc)
+    else:
+        raise AssertionError("an infeasible result was explained")
