@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+import jinja2
 from flask import Flask
 from flask_login import current_user
 
@@ -45,6 +46,30 @@ NAVIGATION = [
     ("Admin", "transfer.index", "Import & export", {Role.ADMIN, Role.PORTFOLIO_MANAGER}),
     ("Review", "transfer.index", "Export to CSV", {Role.BRM}),
 ]
+
+
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per process and shared by every app it builds.
+
+    Jinja compiles a template the first time an environment loads it, and each app has its
+    own environment: a process that builds apps again (the test suite builds one per test, a
+    worker may build one per job) would compile every template again. Jinja checks each
+    entry against the template's source, so an edited template is compiled anew.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
 
 
 def navigation_for(user, view_functions) -> list[dict]:

@@ -37,6 +37,32 @@ class ConvergeApi(Api):
 
     ERROR_SCHEMA = ErrorSchema
 
+    def __init__(self, *args, **kwargs) -> None:
+        self._undocumented: list[tuple] = []
+        super().__init__(*args, **kwargs)
+
+    # The OpenAPI document is written when it is first read (the /openapi.json and docs
+    # views, `flask openapi`), not while the app is built: documenting every view costs
+    # more than building the rest of the app, and most processes never serve the document.
+    @property
+    def spec(self):
+        while self._undocumented:
+            blp, name, parameters = self._undocumented.pop(0)
+            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+            self._spec.tag({"name": name, "description": blp.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value) -> None:
+        self._spec = value
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """flask-smorest's, with the blueprint's documentation left for `spec` to write."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
+
     def _register_error_handlers(self):
         # flask-smorest would take over every HTTP error of the whole app (HTML pages
         # included); the API blueprints register `handle_http_error` for themselves, and
