@@ -161,8 +161,9 @@ def measure(app, pm_id: int, scenario_id: int) -> dict:
     """Post Run, poll, load the page; call without an app context pushed so each request
     gets its own (and its own session, ended at teardown as in production)."""
     client = app.test_client()
-    values = session_values(db.session.get(User, pm_id))
-    db.session.commit()
+    with app.app_context():
+        values = session_values(db.session.get(User, pm_id))
+        db.session.commit()
     with client.session_transaction() as session:
         session.update(values)
     t0 = time.perf_counter()
