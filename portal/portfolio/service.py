@@ -359,13 +359,21 @@ def run_state(run: Run) -> dict:
 
 class RunAsShown:
     """A run as pages and the API show it: failed with the reason when its job can no longer
-    finish (derived, not written; see `run_state`). Other attributes are the run's."""
+    finish (derived, not written; see `run_state`), its result with the explanations as
+    known now (`explanations.known`). Other attributes are the run's."""
 
     def __init__(self, run: Run):
         state = run_state(run)
         self._run = run
         self.status = RunStatus(state["status"])
         self.error = state["error"]
+
+    @property
+    def result(self) -> dict | None:
+        result = self._run.result
+        if not result or "explanations" not in result:
+            return result
+        return {**result, "explanations": explanations.known(self._run, result)}
 
     def __getattr__(self, name: str):
         return getattr(self._run, name)

@@ -13,7 +13,7 @@ import optimizer
 from portal import background
 from portal.extensions import db
 from portal.models import ExplanationPart, Notification, PlanOutcome, Run, RunStatus, utcnow
-from portal.portfolio import explanations, runs
+from portal.portfolio import explanations, runs, service
 from portal.portfolio.problem import idea_ref
 from tests.portfolio.test_reads_do_not_write import counting_writes
 from tests.portfolio.test_runs import _run
@@ -157,6 +157,8 @@ def test_a_part_whose_worker_stopped_ends_not_computed_and_can_be_worked_again(
     assert "Not computed: the worker stopped before it finished." in html
     assert "data-explain-failed" in html and "Work them out again" in html
     assert "run-status.js" not in html  # nothing left to poll for
+    shown = service.RunAsShown(run).result["explanations"]  # what the API returns
+    assert all("not computed: the worker stopped" in e["text"] for e in shown)
 
     assert runs.sweep() == 1
     db.session.commit()
