@@ -68,9 +68,13 @@ def from_environment(instance_path: str) -> dict:
         # background; the relative MIP gap; the extra analysis after each solved run.
         "RUNS_INLINE": os.environ.get("PORTAL_RUNS_INLINE", "0") == "1",
         "PORTFOLIO_GAP": float(os.environ.get("PORTFOLIO_GAP", "0.0001")),
+        # Per-idea explanations come after the selection, in parts of PORTFOLIO_EXPLAIN_PART
+        # candidates, each with PORTFOLIO_EXPLAIN_SECONDS for its re-solves; none above
+        # PORTFOLIO_EXPLAIN_MAX_CANDIDATES candidates when an operator sets it (0: no limit).
         "PORTFOLIO_EXPLAIN_SECONDS": float(os.environ.get("PORTFOLIO_EXPLAIN_SECONDS", "20")),
+        "PORTFOLIO_EXPLAIN_PART": int(os.environ.get("PORTFOLIO_EXPLAIN_PART", "500")),
         "PORTFOLIO_EXPLAIN_MAX_CANDIDATES": int(
-            os.environ.get("PORTFOLIO_EXPLAIN_MAX_CANDIDATES", "5000")
+            os.environ.get("PORTFOLIO_EXPLAIN_MAX_CANDIDATES", "0")
         ),
         "PORTFOLIO_FRONTIER_POINTS": int(os.environ.get("PORTFOLIO_FRONTIER_POINTS", "9")),
         "PORTFOLIO_ROBUSTNESS_SAMPLES": int(os.environ.get("PORTFOLIO_ROBUSTNESS_SAMPLES", "25")),

@@ -16,16 +16,26 @@ from portal.portfolio import runs
 
 def perform_job(run_id: int) -> None:
     """Run one queued scenario run inside the worker's app context, or build one."""
+    _in_app(runs.perform, run_id)
+
+
+def explain_job(part_id: int) -> None:
+    """Explain one part of a run's candidates (`portfolio/explanations.py`)."""
+    _in_app(runs.explain_part, part_id)
+
+
+def _in_app(job, *args) -> None:
+    """Do a job inside the worker's app context, or one built here."""
     if has_app_context():
         if runs.worker_pid is not None and os.getpid() != runs.worker_pid:
             # A forked work horse must not reuse the parent's pooled connections.
             db.engine.dispose(close=False)
-        runs.perform(run_id)
+        job(*args)
         return
     from portal import create_app
 
     with create_app().app_context():
-        runs.perform(run_id)
+        job(*args)
 
 
 def deliver_job(letters: list[dict]) -> None:

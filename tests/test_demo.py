@@ -160,7 +160,7 @@ def _has_a_portfolio_to_compare() -> None:
                 expected -= lost
             assert stated_value(c) == pytest.approx(expected, abs=1e-3)
         # The stored answer is what the optimizer gives for the frozen problem.
-        again = bridge.solve(run.problem, backend="cbc", time_limit=10, gap=1e-4, explain_time=0)
+        again = bridge.solve(run.problem, backend="cbc", time_limit=10, gap=1e-4)
         assert again["objective"] == pytest.approx(run.objective_value, rel=1e-4)
         if run.result_status == again["status"] == "optimal":
             assert again["selected"] == run.result["selected"]

@@ -144,6 +144,8 @@ WHO_MAY = {
     "GET /portfolio/runs/<id:run_id>/adopt": "P",
     "POST /portfolio/runs/<id:run_id>/adopt": "P",
     "GET /portfolio/runs/<id:run_id>/charts/<name>.png": REVIEWERS,
+    "POST /portfolio/runs/<id:run_id>/explain": "P",
+    "GET /portfolio/runs/<id:run_id>/not-selected": REVIEWERS,
     "GET /portfolio/runs/<id:run_id>/problem.json": REVIEWERS,
     "GET /portfolio/runs/<id:run_id>/problem.mps": REVIEWERS,
     "GET /portfolio/runs/<id:run_id>/roadmap": REVIEWERS,

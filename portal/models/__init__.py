@@ -49,6 +49,7 @@ from portal.models.people import (
 )
 from portal.models.portfolio import (
     BudgetMode,
+    ExplanationPart,
     PlanOutcome,
     Run,
     RunStatus,
@@ -79,6 +80,7 @@ __all__ = [
     "Confidence",
     "Department",
     "Estimate",
+    "ExplanationPart",
     "EstimateCost",
     "EstimateEffort",
     "EstimateImpact",

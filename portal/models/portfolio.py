@@ -131,6 +131,37 @@ class Run(db.Model):
     adopted_by: Mapped[User | None] = relationship(foreign_keys=[adopted_by_id])
 
 
+class ExplanationPart(db.Model):
+    """One part of a run's per-idea explanations: the candidates one job explains and what
+    it found.
+
+    A run's selection is stored first; the explanations (one re-solve per candidate) are
+    worked out after, in parts that workers take in parallel. Each part writes only its
+    own row, so parts finishing at the same moment lose nothing; the last one to finish
+    merges them into the run's result (`merged`, and `entries` cleared).
+    """
+
+    __tablename__ = "run_explanation_parts"
+    __table_args__ = (sa.UniqueConstraint("run_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"))
+    number: Mapped[int]  # the order parts are worked in (most visible candidates first)
+    status: Mapped[RunStatus] = mapped_column(enum_type(RunStatus), default=RunStatus.QUEUED)
+    ids: Mapped[list] = mapped_column(sa.JSON, deferred=True)  # the candidates it explains
+    size: Mapped[int]  # len(ids), for progress counts without loading them
+    entries: Mapped[list | None] = mapped_column(sa.JSON, deferred=True)
+    computed: Mapped[int] = mapped_column(default=0)  # entries with the value at stake
+    merged: Mapped[bool] = mapped_column(default=False)  # into the run's result
+    error: Mapped[str | None] = mapped_column(sa.Text)  # why a failed part's ideas say not computed
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    beat_at: Mapped[datetime | None]  # its job's last sign of life
+    finished_at: Mapped[datetime | None]
+    seconds: Mapped[float | None] = mapped_column(sa.Float)  # time the job spent on it
+
+
 class PlanOutcome(db.Model):
     """What adopting a run meant for one of its candidates: in the plan or not, and why.
 

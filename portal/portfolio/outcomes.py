@@ -2,8 +2,12 @@
 
 Adopting a run writes one `PlanOutcome` per candidate (in the plan or not, and why) and
 tells each candidate's submitter and followers. The reason is worded here, once, from the
-run's own explanation (`result["explanations"]`) and the budget and capacity rows each
-left-out idea overflows (`problem.shortfalls`); the idea page shows the stored sentence.
+run's own explanation (`result["explanations"]`, with the parts still being worked out laid
+over them: `explanations.known`) and the budget and capacity rows each left-out idea
+overflows (`problem.shortfalls`); the idea page shows the stored sentence. A run adopted
+before its explanations are all in is worded from what is known (in or out, and the rows it
+overflows, never a threshold not yet computed); when they are in, `restate` rewords the
+stored sentences (nobody is told twice).
 """
 
 import sqlalchemy as sa
@@ -11,6 +15,7 @@ import sqlalchemy as sa
 from portal.audit import tell_audiences
 from portal.extensions import db
 from portal.models import Idea, PlanOutcome, ResourcePool, Run
+from portal.portfolio import explanations as explaining
 from portal.portfolio import problem as bridge
 from portal.portfolio.problem import amount
 
@@ -90,7 +95,7 @@ def phrase(
 def outcomes(run: Run) -> dict[int, tuple[bool, str]]:
     """Idea id -> (in the plan, the sentence) for every candidate of `run`."""
     problem, result = run.problem, run.result or {}
-    explanations = {e["id"]: e for e in result.get("explanations", [])}
+    explanations = {e["id"]: e for e in explaining.known(run, result)}
     out = [e for e in explanations.values() if not e.get("selected")]
     short = bridge.shortfalls(problem, result, out)
     starts = {s["id"]: s.get("start") for s in result.get("selected", [])}
@@ -136,6 +141,16 @@ def record_and_tell(run: Run, actor) -> int:
     messages = {i.id: f"{i.reference} “{i.title}”: {found[i.id][1]}" for i in ideas}
     tell_audiences(ideas, messages, exclude=actor)
     return len(ideas)
+
+
+def restate(run: Run) -> None:
+    """Reword the stored outcomes of an adopted run from its explanations as they are now
+    (when the last of them came in after the adoption); nobody is told again (the caller
+    commits)."""
+    found = outcomes(run)
+    for row in db.session.scalars(sa.select(PlanOutcome).where(PlanOutcome.run_id == run.id)):
+        if row.idea_id in found:
+            row.reason = found[row.idea_id][1]
 
 
 def latest(idea: Idea) -> PlanOutcome | None:

@@ -450,36 +450,29 @@ def validate(problem: dict) -> list[str]:
     return optimizer.validate(problem)
 
 
-def solve(
+def solve(problem: dict, *, backend: str, time_limit: float, gap: float) -> dict:
+    """Solve a frozen problem without explaining it; returns the `converge.result/1` dict.
+
+    The per-idea explanations (one re-solve per candidate) come after, from `explain`, in
+    parts (see `portfolio/explanations.py`), so the selection is shown without waiting.
+    """
+    return optimizer.solve(problem, backend, float(time_limit), gap, explain=False).to_dict()
+
+
+def explain(
     problem: dict,
+    result: dict,
+    ids: list[str] | None,
     *,
     backend: str,
-    time_limit: float,
     gap: float,
-    explain_time: float,
-    explain_max_candidates: int | None = None,
-):
-    """Solve a frozen problem; returns the `converge.result/1` dict.
-
-    The optimizer explains each candidate by one re-solve of the whole model, and it checks
-    its explanation budget only between re-solves; with many candidates one re-solve alone
-    takes longer than the budget. Above `explain_max_candidates` candidates no re-solve is
-    started: the reasons that need none (forced out, a required idea missing, an exclusive
-    partner selected) are still given, the others say why they were not computed, and
-    `solver.explain_skipped` holds the limit for the results page.
-    """
-    count = len(problem.get("candidates") or [])
-    skip = explain_max_candidates is not None and count > explain_max_candidates
-    result = optimizer.solve(
-        problem, backend, float(time_limit), gap, explain_time_limit=0.0 if skip else explain_time
-    ).to_dict()
-    if skip and result.get("explanations"):
-        result["solver"]["explain_skipped"] = explain_max_candidates
-        why = f"not computed: above {explain_max_candidates:,} candidates the value at stake is"
-        for entry in result["explanations"]:
-            if entry.get("computed") is False:
-                entry["text"] = f"{entry['id']}: {why} not worked out per idea."
-    return result
+    time_limit: float,
+) -> list[dict]:
+    """Explanations of the candidates `ids` (all when None) of a solved result, in problem
+    order. With `time_limit` 0 no re-solve starts: the reasons that need none (forced out,
+    a required idea missing, an exclusive partner selected) are given, the others come
+    back `computed: false`."""
+    return optimizer.explain(problem, result, ids, backend=backend, gap=gap, time_limit=time_limit)
 
 
 def frontier(problem: dict, *, points: int, backend: str, time_limit: float, gap: float) -> dict:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from portal import lifecycle
 from portal.extensions import db
 from portal.models import Idea, Run
+from portal.portfolio import explanations
 from portal.portfolio import problem as bridge
 from portal.portfolio.forms import SETTING_ANCHORS
 from portal.portfolio.problem import SOLVED
@@ -225,6 +226,8 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
     if not result:
         return report
     if report["solved"]:
+        # The parts of the explanations still being worked out, laid over the stored ones.
+        result = {**result, "explanations": explanations.known(run, result)}
         values = {c["id"]: stated_value(c) for c in problem.get("candidates", [])}
         costs = {c["id"]: sum(c.get("cost", {}).values()) for c in problem.get("candidates", [])}
         selected = result.get("selected", [])
@@ -232,29 +235,8 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
         report["selected_count"] = len(selected)
         report["selected_cost"] = sum(costs.get(s["id"], 0.0) for s in selected)
         report.update(chart_data(problem, result, objective_shares_of(run)))
-        out = [e for e in result.get("explanations", []) if not e.get("selected")]
-        rows, blocked = bridge.limits(problem, result, out)
-        report["binding"] = [b for b in rows if b["binding"] or b.get("limiting")]
-        report["slack"] = [b for b in rows if not (b["binding"] or b.get("limiting"))]
-        out.sort(key=lambda e: -values.get(e["id"], 0))
-        report["not_selected_total"] = len(out)
-        out = out[:SHOWN_ROWS]
-        ideas = _titles(bridge.parse_ref(e["id"]) for e in out)
-        report["not_selected"] = [
-            {
-                "ref": e["id"],
-                "idea_id": bridge.parse_ref(e["id"]),
-                "title": getattr(ideas.get(bridge.parse_ref(e["id"])), "title", ""),
-                "value": values.get(e["id"], 0.0),
-                "text": " ".join(
-                    t for t in (blocked.get(e["id"]), _without_ref(e.get("text", ""), e["id"])) if t
-                ),
-            }
-            for e in out
-        ]
+        report.update(_limits_and_left_out(problem, result, values))
         report["time"] = time_report(problem, result)
-        skipped = (result.get("solver") or {}).get("explain_skipped")
-        report["explain_skipped"] = skipped
     report["conflicts"] = [
         {
             "text": conflict.get("text", ""),
@@ -272,6 +254,43 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
     ]
     report["anchors"] = SETTING_ANCHORS
     return report
+
+
+def left_out(run: Run) -> dict:
+    """What the run page's "why these ideas are not in" shows, with the explanations as
+    known now (the part of the page that fills in while they are worked out)."""
+    problem, result = run.problem, run.result or {}
+    result = {**result, "explanations": explanations.known(run, result)}
+    values = {c["id"]: stated_value(c) for c in problem.get("candidates", [])}
+    return _limits_and_left_out(problem, result, values)
+
+
+def _limits_and_left_out(problem: dict, result: dict, values: dict[str, float]) -> dict:
+    """The limits that hold the portfolio back and why each idea left out is not in, the
+    most valuable first (cut to SHOWN_ROWS)."""
+    out = [e for e in result.get("explanations", []) if not e.get("selected")]
+    rows, blocked = bridge.limits(problem, result, out)
+    out.sort(key=lambda e: -values.get(e["id"], 0))
+    shown = out[:SHOWN_ROWS]
+    ideas = _titles(bridge.parse_ref(e["id"]) for e in shown)
+    return {
+        "binding": [b for b in rows if b["binding"] or b.get("limiting")],
+        "slack": [b for b in rows if not (b["binding"] or b.get("limiting"))],
+        "not_selected_total": len(out),
+        "not_selected": [
+            {
+                "ref": e["id"],
+                "idea_id": bridge.parse_ref(e["id"]),
+                "title": getattr(ideas.get(bridge.parse_ref(e["id"])), "title", ""),
+                "value": values.get(e["id"], 0.0),
+                "text": " ".join(
+                    t for t in (blocked.get(e["id"]), _without_ref(e.get("text", ""), e["id"])) if t
+                ),
+            }
+            for e in shown
+        ],
+        "explain_skipped": (result.get("solver") or {}).get("explain_skipped"),
+    }
 
 
 def time_report(problem: dict, result: dict) -> dict:

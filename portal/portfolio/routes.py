@@ -11,7 +11,7 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import submit, whole_number
 from portal.models import Role, Run, RunStatus, Scenario
-from portal.portfolio import bp, exports, report, run_charts, service
+from portal.portfolio import bp, exports, report, run_charts, runs, service
 from portal.portfolio.forms import ScenarioForm, form_data
 from portal.portfolio.problem import SettingsError, write_mps
 from portal.portfolio.runs import QueueError
@@ -136,6 +136,33 @@ def run(run_id: int):
 @roles_required(*READERS)
 def run_status(run_id: int):
     return jsonify(service.run_state(_run(run_id)))
+
+
+@bp.route("/runs/<id:run_id>/not-selected")
+@roles_required(*READERS)
+def run_not_selected(run_id: int):
+    """The "why these ideas are not in" card's body, which the run page swaps in while the
+    explanations come in."""
+    run = _run(run_id)
+    if run.status != RunStatus.DONE or run.result_status not in service.SOLVED:
+        abort(409, "This run has no portfolio.")
+    return render_template(
+        "portfolio/_not_selected.html", report=report.left_out(run), state=service.run_state(run)
+    )
+
+
+@bp.route("/runs/<id:run_id>/explain", methods=["POST"])
+@roles_required(PM)
+def explain_again(run_id: int):
+    """Work out again the explanations whose job stopped or failed."""
+    count = runs.explain_again(_run(run_id))
+    if count:
+        flash(
+            f"Working out the rest of the explanations again ({plural(count, 'part')}).", "success"
+        )
+    else:
+        flash("Every explanation is already worked out or being worked out.", "info")
+    return redirect(url_for("portfolio.run", run_id=run_id))
 
 
 @bp.route("/runs/<id:run_id>/retry", methods=["POST"])

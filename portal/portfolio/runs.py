@@ -5,17 +5,23 @@ A run is created with its problem frozen and status `queued`; `enqueue` hands it
 - a daemon thread of the web process otherwise (the embedded default),
 - or, with RUNS_INLINE (tests, the benchmark), the calling request itself.
 `perform` is the job: it marks the run running, solves the frozen problem, stores the result
-and timings and marks it done, or failed with the reason; it draws the run's charts (from
-the result in memory, with no transaction open) and keeps them on the run. After a solved run
-it adds the efficient frontier and the robustness analysis to the result. While it works it
-keeps a heartbeat on the run (`settings["heartbeat"]`, every RUN_HEARTBEAT_SECONDS).
+(the selection, with the per-idea reasons that need no re-solve) and timings and marks it
+done, or failed with the reason. Then come, with the page already showing the selection: the
+run's charts (drawn from the result in memory, with no transaction open, and kept on the
+run); the per-idea explanations, in parts (`portfolio/explanations.py`): each part its own
+RQ job in RQ mode, so that more workers finish sooner, else one after another in this job;
+and the efficient frontier and the robustness analysis. While it works it keeps a heartbeat
+on the run (`settings["heartbeat"]`, every RUN_HEARTBEAT_SECONDS); a part's job beats on its
+part.
 
 `stale_reason` says (without writing) why a queued or running run's job can no longer finish
-(its RQ job failed or vanished, or no heartbeat for a minute and no live thread here) and
-`analysis_stopped` why a finished run's pending analysis will never come: pages show such a
-run as failed, or finished without analysis. `sweep` records both, on write paths only: at
-worker start, at the web process's first request (in a thread), in `flask sweep-runs`, and
-when a run is started or retried.
+(its RQ job failed or vanished, or no heartbeat for a minute and no live thread here),
+`analysis_stopped` why a finished run's pending analysis will never come and `part_stopped`
+whether a part of its explanations will: pages show such a run as failed, or finished
+without analysis, and such a part's ideas as not computed. `sweep` records them, on write
+paths only: at worker start, at the web process's first request (in a thread), in `flask
+sweep-runs`, and when a run is started or retried. `explain_again` works the failed parts
+of a run's explanations again.
 The RQ worker finds the job by name in `portal.worker`, which builds the app it needs.
 """
 
@@ -23,7 +29,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 
@@ -34,15 +40,13 @@ from portal.background import job_queue, redis_connection
 from portal.errors import PortalError
 from portal.extensions import db, writing
 from portal.models import Run, RunStatus, utcnow
+from portal.portfolio import explanations, jobs, outcomes, run_charts
 from portal.portfolio import problem as bridge
-from portal.portfolio import run_charts
 
-_threads: dict[str, threading.Thread] = {}  # job id -> thread, for runs of this process
+_threads = jobs.threads  # job id -> thread, for the runs of this process
 worker_pid: int | None = None  # set in the `run-worker` process; its forked children differ
 
 HEARTBEAT = "heartbeat"  # the key of the run's settings that holds its job's last beat
-# A job beats every RUN_HEARTBEAT_SECONDS (15 s); one silent this long has stopped.
-SILENT_FOR = timedelta(seconds=60)
 WORKER_STOPPED = "The worker stopped before the run finished; run it again."
 ANALYSIS_STOPPED = "the worker stopped before it finished; run the scenario again to get it."
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -65,9 +69,9 @@ def mode(app: Flask) -> str:
 def hard_deadline(run: Run) -> timedelta:
     """How long a run may stay running, even with a live heartbeat, before we call it stuck."""
     limit = float((run.settings or {}).get("time_limit") or 60)
-    explain = float(current_app.config.get("PORTFOLIO_EXPLAIN_SECONDS", 20))
-    # solve + conflict search (at least 10 s, at most the time limit) + explanations + margin
-    return timedelta(seconds=2 * limit + explain + 120)
+    # solve + conflict search (at least 10 s, at most the time limit) + margin; the
+    # explanations and the analysis come after the run is done
+    return timedelta(seconds=2 * limit + 120)
 
 
 def enqueue(run: Run) -> None:
@@ -107,9 +111,14 @@ def enqueue(run: Run) -> None:
 
 def _thread_main(app: Flask, run_id: int) -> None:
     """A background thread's body: perform the run in its own app context and session."""
+    _in_thread(app, perform, run_id)
+
+
+def _in_thread(app: Flask, job: Callable[[int], None], run_id: int) -> None:
+    """Do a run's job in this thread, in an app context and session of its own."""
     with app.app_context():
         try:
-            perform(run_id)
+            job(run_id)
         finally:
             db.session.remove()
 
@@ -151,25 +160,25 @@ def perform(run_id: int) -> None:
 
 
 def _solve(run_id: int, problem: dict, settings: dict) -> None:
-    """Solve the frozen problem, store the result, then the charts and the analysis."""
-    config = current_app.config
-    backend = settings.get("backend", "cbc")
-    time_limit = float(settings.get("time_limit", 60))
-    gap = float(settings.get("gap", config.get("PORTFOLIO_GAP", 1e-4)))
+    """Solve the frozen problem and store the result with the parts of its explanations
+    still to work out; then the charts, the explanations and the analysis."""
+    app = current_app._get_current_object()
+    config = app.config
     try:
         t0 = time.perf_counter()
         result = bridge.solve(
             problem,
-            backend=backend,
-            time_limit=time_limit,
-            gap=gap,
-            explain_time=float(config.get("PORTFOLIO_EXPLAIN_SECONDS", 20)),
-            explain_max_candidates=int(config.get("PORTFOLIO_EXPLAIN_MAX_CANDIDATES", 5000)),
+            backend=settings.get("backend", "cbc"),
+            time_limit=float(settings.get("time_limit", 60)),
+            gap=float(settings.get("gap", config.get("PORTFOLIO_GAP", 1e-4))),
         )
         solver_wall = time.perf_counter() - t0
-        solver = result.get("solver", {})
+        # When the solve ended, for the benchmark of how soon the selection is shown.
         result["portal"] = {"solver_wall_seconds": round(solver_wall, 4)}
+        result["portal"]["solved_at"] = utcnow().isoformat()
+        solver = result.get("solver", {})
         solved = result["status"] in ("optimal", "feasible")
+        parts = explanations.prepare(problem, result, settings) if solved else []
         if solved:
             result["analysis"] = {"state": "pending"}
         with writing():
@@ -181,6 +190,8 @@ def _solve(run_id: int, problem: dict, settings: dict) -> None:
             run.solve_seconds = solver.get("solve_seconds")
             run.status = RunStatus.DONE
             run.finished_at = utcnow()
+            job_ids = [_part_job_id(app, run, k) for k in range(len(parts))]
+            explanations.add_parts(run_id, parts, job_ids)
             db.session.commit()
     except Exception as exc:
         db.session.rollback()
@@ -191,14 +202,136 @@ def _solve(run_id: int, problem: dict, settings: dict) -> None:
                 f"The solver stopped with an error: {type(exc).__name__}: {exc}",
             )
         return
-    if solved:
-        # The results page is up now; its charts follow (drawn once, kept on the run).
-        charts = _draw(run_id, settings=settings, problem=problem, result=result)
-        if charts is not None:
-            with writing():
-                db.session.get(Run, run_id).charts = charts
-                db.session.commit()
-        analyse(run_id, problem=problem, result=result, settings=settings)
+    if not solved:
+        return
+    if parts and mode(app) == "rq":
+        _enqueue_parts(app, run_id)  # other workers start on them now
+    # The results page is up now; its charts follow (drawn once, kept on the run).
+    charts = _draw(run_id, settings=settings, problem=problem, result=result)
+    if charts is not None:
+        with writing():
+            db.session.get(Run, run_id).charts = charts
+            db.session.commit()
+    if parts and mode(app) != "rq":
+        work_parts(run_id, problem=problem, result=result)
+    analyse(run_id, problem=problem, result=result, settings=settings)
+
+
+def _part_job_id(app: Flask, run: Run, number: int) -> str:
+    """The job that works a part: its own RQ job in RQ mode, else the run's own job."""
+    if mode(app) == "rq":
+        return f"rq:explain-{run.id}-{number}-{uuid.uuid4().hex[:8]}"
+    return run.job_id or "inline"
+
+
+def work_parts(run_id: int, *, problem: dict | None = None, result: dict | None = None) -> None:
+    """Work the run's waiting parts one after another in this job (thread or inline mode)."""
+    waiting = [p.id for p in explanations.parts_of(run_id, RunStatus.QUEUED)]
+    db.session.rollback()
+    for part_id in waiting:
+        explain_part(part_id, problem=problem, result=result)
+
+
+def explain_part(part_id: int, *, problem: dict | None = None, result: dict | None = None) -> None:
+    """The job of one part of a run's explanations (in RQ mode `portal.worker.explain_job`):
+    explain its candidates, store them in the part's row, then merge the run's parts into
+    its result if none is left (commits). `problem` and `result` are the run's when the
+    caller holds them (the run's own job); otherwise they are read."""
+    with writing():
+        part = explanations.start(part_id)
+        if part is None:
+            db.session.rollback()
+            return
+        run_id, job_id, ids = part.run_id, part.job_id, list(part.ids)
+        settings = db.session.scalar(sa.select(Run.settings).where(Run.id == run_id)) or {}
+        if problem is None or result is None:
+            problem, result = explanations.solved(run_id)
+        db.session.commit()
+    t0 = time.perf_counter()
+    entries = None
+    try:
+        with beating(f"explain-{part_id}", lambda: explanations.beat(job_id)):
+            entries = explanations.explain(ids, problem, result, settings)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("explanations part %s of run %s failed", part_id, run_id)
+    with writing():
+        stored = explanations.store(part_id, entries, time.perf_counter() - t0)
+        db.session.commit()
+    if stored is not None:  # a transaction of its own: the part is kept whatever happens
+        with writing():
+            _merge(run_id)
+            db.session.commit()
+
+
+def _merge(run_id: int) -> None:
+    """Merge the run's parts into its result if none is left to work, and reword the stored
+    outcomes of a run adopted meanwhile (the caller commits)."""
+    run = explanations.merge(run_id)
+    if run is not None and run.adopted_at is not None:
+        outcomes.restate(run)
+
+
+def _enqueue_parts(app: Flask, run_id: int) -> None:
+    """Put each waiting part of the run's explanations on the queue as a job of its own
+    (the parts are committed). Redis unreachable: the parts fail, saying so (commits)."""
+    from rq import Queue
+
+    parts = [
+        (p.id, p.number, p.job_id[3:])
+        for p in explanations.parts_of(run_id, RunStatus.QUEUED)
+        if (p.job_id or "").startswith("rq:")
+    ]
+    db.session.rollback()
+    seconds = float(app.config.get("PORTFOLIO_EXPLAIN_SECONDS", 20))
+    jobs = [
+        Queue.prepare_data(
+            "portal.worker.explain_job",
+            (part_id,),
+            job_id=job_id,
+            timeout=int(2 * seconds) + 120,  # its re-solves, the model's build, a margin
+            result_ttl=24 * 3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"explain run {run_id} part {number}",
+        )
+        for part_id, number, job_id in parts
+    ]
+    try:
+        job_queue(app).enqueue_many(jobs)
+    except Exception as exc:  # Redis down: the ideas say so rather than wait for ever
+        app.logger.warning("parts of run %s could not be queued", run_id, exc_info=True)
+        with writing():
+            for part in explanations.parts_of(run_id, RunStatus.QUEUED):
+                part.status, part.finished_at = RunStatus.FAILED, utcnow()
+                part.error = f"it could not be queued ({type(exc).__name__})"
+            _merge(run_id)
+            db.session.commit()
+
+
+def explain_again(run: Run) -> int:
+    """Work again the parts of a run's explanations that failed or whose job stopped;
+    returns how many (commits, handing them over as a run is: queue, thread or inline)."""
+    app = current_app._get_current_object()
+    explanations.record_stopped(run)
+    parts = explanations.reopen_failed(run)
+    if not parts:
+        return 0
+    how = mode(app)
+    job_id = "inline" if how == "inline" else f"thread:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    for part in parts:
+        part.job_id = _part_job_id(app, run, part.number) if how == "rq" else job_id
+    db.session.commit()
+    if how == "rq":
+        _enqueue_parts(app, run.id)
+    elif how == "inline":
+        work_parts(run.id)
+    else:
+        thread = threading.Thread(
+            target=_in_thread, args=(app, work_parts, run.id), name=f"explain-{run.id}", daemon=True
+        )
+        _threads[job_id] = thread
+        thread.start()
+    return len(parts)
 
 
 def _draw(run_id: int, *, settings: dict, problem: dict, result: dict) -> dict | None:
@@ -261,11 +394,13 @@ def analyse(run_id: int, *, problem: dict, result: dict, settings: dict) -> None
         current_app.logger.exception("analysis of run %s failed", run_id)
         analysis = {"state": "failed", "error": f"{type(exc).__name__}: {exc}"}
     analysis["seconds"] = round(time.perf_counter() - t0, 3)
-    result = {**result, "analysis": analysis}
-    charts = _draw(run_id, settings=settings, problem=problem, result=result)
+    charts = _draw(
+        run_id, settings=settings, problem=problem, result={**result, "analysis": analysis}
+    )
     with writing():
-        run = db.session.get(Run, run_id)
-        run.result = result
+        # Only the analysis is written: the explanations may have been merged meanwhile.
+        run = jobs.lock(run_id)
+        run.result = {**(run.result or {}), "analysis": analysis}
         if charts is not None:
             run.charts = charts
         db.session.commit()
@@ -285,26 +420,36 @@ def _beat(run: Run) -> None:
     run.settings = {**(run.settings or {}), HEARTBEAT: utcnow().isoformat()}
 
 
+def _heartbeat(run_id: int):
+    """Beat for the run while the block runs (see `beating`)."""
+
+    def beat() -> None:
+        run = db.session.get(Run, run_id)
+        if run is not None:
+            _beat(run)
+
+    return beating(f"run-{run_id}", beat)
+
+
 @contextmanager
-def _heartbeat(run_id: int) -> Iterator[None]:
-    """Beat for the run every RUN_HEARTBEAT_SECONDS from a thread of its own while the block
-    runs (the solver blocks the job's thread for minutes)."""
+def beating(name: str, beat: Callable[[], None]) -> Iterator[None]:
+    """Call `beat` every RUN_HEARTBEAT_SECONDS, each time in a short transaction of its own,
+    from a thread of its own while the block runs (the solver blocks the job's thread for
+    minutes)."""
     app = current_app._get_current_object()
     interval = float(app.config.get("RUN_HEARTBEAT_SECONDS", 15))
     stop = threading.Event()
 
-    def beat() -> None:
+    def beat_until_stopped() -> None:
         while not stop.wait(interval):
             try:
                 with app.app_context(), writing():
-                    run = db.session.get(Run, run_id)
-                    if run is not None:
-                        _beat(run)
+                    beat()
                     db.session.commit()
-            except Exception:  # a missed beat is not the run's failure
-                app.logger.warning("heartbeat of run %s failed", run_id, exc_info=True)
+            except Exception:  # a missed beat is not the job's failure
+                app.logger.warning("heartbeat of %s failed", name, exc_info=True)
 
-    thread = threading.Thread(target=beat, name=f"run-{run_id}-heartbeat", daemon=True)
+    thread = threading.Thread(target=beat_until_stopped, name=f"{name}-heartbeat", daemon=True)
     thread.start()
     try:
         yield
@@ -333,7 +478,7 @@ def _job_stopped(run: Run) -> str | None:
     """
     job_id = run.job_id or ""
     if job_id.startswith("rq:") and current_app.config.get("REDIS_URL"):
-        reason = _rq_failure(job_id[3:])
+        reason = jobs.rq_failure(job_id[3:])
         if reason is not None or run.status == RunStatus.QUEUED:
             return reason
     thread = _threads.get(job_id)
@@ -342,7 +487,7 @@ def _job_stopped(run: Run) -> str | None:
             return None
         db.session.refresh(run)  # the thread ended: see what it stored last
         return "The background thread stopped before the run finished; run it again."
-    if utcnow() - last_sign_of_life(run) <= SILENT_FOR:
+    if utcnow() - last_sign_of_life(run) <= jobs.SILENT_FOR:
         return None
     if job_id.startswith("thread:") and job_id.split(":")[1] == str(os.getpid()):
         return "The web process restarted while the run was waiting or running; run it again."
@@ -388,25 +533,28 @@ def analysis_stopped(run: Run) -> str | None:
 
 def mark_stale(run: Run) -> bool:
     """Mark failed a queued or running run whose job can no longer finish, and end the
-    pending analysis of a finished one whose job stopped; True if it did.
+    pending analysis and the explanations' parts of a finished one whose job stopped; True
+    if it did.
 
     The caller commits (a POST that touches the run, such as a retry, or `sweep`)."""
     reason = stale_reason(run)
     if reason is not None:
         _mark_failed(run, reason)
         return True
+    changed = explanations.record_stopped(run)
+    if changed:
+        _merge(run.id)
     reason = analysis_stopped(run)
     if reason is not None:
-        result = dict(run.result or {})
-        result["analysis"] = {"state": "failed", "error": reason}
-        run.result = result
+        run = jobs.lock(run.id)
+        run.result = {**(run.result or {}), "analysis": {"state": "failed", "error": reason}}
         return True
-    return False
+    return changed
 
 
 def sweep() -> int:
-    """Record every run whose job stopped: failed, or finished without its analysis
-    (the caller commits). Returns how many runs it changed.
+    """Record every run whose job stopped: failed, or finished without its analysis or
+    some of its explanations (the caller commits). Returns how many runs it changed.
 
     First lets RQ move jobs whose worker vanished from its started registry to the failed
     one. Only for write paths: worker and web process start, `flask sweep-runs`, a start or
@@ -421,8 +569,9 @@ def sweep() -> int:
         Run.finished_at > utcnow() - SWEEP_FINISHED_WITHIN,
         _analysis_state_of_result() == "pending",
     )
+    unexplained = Run.id.in_(explanations.runs_with_unfinished_parts())
     candidates = db.session.scalars(
-        sa.select(Run).where(sa.or_(Run.status.in_(ACTIVE), pending)).order_by(Run.id)
+        sa.select(Run).where(sa.or_(Run.status.in_(ACTIVE), pending, unexplained)).order_by(Run.id)
     ).all()
     return sum(mark_stale(run) for run in candidates)
 
@@ -465,27 +614,6 @@ def _clean_rq_registries() -> None:
         StartedJobRegistry(queue=queue).cleanup()
     except Exception:  # Redis unreachable: the heartbeat rule still applies
         current_app.logger.warning("cleaning RQ's registries failed", exc_info=True)
-
-
-def _rq_failure(job_id: str) -> str | None:
-    """Why the RQ job stopped (failed, stopped, cancelled, gone), or None if it may still run."""
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
-
-    try:
-        job = Job.fetch(job_id, connection=redis_connection(current_app.config["REDIS_URL"]))
-    except NoSuchJobError:
-        return "The queued job is no longer in Redis (expired or deleted)."
-    except Exception:  # Redis unreachable: we cannot tell, so say nothing yet
-        return None
-    status = job.get_status(refresh=True)
-    if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-        detail = ""
-        latest = job.latest_result()
-        if latest is not None and latest.exc_string:
-            detail = ": " + latest.exc_string.strip().splitlines()[-1]
-        return f"The worker {status.value} the job{detail}"
-    return None
 
 
 def run_worker(app: Flask, burst: bool = False) -> None:

@@ -37,7 +37,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.portfolio import outcomes, runs
+from portal.portfolio import explanations, outcomes, runs
 from portal.portfolio import problem as bridge
 from portal.portfolio.forms import SETTING_ANCHORS, FormOptions, _plain  # noqa: F401 -- pages link settings by it
 from portal.portfolio.problem import SOLVED
@@ -326,11 +326,13 @@ def _launch(scenario: Scenario, user: User, problem: dict, settings: dict) -> Ru
 
 
 def run_state(run: Run) -> dict:
-    """What the run page polls: status, elapsed seconds, whether the analysis is pending.
+    """What the run page polls: status, elapsed seconds, whether the analysis is pending,
+    how many ideas are explained (`explained`, see `explanations.progress`).
 
-    A run whose job can no longer finish shows as failed with the reason, and a finished
-    run whose job stopped during the analysis as finished without it (`analysis_error`);
-    this only reads (the sweep or a retry records it).
+    A run whose job can no longer finish shows as failed with the reason, a finished run
+    whose job stopped during the analysis as finished without it (`analysis_error`), and
+    a part of its explanations whose job stopped as not computed; this only reads (the
+    sweep or a retry records it).
     """
     stale = runs.stale_reason(run)
     status = RunStatus.FAILED if stale else run.status
@@ -339,6 +341,7 @@ def run_state(run: Run) -> dict:
     analysis_error = runs.analysis_stopped(run) if analysis == "pending" else None
     if analysis_error:
         analysis = "failed"  # finished without its analysis: the job stopped
+    explained = explanations.progress(run)
     return {
         "id": run.id,
         "status": status.value,
@@ -346,20 +349,31 @@ def run_state(run: Run) -> dict:
         "elapsed": round((end - run.created_at).total_seconds(), 1),
         "analysis": analysis,
         "analysis_error": analysis_error,
-        "finished": status in (RunStatus.DONE, RunStatus.FAILED) and analysis != "pending",
+        "explained": explained,
+        "finished": status in (RunStatus.DONE, RunStatus.FAILED)
+        and analysis != "pending"
+        and explained["state"] != "pending",
         "error": stale or run.error,
     }
 
 
 class RunAsShown:
     """A run as pages and the API show it: failed with the reason when its job can no longer
-    finish (derived, not written; see `run_state`). Other attributes are the run's."""
+    finish (derived, not written; see `run_state`), its result with the explanations as
+    known now (`explanations.known`). Other attributes are the run's."""
 
     def __init__(self, run: Run):
         state = run_state(run)
         self._run = run
         self.status = RunStatus(state["status"])
         self.error = state["error"]
+
+    @property
+    def result(self) -> dict | None:
+        result = self._run.result
+        if not result or "explanations" not in result:
+            return result
+        return {**result, "explanations": explanations.known(self._run, result)}
 
     def __getattr__(self, name: str):
         return getattr(self._run, name)

@@ -54,6 +54,7 @@ def _pages(first: Run, second: Run) -> list[str]:
         f"/portfolio/scenarios/{first.scenario_id}/edit",
         run,
         f"{run}/status.json",
+        f"{run}/not-selected",
         f"{run}/adopt",
         f"{run}/charts/spend.png",
         f"{run}/selection.csv",
