@@ -86,6 +86,7 @@ class Model:
     groups: list[Group]
     structural: list[int]
     divisor: list[float]
+    share_unit: float | None = None  # what T and the share rows are divided by
     build_seconds: float = 0.0
     _pulp: tuple[Any, list[Any], list[Any]] | None = field(default=None, repr=False)
 
@@ -142,10 +143,9 @@ class Model:
             for shift, k in self.columns[i]:
                 if shift == s:
                     x[k] = 1.0
-        if self.matrix.names and self.matrix.names[-1] == "total_cost":
-            x[-1] = sum(total_cost(self.problem.candidates[i]) for i in chosen) / _share_unit(
-                self.problem
-            )
+        if self.share_unit is not None:
+            k = self.matrix.names.index("total_cost")
+            x[k] = sum(total_cost(self.problem.candidates[i]) for i in chosen) / self.share_unit
         return x
 
     # ---- the same model as a PuLP problem, made on first use (explanations, MPS by PuLP)
@@ -262,11 +262,12 @@ def gc_paused():
             gc.enable()
 
 
-def build_model(problem: Problem) -> Model:
-    """Build the maximization model (see _build)."""
+def build_model(problem: Problem, steps: bool = False) -> Model:
+    """Build the maximization model (see _build); `steps` divides the resource and share
+    rows so that the solvers' tolerance is below one step of their numbers (see _fine)."""
     t0 = time.perf_counter()
     with gc_paused():
-        model = _build(problem)
+        model = _build(problem, steps)
     model.build_seconds = time.perf_counter() - t0
     return model
 
@@ -292,7 +293,7 @@ class _Rows:
         return len(self.names) - 1
 
 
-def _build(problem: Problem) -> Model:
+def _build(problem: Problem, steps: bool) -> Model:
     periods = problem.periods
     index = {p: k for k, p in enumerate(periods)}
     timing = Timing(problem)
@@ -300,19 +301,17 @@ def _build(problem: Problem) -> Model:
     tail_budget = tail is not None and tail.budget is not None
     penalized = tail is not None and bool(tail.penalty)
 
-    # Resource rows are divided by a divisor as they are filled (see _divisor).
-    budget_div = {
-        index[p]: _divisor(limit, (v for c in problem.candidates for v in c.cost.values()))
-        for p, limit in problem.budget.items()
-    }
+    # Resource rows are divided by a divisor as they are filled (see _divisor); the
+    # amounts are read once per resource (a later start moves them to any period).
+    costs = _Amounts((v for c in problem.candidates for v in c.cost.values()), steps)
+    budget_div = {index[p]: costs.divisor(limit) for p, limit in problem.budget.items()}
     budget_rows: dict[int, tuple[list[int], list[float]]] = {q: ([], []) for q in budget_div}
-    cap_div = {
-        (pool, index[p]): _divisor(
-            limit, (v for c in problem.candidates for v in c.effort.get(pool, {}).values())
+    cap_div = {}
+    for pool, per in problem.capacity.items():
+        effort = _Amounts(
+            (v for c in problem.candidates for v in c.effort.get(pool, {}).values()), steps
         )
-        for pool, per in problem.capacity.items()
-        for p, limit in per.items()
-    }
+        cap_div.update({(pool, index[p]): effort.divisor(limit) for p, limit in per.items()})
     cap_rows: dict[tuple[str, int], tuple[list[int], list[float]]] = {k: ([], []) for k in cap_div}
 
     names: list[str] = []
@@ -410,7 +409,7 @@ def _build(problem: Problem) -> Model:
 
     if tail_budget:
         # divided like a budget row
-        div = _divisor(tail.budget, tail_amounts)
+        div = _divisor(tail.budget, tail_amounts, steps)
         r = rows.add(
             "run_cost_past_horizon",
             LE,
@@ -422,8 +421,9 @@ def _build(problem: Problem) -> Model:
         info = {"years": tail.years, "limit": tail.budget}
         group("run_cost_past_horizon", "run_cost_past_horizon", info, r)
 
+    unit = None
     if problem.department_share or problem.theme_share:
-        _share_rows(problem, columns, names, cost, rows, structural, group)
+        unit = _share_rows(problem, columns, names, cost, rows, structural, group, steps)
 
     if problem.count is not None:
         every = [k for per in columns for _, k in per]
@@ -435,17 +435,19 @@ def _build(problem: Problem) -> Model:
             r = rows.add("count_max", LE, problem.count.max, every, ones)
             group("count max", "count_max", {"limit": problem.count.max}, r)
 
-    return _finish(problem, names, cost, columns, rows, groups, structural)
+    model = _finish(problem, names, cost, columns, rows, groups, structural)
+    model.share_unit = unit
+    return model
 
 
-def _share_rows(problem, columns, names, cost, rows: _Rows, structural, group) -> None:
+def _share_rows(problem, columns, names, cost, rows: _Rows, structural, group, steps) -> float:
     """T = total selected cost, defined by one dense row, and each share bound over it.
 
     Each share row keeps every candidate's own cost: defining department totals by extra
     variables (so that each share row had two entries) built faster but solved 6x slower
     (measured at 10,000). Costs enter these rows divided by the largest candidate cost.
     """
-    unit = _share_unit(problem)
+    unit = _share_unit(problem, steps)
     total = len(names)
     names.append("total_cost")
     cost.append(0.0)
@@ -509,6 +511,7 @@ def _share_rows(problem, columns, names, cost, rows: _Rows, structural, group) -
                 k,
                 "theme",
             )
+    return unit
 
 
 def _finish(problem, names, cost, columns, rows: _Rows, groups, structural) -> Model:
@@ -550,22 +553,90 @@ def _finish(problem, names, cost, columns, rows: _Rows, groups, structural) -> M
     return Model(problem, matrix, columns, groups, list(range(len(structural))), divisor)
 
 
-def _divisor(limit: float, amounts: Iterable[float]) -> float:
-    """The divisor of a resource row: its limit, or the largest amount when the limit is 0.
+# The solvers' feasibility tolerance on a row as handed over (HiGHS's MIP tolerance; CBC's
+# is 1e-7): an answer may break a row by this much of its divisor.
+TOLERANCE = 1e-6
 
-    Money runs to 1e9 while the binaries are 0/1; unscaled, HiGHS warns the model is badly
-    scaled and slows down. The solvers' tolerances are then relative to the limit, so an
-    answer may break a limit by about 1e-7 of it: every answer is checked exactly before it
-    is reported (optimizer/verify.py). `amounts` are only read for a limit of 0.
+
+class _Amounts:
+    """A resource's amounts over all candidates, read once: the largest and, with `steps`,
+    the granularity."""
+
+    def __init__(self, amounts: Iterable[float], steps: bool):
+        amounts = [v for v in amounts if v]
+        self.largest = max(amounts, default=0.0)
+        self.step = granularity(amounts) if steps else None
+
+    def divisor(self, limit: float) -> float:
+        base = limit if limit > 0 else self.largest or 1.0
+        if self.step is None:
+            return base
+        return _fine(base, min(self.step, granularity([limit])))
+
+
+# The solvers' feasibility tolerance on a row as handed over (HiGHS's MIP tolerance; CBC's
+# is 1e-7): an answer may break a row by this much of its divisor.
+TOLERANCE = 1e-6
+
+
+def _divisor(limit: float, amounts: Sequence[float], steps: bool) -> float:
+    """What a resource row (and its limit) is divided by before it reaches the solver.
+
+    Money runs to 1e9 while the binaries are 0/1; unscaled, HiGHS called the model badly
+    scaled and slowed down, so rows are divided by their limit (by the largest amount when
+    the limit is 0). A solver may then break the row by TOLERANCE of the limit: 100 over a
+    budget of 1e9, which the exact check after the solve catches (optimizer/verify.py).
+    With `steps` (the re-solve after such a catch) the divisor is made finer, see `_fine`.
     """
-    if limit > 0:
-        return limit
-    return max(amounts, default=0.0) or 1.0
+    base = limit if limit > 0 else max(amounts, default=0.0) or 1.0
+    return _fine(base, granularity([limit, *amounts])) if steps else base
 
 
-def _share_unit(problem: Problem) -> float:
-    """The divisor of the share rows and T: the largest candidate cost."""
-    return max((total_cost(c) for c in problem.candidates), default=0.0) or 1.0
+def _fine(base: float, step: float) -> float:
+    """A divisor at most 1e5 times `step`, the row's granularity (the largest power of ten
+    its numbers are whole multiples of: 100 for costs in hundreds): what the solver may
+    break the row by is then under a tenth of one step, and a sum of whole steps within it
+    is within the limit. Not below 1e-6 of `base`: numbers with more significant digits
+    than that are beyond what a double's tolerance separates. Dividing this way by default
+    was measured and lost: CBC took 2-10x longer on the synthetic portfolios (a 10,000-
+    candidate one ran into its 60 s limit), so it is kept for the re-solve."""
+    return min(base, max(step / (10 * TOLERANCE), base * TOLERANCE))
+
+
+def granularity(values: Iterable[float]) -> float:
+    """The largest power of ten from 1e-6 to 1e15 that every value is a whole multiple of
+    (1e-6 when none is), read in floating point: near enough to choose a divisor."""
+    k = 15
+    for v in values:
+        if not v:
+            continue
+        while k > -6 and not _multiple(v, k):
+            k -= 1
+        if k == -6:
+            break
+    return 10.0**k
+
+
+def _multiple(v: float, k: int) -> bool:
+    if k >= 0:
+        return v % 10.0**k == 0
+    x = v * 10.0**-k
+    return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
+
+
+def _share_unit(problem: Problem, steps: bool = False) -> float:
+    """The divisor of the share rows and of T: the largest candidate cost; with `steps` as
+    `_fine` of a row whose numbers are the total costs times the share bounds."""
+    costs = [total_cost(c) for c in problem.candidates]
+    base = max(costs, default=0.0) or 1.0
+    if not steps:
+        return base
+    bounds = [
+        b
+        for s in (*problem.department_share.values(), *problem.theme_share.values())
+        for b in (s.min, s.max)
+    ]
+    return _fine(base, granularity(costs) * granularity(bounds))
 
 
 # MPS has no standard place for the sense: an OBJSENSE section is an extension that PuLP's

@@ -538,7 +538,7 @@ def validate(data: Any) -> list[str]:
         penalty = tail.get("penalty", 0)
         if "penalty" not in tail or ck.number("run_cost_past_horizon.penalty", penalty):
             _check_tail(ck, years, penalty, candidates)
-    if "discount_rate" in data and ck.number("discount_rate", data["discount_rate"], 0.0):
+    if "discount_rate" in data and ck.number("discount_rate", data["discount_rate"], 0.0, 10.0):
         rate = data["discount_rate"]
         if math.log10(1.0 + rate) * (n_periods + years) > _POWER_MAX:
             ck.add(

@@ -11,7 +11,7 @@ from typing import Any
 from . import solvers, verify, wording
 from .diagnose import find_conflict
 from .hindsight import add_time_notes
-from .model import Model, build_model, gc_paused
+from .model import LE, Model, build_model, gc_paused
 from .model import write_mps as _write_mps
 from .problem import RESULT_SCHEMA, Problem, validate
 from .timing import Timing
@@ -97,7 +97,7 @@ def solve(
         "explain_time_limit": explain_time_limit,
         "diagnose_time_limit": diagnose_time_limit,
     }
-    errors = _check_settings(backend, settings)
+    errors = check_settings(backend, settings)
     solver_info: dict[str, Any] = {
         "backend": backend if isinstance(backend, str) else None,
         "time_limit": None if "solver.time_limit" in str(errors) else time_limit,
@@ -161,7 +161,7 @@ def solve(
     return result
 
 
-def _check_settings(backend: Any, settings: Mapping[str, Any]) -> list[str]:
+def check_settings(backend: Any, settings: Mapping[str, Any]) -> list[str]:
     """Solver settings by path; numbers must be finite (nan and inf are no time limit)."""
     errors = []
     if backend not in solvers.CHOICES:
@@ -196,23 +196,24 @@ class _Found:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-# Re-solves after an answer broke a rule by the solver's tolerance (see _solve_checked).
-_RE_SOLVES = 3
+# The attempts of _solve_checked: (other backend?, finer divisors?).
+_ATTEMPTS = ((False, False), (False, True), (False, True), (False, True), (True, True))
 
 
 def _solve_checked(model: Model, backend: str, time_limit: float, gap: float) -> _Found:
     """Solve and check the answer exactly (optimizer/verify.py) before it is reported.
 
-    Tiny problems (`verify.tiny`) are enumerated in exact arithmetic.
-    Otherwise the solver's answer is checked; when it breaks a budget, capacity or share
-    rule by the solver's tolerance, the broken rows are tightened by what they were
-    broken by (doubling each time) and the model re-solved, up to _RE_SOLVES times, with
-    what is left of the time limit. Re-solving, not repairing: dropping candidates from the
-    answer may break a link, count or share minimum, and the re-solve keeps every rule. The
-    first solve's bound stays a bound (tightening only removes selections), so the answer
-    is `optimal` when it is within the gap of it, else `feasible`. An `infeasible` verdict
-    is checked against the selections that need no solver (none, the forced ones): if one
-    keeps every rule the verdict was wrong and that selection is reported as `feasible`.
+    Tiny problems (`verify.tiny`) are enumerated in exact arithmetic. Otherwise the model is
+    solved, and while the answer breaks a rule (by the solver's tolerance) it is solved again,
+    within the one time limit, with a cut for each rule broken (`_cuts`: no selection that
+    keeps every rule is cut off, so each solve's bound and status stand) and, from the
+    second solve on, finer divisors (`build_model(steps=True)`: for numbers in whole steps,
+    cents or units or hundreds, the tolerance is then under one step and cannot break a
+    limit). The last attempt is on the other backend, as is the next one after an
+    `infeasible` verdict that a selection needing no solver (none, the forced ones)
+    contradicts: CBC called a problem whose empty selection fits infeasible, HiGHS did not.
+    Failing all, a selection needing no solver that keeps every rule is `feasible`, or the
+    status is `no_solution` with a note.
     """
     problem = model.problem
     if verify.tiny(problem):
@@ -222,75 +223,97 @@ def _solve_checked(model: Model, backend: str, time_limit: float, gap: float) ->
         return _checked(problem, best, None, "optimal", notes={"method": "enumeration"})
 
     deadline = time.perf_counter() + time_limit
-    run = solvers.solve(model.matrix, backend, time_limit, gap)
-    seconds = run.solver_seconds
-    if run.status == "infeasible":
-        witness = verify.witness(problem)
-        if witness is None:
-            return _Found("infeasible", solver_seconds=seconds)
-        note = "the solver called the problem infeasible; this selection keeps every rule"
-        return _checked(problem, witness, None, "feasible", seconds, {"note": note})
-    if run.values is None:
-        return _Found(run.status, solver_seconds=seconds)
-
-    bound = run.bound
-    chosen = model.selection(run.values)
-    broken = verify.broken(problem, chosen)
-    if not broken:
-        return _checked(problem, chosen, bound, run.status, seconds)
-    rhs = list(model.matrix.rhs)
-    shift: dict[int, float] = {}
-    by_name = {g.name: g for g in model.groups}
-    for attempt in range(1, _RE_SOLVES + 1):
+    other = next(b for b in solvers.BACKENDS if b != backend)
+    seconds = 0.0
+    cuts: list[tuple[list[int], float]] = []
+    stepped = None
+    attempt = 0
+    while attempt < len(_ATTEMPTS):
+        switch, steps = _ATTEMPTS[attempt]
         remaining = deadline - time.perf_counter()
-        tightened = _tighten(model, by_name, broken, rhs, shift)
-        if remaining <= 0 or not tightened:
+        if attempt and remaining <= 0:
             break
-        matrix = replace(model.matrix, rhs=rhs)
-        run = solvers.solve(matrix, backend, remaining, gap)
-        seconds = (seconds or 0.0) + (run.solver_seconds or 0.0)
+        if steps and stepped is None:
+            stepped = build_model(problem, steps=True)
+        solved = stepped if steps else model
+        name = other if switch else backend
+        run = solvers.solve(_with_cuts(solved.matrix, cuts), name, remaining, gap)
+        seconds += run.solver_seconds or 0.0
+        notes = {"attempts": attempt + 1, "ran": name, "cuts": len(cuts)} if attempt else {}
+        attempt += 1
+        if run.status == "infeasible":
+            if verify.witness(problem) is None:
+                return _Found("infeasible", solver_seconds=seconds, notes=notes)
+            attempt = max(attempt, len(_ATTEMPTS) - 1)  # a second opinion
+            continue
         if run.values is None:
+            if attempt == 1:
+                return _Found(run.status, solver_seconds=seconds)
             break
-        chosen = model.selection(run.values)
+        chosen = solved.selection(run.values)
         broken = verify.broken(problem, chosen)
         if not broken:
-            notes = {"re_solves": attempt, "tightened": sorted(tightened)}
-            # optimal for the tightened rows; for the problem only within the gap of the bound
-            status = "feasible" if bound is None else run.status
-            return _checked(problem, chosen, bound, status, seconds, notes, gap)
-    names = ", ".join(sorted({row.name for row in broken}))
-    note = f"the solver's answers broke {names} by its tolerance, also after tightening them"
+            return _checked(problem, chosen, run.bound, run.status, seconds, notes)
+        cuts += _cuts(solved, run.values, broken)
+    witness = verify.witness(problem)
+    if witness is not None:
+        note = "the solvers gave no answer that keeps every rule; this one needs no solver"
+        return _checked(problem, witness, None, "feasible", seconds, {"note": note})
+    note = "the solvers' answers broke a limit by their tolerance"
     return _Found("no_solution", solver_seconds=seconds, notes={"note": note})
 
 
-def _tighten(
-    model: Model, by_name: dict, broken: list[verify.Row], rhs: list[float], shift: dict
-) -> set[str]:
-    """Move the right-hand side of each broken resource or share row, in place, by what the
-    answer broke it by (in the row's divided units), twice as far as last time; returns the
-    names tightened (none when a broken rule has no such row)."""
-    done = set()
+# Rules whose row holds only amounts >= 0 (cost, effort, run cost): a cover cuts them.
+_COVERED = {"budget", "capacity", "run_cost_past_horizon"}
+
+
+def _cuts(
+    model: Model, values: list[float], broken: list[verify.Row]
+) -> list[tuple[list[int], float]]:
+    """Rows (columns, right-hand side: the sum of those columns at most it) that cut off the
+    answer `values` without cutting off any selection that keeps every rule.
+
+    A broken budget, capacity or run-cost row: the chosen columns with an amount in it
+    overspend it, so not all of them (a cover: at most all but one). Any other broken rule
+    (a share): not this selection again (chosen ones minus the others at most all but one).
+    """
+    m = model.matrix
+    chosen = [k for k, x in enumerate(values) if m.integer[k] and x > 0.5]
+    by_name = {g.name: g for g in model.groups}
+    out = []
     for row in broken:
         group = by_name.get(row.name)
-        if group is None or len(group.rows) != 1 or row.kind not in _TIGHTENED:
-            return set()
-        r = group.rows[0]
-        by = float(-row.slack) / model.divisor[r]
-        shift[r] = max(by, 2 * shift.get(r, 0.0))
-        rhs[r] = model.matrix.rhs[r] + (shift[r] if not row.upper else -shift[r])
-        done.add(row.name)
-    return done
+        if row.kind in _COVERED and group is not None and len(group.rows) == 1:
+            r = group.rows[0]
+            cover = [k for k in m.index[m.starts[r] : m.starts[r + 1]] if values[k] > 0.5]
+            out.append((cover, len(cover) - 1.0))
+        else:
+            out.append((chosen, len(chosen) - 1.0, True))
+    return out
 
 
-_TIGHTENED = {
-    "budget",
-    "capacity",
-    "run_cost_past_horizon",
-    "department_share_min",
-    "department_share_max",
-    "theme_min_share",
-    "theme_share_max",
-}
+def _with_cuts(matrix, cuts: list[tuple]) -> Any:
+    """The matrix with the cuts as rows (`cut_<k>`, at most their right-hand side)."""
+    if not cuts:
+        return matrix
+    names, sense, rhs = list(matrix.row_names), list(matrix.sense), list(matrix.rhs)
+    starts, index, value = list(matrix.starts), list(matrix.index), list(matrix.value)
+    for k, (columns, most, *exact) in enumerate(cuts):
+        names.append(f"cut_{k}")
+        sense.append(LE)
+        rhs.append(most)
+        if exact:  # not this selection: + its columns, - every other integer column
+            mine = set(columns)
+            others = [j for j, is_int in enumerate(matrix.integer) if is_int and j not in mine]
+            index += columns + others
+            value += [1.0] * len(columns) + [-1.0] * len(others)
+        else:
+            index += columns
+            value += [1.0] * len(columns)
+        starts.append(len(index))
+    return replace(
+        matrix, row_names=names, sense=sense, rhs=rhs, starts=starts, index=index, value=value
+    )
 
 
 def _checked(

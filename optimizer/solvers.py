@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .model import EQ, GE, INF, LE, Matrix, gc_paused
@@ -198,9 +198,32 @@ def solve(
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")
     time_limit = max(float(time_limit), 0.01)
+    scale = objective_scale(matrix.cost)
+    if scale != 1.0:
+        matrix = replace(matrix, cost=[c * scale for c in matrix.cost])
     if backend == "highs":
-        return _run_highs(matrix, time_limit, gap, start)
-    return _run_cbc(matrix, time_limit, gap, threads, start)
+        run = _run_highs(matrix, time_limit, gap, start)
+    else:
+        run = _run_cbc(matrix, time_limit, gap, threads, start)
+    if scale != 1.0:
+        run.objective = None if run.objective is None else run.objective / scale
+        run.bound = None if run.bound is None else run.bound / scale
+    return run
+
+
+def objective_scale(cost: Sequence[float]) -> float:
+    """What the objective is multiplied by on its way to a solver: 1, or when every value is
+    below 1 the power of ten that brings the largest to 1e6 or more.
+
+    Both solvers stop on an absolute difference too (HiGHS's mip_abs_gap 1e-6, CBC's cutoff
+    increment 1e-5): HiGHS called an optimum of 1e-7 zero. A power of ten keeps whole-numbered
+    values whole (both solvers use that to prune); problems with a value of 1 or more, where
+    the absolute limits are below a millionth of it, go as they are (the measured path).
+    """
+    largest = max((abs(c) for c in cost), default=0.0)
+    if largest == 0.0 or largest >= 1.0:
+        return 1.0
+    return 10.0 ** (6 - math.floor(math.log10(largest)))
 
 
 def _objective(matrix: Matrix, values: Sequence[float]) -> float:
@@ -434,49 +457,65 @@ def mps_text(matrix: Matrix, names: bool = False, negate: bool = False) -> str:
     """
     import numpy as np
 
-    n_rows = len(matrix.rhs)
+    n_rows, n_cols = len(matrix.rhs), len(matrix.names)
     if names:
         label = [f"{name:<8}  " for name in matrix.row_names]
         col_name = matrix.names
     else:
         label = [f"R{r:<7}  " for r in range(n_rows)]
-        col_name = [f"C{k}" for k in range(len(matrix.names))]
+        col_name = [f"C{k}" for k in range(n_cols)]
+    label.append("OBJ       ")  # row -1: the objective
     lines = ["NAME          converge", "ROWS", " N  OBJ"]
     lines += [f" {_MPS_SENSE[s]}  {label[r].rstrip()}" for r, s in enumerate(matrix.sense)]
-    # the row matrix turned column-wise (a stable sort keeps each column's rows in order)
+
+    # Every entry as (column, row, value), the objective as row -1 (also for a column with
+    # no entry at all, which MPS must still list), in the order written: integer columns
+    # first, each column's objective first and then its rows in row order.
     index = np.array(matrix.index, np.int64)
-    order = np.argsort(index, kind="stable")
-    row_of = np.repeat(np.arange(n_rows), np.diff(matrix.starts))[order].tolist()
-    value = np.array(matrix.value, np.float64)[order].tolist()
-    bounds = np.searchsorted(index[order], np.arange(len(matrix.names) + 1)).tolist()
-    sign = -1.0 if negate else 1.0
+    cost = (-1.0 if negate else 1.0) * np.array(matrix.cost, np.float64)
+    integer = np.array(matrix.integer, bool)
+    listed = (cost != 0) | (np.bincount(index, minlength=n_cols) == 0)
+    obj_cols = np.flatnonzero(listed)
+    cols = np.concatenate([obj_cols, index])
+    rows = np.concatenate(
+        [np.full(len(obj_cols), -1), np.repeat(np.arange(n_rows), np.diff(matrix.starts))]
+    )
+    values = np.concatenate([cost[obj_cols], np.array(matrix.value, np.float64)])
+    written = np.concatenate([np.flatnonzero(integer), np.flatnonzero(~integer)])
+    position = np.empty(n_cols, np.int64)
+    position[written] = np.arange(n_cols)
+    order = np.lexsort((np.arange(len(cols)), rows >= 0, position[cols]))
+    cols, rows, values = cols[order], rows[order], values[order]
+    head = [f"    {name:<8}  " for name in col_name]
+    heads = [head[k] for k in cols.tolist()]
+    labels = [label[r] for r in rows.tolist()]
+    values = values.tolist()
+    split = int(np.count_nonzero(integer[cols]))
     lines.append("COLUMNS")
-    bound_lines = []
-    for marked in (True, False):
-        block = [k for k, is_int in enumerate(matrix.integer) if is_int == marked]
-        if not block:
-            continue
-        if marked:
-            lines.append(_MPS_MARKER.format("INTORG"))
-        for k in block:
-            head = f"    {col_name[k]:<8}  "
-            cost = sign * matrix.cost[k]
-            entries = [f"OBJ       {cost:.12e}"] if cost else []
-            lo, hi = bounds[k], bounds[k + 1]
-            entries += [
-                label[r] + format(v, ".12e")
-                for r, v in zip(row_of[lo:hi], value[lo:hi], strict=True)
-            ]
-            lines.append(head + ("\n" + head).join(entries or ["OBJ       0"]))
-            bound_lines += _mps_bounds(col_name[k], matrix.lower[k], matrix.upper[k], marked)
-        if marked:
-            lines.append(_MPS_MARKER.format("INTEND"))
+    if split:
+        lines.append(_MPS_MARKER.format("INTORG"))
+        lines.append(_entries(heads[:split], labels[:split], values[:split]))
+        lines.append(_MPS_MARKER.format("INTEND"))
+    if split < len(values):
+        lines.append(_entries(heads[split:], labels[split:], values[split:]))
     lines.append("RHS")
     lines += [f"    RHS       {label[r]}{rhs:.12e}" for r, rhs in enumerate(matrix.rhs) if rhs]
     lines.append("BOUNDS")
-    lines += bound_lines
+    for k in written.tolist():
+        lo, hi, is_int = matrix.lower[k], matrix.upper[k], matrix.integer[k]
+        if is_int and lo == 0 and hi == 1:
+            lines.append(f" BV BND       {col_name[k]:<8}")
+        else:
+            lines += _mps_bounds(col_name[k], lo, hi, is_int)
     lines.append("ENDATA\n")
     return "\n".join(lines)
+
+
+def _entries(heads: list[str], labels: list[str], values: list[float]) -> str:
+    """COLUMNS lines in one C-level formatting pass (an f-string per entry took 0.9 s of
+    the 50,000-candidate model's 580,000 entries)."""
+    fields = [item for triple in zip(heads, labels, values, strict=True) for item in triple]
+    return ("%s%s%.12e\n" * len(values) % tuple(fields)).rstrip("\n")
 
 
 def _mps_bounds(name: str, lb: float, ub: float, integer: bool) -> list[str]:
