@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("problem", help="problem JSON file (converge.problem/1), or - for stdin")
-        p.add_argument("--backend", choices=solvers.CHOICES, default=solvers.DEFAULT_BACKEND)
+        p.add_argument("--backend", choices=solvers.BACKENDS, default=solvers.DEFAULT_BACKEND)
         p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="S")
         p.add_argument("--gap", type=float, default=DEFAULT_GAP, metavar="G")
         p.add_argument("-o", "--output", metavar="RESULT.json", help="write JSON here")

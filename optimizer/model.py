@@ -10,7 +10,7 @@ import contextlib
 import gc
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -303,13 +303,16 @@ def _build(problem: Problem, steps: bool) -> Model:
 
     # Resource rows are divided by a divisor as they are filled (see _divisor); the
     # amounts are read once per resource (a later start moves them to any period).
-    costs = _Amounts((v for c in problem.candidates for v in c.cost.values()), steps)
+    costs = _Amounts(lambda: (v for c in problem.candidates for v in c.cost.values()), steps)
     budget_div = {index[p]: costs.divisor(limit) for p, limit in problem.budget.items()}
     budget_rows: dict[int, tuple[list[int], list[float]]] = {q: ([], []) for q in budget_div}
     cap_div = {}
     for pool, per in problem.capacity.items():
         effort = _Amounts(
-            (v for c in problem.candidates for v in c.effort.get(pool, {}).values()), steps
+            lambda pool=pool: (
+                v for c in problem.candidates for v in c.effort.get(pool, {}).values()
+            ),
+            steps,
         )
         cap_div.update({(pool, index[p]): effort.divisor(limit) for p, limit in per.items()})
     cap_rows: dict[tuple[str, int], tuple[list[int], list[float]]] = {k: ([], []) for k in cap_div}
@@ -326,7 +329,7 @@ def _build(problem: Problem, steps: bool) -> Model:
         effort = [
             (pool, index[p], v) for pool, per in c.effort.items() for p, v in per.items() if v
         ]
-        shifts = allowed_shifts(c, periods)
+        shifts = allowed_shifts(c, periods) if c.may_start_later_by else [0]
         terms = timing.terms(c, shifts) if timed or (tail_budget and c.run_cost) else None
         per_candidate = []
         for k, s in enumerate(shifts):
@@ -553,25 +556,25 @@ def _finish(problem, names, cost, columns, rows: _Rows, groups, structural) -> M
     return Model(problem, matrix, columns, groups, list(range(len(structural))), divisor)
 
 
-# The solvers' feasibility tolerance on a row as handed over (HiGHS's MIP tolerance; CBC's
-# is 1e-7): an answer may break a row by this much of its divisor.
-TOLERANCE = 1e-6
-
-
 class _Amounts:
-    """A resource's amounts over all candidates, read once: the largest and, with `steps`,
-    the granularity."""
+    """A resource's amounts over all candidates (a function giving them), read once when
+    needed: the largest for a limit of 0, the granularity with `steps`."""
 
-    def __init__(self, amounts: Iterable[float], steps: bool):
-        amounts = [v for v in amounts if v]
-        self.largest = max(amounts, default=0.0)
-        self.step = granularity(amounts) if steps else None
+    def __init__(self, amounts: Callable[[], Iterable[float]], steps: bool):
+        self.amounts = amounts
+        self.steps = steps
+        self._read: list[float] | None = None
+
+    def _values(self) -> list[float]:
+        if self._read is None:
+            self._read = [v for v in self.amounts() if v]
+        return self._read
 
     def divisor(self, limit: float) -> float:
-        base = limit if limit > 0 else self.largest or 1.0
-        if self.step is None:
+        base = limit if limit > 0 else max(self._values(), default=0.0) or 1.0
+        if not self.steps:
             return base
-        return _fine(base, min(self.step, granularity([limit])))
+        return _fine(base, min(granularity(self._values()), granularity([limit])))
 
 
 # The solvers' feasibility tolerance on a row as handed over (HiGHS's MIP tolerance; CBC's

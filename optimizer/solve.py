@@ -116,8 +116,6 @@ def solve(
     model = build_model(problem)
     if write_mps:
         _write_mps(model, write_mps)
-    backend = solvers.choose(backend, model.matrix)
-    solver_info["backend"] = backend
     t0 = time.perf_counter()
     try:
         found = _solve_checked(model, backend, time_limit, gap)
@@ -164,8 +162,8 @@ def solve(
 def check_settings(backend: Any, settings: Mapping[str, Any]) -> list[str]:
     """Solver settings by path; numbers must be finite (nan and inf are no time limit)."""
     errors = []
-    if backend not in solvers.CHOICES:
-        errors.append(f"solver.backend: must be one of {', '.join(solvers.CHOICES)}")
+    if backend not in solvers.BACKENDS:
+        errors.append(f"solver.backend: must be one of {', '.join(solvers.BACKENDS)}")
 
     def number(v: Any) -> bool:
         return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
@@ -227,6 +225,7 @@ def _solve_checked(model: Model, backend: str, time_limit: float, gap: float) ->
     seconds = 0.0
     cuts: list[tuple[list[int], float]] = []
     stepped = None
+    repaired = None
     attempt = 0
     while attempt < len(_ATTEMPTS):
         switch, steps = _ATTEMPTS[attempt]
@@ -254,13 +253,37 @@ def _solve_checked(model: Model, backend: str, time_limit: float, gap: float) ->
         broken = verify.broken(problem, chosen)
         if not broken:
             return _checked(problem, chosen, run.bound, run.status, seconds, notes)
+        if repaired is None:
+            repaired = _repaired(problem, chosen, broken, run, seconds, notes, gap)
+            if repaired is not None and repaired.status == "optimal":
+                return repaired
         cuts += _cuts(solved, run.values, broken)
+    if repaired is not None:
+        return repaired
     witness = verify.witness(problem)
     if witness is not None:
         note = "the solvers gave no answer that keeps every rule; this one needs no solver"
         return _checked(problem, witness, None, "feasible", seconds, {"note": note})
     note = "the solvers' answers broke a limit by their tolerance"
     return _Found("no_solution", solver_seconds=seconds, notes={"note": note})
+
+
+def _repaired(
+    problem: Problem,
+    chosen: dict[int, int],
+    broken: list[verify.Row],
+    run: solvers.SolverRun,
+    seconds: float,
+    notes: dict[str, Any],
+    gap: float,
+) -> _Found | None:
+    """The answer repaired (`verify.repair`): `optimal` when its value is within the gap
+    limit of the solve's bound (a bound of the problem itself), else `feasible`."""
+    totals = verify.repair(problem, chosen)
+    if totals is None:
+        return None
+    notes = {**notes, "repaired": sorted(r.name for r in broken)}
+    return _checked(problem, dict(totals.chosen), run.bound, run.status, seconds, notes, gap)
 
 
 # Rules whose row holds only amounts >= 0 (cost, effort, run cost): a cover cuts them.
@@ -325,16 +348,17 @@ def _checked(
     notes: dict[str, Any] | None = None,
     gap: float | None = None,
 ) -> _Found:
-    """A selection that keeps every rule, with its exact value; `status` optimal stands when
-    no bound is given or the value is within the gap limit `gap` of the bound."""
+    """A selection that keeps every rule, with its exact value and the solver's `status`
+    and `bound`. With `gap` (an answer changed after the solve) `optimal` stands only when
+    the value is within that gap of the bound. The enumeration's optimum is its own bound."""
     totals = verify.tally(problem, chosen)
     objective = float(totals.value)
-    if bound is None and status == "optimal":
+    if notes and notes.get("method") == "enumeration":
         bound = objective
     if bound is not None:
         bound = max(bound, objective)  # a bound below a checked value is the solver's rounding
     found_gap = solvers.gap_of(objective, bound)
-    if status == "optimal" and gap is not None and (found_gap or 0.0) > gap + 1e-9:
+    if gap is not None and status == "optimal" and (found_gap is None or found_gap > gap + 1e-9):
         status = "feasible"
     return _Found(status, chosen, objective, bound, found_gap, totals, solver_seconds, notes or {})
 

@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 BACKENDS = ("highs", "cbc")
 DEFAULT_BACKEND = "cbc"
-# What a caller may ask for: a backend, or "auto" to let `choose` pick one for the problem.
-CHOICES = (*BACKENDS, "auto")
 
 _quiet_lock = threading.RLock()
 _banner_shown = False
@@ -36,14 +34,6 @@ _banner_shown = False
 
 class SolverFailed(RuntimeError):
     """The solver ended without an answer of its own (a crash, an unreadable output)."""
-
-
-def choose(backend: str, matrix: Matrix) -> str:
-    """The backend to run: the one asked for, or for "auto" the one measured faster on
-    problems of this shape (docs/optimizer.md, "Backends and the default")."""
-    if backend != "auto":
-        return backend
-    return "cbc"
 
 
 @dataclass
