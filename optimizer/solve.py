@@ -124,8 +124,9 @@ def solve(
         return Result("no_solution", errors=[f"solver: {exc}"], solver=solver_info)
     solver_info.update(
         build_seconds=round(model.build_seconds, 4),
-        solve_seconds=round(time.perf_counter() - t0, 4),
+        solve_seconds=round(found.call_seconds, 4),
         solver_seconds=None if found.solver_seconds is None else round(found.solver_seconds, 4),
+        check_seconds=round(time.perf_counter() - t0 - found.call_seconds, 4),
         variables=sum(len(per) for per in model.columns),
         rows=len(model.matrix.rhs),
         **found.notes,
@@ -192,6 +193,7 @@ class _Found:
     totals: verify.Tally | None = None
     solver_seconds: float | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    call_seconds: float = 0.0  # wall time of the solver calls: hand over, solve, read back
 
 
 # The attempts of _solve_checked: (other backend?, finer divisors?).
@@ -199,7 +201,22 @@ _ATTEMPTS = ((False, False), (False, True), (False, True), (False, True), (True,
 
 
 def _solve_checked(model: Model, backend: str, time_limit: float, gap: float) -> _Found:
-    """Solve and check the answer exactly (optimizer/verify.py) before it is reported.
+    """`_search`, with the wall time of its solver calls (`_Found.call_seconds`)."""
+    calls: list[float] = []
+
+    def call(matrix, name: str, limit: float) -> solvers.SolverRun:
+        run = solvers.solve(matrix, name, limit, gap)
+        calls.append(run.seconds)
+        return run
+
+    found = _search(model, backend, time_limit, gap, call)
+    found.call_seconds = sum(calls)
+    return found
+
+
+def _search(model: Model, backend: str, time_limit: float, gap: float, call) -> _Found:
+    """Solve (`call(matrix, backend, time_limit)`) and check the answer exactly
+    (optimizer/verify.py) before it is reported.
 
     Tiny problems (`verify.tiny`) are enumerated in exact arithmetic. Otherwise the model is
     solved, and while the answer breaks a rule (by the solver's tolerance) it is solved again,
@@ -236,7 +253,7 @@ def _solve_checked(model: Model, backend: str, time_limit: float, gap: float) ->
             stepped = build_model(problem, steps=True)
         solved = stepped if steps else model
         name = other if switch else backend
-        run = solvers.solve(_with_cuts(solved.matrix, cuts), name, remaining, gap)
+        run = call(_with_cuts(solved.matrix, cuts), name, remaining)
         seconds += run.solver_seconds or 0.0
         notes = {"attempts": attempt + 1, "ran": name, "cuts": len(cuts)} if attempt else {}
         attempt += 1
