@@ -297,6 +297,8 @@ def _opt_int(v: Any) -> int | None:
 
 def _is_number(v: Any) -> bool:
     # an int of any size is finite (math.isfinite would convert it to a float and overflow)
+    if type(v) is float:
+        return math.isfinite(v)
     if isinstance(v, bool):
         return False
     return isinstance(v, int) or (isinstance(v, float) and math.isfinite(v))
@@ -356,7 +358,7 @@ class _Checker:
         return True
 
     def mapping(self, path: str, v: Any) -> bool:
-        if not isinstance(v, Mapping):
+        if type(v) is not dict and not isinstance(v, Mapping):  # a dict is checked fast
             self.add(path, "must be an object")
             return False
         return True
@@ -367,15 +369,24 @@ class _Checker:
             return False
         return True
 
-    def per_period(self, path: str, v: Any, periods: set[str]) -> None:
-        """A {period: number >= 0} object whose periods are all listed in `periods`."""
+    def per_period(self, path: str, v: Any, periods: set[str]) -> float | None:
+        """A {period: number >= 0} object whose periods are all listed in `periods`; returns
+        the sum of its amounts when all are valid (else None)."""
         if not self.mapping(path, v):
-            return
+            return None
+        total, valid = 0.0, True
         for p, amount in v.items():
-            if p not in periods:
+            # the common case in one test: a float in range in a listed period (nan fails it)
+            if type(amount) is float and AMOUNT_MIN <= amount <= AMOUNT_MAX and p in periods:
+                total += amount
+            elif p not in periods:
                 self.add(f"{path}.{p}", "period is not listed in periods")
+                valid = False
+            elif self.number(f"{path}.{p}", amount, amount=True):
+                total += abs(amount)
             else:
-                self.number(f"{path}.{p}", amount, amount=True)
+                valid = False
+        return total if valid else None
 
 
 def _fmt(x: float) -> str:
@@ -629,8 +640,11 @@ def _check_candidate(
     else:
         value_ok = ck.number(f"{path}.value", c["value"], None, amount=True)
     if "value_by_period" in c:
-        ck.per_period(f"{path}.value_by_period", c["value_by_period"], periods)
-        _check_total(ck, f"{path}.value_by_period", c["value_by_period"], c.get("value", 0))
+        stream = ck.per_period(f"{path}.value_by_period", c["value_by_period"], periods)
+        if stream is not None and value_ok:
+            _check_total(ck, f"{path}.value_by_period", stream + abs(c["value"]))
+        elif stream is not None and "value" not in c:
+            _check_total(ck, f"{path}.value_by_period", stream)
     for bound in ("value_low", "value_high"):
         if c.get(bound) is not None:
             ok = ck.number(f"{path}.{bound}", c[bound], None, amount=True)
@@ -641,8 +655,9 @@ def _check_candidate(
                     ck.add(f"{path}.value_low", "must be <= value")
                 if bound == "value_high" and c[bound] < c["value"]:
                     ck.add(f"{path}.value_high", "must be >= value")
-    ck.per_period(f"{path}.cost", c.get("cost", {}), periods)
-    _check_total(ck, f"{path}.cost", c.get("cost", {}))
+    cost = ck.per_period(f"{path}.cost", c.get("cost", {}), periods)
+    if cost is not None:
+        _check_total(ck, f"{path}.cost", cost)
     effort = c.get("effort", {})
     if ck.mapping(f"{path}.effort", effort):
         for pool, per in effort.items():
@@ -677,15 +692,8 @@ def _check_candidate(
         ck.number(f"{path}.negative_impact", c["negative_impact"], amount=True)
 
 
-def _check_total(ck: _Checker, path: str, per: Any, extra: Any = 0) -> None:
-    """A candidate's amounts over all periods (plus `extra`, its one-off value) are one
-    coefficient of the model (share rows, the objective): in the range too."""
-    if not isinstance(per, Mapping) or not _is_number(extra) or abs(extra) > AMOUNT_MAX:
-        return
-    total = abs(extra)
-    for v in per.values():
-        if not _is_number(v) or abs(v) > AMOUNT_MAX:
-            return  # reported on its own
-        total += abs(v)
+def _check_total(ck: _Checker, path: str, total: float) -> None:
+    """A candidate's amounts over all periods (with its one-off value) are one coefficient of
+    the model (share rows, the objective): in the range too."""
     if total > AMOUNT_MAX:
         ck.add(path, f"adds up to {total:g}, beyond the optimizer's range ({AMOUNT_MAX:g})")

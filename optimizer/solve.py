@@ -267,9 +267,10 @@ def _search(model: Model, backend: str, time_limit: float, gap: float, call) -> 
                 return _Found(run.status, solver_seconds=seconds)
             break
         chosen = solved.selection(run.values)
-        broken = verify.broken(problem, chosen)
+        totals = verify.tally(problem, chosen)
+        broken = [r for r in verify.rows(problem, chosen, totals) if not r.ok]
         if not broken:
-            return _checked(problem, chosen, run.bound, run.status, seconds, notes)
+            return _checked(problem, chosen, run.bound, run.status, seconds, notes, totals=totals)
         if repaired is None:
             repaired = _repaired(problem, chosen, broken, run, seconds, notes, gap)
             if repaired is not None and repaired.status == "optimal":
@@ -300,7 +301,8 @@ def _repaired(
     if totals is None:
         return None
     notes = {**notes, "repaired": sorted(r.name for r in broken)}
-    return _checked(problem, dict(totals.chosen), run.bound, run.status, seconds, notes, gap)
+    chosen = dict(totals.chosen)
+    return _checked(problem, chosen, run.bound, run.status, seconds, notes, gap, totals)
 
 
 # Rules whose row holds only amounts >= 0 (cost, effort, run cost): a cover cuts them.
@@ -364,11 +366,12 @@ def _checked(
     solver_seconds: float | None = None,
     notes: dict[str, Any] | None = None,
     gap: float | None = None,
+    totals: verify.Tally | None = None,
 ) -> _Found:
     """A selection that keeps every rule, with its exact value and the solver's `status`
     and `bound`. With `gap` (an answer changed after the solve) `optimal` stands only when
     the value is within that gap of the bound. The enumeration's optimum is its own bound."""
-    totals = verify.tally(problem, chosen)
+    totals = totals or verify.tally(problem, chosen)
     objective = float(totals.value)
     if notes and notes.get("method") == "enumeration":
         bound = objective
