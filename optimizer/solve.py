@@ -98,10 +98,11 @@ def solve(
         "diagnose_time_limit": diagnose_time_limit,
     }
     errors = check_settings(backend, settings)
+    # echoed as given when JSON can hold them (nan and inf it cannot)
     solver_info: dict[str, Any] = {
         "backend": backend if isinstance(backend, str) else None,
-        "time_limit": None if "solver.time_limit" in str(errors) else time_limit,
-        "gap_limit": None if "solver.gap" in str(errors) else gap,
+        "time_limit": time_limit if _finite(time_limit) else None,
+        "gap_limit": gap if _finite(gap) else None,
     }
     if errors:
         return Result("invalid", errors=errors, solver=solver_info)
@@ -160,25 +161,41 @@ def solve(
     return result
 
 
+# The longest time limit taken (seconds; about 31 years): a bound, so any int converts.
+MAX_SECONDS = 1e9
+
+
 def check_settings(backend: Any, settings: Mapping[str, Any]) -> list[str]:
-    """Solver settings by path; numbers must be finite (nan and inf are no time limit)."""
+    """Solver settings by path; time limits are finite numbers of seconds up to MAX_SECONDS
+    (nan and inf are no time limit) and the gap a number in [0, 1)."""
     errors = []
     if backend not in solvers.BACKENDS:
         errors.append(f"solver.backend: must be one of {', '.join(solvers.BACKENDS)}")
 
-    def number(v: Any) -> bool:
-        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    def seconds(v: Any, low: float, strict: bool) -> bool:
+        return _finite(v) and (v > low if strict else v >= low) and v <= MAX_SECONDS
 
-    if not number(settings["time_limit"]) or not settings["time_limit"] > 0:
-        errors.append("solver.time_limit: must be a finite number > 0 (seconds)")
-    if not number(settings["gap"]) or not 0 <= settings["gap"] < 1:
+    if not seconds(settings["time_limit"], 0, True):
+        errors.append("solver.time_limit: must be a finite number > 0 (seconds, at most 1e9)")
+    if not _finite(settings["gap"]) or not 0 <= settings["gap"] < 1:
         errors.append("solver.gap: must be a number in [0, 1)")
-    if not number(settings["explain_time_limit"]) or settings["explain_time_limit"] < 0:
-        errors.append("solver.explain_time_limit: must be a finite number >= 0 (seconds)")
+    if not seconds(settings["explain_time_limit"], 0, False):
+        errors.append(
+            "solver.explain_time_limit: must be a finite number >= 0 (seconds, at most 1e9)"
+        )
     limit = settings["diagnose_time_limit"]
-    if limit is not None and (not number(limit) or not limit > 0):
-        errors.append("solver.diagnose_time_limit: must be a finite number > 0 (seconds)")
+    if limit is not None and not seconds(limit, 0, True):
+        errors.append(
+            "solver.diagnose_time_limit: must be a finite number > 0 (seconds, at most 1e9)"
+        )
     return errors
+
+
+def _finite(v: Any) -> bool:
+    """A finite number (an int of any size, a float but nan and inf; not a bool)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    return isinstance(v, int) or math.isfinite(v)
 
 
 @dataclass

@@ -390,6 +390,7 @@ def test_round_trip():
         ({"time_limit": 0}, "solver.time_limit"),
         ({"time_limit": float("nan")}, "solver.time_limit"),
         ({"time_limit": float("inf")}, "solver.time_limit"),
+        ({"time_limit": 10**400}, "solver.time_limit"),
         ({"gap": -0.1}, "solver.gap"),
         ({"gap": float("nan")}, "solver.gap"),
         ({"explain_time_limit": -1}, "solver.explain_time_limit"),
