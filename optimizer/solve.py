@@ -400,11 +400,6 @@ def _checked(
     return _Found(status, chosen, objective, bound, found_gap, totals, solver_seconds, notes or {})
 
 
-def read_selection(model: Model, values) -> dict[int, int]:
-    """Candidate index -> chosen shift, for every selected candidate."""
-    return model.selection(values)
-
-
 def _report_selection(
     result: Result, problem: Problem, chosen: dict[int, int], totals: verify.Tally
 ) -> None:
