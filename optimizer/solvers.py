@@ -479,7 +479,11 @@ def mps_text(matrix: Matrix, names: bool = False, negate: bool = False) -> str:
     head = [f"    {name:<8}  " for name in col_name]
     heads = [head[k] for k in cols.tolist()]
     labels = [label[r] for r in rows.tolist()]
-    values = values.tolist()
+    # each distinct number formatted once, in one C-level pass: a tenth of the entries are
+    # distinct (0.09 s against 0.18 s at 50,000 candidates; an f-string per entry took 0.9 s)
+    distinct, which = np.unique(values, return_inverse=True)
+    text = ("%.12e\n" * len(distinct) % tuple(distinct.tolist())).split("\n")
+    values = [text[k] for k in which.tolist()]
     split = int(np.count_nonzero(integer[cols]))
     lines.append("COLUMNS")
     if split:
@@ -501,11 +505,9 @@ def mps_text(matrix: Matrix, names: bool = False, negate: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _entries(heads: list[str], labels: list[str], values: list[float]) -> str:
-    """COLUMNS lines in one C-level formatting pass (an f-string per entry took 0.9 s of
-    the 50,000-candidate model's 580,000 entries)."""
-    fields = [item for triple in zip(heads, labels, values, strict=True) for item in triple]
-    return ("%s%s%.12e\n" * len(values) % tuple(fields)).rstrip("\n")
+def _entries(heads: list[str], labels: list[str], values: list[str]) -> str:
+    """COLUMNS lines: column, row and number, joined in one pass."""
+    return "\n".join([h + lab + v for h, lab, v in zip(heads, labels, values, strict=True)])
 
 
 def _mps_bounds(name: str, lb: float, ub: float, integer: bool) -> list[str]:
