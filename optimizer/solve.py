@@ -11,7 +11,7 @@ from typing import Any
 from . import solvers, verify, wording
 from .diagnose import find_conflict
 from .hindsight import add_time_notes
-from .model import LE, Model, build_model, gc_paused
+from .model import LE, Matrix, Model, build_model, gc_paused
 from .model import write_mps as _write_mps
 from .problem import RESULT_SCHEMA, Problem, validate
 from .timing import Timing
@@ -236,16 +236,16 @@ def _search(model: Model, backend: str, time_limit: float, gap: float, call) -> 
     (optimizer/verify.py) before it is reported.
 
     Tiny problems (`verify.tiny`) are enumerated in exact arithmetic. Otherwise the model is
-    solved, and while the answer breaks a rule (by the solver's tolerance) it is solved again,
-    within the one time limit, with a cut for each rule broken (`_cuts`: no selection that
-    keeps every rule is cut off, so each solve's bound and status stand) and, from the
-    second solve on, finer divisors (`build_model(steps=True)`: for numbers in whole steps,
-    cents or units or hundreds, the tolerance is then under one step and cannot break a
-    limit). The last attempt is on the other backend, as is the next one after an
-    `infeasible` verdict that a selection needing no solver (none, the forced ones)
-    contradicts: CBC called a problem whose empty selection fits infeasible, HiGHS did not.
-    Failing all, a selection needing no solver that keeps every rule is `feasible`, or the
-    status is `no_solution` with a note.
+    solved; an answer that breaks a rule (by the solver's tolerance) is first repaired
+    (`_repaired`: kept when it is optimal within the gap), else solved again, within the one
+    time limit, with a cut for each rule broken (`_cuts`: no selection that keeps every rule
+    is cut off, so each solve's bound and status stand) and finer divisors
+    (`build_model(steps=True)`: for numbers in whole steps, cents or units or hundreds, the
+    tolerance is then under one step and cannot break a limit). The last attempt is on the
+    other backend, as is the next one after an `infeasible` verdict that a kept selection
+    contradicts (none, the forced ones, or the repaired one): CBC called a problem whose
+    empty selection fits infeasible, HiGHS did not. Failing all: the repaired answer, or a
+    selection needing no solver, as `feasible`, or `no_solution` with a note.
     """
     problem = model.problem
     if verify.tiny(problem):
@@ -257,7 +257,7 @@ def _search(model: Model, backend: str, time_limit: float, gap: float, call) -> 
     deadline = time.perf_counter() + time_limit
     other = next(b for b in solvers.BACKENDS if b != backend)
     seconds = 0.0
-    cuts: list[tuple[list[int], float]] = []
+    cuts: list[tuple[list[int], float, bool]] = []
     stepped = None
     repaired = None
     attempt = 0
@@ -275,9 +275,9 @@ def _search(model: Model, backend: str, time_limit: float, gap: float, call) -> 
         notes = {"attempts": attempt + 1, "ran": name, "cuts": len(cuts)} if attempt else {}
         attempt += 1
         if run.status == "infeasible":
-            if verify.witness(problem) is None:
+            if repaired is None and verify.witness(problem) is None:
                 return _Found("infeasible", solver_seconds=seconds, notes=notes)
-            attempt = max(attempt, len(_ATTEMPTS) - 1)  # a second opinion
+            attempt = max(attempt, len(_ATTEMPTS) - 1)  # contradicted: a second opinion
             continue
         if run.values is None:
             if attempt == 1:
@@ -328,9 +328,10 @@ _COVERED = {"budget", "capacity", "run_cost_past_horizon"}
 
 def _cuts(
     model: Model, values: list[float], broken: list[verify.Row]
-) -> list[tuple[list[int], float]]:
-    """Rows (columns, right-hand side: the sum of those columns at most it) that cut off the
-    answer `values` without cutting off any selection that keeps every rule.
+) -> list[tuple[list[int], float, bool]]:
+    """Rows that cut off the answer `values` without cutting off any selection that keeps
+    every rule: (columns, most, others) meaning the sum of those columns, minus every other
+    integer column when `others`, is at most `most`.
 
     A broken budget, capacity or run-cost row: the chosen columns with an amount in it
     overspend it, so not all of them (a cover: at most all but one). Any other broken rule
@@ -345,30 +346,29 @@ def _cuts(
         if row.kind in _COVERED and group is not None and len(group.rows) == 1:
             r = group.rows[0]
             cover = [k for k in m.index[m.starts[r] : m.starts[r + 1]] if values[k] > 0.5]
-            out.append((cover, len(cover) - 1.0))
+            out.append((cover, len(cover) - 1.0, False))
         else:
             out.append((chosen, len(chosen) - 1.0, True))
     return out
 
 
-def _with_cuts(matrix, cuts: list[tuple]) -> Any:
+def _with_cuts(matrix: Matrix, cuts: list[tuple[list[int], float, bool]]) -> Matrix:
     """The matrix with the cuts as rows (`cut_<k>`, at most their right-hand side)."""
     if not cuts:
         return matrix
     names, sense, rhs = list(matrix.row_names), list(matrix.sense), list(matrix.rhs)
     starts, index, value = list(matrix.starts), list(matrix.index), list(matrix.value)
-    for k, (columns, most, *exact) in enumerate(cuts):
+    for k, (columns, most, others) in enumerate(cuts):
         names.append(f"cut_{k}")
         sense.append(LE)
         rhs.append(most)
-        if exact:  # not this selection: + its columns, - every other integer column
+        index += columns
+        value += [1.0] * len(columns)
+        if others:
             mine = set(columns)
-            others = [j for j, is_int in enumerate(matrix.integer) if is_int and j not in mine]
-            index += columns + others
-            value += [1.0] * len(columns) + [-1.0] * len(others)
-        else:
-            index += columns
-            value += [1.0] * len(columns)
+            rest = [j for j, is_int in enumerate(matrix.integer) if is_int and j not in mine]
+            index += rest
+            value += [-1.0] * len(rest)
         starts.append(len(index))
     return replace(
         matrix, row_names=names, sense=sense, rhs=rhs, starts=starts, index=index, value=value
