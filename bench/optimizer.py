@@ -56,7 +56,7 @@ def solve_knapsack(inst: orlib.Knapsack, backend: str, time_limit: float) -> dic
     problem = Problem.from_dict(orlib.to_problem(inst))
     t0 = time.perf_counter()
     model = build_model(problem)
-    run = solvers.run(model.lp, backend, time_limit, 0.0)
+    run = solvers.solve(model.matrix, backend, time_limit, 0.0)
     return {
         "objective": run.objective,
         "status": run.status,
@@ -256,7 +256,7 @@ def synthetic_case(
     model = build_model(problem)
     # CPU seconds too: on a loaded machine wall time of a sub-second step is mostly waiting
     validate_cpu, build_cpu = c1 - c0, time.process_time() - c1
-    run = solvers.run(model.lp, backend, time_limit, gap)
+    run = solvers.solve(model.matrix, backend, time_limit, gap)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_mb = max(peak_mb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     solver_s = run.solver_seconds or 0.0
