@@ -4,6 +4,7 @@
     python bench/optimizer.py                  # the full set named in issue 3
     python bench/optimizer.py --only synthetic --sizes 10000 --backends highs
     python bench/optimizer.py --only time      # issue 13: value over time against plain value
+    python bench/optimizer.py --only goals     # issue 15: 10k / 50k solve, peak memory, CLI cost
 
 Every solve has a time limit; each synthetic case runs in its own process (peak memory is that
 process's maximum resident set) under a hard timeout.
@@ -55,7 +56,7 @@ def solve_knapsack(inst: orlib.Knapsack, backend: str, time_limit: float) -> dic
     problem = Problem.from_dict(orlib.to_problem(inst))
     t0 = time.perf_counter()
     model = build_model(problem)
-    run = solvers.run(model.lp, backend, time_limit, 0.0)
+    run = solvers.solve(model.matrix, backend, time_limit, 0.0)
     return {
         "objective": run.objective,
         "status": run.status,
@@ -255,7 +256,7 @@ def synthetic_case(
     model = build_model(problem)
     # CPU seconds too: on a loaded machine wall time of a sub-second step is mostly waiting
     validate_cpu, build_cpu = c1 - c0, time.process_time() - c1
-    run = solvers.run(model.lp, backend, time_limit, gap)
+    run = solvers.solve(model.matrix, backend, time_limit, gap)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_mb = max(peak_mb, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     solver_s = run.solver_seconds or 0.0
@@ -390,6 +391,125 @@ def explain_rows(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+GOAL_SIZES = (10000, 50000)
+GOAL_GAP = 1e-4
+
+
+def goal_case(path: str, backend: str, time_limit: float) -> dict:
+    """Read one problem file and solve it as the CLI does (no explanations); runs in its own
+    process, so the peaks are this solve's alone (Python, and the largest solver child)."""
+    import optimizer
+
+    t0 = time.perf_counter()
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    t1 = time.perf_counter()
+    result = optimizer.solve(doc, backend, time_limit, GOAL_GAP, explain=False).to_dict()
+    t2 = time.perf_counter()
+    info = result["solver"]
+    solve_s, solver_s = info.get("solve_seconds") or 0.0, info.get("solver_seconds") or 0.0
+    build_s = info.get("build_seconds") or 0.0
+    check_s = info.get("check_seconds")  # the exact check after the solve (issue 15)
+    py_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "n": len(doc["candidates"]),
+        "backend": backend,
+        "status": result["status"],
+        "repaired": ", ".join(info.get("repaired", [])),
+        "gap_%": None if result["gap"] is None else round(100 * result["gap"], 4),
+        "json_s": round(t1 - t0, 2),
+        "outside_solver_s": round(t2 - t1 - solver_s, 2),
+        "build_s": round(build_s, 2),
+        "hand_over_s": round(max(solve_s - solver_s, 0.0), 2),
+        "build+hand_over_s": round(build_s + max(solve_s - solver_s, 0.0), 2),
+        "solver_s": round(solver_s, 2),
+        "check_s": None if check_s is None else round(check_s, 2),
+        "solve_s": round(t2 - t1, 2),
+        "python_mb": round(py_mb),
+        "solver_mb": round(child_mb),
+    }
+
+
+def goal_rows(args: argparse.Namespace) -> list[dict]:
+    """Issue 15's goals: solve at 10k / 50k (gap 1e-4, every constraint type) with time and
+    peak memory, each case in its own process; then the CLI's fixed cost on 1 candidate."""
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            path = Path(tmp) / f"p{n}.json"
+            path.write_text(json.dumps(synthetic_problem(n)))
+            for backend in args.backends:
+                cmd = [sys.executable, __file__, "--goal-case", str(path), backend]
+                cmd += ["--time-limit", str(args.time_limit)]
+                failed = {"n": n, "backend": backend}
+                try:
+                    done = subprocess.run(
+                        cmd, capture_output=True, text=True, timeout=args.time_limit * 2 + 120
+                    )
+                except subprocess.TimeoutExpired:
+                    rows.append({**failed, "status": "killed"})
+                    continue
+                line = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+                if line.startswith("{"):
+                    rows.append(json.loads(line))
+                else:
+                    rows.append({**failed, "status": f"error: {done.stderr.strip()[-200:]}"})
+        rows += cli_rows(Path(tmp), args.cli_runs)
+    return rows
+
+
+def cli_rows(tmp: Path, runs: int) -> list[dict]:
+    """`python -m optimizer solve` on a 1-candidate problem: median and best wall time of
+    `runs` calls, with and without explanations (a fresh interpreter each time)."""
+    path = tmp / "one.json"
+    one = {
+        "schema": "converge.problem/1",
+        "periods": ["2027"],
+        "budget": {"2027": 10},
+        "candidates": [{"id": "A", "value": 3, "cost": {"2027": 5}}],
+    }
+    path.write_text(json.dumps(one))
+    rows = []
+    for extra in ([], ["--no-explain"]):
+        times, cpu = [], []
+        for _ in range(runs):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "optimizer", "solve", str(path), *extra],
+                cwd=ROOT,
+                capture_output=True,
+                check=False,
+            )
+            times.append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            # CPU seconds of the call and its children (a CBC process): on a loaded machine
+            # the wall time of a 0.2 s call is mostly waiting for a core
+            cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        times.sort()
+        cpu.sort()
+        rows.append(
+            {
+                "n": 1,
+                "backend": "cli " + (" ".join(extra) or "(default)"),
+                "solve_s": round(times[len(times) // 2], 3),
+                "status": f"best of {runs}: {times[0]:.3f} s; CPU {cpu[len(cpu) // 2]:.3f} s",
+            }
+        )
+    return rows
+
+
+def _load() -> str:
+    """The machine's 1/5/15-minute load averages, for the tables' headings."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def table(rows: list[dict]) -> str:
     """Rows as a Markdown table."""
     if not rows:
@@ -406,7 +526,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small subset (under a minute)")
     parser.add_argument(
-        "--only", choices=["orlib", "synthetic", "explain", "time"], help="run one part"
+        "--only", choices=["orlib", "synthetic", "explain", "time", "goals"], help="run one part"
     )
     parser.add_argument("--variant", choices=VARIANTS, default="plain", help=argparse.SUPPRESS)
     parser.add_argument("--backends", nargs="+", default=list(solvers.BACKENDS))
@@ -416,12 +536,24 @@ def main() -> None:
     parser.add_argument("--orlib-time-limit", type=float, default=30.0, help="per knapsack")
     parser.add_argument("--orlib", default=str(orlib.DEFAULT_ORLIB_DIR))
     parser.add_argument("--case", nargs=3, metavar=("N", "BACKEND", "GAP"), help=argparse.SUPPRESS)
+    parser.add_argument("--goal-case", nargs=2, metavar=("FILE", "BACKEND"), help=argparse.SUPPRESS)
+    parser.add_argument("--cli-runs", type=int, default=7, help="CLI calls timed (goals)")
     args = parser.parse_args()
     if args.case:
         n, backend, gap = args.case
         with solvers.stdout_to_stderr():
             out = synthetic_case(int(n), backend, float(gap), args.time_limit, args.variant)
         print(json.dumps(out))
+        return
+    if args.goal_case:
+        with solvers.stdout_to_stderr():
+            out = goal_case(*args.goal_case, args.time_limit)
+        print(json.dumps(out))
+        return
+    if args.only == "goals":
+        args.sizes = args.sizes or list(GOAL_SIZES)
+        print(f"## Goals (issue 15; gap {GOAL_GAP}; load average {_load()})\n")
+        print(table(goal_rows(args)) + "\n", flush=True)
         return
     if args.sizes is None:
         args.sizes = [1000] if args.quick else [1000, 10000, 50000]

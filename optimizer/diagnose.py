@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import solvers, wording
+from . import solvers, verify, wording
 from .model import Group, Model, allowed_shifts
 
 # Groups earlier in this order are tried for removal first, so the conflict that remains tends
@@ -33,14 +33,18 @@ def find_conflict(model: Model, backend: str, time_limit: float) -> dict[str, An
 
     A deletion filter over constraint groups, removing chunks that halve in size: a chunk is
     dropped when the rest is still proven infeasible. The set kept is always proven infeasible;
-    when every single-group removal was checked it is irreducible (`minimal: true`). Each check
-    is a feasibility solve (zero objective); `time_limit` bounds the whole search.
+    it is irreducible (`minimal: true`) when every single-group removal was checked and each
+    removal that made the rest feasible did so with a selection checked exactly
+    (optimizer/verify.py), not only within the solver's tolerance. Each check is a
+    feasibility solve (zero objective), or on a tiny problem an exact enumeration; a solver's
+    "infeasible" stands only when neither no selection nor the forced ones keep the rules
+    (see `_Checks`). `time_limit` bounds the whole search.
     """
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     rank = {kind: k for k, kind in enumerate(_REMOVAL_ORDER)}
     kept: list[Group] = sorted(model.groups, key=lambda g: rank.get(g.kind, -1))
-    checks = 0
+    checks = _Checks(model, backend)
     complete = True
     chunk = max(1, len(kept) // 2)
     while True:
@@ -51,8 +55,7 @@ def find_conflict(model: Model, backend: str, time_limit: float) -> dict[str, An
                 complete = False
                 break
             trial = kept[:i] + kept[i + chunk :]
-            checks += 1
-            if trial and _infeasible(model, trial, backend, remaining):
+            if trial and checks.infeasible(trial, remaining):
                 kept = trial
             else:
                 i += chunk
@@ -68,15 +71,49 @@ def find_conflict(model: Model, backend: str, time_limit: float) -> dict[str, An
             {"name": g.name, "kind": g.kind, **g.info, "text": wording.describe(g.kind, g.info)}
             for g in kept
         ],
-        "minimal": complete,
-        "checks": checks,
+        "minimal": complete and checks.exact,
+        "checks": checks.count,
         "seconds": round(time.perf_counter() - t0, 4),
     }
 
 
-def _infeasible(model: Model, groups: list[Group], backend: str, time_limit: float) -> bool:
-    run = solvers.run(model.subproblem(groups), backend, time_limit, 0.0)
-    return run.status == "infeasible"
+class _Checks:
+    """Is a set of groups infeasible? Each answer checked as far as exact arithmetic allows.
+
+    On a tiny problem (few selections) by exact enumeration. Otherwise by a feasibility solve:
+    "infeasible" stands only when no selection that needs no solver (none, the forced ones)
+    keeps the groups exactly; "feasible" comes with the solver's selection, checked exactly
+    against the groups, and `exact` turns false when one was not (the rest might still be
+    infeasible, so the conflict is not called minimal).
+    """
+
+    def __init__(self, model: Model, backend: str):
+        self.model = model
+        self.backend = backend
+        self.tiny = verify.tiny(model.problem)
+        self.count = 0
+        self.exact = True
+
+    def infeasible(self, groups: list[Group], time_limit: float) -> bool:
+        self.count += 1
+        problem = self.model.problem
+        names = [g.name for g in groups]
+        if self.tiny:
+            return verify.best(problem, names) is None
+        try:
+            run = solvers.solve(
+                self.model.sub_matrix(groups, objective=False), self.backend, time_limit, 0.0
+            )
+        except solvers.SolverFailed:  # no verdict: the group stays, the search is not exact
+            self.exact = False
+            return False
+        if run.status == "infeasible":
+            return verify.witness(problem, names) is None
+        if run.values is not None and verify.broken(
+            problem, self.model.selection(run.values), names
+        ):
+            self.exact = False
+        return False
 
 
 def summarize(model: Model, groups: list[Group]) -> str:

@@ -10,6 +10,16 @@ from typing import Any
 PROBLEM_SCHEMA = "converge.problem/1"
 RESULT_SCHEMA = "converge.result/1"
 
+# The optimizer's range (docs/optimizer.md, "Range"). Every number is at most AMOUNT_MAX in size:
+# integers up to it are exact in a double, and larger values broke both solvers (CBC crashed
+# on 1e300, called 1e16 infeasible). A non-zero amount is at least AMOUNT_MIN in size: smaller
+# ones vanish in the solvers' tolerances (HiGHS called an optimum of 1e-7 zero).
+AMOUNT_MAX = 1e15
+AMOUNT_MIN = 1e-6
+# Discount factors 1/(1+r)^j are computed for the periods and the years past the horizon.
+YEARS_MAX = 1000
+_POWER_MAX = 300  # (1 + r)^j must stay below 10^300
+
 _TOP_FIELDS = {
     "schema",
     "periods",
@@ -286,7 +296,12 @@ def _opt_int(v: Any) -> int | None:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    # an int of any size is finite (math.isfinite would convert it to a float and overflow)
+    if type(v) is float:
+        return math.isfinite(v)
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, int) or (isinstance(v, float) and math.isfinite(v))
 
 
 def _is_name(v: Any) -> bool:
@@ -302,9 +317,25 @@ class _Checker:
     def add(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
 
-    def number(self, path: str, v: Any, low: float | None = 0.0, high: float | None = None) -> bool:
+    def number(
+        self,
+        path: str,
+        v: Any,
+        low: float | None = 0.0,
+        high: float | None = None,
+        amount: bool = False,
+    ) -> bool:
+        """A finite number within [low, high] and the optimizer's range; an `amount` that is
+        not 0 is also at least AMOUNT_MIN in size."""
         if not _is_number(v):
             self.add(path, "must be a number")
+            return False
+        size = abs(v)
+        if size > AMOUNT_MAX:
+            self.add(path, f"must be at most {AMOUNT_MAX:g} in size (the optimizer's range)")
+            return False
+        if amount and 0 < size < AMOUNT_MIN:
+            self.add(path, f"must be 0 or at least {AMOUNT_MIN:g} in size (the optimizer's range)")
             return False
         if low is not None and v < low:
             self.add(path, f"must be >= {_fmt(low)}")
@@ -314,17 +345,20 @@ class _Checker:
             return False
         return True
 
-    def integer(self, path: str, v: Any, low: int = 0) -> bool:
+    def integer(self, path: str, v: Any, low: int = 0, high: float = AMOUNT_MAX) -> bool:
         if not isinstance(v, int) or isinstance(v, bool):
             self.add(path, "must be an integer")
             return False
         if v < low:
             self.add(path, f"must be >= {low}")
             return False
+        if v > high:
+            self.add(path, f"must be <= {_fmt(high)}")
+            return False
         return True
 
     def mapping(self, path: str, v: Any) -> bool:
-        if not isinstance(v, Mapping):
+        if type(v) is not dict and not isinstance(v, Mapping):  # a dict is checked fast
             self.add(path, "must be an object")
             return False
         return True
@@ -335,18 +369,29 @@ class _Checker:
             return False
         return True
 
-    def per_period(self, path: str, v: Any, periods: set[str]) -> None:
-        """A {period: number >= 0} object whose periods are all listed in `periods`."""
+    def per_period(self, path: str, v: Any, periods: set[str]) -> float | None:
+        """A {period: number >= 0} object whose periods are all listed in `periods`; returns
+        the sum of its amounts when all are valid (else None)."""
         if not self.mapping(path, v):
-            return
+            return None
+        total, valid = 0.0, True
         for p, amount in v.items():
-            if p not in periods:
+            # the common case in one test: a float in range in a listed period (nan fails it)
+            if type(amount) is float and AMOUNT_MIN <= amount <= AMOUNT_MAX and p in periods:
+                total += amount
+            elif p not in periods:
                 self.add(f"{path}.{p}", "period is not listed in periods")
+                valid = False
+            elif self.number(f"{path}.{p}", amount, amount=True):
+                total += abs(amount)
             else:
-                self.number(f"{path}.{p}", amount)
+                valid = False
+        return total if valid else None
 
 
 def _fmt(x: float) -> str:
+    if abs(x) >= 1e6:
+        return f"{x:g}"
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
@@ -476,7 +521,7 @@ def validate(data: Any) -> list[str]:
             path = f"theme_min_share.{theme}"
             if theme not in themes:
                 ck.add(path, "no candidate carries this theme")
-            ck.number(path, share, 0.0, 1.0)
+            ck.number(path, share, 0.0, 1.0, amount=True)
     else:
         theme_shares = {}
     both_shares = data.get("theme_share", {})
@@ -489,20 +534,29 @@ def validate(data: Any) -> list[str]:
                 ck.add(path, "also given in theme_min_share (give it once)")
             _check_share(ck, path, share)
 
-    if "discount_rate" in data:
-        ck.number("discount_rate", data["discount_rate"], 0.0)
     tail = data.get("run_cost_past_horizon")
+    years = 0
     if tail is not None and ck.mapping("run_cost_past_horizon", tail):
         for key in tail:
             if key not in _TAIL_FIELDS:
                 ck.add(f"run_cost_past_horizon.{key}", "unknown field (use years, budget, penalty)")
         if "years" not in tail:
             ck.add("run_cost_past_horizon.years", "required")
-        else:
-            ck.integer("run_cost_past_horizon.years", tail["years"], 1)
-        for key in ("budget", "penalty"):
-            if key in tail:
-                ck.number(f"run_cost_past_horizon.{key}", tail[key])
+        elif ck.integer("run_cost_past_horizon.years", tail["years"], 1, YEARS_MAX):
+            years = tail["years"]
+        if "budget" in tail:
+            ck.number("run_cost_past_horizon.budget", tail["budget"], amount=True)
+        penalty = tail.get("penalty", 0)
+        if "penalty" not in tail or ck.number("run_cost_past_horizon.penalty", penalty):
+            _check_tail(ck, years, penalty, candidates)
+    if "discount_rate" in data and ck.number("discount_rate", data["discount_rate"], 0.0, 10.0):
+        rate = data["discount_rate"]
+        if math.log10(1.0 + rate) * (n_periods + years) > _POWER_MAX:
+            ck.add(
+                "discount_rate",
+                f"(1 + rate) to the power of {n_periods + years} (the periods and the years "
+                "past the horizon) is beyond the optimizer's range",
+            )
 
     count = data.get("count")
     if count is not None and ck.mapping("count", count):
@@ -518,6 +572,30 @@ def validate(data: Any) -> list[str]:
     return ck.errors
 
 
+def _check_tail(ck: _Checker, years: int, penalty: float, candidates: Any) -> None:
+    """A candidate's run cost over the years past the horizon, and the value its penalty
+    takes, are coefficients of the model: in the range too."""
+    if not isinstance(candidates, list | tuple):
+        return
+    costs = [
+        c["run_cost"]
+        for c in candidates
+        if isinstance(c, Mapping) and _is_number(c.get("run_cost"))
+    ]
+    most = max(costs, default=0) * years
+    if most > AMOUNT_MAX:
+        ck.add(
+            "run_cost_past_horizon.years",
+            f"run cost x years reaches {most:g}, beyond the optimizer's range ({AMOUNT_MAX:g})",
+        )
+    elif most * penalty > AMOUNT_MAX:
+        ck.add(
+            "run_cost_past_horizon.penalty",
+            f"penalty x run cost x years reaches {most * penalty:g}, beyond the optimizer's "
+            f"range ({AMOUNT_MAX:g})",
+        )
+
+
 def _check_share(ck: _Checker, path: str, share: Any) -> None:
     if not ck.mapping(path, share):
         return
@@ -525,7 +603,8 @@ def _check_share(ck: _Checker, path: str, share: Any) -> None:
         if key not in ("min", "max"):
             ck.add(f"{path}.{key}", "unknown field (use min and max)")
     lo, hi = share.get("min", 0.0), share.get("max", 1.0)
-    ok = ck.number(f"{path}.min", lo, 0.0, 1.0) & ck.number(f"{path}.max", hi, 0.0, 1.0)
+    ok = ck.number(f"{path}.min", lo, 0.0, 1.0, amount=True)
+    ok &= ck.number(f"{path}.max", hi, 0.0, 1.0, amount=True)
     if ok and lo > hi:
         ck.add(path, f"min {_fmt(lo)} is above max {_fmt(hi)}")
 
@@ -559,12 +638,16 @@ def _check_candidate(
     elif "value" not in c:
         value_ok = False
     else:
-        value_ok = ck.number(f"{path}.value", c["value"], None)
+        value_ok = ck.number(f"{path}.value", c["value"], None, amount=True)
     if "value_by_period" in c:
-        ck.per_period(f"{path}.value_by_period", c["value_by_period"], periods)
+        stream = ck.per_period(f"{path}.value_by_period", c["value_by_period"], periods)
+        if stream is not None and value_ok:
+            _check_total(ck, f"{path}.value_by_period", stream + abs(c["value"]))
+        elif stream is not None and "value" not in c:
+            _check_total(ck, f"{path}.value_by_period", stream)
     for bound in ("value_low", "value_high"):
         if c.get(bound) is not None:
-            ok = ck.number(f"{path}.{bound}", c[bound], None)
+            ok = ck.number(f"{path}.{bound}", c[bound], None, amount=True)
             if ok and "value" not in c:
                 ck.add(f"{path}.{bound}", "needs value (the range is around value)")
             elif ok and value_ok:
@@ -572,7 +655,9 @@ def _check_candidate(
                     ck.add(f"{path}.value_low", "must be <= value")
                 if bound == "value_high" and c[bound] < c["value"]:
                     ck.add(f"{path}.value_high", "must be >= value")
-    ck.per_period(f"{path}.cost", c.get("cost", {}), periods)
+    cost = ck.per_period(f"{path}.cost", c.get("cost", {}), periods)
+    if cost is not None:
+        _check_total(ck, f"{path}.cost", cost)
     effort = c.get("effort", {})
     if ck.mapping(f"{path}.effort", effort):
         for pool, per in effort.items():
@@ -594,7 +679,7 @@ def _check_candidate(
     if ck.integer(f"{path}.may_start_later_by", shift) and n_periods and shift >= n_periods:
         ck.add(f"{path}.may_start_later_by", f"must be < number of periods ({n_periods})")
     if "run_cost" in c:
-        ck.number(f"{path}.run_cost", c["run_cost"])
+        ck.number(f"{path}.run_cost", c["run_cost"], amount=True)
     if "lifetime" in c:
         ck.integer(f"{path}.lifetime", c["lifetime"], 1)
     if "go_live" in c:
@@ -604,4 +689,11 @@ def _check_candidate(
         elif go_live not in periods:
             ck.add(f"{path}.go_live", "period is not listed in periods")
     if "negative_impact" in c:
-        ck.number(f"{path}.negative_impact", c["negative_impact"])
+        ck.number(f"{path}.negative_impact", c["negative_impact"], amount=True)
+
+
+def _check_total(ck: _Checker, path: str, total: float) -> None:
+    """A candidate's amounts over all periods (with its one-off value) are one coefficient of
+    the model (share rows, the objective): in the range too."""
+    if total > AMOUNT_MAX:
+        ck.add(path, f"adds up to {total:g}, beyond the optimizer's range ({AMOUNT_MAX:g})")

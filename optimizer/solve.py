@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import pulp
-
-from . import solvers, wording
+from . import solvers, verify, wording
 from .diagnose import find_conflict
 from .hindsight import add_time_notes
-from .model import Model, build_model, gc_paused, total_cost
+from .model import LE, Matrix, Model, build_model, gc_paused
 from .model import write_mps as _write_mps
 from .problem import RESULT_SCHEMA, Problem, validate
 from .timing import Timing
@@ -20,7 +19,6 @@ from .timing import Timing
 DEFAULT_TIME_LIMIT = 60.0
 DEFAULT_GAP = 0.0
 DEFAULT_EXPLAIN_TIME = 20.0
-_TOL = 1e-6
 # The result statuses that come with a portfolio (selection, spend, binding rows).
 SOLVED = ("optimal", "feasible")
 
@@ -88,12 +86,24 @@ def solve(
 
     `time_limit` (seconds) and `gap` (relative, 0 = prove optimality) go to the solver as given.
     Invalid input never raises: it returns status `invalid` with `errors` by path.
-    Explanations (`explain`) run only after a proven optimum and stop after
+    Every answer is checked exactly on the problem's numbers before it is reported (see
+    `_solve_checked`). Explanations (`explain`) run only after a proven optimum and stop after
     `explain_time_limit` seconds; conflicts are searched for `diagnose_time_limit` seconds
     (default: the solve's time limit, at least 10 s).
     """
-    solver_info: dict[str, Any] = {"backend": backend, "time_limit": time_limit, "gap_limit": gap}
-    errors = _check_settings(backend, time_limit, gap)
+    settings = {
+        "time_limit": time_limit,
+        "gap": gap,
+        "explain_time_limit": explain_time_limit,
+        "diagnose_time_limit": diagnose_time_limit,
+    }
+    errors = check_settings(backend, settings)
+    # echoed as given when JSON can hold them (nan and inf it cannot)
+    solver_info: dict[str, Any] = {
+        "backend": backend if isinstance(backend, str) else None,
+        "time_limit": time_limit if _finite(time_limit) else None,
+        "gap_limit": gap if _finite(gap) else None,
+    }
     if errors:
         return Result("invalid", errors=errors, solver=solver_info)
     with gc_paused():
@@ -106,17 +116,24 @@ def solve(
 
     model = build_model(problem)
     if write_mps:
-        _write_mps(model.lp, write_mps)
-    run = solvers.run(model.lp, backend, time_limit, gap)
+        _write_mps(model, write_mps)
+    t0 = time.perf_counter()
+    try:
+        found = _solve_checked(model, backend, time_limit, gap)
+    except solvers.SolverFailed as exc:
+        solver_info.update(build_seconds=round(model.build_seconds, 4))
+        return Result("no_solution", errors=[f"solver: {exc}"], solver=solver_info)
     solver_info.update(
         build_seconds=round(model.build_seconds, 4),
-        solve_seconds=round(run.seconds, 4),
-        solver_seconds=None if run.solver_seconds is None else round(run.solver_seconds, 4),
-        variables=sum(len(per) for per in model.starts),
-        rows=len(model.lp.constraints()),
+        solve_seconds=round(found.call_seconds, 4),
+        solver_seconds=None if found.solver_seconds is None else round(found.solver_seconds, 4),
+        check_seconds=round(time.perf_counter() - t0 - found.call_seconds, 4),
+        variables=sum(len(per) for per in model.columns),
+        rows=len(model.matrix.rhs),
+        **found.notes,
     )
-    result = Result(run.status, run.objective, run.bound, run.gap, solver=solver_info)
-    if run.status == "infeasible":
+    result = Result(found.status, found.objective, found.bound, found.gap, solver=solver_info)
+    if found.status == "infeasible":
         if diagnose:
             limit = diagnose_time_limit
             if limit is None:
@@ -124,19 +141,19 @@ def solve(
             result.conflicts = [find_conflict(model, backend, limit)]
             solver_info["diagnose_seconds"] = result.conflicts[0]["seconds"]
         return result
-    if run.status not in ("optimal", "feasible"):
+    if found.chosen is None:
         return result
 
-    chosen = read_selection(model)
-    _report_selection(result, problem, chosen)
+    chosen = found.chosen
+    _report_selection(result, problem, chosen, found.totals)
     if explain:
         t0 = time.perf_counter()
         result.explanations = explanations(
             model,
             chosen,
-            run.objective or 0.0,
+            found.objective or 0.0,
             backend,
-            exact=run.status == "optimal",
+            exact=found.status == "optimal",
             gap=gap,
             time_limit=explain_time_limit,
         )
@@ -144,39 +161,256 @@ def solve(
     return result
 
 
-def _check_settings(backend: str, time_limit: Any, gap: Any) -> list[str]:
+# The longest time limit taken (seconds; about 31 years): a bound, so any int converts.
+MAX_SECONDS = 1e9
+
+
+def check_settings(backend: Any, settings: Mapping[str, Any]) -> list[str]:
+    """Solver settings by path; time limits are finite numbers of seconds up to MAX_SECONDS
+    (nan and inf are no time limit) and the gap a number in [0, 1)."""
     errors = []
     if backend not in solvers.BACKENDS:
         errors.append(f"solver.backend: must be one of {', '.join(solvers.BACKENDS)}")
-    if not isinstance(time_limit, int | float) or not time_limit > 0:
-        errors.append("solver.time_limit: must be a number > 0")
-    if not isinstance(gap, int | float) or not 0 <= gap < 1:
+
+    def seconds(v: Any, low: float, strict: bool) -> bool:
+        return _finite(v) and (v > low if strict else v >= low) and v <= MAX_SECONDS
+
+    if not seconds(settings["time_limit"], 0, True):
+        errors.append("solver.time_limit: must be a finite number > 0 (seconds, at most 1e9)")
+    if not _finite(settings["gap"]) or not 0 <= settings["gap"] < 1:
         errors.append("solver.gap: must be a number in [0, 1)")
+    if not seconds(settings["explain_time_limit"], 0, False):
+        errors.append(
+            "solver.explain_time_limit: must be a finite number >= 0 (seconds, at most 1e9)"
+        )
+    limit = settings["diagnose_time_limit"]
+    if limit is not None and not seconds(limit, 0, True):
+        errors.append(
+            "solver.diagnose_time_limit: must be a finite number > 0 (seconds, at most 1e9)"
+        )
     return errors
 
 
-def read_selection(model: Model) -> dict[int, int]:
-    """Candidate index -> chosen shift, for every selected candidate."""
-    chosen = {}
-    for i, per in enumerate(model.starts):
-        for s, var in per:
-            if (var.varValue or 0.0) > 0.5:
-                chosen[i] = s
-                break
-    return chosen
+def _finite(v: Any) -> bool:
+    """A finite number (an int of any size, a float but nan and inf; not a bool)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    return isinstance(v, int) or math.isfinite(v)
 
 
-def _report_selection(result: Result, problem: Problem, chosen: dict[int, int]) -> None:
+@dataclass
+class _Found:
+    """A checked answer: the selection (None without one) and what is proven about it."""
+
+    status: str
+    chosen: dict[int, int] | None = None
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    totals: verify.Tally | None = None
+    solver_seconds: float | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+    call_seconds: float = 0.0  # wall time of the solver calls: hand over, solve, read back
+
+
+# The attempts of _solve_checked: (other backend?, finer divisors?).
+_ATTEMPTS = ((False, False), (False, True), (False, True), (False, True), (True, True))
+
+
+def _solve_checked(model: Model, backend: str, time_limit: float, gap: float) -> _Found:
+    """`_search`, with the wall time of its solver calls (`_Found.call_seconds`)."""
+    calls: list[float] = []
+
+    def call(matrix, name: str, limit: float) -> solvers.SolverRun:
+        run = solvers.solve(matrix, name, limit, gap)
+        calls.append(run.seconds)
+        return run
+
+    found = _search(model, backend, time_limit, gap, call)
+    found.call_seconds = sum(calls)
+    return found
+
+
+def _search(model: Model, backend: str, time_limit: float, gap: float, call) -> _Found:
+    """Solve (`call(matrix, backend, time_limit)`) and check the answer exactly
+    (optimizer/verify.py) before it is reported.
+
+    Tiny problems (`verify.tiny`) are enumerated in exact arithmetic. Otherwise the model is
+    solved; an answer that breaks a rule (by the solver's tolerance) is first repaired
+    (`_repaired`: kept when it is optimal within the gap), else solved again, within the one
+    time limit, with a cut for each rule broken (`_cuts`: no selection that keeps every rule
+    is cut off, so each solve's bound and status stand) and finer divisors
+    (`build_model(steps=True)`: for numbers in whole steps, cents or units or hundreds, the
+    tolerance is then under one step and cannot break a limit). The last attempt is on the
+    other backend, as is the next one after an `infeasible` verdict that a kept selection
+    contradicts (none, the forced ones, or the repaired one): CBC called a problem whose
+    empty selection fits infeasible, HiGHS did not. Failing all: the repaired answer, or a
+    selection needing no solver, as `feasible`, or `no_solution` with a note.
+    """
+    problem = model.problem
+    if verify.tiny(problem):
+        best = verify.best(problem)
+        if best is None:
+            return _Found("infeasible", notes={"method": "enumeration"})
+        return _checked(problem, best, None, "optimal", notes={"method": "enumeration"})
+
+    deadline = time.perf_counter() + time_limit
+    other = next(b for b in solvers.BACKENDS if b != backend)
+    seconds = 0.0
+    cuts: list[tuple[list[int], float, bool]] = []
+    stepped = None
+    repaired = None
+    attempt = 0
+    while attempt < len(_ATTEMPTS):
+        switch, steps = _ATTEMPTS[attempt]
+        remaining = deadline - time.perf_counter()
+        if attempt and remaining <= 0:
+            break
+        if steps and stepped is None:
+            stepped = build_model(problem, steps=True)
+        solved = stepped if steps else model
+        name = other if switch else backend
+        run = call(_with_cuts(solved.matrix, cuts), name, remaining)
+        seconds += run.solver_seconds or 0.0
+        notes = {"attempts": attempt + 1, "ran": name, "cuts": len(cuts)} if attempt else {}
+        attempt += 1
+        if run.status == "infeasible":
+            if repaired is None and verify.witness(problem) is None:
+                return _Found("infeasible", solver_seconds=seconds, notes=notes)
+            attempt = max(attempt, len(_ATTEMPTS) - 1)  # contradicted: a second opinion
+            continue
+        if run.values is None:
+            if attempt == 1:
+                return _Found(run.status, solver_seconds=seconds)
+            break
+        chosen = solved.selection(run.values)
+        totals = verify.tally(problem, chosen)
+        broken = [r for r in verify.rows(problem, chosen, totals) if not r.ok]
+        if not broken:
+            return _checked(problem, chosen, run.bound, run.status, seconds, notes, totals=totals)
+        if repaired is None:
+            repaired = _repaired(problem, chosen, broken, run, seconds, notes, gap)
+            if repaired is not None and repaired.status == "optimal":
+                return repaired
+        cuts += _cuts(solved, run.values, broken)
+    if repaired is not None:
+        return repaired
+    witness = verify.witness(problem)
+    if witness is not None:
+        note = "the solvers gave no answer that keeps every rule; this one needs no solver"
+        return _checked(problem, witness, None, "feasible", seconds, {"note": note})
+    note = "the solvers' answers broke a limit by their tolerance"
+    return _Found("no_solution", solver_seconds=seconds, notes={"note": note})
+
+
+def _repaired(
+    problem: Problem,
+    chosen: dict[int, int],
+    broken: list[verify.Row],
+    run: solvers.SolverRun,
+    seconds: float,
+    notes: dict[str, Any],
+    gap: float,
+) -> _Found | None:
+    """The answer repaired (`verify.repair`): `optimal` when its value is within the gap
+    limit of the solve's bound (a bound of the problem itself), else `feasible`."""
+    totals = verify.repair(problem, chosen)
+    if totals is None:
+        return None
+    notes = {**notes, "repaired": sorted(r.name for r in broken)}
+    chosen = dict(totals.chosen)
+    return _checked(problem, chosen, run.bound, run.status, seconds, notes, gap, totals)
+
+
+# Rules whose row holds only amounts >= 0 (cost, effort, run cost): a cover cuts them.
+_COVERED = {"budget", "capacity", "run_cost_past_horizon"}
+
+
+def _cuts(
+    model: Model, values: list[float], broken: list[verify.Row]
+) -> list[tuple[list[int], float, bool]]:
+    """Rows that cut off the answer `values` without cutting off any selection that keeps
+    every rule: (columns, most, others) meaning the sum of those columns, minus every other
+    integer column when `others`, is at most `most`.
+
+    A broken budget, capacity or run-cost row: the chosen columns with an amount in it
+    overspend it, so not all of them (a cover: at most all but one). Any other broken rule
+    (a share): not this selection again (chosen ones minus the others at most all but one).
+    """
+    m = model.matrix
+    chosen = [k for k, x in enumerate(values) if m.integer[k] and x > 0.5]
+    by_name = {g.name: g for g in model.groups}
+    out = []
+    for row in broken:
+        group = by_name.get(row.name)
+        if row.kind in _COVERED and group is not None and len(group.rows) == 1:
+            r = group.rows[0]
+            cover = [k for k in m.index[m.starts[r] : m.starts[r + 1]] if values[k] > 0.5]
+            out.append((cover, len(cover) - 1.0, False))
+        else:
+            out.append((chosen, len(chosen) - 1.0, True))
+    return out
+
+
+def _with_cuts(matrix: Matrix, cuts: list[tuple[list[int], float, bool]]) -> Matrix:
+    """The matrix with the cuts as rows (`cut_<k>`, at most their right-hand side)."""
+    if not cuts:
+        return matrix
+    names, sense, rhs = list(matrix.row_names), list(matrix.sense), list(matrix.rhs)
+    starts, index, value = list(matrix.starts), list(matrix.index), list(matrix.value)
+    for k, (columns, most, others) in enumerate(cuts):
+        names.append(f"cut_{k}")
+        sense.append(LE)
+        rhs.append(most)
+        index += columns
+        value += [1.0] * len(columns)
+        if others:
+            mine = set(columns)
+            rest = [j for j, is_int in enumerate(matrix.integer) if is_int and j not in mine]
+            index += rest
+            value += [-1.0] * len(rest)
+        starts.append(len(index))
+    return replace(
+        matrix, row_names=names, sense=sense, rhs=rhs, starts=starts, index=index, value=value
+    )
+
+
+def _checked(
+    problem: Problem,
+    chosen: dict[int, int],
+    bound: float | None,
+    status: str,
+    solver_seconds: float | None = None,
+    notes: dict[str, Any] | None = None,
+    gap: float | None = None,
+    totals: verify.Tally | None = None,
+) -> _Found:
+    """A selection that keeps every rule, with its exact value and the solver's `status`
+    and `bound`. With `gap` (an answer changed after the solve) `optimal` stands only when
+    the value is within that gap of the bound. The enumeration's optimum is its own bound."""
+    totals = totals or verify.tally(problem, chosen)
+    objective = float(totals.value)
+    if notes and notes.get("method") == "enumeration":
+        bound = objective
+    if bound is not None:
+        bound = max(bound, objective)  # a bound below a checked value is the solver's rounding
+    found_gap = solvers.gap_of(objective, bound)
+    if gap is not None and status == "optimal" and (found_gap is None or found_gap > gap + 1e-9):
+        status = "feasible"
+    return _Found(status, chosen, objective, bound, found_gap, totals, solver_seconds, notes or {})
+
+
+def _report_selection(
+    result: Result, problem: Problem, chosen: dict[int, int], totals: verify.Tally
+) -> None:
     periods = problem.periods
-    index = {p: k for k, p in enumerate(periods)}
-    spend = dict.fromkeys(periods, 0.0)
-    usage = {pool: dict.fromkeys(periods, 0.0) for pool in problem.capacity}
     timing = Timing(problem)
     stream = [0.0] * len(periods)
     tail = problem.run_cost_past_horizon
     years = tail.years if tail is not None else 0
     by_year = [0.0] * years
     yearly = 0.0
+    index = {p: k for k, p in enumerate(periods)}
     for i, s in sorted(chosen.items()):
         c = problem.candidates[i]
         profile = [index[p] for p, v in c.cost.items() if v]
@@ -197,17 +431,10 @@ def _report_selection(result: Result, problem: Problem, chosen: dict[int, int]) 
         result.selected.append(entry)
         for j, v in timing.stream(c, s).items():
             stream[j] += v
-        # zero amounts are skipped: they do not limit the start, so shifted they may fall
-        # past the last period
-        for p, v in c.cost.items():
-            if v:
-                spend[periods[index[p] + s]] += v
-        for pool, per in c.effort.items():
-            for p, v in per.items():
-                if v:
-                    usage[pool][periods[index[p] + s]] += v
-    result.spend = spend
-    result.usage = usage
+    result.spend = {p: float(v) for p, v in totals.spend.items()}
+    result.usage = {
+        pool: {p: float(v) for p, v in per.items()} for pool, per in totals.usage.items()
+    }
     result.value_by_period = dict(zip(periods, stream, strict=True))
     result.discounted_value_by_period = {
         p: v * timing.factor[j] for j, (p, v) in enumerate(zip(periods, stream, strict=True))
@@ -216,80 +443,43 @@ def _report_selection(result: Result, problem: Problem, chosen: dict[int, int]) 
         result.run_cost_after_horizon = {"yearly": yearly, "years": years or None}
         if tail is not None:
             result.run_cost_after_horizon.update(by_year=by_year, total=sum(by_year))
-    result.binding = binding(problem, chosen, spend, usage)
+    result.binding = binding(problem, chosen, totals)
+
+
+# The rules reported in `binding` (limits with slack); links and forces are kept or broken.
+_LIMIT_KINDS = {"budget", "capacity", "run_cost_past_horizon", "count_min", "count_max"}
 
 
 def binding(
-    problem: Problem,
-    chosen: dict[int, int],
-    spend: dict[str, float],
-    usage: dict[str, dict[str, float]],
+    problem: Problem, chosen: dict[int, int], totals: verify.Tally | None = None
 ) -> list[dict[str, Any]]:
-    """Budget, capacity, share and count constraints with their slack; binding when slack is 0."""
-    rows: list[dict[str, Any]] = []
-
-    def add(name: str, kind: str, limit: float, used: float, slack: float, **extra: Any) -> None:
-        scale = max(1.0, abs(limit), abs(used))
-        slack = 0.0 if abs(slack) <= _TOL * scale else slack
-        row = {"name": name, "kind": kind, **extra, "limit": limit, "used": used}
-        row.update(slack=slack, binding=slack == 0.0)
-        row["text"] = _binding_text(row)
-        rows.append(row)
-
-    for p, limit in problem.budget.items():
-        add(f"budget {p}", "budget", limit, spend[p], limit - spend[p], period=p)
-    for pool, per in problem.capacity.items():
-        for p, limit in per.items():
-            used = usage[pool][p]
-            add(f"capacity {pool} {p}", "capacity", limit, used, limit - used, pool=pool, period=p)
-    selected = [problem.candidates[i] for i in chosen]
-    total = sum(total_cost(c) for c in selected)
-
-    def add_share(names: tuple[str, str], kinds: tuple[str, str], share, mine, **extra) -> None:
-        """A share rule's rows (min, max) over the total selected cost."""
-        extra["share"] = mine / total if total else 0.0
-        if share.min > 0:
-            low = share.min * total
-            add(names[0], kinds[0], low, mine, mine - low, min=share.min, **extra)
-        if share.max < 1:
-            high = share.max * total
-            add(names[1], kinds[1], high, mine, high - mine, max=share.max, **extra)
-
-    for dept, share in problem.department_share.items():
-        add_share(
-            (f"department_share {dept} min", f"department_share {dept} max"),
-            ("department_share_min", "department_share_max"),
-            share,
-            sum(total_cost(c) for c in selected if c.department == dept),
-            department=dept,
+    """Budget, capacity, share and count constraints with their exact slack; binding when
+    the slack is exactly 0 (computed by optimizer/verify.py, rounded once to a float)."""
+    totals = totals or verify.tally(problem, chosen)
+    out: list[dict[str, Any]] = []
+    total = totals.total
+    for row in verify.rows(problem, chosen, totals):
+        share = row.kind.startswith("department_share") or row.kind.startswith("theme_")
+        if row.kind not in _LIMIT_KINDS and not share:
+            continue
+        slack = row.slack
+        entry: dict[str, Any] = {"name": row.name, "kind": row.kind}
+        if share:
+            low = row.kind in ("department_share_min", "theme_min_share")
+            entry.update({k: v for k, v in row.info.items() if k != ("max" if low else "min")})
+            entry["share"] = float(row.used) / float(total) if total else 0.0
+        else:
+            entry.update(row.info)
+        number = int if row.kind.startswith("count") else float
+        entry.update(
+            limit=number(row.limit),
+            used=number(row.used),
+            slack=number(slack),
+            binding=slack == 0,
         )
-    for theme, share in problem.theme_share.items():
-        add_share(
-            (f"theme_min_share {theme}", f"theme_share {theme} max"),
-            ("theme_min_share", "theme_share_max"),
-            share,
-            sum(total_cost(c) for c in selected if theme in c.themes),
-            theme=theme,
-        )
-    tail = problem.run_cost_past_horizon
-    if tail is not None and tail.budget is not None:
-        timing = Timing(problem)
-        used = sum(timing.tail_cost(problem.candidates[i], s) for i, s in chosen.items())
-        add(
-            "run_cost_past_horizon",
-            "run_cost_past_horizon",
-            tail.budget,
-            used,
-            tail.budget - used,
-            years=tail.years,
-        )
-    if problem.count is not None:
-        n = len(chosen)
-        if problem.count.min > 0:
-            add("count min", "count_min", problem.count.min, n, n - problem.count.min)
-        if problem.count.max is not None:
-            add("count max", "count_max", problem.count.max, n, problem.count.max - n)
-    return rows
+        entry["text"] = _binding_text(entry)
+        out.append(entry)
+    return out
 
 
 def _binding_text(row: dict[str, Any]) -> str:
@@ -460,6 +650,8 @@ def _explain_by_resolve(
     gap: float,
     time_limit: float,
 ) -> None:
+    import pulp  # on first use: the CLI's fixed cost has no room for it (0.17 s)
+
     cid, value, selected = entry["id"], entry["value"], entry["selected"]
     lp = model.subproblem(model.groups, objective=True)
     pairs = [(v, 1.0) for _, v in model.starts[i]]

@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 FEASIBLE = make_problem([cand("A", 3, {"2027": 2}), cand("B", 2, {"2027": 2})], budget={"2027": 3})
 INFEASIBLE = make_problem([cand("A", 3, {"2027": 5})], budget={"2027": 3}, force_in=["A"])
 INVALID = make_problem([cand("A", 3, {"2027": -1})])
+SOLVED_BY_A_SOLVER = make_problem(
+    [cand(f"C{k}", k + 1, {"2027": k + 2}) for k in range(6)], budget={"2027": 7}
+)
 
 
 def _write(tmp_path: Path, doc, name="problem.json") -> str:
@@ -63,8 +66,9 @@ def test_output_file_and_mps(tmp_path, capsys):
 
 
 def test_stdout_is_only_json_in_a_fresh_process(tmp_path):
-    # The HiGHS banner is printed once per process, so this needs a process of its own.
-    path = _write(tmp_path, FEASIBLE)
+    # The HiGHS banner is printed once per process, so this needs a process of its own,
+    # and enough candidates for a solver to run (tiny problems are enumerated).
+    path = _write(tmp_path, SOLVED_BY_A_SOLVER)
     done = subprocess.run(
         [sys.executable, "-m", "optimizer", "solve", path, "--backend", "highs"],
         cwd=ROOT,
@@ -91,3 +95,52 @@ def test_frontier_and_robustness_commands(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["schema"] == "converge.robustness/1" and out["samples"] == 5
     assert main(["frontier", _write(tmp_path, INVALID, "bad.json"), "--points", "3"]) == 2
+
+
+DEEP = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+HUGE = (
+    '{"schema": "converge.problem/1", "periods": ["p"], "candidates": [{"id": "A", "value": %s}]}'
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "text", "error"),
+    [
+        (["--time-limit", "nan"], None, "solver.time_limit: must be a finite number > 0"),
+        (["--time-limit", "inf"], None, "solver.time_limit: must be a finite number > 0"),
+        (["--gap", "nan"], None, "solver.gap: must be a number in [0, 1)"),
+        (["--explain-time-limit", "-1"], None, "solver.explain_time_limit: must be a finite"),
+        (["--time-limit", "soon"], None, "arguments: argument --time-limit: invalid float"),
+        (["--backend", "gurobi"], None, "arguments: argument --backend: invalid choice"),
+        (["-o", "{tmp}/missing/result.json"], None, "-o: folder {tmp}/missing does not exist"),
+        (["--write-mps", "{tmp}"], None, "--write-mps: {tmp} is a folder"),
+        ([], DEEP, "$: nested too deeply to read"),
+        ([], HUGE % ("9" * 400), "candidates[0].value: must be at most 1e+15 in size"),
+        ([], HUGE % ("9" * 5000), "$: not readable JSON"),
+        ([], HUGE % "1e308", "candidates[0].value: must be at most 1e+15 in size"),
+        ([], HUGE % "1e400", "candidates[0].value: must be a number"),  # read as inf
+    ],
+)
+def test_bad_input_is_json_with_errors_and_exit_2(tmp_path, capsys, args, text, error):
+    path = _write(tmp_path, text if text is not None else FEASIBLE)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert main(["solve", path, *args]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "invalid"
+    assert out["errors"][0].startswith(error.replace("{tmp}", str(tmp_path))), out["errors"]
+
+
+def test_two_values_of_1e308_are_refused_not_summed(tmp_path, capsys):
+    doc = make_problem(
+        [cand("A", 1e308, {"2027": 1}), cand("B", 1e308, {"2027": 1})],
+        department_share={"X": {"min": 0.5}},
+    )
+    doc["candidates"][0]["department"] = "X"
+    doc["candidates"][0]["cost"] = {"2027": 1e308}
+    assert main(["solve", _write(tmp_path, doc)]) == 2
+    errors = json.loads(capsys.readouterr().out)["errors"]
+    assert {e.split(":")[0] for e in errors} == {
+        "candidates[0].value",
+        "candidates[0].cost.2027",
+        "candidates[1].value",
+    }

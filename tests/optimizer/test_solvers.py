@@ -43,3 +43,21 @@ def test_infeasible_rows_are_reported_infeasible(backend):
     fixed = next(v for v in lp.variables() if v.name == "f")
     lp.addConstraint(fixed >= 2, "f_above_its_fixed_value")
     assert solvers.run(lp, backend, time_limit=10, gap=0).status == "infeasible"
+
+
+@pytest.mark.parametrize("backend", solvers.BACKENDS)
+def test_a_start_is_handed_over(backend):
+    from optimizer import Problem
+    from optimizer.model import build_model
+    from tests.optimizer.conftest import cand, make_problem
+
+    doc = make_problem(
+        [cand(f"C{k}", k + 1, {"2027": k + 2}, department=f"D{k % 2}") for k in range(6)],
+        budget={"2027": 9},
+        department_share={"D0": {"min": 0.2}},
+    )
+    model = build_model(Problem.from_dict(doc))
+    first = solvers.solve(model.matrix, backend, 10, 0)
+    start = model.point(model.selection(first.values))
+    again = solvers.solve(model.matrix, backend, 10, 0, start=start)
+    assert again.status == "optimal" and again.objective == first.objective

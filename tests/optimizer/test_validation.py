@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -223,6 +224,75 @@ INVALID = [
         lambda d: d.update(run_cost_past_horizon={"years": 3, "mode": "budget"}),
         "run_cost_past_horizon.mode: unknown field",
     ),
+    # the optimizer's range (docs/optimizer.md, "Range")
+    (
+        "value above the range",
+        lambda d: d["candidates"][1].update(value=1e16),
+        "candidates[1].value: must be at most 1e+15 in size",
+    ),
+    (
+        "value of 1e300",
+        lambda d: d["candidates"][1].update(value=-1e300),
+        "candidates[1].value: must be at most 1e+15 in size",
+    ),
+    (
+        "a 400-digit integer",
+        lambda d: d["candidates"][1].update(value=10**400),
+        "candidates[1].value: must be at most 1e+15 in size",
+    ),
+    (
+        "value below the range",
+        lambda d: d["candidates"][1].update(value=1e-7),
+        "candidates[1].value: must be 0 or at least 1e-06 in size",
+    ),
+    (
+        "cost of 1e308",
+        lambda d: d["candidates"][0]["cost"].update({"2027": 1e308}),
+        "candidates[0].cost.2027: must be at most 1e+15",
+    ),
+    (
+        "costs adding up beyond the range",
+        lambda d: d["candidates"][1]["cost"].update({"2027": 6e14, "2028": 6e14}),
+        "candidates[1].cost: adds up to 1.2e+15",
+    ),
+    (
+        "budget of 1e308",
+        lambda d: d["budget"].update({"2027": 1e308}),
+        "budget.2027: must be at most 1e+15",
+    ),
+    (
+        "a share below the range",
+        lambda d: d.update(department_share={"IT": {"min": 1e-9}}),
+        "department_share.IT.min: must be 0 or at least 1e-06",
+    ),
+    (
+        "count beyond the range",
+        lambda d: d.update(count={"max": 10**400}),
+        "count.max: must be <= 1e+15",
+    ),
+    (
+        "too many years past the horizon",
+        lambda d: d.update(run_cost_past_horizon={"years": 10**6}),
+        "run_cost_past_horizon.years: must be <= 1000",
+    ),
+    (
+        "a discount rate above 1000%",
+        lambda d: d.update(discount_rate=1e15),
+        "discount_rate: must be <= 10",
+    ),
+    (
+        "discount factors beyond the range",
+        lambda d: d.update(discount_rate=10, run_cost_past_horizon={"years": 1000}),
+        "discount_rate: (1 + rate) to the power of 1003",
+    ),
+    (
+        "a penalty beyond the range",
+        lambda d: (
+            d["candidates"][1].update(run_cost=1e6),
+            d.update(run_cost_past_horizon={"years": 10, "penalty": 1e12}),
+        ),
+        "run_cost_past_horizon.penalty: penalty x run cost x years reaches 1e+19",
+    ),
 ]
 
 
@@ -318,10 +388,17 @@ def test_round_trip():
     [
         ({"backend": "gurobi"}, "solver.backend"),
         ({"time_limit": 0}, "solver.time_limit"),
+        ({"time_limit": float("nan")}, "solver.time_limit"),
+        ({"time_limit": float("inf")}, "solver.time_limit"),
+        ({"time_limit": 10**400}, "solver.time_limit"),
         ({"gap": -0.1}, "solver.gap"),
+        ({"gap": float("nan")}, "solver.gap"),
+        ({"explain_time_limit": -1}, "solver.explain_time_limit"),
+        ({"diagnose_time_limit": float("inf")}, "solver.diagnose_time_limit"),
     ],
 )
 def test_bad_solver_settings_are_invalid(settings, path):
     result = optimizer.solve(base(), **settings)
     assert result.status == "invalid"
     assert result.errors[0].startswith(path)
+    json.dumps(result.to_dict(), allow_nan=False)  # what the CLI writes: no nan, no inf
