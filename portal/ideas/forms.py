@@ -1,7 +1,6 @@
 """Forms for writing and discussing ideas."""
 
 from wtforms import (
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -10,7 +9,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
-from portal.forms import MAX_SEARCH, SEARCH_TOO_LONG, PortalForm, TextLength, choices
+from portal.forms import (
+    MAX_SEARCH,
+    SEARCH_TOO_LONG,
+    PortalForm,
+    SelectField,
+    TextLength,
+    choices,
+)
 from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
 

@@ -13,7 +13,6 @@ from portal.forms import attempt, choices, query_int, submit
 from portal.ideas import bp
 from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
 from portal.ideas.service import (
-    LIST_ROW,
     IdeaFilters,
     IdeaInput,
     add_comment,
@@ -25,6 +24,7 @@ from portal.ideas.service import (
     is_following,
     may_endorse,
     my_ideas,
+    row_page,
     search_query,
     set_endorsement,
     toggle_follow,
@@ -114,11 +114,10 @@ def index():
         filters.objective_id = int(form.objective.data)
     if not all(ok[name] for name in ("department", "status", "objective", "sort")):
         flash("Some filters were not understood and were ignored.", "warning")
-    page = db.paginate(
-        search_query(current_user, filters).options(*LIST_ROW),
+    page = row_page(
+        search_query(current_user, filters),
         page=query_int("page", 1),
         per_page=current_app.config["IDEAS_PER_PAGE"],
-        error_out=False,
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("ideas/index.html", form=form, page=page, args=args)

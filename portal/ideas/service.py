@@ -4,8 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal import workflow
 from portal.audit import idea_audience, notify, record, record_many
@@ -29,7 +30,7 @@ from portal.models import (
     Vote,
     utcnow,
 )
-from portal.models.ideas import idea_objectives
+from portal.models.ideas import idea_objectives, idea_reference
 
 
 class IdeaError(PortalError):
@@ -298,14 +299,87 @@ class IdeaFilters:
     sort: str = "newest"
 
 
-# What a row of a list of ideas shows besides the idea itself, loaded with the page in one
-# query per relationship instead of one per idea. selectinload, not joinedload: the
-# pagination count stays a plain count.
-LIST_ROW = (
-    selectinload(Idea.department),
-    selectinload(Idea.submitter),
-    selectinload(Idea.objectives),
+@dataclass(frozen=True, slots=True)
+class IdeaRow:
+    """One line of a list of ideas (the idea list, the review queue, the home page): what
+    the line shows, read as plain columns. Loading whole ideas with their department,
+    submitter, holder and objectives as ORM objects cost more than the rest of the page."""
+
+    id: int
+    title: str
+    status: IdeaStatus
+    vote_count: int
+    created_at: datetime
+    submitted_at: datetime | None
+    endorsed_at: datetime | None
+    assignee_id: int | None
+    department_name: str
+    submitter_name: str
+    assignee_name: str | None  # None: nobody holds it
+    objectives: tuple[str, ...]  # names, by name
+
+    @property
+    def reference(self) -> str:
+        return idea_reference(self.id)
+
+
+_ROW_DEPARTMENT = aliased(Department, name="row_department")
+_ROW_SUBMITTER = aliased(User, name="row_submitter")
+_ROW_ASSIGNEE = aliased(User, name="row_assignee")
+_ROW_COLUMNS = (
+    Idea.id,
+    Idea.title,
+    Idea.status,
+    Idea.vote_count,
+    Idea.created_at,
+    Idea.submitted_at,
+    Idea.endorsed_at,
+    Idea.assignee_id,
+    _ROW_DEPARTMENT.name,
+    _ROW_SUBMITTER.name,
+    _ROW_ASSIGNEE.name,
 )
+
+
+def list_rows(query: sa.Select) -> list[IdeaRow]:
+    """The ideas of `query` (a `select(Idea)`, filtered, sorted and limited) as IdeaRows, in
+    its order: one query for the lines, one for their objectives."""
+    lines = db.session.execute(
+        query.with_only_columns(*_ROW_COLUMNS)
+        .join_from(Idea, _ROW_DEPARTMENT, _ROW_DEPARTMENT.id == Idea.department_id)
+        .join_from(Idea, _ROW_SUBMITTER, _ROW_SUBMITTER.id == Idea.submitter_id)
+        .outerjoin_from(Idea, _ROW_ASSIGNEE, _ROW_ASSIGNEE.id == Idea.assignee_id)
+    ).all()
+    objectives: dict[int, list[str]] = {}
+    if lines:
+        named = (
+            sa.select(idea_objectives.c.idea_id, StrategicObjective.name)
+            .join(StrategicObjective, StrategicObjective.id == idea_objectives.c.objective_id)
+            .where(idea_objectives.c.idea_id.in_([line[0] for line in lines]))
+            .order_by(StrategicObjective.name)
+        )
+        for idea_id, name in db.session.execute(named):
+            objectives.setdefault(idea_id, []).append(name)
+    return [IdeaRow(*line, tuple(objectives.get(line[0], ()))) for line in lines]
+
+
+class RowPage(Pagination):
+    """A page of IdeaRows with Flask-SQLAlchemy's pagination (total, pages, links), for
+    the list pages; `query` is a `select(Idea)`, filtered and sorted."""
+
+    def _query_items(self) -> list[IdeaRow]:
+        query = self._query_args["query"]
+        return list_rows(query.limit(self.per_page).offset(self._query_offset))
+
+    def _query_count(self) -> int:
+        query = self._query_args["query"]
+        counted = query.with_only_columns(sa.func.count(), maintain_column_froms=True)
+        return db.session.scalar(counted.order_by(None))
+
+
+def row_page(query: sa.Select, page: int, per_page: int) -> RowPage:
+    """Page `page` of `query`'s ideas as IdeaRows (past the last page: no rows)."""
+    return RowPage(page=page, per_page=per_page, max_per_page=None, error_out=False, query=query)
 
 
 def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:

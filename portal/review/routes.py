@@ -12,6 +12,7 @@ from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attempt, choices, query_int, submit, whole_number
+from portal.ideas.service import row_page
 from portal.models import (
     IMPACT_LABELS,
     Confidence,
@@ -156,9 +157,7 @@ def queue():
     filters = _queue_filters(form)
     overdue_days = current_app.config["REVIEW_OVERDUE_DAYS"]
     query = service.queue_query(current_user, filters, overdue_days)
-    page = db.paginate(
-        query, page=query_int("page", 1), per_page=25, error_out=False, max_per_page=100
-    )
+    page = row_page(query, page=query_int("page", 1), per_page=25)
     assign_form = None
     if current_user.role == PM:
         assign_form = AssignForm(formdata=None)

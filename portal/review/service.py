@@ -104,7 +104,8 @@ def overdue_before(days: int) -> "date":
 
 
 def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Select:
-    """The ideas in `user`'s queue, filtered and sorted (raises 403 outside their cover)."""
+    """The ideas in `user`'s queue, filtered and sorted (raises 403 outside their cover); a
+    page of it is read as rows (portal.ideas.service.row_page)."""
     states = QUEUE_VIEWS.get(filters.view, QUEUE_VIEWS["waiting"])[1]
     query = sa.select(Idea).where(Idea.status.in_(states))
     covered = covered_department_ids(user)
@@ -139,13 +140,7 @@ def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Sele
                 Idea.id,
             ),
         }.get(filters.sort, (Idea.submitted_at, Idea.id))
-    # selectinload, not joinedload: the pagination count then stays a plain count.
-    return query.options(
-        selectinload(Idea.department),
-        selectinload(Idea.assignee),
-        selectinload(Idea.submitter),
-        selectinload(Idea.objectives),
-    ).order_by(*order)
+    return query.order_by(*order)
 
 
 def assignable_brms(department_id: int | None = None) -> list[User]:
