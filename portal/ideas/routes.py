@@ -176,12 +176,17 @@ def _detail_page(
     comment_form: CommentForm | None = None,
     reason_form: ReasonForm | None = None,
     refused_transition: str | None = None,
+    *,
+    voted: bool | None = None,
+    following: bool | None = None,
 ) -> str:
+    """The idea's page; `voted` and `following` (None: asked here) say whether the viewer
+    votes for and follows it."""
     return render_template(
         "ideas/detail.html",
         idea=idea,
-        voted=has_voted(current_user, idea),
-        following=is_following(current_user, idea),
+        voted=has_voted(current_user, idea) if voted is None else voted,
+        following=is_following(current_user, idea) if following is None else following,
         may_endorse=may_endorse(current_user, idea),
         history=history(idea),
         transitions=workflow.available(idea, current_user),
@@ -196,10 +201,10 @@ def _detail_page(
 @bp.route("/<id:idea_id>")
 @login_required
 def detail(idea_id: int):
-    idea = idea_for_page(idea_id)
-    if idea is None or not can_view(current_user, idea):
+    found = idea_for_page(idea_id, current_user)
+    if found is None or not can_view(current_user, found.idea):
         abort(404)
-    return _detail_page(idea)
+    return _detail_page(found.idea, voted=found.voted, following=found.following)
 
 
 @bp.route("/<id:idea_id>/vote", methods=["POST"])

@@ -460,20 +460,36 @@ def page_of(
     )
 
 
-def idea_for_page(idea_id: int) -> Idea | None:
+@dataclass
+class IdeaOnPage:
+    idea: Idea
+    voted: bool  # whether the viewer votes for it
+    following: bool  # whether the viewer follows it
+
+
+def idea_for_page(idea_id: int, viewer: User) -> IdeaOnPage | None:
     """The idea with what its page shows (department, submitter, objectives, the discussion
-    and its authors) loaded in a few queries, not one per comment."""
-    return db.session.scalar(
-        sa.select(Idea)
-        .where(Idea.id == idea_id)
-        .options(
-            joinedload(Idea.department),
-            joinedload(Idea.submitter),
-            joinedload(Idea.assignee),
-            selectinload(Idea.objectives),
-            selectinload(Idea.comments).joinedload(Comment.author),
+    and its authors) loaded in a few queries, not one per comment, and whether `viewer`
+    votes for and follows it (asked in the same query)."""
+    voted = sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == viewer.id)
+    following = sa.exists().where(Follow.idea_id == Idea.id, Follow.user_id == viewer.id)
+    row = (
+        db.session.execute(
+            sa.select(Idea, voted, following)
+            .where(Idea.id == idea_id)
+            .options(
+                joinedload(Idea.department),
+                joinedload(Idea.submitter),
+                joinedload(Idea.assignee),
+                # Joined, not a query of its own: an idea serves a few objectives at most.
+                joinedload(Idea.objectives),
+                selectinload(Idea.comments).joinedload(Comment.author),
+            )
         )
+        .unique()
+        .first()
     )
+    return IdeaOnPage(*row) if row is not None else None
 
 
 def history(idea: Idea) -> list[AuditEvent]:

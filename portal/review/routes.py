@@ -93,22 +93,28 @@ def review_panel(idea: Idea) -> dict:
 def _review_panel(idea: Idea) -> dict:
     reviewer = current_user.is_authenticated and current_user.covers(idea.department_id)
     estimate = estimate_service.current_estimate(idea)
-    value = strategic_value(estimate) if estimate else None
-    rate = reference_rate()
     panel = {
-        "lifecycle": estimate_lifecycle(estimate, rate=rate[0]) if estimate else None,
-        "hinders": hinders_later(estimate) if estimate else [],
-        "rate": rate,
-        "objective_names": {i.objective_id: i.objective.name for i in estimate.impacts}
-        if estimate
-        else {},
+        "lifecycle": None,
+        "hinders": [],
+        "rate": (0.0, None),
+        "objective_names": {},
         "reviewer": reviewer,
         "estimate": estimate,
-        "value": value,
+        "value": None,
         "links": service.links_of(idea),
         "similar": [],
         "question": None,
     }
+    if estimate:
+        weights, rate = active_weights(), reference_rate()  # read once for the panel
+        names = {i.objective_id: i.objective.name for i in estimate.impacts}
+        panel.update(
+            value=strategic_value(estimate, weights),
+            lifecycle=estimate_lifecycle(estimate, weights, rate=rate[0]),
+            hinders=hinders_later(estimate, names),
+            rate=rate,
+            objective_names=names,
+        )
     if idea.status == IdeaStatus.NEEDS_INFO:
         panel["question"] = idea.status_reason
     if current_user.is_authenticated and current_user.is_reviewer:
@@ -317,7 +323,7 @@ def similar():
                 "id": s.idea.id,
                 "reference": s.idea.reference,
                 "title": s.idea.title,
-                "department": s.idea.department.name,
+                "department": s.idea.department_name,
                 "status": s.idea.status.label,
                 "score": round(s.score, 3),
                 "url": url_for("ideas.detail", idea_id=s.idea.id),
