@@ -339,28 +339,42 @@ _ROW_COLUMNS = (
     _ROW_SUBMITTER.name,
     _ROW_ASSIGNEE.name,
 )
+_OBJECTIVE_NAMES: dict[str, sa.ColumnElement] = {}
+
+
+def _objective_names() -> sa.ColumnElement:
+    """A column of a list query: the names of the idea's objectives in name order, as a JSON
+    array (NULL or [] when it serves none), so the lines need no query of their own. Built
+    once per database kind."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _OBJECTIVE_NAMES:
+        io, so = idea_objectives, StrategicObjective.__table__
+        served = (
+            sa.select(so.c.name)
+            .select_from(io.join(so, so.c.id == io.c.objective_id))
+            .where(io.c.idea_id == Idea.id)
+        )
+        if dialect == "postgresql":
+            names = served.with_only_columns(
+                sa.func.json_agg(so.c.name).aggregate_order_by(so.c.name)
+            )
+        else:  # SQLite before 3.44 orders no aggregate; it keeps an ordered subquery's order
+            ordered = served.order_by(so.c.name).correlate(Idea).subquery()
+            names = sa.select(sa.func.json_group_array(ordered.c.name))
+        _OBJECTIVE_NAMES[dialect] = sa.type_coerce(names.scalar_subquery(), sa.JSON)
+    return _OBJECTIVE_NAMES[dialect]
 
 
 def list_rows(query: sa.Select) -> list[IdeaRow]:
     """The ideas of `query` (a `select(Idea)`, filtered, sorted and limited) as IdeaRows, in
-    its order: one query for the lines, one for their objectives."""
+    its order, in one query."""
     lines = db.session.execute(
-        query.with_only_columns(*_ROW_COLUMNS)
+        query.with_only_columns(*_ROW_COLUMNS, _objective_names())
         .join_from(Idea, _ROW_DEPARTMENT, _ROW_DEPARTMENT.id == Idea.department_id)
         .join_from(Idea, _ROW_SUBMITTER, _ROW_SUBMITTER.id == Idea.submitter_id)
         .outerjoin_from(Idea, _ROW_ASSIGNEE, _ROW_ASSIGNEE.id == Idea.assignee_id)
-    ).all()
-    objectives: dict[int, list[str]] = {}
-    if lines:
-        named = (
-            sa.select(idea_objectives.c.idea_id, StrategicObjective.name)
-            .join(StrategicObjective, StrategicObjective.id == idea_objectives.c.objective_id)
-            .where(idea_objectives.c.idea_id.in_([line[0] for line in lines]))
-            .order_by(StrategicObjective.name)
-        )
-        for idea_id, name in db.session.execute(named):
-            objectives.setdefault(idea_id, []).append(name)
-    return [IdeaRow(*line, tuple(objectives.get(line[0], ()))) for line in lines]
+    )
+    return [IdeaRow(*line[:-1], tuple(line[-1] or ())) for line in lines]
 
 
 class RowPage(Pagination):
@@ -372,6 +386,9 @@ class RowPage(Pagination):
         return list_rows(query.limit(self.per_page).offset(self._query_offset))
 
     def _query_count(self) -> int:
+        # A page that is not full is the last one: its rows tell the total.
+        if len(self.items) < self.per_page and (self.items or self.page == 1):
+            return self._query_offset + len(self.items)
         query = self._query_args["query"]
         counted = query.with_only_columns(sa.func.count(), maintain_column_froms=True)
         return db.session.scalar(counted.order_by(None))
