@@ -2,7 +2,6 @@
 
 from wtforms import (
     SelectMultipleField,
-    StringField,
     SubmitField,
     TextAreaField,
     widgets,
@@ -14,6 +13,7 @@ from portal.forms import (
     SEARCH_TOO_LONG,
     PortalForm,
     SelectField,
+    StringField,
     TextLength,
     choices,
 )

@@ -1,7 +1,6 @@
 """Forms of the review side: queue filters, triage, merge, links, estimates, touchpoints."""
 
 from wtforms import (
-    BooleanField,
     DateField,
     HiddenField,
     SelectMultipleField,
@@ -19,6 +18,7 @@ from wtforms.validators import (
 
 from portal.forms import (
     AmountField,
+    BooleanField,
     NumberField,
     PortalForm,
     SelectField,
