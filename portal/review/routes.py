@@ -156,7 +156,7 @@ def queue():
         + [(str(d.id), d.name) for d in departments]
     )
     form.campaign.choices = choices(
-        [("", "Any campaign")] + [(str(c.id), c.title) for c in campaigns.all_campaigns()]
+        [("", "Any campaign")] + [(str(i), title) for i, title in campaigns.titles()]
     )
     if not form.validate():
         flash("Some filters were not understood and were ignored.", "warning")

@@ -77,11 +77,12 @@ def covered_department_ids(user: User) -> list[int] | None:
 
 
 def visible_departments(user: User) -> list[Department]:
-    ids = covered_department_ids(user)
-    query = sa.select(Department).order_by(Department.name)
-    if ids is not None:
-        query = query.where(Department.id.in_(ids or [-1]))
-    return list(db.session.scalars(query))
+    """The departments whose queue `user` works, by name."""
+    if user.role == Role.PORTFOLIO_MANAGER:
+        return list(db.session.scalars(sa.select(Department).order_by(Department.name)))
+    if user.role == Role.BRM:
+        return list(user.covered_departments)  # ordered by name
+    return []
 
 
 # ------------------------------------------------------------------ the queue
