@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from portal import workflow
 from portal.audit import idea_audience, notify, record, record_many
@@ -485,9 +485,8 @@ class IdeaOnPage:
 
 
 def idea_for_page(idea_id: int, viewer: User) -> IdeaOnPage | None:
-    """The idea with what its page shows (department, submitter, objectives, the discussion
-    and its authors) loaded in a few queries, not one per comment, and whether `viewer`
-    votes for and follows it (asked in the same query)."""
+    """The idea with its department, submitter, holder and objectives, and whether `viewer`
+    votes for and follows it, in one query (the discussion: `discussion`)."""
     voted = sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == viewer.id)
     following = sa.exists().where(Follow.idea_id == Idea.id, Follow.user_id == viewer.id)
     row = (
@@ -500,7 +499,6 @@ def idea_for_page(idea_id: int, viewer: User) -> IdeaOnPage | None:
                 joinedload(Idea.assignee),
                 # Joined, not a query of its own: an idea serves a few objectives at most.
                 joinedload(Idea.objectives),
-                selectinload(Idea.comments).joinedload(Comment.author),
             )
         )
         .unique()
@@ -509,16 +507,54 @@ def idea_for_page(idea_id: int, viewer: User) -> IdeaOnPage | None:
     return IdeaOnPage(*row) if row is not None else None
 
 
-def history(idea: Idea) -> list[AuditEvent]:
-    """Every recorded change of the idea, oldest first, with who made it."""
-    return list(
-        db.session.scalars(
-            sa.select(AuditEvent)
-            .where(AuditEvent.idea_id == idea.id)
-            .order_by(AuditEvent.created_at, AuditEvent.id)
-            .options(joinedload(AuditEvent.actor))
-        )
+@dataclass(frozen=True, slots=True)
+class CommentLine:
+    """One comment of an idea's discussion, as its page shows it."""
+
+    author_name: str
+    created_at: datetime
+    kind: CommentKind
+    body: str
+
+
+def discussion(idea: Idea) -> list[CommentLine]:
+    """The idea's comments, oldest first, with their authors' names: one query of plain
+    rows (loading comments and authors as ORM objects cost several times more)."""
+    query = (
+        sa.select(User.name, Comment.created_at, Comment.kind, Comment.body)
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.idea_id == idea.id)
+        .order_by(Comment.created_at, Comment.id)
     )
+    return [CommentLine(*row) for row in db.session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    """One recorded change of an idea, as its page shows it."""
+
+    created_at: datetime
+    actor_name: str | None  # None: the system
+    action: str
+    before: dict | None
+    after: dict | None
+
+
+def history(idea: Idea) -> list[HistoryLine]:
+    """Every recorded change of the idea, oldest first, with who made it (plain rows)."""
+    query = (
+        sa.select(
+            AuditEvent.created_at,
+            User.name,
+            AuditEvent.action,
+            AuditEvent.before,
+            AuditEvent.after,
+        )
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.idea_id == idea.id)
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    )
+    return [HistoryLine(*row) for row in db.session.execute(query)]
 
 
 def my_ideas(user: User) -> list[Idea]:
