@@ -460,10 +460,13 @@ REVERSE_READING = {
 }
 
 
+_OTHER = aliased(Idea, name="other")
+
+
 def links_of(idea: Idea) -> list[LinkLine]:
     """Every link touching the idea, oldest first, with the other idea's title and
     department (one query of plain rows)."""
-    other = aliased(Idea, name="other")
+    other = _OTHER
     from_here = IdeaLink.source_id == idea.id
     query = (
         sa.select(
