@@ -40,6 +40,8 @@ from portal.models.ideas import idea_reference
 
 REFIT_SHARE = 0.2
 MIN_SCORE = 0.05
+# Texts whose vectors a fit keeps (an idea page asks with the same text every time).
+REMEMBERED_TEXTS = 1024
 
 
 def idea_text(title: str, problem: str, proposal: str, benefit: str) -> str:
@@ -90,6 +92,8 @@ class SimilarityIndex:
         self.fitted_rows = 0
         self.refits = 0
         self.fit_seconds: float | None = None
+        # text -> its vector under this fit's vocabulary; a new fit starts a new one.
+        self.vectors: dict[str, sp.csr_matrix] = {}
 
     def _rows(self, since: datetime | None):
         query = sa.select(
@@ -130,6 +134,7 @@ class SimilarityIndex:
             "newest": rows[-1][5] if rows else None,
             "fitted_rows": len(rows),
             "fit_seconds": round(time.perf_counter() - t0, 3),
+            "vectors": {},
         }
 
     def _install(self, fitted: dict) -> None:
@@ -213,9 +218,15 @@ class SimilarityIndex:
         """(idea ids, cosine similarities) of every indexed idea to `text`."""
         with self.lock:
             vectorizer, matrix, ids = self.vectorizer, self.matrix, self.ids
+            vectors = self.vectors
         if vectorizer is None:  # the first fit is still running
             return ids[:0], np.zeros(0)
-        query = vectorizer.transform([text])
+        query = vectors.get(text)
+        if query is None:  # transforming one text costs more than the scoring
+            query = vectorizer.transform([text])
+            if len(vectors) >= REMEMBERED_TEXTS:
+                vectors.pop(next(iter(vectors)), None)  # the first remembered goes
+            vectors[text] = query
         if query.nnz == 0 or matrix.shape[0] == 0:
             return ids[:0], np.zeros(0)
         # Only the query's terms' columns: a few postings lists, not the whole matrix.
