@@ -32,14 +32,16 @@ import scipy.sparse as sp
 import sqlalchemy as sa
 from flask import Flask, current_app
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sqlalchemy.orm import selectinload
 
 from portal import workflow
 from portal.extensions import db
-from portal.models import Idea
+from portal.models import Department, Idea, IdeaStatus
+from portal.models.ideas import idea_reference
 
 REFIT_SHARE = 0.2
 MIN_SCORE = 0.05
+# Texts whose vectors a fit keeps (an idea page asks with the same text every time).
+REMEMBERED_TEXTS = 1024
 
 
 def idea_text(title: str, problem: str, proposal: str, benefit: str) -> str:
@@ -47,9 +49,23 @@ def idea_text(title: str, problem: str, proposal: str, benefit: str) -> str:
     return " ".join((title, title, problem, proposal, benefit))
 
 
+@dataclass(frozen=True, slots=True)
+class IdeaSummary:
+    """What a list of similar ideas shows of one (read as plain columns, not an ORM idea)."""
+
+    id: int
+    title: str
+    status: IdeaStatus
+    department_name: str
+
+    @property
+    def reference(self) -> str:
+        return idea_reference(self.id)
+
+
 @dataclass
 class SimilarIdea:
-    idea: Idea
+    idea: IdeaSummary
     score: float
 
 
@@ -76,6 +92,8 @@ class SimilarityIndex:
         self.fitted_rows = 0
         self.refits = 0
         self.fit_seconds: float | None = None
+        # text -> its vector under this fit's vocabulary; a new fit starts a new one.
+        self.vectors: dict[str, sp.csr_matrix] = {}
 
     def _rows(self, since: datetime | None):
         query = sa.select(
@@ -116,6 +134,7 @@ class SimilarityIndex:
             "newest": rows[-1][5] if rows else None,
             "fitted_rows": len(rows),
             "fit_seconds": round(time.perf_counter() - t0, 3),
+            "vectors": {},
         }
 
     def _install(self, fitted: dict) -> None:
@@ -199,9 +218,15 @@ class SimilarityIndex:
         """(idea ids, cosine similarities) of every indexed idea to `text`."""
         with self.lock:
             vectorizer, matrix, ids = self.vectorizer, self.matrix, self.ids
+            vectors = self.vectors
         if vectorizer is None:  # the first fit is still running
             return ids[:0], np.zeros(0)
-        query = vectorizer.transform([text])
+        query = vectors.get(text)
+        if query is None:  # transforming one text costs more than the scoring
+            query = vectorizer.transform([text])
+            if len(vectors) >= REMEMBERED_TEXTS:
+                vectors.pop(next(iter(vectors)), None)  # the first remembered goes
+            vectors[text] = query
         if query.nnz == 0 or matrix.shape[0] == 0:
             return ids[:0], np.zeros(0)
         # Only the query's terms' columns: a few postings lists, not the whole matrix.
@@ -268,23 +293,18 @@ def similar_to_text(
     picked = [(i, s) for i, s in picked if i not in exclude_ids]
     if not picked:
         return []
-    ideas = {
-        idea.id: idea
-        for idea in db.session.scalars(
-            sa.select(Idea)
-            .where(Idea.id.in_([i for i, _ in picked]))
-            .options(selectinload(Idea.department))
+    # Only the candidates still shown (a duplicate or a draft since is left out).
+    shown = (
+        sa.select(Idea.id, Idea.title, Idea.status, Department.name)
+        .join(Department, Department.id == Idea.department_id)
+        .where(
+            Idea.id.in_([i for i, _ in picked]),
+            Idea.status.not_in(sorted(workflow.HIDDEN_FROM_SIMILAR)),
         )
-    }
-    found = []
-    for idea_id, score in picked:
-        idea = ideas.get(idea_id)
-        if idea is None or idea.status in workflow.HIDDEN_FROM_SIMILAR:
-            continue
-        found.append(SimilarIdea(idea, score))
-        if len(found) == limit:
-            break
-    return found
+    )
+    ideas = {row[0]: IdeaSummary(*row) for row in db.session.execute(shown)}
+    found = [SimilarIdea(ideas[i], score) for i, score in picked if i in ideas]
+    return found[:limit]
 
 
 def similar_to_idea(idea: Idea, *, limit: int = 5) -> list[SimilarIdea]:

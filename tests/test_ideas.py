@@ -1,5 +1,6 @@
 """Writing, submitting, browsing, voting on, commenting on and following ideas."""
 
+import re
 import threading
 
 import pytest
@@ -214,6 +215,28 @@ class TestBrowse:
         assert "Numbered idea 24" in first and "Numbered idea 04" not in first
         assert "Numbered idea 04" in second
         assert employee_client.get("/ideas/?page=99").status_code == 200
+
+    @pytest.mark.parametrize("page", [1, 2, 3])
+    def test_every_page_tells_the_same_total(self, employee_client, employee, make_idea, page):
+        # Page 2 is the last, part full (its rows give the total); page 3 is past the end.
+        for i in range(25):
+            make_idea(employee, title=f"Numbered idea {i:02d}")
+        assert "25 ideas" in employee_client.get(f"/ideas/?page={page}").text
+        assert "1 idea<" in employee_client.get("/ideas/?q=idea 07").text
+
+    def test_a_line_names_its_objectives_by_name(
+        self, employee_client, employee, make_idea, make_objective
+    ):
+        serves = [make_objective(name) for name in ("Zeal", "Agility", "Cost", "Balance")]
+        make_idea(employee, title="Many aims", objectives=serves)
+        make_idea(employee, title="No aim")
+        page = employee_client.get("/ideas/").text
+        assert re.findall(r'border me-1">([^<]+)</span>', page) == [
+            "Agility",
+            "Balance",
+            "Cost",
+            "Zeal",
+        ]
 
 
 def test_my_ideas_shows_status_and_reason(employee_client, employee, make_idea):

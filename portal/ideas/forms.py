@@ -1,16 +1,22 @@
 """Forms for writing and discussing ideas."""
 
 from wtforms import (
-    SelectField,
     SelectMultipleField,
-    StringField,
     SubmitField,
     TextAreaField,
     widgets,
 )
 from wtforms.validators import DataRequired, Optional
 
-from portal.forms import MAX_SEARCH, SEARCH_TOO_LONG, PortalForm, TextLength, choices
+from portal.forms import (
+    MAX_SEARCH,
+    SEARCH_TOO_LONG,
+    PortalForm,
+    SelectField,
+    StringField,
+    TextLength,
+    choices,
+)
 from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
 

@@ -13,18 +13,19 @@ from portal.forms import attempt, choices, query_int, submit
 from portal.ideas import bp
 from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
 from portal.ideas.service import (
-    LIST_ROW,
     IdeaFilters,
     IdeaInput,
     add_comment,
     can_view,
     create_idea,
+    discussion,
     has_voted,
     history,
     idea_for_page,
     is_following,
     may_endorse,
     my_ideas,
+    row_page,
     search_query,
     set_endorsement,
     toggle_follow,
@@ -114,11 +115,10 @@ def index():
         filters.objective_id = int(form.objective.data)
     if not all(ok[name] for name in ("department", "status", "objective", "sort")):
         flash("Some filters were not understood and were ignored.", "warning")
-    page = db.paginate(
-        search_query(current_user, filters).options(*LIST_ROW),
+    page = row_page(
+        search_query(current_user, filters),
         page=query_int("page", 1),
         per_page=current_app.config["IDEAS_PER_PAGE"],
-        error_out=False,
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("ideas/index.html", form=form, page=page, args=args)
@@ -177,13 +177,19 @@ def _detail_page(
     comment_form: CommentForm | None = None,
     reason_form: ReasonForm | None = None,
     refused_transition: str | None = None,
+    *,
+    voted: bool | None = None,
+    following: bool | None = None,
 ) -> str:
+    """The idea's page; `voted` and `following` (None: asked here) say whether the viewer
+    votes for and follows it."""
     return render_template(
         "ideas/detail.html",
         idea=idea,
-        voted=has_voted(current_user, idea),
-        following=is_following(current_user, idea),
+        voted=has_voted(current_user, idea) if voted is None else voted,
+        following=is_following(current_user, idea) if following is None else following,
         may_endorse=may_endorse(current_user, idea),
+        comments=discussion(idea),
         history=history(idea),
         transitions=workflow.available(idea, current_user),
         outcome=outcomes.latest(idea),
@@ -197,10 +203,10 @@ def _detail_page(
 @bp.route("/<id:idea_id>")
 @login_required
 def detail(idea_id: int):
-    idea = idea_for_page(idea_id)
-    if idea is None or not can_view(current_user, idea):
+    found = idea_for_page(idea_id, current_user)
+    if found is None or not can_view(current_user, found.idea):
         abort(404)
-    return _detail_page(idea)
+    return _detail_page(found.idea, voted=found.voted, following=found.following)
 
 
 @bp.route("/<id:idea_id>/vote", methods=["POST"])

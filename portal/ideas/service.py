@@ -4,8 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from portal import workflow
 from portal.audit import idea_audience, notify, record, record_many
@@ -29,7 +30,7 @@ from portal.models import (
     Vote,
     utcnow,
 )
-from portal.models.ideas import idea_objectives
+from portal.models.ideas import idea_objectives, idea_reference
 
 
 class IdeaError(PortalError):
@@ -298,14 +299,104 @@ class IdeaFilters:
     sort: str = "newest"
 
 
-# What a row of a list of ideas shows besides the idea itself, loaded with the page in one
-# query per relationship instead of one per idea. selectinload, not joinedload: the
-# pagination count stays a plain count.
-LIST_ROW = (
-    selectinload(Idea.department),
-    selectinload(Idea.submitter),
-    selectinload(Idea.objectives),
+@dataclass(frozen=True, slots=True)
+class IdeaRow:
+    """One line of a list of ideas (the idea list, the review queue, the home page): what
+    the line shows, read as plain columns. Loading whole ideas with their department,
+    submitter, holder and objectives as ORM objects cost more than the rest of the page."""
+
+    id: int
+    title: str
+    status: IdeaStatus
+    vote_count: int
+    created_at: datetime
+    submitted_at: datetime | None
+    endorsed_at: datetime | None
+    assignee_id: int | None
+    department_name: str
+    submitter_name: str
+    assignee_name: str | None  # None: nobody holds it
+    objectives: tuple[str, ...]  # names, by name
+
+    @property
+    def reference(self) -> str:
+        return idea_reference(self.id)
+
+
+_ROW_DEPARTMENT = aliased(Department, name="row_department")
+_ROW_SUBMITTER = aliased(User, name="row_submitter")
+_ROW_ASSIGNEE = aliased(User, name="row_assignee")
+_ROW_COLUMNS = (
+    Idea.id,
+    Idea.title,
+    Idea.status,
+    Idea.vote_count,
+    Idea.created_at,
+    Idea.submitted_at,
+    Idea.endorsed_at,
+    Idea.assignee_id,
+    _ROW_DEPARTMENT.name,
+    _ROW_SUBMITTER.name,
+    _ROW_ASSIGNEE.name,
 )
+_OBJECTIVE_NAMES: dict[str, sa.ColumnElement] = {}
+
+
+def _objective_names() -> sa.ColumnElement:
+    """A column of a list query: the names of the idea's objectives in name order, as a JSON
+    array (NULL or [] when it serves none), so the lines need no query of their own. Built
+    once per database kind."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _OBJECTIVE_NAMES:
+        io, so = idea_objectives, StrategicObjective.__table__
+        served = (
+            sa.select(so.c.name)
+            .select_from(io.join(so, so.c.id == io.c.objective_id))
+            .where(io.c.idea_id == Idea.id)
+        )
+        if dialect == "postgresql":
+            names = served.with_only_columns(
+                sa.func.json_agg(so.c.name).aggregate_order_by(so.c.name)
+            )
+        else:  # SQLite before 3.44 orders no aggregate; it keeps an ordered subquery's order
+            ordered = served.order_by(so.c.name).correlate(Idea).subquery()
+            names = sa.select(sa.func.json_group_array(ordered.c.name))
+        _OBJECTIVE_NAMES[dialect] = sa.type_coerce(names.scalar_subquery(), sa.JSON)
+    return _OBJECTIVE_NAMES[dialect]
+
+
+def list_rows(query: sa.Select) -> list[IdeaRow]:
+    """The ideas of `query` (a `select(Idea)`, filtered, sorted and limited) as IdeaRows, in
+    its order, in one query."""
+    lines = db.session.execute(
+        query.with_only_columns(*_ROW_COLUMNS, _objective_names())
+        .join_from(Idea, _ROW_DEPARTMENT, _ROW_DEPARTMENT.id == Idea.department_id)
+        .join_from(Idea, _ROW_SUBMITTER, _ROW_SUBMITTER.id == Idea.submitter_id)
+        .outerjoin_from(Idea, _ROW_ASSIGNEE, _ROW_ASSIGNEE.id == Idea.assignee_id)
+    )
+    return [IdeaRow(*line[:-1], tuple(line[-1] or ())) for line in lines]
+
+
+class RowPage(Pagination):
+    """A page of IdeaRows with Flask-SQLAlchemy's pagination (total, pages, links), for
+    the list pages; `query` is a `select(Idea)`, filtered and sorted."""
+
+    def _query_items(self) -> list[IdeaRow]:
+        query = self._query_args["query"]
+        return list_rows(query.limit(self.per_page).offset(self._query_offset))
+
+    def _query_count(self) -> int:
+        # A page that is not full is the last one: its rows tell the total.
+        if len(self.items) < self.per_page and (self.items or self.page == 1):
+            return self._query_offset + len(self.items)
+        query = self._query_args["query"]
+        counted = query.with_only_columns(sa.func.count(), maintain_column_froms=True)
+        return db.session.scalar(counted.order_by(None))
+
+
+def row_page(query: sa.Select, page: int, per_page: int) -> RowPage:
+    """Page `page` of `query`'s ideas as IdeaRows (past the last page: no rows)."""
+    return RowPage(page=page, per_page=per_page, max_per_page=None, error_out=False, query=query)
 
 
 def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
@@ -386,32 +477,84 @@ def page_of(
     )
 
 
-def idea_for_page(idea_id: int) -> Idea | None:
-    """The idea with what its page shows (department, submitter, objectives, the discussion
-    and its authors) loaded in a few queries, not one per comment."""
-    return db.session.scalar(
-        sa.select(Idea)
-        .where(Idea.id == idea_id)
-        .options(
-            joinedload(Idea.department),
-            joinedload(Idea.submitter),
-            joinedload(Idea.assignee),
-            selectinload(Idea.objectives),
-            selectinload(Idea.comments).joinedload(Comment.author),
-        )
-    )
+@dataclass
+class IdeaOnPage:
+    idea: Idea
+    voted: bool  # whether the viewer votes for it
+    following: bool  # whether the viewer follows it
 
 
-def history(idea: Idea) -> list[AuditEvent]:
-    """Every recorded change of the idea, oldest first, with who made it."""
-    return list(
-        db.session.scalars(
-            sa.select(AuditEvent)
-            .where(AuditEvent.idea_id == idea.id)
-            .order_by(AuditEvent.created_at, AuditEvent.id)
-            .options(joinedload(AuditEvent.actor))
+def idea_for_page(idea_id: int, viewer: User) -> IdeaOnPage | None:
+    """The idea with its department, submitter, holder and objectives, and whether `viewer`
+    votes for and follows it, in one query (the discussion: `discussion`)."""
+    voted = sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == viewer.id)
+    following = sa.exists().where(Follow.idea_id == Idea.id, Follow.user_id == viewer.id)
+    row = (
+        db.session.execute(
+            sa.select(Idea, voted, following)
+            .where(Idea.id == idea_id)
+            .options(
+                joinedload(Idea.department),
+                joinedload(Idea.submitter),
+                joinedload(Idea.assignee),
+                # Joined, not a query of its own: an idea serves a few objectives at most.
+                joinedload(Idea.objectives),
+            )
         )
+        .unique()
+        .first()
     )
+    return IdeaOnPage(*row) if row is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class CommentLine:
+    """One comment of an idea's discussion, as its page shows it."""
+
+    author_name: str
+    created_at: datetime
+    kind: CommentKind
+    body: str
+
+
+def discussion(idea: Idea) -> list[CommentLine]:
+    """The idea's comments, oldest first, with their authors' names: one query of plain
+    rows (loading comments and authors as ORM objects cost several times more)."""
+    query = (
+        sa.select(User.name, Comment.created_at, Comment.kind, Comment.body)
+        .join(User, User.id == Comment.author_id)
+        .where(Comment.idea_id == idea.id)
+        .order_by(Comment.created_at, Comment.id)
+    )
+    return [CommentLine(*row) for row in db.session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryLine:
+    """One recorded change of an idea, as its page shows it."""
+
+    created_at: datetime
+    actor_name: str | None  # None: the system
+    action: str
+    before: dict | None
+    after: dict | None
+
+
+def history(idea: Idea) -> list[HistoryLine]:
+    """Every recorded change of the idea, oldest first, with who made it (plain rows)."""
+    query = (
+        sa.select(
+            AuditEvent.created_at,
+            User.name,
+            AuditEvent.action,
+            AuditEvent.before,
+            AuditEvent.after,
+        )
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.idea_id == idea.id)
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    )
+    return [HistoryLine(*row) for row in db.session.execute(query)]
 
 
 def my_ideas(user: User) -> list[Idea]:

@@ -9,7 +9,7 @@ from portal.campaigns import service as campaigns
 from portal.extensions import db
 from portal.forms import query_int
 from portal.ideas.forms import EmptyForm
-from portal.ideas.service import LIST_ROW
+from portal.ideas.service import list_rows
 from portal.main import bp
 from portal.models import Department, Idea, IdeaStatus, Notification, Role, utcnow
 
@@ -27,20 +27,18 @@ def home():
             .group_by(Idea.status)
         ).all()
     )
-    trending = db.session.scalars(
+    trending = list_rows(
         sa.select(Idea)
         .where(Idea.status.in_(workflow.TRENDING))
         .order_by(Idea.vote_count.desc(), Idea.id.desc())
         .limit(6)
-        .options(*LIST_ROW)  # each row's department, submitter and objectives: 3 queries
-    ).all()
-    department_ideas = db.session.scalars(
+    )
+    department_ideas = list_rows(
         sa.select(Idea)
         .where(Idea.department_id == current_user.department_id, Idea.status != IdeaStatus.DRAFT)
         .order_by(Idea.created_at.desc())
         .limit(6)
-        .options(*LIST_ROW)
-    ).all()
+    )
     summary = [
         (label, sum(counts.get(s, 0) for s in states))
         for label, states in workflow.SUBMITTER_SUMMARY

@@ -115,6 +115,11 @@ def _trigram_index(column: str) -> sa.Index:
     )
 
 
+def idea_reference(idea_id: int) -> str:
+    """How people name an idea: IDEA-12."""
+    return f"IDEA-{idea_id}"
+
+
 class Idea(db.Model):
     __tablename__ = "ideas"
     __table_args__ = (
@@ -166,7 +171,7 @@ class Idea(db.Model):
 
     @property
     def reference(self) -> str:
-        return f"IDEA-{self.id}"
+        return idea_reference(self.id)
 
     def __repr__(self) -> str:
         return f"<Idea {self.id} {self.status.value}>"

@@ -68,7 +68,7 @@ def current_estimate(idea: Idea) -> Estimate | None:
         sa.select(Estimate)
         .where(Estimate.idea_id == idea.id, Estimate.is_current)
         .options(
-            selectinload(Estimate.impacts),
+            selectinload(Estimate.impacts).joinedload(EstimateImpact.objective),
             selectinload(Estimate.costs),
             selectinload(Estimate.efforts),
         )

@@ -1,10 +1,8 @@
 """Forms of the review side: queue filters, triage, merge, links, estimates, touchpoints."""
 
 from wtforms import (
-    BooleanField,
     DateField,
     HiddenField,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -18,7 +16,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.forms import AmountField, NumberField, PortalForm, TextLength, WholeNumberField, choices
+from portal.forms import (
+    AmountField,
+    BooleanField,
+    NumberField,
+    PortalForm,
+    SelectField,
+    TextLength,
+    WholeNumberField,
+    choices,
+)
 from portal.models import MAX_AMOUNT, Confidence, LinkKind, TouchpointKind
 from portal.review import rules
 from portal.review.service import LINK_KINDS, QUEUE_SORTS, QUEUE_VIEWS

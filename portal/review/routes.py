@@ -12,6 +12,7 @@ from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attempt, choices, query_int, submit, whole_number
+from portal.ideas.service import row_page
 from portal.models import (
     IMPACT_LABELS,
     Confidence,
@@ -92,22 +93,28 @@ def review_panel(idea: Idea) -> dict:
 def _review_panel(idea: Idea) -> dict:
     reviewer = current_user.is_authenticated and current_user.covers(idea.department_id)
     estimate = estimate_service.current_estimate(idea)
-    value = strategic_value(estimate) if estimate else None
-    rate = reference_rate()
     panel = {
-        "lifecycle": estimate_lifecycle(estimate, rate=rate[0]) if estimate else None,
-        "hinders": hinders_later(estimate) if estimate else [],
-        "rate": rate,
-        "objective_names": {i.objective_id: i.objective.name for i in estimate.impacts}
-        if estimate
-        else {},
+        "lifecycle": None,
+        "hinders": [],
+        "rate": (0.0, None),
+        "objective_names": {},
         "reviewer": reviewer,
         "estimate": estimate,
-        "value": value,
+        "value": None,
         "links": service.links_of(idea),
         "similar": [],
         "question": None,
     }
+    if estimate:
+        weights, rate = active_weights(), reference_rate()  # read once for the panel
+        names = {i.objective_id: i.objective.name for i in estimate.impacts}
+        panel.update(
+            value=strategic_value(estimate, weights),
+            lifecycle=estimate_lifecycle(estimate, weights, rate=rate[0]),
+            hinders=hinders_later(estimate, names),
+            rate=rate,
+            objective_names=names,
+        )
     if idea.status == IdeaStatus.NEEDS_INFO:
         panel["question"] = idea.status_reason
     if current_user.is_authenticated and current_user.is_reviewer:
@@ -149,16 +156,14 @@ def queue():
         + [(str(d.id), d.name) for d in departments]
     )
     form.campaign.choices = choices(
-        [("", "Any campaign")] + [(str(c.id), c.title) for c in campaigns.all_campaigns()]
+        [("", "Any campaign")] + [(str(i), title) for i, title in campaigns.titles()]
     )
     if not form.validate():
         flash("Some filters were not understood and were ignored.", "warning")
     filters = _queue_filters(form)
     overdue_days = current_app.config["REVIEW_OVERDUE_DAYS"]
     query = service.queue_query(current_user, filters, overdue_days)
-    page = db.paginate(
-        query, page=query_int("page", 1), per_page=25, error_out=False, max_per_page=100
-    )
+    page = row_page(query, page=query_int("page", 1), per_page=25)
     assign_form = None
     if current_user.role == PM:
         assign_form = AssignForm(formdata=None)
@@ -318,7 +323,7 @@ def similar():
                 "id": s.idea.id,
                 "reference": s.idea.reference,
                 "title": s.idea.title,
-                "department": s.idea.department.name,
+                "department": s.idea.department_name,
                 "status": s.idea.status.label,
                 "score": round(s.score, 3),
                 "url": url_for("ideas.detail", idea_id=s.idea.id),

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal import workflow
 from portal.audit import department_leader, idea_audience, notify, record
@@ -34,6 +34,7 @@ from portal.models import (
     Vote,
     utcnow,
 )
+from portal.models.ideas import idea_reference
 from portal.templating import plural
 
 S = IdeaStatus
@@ -77,11 +78,12 @@ def covered_department_ids(user: User) -> list[int] | None:
 
 
 def visible_departments(user: User) -> list[Department]:
-    ids = covered_department_ids(user)
-    query = sa.select(Department).order_by(Department.name)
-    if ids is not None:
-        query = query.where(Department.id.in_(ids or [-1]))
-    return list(db.session.scalars(query))
+    """The departments whose queue `user` works, by name."""
+    if user.role == Role.PORTFOLIO_MANAGER:
+        return list(db.session.scalars(sa.select(Department).order_by(Department.name)))
+    if user.role == Role.BRM:
+        return list(user.covered_departments)  # ordered by name
+    return []
 
 
 # ------------------------------------------------------------------ the queue
@@ -104,7 +106,8 @@ def overdue_before(days: int) -> "date":
 
 
 def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Select:
-    """The ideas in `user`'s queue, filtered and sorted (raises 403 outside their cover)."""
+    """The ideas in `user`'s queue, filtered and sorted (raises 403 outside their cover); a
+    page of it is read as rows (portal.ideas.service.row_page)."""
     states = QUEUE_VIEWS.get(filters.view, QUEUE_VIEWS["waiting"])[1]
     query = sa.select(Idea).where(Idea.status.in_(states))
     covered = covered_department_ids(user)
@@ -139,13 +142,7 @@ def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Sele
                 Idea.id,
             ),
         }.get(filters.sort, (Idea.submitted_at, Idea.id))
-    # selectinload, not joinedload: the pagination count then stays a plain count.
-    return query.options(
-        selectinload(Idea.department),
-        selectinload(Idea.assignee),
-        selectinload(Idea.submitter),
-        selectinload(Idea.objectives),
-    ).order_by(*order)
+    return query.order_by(*order)
 
 
 def assignable_brms(department_id: int | None = None) -> list[User]:
@@ -439,25 +436,63 @@ def remove_link(user: User, link: IdeaLink) -> None:
     db.session.delete(link)
 
 
-def links_of(idea: Idea) -> list[tuple[IdeaLink, Idea, str]]:
-    """(link, the other idea, how it reads from this idea) for every link touching it."""
-    links = db.session.scalars(
-        sa.select(IdeaLink)
-        .where(sa.or_(IdeaLink.source_id == idea.id, IdeaLink.target_id == idea.id))
-        .options(joinedload(IdeaLink.source), joinedload(IdeaLink.target))
-        .order_by(IdeaLink.created_at)
-    ).all()
-    reverse = {
-        LinkKind.DUPLICATE_OF: "has duplicate",
-        LinkKind.REQUIRES: "is required by",
-    }
-    result = []
-    for link in links:
-        if link.source_id == idea.id:
-            result.append((link, link.target, link.kind.label))
-        else:
-            result.append((link, link.source, reverse.get(link.kind, link.kind.label)))
-    return result
+@dataclass(frozen=True, slots=True)
+class LinkLine:
+    """A link touching an idea, read from that idea: "This idea <reads> <the other>"."""
+
+    id: int
+    kind: LinkKind
+    note: str | None
+    reads: str
+    other_id: int
+    other_title: str
+    other_department: str
+
+    @property
+    def other_reference(self) -> str:
+        return idea_reference(self.other_id)
+
+
+# How a link reads from its target, where that differs from its kind's label.
+REVERSE_READING = {
+    LinkKind.DUPLICATE_OF: "has duplicate",
+    LinkKind.REQUIRES: "is required by",
+}
+
+
+_OTHER = aliased(Idea, name="other")
+
+
+def links_of(idea: Idea) -> list[LinkLine]:
+    """Every link touching the idea, oldest first, with the other idea's title and
+    department (one query of plain rows)."""
+    other = _OTHER
+    from_here = IdeaLink.source_id == idea.id
+    query = (
+        sa.select(
+            IdeaLink.id,
+            IdeaLink.kind,
+            IdeaLink.note,
+            from_here,
+            other.id,
+            other.title,
+            Department.name,
+        )
+        .join(other, other.id == sa.case((from_here, IdeaLink.target_id), else_=IdeaLink.source_id))
+        .join(Department, Department.id == other.department_id)
+        .where(sa.or_(from_here, IdeaLink.target_id == idea.id))
+        .order_by(IdeaLink.created_at, IdeaLink.id)
+    )
+    return [
+        LinkLine(
+            link_id,
+            kind,
+            note,
+            kind.label if forward else REVERSE_READING.get(kind, kind.label),
+            *rest,
+        )
+        for link_id, kind, note, forward, *rest in db.session.execute(query)
+    ]
 
 
 # ------------------------------------------------------------------ touchpoints

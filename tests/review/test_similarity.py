@@ -138,3 +138,14 @@ def test_similar_lookup_before_any_idea_exists(employee_client):
     response = employee_client.get("/review/similar", query_string={"text": "invoices by hand"})
     assert response.status_code == 200
     assert response.json == {"ideas": []}
+
+
+def test_a_remembered_text_is_read_again_with_a_new_fit(app, employee, make_idea):
+    """The vectors of texts asked about are kept per fit: after a refit brings new words
+    in, the same text is read with the new vocabulary."""
+    _plant(make_idea, employee, CORPUS[0])
+    text = "barcode scanners for pickers"
+    assert similarity.similar_to_text(text) == []  # no idea mentions them: no such words yet
+    assert similarity.similar_to_text(text) == []  # asked again: the remembered vector
+    scanning = _plant(make_idea, employee, CORPUS[4])  # one new idea in two: a refit
+    assert [s.idea.id for s in similarity.similar_to_text(text)] == [scanning.id]
