@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ["portal", "optimizer", "migrations", "wsgi.py"]
 DEVELOPMENT = ["tests", "bench"]
 FIRST_PARTY = {path.stem for path in ROOT.iterdir() if path.is_dir() or path.suffix == ".py"}
+# A benchmark script may import another from its folder (bench/page_cpu.py reads bench/web.py).
+FIRST_PARTY |= {path.stem for path in (ROOT / "bench").glob("*.py")}
 
 
 def normalized(name: str) -> str:
