@@ -1,0 +1,694 @@
+"""Why each candidate is in or out and the value at stake: bounds first, re-solves only where
+the bounds differ (issue 15).
+
+A candidate's value at stake is the optimum minus the optimum with the candidate forced the
+other way (out when selected, in when not). That forced optimum is bracketed from two sides:
+
+- above, by the LP relaxation with the candidate forced (HiGHS in memory: one model, the
+  candidate's column bounds changed, dual simplex from the main LP's basis; about a
+  millisecond), rounded down to the objective's granularity when every value is a multiple
+  of one (whole numbers, tenths...);
+- below, by a selection: the forced LP's solution rounded down, then completed greedily with
+  its fractional candidates and the main LP's best left-out ones while every row of the model
+  holds. Each selection is checked against every row on the model's own numbers before its
+  value counts.
+
+Where the two meet (within ABS_TOL + REL_TOL x the objective) the forced optimum is exact with
+no MIP. Only the others get a MIP re-solve with the main backend (HiGHS in memory, started
+from the best selection found; CBC in its own process, which proves hard knapsacks many times
+faster than HiGHS), and a re-solve stopped on time still leaves a proven range.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pulp
+import scipy.sparse as sp
+
+from . import solvers, wording
+from .hindsight import add_time_notes
+from .model import Model, gc_paused
+from .timing import Timing
+
+# Two values closer than this are the same optimum: the absolute gap HiGHS proves at gap 0
+# (mip_abs_gap), plus a relative part for large objectives, where float sums are this coarse.
+ABS_TOL = 1e-6
+REL_TOL = 1e-9
+# A row of the (scaled) model holds when it is exceeded by at most this, relative to its bound.
+ROW_TOL = 1e-9
+# Left-out candidates the greedy completion tries besides the forced LP's fractional ones:
+# the best by the main LP's reduced cost.
+GREEDY_EXTRA = 64
+# With CBC as the backend, seconds HiGHS gets on a re-solve before CBC takes it over.
+CBC_AFTER = 0.1
+# Rounds of exchanges (one column out, one in) that improve a selection near the forced LP.
+SWAP_ROUNDS = 8
+
+
+def explanations(
+    model: Model,
+    chosen: dict[int, int],
+    objective: float,
+    backend: str,
+    *,
+    exact: bool,
+    gap: float,
+    time_limit: float,
+    only: set[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Why each candidate is in or out, with the value at stake.
+
+    Selected: the value lost if it were forced out (and the value it may drop to and stay).
+    Not selected: the first reason that applies (forced out, a required candidate not selected,
+    an exclusive partner selected), else the value lost if it were forced in and the value it
+    would need to enter. Values come from bounds on the forced optimum (see the module's
+    docstring), worked out for every candidate in a fixed order (selected by rising value,
+    then the others by falling value) until `time_limit` seconds are spent; then the
+    candidates whose bounds differ are re-solved, the closest first, each capped at a tenth of
+    the budget (at least 0.5 s). One stopped by its cap (or never reached) reports
+    `value_lost_range` from its bounds; candidates not reached by the bounds are marked
+    `computed: false`. Nothing is worked out unless the main solve was proven optimal (within
+    its gap). With `only`, just the candidates of those indices are explained and returned;
+    each candidate's answer is worked out on its own, so explaining the candidates in parts
+    gives the answers of explaining them together.
+    """
+    problem = model.problem
+    deadline = time.perf_counter() + time_limit
+    out, pending = _reasons(problem, chosen)
+    if only is not None:
+        pending = [item for item in pending if item[2] in only]
+    pending.sort(key=lambda item: item[:3])
+    found: dict[int, Forced] = {}
+    tol = ABS_TOL + REL_TOL * abs(objective)
+    if exact and pending and time.perf_counter() < deadline:
+        found = _forced_optima(model, pending, backend, gap, tol, time_limit, deadline)
+    for _, _, i, entry in pending:
+        if i in found:
+            _write(entry, found[i], objective, tol)
+        else:
+            why = (
+                "the solve was not proven optimal" if not exact else "the explanation time ran out"
+            )
+            entry.update(computed=False, text=f"{entry['id']}: not computed ({why}).")
+    add_time_notes(problem, chosen, out, only)
+    if only is not None:
+        out = [entry for i, entry in enumerate(out) if i in only]
+    return out
+
+
+def _reasons(problem, chosen: dict[int, int]) -> tuple[list[dict], list[tuple]]:
+    """One entry per candidate with the reasons that need no solver; `pending` lists those
+    whose reason is their value as (group, order key, index, entry)."""
+    selected_ids = {problem.candidates[i].id for i in chosen}
+    forced_in, forced_out = set(problem.force_in), set(problem.force_out)
+    requires: dict[str, list[str]] = {}
+    for a, b in problem.requires:
+        requires.setdefault(a, []).append(b)
+    partners: dict[str, list[str]] = {}
+    for group in problem.exclusive:
+        for cid in group:
+            partners.setdefault(cid, []).extend(o for o in group if o != cid)
+
+    out: list[dict[str, Any]] = []
+    pending: list[tuple[int, float, int, dict[str, Any]]] = []
+    timing = Timing(problem)
+    for i, c in enumerate(problem.candidates):
+        # the value it counts for: at its chosen start when selected, else at its planned one
+        value = timing.counted_value(c, chosen.get(i, 0))
+        entry: dict[str, Any] = {"id": c.id, "selected": c.id in selected_ids, "value": value}
+        out.append(entry)
+        if entry["selected"]:
+            if c.id in forced_in:
+                entry.update(reason="forced_in", text=f"{c.id} is selected: it is forced in.")
+            else:
+                entry["reason"] = "value"
+                pending.append((0, value, i, entry))
+            continue
+        if c.id in forced_out:
+            entry.update(reason="forced_out", text=f"{c.id} is not selected: it is forced out.")
+            continue
+        missing = [b for b in requires.get(c.id, []) if b not in selected_ids]
+        if missing:
+            entry.update(
+                reason="requires",
+                related=missing,
+                text=f"{c.id} is not selected: it requires {wording.ids(missing)}, "
+                f"which {'is' if len(missing) == 1 else 'are'} not selected.",
+            )
+            continue
+        rivals = [o for o in partners.get(c.id, []) if o in selected_ids]
+        if rivals:
+            entry.update(
+                reason="exclusive",
+                related=rivals,
+                text=f"{c.id} is not selected: {wording.ids(rivals)} "
+                f"{'is' if len(rivals) == 1 else 'are'} selected and they exclude each other.",
+            )
+            continue
+        entry["reason"] = "value"
+        pending.append((1, -value, i, entry))
+    return out, pending
+
+
+@dataclass
+class Forced:
+    """What is known of the optimum with one candidate forced the other way."""
+
+    low: float | None = None  # value of the best selection found and checked (None: none)
+    high: float | None = None  # proven upper bound (None: none)
+    infeasible: bool = False  # proven: no selection meets the constraints
+    method: str = "bounds"  # "bounds" alone, or "resolve": a MIP re-solve ran
+    within_gap: bool = False  # the re-solve proved `low` optimal within the gap asked for
+    selection: np.ndarray | None = None  # the selection of value `low` (binary columns)
+
+    def width(self) -> float:
+        if self.infeasible:
+            return 0.0
+        if self.low is None or self.high is None:
+            return math.inf
+        return max(self.high - self.low, 0.0)
+
+
+def _forced_optima(
+    model: Model,
+    pending: list[tuple],
+    backend: str,
+    gap: float,
+    tol: float,
+    time_limit: float,
+    deadline: float,
+) -> dict[int, Forced]:
+    """Bounds for each pending candidate in order until the deadline, then MIP re-solves of
+    those whose bounds differ, the closest first (the likeliest to close within their cap)."""
+    search = ForcedOptima(model, tol)
+    into = {i: not entry["selected"] for _, _, i, entry in pending}
+    found: dict[int, Forced] = {}
+    for _, _, i, _ in pending:
+        if time.perf_counter() >= deadline:
+            break
+        found[i] = search.bounds(i, into[i])
+    still_open = sorted((f.width(), i) for i, f in found.items() if f.width() > tol)
+    for _, i in still_open:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            break
+        # One hard re-solve must not eat the whole budget: each gets at most a tenth of it.
+        cap = min(remaining, max(0.5, time_limit / 10))
+        started = time.perf_counter()
+        fixed = search.fixings(i, into[i], found[i])
+        # HiGHS in memory first (milliseconds on a small core); CBC proves hard knapsacks
+        # many times faster (mknapcb1: 1.5 s against over 10 s), so with CBC as the backend
+        # HiGHS only gets a short try.
+        quick = cap if backend == "highs" else min(cap, CBC_AFTER)
+        found[i] = search.resolve(i, into[i], found[i], "highs", gap, quick, fixed)
+        left = cap - (time.perf_counter() - started)
+        if backend == "cbc" and found[i].width() > tol and left > 0:
+            found[i] = search.resolve(i, into[i], found[i], "cbc", gap, left, fixed)
+    return found
+
+
+class ForcedOptima:
+    """The model as arrays and in HiGHS, to bracket the optimum with one candidate forced in
+    or out. Built once per explanation run; each question leaves the model as it found it."""
+
+    def __init__(self, model: Model, tol: float):
+        self.model = model
+        self.tol = tol
+        with gc_paused():
+            matrix = solvers.Matrix.of(model.lp)
+        variables = matrix.variables
+        column = {id(v): k for k, v in enumerate(variables)}
+        self.columns = [[column[id(v)] for _, v in per] for per in model.starts]
+        n, m = len(variables), len(matrix.rows)
+        binary = np.array([v.cat == pulp.LpInteger for v in variables], bool)
+        self.binary = np.flatnonzero(binary)
+        # binary column k of the model -> its position among the binaries
+        self.position = np.full(n, -1)
+        self.position[self.binary] = np.arange(len(self.binary))
+        cost = np.array(matrix.cost, np.float64)
+        if cost[~binary].any():
+            raise ValueError("a continuous column of the model carries value")
+        self.cost = cost[self.binary]
+        lo = np.array([_bound(r.getLb(), -math.inf) for r in matrix.rows], np.float64)
+        hi = np.array([_bound(r.getUb(), math.inf) for r in matrix.rows], np.float64)
+        a = sp.csr_matrix(
+            (np.array(matrix.value, np.float64), np.array(matrix.index), np.array(matrix.starts)),
+            shape=(m, n),
+        )
+        self.rows, self.offset, self.lo, self.hi, self.continuous = _binary_rows(
+            a, binary, lo, hi, variables
+        )
+        finite = np.where(np.isfinite(self.lo), np.abs(self.lo), 0.0)
+        finite = np.maximum(finite, np.where(np.isfinite(self.hi), np.abs(self.hi), 0.0))
+        self.row_tol = ROW_TOL * np.maximum(1.0, finite)
+        self.by_column = self.rows.tocsc()
+        self.unit = _granularity(self.cost)
+
+        solvers._swallow_highs_banner()
+        self.lp = _highs(model.lp, matrix, mip=False)
+        _run(self.lp)
+        status = self.lp.getModelStatus()
+        if status != _status().kOptimal:
+            raise RuntimeError(f"the LP relaxation of a solved model ended {status}")
+        self.basis = self.lp.getBasis()
+        solution = self.lp.getSolution()
+        at_one = np.asarray(solution.col_value)[self.binary] > 1 - 1e-6
+        # HiGHS minimizes the negated objective: its reduced costs are negated too
+        self.score = score = -np.asarray(solution.col_dual)[self.binary]
+        order = np.argsort(-score, kind="stable")
+        self.best_left_out = order[~at_one[order]][:GREEDY_EXTRA]
+        self.matrix = matrix
+        self._mip = None
+
+    # -- the bracket from bounds -------------------------------------------------------------
+
+    def bounds(self, i: int, into: bool) -> Forced:
+        """The forced LP's bound and the best selection found near its solution."""
+        highs = self.lp
+        undo = _force(highs, self.columns[i], into, len(self.matrix.rows))
+        highs.setBasis(self.basis)
+        _run(highs)
+        status = highs.getModelStatus()
+        kind = _status()
+        x = None
+        if status == kind.kOptimal:
+            high = self._round_down(-highs.getInfo().objective_function_value)
+            x = np.asarray(highs.getSolution().col_value)[self.binary]
+        undo()
+        if status in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
+            return Forced(infeasible=True)
+        if x is None:
+            return Forced()
+        take, tries, free = self._near(x, i, into)
+        low = self.value(take)
+        if low is None or high - low > self.tol:
+            take = self._swap(take, tries, free)
+            low = self.value(take)
+        if low is None:
+            return Forced(high=high)
+        return Forced(low=low, high=high, selection=take)
+
+    def _near(self, x: np.ndarray, i: int, into: bool):
+        """A selection near the forced LP solution `x`: its whole candidates, then its
+        fractional ones and the main LP's best left-out ones, each added if every row still
+        holds (or, while some row fails, if it makes the failure smaller)."""
+        own = self.position[self.columns[i]]
+        take = x > 1 - 1e-6
+        if into and not take[own].any():
+            take[own[np.argmax(x[own])]] = True
+        free = np.ones(len(x), bool)
+        free[own] = False
+        fractional = np.flatnonzero((x > 1e-6) & ~take & free)
+        fractional = fractional[np.argsort(-x[fractional], kind="stable")]
+        extra = self.best_left_out[free[self.best_left_out]]
+        tries = np.concatenate([fractional, extra])
+        return self._complete(take, tries), tries, free
+
+    def _swap(self, take: np.ndarray, tries: np.ndarray, free: np.ndarray) -> np.ndarray:
+        """Improve a selection by exchanges: one of its least valuable columns (by the main
+        LP's reduced cost) out, one of `tries` in, the best exchange that keeps every row,
+        then the greedy completion again; until no exchange gains."""
+        if self.value(take) is None:
+            return take
+        for _ in range(SWAP_ROUNDS):
+            out = np.flatnonzero(take & free)
+            out = out[np.argsort(self.score[out], kind="stable")][:GREEDY_EXTRA]
+            into = tries[~take[tries]]
+            if not len(out) or not len(into):
+                break
+            both = np.concatenate([out, into])
+            rows = np.unique(self.by_column[:, both].indices)
+            block = self.by_column[rows][:, both].toarray()
+            act = (self.rows[rows] @ take.astype(np.float64)) + self.offset[rows]
+            moved = act[:, None, None] - block[:, : len(out), None] + block[:, None, len(out) :]
+            tol = self.row_tol[rows][:, None, None]
+            fits = np.all(
+                (moved >= self.lo[rows][:, None, None] - tol)
+                & (moved <= self.hi[rows][:, None, None] + tol),
+                axis=0,
+            )
+            gain = np.where(fits, self.cost[into][None, :] - self.cost[out][:, None], -np.inf)
+            a, b = np.unravel_index(np.argmax(gain), gain.shape)
+            if not gain[a, b] > 1e-12:
+                break
+            take[out[a]], take[into[b]] = False, True
+            take = self._complete(take, tries)
+        return take
+
+    def _complete(self, take: np.ndarray, tries: np.ndarray) -> np.ndarray:
+        act = self.rows @ take.astype(np.float64) + self.offset
+        over = self._over(act, slice(None))
+        total = over.sum()
+        indptr, indices, data = self.by_column.indptr, self.by_column.indices, self.by_column.data
+        for j in tries:
+            if take[j] or (total <= 0 and self.cost[j] <= 0):
+                continue
+            rows = indices[indptr[j] : indptr[j + 1]]
+            moved = act[rows] + data[indptr[j] : indptr[j + 1]]
+            now = self._over(moved, rows)
+            if now.sum() < over[rows].sum() or (total <= 0 and not now.any()):
+                take[j] = True
+                act[rows] = moved
+                over[rows] = now
+                total = over.sum()
+        return take
+
+    def _over(self, act: np.ndarray, rows) -> np.ndarray:
+        """How far each of `rows` is outside its bounds (0 within the tolerance)."""
+        tol = self.row_tol[rows]
+        return np.maximum(self.lo[rows] - tol - act, 0.0) + np.maximum(
+            act - self.hi[rows] - tol, 0.0
+        )
+
+    def value(self, take: np.ndarray) -> float | None:
+        """The objective of a selection (binary columns), None unless every row holds."""
+        act = self.rows @ take.astype(np.float64) + self.offset
+        if self._over(act, slice(None)).any():
+            return None
+        return float(self.cost[take].sum())
+
+    def _round_down(self, high: float) -> float:
+        """An upper bound on a selection's value lowered to the objective's granularity: when
+        every value is a multiple of 1/unit, so is every selection's value."""
+        if self.unit is None:
+            return high
+        v = high * self.unit
+        return math.floor(v + 1e-6 + 1e-9 * abs(v)) / self.unit
+
+    # -- the bracket narrowed by a MIP re-solve ----------------------------------------------
+
+    def fixings(self, i: int, into: bool, known: Forced) -> tuple[np.ndarray, np.ndarray]:
+        """Columns that cannot change in a selection better than `known.low`, with their
+        values: by the forced LP's reduced costs, flipping such a column from its LP value
+        alone takes the LP bound below `known.low` (reduced-cost fixing). A re-solve with
+        them fixed has the forced optimum as its own (the selection of value `known.low`
+        keeps them: it cannot beat itself)."""
+        none = np.zeros(0, np.int32), np.zeros(0)
+        if known.low is None:
+            return none
+        highs = self.lp
+        undo = _force(highs, self.columns[i], into, len(self.matrix.rows))
+        highs.setBasis(self.basis)
+        _run(highs)
+        optimal = highs.getModelStatus() == _status().kOptimal
+        if optimal:
+            bound = -highs.getInfo().objective_function_value
+            solution = highs.getSolution()
+            x = np.asarray(solution.col_value)[self.binary]
+            reduced = -np.asarray(solution.col_dual)[self.binary]
+        undo()
+        if not optimal:
+            return none
+        margin = ABS_TOL + REL_TOL * abs(bound)
+        at_zero, at_one = x <= 1e-9, x >= 1 - 1e-9
+        flipped = bound - np.where(at_zero, -reduced, np.where(at_one, reduced, 0.0)) + margin
+        if self.unit is not None:
+            flipped = np.floor(flipped * self.unit + 1e-6 + 1e-9 * np.abs(flipped)) / self.unit
+        fix = (at_zero | at_one) & (flipped < known.low)
+        fix[self.position[self.columns[i]]] = False
+        return self.binary[fix].astype(np.int32), np.where(x[fix] > 0.5, 1.0, 0.0)
+
+    def resolve(
+        self,
+        i: int,
+        into: bool,
+        known: Forced,
+        engine: str,
+        gap: float,
+        cap: float,
+        fixed: tuple[np.ndarray, np.ndarray],
+    ) -> Forced:
+        """Re-solve the MIP with the candidate forced and the `fixed` columns (see fixings)
+        held, within `cap` seconds, and narrow the bracket `known` with its verdict; its
+        selection counts only if every row holds."""
+        if engine == "highs":
+            status, bound, take = self._resolve_highs(i, into, known, gap, cap, fixed)
+        else:
+            status, bound, take = self._resolve_cbc(i, into, gap, cap, fixed)
+        return self._narrowed(known, status, bound, take)
+
+    def _narrowed(self, known: Forced, status: str, bound: float | None, take) -> Forced:
+        """The bracket `known` narrowed by a re-solve's verdict (its selection checked)."""
+        low, selection = known.low, known.selection
+        found = None if take is None else self.value(take)
+        if found is not None and (low is None or found > low):
+            low, selection = found, take
+        if status == "infeasible" and low is None:
+            return Forced(infeasible=True, method="resolve")
+        high = known.high
+        if bound is not None:
+            bound = self._round_down(bound)
+            high = bound if high is None else min(high, bound)
+        # a re-solve proven within the gap, whose selection held, brackets within the gap
+        within_gap = status == "optimal" and found is not None
+        return Forced(low, high, False, "resolve", within_gap, selection)
+
+    def _resolve_highs(self, i: int, into: bool, known: Forced, gap: float, cap: float, fixed):
+        """In memory: the same HiGHS model with the candidate's bounds changed, started from
+        the best selection known."""
+        if self._mip is None:
+            self._mip = _highs(self.model.lp, self.matrix, mip=True)
+        highs = self._mip
+        index, value = fixed
+        k = len(index)
+        highs.changeColsBounds(k, index, value, value)
+        try:
+            return self._run_highs(highs, i, into, known, gap, cap)
+        finally:
+            highs.changeColsBounds(k, index, np.zeros(k), np.ones(k))
+
+    def _run_highs(self, highs, i: int, into: bool, known: Forced, gap: float, cap: float):
+        undo = _force(highs, self.columns[i], into, len(self.matrix.rows))
+        highs.setOptionValue("time_limit", float(cap))
+        highs.setOptionValue("mip_rel_gap", float(gap))
+        if known.selection is not None:
+            full = self._columns_of(known.selection)
+            highs.setSolution(len(full), np.arange(len(full), dtype=np.int32), full)
+        _run(highs)
+        kind = _status()
+        status = highs.getModelStatus()
+        info = highs.getInfo()
+        take = None
+        if info.primal_solution_status == 2:
+            take = np.asarray(highs.getSolution().col_value)[self.binary] > 0.5
+        bound = -info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else None
+        undo()
+        if status == kind.kOptimal:
+            return "optimal", bound, take
+        if status in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
+            return "infeasible", None, None
+        return "stopped", bound, take
+
+    def _resolve_cbc(self, i: int, into: bool, gap: float, cap: float, fixed):
+        """CBC in its own process, on the model with one row forcing the candidate and the
+        fixed columns' bounds closed (PuLP writes them into the MPS file)."""
+        lp = self.model.subproblem(self.model.groups, objective=True)
+        pairs = [(v, 1.0) for _, v in self.model.starts[i]]
+        lp.addConstraint(
+            pulp.LpConstraint(
+                pulp.LpAffineExpression(pairs), pulp.LpConstraintEQ, "explain", 1 if into else 0
+            )
+        )
+        held = [self.matrix.variables[k] for k in fixed[0]]
+        for var, v in zip(held, fixed[1], strict=True):
+            var.lowBound = var.upBound = float(v)
+        try:
+            run = solvers.run(lp, "cbc", cap, gap)
+        finally:
+            for var in held:
+                var.lowBound, var.upBound = 0, 1
+        take = None
+        if run.status in ("optimal", "feasible"):
+            values = [self.matrix.variables[k].varValue or 0.0 for k in self.binary]
+            take = np.array(values, np.float64) > 0.5
+        status = {"optimal": "optimal", "infeasible": "infeasible"}.get(run.status, "stopped")
+        return status, run.bound, take
+
+    def _columns_of(self, take: np.ndarray) -> np.ndarray:
+        """Every column's value for a selection: the binaries, and each continuous column
+        from the row that defines it."""
+        full = np.zeros(len(self.position), np.float64)
+        full[self.binary] = take
+        act = self.rows @ take.astype(np.float64) + self.offset
+        for k, r in self.continuous:
+            full[k] = act[r]
+        return full
+
+
+def _write(entry: dict[str, Any], forced: Forced, objective: float, tol: float) -> None:
+    """The entry's numbers and sentence from what is known of its forced optimum."""
+    cid, value, selected = entry["id"], entry["value"], entry["selected"]
+    entry["method"] = forced.method
+    if forced.infeasible:
+        entry.update(computed=True, exact=True, value_lost=None)
+        if selected:
+            entry["text"] = f"{cid} is selected: without it no portfolio meets the constraints."
+        else:
+            entry["reason"] = "infeasible"
+            entry["text"] = (
+                f"{cid} is not selected: no portfolio that includes it meets the constraints."
+            )
+        return
+    if forced.low is None:
+        entry.update(computed=False, exact=False)
+        why = (
+            "the re-solve found no answer in time"
+            if forced.method == "resolve"
+            else "the explanation time ran out"
+        )
+        entry["text"] = f"{cid}: not computed ({why})."
+        return
+    lost = max(objective - forced.low, 0.0)
+    least = lost if forced.high is None else max(objective - forced.high, 0.0)
+    exact = forced.width() <= tol
+    if not exact and not forced.within_gap:
+        entry.update(computed=False, exact=False, value_lost_range=[least, lost])
+        why = (
+            "the re-solve stopped on time"
+            if forced.method == "resolve"
+            else "the explanation time ran out before a re-solve"
+        )
+        entry["text"] = (
+            f"{cid}: the value at stake is between {wording.amount(least)} and "
+            f"{wording.amount(lost)} ({why})."
+        )
+        return
+    entry.update(computed=True, exact=exact, value_lost=lost)
+    if not exact:
+        entry["value_lost_range"] = [least, lost]
+    if selected:
+        entry["value_to_stay"] = value - lost
+        entry["text"] = (
+            f"{cid} is selected: forcing it out would lose {wording.amount(lost)} of value; "
+            f"it stays selected while its value is at least {wording.amount(value - lost)}."
+        )
+    else:
+        entry["value_to_enter"] = value + lost
+        entry["text"] = (
+            f"{cid} is not selected: forcing it in would lose {wording.amount(lost)} of value; "
+            f"it would need a value of at least {wording.amount(value + lost)} "
+            f"(now {wording.amount(value)}) to enter."
+        )
+
+
+def _bound(v: float | None, default: float) -> float:
+    return default if v is None else float(v)
+
+
+def _status():
+    import highspy
+
+    return highspy.HighsModelStatus
+
+
+def _highs(lp: pulp.LpProblem, matrix: solvers.Matrix, mip: bool):
+    """A HiGHS model of `matrix` (as the solve hands it over) plus one free empty row at the
+    end, which forces a candidate with several starts (see _force)."""
+    import highspy
+
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    # One thread: HiGHS's task scheduler costs more than it gives on these small re-solves
+    # (measured: 3.8 ms against 53 ms per core MIP of ~22 columns on a loaded 2-core machine;
+    # a main solve after it, on the same process-wide scheduler, was no slower). See _run.
+    highs.setOptionValue("threads", 1)
+    solvers.BulkHiGHS(msg=False, mip=mip)._pass_model(lp, matrix, highs)
+    inf = highspy.kHighsInf
+    highs.addRow(-inf, inf, 0, np.zeros(0, np.int32), np.zeros(0, np.float64))
+    return highs
+
+
+def _run(highs) -> None:
+    """Run HiGHS. Its thread scheduler is one per process, made by the first run: when a solve
+    before made it with more threads, a run asking for one fails at once, and this instance
+    then takes the scheduler as it is."""
+    import highspy
+
+    if highs.run() == highspy.HighsStatus.kError and not _threads_given_up(highs):
+        highs.setOptionValue("threads", 0)
+        highs.run()
+
+
+def _threads_given_up(highs) -> bool:
+    """Whether this instance already takes the scheduler's thread count (option 0)."""
+    value = highs.getOptionValue("threads")
+    # highspy 1.16 answers (status, value); earlier versions the value alone
+    return (value[-1] if isinstance(value, tuple) else value) == 0
+
+
+def _force(highs, columns: list[int], into: bool, extra_row: int):
+    """Force a candidate out (its start columns fixed at 0) or in (its one start column fixed
+    at 1; with several starts, the extra row says their sum is 1). Returns the undo."""
+    import highspy
+
+    index = np.array(columns, np.int32)
+    k = len(index)
+    if not into or k == 1:
+        fixed = np.full(k, 1.0 if into else 0.0)
+        highs.changeColsBounds(k, index, fixed, fixed)
+        return lambda: highs.changeColsBounds(k, index, np.zeros(k), np.ones(k))
+    for col in columns:
+        highs.changeCoeff(extra_row, col, 1.0)
+    highs.changeRowBounds(extra_row, 1.0, 1.0)
+
+    def undo() -> None:
+        highs.changeRowBounds(extra_row, -highspy.kHighsInf, highspy.kHighsInf)
+        for col in columns:
+            highs.changeCoeff(extra_row, col, 0.0)
+
+    return undo
+
+
+def _binary_rows(a: sp.csr_matrix, binary: np.ndarray, lo, hi, variables):
+    """The rows over the binary columns alone: each continuous column is replaced by the
+    equality row that defines it from binaries (total_cost = sum of selected costs), and that
+    row becomes the column's own value, held within its bounds. Returns (rows, offset, lo,
+    hi, [(column, row)]): row r of a selection x reads rows[r] @ x + offset[r]."""
+    m = a.shape[0]
+    columns = np.flatnonzero(binary)
+    rows = a[:, columns].tocsr()
+    offset = np.zeros(m)
+    lo, hi = lo.copy(), hi.copy()
+    by_column = a.tocsc()
+    continuous = []
+    for k in np.flatnonzero(~binary):
+        defining = [
+            r
+            for r in by_column.indices[by_column.indptr[k] : by_column.indptr[k + 1]]
+            if lo[r] == hi[r]
+            and binary[a.indices[a.indptr[r] : a.indptr[r + 1]]].sum()
+            == a.indptr[r + 1] - a.indptr[r] - 1
+        ]
+        if not defining:
+            raise ValueError(f"no row defines the continuous column {variables[k].name}")
+        r = defining[0]
+        pivot = a[r, k]
+        weights = rows[r] / pivot  # column k = lo[r] / pivot - weights @ x
+        own = a[:, [k]]
+        rows = (rows - own @ weights).tolil()
+        offset += own.toarray().ravel() * (lo[r] / pivot)
+        rows[r] = -weights
+        rows = rows.tocsr()
+        offset[r] = lo[r] / pivot
+        lo[r] = _bound(variables[k].lowBound, -math.inf)
+        hi[r] = _bound(variables[k].upBound, math.inf)
+        continuous.append((int(k), int(r)))
+    rows.eliminate_zeros()
+    return rows, offset, lo, hi, continuous
+
+
+def _granularity(cost: np.ndarray) -> float | None:
+    """The smallest unit (1, 10, ..., 10,000 per value unit) that makes every value whole,
+    so that a selection's value is a multiple of 1/unit; None when there is none."""
+    for unit in (1.0, 10.0, 100.0, 1000.0, 10000.0):
+        scaled = cost * unit
+        if np.abs(scaled).sum() >= 2.0**50:
+            return None
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-12 * np.maximum(1.0, np.abs(scaled))):
+            return unit
+    return None
