@@ -21,6 +21,7 @@ faster than HiGHS), and a re-solve stopped on time still leaves a proven range.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
@@ -43,11 +44,17 @@ REL_TOL = 1e-9
 ROW_TOL = 1e-9
 # Left-out candidates the greedy completion tries besides the forced LP's fractional ones:
 # the best by the main LP's reduced cost.
-GREEDY_EXTRA = 64
-# With CBC as the backend, seconds HiGHS gets on a re-solve before CBC takes it over.
+GREEDY_EXTRA = 256
+# Seconds HiGHS gets on a re-solve before CBC takes it over.
 CBC_AFTER = 0.1
-# Rounds of exchanges (one column out, one in) that improve a selection near the forced LP.
+# Rounds of exchanges (one column out, one in) that improve a selection near the forced LP,
+# each among this many columns out and in.
 SWAP_ROUNDS = 8
+SWAP_WIDTH = 48
+# Columns the repair of the main selection may drop before it gives up, and how many of the
+# least worth it weighs each time.
+REPAIR_STEPS = 50
+REPAIR_WIDTH = 128
 
 
 def explanations(
@@ -86,7 +93,7 @@ def explanations(
     found: dict[int, Forced] = {}
     tol = ABS_TOL + REL_TOL * abs(objective)
     if exact and pending and time.perf_counter() < deadline:
-        found = _forced_optima(model, pending, backend, gap, tol, time_limit, deadline)
+        found = _forced_optima(model, chosen, pending, gap, tol, time_limit, deadline)
     for _, _, i, entry in pending:
         if i in found:
             _write(entry, found[i], objective, tol)
@@ -171,29 +178,33 @@ class Forced:
             return 0.0
         if self.low is None or self.high is None:
             return math.inf
-        return max(self.high - self.low, 0.0)
+        return max(float(self.high - self.low), 0.0)
 
 
 def _forced_optima(
     model: Model,
+    chosen: dict[int, int],
     pending: list[tuple],
-    backend: str,
     gap: float,
     tol: float,
     time_limit: float,
     deadline: float,
 ) -> dict[int, Forced]:
-    """Bounds for each pending candidate in order until the deadline, then MIP re-solves of
-    those whose bounds differ, the closest first (the likeliest to close within their cap)."""
-    search = ForcedOptima(model, tol)
+    """Three passes, each over the candidates still open (the narrowest first after the
+    first pass) until the deadline: the main LP's bounds and the main selection repaired
+    (every candidate, no solver call), the forced LP, then MIP re-solves."""
+    search = ForcedOptima(model, chosen, tol)
     into = {i: not entry["selected"] for _, _, i, entry in pending}
     found: dict[int, Forced] = {}
     for _, _, i, _ in pending:
         if time.perf_counter() >= deadline:
             break
-        found[i] = search.bounds(i, into[i])
-    still_open = sorted((f.width(), i) for i, f in found.items() if f.width() > tol)
-    for _, i in still_open:
+        found[i] = search.quick(i, into[i])
+    for i in _still_open(found, tol):
+        if time.perf_counter() >= deadline:
+            break
+        found[i] = search.bounds(i, into[i], found[i])
+    for i in _still_open(found, tol):
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             break
@@ -201,53 +212,65 @@ def _forced_optima(
         cap = min(remaining, max(0.5, time_limit / 10))
         started = time.perf_counter()
         fixed = search.fixings(i, into[i], found[i])
-        # HiGHS in memory first (milliseconds on a small core); CBC proves hard knapsacks
-        # many times faster (mknapcb1: 1.5 s against over 10 s), so with CBC as the backend
-        # HiGHS only gets a short try.
-        quick = cap if backend == "highs" else min(cap, CBC_AFTER)
-        found[i] = search.resolve(i, into[i], found[i], "highs", gap, quick, fixed)
+        # HiGHS in memory first: milliseconds on a small core. CBC proves hard knapsacks many
+        # times faster (mknapcb1: 1.5 s against over 10 s), so it takes over what HiGHS does
+        # not close in CBC_AFTER seconds, whichever backend solved the portfolio.
+        found[i] = search.resolve(i, into[i], found[i], "highs", gap, min(cap, CBC_AFTER), fixed)
         left = cap - (time.perf_counter() - started)
-        if backend == "cbc" and found[i].width() > tol and left > 0:
+        if found[i].width() > tol and left > 0:
             found[i] = search.resolve(i, into[i], found[i], "cbc", gap, left, fixed)
     return found
 
 
 class ForcedOptima:
     """The model as arrays and in HiGHS, to bracket the optimum with one candidate forced in
-    or out. Built once per explanation run; each question leaves the model as it found it."""
+    or out. Built once per explanation run. Every question leaves the model as it found it
+    and starts from the main LP's basis, so a candidate's answer depends on it alone."""
 
-    def __init__(self, model: Model, tol: float):
-        self.model = model
-        self.tol = tol
+    def __init__(self, model: Model, chosen: dict[int, int], tol: float):
+        self.model, self.tol = model, tol
         with gc_paused():
             matrix = solvers.Matrix.of(model.lp)
+        self.matrix = matrix
         variables = matrix.variables
         column = {id(v): k for k, v in enumerate(variables)}
         self.columns = [[column[id(v)] for _, v in per] for per in model.starts]
         n, m = len(variables), len(matrix.rows)
         binary = np.array([v.cat == pulp.LpInteger for v in variables], bool)
         self.binary = np.flatnonzero(binary)
-        # binary column k of the model -> its position among the binaries
+        # column k of the model -> its position among the binary columns (-1: continuous)
         self.position = np.full(n, -1)
         self.position[self.binary] = np.arange(len(self.binary))
         cost = np.array(matrix.cost, np.float64)
         if cost[~binary].any():
             raise ValueError("a continuous column of the model carries value")
         self.cost = cost[self.binary]
-        lo = np.array([_bound(r.getLb(), -math.inf) for r in matrix.rows], np.float64)
-        hi = np.array([_bound(r.getUb(), math.inf) for r in matrix.rows], np.float64)
-        a = sp.csr_matrix(
+        self.unit = _granularity(self.cost)
+        self.a = sp.csr_matrix(
             (np.array(matrix.value, np.float64), np.array(matrix.index), np.array(matrix.starts)),
             shape=(m, n),
         )
-        self.rows, self.offset, self.lo, self.hi, self.continuous = _binary_rows(
-            a, binary, lo, hi, variables
+        self.lo = np.array([_bound(r.getLb(), -math.inf) for r in matrix.rows], np.float64)
+        self.hi = np.array([_bound(r.getUb(), math.inf) for r in matrix.rows], np.float64)
+        self.rows, self.offset, self.row_lo, self.row_hi, continuous = _binary_rows(
+            self.a, binary, self.lo, self.hi, variables
         )
-        finite = np.where(np.isfinite(self.lo), np.abs(self.lo), 0.0)
-        finite = np.maximum(finite, np.where(np.isfinite(self.hi), np.abs(self.hi), 0.0))
+        finite = np.where(np.isfinite(self.row_lo), np.abs(self.row_lo), 0.0)
+        finite = np.maximum(finite, np.where(np.isfinite(self.row_hi), np.abs(self.row_hi), 0.0))
         self.row_tol = ROW_TOL * np.maximum(1.0, finite)
         self.by_column = self.rows.tocsc()
-        self.unit = _granularity(self.cost)
+        # each entry's row bounds with the tolerance, in the column-wise order of its entries
+        self.lowest = (self.row_lo - self.row_tol)[self.by_column.indices]
+        self.highest = (self.row_hi + self.row_tol)[self.by_column.indices]
+        self.continuous = continuous
+        # each column's box for the Lagrangian bound: binaries [0, 1]; a continuous column
+        # within its bounds and the most its defining row lets it reach
+        self.box_lo = np.zeros(n)
+        self.box_hi = np.ones(n)
+        for k, r in continuous:
+            row = self.rows[r]
+            self.box_lo[k] = max(self.row_lo[r], self.offset[r] + np.minimum(row.data, 0).sum())
+            self.box_hi[k] = min(self.row_hi[r], self.offset[r] + np.maximum(row.data, 0).sum())
 
         solvers._swallow_highs_banner()
         self.lp = _highs(model.lp, matrix, mip=False)
@@ -257,47 +280,138 @@ class ForcedOptima:
             raise RuntimeError(f"the LP relaxation of a solved model ended {status}")
         self.basis = self.lp.getBasis()
         solution = self.lp.getSolution()
+        self.main = _Lagrangian(self, np.asarray(solution.row_dual)[:m])
+        # the main LP's reduced costs (value form): the price-adjusted worth of each column
+        self.score = -self.main.reduced[self.binary]
         at_one = np.asarray(solution.col_value)[self.binary] > 1 - 1e-6
-        # HiGHS minimizes the negated objective: its reduced costs are negated too
-        self.score = score = -np.asarray(solution.col_dual)[self.binary]
-        order = np.argsort(-score, kind="stable")
+        order = np.argsort(-self.score, kind="stable")
         self.best_left_out = order[~at_one[order]][:GREEDY_EXTRA]
-        self.matrix = matrix
+        take = np.zeros(len(self.binary), bool)
+        for i, s in chosen.items():
+            (k,) = [
+                k
+                for (shift, _), k in zip(model.starts[i], self.columns[i], strict=True)
+                if shift == s
+            ]
+            take[self.position[k]] = True
+        self.chosen = _Selection(self, take)
         self._mip = None
 
-    # -- the bracket from bounds -------------------------------------------------------------
+    # -- phase 1: the main LP's multipliers and the main selection repaired -------------------
 
-    def bounds(self, i: int, into: bool) -> Forced:
-        """The forced LP's bound and the best selection found near its solution."""
+    def quick(self, i: int, into: bool) -> Forced:
+        """The main LP's Lagrangian bound with the candidate forced, and the main selection
+        with the candidate switched, repaired and completed: no solver call."""
+        own = self.position[self.columns[i]]
+        high = self._round_down(self.main.upper(self.columns[i], into))
+        selection = self.chosen.copy()
+        for k in own[selection.take[own]]:
+            selection.flip(k, False)
+        if into:
+            selection.flip(own[np.argmax(self.score[own])], True)
+        take = selection.take
+        locked = np.zeros(len(take), bool)
+        locked[own] = True
+        tries = self.best_left_out[~locked[self.best_left_out]]
+        for _ in range(3):
+            self._repair(selection, locked)
+            if not selection.feasible():
+                # what a failing row may need added (a required candidate, a count or a
+                # share to reach), the best first
+                needed = np.zeros(len(take), bool)
+                needed[self.rows.indices[_gather(self.rows, np.flatnonzero(selection.over))[1]]] = (
+                    True
+                )
+                needed = np.flatnonzero(needed & ~selection.take & ~locked)
+                needed = needed[_least(-self.score[needed], GREEDY_EXTRA)]
+                self._complete(selection, needed)
+            self._complete(selection, tries)
+            if selection.feasible():
+                break
+        low = self.value(selection.take)
+        if low is None:
+            return Forced(high=high)
+        return Forced(low=low, high=high, selection=selection.take)
+
+    def _repair(self, selection: _Selection, locked: np.ndarray) -> None:
+        """Drop columns until every row holds: each time, of the least worth columns by the
+        main LP's reduced cost that would shrink the failure, the one that loses the least
+        value for it (never a `locked` one)."""
+        for _ in range(REPAIR_STEPS):
+            failing = np.flatnonzero(selection.over)
+            if not len(failing):
+                return
+            touching = np.zeros(len(locked), bool)
+            touching[self.rows.indices[_gather(self.rows, failing)[1]]] = True
+            cols = np.flatnonzero(touching & selection.take & ~locked)
+            cols = cols[_least(self.score[cols], REPAIR_WIDTH)]
+            if not len(cols):
+                return
+            change, _ = selection.effects(cols, -1.0)
+            helps = np.flatnonzero(change < 0)
+            if not len(helps):
+                return
+            # the least value lost per unit of failure mended (what mends it all counts
+            # for all of it, so of those the least valuable goes)
+            mended = np.minimum(-change[helps], selection.over.sum())
+            lost = np.maximum(self.cost[cols[helps]], 0.0) + 1e-9
+            selection.flip(cols[helps[np.argmin(lost / mended)]], False)
+
+    # -- phase 2: the LP with the candidate forced ----------------------------------------------
+
+    def bounds(self, i: int, into: bool, known: Forced) -> Forced:
+        """Narrow `known` by the forced LP: its Lagrangian bound, and a selection near its
+        solution (rounded down and completed) or the one known, whichever is better,
+        improved by exchanges."""
+        solved = self._forced_lp(i, into)
+        if solved is None:
+            return known
+        if solved == "infeasible":
+            return Forced(infeasible=True)
+        lagrangian, x = solved
+        own = self.position[self.columns[i]]
+        high = self._round_down(lagrangian.upper(self.columns[i], into))
+        take, tries, free = self._near(x, own, into)
+        low = self.value(take)
+        if known.low is not None and (low is None or known.low > low):
+            take, low = known.selection, known.low
+        if low is None or high - low > self.tol:
+            take = self._swap(take, tries, free)
+            low = self.value(take)
+        return _merged(
+            known, Forced(low=low, high=high, selection=take if low is not None else None)
+        )
+
+    def _forced_lp(self, i: int, into: bool):
+        """Solve the LP with the candidate forced, from the main LP's basis: (its Lagrangian,
+        its binary values), "infeasible", or None when HiGHS ends otherwise."""
         highs = self.lp
-        undo = _force(highs, self.columns[i], into, len(self.matrix.rows))
+        extra = len(self.matrix.rows)
+        undo = _force(highs, self.columns[i], into, extra)
         highs.setBasis(self.basis)
         _run(highs)
         status = highs.getModelStatus()
         kind = _status()
-        x = None
+        out = None
         if status == kind.kOptimal:
-            high = self._round_down(-highs.getInfo().objective_function_value)
-            x = np.asarray(highs.getSolution().col_value)[self.binary]
+            solution = highs.getSolution()
+            duals = np.asarray(solution.row_dual)
+            extra_dual = duals[extra] if into and len(self.columns[i]) > 1 else 0.0
+            own = self.columns[i]
+            out = (
+                _Lagrangian(self, duals[:extra], own if extra_dual else None, extra_dual),
+                np.asarray(solution.col_value)[self.binary],
+            )
+        elif status in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
+            out = "infeasible"
         undo()
-        if status in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
-            return Forced(infeasible=True)
-        if x is None:
-            return Forced()
-        take, tries, free = self._near(x, i, into)
-        low = self.value(take)
-        if low is None or high - low > self.tol:
-            take = self._swap(take, tries, free)
-            low = self.value(take)
-        if low is None:
-            return Forced(high=high)
-        return Forced(low=low, high=high, selection=take)
+        return out
 
-    def _near(self, x: np.ndarray, i: int, into: bool):
-        """A selection near the forced LP solution `x`: its whole candidates, then its
-        fractional ones and the main LP's best left-out ones, each added if every row still
-        holds (or, while some row fails, if it makes the failure smaller)."""
-        own = self.position[self.columns[i]]
+    def _near(self, x: np.ndarray, own: np.ndarray, into: bool):
+        """A selection near the forced LP solution `x`: its whole columns, then its fractional
+        ones and the main LP's best left-out ones, each added if every row still holds (or,
+        while some row fails, if it makes the failure smaller). Returns (selection, the
+        columns tried, the columns free to change)."""
         take = x > 1 - 1e-6
         if into and not take[own].any():
             take[own[np.argmax(x[own])]] = True
@@ -307,62 +421,69 @@ class ForcedOptima:
         fractional = fractional[np.argsort(-x[fractional], kind="stable")]
         extra = self.best_left_out[free[self.best_left_out]]
         tries = np.concatenate([fractional, extra])
-        return self._complete(take, tries), tries, free
+        selection = _Selection(self, take)
+        self._complete(selection, tries)
+        return selection.take, tries, free
 
     def _swap(self, take: np.ndarray, tries: np.ndarray, free: np.ndarray) -> np.ndarray:
-        """Improve a selection by exchanges: one of its least valuable columns (by the main
-        LP's reduced cost) out, one of `tries` in, the best exchange that keeps every row,
-        then the greedy completion again; until no exchange gains."""
+        """Improve a selection by exchanges: one of its least worth columns (by the main LP's
+        reduced cost) out, one of `tries` in, the best exchange that keeps every row, then
+        the greedy completion again; until no exchange gains."""
         if self.value(take) is None:
             return take
+        selection = _Selection(self, take)
         for _ in range(SWAP_ROUNDS):
+            take = selection.take
             out = np.flatnonzero(take & free)
-            out = out[np.argsort(self.score[out], kind="stable")][:GREEDY_EXTRA]
-            into = tries[~take[tries]]
+            out = out[_least(self.score[out], SWAP_WIDTH)]
+            into = tries[~take[tries]][:SWAP_WIDTH]
             if not len(out) or not len(into):
                 break
             both = np.concatenate([out, into])
             rows = np.unique(self.by_column[:, both].indices)
             block = self.by_column[rows][:, both].toarray()
-            act = (self.rows[rows] @ take.astype(np.float64)) + self.offset[rows]
+            act = selection.act[rows]
             moved = act[:, None, None] - block[:, : len(out), None] + block[:, None, len(out) :]
             tol = self.row_tol[rows][:, None, None]
             fits = np.all(
-                (moved >= self.lo[rows][:, None, None] - tol)
-                & (moved <= self.hi[rows][:, None, None] + tol),
+                (moved >= self.row_lo[rows][:, None, None] - tol)
+                & (moved <= self.row_hi[rows][:, None, None] + tol),
                 axis=0,
             )
             gain = np.where(fits, self.cost[into][None, :] - self.cost[out][:, None], -np.inf)
             a, b = np.unravel_index(np.argmax(gain), gain.shape)
-            if not gain[a, b] > 1e-12:
+            if not gain[a, b] > 0:
                 break
-            take[out[a]], take[into[b]] = False, True
-            take = self._complete(take, tries)
-        return take
+            selection.flip(out[a], False)
+            selection.flip(into[b], True)
+            self._complete(selection, tries)
+        return selection.take
 
-    def _complete(self, take: np.ndarray, tries: np.ndarray) -> np.ndarray:
-        act = self.rows @ take.astype(np.float64) + self.offset
-        over = self._over(act, slice(None))
-        total = over.sum()
-        indptr, indices, data = self.by_column.indptr, self.by_column.indices, self.by_column.data
-        for j in tries:
-            if take[j] or (total <= 0 and self.cost[j] <= 0):
-                continue
-            rows = indices[indptr[j] : indptr[j + 1]]
-            moved = act[rows] + data[indptr[j] : indptr[j + 1]]
-            now = self._over(moved, rows)
-            if now.sum() < over[rows].sum() or (total <= 0 and not now.any()):
-                take[j] = True
-                act[rows] = moved
-                over[rows] = now
-                total = over.sum()
-        return take
+    def _complete(self, selection: _Selection, tries: np.ndarray) -> None:
+        """Add each of `tries` in turn (of value > 0) if every row still holds; while some
+        row fails, if it makes the failure smaller. All of them are weighed at once first,
+        then those that passed are added in turn, each weighed again alone."""
+        while True:
+            tries = tries[~selection.take[tries]]
+            if selection.feasible():
+                tries = tries[self.cost[tries] > 0]
+            if not len(tries):
+                return
+            change, fails = selection.effects(tries, 1.0)
+            passed = tries[~fails if selection.feasible() else change < 0]
+            added = False
+            for j in passed:
+                if selection.helps(j):
+                    selection.flip(j, True)
+                    added = True
+            if not added:
+                return
 
     def _over(self, act: np.ndarray, rows) -> np.ndarray:
         """How far each of `rows` is outside its bounds (0 within the tolerance)."""
         tol = self.row_tol[rows]
-        return np.maximum(self.lo[rows] - tol - act, 0.0) + np.maximum(
-            act - self.hi[rows] - tol, 0.0
+        return np.maximum(self.row_lo[rows] - tol - act, 0.0) + np.maximum(
+            act - self.row_hi[rows] - tol, 0.0
         )
 
     def value(self, take: np.ndarray) -> float | None:
@@ -372,46 +493,37 @@ class ForcedOptima:
             return None
         return float(self.cost[take].sum())
 
-    def _round_down(self, high: float) -> float:
-        """An upper bound on a selection's value lowered to the objective's granularity: when
+    def _round_down(self, high):
+        """Upper bounds on a selection's value lowered to the objective's granularity: when
         every value is a multiple of 1/unit, so is every selection's value."""
         if self.unit is None:
             return high
-        v = high * self.unit
-        return math.floor(v + 1e-6 + 1e-9 * abs(v)) / self.unit
+        v = np.asarray(high) * self.unit
+        down = np.floor(v + 1e-6 + 1e-9 * np.abs(v)) / self.unit
+        return float(down) if down.ndim == 0 else down
 
-    # -- the bracket narrowed by a MIP re-solve ----------------------------------------------
+    # -- phase 3: MIP re-solves over what can still change ------------------------------------
 
     def fixings(self, i: int, into: bool, known: Forced) -> tuple[np.ndarray, np.ndarray]:
         """Columns that cannot change in a selection better than `known.low`, with their
-        values: by the forced LP's reduced costs, flipping such a column from its LP value
-        alone takes the LP bound below `known.low` (reduced-cost fixing). A re-solve with
-        them fixed has the forced optimum as its own (the selection of value `known.low`
-        keeps them: it cannot beat itself)."""
+        values: by the forced LP's Lagrangian, moving such a column off the value its
+        reduced cost favours costs more than the bound exceeds `known.low` (reduced-cost
+        fixing). A re-solve with them fixed has the forced optimum as its own, and the
+        selection of value `known.low` keeps them (it cannot beat itself)."""
         none = np.zeros(0, np.int32), np.zeros(0)
         if known.low is None:
             return none
-        highs = self.lp
-        undo = _force(highs, self.columns[i], into, len(self.matrix.rows))
-        highs.setBasis(self.basis)
-        _run(highs)
-        optimal = highs.getModelStatus() == _status().kOptimal
-        if optimal:
-            bound = -highs.getInfo().objective_function_value
-            solution = highs.getSolution()
-            x = np.asarray(solution.col_value)[self.binary]
-            reduced = -np.asarray(solution.col_dual)[self.binary]
-        undo()
-        if not optimal:
+        solved = self._forced_lp(i, into)
+        if not isinstance(solved, tuple):
             return none
-        margin = ABS_TOL + REL_TOL * abs(bound)
-        at_zero, at_one = x <= 1e-9, x >= 1 - 1e-9
-        flipped = bound - np.where(at_zero, -reduced, np.where(at_one, reduced, 0.0)) + margin
-        if self.unit is not None:
-            flipped = np.floor(flipped * self.unit + 1e-6 + 1e-9 * np.abs(flipped)) / self.unit
-        fix = (at_zero | at_one) & (flipped < known.low)
+        lagrangian = solved[0]
+        high = lagrangian.upper(self.columns[i], into)
+        reduced = lagrangian.reduced[self.binary]
+        margin = ABS_TOL + REL_TOL * abs(high)
+        flipped = self._round_down(high - np.abs(reduced) + margin)
+        fix = (reduced != 0) & (flipped < known.low)
         fix[self.position[self.columns[i]]] = False
-        return self.binary[fix].astype(np.int32), np.where(x[fix] > 0.5, 1.0, 0.0)
+        return self.binary[fix].astype(np.int32), np.where(reduced[fix] < 0, 1.0, 0.0)
 
     def resolve(
         self,
@@ -424,60 +536,52 @@ class ForcedOptima:
         fixed: tuple[np.ndarray, np.ndarray],
     ) -> Forced:
         """Re-solve the MIP with the candidate forced and the `fixed` columns (see fixings)
-        held, within `cap` seconds, and narrow the bracket `known` with its verdict; its
-        selection counts only if every row holds."""
+        held, within `cap` seconds, and narrow `known` with its verdict; its selection counts
+        only if every row holds."""
         if engine == "highs":
             status, bound, take = self._resolve_highs(i, into, known, gap, cap, fixed)
         else:
             status, bound, take = self._resolve_cbc(i, into, gap, cap, fixed)
-        return self._narrowed(known, status, bound, take)
-
-    def _narrowed(self, known: Forced, status: str, bound: float | None, take) -> Forced:
-        """The bracket `known` narrowed by a re-solve's verdict (its selection checked)."""
-        low, selection = known.low, known.selection
+        if status == "infeasible":
+            return _merged(known, Forced(infeasible=True, method="resolve"))
         found = None if take is None else self.value(take)
-        if found is not None and (low is None or found > low):
-            low, selection = found, take
-        if status == "infeasible" and low is None:
-            return Forced(infeasible=True, method="resolve")
-        high = known.high
-        if bound is not None:
-            bound = self._round_down(bound)
-            high = bound if high is None else min(high, bound)
-        # a re-solve proven within the gap, whose selection held, brackets within the gap
-        within_gap = status == "optimal" and found is not None
-        return Forced(low, high, False, "resolve", within_gap, selection)
+        verdict = Forced(
+            low=found,
+            high=None if bound is None else self._round_down(float(bound)),
+            method="resolve",
+            # a re-solve proven within the gap, whose selection held, brackets within the gap
+            within_gap=status == "optimal" and found is not None,
+            selection=take if found is not None else None,
+        )
+        return _merged(known, verdict)
 
     def _resolve_highs(self, i: int, into: bool, known: Forced, gap: float, cap: float, fixed):
-        """In memory: the same HiGHS model with the candidate's bounds changed, started from
-        the best selection known."""
+        """In memory: the same HiGHS model with the candidate's and the fixed columns' bounds
+        changed, started from the best selection known."""
         if self._mip is None:
             self._mip = _highs(self.model.lp, self.matrix, mip=True)
         highs = self._mip
         index, value = fixed
         k = len(index)
         highs.changeColsBounds(k, index, value, value)
-        try:
-            return self._run_highs(highs, i, into, known, gap, cap)
-        finally:
-            highs.changeColsBounds(k, index, np.zeros(k), np.ones(k))
-
-    def _run_highs(self, highs, i: int, into: bool, known: Forced, gap: float, cap: float):
         undo = _force(highs, self.columns[i], into, len(self.matrix.rows))
-        highs.setOptionValue("time_limit", float(cap))
-        highs.setOptionValue("mip_rel_gap", float(gap))
-        if known.selection is not None:
-            full = self._columns_of(known.selection)
-            highs.setSolution(len(full), np.arange(len(full), dtype=np.int32), full)
-        _run(highs)
-        kind = _status()
-        status = highs.getModelStatus()
-        info = highs.getInfo()
-        take = None
-        if info.primal_solution_status == 2:
-            take = np.asarray(highs.getSolution().col_value)[self.binary] > 0.5
-        bound = -info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else None
-        undo()
+        try:
+            highs.setOptionValue("time_limit", float(cap))
+            highs.setOptionValue("mip_rel_gap", float(gap))
+            if known.selection is not None:
+                full = self._columns_of(known.selection)
+                highs.setSolution(len(full), np.arange(len(full), dtype=np.int32), full)
+            _run(highs)
+            kind = _status()
+            status = highs.getModelStatus()
+            info = highs.getInfo()
+            take = None
+            if info.primal_solution_status == 2:
+                take = np.asarray(highs.getSolution().col_value)[self.binary] > 0.5
+            bound = -info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else None
+        finally:
+            undo()
+            highs.changeColsBounds(k, index, np.zeros(k), np.ones(k))
         if status == kind.kOptimal:
             return "optimal", bound, take
         if status in (kind.kInfeasible, kind.kUnboundedOrInfeasible):
@@ -518,6 +622,133 @@ class ForcedOptima:
         for k, r in self.continuous:
             full[k] = act[r]
         return full
+
+
+class _Selection:
+    """A selection (binary columns) with its rows' activities and how far each row fails,
+    kept up to date column by column."""
+
+    def __init__(self, search: ForcedOptima, take: np.ndarray):
+        self.search = search
+        self.take = take.copy()
+        self.act = search.rows @ self.take.astype(np.float64) + search.offset
+        self.over = search._over(self.act, slice(None))
+
+    def copy(self) -> _Selection:
+        other = copy.copy(self)
+        other.take, other.act, other.over = self.take.copy(), self.act.copy(), self.over.copy()
+        return other
+
+    def feasible(self) -> bool:
+        return not self.over.any()
+
+    def effects(self, cols: np.ndarray, sign: float) -> tuple[np.ndarray, np.ndarray]:
+        """For each of `cols` moved in (sign 1) or out (-1) alone: the change of the total
+        failure, and whether any of its rows would then fail."""
+        search = self.search
+        owner, at = _gather(search.by_column, cols)
+        rows = search.by_column.indices[at]
+        moved = self.act[rows] + sign * search.by_column.data[at]
+        now = np.maximum(search.lowest[at] - moved, 0.0)
+        now += np.maximum(moved - search.highest[at], 0.0)
+        change = np.bincount(owner, now - self.over[rows], minlength=len(cols))
+        fails = np.bincount(owner, now > 0, minlength=len(cols)) > 0
+        return change, fails
+
+    def helps(self, j: int) -> bool:
+        """Whether adding column j keeps every row holding (or, while some row fails, makes
+        the failure smaller): `effects` for one column, without the gathering."""
+        search = self.search
+        start, end = search.by_column.indptr[j], search.by_column.indptr[j + 1]
+        rows = search.by_column.indices[start:end]
+        moved = self.act[rows] + search.by_column.data[start:end]
+        now = np.maximum(search.lowest[start:end] - moved, 0.0)
+        now += np.maximum(moved - search.highest[start:end], 0.0)
+        if self.feasible():
+            return not now.any()
+        return now.sum() < self.over[rows].sum()
+
+    def flip(self, j: int, on: bool) -> None:
+        by_column = self.search.by_column
+        start, end = by_column.indptr[j], by_column.indptr[j + 1]
+        rows = by_column.indices[start:end]
+        self.act[rows] += (1.0 if on else -1.0) * by_column.data[start:end]
+        self.over[rows] = self.search._over(self.act[rows], rows)
+        self.take[j] = on
+
+
+class _Lagrangian:
+    """An upper bound from LP row multipliers, valid whatever their quality: for any
+    multipliers y (a multiplier on a side with no bound dropped), HiGHS's minimisation of
+    -value gives -value(x) = y.(A x) + d.x with d = -cost - A'y, so every selection within
+    the rows and the column boxes has -value >= the sum of y's row terms and of each column's
+    least d_j x_j over its box. With the main LP's optimal y this is the LP bound, worked out
+    again in plain arithmetic: no solver tolerance enters it."""
+
+    def __init__(self, search: ForcedOptima, y: np.ndarray, own=None, extra_dual: float = 0.0):
+        lo, hi = search.lo, search.hi
+        y = np.where((y > 0) & ~np.isfinite(lo), 0.0, y)
+        y = np.where((y < 0) & ~np.isfinite(hi), 0.0, y)
+        cost = np.zeros(search.a.shape[1])
+        cost[search.binary] = search.cost
+        reduced = -cost - search.a.T @ y
+        rows = np.where(y > 0, y * np.where(np.isfinite(lo), lo, 0.0), 0.0).sum()
+        rows += np.where(y < 0, y * np.where(np.isfinite(hi), hi, 0.0), 0.0).sum()
+        if own is not None:  # the extra row: the candidate's starts sum to 1
+            reduced[own] -= extra_dual
+            rows += extra_dual
+        self.reduced = reduced
+        self.box = np.minimum(reduced * search.box_lo, reduced * search.box_hi)
+        self.total = float(rows + self.box.sum())
+
+    def upper(self, own: list[int], into: bool) -> float:
+        """The bound on the value with the candidate of columns `own` forced: out, each of
+        its columns at 0; in, exactly one of them at 1."""
+        lowest = self.total - self.box[own].sum()
+        if into:
+            lowest += self.reduced[own].min()
+        return -float(lowest)
+
+
+def _gather(matrix: sp.csr_matrix | sp.csc_matrix, which: np.ndarray):
+    """The entries of some rows of a CSR matrix (or columns of a CSC one): (position in
+    `which`, place among the matrix's entries) for each; scipy's own slicing costs more than
+    the work done with them here."""
+    start = matrix.indptr[which]
+    lengths = matrix.indptr[which + 1] - start
+    owner = np.repeat(np.arange(len(which)), lengths)
+    at = np.repeat(start - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    return owner, at
+
+
+def _least(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k smallest values, smallest first (ties by position)."""
+    if len(values) > k:
+        picked = np.argpartition(values, k - 1)[:k]
+        return picked[np.lexsort((picked, values[picked]))]
+    return np.lexsort((np.arange(len(values)), values))
+
+
+def _merged(known: Forced, new: Forced) -> Forced:
+    """Both brackets at once: the better selection, the lower bound. A claim that nothing is
+    feasible gives way to a selection that was checked."""
+    if new.infeasible or known.infeasible:
+        kept = known if new.infeasible else new
+        if kept.low is not None:
+            return kept
+        return Forced(infeasible=True, method=new.method if new.infeasible else known.method)
+    low, selection = known.low, known.selection
+    if new.low is not None and (low is None or new.low > low):
+        low, selection = new.low, new.selection
+    highs = [h for h in (known.high, new.high) if h is not None]
+    method = "resolve" if "resolve" in (known.method, new.method) else "bounds"
+    return Forced(low, min(highs, default=None), False, method, new.within_gap, selection)
+
+
+def _still_open(found: dict[int, Forced], tol: float) -> list[int]:
+    """The candidates whose bracket is wider than `tol`, the narrowest first (the likeliest
+    to close next)."""
+    return [i for _, i in sorted((f.width(), i) for i, f in found.items() if f.width() > tol)]
 
 
 def _write(entry: dict[str, Any], forced: Forced, objective: float, tol: float) -> None:

@@ -30,7 +30,7 @@ SMALL = settings(
 def _search(doc: dict):
     problem = optimizer.Problem.from_dict(doc)
     model = build_model(problem)
-    return problem, model, ForcedOptima(model, explain_module.ABS_TOL)
+    return problem, model, ForcedOptima(model, {}, explain_module.ABS_TOL)
 
 
 def _selection(search, model, problem, choice: dict[str, int]) -> np.ndarray:
@@ -107,7 +107,7 @@ def _assert_forced_optima(doc: dict, engine: str) -> None:
     ]
     for i, c in enumerate(problem.candidates):
         for into, truth in ((True, with_it[c.id]), (False, without_it[c.id])):
-            bounds = search.bounds(i, into)
+            bounds = search.bounds(i, into, search.quick(i, into))
             if truth is None:
                 assert bounds.low is None
                 continue
@@ -129,7 +129,7 @@ def _assert_forced_optima(doc: dict, engine: str) -> None:
 def test_a_candidate_nothing_feasible_forces_in_is_infeasible_without_a_re_solve():
     doc = make_problem([cand("A", 5, {"2027": 4}), cand("B", 1, {"2027": 9})], budget={"2027": 5.0})
     problem, _, search = _search(doc)
-    forced = search.bounds(1, into=True)
+    forced = search.bounds(1, True, search.quick(1, True))
     assert forced.infeasible and forced.method == "bounds"
 
 
