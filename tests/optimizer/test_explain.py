@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import pulp
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -152,9 +153,49 @@ def test_several_starts_force_in_through_the_extra_row():
 
 def test_a_bracket_left_open_is_a_range_in_words():
     entry = {"id": "A", "selected": True, "value": 7.0}
-    explain_module._write(entry, Forced(low=8.0, high=10.0), objective=12.0, tol=1e-6)
+    explain_module._write(entry, Forced(low=8.0, high=10.0), objective=12.0, tol=1e-6, gap=0.0)
     assert entry["computed"] is False and entry["exact"] is False
     assert entry["value_lost_range"] == [2.0, 4.0]
     assert entry["text"] == (
         "A: the value at stake is between 2 and 4 (the explanation time ran out before a re-solve)."
+    )
+
+
+def test_a_bracket_within_the_gap_counts_as_a_re_solve_within_the_gap():
+    """With a gap asked for, a bracket that narrow is what a re-solve would have accepted:
+    the value lost against the best selection found, the range beside it."""
+    entry = {"id": "B", "selected": False, "value": 3.0}
+    narrow = Forced(low=99.95, high=100.0)
+    explain_module._write(entry, narrow, objective=104.0, tol=1e-6, gap=1e-3)
+    assert entry["computed"] is True and entry["exact"] is False
+    assert entry["value_lost"] == pytest.approx(4.05)
+    assert entry["value_lost_range"] == pytest.approx([4.0, 4.05])
+    assert entry["value_to_enter"] == pytest.approx(7.05)
+    again = {"id": "B", "selected": False, "value": 3.0}
+    explain_module._write(again, narrow, objective=104.0, tol=1e-6, gap=1e-4)
+    assert again["computed"] is False and "value_lost" not in again
+
+
+def test_a_model_the_search_cannot_read_is_said_not_computed():
+    """A continuous column with value of its own (the model never has one today) stops the
+    search before it starts: the entries say why, the solve itself stands."""
+    doc = make_problem([cand("A", 5, {"2027": 4}), cand("B", 3, {"2027": 4})], budget={"2027": 5})
+    problem = optimizer.Problem.from_dict(doc)
+    model = build_model(problem)
+    extra = pulp.LpVariable("extra", 0, 1)
+    model.lp.objective[extra] = 1.0
+    model.lp.extend(
+        {
+            "extra_cap": pulp.LpConstraint(
+                pulp.LpAffineExpression([(extra, 1.0)]), pulp.LpConstraintLE, "extra_cap", 1
+            )
+        }
+    )
+    entries = explain_module.explanations(
+        model, {0: 0}, 6.0, "highs", exact=True, gap=0.0, time_limit=5.0
+    )
+    assert [e["computed"] for e in entries] == [False, False]
+    assert entries[0]["text"] == (
+        "A: not computed (the explanation search could not start: "
+        "a continuous column of the model carries value)."
     )
