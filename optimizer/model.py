@@ -161,6 +161,11 @@ class Model:
         return self._pulp_model()[0]
 
     @property
+    def variables(self) -> list[pulp.LpVariable]:
+        """The PuLP variables of `lp`, column by column of `matrix`."""
+        return self._pulp_model()[1]
+
+    @property
     def starts(self) -> list[list[tuple[int, pulp.LpVariable]]]:
         """Per candidate: (shift, PuLP variable), the columns of `lp`."""
         variables = self._pulp_model()[1]

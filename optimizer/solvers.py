@@ -222,6 +222,48 @@ def _objective(matrix: Matrix, values: Sequence[float]) -> float:
     )
 
 
+def load_highs(highs, matrix: Matrix, mip: bool) -> None:
+    """Hand `matrix` to a HiGHS instance: the columns, integrality (`mip`) and rows in three
+    calls, a maximization as PuLP hands it over, the objective negated."""
+    import highspy
+    import numpy as np
+
+    inf = highspy.kHighsInf
+    sign = -1.0 if matrix.maximize else 1.0
+    n = len(matrix.names)
+
+    def finite(values: Sequence[float]) -> np.ndarray:
+        return np.clip(np.array(values, np.float64), -inf, inf)
+
+    highs.addCols(
+        n,
+        sign * np.array(matrix.cost, np.float64),
+        finite(matrix.lower),
+        finite(matrix.upper),
+        0,
+        np.zeros(0, np.int32),
+        np.zeros(0, np.int32),
+        np.zeros(0, np.float64),
+    )
+    integer = np.flatnonzero(np.array(matrix.integer, bool) & mip).astype(np.int32)
+    if len(integer):
+        highs.changeColsIntegrality(
+            len(integer),
+            integer,
+            np.full(len(integer), int(highspy.HighsVarType.kInteger), np.uint8),
+        )
+    lower, upper = matrix.bounds()
+    highs.addRows(
+        len(matrix.rhs),
+        finite(lower),
+        finite(upper),
+        len(matrix.index),
+        np.array(matrix.starts[:-1], np.int32),
+        np.array(matrix.index, np.int32),
+        np.array(matrix.value, np.float64),
+    )
+
+
 def _run_highs(
     matrix: Matrix, time_limit: float, gap: float, start: Sequence[float] | None
 ) -> SolverRun:
@@ -234,7 +276,6 @@ def _run_highs(
     """
     t0 = time.perf_counter()  # the first call's imports (0.1-0.2 s) are part of the hand-over
     import highspy
-    import numpy as np
 
     _swallow_highs_banner()
     highs = highspy.Highs()
@@ -242,41 +283,8 @@ def _run_highs(
     # mip_abs_gap defaults to 1e-6, which only matters for tiny objectives; keep it.
     highs.setOptionValue("mip_rel_gap", gap)
     highs.setOptionValue("time_limit", time_limit)
-    inf = highspy.kHighsInf
-    sign = -1.0 if matrix.maximize else 1.0
-    n = len(matrix.names)
-
-    def finite(values: Sequence[float]) -> np.ndarray:
-        return np.clip(np.array(values, np.float64), -inf, inf)
-
     with gc_paused():
-        highs.addCols(
-            n,
-            sign * np.array(matrix.cost, np.float64),
-            finite(matrix.lower),
-            finite(matrix.upper),
-            0,
-            np.zeros(0, np.int32),
-            np.zeros(0, np.int32),
-            np.zeros(0, np.float64),
-        )
-        integer = np.flatnonzero(np.array(matrix.integer, bool)).astype(np.int32)
-        if len(integer):
-            highs.changeColsIntegrality(
-                len(integer),
-                integer,
-                np.full(len(integer), int(highspy.HighsVarType.kInteger), np.uint8),
-            )
-        lower, upper = matrix.bounds()
-        highs.addRows(
-            len(matrix.rhs),
-            finite(lower),
-            finite(upper),
-            len(matrix.index),
-            np.array(matrix.starts[:-1], np.int32),
-            np.array(matrix.index, np.int32),
-            np.array(matrix.value, np.float64),
-        )
+        load_highs(highs, matrix, mip=True)
         if start is not None:
             point = highspy.HighsSolution()
             point.col_value = list(map(float, start))

@@ -143,24 +143,42 @@ def worth(doc: dict, c: dict, s: int) -> float:
     return total
 
 
+def choices(doc: dict):
+    """Every selection and start (id -> shift) with each candidate's start within the periods,
+    whether or not it satisfies the other rules."""
+    options = [[None, *_shifts(c, doc["periods"])] for c in doc["candidates"]]
+    for combo in itertools.product(*options):
+        yield {c["id"]: s for c, s in zip(doc["candidates"], combo, strict=True) if s is not None}
+
+
+def feasible_choices(doc: dict):
+    """Every selection and start that satisfies the contract, with its value."""
+    by_id = {c["id"]: c for c in doc["candidates"]}
+    for choice in choices(doc):
+        if check(doc, choice):
+            yield choice, sum(worth(doc, by_id[cid], s) for cid, s in choice.items())
+
+
 def brute_force(doc: dict) -> float | None:
     """The optimal value by enumerating every selection and start; None when infeasible."""
-    periods = doc["periods"]
-    options = [[None, *_shifts(c, periods)] for c in doc["candidates"]]
+    return max((value for _, value in feasible_choices(doc)), default=None)
+
+
+def brute_force_forced(doc: dict) -> tuple[float | None, dict, dict]:
+    """One enumeration for the optimum and, per candidate id, the optimum with it forced in
+    and with it forced out (None where nothing feasible includes or leaves it out)."""
+    ids = [c["id"] for c in doc["candidates"]]
     best = None
-    for combo in itertools.product(*options):
-        choice = {
-            c["id"]: s for c, s in zip(doc["candidates"], combo, strict=True) if s is not None
-        }
-        if check(doc, choice):
-            value = sum(
-                worth(doc, c, s)
-                for c, s in zip(doc["candidates"], combo, strict=True)
-                if s is not None
-            )
-            if best is None or value > best:
-                best = value
-    return best
+    with_it: dict[str, float | None] = dict.fromkeys(ids)
+    without_it: dict[str, float | None] = dict.fromkeys(ids)
+    for choice, value in feasible_choices(doc):
+        if best is None or value > best:
+            best = value
+        for cid in ids:
+            side = with_it if cid in choice else without_it
+            if side[cid] is None or value > side[cid]:
+                side[cid] = value
+    return best, with_it, without_it
 
 
 def choice_of(result) -> dict[str, int]:

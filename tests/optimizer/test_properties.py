@@ -7,7 +7,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import optimizer
-from tests.optimizer.conftest import BACKENDS, brute_force, check, choice_of, worth
+from tests.optimizer.conftest import (
+    BACKENDS,
+    brute_force,
+    brute_force_forced,
+    check,
+    choice_of,
+    worth,
+)
 
 PERIODS = ["p1", "p2", "p3"]
 SHARES = [0.0, 0.25, 0.5, 0.75, 1.0]
@@ -224,3 +231,54 @@ def test_time_fields_match_brute_force(backend, doc):
 @given(doc=timed_problems(max_candidates=7))
 def test_time_conflicts_are_infeasible_and_irreducible(doc):
     _assert_conflict_is_irreducible(doc)
+
+
+EXPLAIN = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@EXPLAIN
+@given(doc=problems(max_candidates=7))
+def test_explanations_match_brute_force(backend, doc):
+    _assert_explanations_match_brute_force(doc, backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@EXPLAIN
+@given(doc=timed_problems(max_candidates=6))
+def test_time_explanations_match_brute_force(backend, doc):
+    _assert_explanations_match_brute_force(doc, backend)
+
+
+def _assert_explanations_match_brute_force(doc: dict, backend: str) -> None:
+    """Every threshold an explanation states is the brute-force answer: `value_lost` is the
+    optimum minus the optimum with the candidate forced the other way, `value_to_stay` and
+    `value_to_enter` follow from it, and where nothing feasible forces it the other way the
+    entry says so; all exact."""
+    best, with_it, without_it = brute_force_forced(doc)
+    if best is None:
+        return
+    result = optimizer.solve(doc, backend=backend, diagnose=False)
+    assert result.status == "optimal"
+    for entry in result.explanations:
+        if entry["reason"] not in ("value", "infeasible"):
+            continue
+        event(f"explained by {entry['method']}")
+        assert entry["computed"] is True and entry["exact"] is True
+        forced = without_it if entry["selected"] else with_it
+        if forced[entry["id"]] is None:
+            assert entry["value_lost"] is None
+            assert entry["reason"] == ("value" if entry["selected"] else "infeasible")
+            continue
+        lost = best - forced[entry["id"]]
+        assert entry["reason"] == "value"
+        assert entry["value_lost"] == pytest.approx(lost, abs=1e-6)
+        if entry["selected"]:
+            assert entry["value_to_stay"] == pytest.approx(entry["value"] - lost, abs=1e-6)
+        else:
+            assert entry["value_to_enter"] == pytest.approx(entry["value"] + lost, abs=1e-6)
