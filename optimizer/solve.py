@@ -10,7 +10,6 @@ from typing import Any
 
 from . import solvers, verify, wording
 from .diagnose import find_conflict
-from .explain import explanations
 from .model import LE, Matrix, Model, build_model, gc_paused
 from .model import write_mps as _write_mps
 from .problem import RESULT_SCHEMA, Problem, validate
@@ -148,6 +147,8 @@ def solve(
     _report_selection(result, problem, chosen, found.totals)
     if explain:
         t0 = time.perf_counter()
+        from .explanations import explanations  # numpy and scipy: 0.3 s, for explanations only
+
         result.explanations = explanations(
             model,
             chosen,
@@ -535,6 +536,8 @@ def explain(
     chosen = {index[entry["id"]]: int(entry.get("delay") or 0) for entry in result["selected"]}
     only = None if ids is None else {index[cid] for cid in ids}
     model = build_model(problem)
+    from .explanations import explanations
+
     return explanations(
         model,
         chosen,
