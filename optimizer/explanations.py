@@ -7,18 +7,19 @@ above by a Lagrangian bound from LP multipliers, worked out again in plain arith
 it holds whatever the LP solver's tolerances, and lowered to the values' granularity when
 every value is a multiple of one (whole numbers, tenths...); below by a selection whose every
 row was checked on the model's own numbers. Where the two meet (within ABS_TOL + REL_TOL x
-the objective) the forced optimum is exact. Three passes narrow the brackets, each over the
+the objective) the forced optimum is exact. Four passes narrow the brackets, each over the
 candidates still open, until the explanation budget is spent:
 
 1. every candidate: the main LP's multipliers with the candidate forced, and the main
    selection with the candidate switched, repaired (columns dropped, the least value per
    unit of overspend first) and completed greedily. No solver call: 1.7 ms each at 10,000
-   candidates with every constraint type; a second round weighing more columns then
-   narrows the brackets still open.
+   candidates with every constraint type.
 2. the LP with the candidate forced, in HiGHS in memory (one model, the candidate's column
    bounds changed, dual simplex from the main LP's basis): its multipliers, and its solution
-   rounded down, completed and improved by exchanges.
-3. a MIP re-solve over what can still change: columns whose move off the value their reduced
+   rounded down and completed. 1-7 ms each at 10,000 candidates.
+3. the repair of pass 1 weighing more columns, and exchanges (one column out, one in) on the
+   best selection found.
+4. a MIP re-solve over what can still change: columns whose move off the value their reduced
    cost favours would take the forced LP's bound below the best selection found are fixed
    (reduced-cost fixing, which keeps every better selection). HiGHS in memory, from the best
    selection found, solves small cores in milliseconds; CBC, in its own process, proves hard
@@ -62,11 +63,11 @@ SWAP_ROUNDS = 8
 SWAP_WIDTH = 48
 # Columns the repair of the main selection may drop before it gives up.
 REPAIR_STEPS = 50
-# The first pass's two rounds: (columns the repair weighs each time, the least worth by the
-# main LP's reduced cost; left-out columns the completion tries). The first reaches every
-# candidate fast (1.7 ms each at 10,000 candidates with every constraint type), the second
-# narrows the brackets (there: median width 0.009% -> 0.006% of the objective, 90th
-# percentile 0.033% -> 0.007%; 4.5 ms more each).
+# The main selection's repair in two widths: (columns the repair weighs each time, the least
+# worth by the main LP's reduced cost; left-out columns the completion tries). The first
+# reaches every candidate fast (1.7 ms each at 10,000 candidates with every constraint
+# type); the second, in the third pass, narrows the brackets (there: median width 0.009% ->
+# 0.006% of the objective, 90th percentile 0.033% -> 0.007%; 4.5 ms more each).
 QUICK_ROUNDS = ((64, GREEDY_EXTRA), (256, 1024))
 
 
@@ -218,9 +219,8 @@ def _forced_optima(
     time_limit: float,
     deadline: float,
 ) -> dict[int, Forced]:
-    """Three passes, each over the candidates still open (the narrowest first after the
-    first pass) until the deadline: the main LP's bounds and the main selection repaired
-    (every candidate, no solver call), the forced LP, then MIP re-solves."""
+    """The four passes of the module's docstring, each over the candidates still open (after
+    the first: those with no bracket, then the narrowest first) until the deadline."""
     search = ForcedOptima(model, chosen, tol)
     into = {i: not entry["selected"] for _, _, i, entry in pending}
     found: dict[int, Forced] = {}
@@ -228,15 +228,15 @@ def _forced_optima(
         if time.perf_counter() >= deadline:
             break
         found[i] = search.quick(i, into[i])
-    for widths in QUICK_ROUNDS[1:]:
-        for i in _still_open(found, tol, gap):
-            if time.perf_counter() >= deadline:
-                break
-            found[i] = _merged(found[i], search.quick(i, into[i], widths))
     for i in _still_open(found, tol, gap):
         if time.perf_counter() >= deadline:
             break
-        found[i] = search.bounds(i, into[i], found[i])
+        found[i] = search.bounds(i, into[i], found[i], exchanges=False)
+    for i in _still_open(found, tol, gap):
+        if time.perf_counter() >= deadline:
+            break
+        found[i] = _merged(found[i], search.quick(i, into[i], QUICK_ROUNDS[1]))
+        found[i] = search.bounds(i, into[i], found[i], exchanges=True)
     for i in _still_open(found, tol, gap):
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
@@ -389,28 +389,28 @@ class ForcedOptima:
 
     # -- phase 2: the LP with the candidate forced ----------------------------------------------
 
-    def bounds(self, i: int, into: bool, known: Forced) -> Forced:
+    def bounds(self, i: int, into: bool, known: Forced, exchanges: bool) -> Forced:
         """Narrow `known` by the forced LP: its Lagrangian bound, and a selection near its
-        solution (rounded down and completed) or the one known, whichever is better,
-        improved by exchanges."""
+        solution (rounded down and completed); with `exchanges`, that selection or the one
+        known, whichever is better, improved by exchanges."""
         solved = self._forced_lp(i, into)
         if solved is None:
             return known
         if solved == "infeasible":
-            return Forced(infeasible=True)
+            return _merged(known, Forced(infeasible=True))
         lagrangian, x = solved
         own = self.position[self.columns[i]]
         high = self._round_down(lagrangian.upper(self.columns[i], into))
         take, tries, free = self._near(x, own, into)
         low = self.value(take)
-        if known.low is not None and (low is None or known.low > low):
-            take, low = known.selection, known.low
-        if low is None or high - low > self.tol:
-            take = self._swap(take, tries, free)
-            low = self.value(take)
-        return _merged(
-            known, Forced(low=low, high=high, selection=take if low is not None else None)
-        )
+        if exchanges:
+            if known.low is not None and (low is None or known.low > low):
+                take, low = known.selection, known.low
+            if low is None or high - low > self.tol:
+                take = self._swap(take, tries, free)
+                low = self.value(take)
+        found = Forced(low=low, high=high, selection=take if low is not None else None)
+        return _merged(known, found)
 
     def _forced_lp(self, i: int, into: bool):
         """Solve the LP with the candidate forced, from the main LP's basis: (its Lagrangian,
@@ -418,6 +418,10 @@ class ForcedOptima:
         highs = self.lp
         extra = len(self.matrix.rhs)
         undo = _force(highs, self.columns[i], into, extra)
+        # from the main LP's basis and nothing else HiGHS kept from the question before, so
+        # that where the forced LP has several optimal solutions it ends at the same one
+        # whichever candidates were explained before (parts give what the whole gives)
+        highs.clearSolver()
         highs.setBasis(self.basis)
         _run(highs)
         status = highs.getModelStatus()
@@ -599,6 +603,7 @@ class ForcedOptima:
         try:
             highs.setOptionValue("time_limit", float(cap))
             highs.setOptionValue("mip_rel_gap", float(gap))
+            highs.clearSolver()  # as for the forced LP: nothing kept from the question before
             if known.selection is not None:
                 full = self._columns_of(known.selection)
                 highs.setSolution(len(full), np.arange(len(full), dtype=np.int32), full)

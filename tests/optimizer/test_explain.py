@@ -108,13 +108,15 @@ def _assert_forced_optima(doc: dict, engine: str) -> None:
     ]
     for i, c in enumerate(problem.candidates):
         for into, truth in ((True, with_it[c.id]), (False, without_it[c.id])):
-            bounds = search.bounds(i, into, search.quick(i, into))
+            quick = [search.quick(i, into, widths) for widths in explain_module.QUICK_ROUNDS]
+            bounds = search.bounds(i, into, quick[0], exchanges=True)
             if truth is None:
-                assert bounds.low is None
+                assert bounds.low is None and all(q.low is None for q in quick)
                 continue
-            assert not bounds.infeasible
-            assert bounds.low is None or bounds.low <= truth + 1e-9
-            assert bounds.high is None or bounds.high >= truth - 1e-9
+            for bracket in [*quick, bounds]:
+                assert not bracket.infeasible
+                assert bracket.low is None or bracket.low <= truth + 1e-9
+                assert bracket.high is None or bracket.high >= truth - 1e-9
             side = [(v, ch) for v, ch in feasible if (c.id in ch) == into]
             below = [(v, ch) for v, ch in side if v < truth - 1e-6]
             value, choice = max(below or side, key=lambda item: item[0])
@@ -130,7 +132,7 @@ def _assert_forced_optima(doc: dict, engine: str) -> None:
 def test_a_candidate_nothing_feasible_forces_in_is_infeasible_without_a_re_solve():
     doc = make_problem([cand("A", 5, {"2027": 4}), cand("B", 1, {"2027": 9})], budget={"2027": 5.0})
     problem, _, search = _search(doc)
-    forced = search.bounds(1, True, search.quick(1, True))
+    forced = search.bounds(1, True, search.quick(1, True), exchanges=False)
     assert forced.infeasible and forced.method == "bounds"
 
 
