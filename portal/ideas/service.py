@@ -506,26 +506,30 @@ class IdeaOnPage:
     following: bool  # whether the viewer follows it
 
 
+# The statements of the idea page are built once, with parameters: building one anew on
+# every request cost about as much as running it.
+_IDEA_FOR_PAGE = (
+    sa.select(
+        Idea,
+        sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == sa.bindparam("viewer")),
+        sa.exists().where(Follow.idea_id == Idea.id, Follow.user_id == sa.bindparam("viewer")),
+    )
+    .where(Idea.id == sa.bindparam("idea_id"))
+    .options(
+        joinedload(Idea.department),
+        joinedload(Idea.submitter),
+        joinedload(Idea.assignee),
+        # Joined, not a query of its own: an idea serves a few objectives at most.
+        joinedload(Idea.objectives),
+    )
+)
+
+
 def idea_for_page(idea_id: int, viewer: User) -> IdeaOnPage | None:
     """The idea with its department, submitter, holder and objectives, and whether `viewer`
     votes for and follows it, in one query (the discussion: `discussion`)."""
-    voted = sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == viewer.id)
-    following = sa.exists().where(Follow.idea_id == Idea.id, Follow.user_id == viewer.id)
-    row = (
-        db.session.execute(
-            sa.select(Idea, voted, following)
-            .where(Idea.id == idea_id)
-            .options(
-                joinedload(Idea.department),
-                joinedload(Idea.submitter),
-                joinedload(Idea.assignee),
-                # Joined, not a query of its own: an idea serves a few objectives at most.
-                joinedload(Idea.objectives),
-            )
-        )
-        .unique()
-        .first()
-    )
+    found = db.session.execute(_IDEA_FOR_PAGE, {"idea_id": idea_id, "viewer": viewer.id})
+    row = found.unique().first()
     return IdeaOnPage(*row) if row is not None else None
 
 
@@ -539,16 +543,18 @@ class CommentLine:
     body: str
 
 
+_DISCUSSION = (
+    sa.select(User.name, Comment.created_at, Comment.kind, Comment.body)
+    .join(User, User.id == Comment.author_id)
+    .where(Comment.idea_id == sa.bindparam("idea_id"))
+    .order_by(Comment.created_at, Comment.id)
+)
+
+
 def discussion(idea: Idea) -> list[CommentLine]:
     """The idea's comments, oldest first, with their authors' names: one query of plain
     rows (loading comments and authors as ORM objects cost several times more)."""
-    query = (
-        sa.select(User.name, Comment.created_at, Comment.kind, Comment.body)
-        .join(User, User.id == Comment.author_id)
-        .where(Comment.idea_id == idea.id)
-        .order_by(Comment.created_at, Comment.id)
-    )
-    return [CommentLine(*row) for row in db.session.execute(query)]
+    return [CommentLine(*row) for row in db.session.execute(_DISCUSSION, {"idea_id": idea.id})]
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,21 +568,19 @@ class HistoryLine:
     after: dict | None
 
 
+_HISTORY = (
+    sa.select(
+        AuditEvent.created_at, User.name, AuditEvent.action, AuditEvent.before, AuditEvent.after
+    )
+    .outerjoin(User, User.id == AuditEvent.actor_id)
+    .where(AuditEvent.idea_id == sa.bindparam("idea_id"))
+    .order_by(AuditEvent.created_at, AuditEvent.id)
+)
+
+
 def history(idea: Idea) -> list[HistoryLine]:
     """Every recorded change of the idea, oldest first, with who made it (plain rows)."""
-    query = (
-        sa.select(
-            AuditEvent.created_at,
-            User.name,
-            AuditEvent.action,
-            AuditEvent.before,
-            AuditEvent.after,
-        )
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.idea_id == idea.id)
-        .order_by(AuditEvent.created_at, AuditEvent.id)
-    )
-    return [HistoryLine(*row) for row in db.session.execute(query)]
+    return [HistoryLine(*row) for row in db.session.execute(_HISTORY, {"idea_id": idea.id})]
 
 
 def my_ideas(user: User) -> list[Idea]:
