@@ -273,10 +273,21 @@ def sign_in(base: str, email: str) -> requests.Session:
 def api_token(url: str, email: str) -> str:
     """A fresh API token of `email`, made as the account page makes one."""
     from portal.account.service import create_token
+    from portal.models import ApiToken
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalize_database_url(url)})
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == email))
+        # Earlier runs' tokens go first: a person may hold only so many.
+        db.session.execute(
+            sa.update(ApiToken)
+            .where(
+                ApiToken.user_id == user.id,
+                ApiToken.name.like("bench %"),
+                ApiToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
+        )
         secret = create_token(user, f"bench {time.time():.0f}").secret
         db.session.commit()
         db.session.remove()

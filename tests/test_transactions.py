@@ -3,6 +3,14 @@
 import re
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+
+from portal import create_app
+from portal.extensions import db
+from portal.mail import OUTBOX
+from portal.models import User
+
 PORTAL = Path(__file__).resolve().parent.parent / "portal"
 
 # The modules that own a transaction, and why.
@@ -27,6 +35,9 @@ COMMITTERS = {
     "worker.py",
     # The demo loader is a command of its own.
     "demo/__init__.py",
+    # A request that only read ends with COMMIT on PostgreSQL (psycopg then keeps its
+    # prepared statements); the same to the database as the rollback.
+    "transactions.py",
 }
 # Rolling back is the error handler's and the form helper's (and the request teardown's).
 ROLLERS_BACK = {
@@ -62,3 +73,101 @@ def test_only_requests_commands_and_jobs_commit():
 
 def test_routes_do_not_roll_back_themselves():
     assert _calls("rollback") <= ROLLERS_BACK
+
+
+# ------------------------------------------------------------------ how a request ends
+
+
+@pytest.fixture
+def served(app, database_url, tmp_path, employee):
+    """An app of its own whose requests each push and tear down their own app context, as
+    in production (the `app` fixture keeps one context for the whole test), with routes
+    that read, write without committing, change without sending, leave a letter waiting
+    and fail. Returns
+    (client, ends): `ends` lists the "commit"s and "rollback"s the requests made."""
+    served = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "converge.example",
+            "MAIL_SERVER": None,
+            "REDIS_URL": None,
+            "PROPAGATE_EXCEPTIONS": False,
+        }
+    )
+    person = employee.id
+
+    def rename():
+        db.session.execute(sa.update(User).where(User.id == person).values(name="Changed"))
+
+    def read():
+        return str(db.session.scalar(sa.select(User.name).where(User.id == person)))
+
+    def write_then_savepoint():
+        rename()
+        with db.session.begin_nested():
+            return read()
+
+    def change_unsent():
+        db.session.get(User, person).name = "Changed"
+        return "changed"
+
+    def fail():
+        read()
+        raise RuntimeError("boom")
+
+    def letter_waiting():
+        db.session.info.setdefault(OUTBOX, []).append("a letter that waits for a commit")
+        return read()
+
+    def prepared():
+        return str(db.session.scalar(sa.text("SELECT count(*) FROM pg_prepared_statements")))
+
+    for rule, view in [
+        ("/t/read", read),
+        ("/t/write", lambda: (rename(), "written")[1]),
+        ("/t/savepoint", write_then_savepoint),
+        ("/t/unsent", change_unsent),
+        ("/t/fail", fail),
+        ("/t/letter", letter_waiting),
+        ("/t/prepared", prepared),
+    ]:
+        served.add_url_rule(rule, rule, view)
+    ends = []
+    with served.app_context():
+        engine = db.engine
+    for end in ("commit", "rollback"):
+        sa.event.listen(engine, end, lambda _conn, end=end: ends.append(end))
+    yield served.test_client(), ends
+    engine.dispose()
+
+
+def _name(employee) -> str:
+    db.session.rollback()
+    return db.session.get(User, employee.id).name
+
+
+def test_a_request_that_only_read_commits_on_postgresql(served, database_url):
+    client, ends = served
+    assert client.get("/t/read").text == "Erin Employee"
+    postgresql = database_url.startswith("postgresql")
+    assert ends == (["commit"] if postgresql else ["rollback"])
+
+
+@pytest.mark.parametrize("path", ["/t/write", "/t/savepoint", "/t/unsent", "/t/fail", "/t/letter"])
+def test_a_request_that_wrote_changed_or_failed_rolls_back(served, employee, path):
+    client, ends = served
+    client.get(path)
+    assert "commit" not in ends
+    assert _name(employee) == "Erin Employee"
+
+
+def test_prepared_statements_outlive_a_reading_request(served, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("psycopg's prepared statements: PostgreSQL only")
+    client, _ = served
+    for _ in range(6):  # psycopg prepares a statement the fifth time a connection runs it
+        client.get("/t/read")
+    assert int(client.get("/t/prepared").text) >= 1

@@ -2,7 +2,6 @@
 
 from flask import url_for
 from flask_smorest import Blueprint, abort
-from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.exceptions import HTTPException
 
 from portal.api.auth import authenticate, caller
@@ -89,16 +88,7 @@ def list_ideas(args):
         objective_id=args.get("objective_id"),
         sort=args["sort"],
     )
-    return service.page_of(
-        service.search_query(caller(), filters),
-        args["page"],
-        args["per_page"],
-        options=(
-            joinedload(Idea.department),
-            joinedload(Idea.submitter),
-            selectinload(Idea.objectives),
-        ),
-    )
+    return service.page_of(service.search_query(caller(), filters), args["page"], args["per_page"])
 
 
 @blp.route("/ideas", methods=["POST"])

@@ -300,10 +300,19 @@ class IdeaFilters:
 
 
 @dataclass(frozen=True, slots=True)
+class Named:
+    """A department, person or objective as a line of a list names it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class IdeaRow:
-    """One line of a list of ideas (the idea list, the review queue, the home page): what
-    the line shows, read as plain columns. Loading whole ideas with their department,
-    submitter, holder and objectives as ORM objects cost more than the rest of the page."""
+    """One line of a list of ideas (the idea list, the review queue, the home page, the
+    API's list): what the line shows, read as plain columns, with the names of an idea's
+    department, submitter, holder and objectives where the ORM idea has those objects.
+    Loading whole ideas and those objects cost more than the rest of the page."""
 
     id: int
     title: str
@@ -312,15 +321,18 @@ class IdeaRow:
     created_at: datetime
     submitted_at: datetime | None
     endorsed_at: datetime | None
-    assignee_id: int | None
-    department_name: str
-    submitter_name: str
-    assignee_name: str | None  # None: nobody holds it
-    objectives: tuple[str, ...]  # names, by name
+    department: Named
+    submitter: Named
+    assignee: Named | None  # None: nobody holds it
+    objectives: tuple[Named, ...]  # by name
 
     @property
     def reference(self) -> str:
         return idea_reference(self.id)
+
+    @property
+    def assignee_id(self) -> int | None:
+        return self.assignee.id if self.assignee else None
 
 
 _ROW_DEPARTMENT = aliased(Department, name="row_department")
@@ -334,47 +346,58 @@ _ROW_COLUMNS = (
     Idea.created_at,
     Idea.submitted_at,
     Idea.endorsed_at,
-    Idea.assignee_id,
+    Idea.department_id,
     _ROW_DEPARTMENT.name,
+    Idea.submitter_id,
     _ROW_SUBMITTER.name,
+    Idea.assignee_id,
     _ROW_ASSIGNEE.name,
 )
-_OBJECTIVE_NAMES: dict[str, sa.ColumnElement] = {}
+_OBJECTIVES: dict[str, sa.ColumnElement] = {}
 
 
-def _objective_names() -> sa.ColumnElement:
-    """A column of a list query: the names of the idea's objectives in name order, as a JSON
-    array (NULL or [] when it serves none), so the lines need no query of their own. Built
-    once per database kind."""
+def _objectives() -> sa.ColumnElement:
+    """A column of a list query: the idea's objectives in name order as a JSON array of
+    [id, name] pairs (NULL or [] when it serves none), so the lines need no query of their
+    own. Built once per database kind."""
     dialect = db.session.get_bind().dialect.name
-    if dialect not in _OBJECTIVE_NAMES:
+    if dialect not in _OBJECTIVES:
         io, so = idea_objectives, StrategicObjective.__table__
         served = (
-            sa.select(so.c.name)
+            sa.select(so.c.id, so.c.name)
             .select_from(io.join(so, so.c.id == io.c.objective_id))
             .where(io.c.idea_id == Idea.id)
         )
         if dialect == "postgresql":
-            names = served.with_only_columns(
-                sa.func.json_agg(so.c.name).aggregate_order_by(so.c.name)
-            )
+            pair = sa.func.json_build_array(so.c.id, so.c.name)
+            pairs = served.with_only_columns(sa.func.json_agg(pair).aggregate_order_by(so.c.name))
         else:  # SQLite before 3.44 orders no aggregate; it keeps an ordered subquery's order
             ordered = served.order_by(so.c.name).correlate(Idea).subquery()
-            names = sa.select(sa.func.json_group_array(ordered.c.name))
-        _OBJECTIVE_NAMES[dialect] = sa.type_coerce(names.scalar_subquery(), sa.JSON)
-    return _OBJECTIVE_NAMES[dialect]
+            pair = sa.func.json_array(ordered.c.id, ordered.c.name)
+            pairs = sa.select(sa.func.json_group_array(pair))
+        _OBJECTIVES[dialect] = sa.type_coerce(pairs.scalar_subquery(), sa.JSON)
+    return _OBJECTIVES[dialect]
 
 
 def list_rows(query: sa.Select) -> list[IdeaRow]:
     """The ideas of `query` (a `select(Idea)`, filtered, sorted and limited) as IdeaRows, in
     its order, in one query."""
     lines = db.session.execute(
-        query.with_only_columns(*_ROW_COLUMNS, _objective_names())
+        query.with_only_columns(*_ROW_COLUMNS, _objectives())
         .join_from(Idea, _ROW_DEPARTMENT, _ROW_DEPARTMENT.id == Idea.department_id)
         .join_from(Idea, _ROW_SUBMITTER, _ROW_SUBMITTER.id == Idea.submitter_id)
         .outerjoin_from(Idea, _ROW_ASSIGNEE, _ROW_ASSIGNEE.id == Idea.assignee_id)
     )
-    return [IdeaRow(*line[:-1], tuple(line[-1] or ())) for line in lines]
+    return [
+        IdeaRow(
+            *line[:7],
+            Named(line[7], line[8]),
+            Named(line[9], line[10]),
+            Named(line[11], line[12]) if line[11] is not None else None,
+            tuple(Named(*pair) for pair in line[13] or ()),
+        )
+        for line in lines
+    ]
 
 
 class RowPage(Pagination):
@@ -434,7 +457,7 @@ COUNT_LIMIT = 10_000
 
 @dataclass
 class IdeaPage:
-    items: list[Idea]
+    items: list[IdeaRow]
     page: int
     per_page: int
     total: int  # matches, counted up to the count limit
@@ -443,13 +466,13 @@ class IdeaPage:
 
 
 def page_of(
-    query: sa.Select, page: int, per_page: int, *, count_limit: int | None = None, options=()
+    query: sa.Select, page: int, per_page: int, *, count_limit: int | None = None
 ) -> IdeaPage:
-    """One page of a `search_query`, cheap at any depth.
+    """One page of a `search_query` as IdeaRows, cheap at any depth.
 
     The total is counted up to `count_limit` (default COUNT_LIMIT): an exact count of
     90,000 matches costs a scan of all of them on every page. The page is found by id
-    first and its ideas loaded afterwards, so skipping deep into the list reads only
+    first and its lines read afterwards, so skipping deep into the list reads only
     narrow rows.
     """
     count_limit = count_limit or COUNT_LIMIT
@@ -464,8 +487,7 @@ def page_of(
         ids = list(db.session.scalars(ids_in_order.limit(per_page).offset(offset)))
     by_id = {}
     if ids:
-        loaded = sa.select(Idea).where(Idea.id.in_(ids)).options(*options)
-        by_id = {idea.id: idea for idea in db.session.scalars(loaded)}
+        by_id = {row.id: row for row in list_rows(sa.select(Idea).where(Idea.id.in_(ids)))}
     total = min(counted, count_limit)
     return IdeaPage(
         items=[by_id[i] for i in ids if i in by_id],
@@ -484,26 +506,30 @@ class IdeaOnPage:
     following: bool  # whether the viewer follows it
 
 
+# The statements of the idea page are built once, with parameters: building one anew on
+# every request cost about as much as running it.
+_IDEA_FOR_PAGE = (
+    sa.select(
+        Idea,
+        sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == sa.bindparam("viewer")),
+        sa.exists().where(Follow.idea_id == Idea.id, Follow.user_id == sa.bindparam("viewer")),
+    )
+    .where(Idea.id == sa.bindparam("idea_id"))
+    .options(
+        joinedload(Idea.department),
+        joinedload(Idea.submitter),
+        joinedload(Idea.assignee),
+        # Joined, not a query of its own: an idea serves a few objectives at most.
+        joinedload(Idea.objectives),
+    )
+)
+
+
 def idea_for_page(idea_id: int, viewer: User) -> IdeaOnPage | None:
     """The idea with its department, submitter, holder and objectives, and whether `viewer`
     votes for and follows it, in one query (the discussion: `discussion`)."""
-    voted = sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == viewer.id)
-    following = sa.exists().where(Follow.idea_id == Idea.id, Follow.user_id == viewer.id)
-    row = (
-        db.session.execute(
-            sa.select(Idea, voted, following)
-            .where(Idea.id == idea_id)
-            .options(
-                joinedload(Idea.department),
-                joinedload(Idea.submitter),
-                joinedload(Idea.assignee),
-                # Joined, not a query of its own: an idea serves a few objectives at most.
-                joinedload(Idea.objectives),
-            )
-        )
-        .unique()
-        .first()
-    )
+    found = db.session.execute(_IDEA_FOR_PAGE, {"idea_id": idea_id, "viewer": viewer.id})
+    row = found.unique().first()
     return IdeaOnPage(*row) if row is not None else None
 
 
@@ -517,16 +543,18 @@ class CommentLine:
     body: str
 
 
+_DISCUSSION = (
+    sa.select(User.name, Comment.created_at, Comment.kind, Comment.body)
+    .join(User, User.id == Comment.author_id)
+    .where(Comment.idea_id == sa.bindparam("idea_id"))
+    .order_by(Comment.created_at, Comment.id)
+)
+
+
 def discussion(idea: Idea) -> list[CommentLine]:
     """The idea's comments, oldest first, with their authors' names: one query of plain
     rows (loading comments and authors as ORM objects cost several times more)."""
-    query = (
-        sa.select(User.name, Comment.created_at, Comment.kind, Comment.body)
-        .join(User, User.id == Comment.author_id)
-        .where(Comment.idea_id == idea.id)
-        .order_by(Comment.created_at, Comment.id)
-    )
-    return [CommentLine(*row) for row in db.session.execute(query)]
+    return [CommentLine(*row) for row in db.session.execute(_DISCUSSION, {"idea_id": idea.id})]
 
 
 @dataclass(frozen=True, slots=True)
@@ -540,21 +568,19 @@ class HistoryLine:
     after: dict | None
 
 
+_HISTORY = (
+    sa.select(
+        AuditEvent.created_at, User.name, AuditEvent.action, AuditEvent.before, AuditEvent.after
+    )
+    .outerjoin(User, User.id == AuditEvent.actor_id)
+    .where(AuditEvent.idea_id == sa.bindparam("idea_id"))
+    .order_by(AuditEvent.created_at, AuditEvent.id)
+)
+
+
 def history(idea: Idea) -> list[HistoryLine]:
     """Every recorded change of the idea, oldest first, with who made it (plain rows)."""
-    query = (
-        sa.select(
-            AuditEvent.created_at,
-            User.name,
-            AuditEvent.action,
-            AuditEvent.before,
-            AuditEvent.after,
-        )
-        .outerjoin(User, User.id == AuditEvent.actor_id)
-        .where(AuditEvent.idea_id == idea.id)
-        .order_by(AuditEvent.created_at, AuditEvent.id)
-    )
-    return [HistoryLine(*row) for row in db.session.execute(query)]
+    return [HistoryLine(*row) for row in db.session.execute(_HISTORY, {"idea_id": idea.id})]
 
 
 def my_ideas(user: User) -> list[Idea]:

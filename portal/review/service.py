@@ -461,28 +461,28 @@ REVERSE_READING = {
 
 
 _OTHER = aliased(Idea, name="other")
+_FROM_HERE = IdeaLink.source_id == sa.bindparam("idea_id")
+# Built once, with the idea as a parameter: building it anew cost as much as running it.
+_LINKS = (
+    sa.select(
+        IdeaLink.id,
+        IdeaLink.kind,
+        IdeaLink.note,
+        _FROM_HERE,
+        _OTHER.id,
+        _OTHER.title,
+        Department.name,
+    )
+    .join(_OTHER, _OTHER.id == sa.case((_FROM_HERE, IdeaLink.target_id), else_=IdeaLink.source_id))
+    .join(Department, Department.id == _OTHER.department_id)
+    .where(sa.or_(_FROM_HERE, IdeaLink.target_id == sa.bindparam("idea_id")))
+    .order_by(IdeaLink.created_at, IdeaLink.id)
+)
 
 
 def links_of(idea: Idea) -> list[LinkLine]:
     """Every link touching the idea, oldest first, with the other idea's title and
     department (one query of plain rows)."""
-    other = _OTHER
-    from_here = IdeaLink.source_id == idea.id
-    query = (
-        sa.select(
-            IdeaLink.id,
-            IdeaLink.kind,
-            IdeaLink.note,
-            from_here,
-            other.id,
-            other.title,
-            Department.name,
-        )
-        .join(other, other.id == sa.case((from_here, IdeaLink.target_id), else_=IdeaLink.source_id))
-        .join(Department, Department.id == other.department_id)
-        .where(sa.or_(from_here, IdeaLink.target_id == idea.id))
-        .order_by(IdeaLink.created_at, IdeaLink.id)
-    )
     return [
         LinkLine(
             link_id,
@@ -491,7 +491,7 @@ def links_of(idea: Idea) -> list[LinkLine]:
             kind.label if forward else REVERSE_READING.get(kind, kind.label),
             *rest,
         )
-        for link_id, kind, note, forward, *rest in db.session.execute(query)
+        for link_id, kind, note, forward, *rest in db.session.execute(_LINKS, {"idea_id": idea.id})
     ]
 
 
