@@ -323,7 +323,7 @@ class ForcedOptima:
         self.chosen = _Selection(self, take)
         self._mip = None
 
-    # -- phase 1: the main LP's multipliers and the main selection repaired -------------------
+    # -- pass 1: the main LP's multipliers and the main selection repaired --------------------
 
     def quick(self, i: int, into: bool, widths: tuple[int, int] = QUICK_ROUNDS[0]) -> Forced:
         """The main LP's Lagrangian bound with the candidate forced, and the main selection
@@ -348,10 +348,7 @@ class ForcedOptima:
             if not selection.feasible():
                 # what a failing row may need added (a required candidate, a count or a
                 # share to reach), the best first
-                needed = np.zeros(len(take), bool)
-                needed[self.rows.indices[_gather(self.rows, np.flatnonzero(selection.over))[1]]] = (
-                    True
-                )
+                needed = self._touching(np.flatnonzero(selection.over))
                 needed = np.flatnonzero(needed & ~selection.take & ~locked)
                 needed = needed[_least(-self.score[needed], greedy_width)]
                 self._complete(selection, needed)
@@ -371,9 +368,7 @@ class ForcedOptima:
             failing = np.flatnonzero(selection.over)
             if not len(failing):
                 return
-            touching = np.zeros(len(locked), bool)
-            touching[self.rows.indices[_gather(self.rows, failing)[1]]] = True
-            cols = np.flatnonzero(touching & selection.take & ~locked)
+            cols = np.flatnonzero(self._touching(failing) & selection.take & ~locked)
             cols = cols[_least(self.score[cols], width)]
             if not len(cols):
                 return
@@ -387,7 +382,13 @@ class ForcedOptima:
             lost = np.maximum(self.cost[cols[helps]], 0.0) + 1e-9
             selection.flip(cols[helps[np.argmin(lost / mended)]], False)
 
-    # -- phase 2: the LP with the candidate forced ----------------------------------------------
+    def _touching(self, rows: np.ndarray) -> np.ndarray:
+        """Which columns have an entry in any of `rows`."""
+        mask = np.zeros(len(self.cost), bool)
+        mask[self.rows.indices[_gather(self.rows, rows)[1]]] = True
+        return mask
+
+    # -- passes 2 and 3: the LP with the candidate forced; exchanges ---------------------------
 
     def bounds(self, i: int, into: bool, known: Forced, exchanges: bool) -> Forced:
         """Narrow `known` by the forced LP: its Lagrangian bound, and a selection near its
@@ -537,7 +538,7 @@ class ForcedOptima:
         down = np.floor(v + 1e-6 + 1e-9 * np.abs(v)) / self.unit
         return float(down) if down.ndim == 0 else down
 
-    # -- phase 3: MIP re-solves over what can still change ------------------------------------
+    # -- pass 4: MIP re-solves over what can still change -------------------------------------
 
     def fixings(self, i: int, into: bool, known: Forced) -> tuple[np.ndarray, np.ndarray]:
         """Columns that cannot change in a selection better than `known.low`, with their
