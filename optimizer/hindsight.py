@@ -1,7 +1,7 @@
 """Explanations in time (issue 13): when a left-out candidate would have fit and the value per
 period it would need; why a selected one stays in despite negative impacts or a tail cost.
 
-Plain arithmetic on the chosen portfolio and the figures `explain.explanations` already
+Plain arithmetic on the chosen portfolio and the figures `explanations.explanations` already
 has; nothing here calls a solver.
 """
 
