@@ -22,6 +22,7 @@ from portal.models import (
     EstimateCost,
     EstimateEffort,
     EstimateImpact,
+    ExplanationPart,
     Follow,
     IdeaLink,
     IdeaStatus,
@@ -140,8 +141,23 @@ def everything(pm, brm, employee, make_idea, make_objective, department, make_us
         ]
     )
     db.session.flush()
-    db.session.add(
-        PlanOutcome(run_id=run.id, idea_id=newer.id, selected=True, reason="In the X plan.")
+    db.session.add_all(
+        [
+            PlanOutcome(run_id=run.id, idea_id=newer.id, selected=True, reason="In the X plan."),
+            ExplanationPart(
+                run_id=run.id,
+                number=1,
+                status=RunStatus.DONE,
+                ids=[newer.reference],
+                size=1,
+                entries=[{"id": newer.reference, "selected": True, "value_lost": 2.5}],
+                computed=1,
+                job_id="rq:explain-1",
+                started_at=datetime(2026, 5, 1, 12, 0, 0, 654321),
+                finished_at=datetime(2026, 5, 1, 12, 0, 3),
+                seconds=2.75,
+            ),
+        ]
     )
     db.session.commit()
 
