@@ -69,10 +69,12 @@ def from_environment(instance_path: str) -> dict:
         "RUNS_INLINE": os.environ.get("PORTAL_RUNS_INLINE", "0") == "1",
         "PORTFOLIO_GAP": float(os.environ.get("PORTFOLIO_GAP", "0.0001")),
         # Per-idea explanations come after the selection, in parts of PORTFOLIO_EXPLAIN_PART
-        # candidates, each with PORTFOLIO_EXPLAIN_SECONDS for its re-solves; none above
+        # candidates, each with PORTFOLIO_EXPLAIN_SECONDS for its re-solves. A part shares
+        # one model and one LP among its candidates, so parts are large: about the
+        # candidates divided by the run-workers (bench/scenarios.py). None above
         # PORTFOLIO_EXPLAIN_MAX_CANDIDATES candidates when an operator sets it (0: no limit).
         "PORTFOLIO_EXPLAIN_SECONDS": float(os.environ.get("PORTFOLIO_EXPLAIN_SECONDS", "20")),
-        "PORTFOLIO_EXPLAIN_PART": int(os.environ.get("PORTFOLIO_EXPLAIN_PART", "500")),
+        "PORTFOLIO_EXPLAIN_PART": int(os.environ.get("PORTFOLIO_EXPLAIN_PART", "5000")),
         "PORTFOLIO_EXPLAIN_MAX_CANDIDATES": int(
             os.environ.get("PORTFOLIO_EXPLAIN_MAX_CANDIDATES", "0")
         ),

@@ -71,7 +71,7 @@ def prepare(problem: dict, result: dict, settings: dict) -> list[list[str]]:
     # The run page lists the ideas left out, most valuable first: those come first.
     waiting.sort(key=lambda e: (e["selected"], e["value"] if e["selected"] else -e["value"]))
     ids = [e["id"] for e in waiting]
-    size = max(1, int(config.get("PORTFOLIO_EXPLAIN_PART", 500)))
+    size = max(1, int(config["PORTFOLIO_EXPLAIN_PART"]))
     return [ids[k : k + size] for k in range(0, len(ids), size)]
 
 
@@ -118,7 +118,7 @@ def start(part_id: int) -> ExplanationPart | None:
 def explain(ids: list[str], problem: dict, result: dict, settings: dict) -> list[dict]:
     """The explanations of a part's candidates `ids`, in PORTFOLIO_EXPLAIN_SECONDS (no
     transaction is needed)."""
-    seconds = float(current_app.config.get("PORTFOLIO_EXPLAIN_SECONDS", 20))
+    seconds = current_app.config["PORTFOLIO_EXPLAIN_SECONDS"]
     return bridge.explain(problem, result, ids, time_limit=seconds, **_solver_settings(settings))
 
 

@@ -283,7 +283,7 @@ def _enqueue_parts(app: Flask, run_id: int) -> None:
         if (p.job_id or "").startswith("rq:")
     ]
     db.session.rollback()
-    seconds = float(app.config.get("PORTFOLIO_EXPLAIN_SECONDS", 20))
+    seconds = app.config["PORTFOLIO_EXPLAIN_SECONDS"]
     jobs = [
         Queue.prepare_data(
             "portal.worker.explain_job",
