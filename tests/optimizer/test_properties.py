@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import optimizer
+from optimizer import verify
 from tests.optimizer.conftest import (
     BACKENDS,
     brute_force,
@@ -241,18 +244,32 @@ EXPLAIN = settings(
 )
 
 
+def _no_enumeration():
+    """The solvers and the bracket search even where every selection could be tried."""
+    return mock.patch.object(verify, "ENUMERATE_AT_MOST", 0)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @EXPLAIN
 @given(doc=problems(max_candidates=7))
 def test_explanations_match_brute_force(backend, doc):
-    _assert_explanations_match_brute_force(doc, backend)
+    with _no_enumeration():
+        _assert_explanations_match_brute_force(doc, backend)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @EXPLAIN
 @given(doc=timed_problems(max_candidates=6))
 def test_time_explanations_match_brute_force(backend, doc):
-    _assert_explanations_match_brute_force(doc, backend)
+    with _no_enumeration():
+        _assert_explanations_match_brute_force(doc, backend)
+
+
+@EXPLAIN
+@given(doc=st.one_of(problems(max_candidates=4), timed_problems(max_candidates=3)))
+def test_tiny_problems_are_explained_by_trying_every_selection(doc):
+    """Where every selection can be tried, the explanations are, with no solver."""
+    _assert_explanations_match_brute_force(doc, "cbc")
 
 
 def _assert_explanations_match_brute_force(doc: dict, backend: str) -> None:
@@ -269,6 +286,8 @@ def _assert_explanations_match_brute_force(doc: dict, backend: str) -> None:
         if entry["reason"] not in ("value", "infeasible"):
             continue
         event(f"explained by {entry['method']}")
+        problem = optimizer.Problem.from_dict(doc)
+        assert (entry["method"] == "enumeration") == verify.tiny(problem)
         assert entry["computed"] is True and entry["exact"] is True
         forced = without_it if entry["selected"] else with_it
         if forced[entry["id"]] is None:
