@@ -144,3 +144,25 @@ def test_two_values_of_1e308_are_refused_not_summed(tmp_path, capsys):
         "candidates[0].cost.2027",
         "candidates[1].value",
     }
+
+
+def test_a_tiny_problem_is_solved_and_explained_without_the_numeric_stack(tmp_path):
+    """The CLI's fixed cost: a problem small enough to try every selection loads neither
+    PuLP nor numpy, scipy or highspy, and its explanations are exact."""
+    path = _write(tmp_path, FEASIBLE)
+    probe = (
+        "import json, sys\n"
+        "from optimizer.cli import main\n"
+        f"code = main(['solve', {path!r}])\n"
+        "heavy = sorted({'pulp', 'numpy', 'scipy', 'highspy'} & set(sys.modules))\n"
+        "print(json.dumps(heavy), file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stderr.strip().splitlines()[-1]) == []
+    out = json.loads(run.stdout)
+    assert [e["method"] for e in out["explanations"]] == ["enumeration", "enumeration"]
+    assert all(e["exact"] for e in out["explanations"])
