@@ -434,6 +434,8 @@ def test_an_expired_code_is_refused(client, oidc_provider, departments):
         ("bad_signature", "its signature does not match", "BadSignatureError"),
         ("wrong_audience", "issued to another application", "ID token refused"),
         ("wrong_issuer", "comes from another issuer", "'iss'"),
+        ("wrong_nonce", "was not made for this sign-in", "'nonce'"),
+        ("expired_token", "it has expired", "expired"),
     ],
 )
 def test_an_id_token_that_fails_verification_is_refused(
@@ -581,6 +583,19 @@ def test_sign_out_offers_to_end_the_provider_session(client, oidc_provider, depa
     assert "Sign out of Acme ID" not in client.get("/auth/login").get_data(as_text=True)
 
 
+def test_without_an_end_session_endpoint_sign_out_offers_nothing_more(
+    database_url, tmp_path, oidc_provider, departments
+):
+    oidc_provider.misbehave.add("no_logout")
+    client = make_app(database_url, tmp_path, **sso_config(oidc_provider)).test_client()
+    person(oidc_provider)
+    assert sign_in(client, oidc_provider, "alice").status_code == 302
+    response = client.post("/auth/logout")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "You are signed out." in page and "data-idp-logout" not in page
+    assert signed_in_user_id(client) is None
+
+
 def test_password_sign_out_offers_nothing_more(client, employee):
     client.post("/auth/login", data={"email": employee.email, "password": PASSWORD})
     response = client.post("/auth/logout")
@@ -645,6 +660,27 @@ def test_the_break_glass_e_mail_must_be_an_admin(no_passwords, make_user):
     )
     assert response.status_code == 403
     assert signed_in_user_id(client) is None
+
+
+def test_password_sign_in_off_resets_only_the_break_glass_password(
+    database_url, tmp_path, oidc_provider, monkeypatch, admin, employee
+):
+    from portal import mail
+
+    letters = []
+    monkeypatch.setattr(mail, "deliver", letters.extend)
+    app = make_app(
+        database_url,
+        tmp_path,
+        **sso_config(oidc_provider, PASSWORD_LOGIN=False, BREAK_GLASS_EMAIL=admin.email),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=9,
+    )
+    client = app.test_client()
+    for email in (employee.email, admin.email):
+        response = client.post("/auth/forgot", data={"email": email})
+        assert response.status_code == 302  # the same answer for both
+    assert [letter.to for letter in letters] == [admin.email]
 
 
 def test_sso_still_works_with_passwords_off(no_passwords, oidc_provider, departments):
