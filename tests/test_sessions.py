@@ -175,6 +175,34 @@ def test_requests_sent_together_with_one_cookie_all_get_in(app, employee):
     ).all()
 
 
+def test_a_rotation_that_lost_the_race_keeps_the_winners_secret(app, employee, monkeypatch):
+    """Two requests with the current secret at once: the one that rotates second finds the
+    secret already replaced (its conditional update changes nothing), signs the person in
+    and leaves the browser the winner's cookie."""
+    from portal.auth import sessions
+
+    client = _sign_in(app, employee, remember=True)
+    cookie = _remember_cookie(client).value
+    winner = "w" * 64
+    real = sessions.secrets.token_urlsafe
+
+    def the_other_request_rotates_first(n):
+        db.session.execute(
+            sa.update(SignIn)
+            .where(SignIn.id == int(cookie.partition(".")[0]))
+            .values(remember_hash=winner)
+        )
+        return real(n)
+
+    monkeypatch.setattr(sessions.secrets, "token_urlsafe", the_other_request_rotates_first)
+    browser = _browser_with(app, cookie)
+    response = browser.get("/account/")
+    monkeypatch.undo()
+    assert response.status_code == 200
+    assert COOKIE not in response.headers.get("Set-Cookie", "")
+    assert _sign_in_row(cookie).remember_hash == winner
+
+
 def test_a_forged_secret_is_refused_without_ending_the_sign_in(app, employee):
     """Sign-in numbers are guessable: a made-up secret must not end the sign-in (or anyone
     could sign others out)."""
