@@ -170,24 +170,25 @@ def _end_reused(row: SignIn) -> None:
     """A replaced remember-me secret came back after the grace: someone holds a copy, and
     either they or the owner hold the current one. End that sign-in (its sessions and
     remember-me cookie, whoever has them), audit it and tell the person."""
-    user = row.user
+    user, number = row.user, row.id
     after = {
         "address": request.remote_addr or "unknown",
-        "sign_in": row.id,
+        "sign_in": number,
         "replaced_at": row.rotated_at.isoformat(timespec="seconds"),
     }
-    db.session.execute(sa.delete(SignIn).where(SignIn.id == row.id))
-    record(None, "remember_me_reused", user, after=after)
-    notify([user], REUSED_NOTICE, link=url_for("account.profile"))
     try:
+        ended = db.session.execute(sa.delete(SignIn).where(SignIn.id == number)).rowcount
+        if ended:  # not already ended by a request at the same moment
+            record(None, "remember_me_reused", user, after=after)
+            notify([user], REUSED_NOTICE, link=url_for("account.profile"))
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
-        current_app.logger.error("sign-in %s of a reused remember-me secret not ended", row.id)
+        current_app.logger.error("sign-in %s of a reused remember-me secret not ended", number)
         return
     current_app.logger.warning(
         "replaced remember-me secret of sign-in %s shown from %s: sign-in ended",
-        after["sign_in"],
+        number,
         after["address"],
     )
 
