@@ -3,6 +3,7 @@ the same on every load."""
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -46,6 +47,25 @@ def test_the_demo(app):
     _has_a_portfolio_to_compare()
     _thinks_ahead()
     _keeps_what_the_readme_promises(summary)
+    _the_leader_signs_in_to_their_department(app)
+
+
+def _the_leader_signs_in_to_their_department(app) -> None:
+    """leader@converge.example, in the README's table, signs in and sees Finance's page."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for email, _, _ in DEMO_LOGINS:
+        assert f"| `{email}` |" in readme, email
+    client = app.test_client()
+    response = client.post(
+        "/auth/login", data={"email": "leader@converge.example", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get("/").location.endswith("/leader/")
+    page = client.get("/leader/").get_data(as_text=True)
+    finance = db.session.scalar(sa.select(Department).where(Department.name == "Finance"))
+    assert f'data-leader-department="{finance.id}"' in page
+    assert page.count("data-leader-department=") == 1
+    assert "data-waiting=" in page and "data-planned=" in page  # the demo fills the page
 
 
 def _complete_and_coherent(summary: dict) -> None:

@@ -282,7 +282,10 @@ class ApiToken(db.Model):
 
 class SignIn(db.Model):
     """One device's sign-in: its session cookie names this row, and its remember-me cookie
-    ("<id>.<secret>") matches `remember_hash`. Deleting the row signs that device out."""
+    ("<id>.<secret>") matches `remember_hash`. Deleting the row signs that device out.
+
+    The secret before the last rotation stays known (`previous_hash`, `rotated_at`): shown
+    again later it can only be a stolen copy racing its owner, and the sign-in is ended."""
 
     __tablename__ = "sign_ins"
 
@@ -293,5 +296,8 @@ class SignIn(db.Model):
     expires_at: Mapped[datetime]
     # SHA-256 (hex) of the current remember-me secret; None without "remember me".
     remember_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # SHA-256 (hex) of the secret the last rotation replaced, and when it did.
+    previous_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    rotated_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
