@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.forms import attempt, choices, submit
 from portal.ideas.forms import EmptyForm
 from portal.models import Campaign
+from portal.portfolio import outcomes
 from portal.spreadsheets import CsvWriter
 
 
@@ -110,6 +111,7 @@ def _page(campaign: Campaign, update_form: UpdateForm | None = None):
         state=campaign.state_on(service.today()),
         ideas=ideas,
         answers={idea.id: service.answer_rows(campaign, idea) for idea in ideas},
+        outcomes=outcomes.latest_of(ideas),
         actions=service.available_actions(current_user, campaign),
         may_manage=service.can_manage(current_user, campaign),
         may_report=service.can_report(current_user, campaign),

@@ -289,6 +289,8 @@ def start_run(scenario: Scenario, user: User) -> Run:
         "candidates": len(frozen.problem["candidates"]),
         "objective_shares": frozen.objective_shares,
         "budget_mode": scenario.budget_mode.value,
+        # Adopting a campaign's run tells its every participant, candidates or not.
+        "campaign_id": (scenario.candidate_filter or {}).get("campaign_id"),
     }
     if scenario.budget_mode == BudgetMode.REMAINING:
         # What the plan held when the run froze: its budget is what was left after that.
