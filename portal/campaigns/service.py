@@ -31,6 +31,7 @@ from portal.models import (
     Follow,
     Idea,
     IdeaStatus,
+    NoticeKind,
     Role,
     StrategicObjective,
     User,
@@ -422,7 +423,7 @@ def send_due_notices(campaign: Campaign, day: date) -> list[str]:
             continue
         users, message = _audience_and_message(campaign, kind)
         users = [u for u in users if u.id != campaign.sponsor_id]
-        notify(users, message, link=_link(campaign))
+        notify(users, message, link=_link(campaign), kind=NoticeKind.CAMPAIGNS)
         db.session.add(CampaignNotice(campaign_id=campaign.id, kind=kind, recipients=len(users)))
         done.append(kind)
     db.session.flush()
