@@ -17,8 +17,8 @@ blp = Blueprint(
     "Campaigns",
     __name__,
     url_prefix="/api/v1",
-    description="Campaigns: questions asked to target departments (create: portfolio "
-    "managers and admins).",
+    description="Campaigns: questions asked to target departments (create: department "
+    "leaders, portfolio managers and admins).",
 )
 blp.before_request(authenticate)
 blp.register_error_handler(HTTPException, handle_http_error)

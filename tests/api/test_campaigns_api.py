@@ -51,7 +51,13 @@ BODY = {
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [(Role.EMPLOYEE, 403), (Role.BRM, 403), (Role.PORTFOLIO_MANAGER, 201), (Role.ADMIN, 201)],
+    [
+        (Role.EMPLOYEE, 403),
+        (Role.BRM, 403),
+        (Role.PORTFOLIO_MANAGER, 201),
+        (Role.ADMIN, 201),
+        (Role.LEADER, 201),
+    ],  # fmt: skip
 )
 def test_who_may_create(api_for, make_user, role, status):
     response = api_for(make_user(role)).post("/api/v1/campaigns", json=BODY)

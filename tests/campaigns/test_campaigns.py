@@ -47,17 +47,22 @@ def actors(make_user, make_department, department, employee, brm, pm, admin):
         "portfolio_manager": pm,
         "other_pm": make_user(Role.PORTFOLIO_MANAGER),
         "admin": admin,
+        "leader": make_user(Role.LEADER),  # of the department asked, not the sponsor
+        "other_leader": make_user(Role.LEADER, dept=other),
     }
 
 
 # (method, path, who may) — "may" answers 200 or a redirect after success; others get
 # 302 to sign in (anonymous), 403 (not allowed) or 404 (may not see it).
-SIGNED_IN = {"employee", "outsider", "brm", "portfolio_manager", "other_pm", "admin"}
+SIGNED_IN = {"employee", "outsider", "brm", "portfolio_manager", "other_pm", "admin", "leader",
+             "other_leader"}  # fmt: skip
+SPONSORS = {"portfolio_manager", "other_pm", "admin", "leader", "other_leader"}
 ROUTES = [
     ("get", "/campaigns/", SIGNED_IN),
-    ("get", "/campaigns/new", {"portfolio_manager", "other_pm", "admin"}),
-    ("post", "/campaigns/new", {"portfolio_manager", "other_pm", "admin"}),
-    ("get", "/campaigns/{id}", {"employee", "brm", "portfolio_manager", "other_pm", "admin"}),
+    ("get", "/campaigns/new", SPONSORS),
+    ("post", "/campaigns/new", SPONSORS),
+    ("get", "/campaigns/{id}", {"employee", "brm", "portfolio_manager", "other_pm", "admin",
+                                "leader"}),
     ("get", "/campaigns/{id}/edit", {"portfolio_manager", "admin"}),
     ("post", "/campaigns/{id}/edit", {"portfolio_manager", "admin"}),
     ("post", "/campaigns/{id}/state/close", {"portfolio_manager", "admin"}),
@@ -80,9 +85,7 @@ def _form_for(path: str, campaign: Campaign, department) -> dict:
 
 
 @pytest.mark.parametrize(("method", "path", "allowed"), ROUTES, ids=lambda v: str(v)[:30])
-@pytest.mark.parametrize(
-    "who", ["anonymous", "employee", "outsider", "brm", "portfolio_manager", "other_pm", "admin"]
-)
+@pytest.mark.parametrize("who", ["anonymous", *sorted(SIGNED_IN)])
 def test_who_may(app, client_for, actors, make_campaign, department, method, path, allowed, who):
     campaign = make_campaign(departments=[department])
     user = actors[who]
@@ -98,6 +101,35 @@ def test_who_may(app, client_for, actors, make_campaign, department, method, pat
         assert response.status_code in (200, 302), (response.status_code, response.data[:300])
     else:
         assert response.status_code in (403, 404)
+
+
+def test_a_leader_sponsors_and_runs_their_own_campaign(
+    client_for, make_user, department, employee, make_campaign
+):
+    leader = make_user(Role.LEADER, name="Lena Leader")
+    other = make_user(Role.LEADER)
+    mine = make_campaign(
+        "draft", sponsor=leader, departments=[department], opens_on=utcnow().date()
+    )
+    someone_elses = make_campaign(departments=[department])
+    client = client_for(leader)
+    assert client.get(f"/campaigns/{mine.id}").status_code == 200  # a draft: the sponsor sees it
+    assert client.get(f"/campaigns/{mine.id}/edit").status_code == 200
+    assert client.post(f"/campaigns/{mine.id}/state/publish").status_code == 302
+    assert client.post(f"/campaigns/{mine.id}/updates", data={"body": "Thanks!"}).status_code == 302
+    assert client.get(f"/campaigns/{mine.id}/report").status_code == 200
+    assert client.get(f"/campaigns/{mine.id}/report.csv").status_code == 200
+    # Not theirs: they read it like anyone asked, and change nothing.
+    assert client.get(f"/campaigns/{someone_elses.id}").status_code == 200
+    for path in ("edit", "report", "report.csv"):
+        assert client.get(f"/campaigns/{someone_elses.id}/{path}").status_code == 403, path
+    assert client.post(f"/campaigns/{someone_elses.id}/state/close").status_code == 403
+    # Another leader does not manage theirs either.
+    assert client_for(other).post(f"/campaigns/{mine.id}/state/close").status_code == 403
+    db.session.refresh(mine)
+    assert mine.state_on(service.today()) == CampaignState.OPEN and len(mine.updates) == 1
+    page = client_for(employee).get(f"/campaigns/{mine.id}").get_data(as_text=True)
+    assert "sponsored by Lena Leader" in page and "Thanks!" in page
 
 
 def test_an_outsider_does_not_see_the_campaign_or_its_form(
