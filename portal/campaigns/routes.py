@@ -180,12 +180,13 @@ def _charts(result: service.CampaignReport) -> list:
     )
     if not result.total.ideas:
         return [charts.as_svg_markup(participation)]
+    answered = [r for r in result.rows if r.ideas]  # departments that sent ideas
     outcomes_chart = charts.bar_chart(
-        labels,
+        [r.department for r in answered],
         {
-            "Selected": [r.selected for r in result.rows],
-            "Decided, not selected": [r.decided - r.selected for r in result.rows],
-            "Not decided yet": [r.ideas - r.decided for r in result.rows],
+            "Selected": [r.selected for r in answered],
+            "Decided, not selected": [r.decided - r.selected for r in answered],
+            "Not decided yet": [r.ideas - r.decided for r in answered],
         },
         title="What became of the ideas, by department",
         stacked=True,

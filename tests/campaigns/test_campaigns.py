@@ -1,6 +1,7 @@
 """Campaigns: who may see and change what, states, submitting answers with extra fields,
 refusals, the queue filter, similar ideas, notices, the report and its CSV."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -248,6 +249,18 @@ def test_an_employee_answers_with_the_extra_fields(employee_client, make_campaig
     assert idea.campaign_answers == {"invoices_per_month": 1200, "team": "Billing"}
     page = employee_client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "Send invoices the same day" in page and "Invoices per month:</span> 1200" in page
+
+
+def test_answering_starts_from_the_campaigns_objectives(
+    employee_client, make_campaign, make_objective, department
+):
+    cash, people = make_objective("Cash"), make_objective("People")
+    campaign = make_campaign(departments=[department], objectives=[cash])
+    form = employee_client.get(f"/ideas/new?campaign={campaign.id}").get_data(as_text=True)
+    assert re.search(rf'<input checked[^>]*name="objectives"[^>]*value="{cash.id}"', form)
+    assert not re.search(rf'<input checked[^>]*name="objectives"[^>]*value="{people.id}"', form)
+    plain = employee_client.get("/ideas/new").get_data(as_text=True)
+    assert not re.search(r'<input checked[^>]*name="objectives"', plain)
 
 
 @pytest.mark.parametrize(
