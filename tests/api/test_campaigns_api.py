@@ -81,3 +81,14 @@ def test_scenario_api_takes_a_campaign(api_for, pm, campaign):
     response = api_for(pm).post("/api/v1/scenarios", json=body)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["candidate_filter"]["campaign_id"] == campaign.id
+
+
+def test_scenario_api_keeps_a_campaigns_budgets_within_its_envelope(api_for, pm, campaign):
+    campaign.budget_envelope = 40000
+    db.session.commit()
+    body = {"name": "Answers", "periods": ["2027", "2028"],
+            "budget": {"2027": 30000, "2028": 20000},
+            "candidate_filter": {"campaign_id": campaign.id}}  # fmt: skip
+    response = api_for(pm).post("/api/v1/scenarios", json=body)
+    assert response.status_code == 422, response.get_json()
+    assert "more than the campaign's envelope of 40,000" in str(response.get_json())
