@@ -66,3 +66,14 @@ def test_closing_soon_then_decided(
     assert any(m.startswith(decided) for m in _inbox(employee))  # took part
     assert not any(m.startswith(decided) for m in _inbox(bystander))  # did not
     assert "campaign decided" not in _run(runner)  # it went out when the sponsor decided
+
+
+def test_a_campaign_published_ahead_opens_on_its_day(app, employee, make_campaign, department):
+    from portal.campaigns import service
+
+    campaign = make_campaign("draft", departments=[department], unpublished=False)
+    assert service.send_reminders() == {}  # published, but its day has not come
+    assert service.send_reminders(campaign.opens_on) == {"opened": 1}
+    db.session.commit()
+    assert any("is open until" in m for m in _inbox(employee))
+    assert service.send_reminders(campaign.opens_on + timedelta(days=1)) == {}

@@ -200,6 +200,31 @@ def test_a_sponsor_creates_a_campaign_with_extra_fields(pm_client, department):
     assert campaign.state_on(today) == CampaignState.DRAFT
 
 
+def test_once_answered_the_extra_fields_stay(
+    pm_client, employee, make_campaign, make_idea, department
+):
+    campaign = make_campaign(departments=[department])
+    page = pm_client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert "Invoices per month: number *\nTeam: choice Billing / Collections" in page
+    make_idea(employee, campaign=campaign, campaign_answers={"invoices_per_month": 3})
+    form = {"title": campaign.title, "question": campaign.question,
+            "opens_on": str(campaign.opens_on), "closes_on": str(campaign.closes_on),
+            "departments": department.id}  # fmt: skip
+    dropped = pm_client.post(
+        f"/campaigns/{campaign.id}/edit",
+        data={**form, "fields": "Team: choice Billing / Collections"},
+    )
+    assert dropped.status_code == 409
+    assert "add fields, but keep the existing ones" in dropped.get_data(as_text=True)
+    added = pm_client.post(
+        f"/campaigns/{campaign.id}/edit",
+        data={**form, "fields": rules.fields_text(campaign.fields) + "\nRegion: text"},
+    )
+    assert added.status_code == 302
+    db.session.refresh(campaign)
+    assert [f["key"] for f in campaign.fields] == ["invoices_per_month", "team", "region"]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
