@@ -68,16 +68,25 @@ def can_manage(user: User, campaign: Campaign) -> bool:
     return can_sponsor(user) and (user.id == campaign.sponsor_id or user.role == Role.ADMIN)
 
 
+def _departments(user: User, *, led: bool = True) -> set[int]:
+    """The departments a campaign may ask the user through: their own, and (`led`) the
+    ones they lead."""
+    ids = {user.department_id}
+    if led and user.role == Role.LEADER:
+        ids |= {d.id for d in user.led_departments}
+    return ids
+
+
 def can_see(user: User, campaign: Campaign) -> bool:
     """Reviewers, admins and its sponsor see every campaign; other people see a campaign
-    once it has opened, when it asks their department."""
+    once it has opened, when it asks their department or one they lead."""
     if (
         user.role in (Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN)
         or user.id == campaign.sponsor_id
     ):
         return True
-    return campaign.state_on(today()) != CampaignState.DRAFT and campaign.targets(
-        user.department_id
+    return campaign.state_on(today()) != CampaignState.DRAFT and any(
+        campaign.targets(d) for d in _departments(user)
     )
 
 
@@ -85,10 +94,10 @@ def can_report(user: User, campaign: Campaign) -> bool:
     return user.role in (Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN) or can_manage(user, campaign)
 
 
-def _asks(user: User):
-    """SQL: campaigns asking the user's department (or everyone)."""
+def _asks(user: User, *, led: bool = True):
+    """SQL: campaigns asking the user's department, or (`led`) one they lead, or everyone."""
     targeted = Campaign.departments.any()
-    mine = Campaign.departments.any(Department.id == user.department_id)
+    mine = Campaign.departments.any(Department.id.in_(_departments(user, led=led)))
     return sa.or_(~targeted, mine)
 
 
@@ -110,7 +119,7 @@ def open_for(user: User) -> list[Campaign]:
     """The open campaigns asking the user's department: where they may submit ideas."""
     query = (
         sa.select(Campaign)
-        .where(Campaign.open_on(today()), _asks(user))
+        .where(Campaign.open_on(today()), _asks(user, led=False))
         .order_by(Campaign.closes_on, Campaign.id)
     )
     return list(db.session.scalars(query))
@@ -363,9 +372,13 @@ def _link(campaign: Campaign) -> str:
 
 
 def _targeted_people(campaign: Campaign) -> list[User]:
+    """Everyone the campaign asks: the people of its departments and their leaders."""
     query = sa.select(User).where(User.active)
     if campaign.departments:
-        query = query.where(User.department_id.in_([d.id for d in campaign.departments]))
+        ids = [d.id for d in campaign.departments]
+        query = query.where(
+            sa.or_(User.department_id.in_(ids), User.led_departments.any(Department.id.in_(ids)))
+        )
     return list(db.session.scalars(query))
 
 

@@ -133,6 +133,24 @@ def test_a_leader_sponsors_and_runs_their_own_campaign(
     assert "sponsored by Lena Leader" in page and "Thanks!" in page
 
 
+def test_the_leader_of_a_department_asked_reads_the_campaign_and_hears_of_it(
+    client_for, make_user, make_department, department, make_campaign
+):
+    operations = make_department("Operations")
+    leader = make_user(Role.LEADER, name="Olu Leader")  # works in Finance, leads Operations
+    operations.leader = leader
+    db.session.commit()
+    campaign = make_campaign(departments=[operations], title="Faster shipping")
+    client = client_for(leader)
+    assert client.get(f"/campaigns/{campaign.id}").status_code == 200
+    assert "Faster shipping" in client.get("/campaigns/").get_data(as_text=True)
+    # Their ideas belong to their own department: the campaign takes none of theirs.
+    assert "Faster shipping" not in client.get("/ideas/new").get_data(as_text=True)
+    assert service.send_reminders() == {"opened": 1}
+    told = db.session.scalars(sa.select(Notification.user_id)).all()
+    assert leader.id in told
+
+
 def test_an_outsider_does_not_see_the_campaign_or_its_form(
     client_for, actors, make_campaign, department
 ):
