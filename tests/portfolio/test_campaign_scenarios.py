@@ -119,3 +119,33 @@ def test_adopting_tells_every_participant_in_or_out_and_why(
     assert 'data-plan-outcome="in">In the Answers plan, starting in 2027.' in text
     assert "it was rejected before the plan was made: Already done by the bank." in text
     assert text.count('data-plan-outcome="out"') == 3
+
+
+def test_a_campaigns_plan_joins_the_organisations_plan(
+    request, pm_client, make_scenario, make_candidate, campaign
+):
+    """The organisation's adopted plan costs more than the campaign's envelope: adopting the
+    campaign's run asks no confirmation of excess (the envelope pays for its answers only),
+    keeps the plan's ideas selected and leaves the organisation's plan current."""
+    from portal.portfolio import service
+
+    big = make_candidate(4, 5000.0)
+    whole = make_scenario(name="FY27", periods=["2027"], budget={"2027": 6000.0})
+    org_run = _run(pm_client, whole)
+    assert pm_client.post(f"/portfolio/runs/{org_run.id}/adopt").status_code == 302
+    db.session.rollback()
+    assert big.status == IdeaStatus.SELECTED
+    answers = request.getfixturevalue("answers")  # the campaign's answers come in after
+    scenario = make_scenario(
+        name="Answers", periods=["2027"], budget={"2027": 300.0},
+        candidate_filter={"campaign_id": campaign.id},
+    )  # fmt: skip
+    run = _run(pm_client, scenario)
+    assert service.overcommitted(run) == []
+    assert pm_client.post(f"/portfolio/runs/{run.id}/adopt").status_code == 302
+    db.session.rollback()
+    assert run.adopted_at is not None
+    assert big.status == answers["best"].status == IdeaStatus.SELECTED
+    assert service.current_plan().id == org_run.id
+    plan = pm_client.get("/portfolio/plan").get_data(as_text=True)
+    assert big.title in plan and answers["best"].title in plan  # both in the plan
