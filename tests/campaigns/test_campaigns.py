@@ -199,6 +199,23 @@ def test_states_follow_dates_and_the_sponsor(pm_client, pm, make_campaign):
     )
 
 
+def test_dates_move_a_published_campaign_and_sql_agrees(make_campaign):
+    campaign = make_campaign("draft", unpublished=False)  # published, opens in 3 days
+    opens, closes = campaign.opens_on, campaign.closes_on
+    expected = {
+        opens - timedelta(days=1): CampaignState.DRAFT,
+        opens: CampaignState.OPEN,
+        closes: CampaignState.OPEN,
+        closes + timedelta(days=1): CampaignState.CLOSED,
+    }
+    for day, state in expected.items():
+        assert campaign.state_on(day) == state, day
+        in_sql = db.session.scalar(sa.select(Campaign.id).where(Campaign.open_on(day)))
+        assert (in_sql == campaign.id) == (state == CampaignState.OPEN), day
+    campaign.published_at = None  # never published: a draft whatever the date
+    assert campaign.state_on(opens) == CampaignState.DRAFT
+
+
 def test_a_sponsor_creates_a_campaign_with_extra_fields(pm_client, department):
     today = utcnow().date()
     response = pm_client.post(
