@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from portal.campaigns.rules import clean_answers
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, SCENARIO_BUDGET, SCENARIO_NAME, load_demo
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
+    Campaign,
+    CampaignState,
     Comment,
     CommentKind,
     Department,
@@ -46,6 +49,7 @@ def test_the_demo(app):
     _complete_and_coherent(summary)
     _has_a_portfolio_to_compare()
     _thinks_ahead()
+    _has_campaigns()
     _keeps_what_the_readme_promises(summary)
     _the_leader_signs_in_to_their_department(app)
 
@@ -191,6 +195,33 @@ def _has_a_portfolio_to_compare() -> None:
     selected_after = set(db.session.scalars(sa.select(Idea.id).where(Idea.status == S.SELECTED)))
     assert selected_after == selected_before
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Run)) == 4  # + a campaign's
+
+
+def _has_campaigns() -> None:
+    """One campaign closed and decided, with a run over its answers within its envelope;
+    one open, with answers to its extra fields, votes and the sponsor's update."""
+    today = utcnow().date()
+    by_state = {c.state_on(today): c for c in db.session.scalars(sa.select(Campaign))}
+    assert set(by_state) == {CampaignState.DECIDED, CampaignState.OPEN}
+    decided, open_one = by_state[CampaignState.DECIDED], by_state[CampaignState.OPEN]
+    for campaign in (decided, open_one):
+        ideas = db.session.scalars(sa.select(Idea).where(Idea.campaign_id == campaign.id)).all()
+        assert len(ideas) >= 3 and campaign.updates and campaign.departments
+        for idea in ideas:
+            assert campaign.targets(idea.submitter.department_id), idea.title
+            answers, problems = clean_answers(campaign.fields, idea.campaign_answers or {})
+            assert not problems and answers == idea.campaign_answers, idea.title
+    assert any(i.vote_count for i in ideas)  # the open one's
+    assert any(f["kind"] == "choice" for f in open_one.fields)
+    runs = [
+        r for r in db.session.scalars(sa.select(Run))
+        if r.scenario.candidate_filter.get("campaign_id") == decided.id
+    ]  # fmt: skip
+    assert len(runs) == 1 and runs[0].status == RunStatus.DONE and runs[0].result["selected"]
+    theirs = set(db.session.scalars(sa.select(Idea.id).where(Idea.campaign_id == decided.id)))
+    assert {parse_ref(c["id"]) for c in runs[0].problem["candidates"]} <= theirs
+    assert sum(runs[0].problem["budget"].values()) <= decided.budget_envelope
+    assert decided.decided_at is not None and decided.closes_on < today
 
 
 def _thinks_ahead() -> None:

@@ -58,6 +58,9 @@ def _idea_form(idea: Idea | None = None) -> IdeaForm:
         form.objectives.data = [o.id for o in idea.objectives] if idea else []
         asked = query_int("campaign", 0)
         form.campaign.data = (idea.campaign_id or 0) if idea else asked
+        if idea is None:  # answering a campaign: its objectives are ticked to start with
+            served = [c.objectives for c in form.open_campaigns if c.id == asked]
+            form.objectives.data = [o.id for o in served[0]] if served else []
         form.answers = (idea.campaign_answers or {}) if idea else {}
     else:
         form.answers = {}

@@ -108,6 +108,7 @@ class NoticeKind(enum.StrEnum):
     MY_IDEAS = "my_ideas"
     FOLLOWING = "following"
     QUEUE = "queue"
+    CAMPAIGNS = "campaigns"
 
     @property
     def label(self) -> str:
@@ -115,6 +116,7 @@ class NoticeKind(enum.StrEnum):
             "my_ideas": "My ideas",
             "following": "Ideas I follow",
             "queue": "My review queue and plans",
+            "campaigns": "Campaigns",
         }[self.value]
 
     @property
@@ -123,6 +125,8 @@ class NoticeKind(enum.StrEnum):
             "my_ideas": "Changes to ideas you submitted, plan outcomes, unanswered questions.",
             "following": "Changes to ideas you follow and their plan outcomes.",
             "queue": "Reviews waiting for you, overdue reviews, merges and assignments.",
+            "campaigns": "A campaign asking your department opened or closes soon; a "
+            "campaign you took part in is decided.",
         }[self.value]
 
 
@@ -148,6 +152,7 @@ DEFAULT_FREQUENCY = {
     NoticeKind.MY_IDEAS: Frequency.IMMEDIATE,
     NoticeKind.FOLLOWING: Frequency.WEEKLY,
     NoticeKind.QUEUE: Frequency.IMMEDIATE,
+    NoticeKind.CAMPAIGNS: Frequency.IMMEDIATE,
 }
 """E-mail for each kind until a person chooses otherwise on the account page."""
 

@@ -147,6 +147,7 @@ def test_campaign_from_question_to_outcome(
     page.goto(f"/campaigns/{campaign.id}")
     outcome = page.locator(f"[data-idea='{idea.id}'] [data-outcome]").inner_text()
     assert "Selected in the adopted portfolio plan." in outcome
+    assert "In the Invoice-to-cash answers plan, starting in 2027." in outcome
     assert "Invoices per month: 1200" in page.locator(f"[data-idea='{idea.id}']").inner_text()
     _shots(page, shots, "campaign-page")
     page.goto("/notifications")
