@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from portal.extensions import db
 from portal.models import Role, Scenario
 from portal.portfolio.problem import build_problem, idea_ref
+from tests.optimizer.test_mps import _cbc_optimum, _highs_optimum
 from tests.portfolio.test_runs import _run
 from tests.portfolio.test_scenarios import _form
 
@@ -74,6 +75,32 @@ def test_discounting_prefers_value_that_comes_early(pm_client, make_scenario, ma
     run = _run(pm_client, make_scenario(budget={"2027": 100.0}, discount_rate=0.5))
     assert [s["id"] for s in run.result["selected"]] == [idea_ref(early.id)]
     assert idea_ref(late.id) not in {s["id"] for s in run.result["selected"]}
+
+
+def test_mps_export_alone_gives_the_runs_optimum(
+    tmp_path, pm_client, make_scenario, make_candidate, timed
+):
+    """The run's MPS download, read by HiGHS and by CBC with nothing else, minimizes to minus
+    the run's value: the maximize sense travels in the file, and so do the streams shifted by
+    a later start, the discounting and the run cost past the horizon as a budget line."""
+    late, locked, plain = timed
+    make_candidate(3, 100.0, costs={"2027": 100.0, "2028": 50.0}, value_profile={"2028": 1})
+    scenario = make_scenario(
+        budget={"2027": 200.0, "2028": 100.0},
+        discount_rate=0.1,
+        tail_years=2,
+        tail_budget=100.0,
+        start_later={"*": 1},
+    )
+    run = _run(pm_client, scenario)
+    assert run.result_status == "optimal" and run.objective_value > 50
+    response = pm_client.get(f"/portfolio/runs/{run.id}/problem.mps")
+    assert response.status_code == 200
+    path = tmp_path / "run.mps"
+    path.write_bytes(response.data)
+    assert "NEGATED" in response.data.decode().splitlines()[1]
+    assert -_highs_optimum(str(path)) == pytest.approx(run.objective_value, abs=1e-6)
+    assert -_cbc_optimum(str(path)) == pytest.approx(run.objective_value, abs=1e-6)
 
 
 def test_run_page_shows_value_over_time_and_the_run_cost_after_the_horizon(
