@@ -103,6 +103,21 @@ def test_mps_export_alone_gives_the_runs_optimum(
     assert -_cbc_optimum(str(path)) == pytest.approx(run.objective_value, abs=1e-6)
 
 
+def test_run_page_says_when_a_left_out_idea_would_fit_and_what_value_it_needs(
+    pm_client, make_scenario, make_candidate
+):
+    """The optimizer's time notes reach the "why these ideas are not in" card: the later start
+    at which a left-out idea would fit and the value per period it would need."""
+    make_candidate(4, 100.0)  # 100 points, takes the 2027 budget
+    late = make_candidate(2, 100.0, value_profile={"2028": 1})  # 50 points, in 2028
+    run = _run(pm_client, make_scenario(budget={"2027": 100.0, "2028": 100.0}))
+    assert idea_ref(late.id) not in {s["id"] for s in run.result["selected"]}
+    page = pm_client.get(f"/portfolio/runs/{run.id}").data.decode()
+    row = page[page.index(late.title) :].split("</tr>", 1)[0]
+    assert "would fit if it started in 2028 (1 later; it may start at most 0 later)" in row
+    assert "it would need 100 in 2028 (now 50)" in row
+
+
 def test_run_page_shows_value_over_time_and_the_run_cost_after_the_horizon(
     pm_client, make_scenario, timed
 ):
