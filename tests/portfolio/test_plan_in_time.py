@@ -126,6 +126,7 @@ def test_run_page_shows_value_over_time_and_the_run_cost_after_the_horizon(
     page = pm_client.get(f"/portfolio/runs/{run.id}").data.decode()
     assert "data-plan-in-time" in page and "data-value-over-time" in page
     assert "This plan adds <strong>30</strong> of yearly run cost from 2030" in page
+    assert "<strong>60</strong> in all over the 2 periods counted past the horizon" in page
     assert "Chosen despite what they hinder later" in page and locked.title in page
     assert "NPV of cost" in page and "TCO" in page
 
