@@ -53,6 +53,15 @@ def test_the_problem_carries_value_over_time_negative_impacts_and_run_cost(make_
     assert problem["run_cost_past_horizon"] == {"years": 2, "budget": 1000.0}
 
 
+def test_value_stated_past_the_horizon_is_lost(make_scenario, make_candidate):
+    """The profile spreads the whole value; what falls outside the scenario's periods is not
+    counted (docs/lifecycle.md), as the optimizer loses value shifted past the last period."""
+    idea = make_candidate(4, 100.0, value_profile={"2029": 1, "2031": 1})
+    problem = build_problem(make_scenario()).problem
+    (c,) = [c for c in problem["candidates"] if c["id"] == idea_ref(idea.id)]
+    assert c["value_by_period"] == {"2029": 50.0}
+
+
 def test_theme_shares_take_both_bounds_and_a_minimum_alone_keeps_the_older_form(
     make_scenario, timed, objective, lock_in
 ):
