@@ -177,10 +177,11 @@ class Forced:
         """Exact (within `tol`), or within the relative gap asked for: what a re-solve with
         that gap would have accepted."""
         width = self.width()
-        if width <= tol:
+        if width <= tol or (self.within_gap and self.low is not None):
             return True
-        scale = max(abs(self.low), abs(self.high)) if width < math.inf else math.inf
-        return self.within_gap or width <= gap * scale
+        if width == math.inf:  # no selection found, or no bound: nothing to be within a gap of
+            return False
+        return width <= gap * max(abs(self.low), abs(self.high))
 
     def width(self) -> float:
         if self.infeasible:

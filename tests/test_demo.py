@@ -232,11 +232,25 @@ def _thinks_ahead() -> None:
     ).all()
     assert len([e for e in timed if e.value_profile]) >= 3
     assert len([e for e in timed if any(i.impact < 0 for i in e.impacts)]) >= 3
+    # at least three ideas with all three at once, each a candidate of a run that counts them
+    thinking = {
+        idea_ref(e.idea_id)
+        for e in timed
+        if e.value_profile and e.lifetime_years and any(i.impact < 0 for i in e.impacts)
+    }
+    assert len(thinking) >= 3
     runs = db.session.scalars(sa.select(Run).order_by(Run.id)).all()
     assert all(r.problem["discount_rate"] == pytest.approx(0.08) for r in runs)
     assert all(r.problem["run_cost_past_horizon"] == {"years": 5} for r in runs)
     negative = {c["id"] for r in runs for c in r.problem["candidates"] if c.get("negative_impact")}
     assert len(negative) >= 3
+    counted = {
+        c["id"]
+        for r in runs
+        for c in r.problem["candidates"]
+        if c.get("value_by_period") and c.get("negative_impact") and c.get("run_cost")
+    }
+    assert thinking <= counted
     plan = runs[0]
     assert plan.adopted_at is not None and plan.result["run_cost_after_horizon"]["yearly"] > 0
     data = roadmap(plan)
