@@ -13,17 +13,13 @@ from portal.demo import DEMO_PASSWORD, SCENARIO_NAME, load_demo
 from portal.extensions import db
 from portal.models import Estimate, Run, Scenario
 from portal.portfolio.problem import idea_ref
-from tests.e2e.conftest import DESKTOP, PHONE, assert_no_sideways_scroll, new_context, sign_in
-
-
-def _shots(page, folder: Path, name: str) -> None:
-    """Screenshots at desktop width and at 390 px (no sideways scroll on the phone)."""
-    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
-        if label == "phone":
-            assert_no_sideways_scroll(page)
-    page.set_viewport_size(DESKTOP)
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    new_context,
+    screenshots,
+    sign_in,
+)
 
 
 def _thinking_ahead() -> Estimate:
@@ -53,7 +49,7 @@ def test_value_and_cost_over_time_and_the_roadmap(browser, portal_server, tmp_pa
     assert "Hinders" in hinders.inner_text() and "run cost of" in hinders.inner_text()
     assert page.locator("[data-tco]").is_visible() and page.locator("[data-npv]").is_visible()
     assert page.locator("[data-negative]").count() >= 1
-    _shots(page, shots, "time-idea")
+    screenshots(page, shots, "time-idea")
 
     # The estimate page: the value profile, run cost and lifetime; TCO and NPV of the saved
     # version; a negative impact in red.
@@ -67,7 +63,7 @@ def test_value_and_cost_over_time_and_the_roadmap(browser, portal_server, tmp_pa
     red = "rgb(220, 53, 69)"  # Bootstrap's danger
     assert {c for v, c in colours if v.startswith("-")} == {red}
     assert red not in {c for v, c in colours if not v.startswith("-")}
-    _shots(page, shots, "time-estimate")
+    screenshots(page, shots, "time-estimate")
     page.set_viewport_size(PHONE)  # every digit of an amount stays in sight
     clipped = page.eval_on_selector_all(
         "table.estimate-costs input", "els => els.filter(e => e.scrollWidth > e.clientWidth).length"
@@ -80,7 +76,7 @@ def test_value_and_cost_over_time_and_the_roadmap(browser, portal_server, tmp_pa
     in_time = page.locator("[data-plan-in-time]")
     assert "of yearly run cost from" in in_time.inner_text()
     assert page.locator("[data-value-over-time]").is_visible()
-    _shots(page, shots, "time-run")
+    screenshots(page, shots, "time-run")
 
     # A run that weighs the idea: chosen despite what it hinders, or why it is not in.
     weighing = next(
@@ -99,14 +95,14 @@ def test_value_and_cost_over_time_and_the_roadmap(browser, portal_server, tmp_pa
     else:
         said = page.locator("tr", has_text=title).first.inner_text()
         assert "As a value per period it would need" in said, said
-    _shots(page, shots, "time-run-weighing")
+    screenshots(page, shots, "time-run-weighing")
 
     # The roadmap of the run and of the adopted plan: one bar per selected idea.
     page.goto(f"/portfolio/runs/{plan.id}/roadmap")
     bars = page.locator("[data-bar]")
     assert bars.count() == len(plan.result["selected"]) > 0
     assert page.locator("[data-budget-use]").is_visible()
-    _shots(page, shots, "time-roadmap")
+    screenshots(page, shots, "time-roadmap")
     page.goto(f"/portfolio/runs/{plan.id}/roadmap?by=objective")
     assert page.locator("[data-bar]").count() == bars.count()
     context.close()
@@ -116,5 +112,5 @@ def test_value_and_cost_over_time_and_the_roadmap(browser, portal_server, tmp_pa
     sign_in(page, "employee@converge.example", DEMO_PASSWORD)
     page.goto("/portfolio/plan/roadmap")
     assert page.locator("[data-bar]").count() == len(plan.result["selected"])
-    _shots(page, shots, "time-plan-roadmap")
+    screenshots(page, shots, "time-plan-roadmap")
     context.close()
