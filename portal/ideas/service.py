@@ -379,42 +379,57 @@ def _objectives() -> sa.ColumnElement:
     return _OBJECTIVES[dialect]
 
 
-def list_rows(query: sa.Select) -> list[IdeaRow]:
-    """The ideas of `query` (a `select(Idea)`, filtered, sorted and limited) as IdeaRows, in
-    its order, in one query."""
-    lines = db.session.execute(
-        query.with_only_columns(*_ROW_COLUMNS, _objectives())
+def _row_lines(query: sa.Select, *extra: sa.ColumnElement) -> sa.Result:
+    """`query`'s lines: the columns of an IdeaRow, then `extra`."""
+    return db.session.execute(
+        query.with_only_columns(*_ROW_COLUMNS, _objectives(), *extra)
         .join_from(Idea, _ROW_DEPARTMENT, _ROW_DEPARTMENT.id == Idea.department_id)
         .join_from(Idea, _ROW_SUBMITTER, _ROW_SUBMITTER.id == Idea.submitter_id)
         .outerjoin_from(Idea, _ROW_ASSIGNEE, _ROW_ASSIGNEE.id == Idea.assignee_id)
     )
-    return [
-        IdeaRow(
-            *line[:7],
-            Named(line[7], line[8]),
-            Named(line[9], line[10]),
-            Named(line[11], line[12]) if line[11] is not None else None,
-            tuple(Named(*pair) for pair in line[13] or ()),
-        )
-        for line in lines
-    ]
+
+
+def _idea_row(line) -> IdeaRow:
+    return IdeaRow(
+        *line[:7],
+        Named(line[7], line[8]),
+        Named(line[9], line[10]),
+        Named(line[11], line[12]) if line[11] is not None else None,
+        tuple(Named(*pair) for pair in line[13] or ()),
+    )
+
+
+def list_rows(query: sa.Select) -> list[IdeaRow]:
+    """The ideas of `query` (a `select(Idea)`, filtered, sorted and limited) as IdeaRows, in
+    its order, in one query."""
+    return [_idea_row(line) for line in _row_lines(query)]
+
+
+def _count(query: sa.Select) -> sa.Select:
+    """How many ideas `query` (a `select(Idea)`, filtered) finds."""
+    return query.with_only_columns(sa.func.count(), maintain_column_froms=True).order_by(None)
 
 
 class RowPage(Pagination):
     """A page of IdeaRows with Flask-SQLAlchemy's pagination (total, pages, links), for
-    the list pages; `query` is a `select(Idea)`, filtered and sorted."""
+    the list pages; `query` is a `select(Idea)`, filtered and sorted.
+
+    The total comes with the rows, as a column the database works out once (an uncorrelated
+    subquery): a page with rows costs one query. Only a page with none counts on its own."""
 
     def _query_items(self) -> list[IdeaRow]:
         query = self._query_args["query"]
-        return list_rows(query.limit(self.per_page).offset(self._query_offset))
+        total = _count(query).correlate(None).scalar_subquery()
+        lines = _row_lines(query.limit(self.per_page).offset(self._query_offset), total).all()
+        self._counted = lines[0][-1] if lines else None
+        return [_idea_row(line) for line in lines]
 
     def _query_count(self) -> int:
-        # A page that is not full is the last one: its rows tell the total.
-        if len(self.items) < self.per_page and (self.items or self.page == 1):
-            return self._query_offset + len(self.items)
-        query = self._query_args["query"]
-        counted = query.with_only_columns(sa.func.count(), maintain_column_froms=True)
-        return db.session.scalar(counted.order_by(None))
+        if self._counted is not None:
+            return self._counted
+        if self.page == 1:  # no rows on the first page: none at all
+            return 0
+        return db.session.scalar(_count(self._query_args["query"]))
 
 
 def row_page(query: sa.Select, page: int, per_page: int) -> RowPage:
