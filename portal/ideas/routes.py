@@ -25,6 +25,7 @@ from portal.ideas.service import (
     may_endorse,
     my_ideas,
     row_page,
+    search_parts,
     search_query,
     set_endorsement,
     toggle_follow,
@@ -113,6 +114,7 @@ def index():
         search_query(current_user, filters),
         page=query_int("page", 1),
         per_page=current_app.config["IDEAS_PER_PAGE"],
+        parts=search_parts(current_user, filters),
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("ideas/index.html", form=form, page=page, args=args)

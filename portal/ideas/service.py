@@ -1,5 +1,7 @@
 """Operations on ideas for the people who write, vote on and discuss them."""
 
+import functools
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -417,10 +419,16 @@ class RowPage(Pagination):
     The total comes with the rows, as a column the database works out once (an uncorrelated
     subquery): a page with rows costs one query. Only a page with none counts on its own."""
 
+    def _total(self) -> sa.ColumnElement:
+        """The count of the query, or the sum of the counts of its parts."""
+        parts = self._query_args["parts"] or [self._query_args["query"]]
+        counts = [_count(part).correlate(None).scalar_subquery() for part in parts]
+        return functools.reduce(operator.add, counts)
+
     def _query_items(self) -> list[IdeaRow]:
         query = self._query_args["query"]
-        total = _count(query).correlate(None).scalar_subquery()
-        lines = _row_lines(query.limit(self.per_page).offset(self._query_offset), total).all()
+        page = query.limit(self.per_page).offset(self._query_offset)
+        lines = _row_lines(page, self._total()).all()
         self._counted = lines[0][-1] if lines else None
         return [_idea_row(line) for line in lines]
 
@@ -429,12 +437,27 @@ class RowPage(Pagination):
             return self._counted
         if self.page == 1:  # no rows on the first page: none at all
             return 0
-        return db.session.scalar(_count(self._query_args["query"]))
+        return db.session.scalar(sa.select(self._total()))
 
 
-def row_page(query: sa.Select, page: int, per_page: int) -> RowPage:
-    """Page `page` of `query`'s ideas as IdeaRows (past the last page: no rows)."""
-    return RowPage(page=page, per_page=per_page, max_per_page=None, error_out=False, query=query)
+def row_page(
+    query: sa.Select, page: int, per_page: int, parts: list[sa.Select] | None = None
+) -> RowPage:
+    """Page `page` of `query`'s ideas as IdeaRows (past the last page: no rows). `parts`:
+    disjoint queries whose counts add up to `query`'s, when they are cheaper to count
+    (`search_parts`)."""
+    return RowPage(
+        page=page, per_page=per_page, max_per_page=None, error_out=False, query=query, parts=parts
+    )
+
+
+def _visible(viewer: User) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """The ideas `viewer` may browse (`can_view`) as two disjoint conditions: every idea but
+    the drafts, and their own drafts."""
+    return (
+        Idea.status != IdeaStatus.DRAFT,
+        sa.and_(Idea.status == IdeaStatus.DRAFT, Idea.submitter_id == viewer.id),
+    )
 
 
 def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
@@ -442,6 +465,18 @@ def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
     query = sa.select(Idea).where(
         sa.or_(Idea.status != IdeaStatus.DRAFT, Idea.submitter_id == viewer.id)
     )
+    return _searched(query, filters)
+
+
+def search_parts(viewer: User, filters: IdeaFilters) -> list[sa.Select]:
+    """`search_query` as disjoint parts whose counts add up to its count. Counted whole, the
+    OR of "not a draft" and "my own" reads every idea's row; counted apart, PostgreSQL
+    counts the first from the status index alone (a sixth of the time at 2,000 ideas)."""
+    return [_searched(sa.select(Idea).where(part), filters) for part in _visible(viewer)]
+
+
+def _searched(query: sa.Select, filters: IdeaFilters) -> sa.Select:
+    """`query` (a `select(Idea)`) with `filters` applied and sorted."""
     if filters.q:
         # ILIKE on PostgreSQL (served by the pg_trgm indexes), lower() LIKE elsewhere.
         like, esc = like_pattern(filters.q), LIKE_ESCAPE
@@ -481,19 +516,28 @@ class IdeaPage:
 
 
 def page_of(
-    query: sa.Select, page: int, per_page: int, *, count_limit: int | None = None
+    query: sa.Select,
+    page: int,
+    per_page: int,
+    *,
+    count_limit: int | None = None,
+    parts: list[sa.Select] | None = None,
 ) -> IdeaPage:
     """One page of a `search_query` as IdeaRows, cheap at any depth.
 
     The total is counted up to `count_limit` (default COUNT_LIMIT): an exact count of
-    90,000 matches costs a scan of all of them on every page. The page is found by id
-    first and its lines read afterwards, so skipping deep into the list reads only
-    narrow rows.
+    90,000 matches costs a scan of all of them on every page. `parts` (`search_parts`):
+    disjoint queries whose counts add up to `query`'s, each counted up to the limit. The
+    page is found by id first and its lines read afterwards, so skipping deep into the list
+    reads only narrow rows.
     """
     count_limit = count_limit or COUNT_LIMIT
     ids_in_order = query.with_only_columns(Idea.id)
-    matches = ids_in_order.order_by(None).limit(count_limit + 1).subquery()
-    counted = db.session.scalar(sa.select(sa.func.count()).select_from(matches))
+    counts = []
+    for part in parts or [query]:
+        matches = part.with_only_columns(Idea.id).order_by(None).limit(count_limit + 1)
+        counts.append(sa.select(sa.func.count()).select_from(matches.subquery()).scalar_subquery())
+    counted = db.session.scalar(sa.select(functools.reduce(operator.add, counts)))
     offset = (page - 1) * per_page
     ids = []
     # Past the last match there is nothing to read. (Asking anyway can be slow: with no
