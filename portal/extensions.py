@@ -92,8 +92,10 @@ _RETURNED = "_converge_returned_at"  # attribute of a psycopg connection: when i
 
 def _quiet(dbapi_connection) -> bool:
     """The connection is idle and its socket has nothing to read (no goodbye, no EOF)."""
+    from psycopg import pq  # PostgreSQL only; psycopg is loaded by then
+
     try:
-        if dbapi_connection.pgconn.transaction_status != 0:  # 0: idle, outside a transaction
+        if dbapi_connection.pgconn.transaction_status != pq.TransactionStatus.IDLE:
             return False
         poller = select.poll()
         poller.register(dbapi_connection.pgconn.socket, select.POLLIN | select.POLLPRI)
