@@ -84,8 +84,8 @@ def _begin_sqlite(connection):
 # have died unseen: it sat in the pool longer than this, or its socket has something to
 # read (a server that ends a connection, pg_terminate_backend or a restart, says so and
 # closes it), or it is not idle. One that came back moments ago to a quiet socket is
-# alive; under load that is every checkout, and the ping was a round trip of its own
-# (two, with its BEGIN) on every request.
+# alive; under load that is every checkout, and the ping was a round trip of its own on
+# every request.
 PING_AFTER_IDLE_SECONDS = 10.0
 _RETURNED = "_converge_returned_at"  # attribute of a psycopg connection: when it came back
 
