@@ -125,9 +125,16 @@ def open_for(user: User) -> list[Campaign]:
     return list(db.session.scalars(query))
 
 
+_OBJECTIVE_CHOICES = (  # (id, name) columns, built once
+    sa.select(StrategicObjective.id, StrategicObjective.name)
+    .where(StrategicObjective.active)
+    .order_by(StrategicObjective.name)
+)
+
+
 def objective_choices() -> list[tuple[int, str]]:
-    query = sa.select(StrategicObjective).where(StrategicObjective.active).order_by("name")
-    return [(o.id, o.name) for o in db.session.scalars(query)]
+    """(id, name) of the active objectives by name (a form's choices)."""
+    return [tuple(row) for row in db.session.execute(_OBJECTIVE_CHOICES)]
 
 
 def titles() -> list[tuple[int, str]]:
