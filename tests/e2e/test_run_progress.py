@@ -16,7 +16,10 @@ from tests.portfolio.conftest import (  # noqa: F401
     make_estimate,
     make_scenario,
     objective,
+    search_small_problems,
 )
+
+pytestmark = pytest.mark.usefixtures("search_small_problems")
 
 
 @pytest.fixture

@@ -123,3 +123,12 @@ def make_scenario(app, pm):
         return scenario
 
     return make
+
+
+@pytest.fixture
+def search_small_problems(monkeypatch):
+    """A test of the explanations' parts on a few ideas: without this they would all be
+    explained at once, with the selection, by trying every selection (`verify.tiny`)."""
+    from optimizer import verify
+
+    monkeypatch.setattr(verify, "ENUMERATE_AT_MOST", 0)

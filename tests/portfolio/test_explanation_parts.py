@@ -18,6 +18,8 @@ from portal.portfolio.problem import idea_ref
 from tests.portfolio.test_reads_do_not_write import counting_writes
 from tests.portfolio.test_runs import _run
 
+pytestmark = pytest.mark.usefixtures("search_small_problems")
+
 
 @pytest.fixture
 def app_config():

@@ -157,6 +157,26 @@ def test_results_table_reads_only_the_shown_rows(pm_client, make_scenario, make_
     assert len(exports.selection_csv(run).strip().splitlines()) == 5  # exports have all
 
 
+def test_a_few_ideas_are_explained_with_the_selection(app, pm_client, make_scenario, three_ideas):
+    """Few enough ideas to try every selection: each one's value at stake comes with the
+    selection, exact, with no part left to work (an operator's limit on re-solves does not
+    apply: none is made)."""
+    from portal.models import ExplanationPart
+
+    app.config["PORTFOLIO_EXPLAIN_MAX_CANDIDATES"] = 1
+    run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ExplanationPart)) == 0
+    assert "explain_skipped" not in run.result["solver"]
+    entries = {e["id"]: e for e in run.result["explanations"]}
+    big, mid, small = (entries[idea_ref(i.id)] for i in three_ideas)
+    assert {e["method"] for e in (big, mid, small)} == {"enumeration"}
+    assert all(e["computed"] and e["exact"] for e in (big, mid, small))
+    # 250 buys 200 + or 100 + 100: {big} is worth 100, {mid, small} 75
+    assert big["selected"] and big["value_lost"] == 25
+    assert mid["value_lost"] == 25 and not mid["selected"]
+
+
+@pytest.mark.usefixtures("search_small_problems")
 def test_explanations_are_not_re_solved_above_the_candidate_limit(
     app, pm_client, make_scenario, three_ideas
 ):
