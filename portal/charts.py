@@ -10,6 +10,7 @@ legend, so a department called "$$" or "Save $5 on $6" draws as written instead 
 """
 
 import io
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -192,10 +193,22 @@ def _render(fig, fmt: str, description: str = "") -> bytes:
     return data
 
 
+# The smallest text is MIN_FONT points (MIN_FONT * 4/3 px at the drawn size): a chart may
+# shrink to this share of its drawn width before that text falls below MIN_FONT px.
+LEGIBLE_SHARE = 0.75
+
+
 def as_svg_markup(svg: bytes) -> Markup:
-    """SVG bytes ready to put inside an HTML page (the XML prolog removed)."""
+    """SVG bytes ready to put inside an HTML page (the XML prolog removed). The chart shrinks
+    with its box (CSS max-width) but never below the width that keeps its text MIN_FONT px
+    (a min-width on the element); a narrower box scrolls instead."""
     text = svg.decode("utf-8")
-    return Markup(text[text.index("<svg") :])
+    text = text[text.index("<svg") :]
+    width = re.match(r'<svg[^>]*?\swidth="([\d.]+)pt"', text)
+    if width:
+        legible = float(width.group(1)) * LEGIBLE_SHARE
+        text = f'<svg style="min-width: {legible:.0f}pt"{text[4:]}'
+    return Markup(text)
 
 
 def bar_chart(
@@ -523,4 +536,12 @@ def roadmap_chart(
     bottom.set_ylabel("budget used %")
     bottom.set_xticks(range(len(periods)), [str(p) for p in periods])
     bottom.set_xlim(-0.6, len(periods) - 0.4)
+    if not description:
+        spans = [
+            f"{bar['ref']} {bar['title']}: "
+            + " to ".join(dict.fromkeys(str(periods[j]) for j in (bar["first"], bar["last"])))
+            for bar in bars
+            if bar["first"] <= bar["last"] < len(periods)
+        ]
+        description = f"{' '.join((title or 'Roadmap').split())}. " + "; ".join(spans) + "."
     return _render(fig, fmt, description)

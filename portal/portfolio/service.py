@@ -395,6 +395,10 @@ class Adoption:
     keep: list[Idea] = field(default_factory=list)
     defer: list[Idea] = field(default_factory=list)
     blocked: list[Idea] = field(default_factory=list)
+    # Candidates left out that keep their state (told why), and the plan's ideas the run
+    # did not weigh (they stay in the plan, untouched).
+    left_out: list[Idea] = field(default_factory=list)
+    staying: list[Idea] = field(default_factory=list)
     # Periods the plan would overcommit: {period, committed, budget, excess}.
     excess: list[dict] = field(default_factory=list)
 
@@ -424,15 +428,20 @@ def adoption(run: Run) -> Adoption:
             plan.keep.append(idea)
         else:
             plan.blocked.append(idea)
-    considered = set(candidate_ids(run)) - chosen
+    weighed = set(candidate_ids(run))
+    considered = weighed - chosen
     if considered:
-        plan.defer = list(
-            db.session.scalars(
-                sa.select(Idea)
-                .where(Idea.status == IdeaStatus.SELECTED, Idea.id.in_(considered))
-                .order_by(Idea.id)
-            )
+        for idea in db.session.scalars(
+            sa.select(Idea).where(Idea.id.in_(considered)).order_by(Idea.id)
+        ):
+            (plan.defer if idea.status == IdeaStatus.SELECTED else plan.left_out).append(idea)
+    plan.staying = list(
+        db.session.scalars(
+            sa.select(Idea)
+            .where(Idea.status.in_(workflow.IN_THE_PLAN), Idea.id.not_in(weighed | chosen))
+            .order_by(Idea.id)
         )
+    )
     plan.excess = overcommitted(run)
     return plan
 
