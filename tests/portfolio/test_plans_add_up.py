@@ -81,6 +81,7 @@ def test_an_overcommitting_plan_shows_the_excess_and_needs_a_confirmation(
 def test_the_scenario_form_asks_what_the_budget_means(pm_client):
     page = pm_client.get("/portfolio/scenarios/new").data.decode()
     assert "data-budget-mode" in page and "Remaining budget" in page
+    assert "data-plan-costs" not in page  # no plan yet: nothing to add up
     mode = page[page.index("data-budget-mode") : page.index("Remaining budget")]
     assert "checked" in mode and 'value="total"' in mode
 
@@ -102,3 +103,10 @@ def test_compare_tells_dropped_ideas_from_ones_a_run_never_weighed(pm_client, ma
     assert "adopting it leaves them as they are" in cells[2]
     assert "− " not in cells[2]  # not listed as removed
     assert "data-not-weighed" not in cells[3] and "− " in cells[3] and big.title in cells[3]
+
+
+def test_the_scenario_form_says_what_the_plan_commits(pm_client, make_scenario, ideas):
+    _adopt_first(pm_client, make_scenario, ideas)
+    page = pm_client.get("/portfolio/scenarios/new").data.decode()
+    said = page[page.index("data-plan-costs") :]
+    assert "commits 200 in 2027: a total budget includes this" in said
