@@ -314,6 +314,7 @@ def plan():
         report=data,
         charts=svgs,
         others=service.other_selected(run),
+        commitments=service.commitments(run) if data and data.get("solved") else [],
     )
 
 

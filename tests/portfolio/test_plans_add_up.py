@@ -76,6 +76,11 @@ def test_an_overcommitting_plan_shows_the_excess_and_needs_a_confirmation(
     assert accepted.status_code == 302
     db.session.rollback()
     assert mid.status == small.status == big.status == IdeaStatus.SELECTED
+    # The plan page adds the earlier plan's idea to this one's and says what is over.
+    plan = pm_client.get("/portfolio/plan").data.decode()
+    row = plan[plan.index("data-commitments") :].split("<tr", 2)[2].split("</tr>")[0]
+    cells = [c.split(">", 1)[1].split("</td>")[0] for c in row.split("<td")[1:]]
+    assert cells[:5] == ["2027", "200", "200", "400", "250"] and "over by 150" in cells[5]
 
 
 def test_the_scenario_form_asks_what_the_budget_means(pm_client):
