@@ -115,3 +115,10 @@ def test_the_idea_page_shows_the_outcome_and_what_happens_next(
 )
 def test_each_reason_is_worded(explanation, short, expected):
     assert expected in phrase("the X plan", explanation, short, {})
+
+
+def test_a_capacity_chart_says_its_pools_unit(pm_client, make_scenario, data_pool, two_ideas):
+    run = _adopt(pm_client, make_scenario, data_pool)
+    page = pm_client.get(f"/portfolio/runs/{run.id}").data.decode()
+    assert "Data &amp; analytics: use against capacity" in page
+    assert f"used ({data_pool.unit})" in page and data_pool.unit == "FTE"
