@@ -46,6 +46,8 @@ PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
 WIDTH = 5.0
 MIN_FONT = 11
 TITLE_CHARS = 52  # a title wraps, between words, at about this many characters per line
+HORIZONTAL_LABELS = 1.9  # inches a horizontal bar chart's labels take left of its plot
+HORIZONTAL_TITLE_CHARS = 28  # its title starts above the plot, so it wraps sooner
 
 matplotlib.rcParams.update(
     {
@@ -124,10 +126,10 @@ def _readable_axes(fig) -> None:
                 axis.set_major_formatter(FuncFormatter(compact_number))
 
 
-def _title(ax, title: str, legend_rows: int = 0) -> None:
+def _title(ax, title: str, legend_rows: int = 0, chars: int = TITLE_CHARS) -> None:
     """The chart's title, whole: wrapped between words, above the legend when there is one."""
     if title:
-        lines = textwrap.wrap(" ".join(title.split()), TITLE_CHARS, break_long_words=False)
+        lines = textwrap.wrap(" ".join(title.split()), chars, break_long_words=False)
         ax.set_title("\n".join(lines), loc="left", fontweight="bold", pad=6 + 18 * legend_rows)
 
 
@@ -238,8 +240,10 @@ def bar_chart(
     labels, lines = _wrapped(labels, 20 if horizontal else 12)
     if size is None:
         if horizontal:
+            # The labels sit left of the plot: a narrower plot keeps the whole chart about
+            # as wide as the others, so a phone shows it whole.
             bars = 1 if stacked else max(len(series), 1)
-            size = (WIDTH, _bar_height(len(labels), lines, bars))
+            size = (WIDTH - HORIZONTAL_LABELS, _bar_height(len(labels), lines, bars))
         else:
             size = (WIDTH, 3.4 + 0.2 * lines)
     fig = Figure(figsize=size)
@@ -276,7 +280,8 @@ def bar_chart(
         ax.grid(axis="x", visible=False)
     if percent_axis:
         value_axis.set_major_formatter(FuncFormatter(percent))
-    _title(ax, title, _legend(ax) if len(series) > 1 else 0)
+    chars = TITLE_CHARS if not horizontal or size[0] >= WIDTH else HORIZONTAL_TITLE_CHARS
+    _title(ax, title, _legend(ax) if len(series) > 1 else 0, chars)
     return _render(fig, fmt, description)
 
 

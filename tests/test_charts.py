@@ -226,3 +226,19 @@ def test_many_short_labels_tilt_so_they_do_not_run_together():
     months = [f"2026-{m:02d}" for m in range(1, 13)]
     svg = charts.bar_chart(months, {"ideas": list(range(12))}, title="Pipeline")
     assert b"rotate(-45" in svg
+
+
+def test_a_horizontal_chart_is_about_as_wide_as_the_others():
+    """Its labels sit left of a narrower plot and its title wraps sooner, so a phone (356 px
+    of card) shows it whole at 11 px text: no wider than 356 pt as drawn."""
+    labels = [f"IDEA-{i} WhatsApp as a support channel" for i in range(8)]
+    svg = charts.bar_chart(
+        labels,
+        {"selected in % of samples": [50] * 8},
+        title="Robustness: how often each idea is selected when values vary",
+        horizontal=True,
+        percent_axis=True,
+        ylabel="selected in % of samples",
+    )
+    drawn = float(re.search(rb'<svg[^>]*? width="([\d.]+)pt"', svg).group(1))
+    assert drawn * charts.LEGIBLE_SHARE * 4 / 3 <= 356
