@@ -133,14 +133,15 @@ def _title(ax, title: str, legend_rows: int = 0, chars: int = TITLE_CHARS) -> No
         ax.set_title("\n".join(lines), loc="left", fontweight="bold", pad=6 + 18 * legend_rows)
 
 
-def _legend(ax, handles=None, labels=None) -> int:
-    """The legend outside the data, in a row above the plot; returns its number of rows."""
+def _legend(ax, handles=None, labels=None, most_columns: int = 3) -> int:
+    """The legend outside the data, in a row above the plot; returns its number of rows.
+    (A plot with labels to its left starts further right: `most_columns` 2 keeps it narrow.)"""
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
     if len(handles) < 2:
         return 0
     longest = max(len(str(label)) for label in labels)
-    columns = 1 if longest > 28 else 2 if longest > 14 else 3
+    columns = min(most_columns, 1 if longest > 28 else 2 if longest > 14 else 3)
     ax.legend(
         handles,
         labels,
@@ -281,7 +282,8 @@ def bar_chart(
     if percent_axis:
         value_axis.set_major_formatter(FuncFormatter(percent))
     chars = TITLE_CHARS if not horizontal or size[0] >= WIDTH else HORIZONTAL_TITLE_CHARS
-    _title(ax, title, _legend(ax) if len(series) > 1 else 0, chars)
+    legend_rows = _legend(ax, most_columns=2 if horizontal else 3) if len(series) > 1 else 0
+    _title(ax, title, legend_rows, chars)
     return _render(fig, fmt, description)
 
 
