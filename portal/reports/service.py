@@ -626,7 +626,7 @@ def portfolio(filters: ReportFilter) -> PortfolioReport:
         actual={p: actual_spend.get(p, 0.0) for p in shown},
         earlier=db.session.scalar(
             sa.select(sa.func.count(Idea.id)).where(
-                Idea.status.in_(workflow.IN_THE_PLAN), Idea.id.not_in(starts)
+                Idea.status.in_(workflow.IN_THE_PLAN), Idea.id.not_in(list(starts))
             )
         )
         or 0,
