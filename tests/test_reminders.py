@@ -160,6 +160,8 @@ def test_a_digest_with_nothing_to_say_is_not_sent(runner, smtp, employee):
 def test_the_account_page_saves_the_preferences(employee_client, employee):
     page = employee_client.get("/account/").data.decode()
     assert "E-mail notifications" in page and "Weekly digest" in page
+    assert "My review queue and plans" not in page  # an employee has no queue
+    assert '<input type="hidden" name="queue" value="immediate">' in page
     response = employee_client.post(
         "/account/notices", data={"my_ideas": "daily", "following": "off", "queue": "weekly"}
     )
@@ -244,3 +246,11 @@ def test_a_daily_digest_goes_once_a_day_with_the_queue_and_its_news(
     db.session.commit()
     assert len(mailbox.messages) == 2 and "Your daily Converge digest" in mailbox.messages[1][1]
     assert "has waited 15 days" not in mailbox.messages[1][1]  # told already
+
+
+def test_reviewers_choose_how_their_queue_reaches_them(client_for, brm, make_user):
+    for user in (brm, make_user(Role.LEADER), make_user(Role.PORTFOLIO_MANAGER)):
+        page = client_for(user).get("/account/").data.decode()
+        assert (
+            "My review queue and plans" in page and '<select class="form-select" id="queue"' in page
+        )
