@@ -309,20 +309,27 @@ def _case_row(args: argparse.Namespace, n: int, backend: str, gap: float, varian
     return {**failed, "status": f"error: {done.stderr.strip()[-200:]}"}
 
 
+def _total(row: dict) -> float:
+    return row["validate_s"] + row["build_s"] + row["solve_s"]
+
+
 def time_rows(rows: list[dict]) -> list[dict]:
-    """Each time variant against the plain case of the same size, backend and gap."""
+    """Each time variant against the plain case of the same size, backend and gap, and
+    against the `flat` control (the same values as plain `value`): `total x flat` is what
+    the new fields themselves cost, apart from the values they lead to."""
     plain = {(r["n"], r["backend"], r["gap_limit"]): r for r in rows if r.get("variant") == "plain"}
+    flat = {(r["n"], r["backend"], r["gap_limit"]): r for r in rows if r.get("variant") == "flat"}
     out = []
     for r in rows:
         base = plain.get((r["n"], r["backend"], r["gap_limit"]))
+        control = flat.get((r["n"], r["backend"], r["gap_limit"]))
         if r.get("variant") in (None, "plain") or base is None or "build_s" not in r:
             continue
 
         def ratio(key: str, r=r, base=base) -> float | None:
             return round(r[key] / base[key], 2) if base.get(key) else None
 
-        total = r["validate_s"] + r["build_s"] + r["solve_s"]
-        base_total = base["validate_s"] + base["build_s"] + base["solve_s"]
+        total, base_total = _total(r), _total(base)
         out.append(
             {
                 "n": r["n"],
@@ -335,6 +342,11 @@ def time_rows(rows: list[dict]) -> list[dict]:
                 "build cpu x": ratio("build_cpu_s"),
                 "solve x": ratio("solve_s"),
                 "total x": round(total / base_total, 2) if base_total else None,
+                "total x flat": (
+                    round(total / _total(control), 2)
+                    if r["variant"] != "flat" and control and "build_s" in control
+                    else None
+                ),
                 "status": f"{base['status']} / {r['status']}",
             }
         )

@@ -5,7 +5,8 @@ costs the web process does not depend on the load. This script serves each page 
 bench/web.py's cases through the Flask test client against a database built as bench/web.py
 builds it (demo data and synthetic ideas; `--reuse` keeps it), signed in as the same demo
 people, and prints per page: CPU ms per request (time.process_time, so the database
-server's own work is not counted), wall ms, SQL statements and response size.
+server's own work is not counted), the database server's CPU ms per request (its backends'
+time in /proc, when it runs on this machine), wall ms, SQL statements and response size.
 `--profile NAME` prints cProfile's top functions (by CPU time) for the pages whose name
 contains NAME.
 
@@ -15,6 +16,7 @@ contains NAME.
 
 import argparse
 import cProfile
+import os
 import pstats
 import random
 import statistics
@@ -55,11 +57,26 @@ def api_client(app, url: str):
     return client
 
 
-def measure(client, choose, requests: int, seed: int, statements: list) -> dict:
-    """CPU and wall ms per request, statements per request and bytes of the last answer."""
+def backend_cpu(backends: set) -> float | None:
+    """CPU seconds the PostgreSQL backends `backends` (process ids) have used so far; None
+    when they are not processes of this machine."""
+    total = 0
+    for pid in backends:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measure(client, choose, requests: int, seed: int, statements: list, backends: set) -> dict:
+    """CPU and wall ms per request, the database server's CPU ms per request, statements per
+    request and bytes of the last answer."""
     rng = random.Random(seed)
     cpu, wall, counts = [], [], []
     size = 0
+    server = backend_cpu(backends)
     for _ in range(requests):
         path = choose(rng)
         before = len(statements)
@@ -72,7 +89,9 @@ def measure(client, choose, requests: int, seed: int, statements: list) -> dict:
         if answer.status_code != 200:
             raise SystemExit(f"{path}: {answer.status_code}")
         size = len(answer.data)
+    after = backend_cpu(backends)
     return {
+        "db": None if server is None or after is None else (after - server) * 1000 / requests,
         "cpu": statistics.median(cpu),
         "cpu_mean": statistics.fmean(cpu),
         "wall": statistics.median(wall),
@@ -108,8 +127,10 @@ def main() -> None:
         }
     )
     statements: list = []
+    backends: set = set()  # the PostgreSQL server processes of the pool's connections
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
+        sa.event.listen(db.engine, "checkin", lambda c, _r: c and backends.add(c.info.backend_pid))
     clients = {}
     rows = []
     for n, (name, role, choose) in enumerate(web.cases(ids)):
@@ -118,28 +139,37 @@ def main() -> None:
         if role not in clients:
             clients[role] = api_client(app, url) if role == "api" else signed_in(app, role)
         client = clients[role]
-        measure(client, choose, 10, seed=99, statements=statements)  # warm caches and indexes
+        measure(
+            client, choose, 10, seed=99, statements=statements, backends=backends
+        )  # warm caches and indexes
         if args.profile and args.profile in name:
             profile = cProfile.Profile(time.process_time)  # CPU, not waits
             profile.enable()
-            result = measure(client, choose, args.requests, seed=n, statements=statements)
+            result = measure(
+                client, choose, args.requests, seed=n, statements=statements, backends=backends
+            )
             profile.disable()
             print(f"\n== {name}: top {args.top} by own time, then cumulative")
             stats = pstats.Stats(profile).strip_dirs()
             stats.sort_stats("tottime").print_stats(args.top)
             stats.sort_stats("cumulative").print_stats(args.top)
-        result = measure(client, choose, args.requests, seed=n, statements=statements)
+        result = measure(
+            client, choose, args.requests, seed=n, statements=statements, backends=backends
+        )
         rows.append((name, result))
     print(
         f"\nin-process test client, PostgreSQL, {ids['total']:,} ideas, "
         f"{args.requests} requests per page (medians)"
     )
-    header = f"{'page':<32} {'CPU ms':>7} {'mean':>6} {'wall ms':>8} {'SQL':>4} {'KB':>6}"
+    header = (
+        f"{'page':<32} {'CPU ms':>7} {'mean':>6} {'DB CPU':>7} {'wall ms':>8} {'SQL':>4} {'KB':>6}"
+    )
     print(header)
     print("-" * len(header))
     for name, r in rows:
         print(
-            f"{name:<32} {r['cpu']:>7.1f} {r['cpu_mean']:>6.1f} {r['wall']:>8.1f} "
+            f"{name:<32} {r['cpu']:>7.1f} {r['cpu_mean']:>6.1f} "
+            f"{'-' if r['db'] is None else format(r['db'], '.1f'):>7} {r['wall']:>8.1f} "
             f"{r['sql']:>4.0f} {r['bytes'] / 1024:>6.1f}"
         )
     with app.app_context():

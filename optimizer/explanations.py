@@ -1,5 +1,6 @@
-"""Why each candidate is in or out and the value at stake: bounds first, re-solves only where
-the bounds differ (issue 15).
+"""The forced optima behind the explanations (optimizer/reasons.py): bounds first, re-solves
+only where the bounds differ (issue 15). Imported only when a problem is too large to try
+every selection: numpy, scipy and highspy come with it.
 
 A candidate's value at stake is the optimum minus the optimum with the candidate forced the
 other way (out when selected, in when not). That forced optimum is bracketed from two sides:
@@ -35,21 +36,14 @@ from __future__ import annotations
 import copy
 import math
 import time
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from . import solvers, wording
-from .hindsight import add_time_notes
+from . import solvers
 from .model import Matrix, Model
-from .timing import Timing
+from .reasons import ABS_TOL, REL_TOL, Forced, SearchUnavailable
 
-# Two values closer than this are the same optimum: the absolute gap HiGHS proves at gap 0
-# (mip_abs_gap), plus a relative part for large objectives, where float sums are this coarse.
-ABS_TOL = 1e-6
-REL_TOL = 1e-9
 # A row of the (scaled) model holds when it is exceeded by at most this, relative to its bound.
 ROW_TOL = 1e-9
 # Left-out columns a greedy completion tries (besides a forced LP's fractional ones): the
@@ -71,146 +65,7 @@ REPAIR_STEPS = 50
 QUICK_ROUNDS = ((64, GREEDY_EXTRA), (256, 1024))
 
 
-def explanations(
-    model: Model,
-    chosen: dict[int, int],
-    objective: float,
-    backend: str,
-    *,
-    exact: bool,
-    gap: float,
-    time_limit: float,
-    only: set[int] | None = None,
-) -> list[dict[str, Any]]:
-    """Why each candidate is in or out, with the value at stake.
-
-    Selected: the value lost if it were forced out (and the value it may drop to and stay).
-    Not selected: the first reason that applies (forced out, a required candidate not selected,
-    an exclusive partner selected), else the value lost if it were forced in and the value it
-    would need to enter. Values come from brackets on the forced optimum (see the module's
-    docstring): the first pass takes the candidates in a fixed order (selected by rising
-    value, then the others by falling value), the later ones the narrowest brackets first;
-    all stop when `time_limit` seconds are spent, and each MIP re-solve is capped at a tenth
-    of the budget (at least 0.5 s). A bracket left open reports `value_lost_range`
-    (`computed: false`); candidates the first pass did not reach say why they were not
-    computed. Nothing is worked out unless the main solve was proven optimal (within its
-    gap). The solve's `backend` does not change the answers: the search uses HiGHS and CBC
-    as the module's docstring says. With `only`, just the candidates of those indices are
-    explained and returned.
-    """
-    problem = model.problem
-    deadline = time.perf_counter() + time_limit
-    out, pending = _reasons(problem, chosen)
-    if only is not None:
-        pending = [item for item in pending if item[2] in only]
-    pending.sort(key=lambda item: item[:3])
-    found: dict[int, Forced] = {}
-    tol = ABS_TOL + REL_TOL * abs(objective)
-    why = "the solve was not proven optimal" if not exact else "the explanation time ran out"
-    if exact and pending and time.perf_counter() < deadline:
-        try:
-            found = _forced_optima(model, chosen, pending, gap, tol, time_limit, deadline)
-        except SearchUnavailable as exc:
-            why = f"the explanation search could not start: {exc}"
-    for _, _, i, entry in pending:
-        if i in found:
-            _write(entry, found[i], objective, tol, gap)
-        else:
-            entry.update(computed=False, text=f"{entry['id']}: not computed ({why}).")
-    add_time_notes(problem, chosen, out, only)
-    if only is not None:
-        out = [entry for i, entry in enumerate(out) if i in only]
-    return out
-
-
-def _reasons(problem, chosen: dict[int, int]) -> tuple[list[dict], list[tuple]]:
-    """One entry per candidate with the reasons that need no solver; `pending` lists those
-    whose reason is their value as (group, order key, index, entry)."""
-    selected_ids = {problem.candidates[i].id for i in chosen}
-    forced_in, forced_out = set(problem.force_in), set(problem.force_out)
-    requires: dict[str, list[str]] = {}
-    for a, b in problem.requires:
-        requires.setdefault(a, []).append(b)
-    partners: dict[str, list[str]] = {}
-    for group in problem.exclusive:
-        for cid in group:
-            partners.setdefault(cid, []).extend(o for o in group if o != cid)
-
-    out: list[dict[str, Any]] = []
-    pending: list[tuple[int, float, int, dict[str, Any]]] = []
-    timing = Timing(problem)
-    for i, c in enumerate(problem.candidates):
-        # the value it counts for: at its chosen start when selected, else at its planned one
-        value = timing.counted_value(c, chosen.get(i, 0))
-        entry: dict[str, Any] = {"id": c.id, "selected": c.id in selected_ids, "value": value}
-        out.append(entry)
-        if entry["selected"]:
-            if c.id in forced_in:
-                entry.update(reason="forced_in", text=f"{c.id} is selected: it is forced in.")
-            else:
-                entry["reason"] = "value"
-                pending.append((0, value, i, entry))
-            continue
-        if c.id in forced_out:
-            entry.update(reason="forced_out", text=f"{c.id} is not selected: it is forced out.")
-            continue
-        missing = [b for b in requires.get(c.id, []) if b not in selected_ids]
-        if missing:
-            entry.update(
-                reason="requires",
-                related=missing,
-                text=f"{c.id} is not selected: it requires {wording.ids(missing)}, "
-                f"which {'is' if len(missing) == 1 else 'are'} not selected.",
-            )
-            continue
-        rivals = [o for o in partners.get(c.id, []) if o in selected_ids]
-        if rivals:
-            entry.update(
-                reason="exclusive",
-                related=rivals,
-                text=f"{c.id} is not selected: {wording.ids(rivals)} "
-                f"{'is' if len(rivals) == 1 else 'are'} selected and they exclude each other.",
-            )
-            continue
-        entry["reason"] = "value"
-        pending.append((1, -value, i, entry))
-    return out, pending
-
-
-class SearchUnavailable(RuntimeError):
-    """The model has a shape the search does not handle (or its LP would not solve): the
-    explanations then say so rather than fail the solve."""
-
-
-@dataclass
-class Forced:
-    """What is known of the optimum with one candidate forced the other way."""
-
-    low: float | None = None  # value of the best selection found and checked (None: none)
-    high: float | None = None  # proven upper bound (None: none)
-    infeasible: bool = False  # proven: no selection meets the constraints
-    method: str = "bounds"  # "bounds" alone, or "resolve": a MIP re-solve ran
-    within_gap: bool = False  # the re-solve proved `low` optimal within the gap asked for
-    selection: np.ndarray | None = None  # the selection of value `low` (binary columns)
-
-    def settled(self, tol: float, gap: float) -> bool:
-        """Exact (within `tol`), or within the relative gap asked for: what a re-solve with
-        that gap would have accepted."""
-        width = self.width()
-        if width <= tol:
-            return True
-        scale = max(abs(self.low), abs(self.high)) if width < math.inf else math.inf
-        return self.within_gap or width <= gap * scale
-
-    def width(self) -> float:
-        if self.infeasible:
-            return 0.0
-        if self.low is None or self.high is None:
-            return math.inf
-        return max(float(self.high - self.low), 0.0)
-
-
-def _forced_optima(
+def forced_optima(
     model: Model,
     chosen: dict[int, int],
     pending: list[tuple],
@@ -790,62 +645,6 @@ def _still_open(found: dict[int, Forced], tol: float, gap: float) -> list[int]:
     have no answer at all), then the narrowest first (the likeliest to close next)."""
     open_ = [(f.width() < math.inf, f.width(), i) for i, f in found.items()]
     return [i for *_, i in sorted(item for item in open_ if not found[item[2]].settled(tol, gap))]
-
-
-def _write(entry: dict[str, Any], forced: Forced, objective: float, tol: float, gap: float) -> None:
-    """The entry's numbers and sentence from what is known of its forced optimum."""
-    cid, value, selected = entry["id"], entry["value"], entry["selected"]
-    entry["method"] = forced.method
-    if forced.infeasible:
-        entry.update(computed=True, exact=True, value_lost=None)
-        if selected:
-            entry["text"] = f"{cid} is selected: without it no portfolio meets the constraints."
-        else:
-            entry["reason"] = "infeasible"
-            entry["text"] = (
-                f"{cid} is not selected: no portfolio that includes it meets the constraints."
-            )
-        return
-    if forced.low is None:
-        entry.update(computed=False, exact=False)
-        why = (
-            "the re-solve found no answer in time"
-            if forced.method == "resolve"
-            else "the explanation time ran out"
-        )
-        entry["text"] = f"{cid}: not computed ({why})."
-        return
-    lost = max(objective - forced.low, 0.0)
-    least = lost if forced.high is None else max(objective - forced.high, 0.0)
-    exact = forced.width() <= tol
-    if not forced.settled(tol, gap):
-        entry.update(computed=False, exact=False, value_lost_range=[least, lost])
-        why = (
-            "the re-solve stopped on time"
-            if forced.method == "resolve"
-            else "the explanation time ran out before a re-solve"
-        )
-        entry["text"] = (
-            f"{cid}: the value at stake is between {wording.amount(least)} and "
-            f"{wording.amount(lost)} ({why})."
-        )
-        return
-    entry.update(computed=True, exact=exact, value_lost=lost)
-    if not exact:
-        entry["value_lost_range"] = [least, lost]
-    if selected:
-        entry["value_to_stay"] = value - lost
-        entry["text"] = (
-            f"{cid} is selected: forcing it out would lose {wording.amount(lost)} of value; "
-            f"it stays selected while its value is at least {wording.amount(value - lost)}."
-        )
-    else:
-        entry["value_to_enter"] = value + lost
-        entry["text"] = (
-            f"{cid} is not selected: forcing it in would lose {wording.amount(lost)} of value; "
-            f"it would need a value of at least {wording.amount(value + lost)} "
-            f"(now {wording.amount(value)}) to enter."
-        )
 
 
 def _bound(v: float | None, default: float) -> float:

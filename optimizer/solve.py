@@ -13,6 +13,7 @@ from .diagnose import find_conflict
 from .model import LE, Matrix, Model, build_model, gc_paused
 from .model import write_mps as _write_mps
 from .problem import RESULT_SCHEMA, Problem, validate
+from .reasons import explanations
 from .timing import Timing
 
 DEFAULT_TIME_LIMIT = 60.0
@@ -147,8 +148,6 @@ def solve(
     _report_selection(result, problem, chosen, found.totals)
     if explain:
         t0 = time.perf_counter()
-        from .explanations import explanations  # numpy and scipy: 0.3 s, for explanations only
-
         result.explanations = explanations(
             model,
             chosen,
@@ -536,8 +535,6 @@ def explain(
     chosen = {index[entry["id"]]: int(entry.get("delay") or 0) for entry in result["selected"]}
     only = None if ids is None else {index[cid] for cid in ids}
     model = build_model(problem)
-    from .explanations import explanations
-
     return explanations(
         model,
         chosen,

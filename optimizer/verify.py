@@ -16,7 +16,7 @@ exactness, about ten times faster at 50,000 candidates (each number is parsed on
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -276,26 +276,35 @@ def selections(problem: Problem) -> int:
     return n
 
 
-def best(problem: Problem, only: Iterable[str] | None = None) -> dict[int, int] | None:
-    """The selection of greatest exact value that keeps every rule (of the group names
-    `only`, when given), by trying each one; None when none does. For tiny problems: there
-    are `selections(problem)` of them."""
+def feasible(
+    problem: Problem, only: Iterable[str] | None = None
+) -> Iterator[tuple[dict[int, int], Decimal]]:
+    """Every selection that keeps every rule (of the group names `only`, when given), with
+    its exact value, by trying each one. For tiny problems: there are `selections(problem)`
+    of them."""
     import itertools
 
     options = [[None, *allowed_shifts(c, problem.periods)] for c in problem.candidates]
     keep = None if only is None else set(only)
-    found, found_value = None, None
     for combo in itertools.product(*options):
         chosen = {i: s for i, s in enumerate(combo) if s is not None}
         totals = tally(problem, chosen)
-        if any(
+        if not any(
             not r.ok and (keep is None or r.name in keep) for r in rows(problem, chosen, totals)
         ):
-            continue
+            yield chosen, totals.value
+
+
+def best(problem: Problem, only: Iterable[str] | None = None) -> dict[int, int] | None:
+    """The selection of greatest exact value that keeps every rule (of the group names
+    `only`, when given; any selection when `only` is empty); None when none does."""
+    keep = None if only is None else set(only)
+    found, found_value = None, None
+    for chosen, value in feasible(problem, keep):
         if keep is not None and not keep:
             return chosen
-        if found_value is None or totals.value > found_value:
-            found, found_value = chosen, totals.value
+        if found_value is None or value > found_value:
+            found, found_value = chosen, value
     return found
 
 

@@ -106,6 +106,9 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        # Remember-me is portal/auth/sessions.py's ("remember_me"); Flask-Login's own is off:
+        # it looks for a cookie nobody sets, so the sessions' request loader always decides.
+        "REMEMBER_COOKIE_NAME": "flask_login_remember_unused",
         "BOOTSTRAP_SERVE_LOCAL": True,
         # Rate-limit counts live in Redis when there is one, so every worker shares them.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")

@@ -242,6 +242,8 @@ def _where_things_stand(user: User, kind: NoticeKind) -> list[str]:
             .order_by(Idea.id)
         ).all()
         return [f"{_title(i)}: {i.status.label.lower()}" for i in ideas]
+    if kind == NoticeKind.CAMPAIGNS:
+        return [f"“{c.title}”: open until {c.closes_on:%d %b %Y}" for c in campaigns.open_for(user)]
     if user.role not in (Role.BRM, Role.PORTFOLIO_MANAGER):
         return []
     query = sa.select(sa.func.count(Idea.id)).where(Idea.status.in_(workflow.UNDER_REVIEW))

@@ -6,10 +6,11 @@ site's files (no inline scripts or event handlers anywhere); styles also allow i
 style attributes on every shape) and a few tables size columns with `style="width: …"`.
 """
 
-from flask import Flask, Response, current_app, g, request, session
-from flask_login.config import COOKIE_NAME
+from flask import Flask, Response, g, request, session
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.auth.sessions import COOKIE as REMEMBER_COOKIE
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -73,10 +74,7 @@ def _no_store_when_signed_in(response: Response) -> Response:
         return response
     # Judged from the request's credentials, not by loading the user: this runs on error
     # pages too, when the database may be the thing that failed.
-    signed_in = (
-        "_user_id" in session
-        or current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
-    )
+    signed_in = "_user_id" in session or REMEMBER_COOKIE in request.cookies
     if g.get("api_user") is not None or signed_in:
         response.headers["Cache-Control"] = "no-store"
     return response

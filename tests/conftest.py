@@ -290,6 +290,9 @@ def sso_config(provider, **settings) -> dict:
         "OIDC_CLIENT_ID": "converge",
         "OIDC_CLIENT_SECRET": "converge-secret",
         "OIDC_PROVIDER_NAME": "Acme ID",
-        "OIDC_ROLE_MAP": "converge-admins=admin,converge-pm=portfolio_manager,converge-brm=brm",
+        "OIDC_ROLE_MAP": (
+            "converge-admins=admin,converge-pm=portfolio_manager,converge-brm=brm,"
+            "converge-leaders=leader"
+        ),
         **settings,
     }

@@ -10,6 +10,7 @@ over real HTTP and sees only what a provider would send.
 import base64
 import json
 import os
+import time
 import warnings
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -32,6 +33,15 @@ SWITCHES = {
     "bad_signature",  # the ID token's claims are altered after signing
     "wrong_audience",  # the ID token is signed for another application
     "wrong_issuer",  # the ID token says another issuer signed it
+    "wrong_nonce",  # the ID token carries another sign-in's nonce (a replayed token)
+    "expired_token",  # the ID token expired an hour ago
+    "no_logout",  # discovery offers no end_session_endpoint
+}
+# The switches that re-sign the ID token with the provider's own key after changing claims.
+RESIGNED = {
+    "wrong_audience": {"aud": "another-application"},
+    "wrong_issuer": {"iss": "http://impostor.example"},
+    "wrong_nonce": {"nonce": "the-nonce-of-another-sign-in"},
 }
 
 
@@ -81,7 +91,12 @@ class Provider:
         return None
 
     def _after(self, response):
-        wanted = self.misbehave & {"bad_signature", "wrong_audience", "wrong_issuer"}
+        if "no_logout" in self.misbehave and flask.request.path.endswith("openid-configuration"):
+            body = json.loads(response.get_data())
+            body.pop("end_session_endpoint", None)
+            response.set_data(json.dumps(body))
+            return response
+        wanted = self.misbehave & {"bad_signature", "expired_token", *RESIGNED}
         if flask.request.path != "/oauth2/token" or response.status_code != 200 or not wanted:
             return response
         body = json.loads(response.get_data())
@@ -90,12 +105,11 @@ class Provider:
         if "bad_signature" in wanted:  # someone changed the claims on the way
             claims["email"] = "mallory@evil.example"
             body["id_token"] = f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
-        else:  # properly signed by the provider, but not for this portal or not by it
-            claims.update(
-                {"aud": "another-application"}
-                if "wrong_audience" in wanted
-                else {"iss": "http://impostor.example"}
-            )
+        else:  # properly signed by the provider, but not for this portal, sign-in or time
+            for switch in wanted & set(RESIGNED):
+                claims.update(RESIGNED[switch])
+            if "expired_token" in wanted:
+                claims.update(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)
             key = RSAKey.import_key(flask.g.oidc_provider_mock_storage.jwk.as_dict(is_private=True))
             body["id_token"] = jwt.encode(json.loads(_unb64(header)), claims, key)
         response.set_data(json.dumps(body))

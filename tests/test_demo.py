@@ -3,14 +3,18 @@ the same on every load."""
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from portal.campaigns.rules import clean_answers
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, SCENARIO_BUDGET, SCENARIO_NAME, load_demo
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
+    Campaign,
+    CampaignState,
     Comment,
     CommentKind,
     Department,
@@ -45,7 +49,27 @@ def test_the_demo(app):
     _complete_and_coherent(summary)
     _has_a_portfolio_to_compare()
     _thinks_ahead()
+    _has_campaigns()
     _keeps_what_the_readme_promises(summary)
+    _the_leader_signs_in_to_their_department(app)
+
+
+def _the_leader_signs_in_to_their_department(app) -> None:
+    """leader@converge.example, in the README's table, signs in and sees Finance's page."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for email, _, _ in DEMO_LOGINS:
+        assert f"| `{email}` |" in readme, email
+    client = app.test_client()
+    response = client.post(
+        "/auth/login", data={"email": "leader@converge.example", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get("/").location.endswith("/leader/")
+    page = client.get("/leader/").get_data(as_text=True)
+    finance = db.session.scalar(sa.select(Department).where(Department.name == "Finance"))
+    assert f'data-leader-department="{finance.id}"' in page
+    assert page.count("data-leader-department=") == 1
+    assert "data-waiting=" in page and "data-planned=" in page  # the demo fills the page
 
 
 def _complete_and_coherent(summary: dict) -> None:
@@ -173,6 +197,33 @@ def _has_a_portfolio_to_compare() -> None:
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Run)) == 4  # + a campaign's
 
 
+def _has_campaigns() -> None:
+    """One campaign closed and decided, with a run over its answers within its envelope;
+    one open, with answers to its extra fields, votes and the sponsor's update."""
+    today = utcnow().date()
+    by_state = {c.state_on(today): c for c in db.session.scalars(sa.select(Campaign))}
+    assert set(by_state) == {CampaignState.DECIDED, CampaignState.OPEN}
+    decided, open_one = by_state[CampaignState.DECIDED], by_state[CampaignState.OPEN]
+    for campaign in (decided, open_one):
+        ideas = db.session.scalars(sa.select(Idea).where(Idea.campaign_id == campaign.id)).all()
+        assert len(ideas) >= 3 and campaign.updates and campaign.departments
+        for idea in ideas:
+            assert campaign.targets(idea.submitter.department_id), idea.title
+            answers, problems = clean_answers(campaign.fields, idea.campaign_answers or {})
+            assert not problems and answers == idea.campaign_answers, idea.title
+    assert any(i.vote_count for i in ideas)  # the open one's
+    assert any(f["kind"] == "choice" for f in open_one.fields)
+    runs = [
+        r for r in db.session.scalars(sa.select(Run))
+        if r.scenario.candidate_filter.get("campaign_id") == decided.id
+    ]  # fmt: skip
+    assert len(runs) == 1 and runs[0].status == RunStatus.DONE and runs[0].result["selected"]
+    theirs = set(db.session.scalars(sa.select(Idea.id).where(Idea.campaign_id == decided.id)))
+    assert {parse_ref(c["id"]) for c in runs[0].problem["candidates"]} <= theirs
+    assert sum(runs[0].problem["budget"].values()) <= decided.budget_envelope
+    assert decided.decided_at is not None and decided.closes_on < today
+
+
 def _thinks_ahead() -> None:
     """Ideas with value over time, a negative impact and run cost past the horizon; runs that
     count them; the adopted plan's roadmap shows what lands when."""
@@ -181,11 +232,25 @@ def _thinks_ahead() -> None:
     ).all()
     assert len([e for e in timed if e.value_profile]) >= 3
     assert len([e for e in timed if any(i.impact < 0 for i in e.impacts)]) >= 3
+    # at least three ideas with all three at once, each a candidate of a run that counts them
+    thinking = {
+        idea_ref(e.idea_id)
+        for e in timed
+        if e.value_profile and e.lifetime_years and any(i.impact < 0 for i in e.impacts)
+    }
+    assert len(thinking) >= 3
     runs = db.session.scalars(sa.select(Run).order_by(Run.id)).all()
     assert all(r.problem["discount_rate"] == pytest.approx(0.08) for r in runs)
     assert all(r.problem["run_cost_past_horizon"] == {"years": 5} for r in runs)
     negative = {c["id"] for r in runs for c in r.problem["candidates"] if c.get("negative_impact")}
     assert len(negative) >= 3
+    counted = {
+        c["id"]
+        for r in runs
+        for c in r.problem["candidates"]
+        if c.get("value_by_period") and c.get("negative_impact") and c.get("run_cost")
+    }
+    assert thinking <= counted
     plan = runs[0]
     assert plan.adopted_at is not None and plan.result["run_cost_after_horizon"]["yearly"] > 0
     data = roadmap(plan)

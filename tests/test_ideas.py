@@ -224,6 +224,19 @@ class TestBrowse:
         assert "25 ideas" in employee_client.get(f"/ideas/?page={page}").text
         assert "1 idea<" in employee_client.get("/ideas/?q=idea 07").text
 
+    @pytest.mark.parametrize("page", [1, 2, 3])
+    def test_the_total_counts_my_drafts_and_not_others(
+        self, client_for, employee, make_user, make_idea, page
+    ):
+        # The total is counted in parts (not drafts, my drafts): each is counted once.
+        for i in range(22):
+            make_idea(employee, title=f"Numbered idea {i:02d}")
+        for i in range(3):
+            make_idea(employee, status=IdeaStatus.DRAFT, title=f"My draft {i}")
+        make_idea(make_user(), status=IdeaStatus.DRAFT, title="Someone else's draft")
+        assert "25 ideas" in client_for(employee).get(f"/ideas/?page={page}").text
+        assert "22 ideas" in client_for(make_user()).get(f"/ideas/?page={page}").text
+
     def test_a_line_names_its_objectives_by_name(
         self, employee_client, employee, make_idea, make_objective
     ):

@@ -163,7 +163,8 @@ def test_the_account_page_saves_the_preferences(employee_client, employee):
     assert "My review queue and plans" not in page  # an employee has no queue
     assert '<input type="hidden" name="queue" value="immediate">' in page
     response = employee_client.post(
-        "/account/notices", data={"my_ideas": "daily", "following": "off", "queue": "weekly"}
+        "/account/notices",
+        data={"my_ideas": "daily", "following": "off", "queue": "weekly", "campaigns": "off"},
     )
     assert response.status_code == 302
     db.session.rollback()
@@ -171,6 +172,7 @@ def test_the_account_page_saves_the_preferences(employee_client, employee):
         "my_ideas": "daily",
         "following": "off",
         "queue": "weekly",
+        "campaigns": "off",
     }
     page = employee_client.get("/account/").data.decode()
     assert '<option selected value="daily">' in page
@@ -218,7 +220,8 @@ def test_only_a_signed_in_person_sets_their_own_preferences(client, client_for, 
     for role in Role:
         user = make_user(role)
         answer = client_for(user).post(
-            "/account/notices", data={"my_ideas": "off", "following": "off", "queue": "daily"}
+            "/account/notices",
+            data={"my_ideas": "off", "following": "off", "queue": "daily", "campaigns": "off"},
         )
         assert answer.status_code == 302
         db.session.rollback()

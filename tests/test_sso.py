@@ -214,6 +214,166 @@ def test_when_the_portal_manages_roles_later_sign_ins_keep_them(
     assert (finn.role, finn.name, finn.department.name) == (Role.ADMIN, "Finn Example", "Finance")
 
 
+# ------------------------------------------------------------------ leaders
+
+
+def led(email: str) -> list[str]:
+    return [d.name for d in user(email).led_departments]
+
+
+def test_a_leader_named_on_a_department_finds_it_at_first_sign_in(
+    client, oidc_provider, departments, make_user
+):
+    """Finance names fiona@x.example as its leader (no account yet); Sales is led by another
+    account; Operations names someone else."""
+    sales_leader = make_user(Role.LEADER, email="sam@acme.example")
+    departments["Sales"].leader = sales_leader
+    departments["Sales"].leader_email = "fiona@x.example"
+    departments["Operations"].leader_email = "otto@acme.example"
+    db.session.commit()
+    person(oidc_provider, "fiona", email="Fiona@X.example", groups=["converge-leaders"])
+    response = sign_in(client, oidc_provider, "fiona")
+    assert response.status_code == 302
+    home = client.get(response.location)
+    assert home.status_code == 302 and home.location.endswith("/leader/")
+    page = client.get("/leader/").get_data(as_text=True)
+    assert f'data-leader-department="{departments["Finance"].id}"' in page
+    assert f'data-leader-department="{departments["Sales"].id}"' not in page
+    fiona = user("fiona@x.example")
+    assert fiona.role == Role.LEADER and led(fiona.email) == ["Finance"]
+    assert [d.email for d in [departments["Sales"].leader]] == ["sam@acme.example"]
+    assert events("user_provisioned")[-1].after["leads"] == ["Finance"]
+    # Leaders cannot estimate, approve, run scenarios or administer.
+    for path in ("/portfolio/scenarios/new", "/admin/users", "/review/"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_leading_follows_the_leader_role_at_the_provider(app, oidc_provider, departments):
+    person(oidc_provider, "fiona", email="fiona@x.example", groups=["converge-leaders"])
+    assert sign_in(app.test_client(), oidc_provider, "fiona").status_code == 302
+    assert led("fiona@x.example") == ["Finance"]
+
+    person(oidc_provider, "fiona", email="fiona@x.example", groups=[])
+    assert sign_in(app.test_client(), oidc_provider, "fiona").status_code == 302
+    assert user("fiona@x.example").role == Role.EMPLOYEE
+    assert led("fiona@x.example") == []  # only leaders lead departments
+    finance = db.session.get(Department, departments["Finance"].id)
+    assert (finance.leader_label, finance.leader_email) == ("Fiona Example", "fiona@x.example")
+    change = events("user_updated_by_idp")[-1]
+    assert (change.before["leads"], change.after["leads"]) == (["Finance"], [])
+
+    person(oidc_provider, "fiona", email="fiona@x.example", groups=["converge-leaders"])
+    client = app.test_client()
+    assert sign_in(client, oidc_provider, "fiona").status_code == 302
+    assert led("fiona@x.example") == ["Finance"]  # the e-mail on file links her again
+    assert client.get("/leader/").status_code == 200
+
+
+def test_departments_an_admin_gave_a_leader_stay_theirs(
+    client, oidc_provider, departments, make_user
+):
+    lee = make_user(Role.LEADER, email="lee@acme.example", name="Lee")
+    departments["Operations"].leader = lee  # set by an administrator; not on file by e-mail
+    db.session.commit()
+    person(oidc_provider, "lee", email="lee@acme.example", groups=["converge-leaders"])
+    assert sign_in(client, oidc_provider, "lee").status_code == 302
+    assert led("lee@acme.example") == ["Operations"]
+
+
+# ------------------------------------------------------ the environment's names
+
+
+OIDC_ENVIRONMENT = (
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_SCOPES",
+    "OIDC_ROLE_CLAIM",
+    "OIDC_ROLE_MAP",
+    "OIDC_DEPARTMENT_CLAIM",
+    "OIDC_COVERS_CLAIM",
+    "OIDC_MANAGE_ROLES",
+    "OIDC_PROVIDER_NAME",
+    "PORTAL_PASSWORD_LOGIN",
+    "PORTAL_BREAK_GLASS_EMAIL",
+)
+
+
+def test_the_defaults_the_issue_names(monkeypatch, tmp_path):
+    from portal.config import from_environment
+
+    for name in OIDC_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    config = from_environment(str(tmp_path))
+    assert config["OIDC_ISSUER"] is None  # no single sign-on
+    assert config["OIDC_SCOPES"] == "openid email profile"
+    assert config["OIDC_ROLE_CLAIM"] == "groups"
+    assert config["OIDC_ROLE_MAP"] == ""  # everyone is an employee
+    assert config["OIDC_DEPARTMENT_CLAIM"] == "department"
+    assert config["OIDC_COVERS_CLAIM"] == "covers"
+    assert config["OIDC_MANAGE_ROLES"] is True
+    assert config["PASSWORD_LOGIN"] is True
+    assert config["BREAK_GLASS_EMAIL"] is None
+    monkeypatch.setenv("OIDC_MANAGE_ROLES", "0")
+    monkeypatch.setenv("PORTAL_PASSWORD_LOGIN", "0")
+    config = from_environment(str(tmp_path))
+    assert config["OIDC_MANAGE_ROLES"] is False and config["PASSWORD_LOGIN"] is False
+
+
+def test_configured_only_by_the_environment_variables(
+    monkeypatch, database_url, tmp_path, oidc_provider, departments, admin, employee
+):
+    """Every setting from its variable, exactly as the issue names it: other claim names, a
+    public role map, roles kept by the portal, passwords off but for the break-glass admin."""
+    environment = {
+        "OIDC_ISSUER": oidc_provider.issuer + "/",
+        "OIDC_CLIENT_ID": "converge",
+        "OIDC_CLIENT_SECRET": "converge-secret",
+        "OIDC_SCOPES": "openid profile email",
+        "OIDC_ROLE_CLAIM": "app_roles",
+        "OIDC_ROLE_MAP": "Converge.BRM=brm, Converge.Leaders=leader",
+        "OIDC_DEPARTMENT_CLAIM": "org_unit",
+        "OIDC_COVERS_CLAIM": "brm_for",
+        "OIDC_MANAGE_ROLES": "0",
+        "OIDC_PROVIDER_NAME": "Contoso",
+        "PORTAL_PASSWORD_LOGIN": "0",
+        "PORTAL_BREAK_GLASS_EMAIL": " ADA@converge.example ",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    client = make_app(database_url, tmp_path).test_client()  # no configuration but these
+
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "Sign in with Contoso" in page and "Emergency administrator sign-in" in page
+    query = parse_qs(urlsplit(start(client)).query)
+    assert query["scope"] == ["openid profile email"]
+    person(
+        oidc_provider,
+        "kim",
+        app_roles=["Converge.BRM"],
+        groups=["converge-admins"],  # the default claim is not read
+        org_unit="sales",
+        department="Finance",
+        brm_for=["Operations", "finance"],
+    )
+    assert client.get(oidc_provider.authorize(start(client), "kim")).status_code == 302
+    kim = user("kim@acme.example")
+    assert (kim.role, kim.department.name) == (Role.BRM, "Sales")
+    assert [d.name for d in kim.covered_departments] == ["Finance", "Operations"]
+
+    person(oidc_provider, "kim", app_roles=["Converge.Leaders"], org_unit="Operations")
+    again = make_app(database_url, tmp_path).test_client()
+    assert again.get(oidc_provider.authorize(start(again), "kim")).status_code == 302
+    assert user("kim@acme.example").role == Role.BRM  # OIDC_MANAGE_ROLES=0: the portal's
+
+    stranger = make_app(database_url, tmp_path).test_client()
+    refused = stranger.post("/auth/login", data={"email": employee.email, "password": PASSWORD})
+    assert refused.status_code == 403 and signed_in_user_id(stranger) is None
+    breaking_glass = make_app(database_url, tmp_path).test_client()
+    ok = breaking_glass.post("/auth/login", data={"email": admin.email, "password": PASSWORD})
+    assert ok.status_code == 302 and signed_in_user_id(breaking_glass) == admin.get_id()
+
+
 # ----------------------------------------------------------------- refusals
 
 
@@ -274,6 +434,8 @@ def test_an_expired_code_is_refused(client, oidc_provider, departments):
         ("bad_signature", "its signature does not match", "BadSignatureError"),
         ("wrong_audience", "issued to another application", "ID token refused"),
         ("wrong_issuer", "comes from another issuer", "'iss'"),
+        ("wrong_nonce", "was not made for this sign-in", "'nonce'"),
+        ("expired_token", "it has expired", "expired"),
     ],
 )
 def test_an_id_token_that_fails_verification_is_refused(
@@ -421,6 +583,19 @@ def test_sign_out_offers_to_end_the_provider_session(client, oidc_provider, depa
     assert "Sign out of Acme ID" not in client.get("/auth/login").get_data(as_text=True)
 
 
+def test_without_an_end_session_endpoint_sign_out_offers_nothing_more(
+    database_url, tmp_path, oidc_provider, departments
+):
+    oidc_provider.misbehave.add("no_logout")
+    client = make_app(database_url, tmp_path, **sso_config(oidc_provider)).test_client()
+    person(oidc_provider)
+    assert sign_in(client, oidc_provider, "alice").status_code == 302
+    response = client.post("/auth/logout")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "You are signed out." in page and "data-idp-logout" not in page
+    assert signed_in_user_id(client) is None
+
+
 def test_password_sign_out_offers_nothing_more(client, employee):
     client.post("/auth/login", data={"email": employee.email, "password": PASSWORD})
     response = client.post("/auth/logout")
@@ -485,6 +660,27 @@ def test_the_break_glass_e_mail_must_be_an_admin(no_passwords, make_user):
     )
     assert response.status_code == 403
     assert signed_in_user_id(client) is None
+
+
+def test_password_sign_in_off_resets_only_the_break_glass_password(
+    database_url, tmp_path, oidc_provider, monkeypatch, admin, employee
+):
+    from portal import mail
+
+    letters = []
+    monkeypatch.setattr(mail, "deliver", letters.extend)
+    app = make_app(
+        database_url,
+        tmp_path,
+        **sso_config(oidc_provider, PASSWORD_LOGIN=False, BREAK_GLASS_EMAIL=admin.email),
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=9,
+    )
+    client = app.test_client()
+    for email in (employee.email, admin.email):
+        response = client.post("/auth/forgot", data={"email": email})
+        assert response.status_code == 302  # the same answer for both
+    assert [letter.to for letter in letters] == [admin.email]
 
 
 def test_sso_still_works_with_passwords_off(no_passwords, oidc_provider, departments):

@@ -159,6 +159,59 @@ def test_connections_are_checked_out_with_a_ping(app):
     assert db.engine.pool._pre_ping
 
 
+def test_the_ping_is_a_round_trip_only_when_a_connection_may_have_died(
+    database_url, make_idea, employee, monkeypatch
+):
+    """A connection back moments ago to a quiet socket is not pinged; one whose server
+    ended it (pg_terminate_backend) is, and is replaced unseen; so is one idle too long."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL: SQLite has no server to lose")
+    from sqlalchemy.dialects.postgresql import _psycopg_common
+
+    from portal import extensions
+
+    pings = []
+    ping = _psycopg_common._PGDialect_common_psycopg.do_ping
+    monkeypatch.setattr(
+        _psycopg_common._PGDialect_common_psycopg,
+        "do_ping",
+        lambda dialect, connection: pings.append(1) or ping(dialect, connection),
+    )
+    idea = make_idea(employee)
+    plain = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SERVER_NAME": "converge.example",
+            "REDIS_URL": None,
+        }
+    )
+    with plain.app_context():
+        engine = db.engine
+    backends = set()
+    sa.event.listen(engine, "checkin", lambda c, _r: backends.add(c.info.backend_pid))
+    client = plain.test_client()
+    login(client, employee)
+    for _ in range(3):
+        assert client.get(f"/ideas/{idea.id}").status_code == 200
+    assert pings == []
+
+    admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        ended = [conn.scalar(sa.text(f"SELECT pg_terminate_backend({pid})")) for pid in backends]
+    admin.dispose()
+    assert ended and all(ended)
+    assert client.get(f"/ideas/{idea.id}").status_code == 200
+    assert len(pings) == 1
+
+    monkeypatch.setattr(extensions, "PING_AFTER_IDLE_SECONDS", 0)
+    assert client.get(f"/ideas/{idea.id}").status_code == 200
+    assert len(pings) == 2
+    with plain.app_context():
+        db.engine.dispose()
+
+
 def test_no_request_leaves_a_connection_checked_out(database_url, app, make_idea, employee):
     """Production's requests (no test hooks): each ends its transaction and gives its
     connection back when its app context is torn down, after a page, a write and a bug."""

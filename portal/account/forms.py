@@ -49,6 +49,7 @@ class NoticePreferencesForm(PortalForm):
     my_ideas = SelectField(NoticeKind.MY_IDEAS.label)
     following = SelectField(NoticeKind.FOLLOWING.label)
     queue = SelectField(NoticeKind.QUEUE.label)
+    campaigns = SelectField(NoticeKind.CAMPAIGNS.label)
     save = SubmitField("Save e-mail preferences")
 
     def __init__(self, *args, **kwargs):

@@ -8,17 +8,18 @@ from werkzeug.exceptions import HTTPException
 
 from portal.api.auth import authenticate, caller
 from portal.api.errors import ErrorSchema, handle_http_error
-from portal.api.schemas import CampaignCreateSchema, CampaignSchema, IdeaSummarySchema
+from portal.api.schemas import CampaignCreateSchema, CampaignIdeaSchema, CampaignSchema
 from portal.campaigns import service
 from portal.extensions import db
-from portal.models import Campaign, Idea
+from portal.models import Campaign, Idea, PlanOutcome
+from portal.portfolio import outcomes
 
 blp = Blueprint(
     "Campaigns",
     __name__,
     url_prefix="/api/v1",
-    description="Campaigns: questions asked to target departments (create: portfolio "
-    "managers and admins).",
+    description="Campaigns: questions asked to target departments (create: department "
+    "leaders, portfolio managers and admins).",
 )
 blp.before_request(authenticate)
 blp.register_error_handler(HTTPException, handle_http_error)
@@ -36,6 +37,18 @@ class CampaignView:
 
     def __getattr__(self, name):
         return getattr(self._campaign, name)
+
+
+class CampaignIdeaView:
+    """An idea of a campaign with its answers and its latest plan outcome."""
+
+    def __init__(self, idea: Idea, outcome: PlanOutcome | None):
+        self._idea = idea
+        self.campaign_answers = idea.campaign_answers or {}
+        self.outcome = outcome.reason if outcome is not None else None
+
+    def __getattr__(self, name):
+        return getattr(self._idea, name)
 
 
 def _visible(campaign_id: int) -> Campaign:
@@ -101,13 +114,15 @@ def get_campaign(campaign_id: int):
 
 
 @blp.route(CAMPAIGN + "/ideas", methods=["GET"])
-@blp.response(200, IdeaSummarySchema(many=True))
+@blp.response(200, CampaignIdeaSchema(many=True))
 @blp.alt_response(401, schema=ErrorSchema, description="No valid token")
 @blp.alt_response(404, schema=ErrorSchema, description="No such campaign you may see")
 def campaign_ideas(campaign_id: int):
     """The ideas answering a campaign
 
-    Every idea of the campaign you may see (others' drafts left out), most votes first.
+    Every idea of the campaign you may see (others' drafts left out), most votes first, with
+    its answers to the campaign's extra fields and what became of it in the latest adopted
+    plan that weighed it.
     """
     ideas = service.ideas_of(_visible(campaign_id), caller())
     if ideas:  # the summaries name the objectives too: load them in one query
@@ -116,4 +131,5 @@ def campaign_ideas(campaign_id: int):
             .where(Idea.id.in_([i.id for i in ideas]))
             .options(selectinload(Idea.objectives))
         ).all()
-    return ideas
+    said = outcomes.latest_of(ideas)
+    return [CampaignIdeaView(idea, said.get(idea.id)) for idea in ideas]

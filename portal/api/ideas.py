@@ -88,7 +88,12 @@ def list_ideas(args):
         objective_id=args.get("objective_id"),
         sort=args["sort"],
     )
-    return service.page_of(service.search_query(caller(), filters), args["page"], args["per_page"])
+    return service.page_of(
+        service.search_query(caller(), filters),
+        args["page"],
+        args["per_page"],
+        parts=service.search_parts(caller(), filters),
+    )
 
 
 @blp.route("/ideas", methods=["POST"])

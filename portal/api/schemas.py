@@ -575,6 +575,20 @@ class CampaignSchema(ma.Schema):
     )
 
 
+class CampaignIdeaSchema(IdeaSummarySchema):
+    answers = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        attribute="campaign_answers",
+        metadata={"description": "Answers to the campaign's extra fields, by field key"},
+    )
+    outcome = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "In or out of the latest adopted plan that weighed it, and why"},
+    )
+
+
 class CampaignCreateSchema(ma.Schema):
     title = Text(required=True, validate=validate.Length(min=5, max=200))
     question = Text(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))

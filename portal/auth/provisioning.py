@@ -1,10 +1,18 @@
 """The account a verified single sign-on identity signs in to: found by its subject at the
 provider, else by its e-mail, else made just in time; its name, department, role and BRM
 coverage kept as the provider says while it manages them (OIDC_MANAGE_ROLES). One person,
-one account: never a second one for the same subject or e-mail. The caller commits."""
+one account: never a second one for the same subject or e-mail. The caller commits.
+
+A leader's departments are not a claim: they are the departments an administrator made them
+lead, and those whose leader on file (`Department.leader_email`) is the person's e-mail and
+which have no leader account yet, so a leader named on a department finds it on their first
+sign-in. Someone the provider no longer makes a leader leads nothing (the name and e-mail
+stay on the department, and link them again if they become a leader again)."""
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
+from portal.admin.service import lead_departments
 from portal.audit import record
 from portal.auth.sso import Identity, SsoError, SsoSettings, role_for
 from portal.extensions import db
@@ -13,7 +21,8 @@ from portal.models import Department, Role, User, utcnow
 
 def _departments_by_name() -> dict[str, Department]:
     # Few departments; compared in Python so that case folding is the same on every database.
-    return {d.name.casefold(): d for d in db.session.scalars(sa.select(Department))}
+    departments = db.session.scalars(sa.select(Department).options(selectinload(Department.leader)))
+    return {d.name.casefold(): d for d in departments}
 
 
 def _profile(user: User) -> dict:
@@ -22,6 +31,7 @@ def _profile(user: User) -> dict:
         "role": user.role.value,
         "department": user.department.name if user.department else None,
         "covered": [d.name for d in user.covered_departments],
+        "leads": [d.name for d in user.led_departments],
     }
 
 
@@ -33,6 +43,19 @@ def _coverage(identity: Identity, role: Role, department: Department | None, kno
         return [department] if department is not None else []
     found = {known[n.casefold()] for n in identity.covers if n.casefold() in known}
     return sorted(found, key=lambda d: d.name)
+
+
+def _leadership(user: User, known) -> list[Department]:
+    """The departments `user` leads after this sign-in: none unless a leader; else those
+    they lead and those waiting for them by e-mail."""
+    if user.role != Role.LEADER:
+        return []
+    waiting = [
+        d
+        for d in known.values()
+        if d.leader is None and (d.leader_email or "").strip().lower() == user.email
+    ]
+    return sorted({*user.led_departments, *waiting}, key=lambda d: d.name)
 
 
 def _account_for(identity: Identity, provider: str) -> User | None:
@@ -96,6 +119,7 @@ def sign_in_identity(identity: Identity, settings: SsoSettings) -> User:
         user.covered_departments = _coverage(identity, role, department, known)
         db.session.add(user)
         db.session.flush()
+        lead_departments(user, _leadership(user, known))
         record(None, "user_provisioned", user, after={**_profile(user), "via": "sso"})
     else:
         before = _profile(user)
@@ -107,6 +131,7 @@ def sign_in_identity(identity: Identity, settings: SsoSettings) -> User:
             user.role = role
             user.department = department or user.department
             user.covered_departments = _coverage(identity, role, user.department, known)
+            lead_departments(user, _leadership(user, known))
         after = _profile(user)
         if before != after:
             record(None, "user_updated_by_idp", user, before=before, after=after)

@@ -211,6 +211,8 @@ def identity_from_callback() -> Identity:
             "iss": "it comes from another issuer",
             "aud": "it was issued to another application",
             "azp": "it was issued to another application",
+            "exp": "it has expired",
+            "nonce": "it was not made for this sign-in",
         }
         raise SsoError(
             f"{name}'s answer could not be trusted ({what.get(claim, 'a claim is wrong')}), "

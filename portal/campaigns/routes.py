@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.forms import attempt, choices, submit
 from portal.ideas.forms import EmptyForm
 from portal.models import Campaign
+from portal.portfolio import outcomes
 from portal.spreadsheets import CsvWriter
 
 
@@ -110,6 +111,7 @@ def _page(campaign: Campaign, update_form: UpdateForm | None = None):
         state=campaign.state_on(service.today()),
         ideas=ideas,
         answers={idea.id: service.answer_rows(campaign, idea) for idea in ideas},
+        outcomes=outcomes.latest_of(ideas),
         actions=service.available_actions(current_user, campaign),
         may_manage=service.can_manage(current_user, campaign),
         may_report=service.can_report(current_user, campaign),
@@ -160,28 +162,52 @@ def _reported(campaign_id: int) -> Campaign:
     return campaign
 
 
+def _charts(result: service.CampaignReport) -> list:
+    """Participation by department, and what became of each department's ideas."""
+    if not result.rows:
+        return []
+    labels = [r.department for r in result.rows]
+    participation = charts.bar_chart(
+        labels,
+        {
+            "People": [r.people for r in result.rows],
+            "Ideas": [r.ideas for r in result.rows],
+            "Votes": [r.votes for r in result.rows],
+            "Comments": [r.comments for r in result.rows],
+        },
+        title="Participation by department",
+        horizontal=True,
+    )
+    if not result.total.ideas:
+        return [charts.as_svg_markup(participation)]
+    answered = [r for r in result.rows if r.ideas]  # departments that sent ideas
+    outcomes_chart = charts.bar_chart(
+        [r.department for r in answered],
+        {
+            "Selected": [r.selected for r in answered],
+            "Decided, not selected": [r.decided - r.selected for r in answered],
+            "Not decided yet": [r.ideas - r.decided for r in answered],
+        },
+        title="What became of the ideas, by department",
+        stacked=True,
+        horizontal=True,
+    )
+    return [charts.as_svg_markup(participation), charts.as_svg_markup(outcomes_chart)]
+
+
 @bp.route("/<id:campaign_id>/report")
 @login_required
 def report(campaign_id: int):
     campaign = _reported(campaign_id)
     result = service.report(campaign)
-    chart = None
-    if result.rows:
-        labels = [r.department for r in result.rows]
-        chart = charts.as_svg_markup(
-            charts.bar_chart(
-                labels,
-                {
-                    "People": [r.people for r in result.rows],
-                    "Ideas": [r.ideas for r in result.rows],
-                    "Votes": [r.votes for r in result.rows],
-                    "Comments": [r.comments for r in result.rows],
-                },
-                title="Participation by department",
-                horizontal=True,
-            )
-        )
-    return render_template("campaigns/report.html", c=campaign, r=result, chart=chart)
+    return render_template(
+        "campaigns/report.html",
+        c=campaign,
+        r=result,
+        t=result.total,
+        columns=service.REPORT_COLUMNS,
+        charts=_charts(result),
+    )
 
 
 @bp.route("/<id:campaign_id>/report.csv")
@@ -191,8 +217,11 @@ def report_csv(campaign_id: int):
     result = service.report(campaign)
     buffer = io.StringIO()
     writer = CsvWriter(buffer)
-    writer.writerow([c.capitalize() for c in service.REPORT_COLUMNS])
-    writer.writerows([getattr(r, c) for c in service.REPORT_COLUMNS] for r in result.rows)
+    writer.writerow([header for header, _ in service.REPORT_COLUMNS])
+    writer.writerows(
+        ["" if (v := getattr(r, name)) is None else v for _, name in service.REPORT_COLUMNS]
+        for r in [*result.rows, result.total]
+    )
     return Response(
         buffer.getvalue(),
         mimetype="text/csv",

@@ -31,6 +31,7 @@ from portal.models import (
     Follow,
     Idea,
     IdeaStatus,
+    NoticeKind,
     Role,
     StrategicObjective,
     User,
@@ -67,16 +68,25 @@ def can_manage(user: User, campaign: Campaign) -> bool:
     return can_sponsor(user) and (user.id == campaign.sponsor_id or user.role == Role.ADMIN)
 
 
+def _departments(user: User, *, led: bool = True) -> set[int]:
+    """The departments a campaign may ask the user through: their own, and (`led`) the
+    ones they lead."""
+    ids = {user.department_id}
+    if led and user.role == Role.LEADER:
+        ids |= {d.id for d in user.led_departments}
+    return ids
+
+
 def can_see(user: User, campaign: Campaign) -> bool:
     """Reviewers, admins and its sponsor see every campaign; other people see a campaign
-    once it has opened, when it asks their department."""
+    once it has opened, when it asks their department or one they lead."""
     if (
         user.role in (Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN)
         or user.id == campaign.sponsor_id
     ):
         return True
-    return campaign.state_on(today()) != CampaignState.DRAFT and campaign.targets(
-        user.department_id
+    return campaign.state_on(today()) != CampaignState.DRAFT and any(
+        campaign.targets(d) for d in _departments(user)
     )
 
 
@@ -84,10 +94,10 @@ def can_report(user: User, campaign: Campaign) -> bool:
     return user.role in (Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN) or can_manage(user, campaign)
 
 
-def _asks(user: User):
-    """SQL: campaigns asking the user's department (or everyone)."""
+def _asks(user: User, *, led: bool = True):
+    """SQL: campaigns asking the user's department, or (`led`) one they lead, or everyone."""
     targeted = Campaign.departments.any()
-    mine = Campaign.departments.any(Department.id == user.department_id)
+    mine = Campaign.departments.any(Department.id.in_(_departments(user, led=led)))
     return sa.or_(~targeted, mine)
 
 
@@ -109,15 +119,22 @@ def open_for(user: User) -> list[Campaign]:
     """The open campaigns asking the user's department: where they may submit ideas."""
     query = (
         sa.select(Campaign)
-        .where(Campaign.open_on(today()), _asks(user))
+        .where(Campaign.open_on(today()), _asks(user, led=False))
         .order_by(Campaign.closes_on, Campaign.id)
     )
     return list(db.session.scalars(query))
 
 
+_OBJECTIVE_CHOICES = (  # (id, name) columns, built once
+    sa.select(StrategicObjective.id, StrategicObjective.name)
+    .where(StrategicObjective.active)
+    .order_by(StrategicObjective.name)
+)
+
+
 def objective_choices() -> list[tuple[int, str]]:
-    query = sa.select(StrategicObjective).where(StrategicObjective.active).order_by("name")
-    return [(o.id, o.name) for o in db.session.scalars(query)]
+    """(id, name) of the active objectives by name (a form's choices)."""
+    return [tuple(row) for row in db.session.execute(_OBJECTIVE_CHOICES)]
 
 
 def titles() -> list[tuple[int, str]]:
@@ -362,9 +379,13 @@ def _link(campaign: Campaign) -> str:
 
 
 def _targeted_people(campaign: Campaign) -> list[User]:
+    """Everyone the campaign asks: the people of its departments and their leaders."""
     query = sa.select(User).where(User.active)
     if campaign.departments:
-        query = query.where(User.department_id.in_([d.id for d in campaign.departments]))
+        ids = [d.id for d in campaign.departments]
+        query = query.where(
+            sa.or_(User.department_id.in_(ids), User.led_departments.any(Department.id.in_(ids)))
+        )
     return list(db.session.scalars(query))
 
 
@@ -422,7 +443,7 @@ def send_due_notices(campaign: Campaign, day: date) -> list[str]:
             continue
         users, message = _audience_and_message(campaign, kind)
         users = [u for u in users if u.id != campaign.sponsor_id]
-        notify(users, message, link=_link(campaign))
+        notify(users, message, link=_link(campaign), kind=NoticeKind.CAMPAIGNS)
         db.session.add(CampaignNotice(campaign_id=campaign.id, kind=kind, recipients=len(users)))
         done.append(kind)
     db.session.flush()
@@ -446,74 +467,82 @@ def send_reminders(day: date | None = None) -> dict[str, int]:
 
 @dataclass
 class DepartmentRow:
+    """One department's part in a campaign (or, named "All departments", the whole)."""
+
     department: str
     people: int = 0
     ideas: int = 0
     votes: int = 0
     comments: int = 0
+    reviewed: int = 0
+    median_days_to_first_review: float | None = None
+    decided: int = 0
+    selected: int = 0
+    selected_value: float = 0.0
+
+    @property
+    def decided_share(self) -> float | None:
+        return self.decided / self.ideas if self.ideas else None
+
+    @property
+    def decided_percent(self) -> float | None:
+        return None if self.decided_share is None else round(100 * self.decided_share, 1)
 
 
 @dataclass
 class CampaignReport:
     rows: list[DepartmentRow]
-    submitted: int
-    decided: int
-    reviewed: int
-    median_days_to_first_review: float | None
-    selected: int
-    selected_value: float
-
-    @property
-    def decided_share(self) -> float | None:
-        return self.decided / self.submitted if self.submitted else None
+    total: DepartmentRow
 
 
-REPORT_COLUMNS = ("department", "people", "ideas", "votes", "comments")
+# (CSV header, DepartmentRow attribute): the report's table and its CSV, column by column.
+REPORT_COLUMNS = (
+    ("Department", "department"),
+    ("People", "people"),
+    ("Ideas", "ideas"),
+    ("Votes", "votes"),
+    ("Comments", "comments"),
+    ("Reviewed", "reviewed"),
+    ("Median days to first review", "median_days_to_first_review"),
+    ("Reaching a decision", "decided"),
+    ("Reaching a decision (%)", "decided_percent"),
+    ("Selected", "selected"),
+    ("Value selected", "selected_value"),
+)
 
 
 def report(campaign: Campaign) -> CampaignReport:
-    """Participation by department (people taking part, ideas, votes, comments), days from
-    submission to the first reviewer's action, the share of ideas decided, and the value of
-    what was selected (strategic value × likely multiplier of the current estimates)."""
+    """By department of the people taking part, and for the whole campaign: participation
+    (people who submitted, voted or commented; ideas, votes, comments), days from submission
+    to the first reviewer's status change, the ideas reaching a decision, and the value of
+    what was selected (strategic value × likely multiplier of the current estimates of the
+    ideas selected, in delivery or delivered). An idea counts in its submitter's department."""
     ideas = list(
         db.session.scalars(
             sa.select(Idea).where(Idea.campaign_id == campaign.id, Idea.status != IdeaStatus.DRAFT)
         )
     )
     ids = [i.id for i in ideas] or [-1]
+    votes = list(db.session.scalars(sa.select(Vote.user_id).where(Vote.idea_id.in_(ids))))
+    comments = list(
+        db.session.scalars(sa.select(Comment.author_id).where(Comment.idea_id.in_(ids)))
+    )
+    everyone = {i.submitter_id for i in ideas} | set(votes) | set(comments)
+    dept_of = dict(
+        db.session.execute(
+            sa.select(User.id, User.department_id).where(User.id.in_(everyone or [-1]))
+        ).all()
+    )
     names = dict(db.session.execute(sa.select(Department.id, Department.name)).all())
-    user_dept = {}
     rows: dict[int, DepartmentRow] = {d.id: DepartmentRow(d.name) for d in campaign.departments}
     people: dict[int, set[int]] = {}
+    waits: dict[int | None, list[float]] = {}
 
-    def row(department_id: int) -> DepartmentRow:
+    def row(user_id: int) -> DepartmentRow:
+        department_id = dept_of[user_id]
+        people.setdefault(department_id, set()).add(user_id)
         return rows.setdefault(department_id, DepartmentRow(names.get(department_id, "?")))
 
-    def dept_of(user_id: int) -> int:
-        if user_id not in user_dept:
-            user_dept[user_id] = db.session.scalar(
-                sa.select(User.department_id).where(User.id == user_id)
-            )
-        return user_dept[user_id]
-
-    for idea in ideas:
-        d = dept_of(idea.submitter_id)
-        row(d).ideas += 1
-        people.setdefault(d, set()).add(idea.submitter_id)
-    for (user_id,) in db.session.execute(sa.select(Vote.user_id).where(Vote.idea_id.in_(ids))):
-        d = dept_of(user_id)
-        row(d).votes += 1
-        people.setdefault(d, set()).add(user_id)
-    for (user_id,) in db.session.execute(
-        sa.select(Comment.author_id).where(Comment.idea_id.in_(ids))
-    ):
-        d = dept_of(user_id)
-        row(d).comments += 1
-        people.setdefault(d, set()).add(user_id)
-    for d, who in people.items():
-        row(d).people = len(who)
-
-    waits = []
     first_actions = dict(
         db.session.execute(
             sa.select(AuditEvent.idea_id, sa.func.min(AuditEvent.created_at))
@@ -526,13 +555,8 @@ def report(campaign: Campaign) -> CampaignReport:
             .group_by(AuditEvent.idea_id)
         ).all()
     )
-    for idea in ideas:
-        first = first_actions.get(idea.id)
-        if first is not None and idea.submitted_at is not None:
-            waits.append(max((first - idea.submitted_at).total_seconds() / 86400, 0.0))
-    decided = [i for i in ideas if i.decided_at is not None or i.status in workflow.COMMITTED]
     chosen = [i for i in ideas if i.status in workflow.COMMITTED]
-    value = 0.0
+    values: dict[int, float] = {}
     if chosen:
         weights = active_weights()
         estimates = db.session.scalars(
@@ -540,13 +564,43 @@ def report(campaign: Campaign) -> CampaignReport:
                 Estimate.idea_id.in_([i.id for i in chosen]), Estimate.is_current
             )
         )
-        value = sum(strategic_value(e, weights) * e.value_likely for e in estimates)
+        values = {e.idea_id: strategic_value(e, weights) * e.value_likely for e in estimates}
+    for idea in ideas:
+        r = row(idea.submitter_id)
+        r.ideas += 1
+        first = first_actions.get(idea.id)
+        if first is not None and idea.submitted_at is not None:
+            wait = max((first - idea.submitted_at).total_seconds() / 86400, 0.0)
+            waits.setdefault(dept_of[idea.submitter_id], []).append(wait)
+            waits.setdefault(None, []).append(wait)
+        if idea.decided_at is not None or idea.status in workflow.COMMITTED:
+            r.decided += 1
+        if idea.status in workflow.COMMITTED:
+            r.selected += 1
+            r.selected_value += values.get(idea.id, 0.0)
+    for user_id in votes:
+        row(user_id).votes += 1
+    for user_id in comments:
+        row(user_id).comments += 1
+
+    def median(days: list[float] | None) -> float | None:
+        return round(statistics.median(days), 1) if days else None
+
+    for department_id, r in rows.items():
+        r.people = len(people.get(department_id, ()))
+        r.reviewed = len(waits.get(department_id, ()))
+        r.median_days_to_first_review = median(waits.get(department_id))
+        r.selected_value = round(r.selected_value, 1)
+    total = DepartmentRow(
+        "All departments",
+        people=len(everyone),
+        reviewed=len(waits.get(None, ())),
+        median_days_to_first_review=median(waits.get(None)),
+    )
+    for r in rows.values():
+        for name in ("ideas", "votes", "comments", "decided", "selected", "selected_value"):
+            setattr(total, name, getattr(total, name) + getattr(r, name))
+    total.selected_value = round(total.selected_value, 1)
     return CampaignReport(
-        rows=sorted(rows.values(), key=lambda r: (-r.ideas, r.department)),
-        submitted=len(ideas),
-        decided=len(decided),
-        reviewed=len(waits),
-        median_days_to_first_review=round(statistics.median(waits), 1) if waits else None,
-        selected=len(chosen),
-        selected_value=round(value, 1),
+        rows=sorted(rows.values(), key=lambda r: (-r.ideas, -r.people, r.department)), total=total
     )

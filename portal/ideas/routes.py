@@ -1,6 +1,5 @@
 """Idea pages: browse, write, submit, vote, comment, follow, a leader's endorsement."""
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -26,6 +25,7 @@ from portal.ideas.service import (
     may_endorse,
     my_ideas,
     row_page,
+    search_parts,
     search_query,
     set_endorsement,
     toggle_follow,
@@ -33,19 +33,14 @@ from portal.ideas.service import (
     transition,
     update_draft,
 )
-from portal.models import Idea, IdeaStatus, Role, StrategicObjective
+from portal.models import Idea, IdeaStatus, Role
 from portal.portfolio import outcomes
-
-
-def _objective_choices() -> list[tuple[int, str]]:
-    query = sa.select(StrategicObjective).where(StrategicObjective.active).order_by("name")
-    return [(o.id, o.name) for o in db.session.scalars(query)]
 
 
 def _idea_form(idea: Idea | None = None) -> IdeaForm:
     form = IdeaForm(obj=idea if request.method == "GET" else None)
     form.department.choices = choices(department_choices())
-    form.objectives.choices = choices(_objective_choices())
+    form.objectives.choices = choices(campaigns.objective_choices())
     # The open campaigns asking the author's department; a draft keeps showing its own.
     form.open_campaigns = campaigns.open_for(current_user)
     if idea is not None and idea.campaign and idea.campaign not in form.open_campaigns:
@@ -58,6 +53,9 @@ def _idea_form(idea: Idea | None = None) -> IdeaForm:
         form.objectives.data = [o.id for o in idea.objectives] if idea else []
         asked = query_int("campaign", 0)
         form.campaign.data = (idea.campaign_id or 0) if idea else asked
+        if idea is None:  # answering a campaign: its objectives are ticked to start with
+            served = [c.objectives for c in form.open_campaigns if c.id == asked]
+            form.objectives.data = [o.id for o in served[0]] if served else []
         form.answers = (idea.campaign_answers or {}) if idea else {}
     else:
         form.answers = {}
@@ -99,7 +97,7 @@ def index():
     )
     form.status.choices = choices([("", "Any status")] + [(s.value, s.label) for s in IdeaStatus])
     form.objective.choices = choices(
-        [("", "Any objective")] + [(str(i), n) for i, n in _objective_choices()]
+        [("", "Any objective")] + [(str(i), n) for i, n in campaigns.objective_choices()]
     )
     form.validate()
     # Each filter that reads well applies; one that does not is ignored on its own.
@@ -119,6 +117,7 @@ def index():
         search_query(current_user, filters),
         page=query_int("page", 1),
         per_page=current_app.config["IDEAS_PER_PAGE"],
+        parts=search_parts(current_user, filters),
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("ideas/index.html", form=form, page=page, args=args)

@@ -1,5 +1,7 @@
 """Operations on ideas for the people who write, vote on and discuss them."""
 
+import functools
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -379,47 +381,83 @@ def _objectives() -> sa.ColumnElement:
     return _OBJECTIVES[dialect]
 
 
-def list_rows(query: sa.Select) -> list[IdeaRow]:
-    """The ideas of `query` (a `select(Idea)`, filtered, sorted and limited) as IdeaRows, in
-    its order, in one query."""
-    lines = db.session.execute(
-        query.with_only_columns(*_ROW_COLUMNS, _objectives())
+def _row_lines(query: sa.Select, *extra: sa.ColumnElement) -> sa.Result:
+    """`query`'s lines: the columns of an IdeaRow, then `extra`."""
+    return db.session.execute(
+        query.with_only_columns(*_ROW_COLUMNS, _objectives(), *extra)
         .join_from(Idea, _ROW_DEPARTMENT, _ROW_DEPARTMENT.id == Idea.department_id)
         .join_from(Idea, _ROW_SUBMITTER, _ROW_SUBMITTER.id == Idea.submitter_id)
         .outerjoin_from(Idea, _ROW_ASSIGNEE, _ROW_ASSIGNEE.id == Idea.assignee_id)
     )
-    return [
-        IdeaRow(
-            *line[:7],
-            Named(line[7], line[8]),
-            Named(line[9], line[10]),
-            Named(line[11], line[12]) if line[11] is not None else None,
-            tuple(Named(*pair) for pair in line[13] or ()),
-        )
-        for line in lines
-    ]
+
+
+def _idea_row(line) -> IdeaRow:
+    return IdeaRow(
+        *line[:7],
+        Named(line[7], line[8]),
+        Named(line[9], line[10]),
+        Named(line[11], line[12]) if line[11] is not None else None,
+        tuple(Named(*pair) for pair in line[13] or ()),
+    )
+
+
+def list_rows(query: sa.Select) -> list[IdeaRow]:
+    """The ideas of `query` (a `select(Idea)`, filtered, sorted and limited) as IdeaRows, in
+    its order, in one query."""
+    return [_idea_row(line) for line in _row_lines(query)]
+
+
+def _count(query: sa.Select) -> sa.Select:
+    """How many ideas `query` (a `select(Idea)`, filtered) finds."""
+    return query.with_only_columns(sa.func.count(), maintain_column_froms=True).order_by(None)
 
 
 class RowPage(Pagination):
     """A page of IdeaRows with Flask-SQLAlchemy's pagination (total, pages, links), for
-    the list pages; `query` is a `select(Idea)`, filtered and sorted."""
+    the list pages; `query` is a `select(Idea)`, filtered and sorted.
+
+    The total comes with the rows, as a column the database works out once (an uncorrelated
+    subquery): a page with rows costs one query. Only a page with none counts on its own."""
+
+    def _total(self) -> sa.ColumnElement:
+        """The count of the query, or the sum of the counts of its parts."""
+        parts = self._query_args["parts"] or [self._query_args["query"]]
+        counts = [_count(part).correlate(None).scalar_subquery() for part in parts]
+        return functools.reduce(operator.add, counts)
 
     def _query_items(self) -> list[IdeaRow]:
         query = self._query_args["query"]
-        return list_rows(query.limit(self.per_page).offset(self._query_offset))
+        page = query.limit(self.per_page).offset(self._query_offset)
+        lines = _row_lines(page, self._total()).all()
+        self._counted = lines[0][-1] if lines else None
+        return [_idea_row(line) for line in lines]
 
     def _query_count(self) -> int:
-        # A page that is not full is the last one: its rows tell the total.
-        if len(self.items) < self.per_page and (self.items or self.page == 1):
-            return self._query_offset + len(self.items)
-        query = self._query_args["query"]
-        counted = query.with_only_columns(sa.func.count(), maintain_column_froms=True)
-        return db.session.scalar(counted.order_by(None))
+        if self._counted is not None:
+            return self._counted
+        if self.page == 1:  # no rows on the first page: none at all
+            return 0
+        return db.session.scalar(sa.select(self._total()))
 
 
-def row_page(query: sa.Select, page: int, per_page: int) -> RowPage:
-    """Page `page` of `query`'s ideas as IdeaRows (past the last page: no rows)."""
-    return RowPage(page=page, per_page=per_page, max_per_page=None, error_out=False, query=query)
+def row_page(
+    query: sa.Select, page: int, per_page: int, parts: list[sa.Select] | None = None
+) -> RowPage:
+    """Page `page` of `query`'s ideas as IdeaRows (past the last page: no rows). `parts`:
+    disjoint queries whose counts add up to `query`'s, when they are cheaper to count
+    (`search_parts`)."""
+    return RowPage(
+        page=page, per_page=per_page, max_per_page=None, error_out=False, query=query, parts=parts
+    )
+
+
+def _visible(viewer: User) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """The ideas `viewer` may browse (`can_view`) as two disjoint conditions: every idea but
+    the drafts, and their own drafts."""
+    return (
+        Idea.status != IdeaStatus.DRAFT,
+        sa.and_(Idea.status == IdeaStatus.DRAFT, Idea.submitter_id == viewer.id),
+    )
 
 
 def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
@@ -427,6 +465,18 @@ def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
     query = sa.select(Idea).where(
         sa.or_(Idea.status != IdeaStatus.DRAFT, Idea.submitter_id == viewer.id)
     )
+    return _searched(query, filters)
+
+
+def search_parts(viewer: User, filters: IdeaFilters) -> list[sa.Select]:
+    """`search_query` as disjoint parts whose counts add up to its count. Counted whole, the
+    OR of "not a draft" and "my own" reads every idea's row; counted apart, PostgreSQL
+    counts the first from the status index alone (a sixth of the time at 2,000 ideas)."""
+    return [_searched(sa.select(Idea).where(part), filters) for part in _visible(viewer)]
+
+
+def _searched(query: sa.Select, filters: IdeaFilters) -> sa.Select:
+    """`query` (a `select(Idea)`) with `filters` applied and sorted."""
     if filters.q:
         # ILIKE on PostgreSQL (served by the pg_trgm indexes), lower() LIKE elsewhere.
         like, esc = like_pattern(filters.q), LIKE_ESCAPE
@@ -466,19 +516,28 @@ class IdeaPage:
 
 
 def page_of(
-    query: sa.Select, page: int, per_page: int, *, count_limit: int | None = None
+    query: sa.Select,
+    page: int,
+    per_page: int,
+    *,
+    count_limit: int | None = None,
+    parts: list[sa.Select] | None = None,
 ) -> IdeaPage:
     """One page of a `search_query` as IdeaRows, cheap at any depth.
 
     The total is counted up to `count_limit` (default COUNT_LIMIT): an exact count of
-    90,000 matches costs a scan of all of them on every page. The page is found by id
-    first and its lines read afterwards, so skipping deep into the list reads only
-    narrow rows.
+    90,000 matches costs a scan of all of them on every page. `parts` (`search_parts`):
+    disjoint queries whose counts add up to `query`'s, each counted up to the limit. The
+    page is found by id first and its lines read afterwards, so skipping deep into the list
+    reads only narrow rows.
     """
     count_limit = count_limit or COUNT_LIMIT
     ids_in_order = query.with_only_columns(Idea.id)
-    matches = ids_in_order.order_by(None).limit(count_limit + 1).subquery()
-    counted = db.session.scalar(sa.select(sa.func.count()).select_from(matches))
+    counts = []
+    for part in parts or [query]:
+        matches = part.with_only_columns(Idea.id).order_by(None).limit(count_limit + 1)
+        counts.append(sa.select(sa.func.count()).select_from(matches.subquery()).scalar_subquery())
+    counted = db.session.scalar(sa.select(functools.reduce(operator.add, counts)))
     offset = (page - 1) * per_page
     ids = []
     # Past the last match there is nothing to read. (Asking anyway can be slow: with no

@@ -108,6 +108,7 @@ class NoticeKind(enum.StrEnum):
     MY_IDEAS = "my_ideas"
     FOLLOWING = "following"
     QUEUE = "queue"
+    CAMPAIGNS = "campaigns"
 
     @property
     def label(self) -> str:
@@ -115,6 +116,7 @@ class NoticeKind(enum.StrEnum):
             "my_ideas": "My ideas",
             "following": "Ideas I follow",
             "queue": "My review queue and plans",
+            "campaigns": "Campaigns",
         }[self.value]
 
     @property
@@ -123,6 +125,8 @@ class NoticeKind(enum.StrEnum):
             "my_ideas": "Changes to ideas you submitted, plan outcomes, unanswered questions.",
             "following": "Changes to ideas you follow and their plan outcomes.",
             "queue": "Reviews waiting for you, overdue reviews, merges and assignments.",
+            "campaigns": "A campaign asking your department opened or closes soon; a "
+            "campaign you took part in is decided.",
         }[self.value]
 
 
@@ -148,6 +152,7 @@ DEFAULT_FREQUENCY = {
     NoticeKind.MY_IDEAS: Frequency.IMMEDIATE,
     NoticeKind.FOLLOWING: Frequency.WEEKLY,
     NoticeKind.QUEUE: Frequency.IMMEDIATE,
+    NoticeKind.CAMPAIGNS: Frequency.IMMEDIATE,
 }
 """E-mail for each kind until a person chooses otherwise on the account page."""
 
@@ -282,7 +287,10 @@ class ApiToken(db.Model):
 
 class SignIn(db.Model):
     """One device's sign-in: its session cookie names this row, and its remember-me cookie
-    ("<id>.<secret>") matches `remember_hash`. Deleting the row signs that device out."""
+    ("<id>.<secret>") matches `remember_hash`. Deleting the row signs that device out.
+
+    The secret before the last rotation stays known (`previous_hash`, `rotated_at`): shown
+    again later it can only be a stolen copy racing its owner, and the sign-in is ended."""
 
     __tablename__ = "sign_ins"
 
@@ -293,5 +301,8 @@ class SignIn(db.Model):
     expires_at: Mapped[datetime]
     # SHA-256 (hex) of the current remember-me secret; None without "remember me".
     remember_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # SHA-256 (hex) of the secret the last rotation replaced, and when it did.
+    previous_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    rotated_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()

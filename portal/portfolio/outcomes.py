@@ -1,7 +1,9 @@
 """What an adopted plan means for each of its candidates, in plain words, and who is told.
 
 Adopting a run writes one `PlanOutcome` per candidate (in the plan or not, and why) and
-tells each candidate's submitter and followers. The reason is worded here, once, from the
+tells each candidate's submitter and followers; a run restricted to a campaign does the same
+for the campaign's ideas that were not candidates (`not_weighed`: rejected, still in review…),
+so every participant hears what became of their idea. The reason is worded here, once, from the
 run's own explanation (`result["explanations"]`, with the parts still being worked out laid
 over them: `explanations.known`) and the budget and capacity rows each left-out idea
 overflows (`problem.shortfalls`); the idea page shows the stored sentence. A run adopted
@@ -12,9 +14,10 @@ stored sentences (nobody is told twice).
 
 import sqlalchemy as sa
 
+from portal import workflow
 from portal.audit import tell_audiences
 from portal.extensions import db
-from portal.models import Idea, PlanOutcome, ResourcePool, Run
+from portal.models import Idea, IdeaStatus, PlanOutcome, ResourcePool, Run
 from portal.portfolio import explanations as explaining
 from portal.portfolio import problem as bridge
 from portal.portfolio.problem import amount
@@ -116,11 +119,46 @@ def outcomes(run: Run) -> dict[int, tuple[bool, str]]:
     return found
 
 
+def not_weighed(plan: str, idea: Idea) -> str:
+    """The sentence for an idea of the run's campaign that was not among its candidates."""
+    state = idea.status.label.lower()
+    if idea.status in workflow.DELIVERY_STARTED:
+        return f"Not weighed in {plan}: it is already {state}."
+    if idea.status in workflow.CLOSED:
+        why = f": {idea.status_reason.rstrip('.')}" if idea.status_reason else ""
+        return f"Not in {plan}: it was {state} before the plan was made{why}."
+    return (
+        f"Not in {plan}: it was not an approved candidate when the plan was made (it is "
+        f"{state}); it can still enter a later plan."
+    )
+
+
+def _campaign_ideas(run: Run, candidates) -> list[Idea]:
+    """The submitted ideas of the run's campaign (when its scenario was restricted to one)
+    that were not candidates: their people hear what became of them too."""
+    campaign_id = (run.settings or {}).get("campaign_id")
+    if not campaign_id:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Idea).where(
+                Idea.campaign_id == campaign_id,
+                Idea.status != IdeaStatus.DRAFT,
+                Idea.id.not_in(candidates),
+            )
+        )
+    )
+
+
 def record_and_tell(run: Run, actor) -> int:
-    """Write each candidate's outcome and tell its submitter and followers (caller commits).
+    """Write each candidate's outcome and tell its submitter and followers (caller commits);
+    a campaign's run also tells the people of the campaign's other ideas (`not_weighed`).
 
     Returns how many ideas were told about."""
     found = outcomes(run)
+    name = plan_name(run)
+    for idea in _campaign_ideas(run, list(found)):
+        found[idea.id] = (False, not_weighed(name, idea))
     ideas = list(db.session.scalars(sa.select(Idea).where(Idea.id.in_(found)).order_by(Idea.id)))
     if not ideas:
         return 0
@@ -162,3 +200,20 @@ def latest(idea: Idea) -> PlanOutcome | None:
         .order_by(Run.adopted_at.desc(), PlanOutcome.id.desc())
         .limit(1)
     )
+
+
+def latest_of(ideas: list[Idea]) -> dict[int, PlanOutcome]:
+    """`latest` for many ideas in one query: idea id -> its outcome in the most recently
+    adopted plan that considered it (ideas no plan considered are left out)."""
+    found: dict[int, PlanOutcome] = {}
+    if not ideas:
+        return found
+    rows = db.session.scalars(
+        sa.select(PlanOutcome)
+        .join(Run, Run.id == PlanOutcome.run_id)
+        .where(PlanOutcome.idea_id.in_([i.id for i in ideas]))
+        .order_by(Run.adopted_at.desc(), PlanOutcome.id.desc())
+    )
+    for row in rows:
+        found.setdefault(row.idea_id, row)
+    return found

@@ -289,6 +289,8 @@ def start_run(scenario: Scenario, user: User) -> Run:
         "candidates": len(frozen.problem["candidates"]),
         "objective_shares": frozen.objective_shares,
         "budget_mode": scenario.budget_mode.value,
+        # Adopting a campaign's run tells its every participant, candidates or not.
+        "campaign_id": (scenario.candidate_filter or {}).get("campaign_id"),
     }
     if scenario.budget_mode == BudgetMode.REMAINING:
         # What the plan held when the run froze: its budget is what was left after that.
@@ -457,7 +459,11 @@ def commitments(run: Run) -> list[dict]:
     settings = run.settings or {}
     budget = run.problem.get("budget", {})
     spend = (run.result or {}).get("spend", {})
-    staying = bridge.plan_costs(exclude=set(candidate_ids(run)))
+    # A campaign's budgets are its envelope, for its own answers: the rest of the plan is
+    # paid from the organisation's budget, not from the envelope.
+    staying = (
+        {} if settings.get("campaign_id") else bridge.plan_costs(exclude=set(candidate_ids(run)))
+    )
     frozen_plan = settings.get("plan_costs") or {}
     remaining = settings.get("budget_mode") == BudgetMode.REMAINING.value
     rows = []
@@ -524,9 +530,13 @@ def adopt_run(run: Run, user: User, *, accept_excess: bool = False) -> Adoption:
 
 
 def current_plan() -> Run | None:
-    """The most recently adopted run."""
+    """The most recently adopted run of the whole organisation (a campaign's adopted run
+    selects its answers into the plan, but the plan stays the organisation's)."""
     return db.session.scalar(
-        sa.select(Run).where(Run.adopted_at.is_not(None)).order_by(Run.adopted_at.desc()).limit(1)
+        sa.select(Run)
+        .where(Run.adopted_at.is_not(None), Run.settings["campaign_id"].as_integer().is_(None))
+        .order_by(Run.adopted_at.desc())
+        .limit(1)
     )
 
 

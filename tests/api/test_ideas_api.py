@@ -46,6 +46,23 @@ def test_total_is_counted_up_to_the_limit(employee_api, employee, make_idea, mon
     assert (past["total"], past["total_exact"], past["items"]) == (5, True, [])
 
 
+def test_the_total_counts_my_drafts_and_not_others(
+    employee_api, employee, make_user, make_idea, monkeypatch
+):
+    from portal.ideas import service
+
+    for _ in range(3):
+        make_idea(employee)
+    make_idea(employee, IdeaStatus.DRAFT)
+    make_idea(make_user(), IdeaStatus.DRAFT)
+    body = employee_api.get("/api/v1/ideas?per_page=2").get_json()
+    assert (body["total"], body["total_exact"], body["pages"]) == (4, True, 2)
+    # Counted in parts (not drafts, my drafts), each up to the limit: still "more than".
+    monkeypatch.setattr(service, "COUNT_LIMIT", 3)
+    body = employee_api.get("/api/v1/ideas?per_page=2").get_json()
+    assert (body["total"], body["total_exact"]) == (3, False)
+
+
 def test_list_filters(
     employee_api, employee, make_idea, make_department, make_user, make_objective
 ):

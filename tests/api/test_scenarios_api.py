@@ -246,3 +246,50 @@ def test_unreachable_queue_is_503(pm_api, app):
     assert response.status_code == 503 and "could not be queued" in error_of(response)["message"]
     run = db.session.scalars(sa.select(Run)).one()
     assert run.status == RunStatus.FAILED and "could not be queued" in run.error
+
+
+def test_time_settings_and_the_run_in_time(pm_api, settings, objective, make_candidate):
+    """Issue 13 over the API: the discount rate, the run cost counted past the horizon with
+    its budget line and a theme's maximum share are saved and read back; the run's problem
+    carries them and its result gives value over time and the run cost after the horizon."""
+    make_candidate(4, 100.0, value_profile={"2027": 1, "2028": 1}, run_cost_per_year=20.0,
+                   lifetime_years=10)  # fmt: skip
+    make_candidate(1, 100.0, serves=False)  # carries no theme: the theme's share stays 0.5
+    timed = {
+        **settings,
+        "discount_rate": 0.1,
+        "tail_years": 2,
+        "tail_budget": 1000.0,
+        "theme_max_shares": {str(objective.id): 0.9},
+        "theme_min_shares": {},
+        "department_shares": {},
+    }
+    response = pm_api.post("/api/v1/scenarios", json=timed)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (body["discount_rate"], body["tail_years"], body["tail_budget"]) == (0.1, 2, 1000.0)
+    assert body["theme_max_shares"] == {str(objective.id): 0.9}
+    run = pm_api.post(f"/api/v1/scenarios/{body['id']}/runs").get_json()
+    run = pm_api.get(f"/api/v1/runs/{run['id']}").get_json()
+    problem, result = run["problem"], run["result"]
+    assert problem["discount_rate"] == pytest.approx(0.1)
+    assert problem["run_cost_past_horizon"] == {"years": 2, "budget": 1000.0}
+    assert problem["theme_share"] == {"Customer": {"max": 0.9}}
+    assert result["value_by_period"] == {"2027": 50.0, "2028": 50.0, "2029": 0.0}
+    assert result["discounted_value_by_period"]["2028"] == pytest.approx(50 / 1.1)
+    assert result["run_cost_after_horizon"]["by_year"] == [20.0, 20.0]
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"discount_rate": -0.05}, "discount_rate"),
+        ({"tail_years": 2.5}, "tail_years"),
+        ({"tail_budget": -1}, "tail_budget"),
+        ({"theme_max_shares": {"1": 1.5}}, "theme_max_shares"),
+    ],
+)
+def test_bad_time_settings_are_422_by_setting(pm_api, settings, change, field):
+    response = pm_api.post("/api/v1/scenarios", json={**settings, **change})
+    assert response.status_code == 422, response.get_json()
+    assert field in error_of(response)["fields"]

@@ -102,4 +102,10 @@ def test_api_conforms_to_its_document(
     # The token works: generated calls got through to real answers, not only 401s.
     assert 200 in statuses["GET /api/v1/me"] and 200 in statuses["GET /api/v1/ideas"]
     assert 200 in statuses["GET /api/v1/campaigns"]
+    assert {label for label in tested if "/campaigns" in label} == {
+        "GET /api/v1/campaigns",
+        "POST /api/v1/campaigns",
+        "GET /api/v1/campaigns/{campaign_id}",
+        "GET /api/v1/campaigns/{campaign_id}/ideas",
+    }
     assert not failures, "\n\n".join(f"{label}:\n{exc}" for label, exc in failures.items())

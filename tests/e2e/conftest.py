@@ -102,3 +102,14 @@ def new_context(browser, portal_server, viewport=DESKTOP):
 def assert_no_sideways_scroll(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
+
+
+def screenshots(page, folder, name: str) -> None:
+    """Screenshots `<name>-desktop.png` and `<name>-phone.png` in `folder`, with no sideways
+    scroll at 390 px; the page is left at desktop width."""
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
+        if label == "phone":
+            assert_no_sideways_scroll(page)
+    page.set_viewport_size(DESKTOP)

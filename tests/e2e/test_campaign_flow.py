@@ -14,22 +14,10 @@ from portal.extensions import db
 from portal.models import Campaign, Idea, IdeaStatus, Notification, Role, utcnow
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import (
-    DESKTOP,
-    PHONE,
-    assert_no_sideways_scroll,
     new_context,
+    screenshots,
     sign_in,
 )
-
-
-def _shots(page, folder: Path, name: str) -> None:
-    """Screenshots at desktop width and at 390 px (no sideways scroll on the phone)."""
-    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(folder / f"{name}-{label}.png"), full_page=True)
-        if label == "phone":
-            assert_no_sideways_scroll(page)
-    page.set_viewport_size(DESKTOP)
 
 
 def test_campaign_from_question_to_outcome(
@@ -76,7 +64,7 @@ def test_campaign_from_question_to_outcome(
     page.fill("textarea[name=problem]", "Invoices wait for the month-end run.")
     page.fill("textarea[name=proposal]", "Send each invoice when the delivery note is signed.")
     page.fill("textarea[name=expected_benefit]", "Paid two weeks earlier on average.")
-    _shots(page, shots, "submission-form")
+    screenshots(page, shots, "submission-form")
     page.fill(f"input[name='campaign-{campaign.id}-invoices_per_month']", "1200")
     with page.expect_navigation():
         page.get_by_role("button", name="Submit for review").click()
@@ -147,8 +135,9 @@ def test_campaign_from_question_to_outcome(
     page.goto(f"/campaigns/{campaign.id}")
     outcome = page.locator(f"[data-idea='{idea.id}'] [data-outcome]").inner_text()
     assert "Selected in the adopted portfolio plan." in outcome
+    assert "In the Invoice-to-cash answers plan, starting in 2027." in outcome
     assert "Invoices per month: 1200" in page.locator(f"[data-idea='{idea.id}']").inner_text()
-    _shots(page, shots, "campaign-page")
+    screenshots(page, shots, "campaign-page")
     page.goto("/notifications")
     assert f"IDEA-{idea.id}" in page.content()
     context.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROVIDER_WARNINGS, sso_config
+from tests.e2e.conftest import PHONE
 
 pytestmark = PROVIDER_WARNINGS
 
@@ -67,3 +68,43 @@ def test_sign_in_with_the_provider(
     shot(page, tmp_path, "sso-signed-out.png")
     offer.click()
     page.wait_for_url(f"{oidc_provider.issuer}/oauth2/end_session*")
+
+
+def test_a_refused_sign_in_and_a_leader_at_phone_width(
+    app, browser, portal_server, oidc_provider, department, tmp_path
+):
+    """An unverified e-mail ends on the sign-in page with its reason; the leader named on
+    Finance signs in with the provider at 390 px and lands on Finance's page."""
+    app.config["PORTAL_BASE_URL"] = portal_server
+    claims = {"name": "Fiona Leader", "department": "Finance", "groups": ["converge-leaders"]}
+    oidc_provider.put_user("mallory", email="mallory@acme.example", **claims)  # not verified
+    oidc_provider.put_user("fiona", email="fiona@x.example", email_verified=True, **claims)
+    for label, viewport in (("desktop", {"width": 1280, "height": 900}), ("390", PHONE)):
+        context = browser.new_context(base_url=portal_server, viewport=viewport)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto("/auth/login")
+        page.click("a[data-sso]")
+        page.fill("input[name=sub]", "mallory")
+        with page.expect_response("**/auth/sso/callback*") as answer:
+            page.click("button:has-text('Authorize')")
+        assert answer.value.status == 401
+        alert = page.locator("[data-sso-error]")
+        assert "has not verified the e-mail address mallory@acme.example" in alert.inner_text()
+        assert alert.is_visible() and no_sideways_scroll(page)
+        shot(page, tmp_path, f"sso-refused-{label}.png")
+        context.close()
+
+    phone = browser.new_context(base_url=portal_server, viewport=PHONE)
+    page = phone.new_page()
+    page.set_default_timeout(10_000)
+    page.goto("/auth/login")
+    page.click("a[data-sso]")
+    page.fill("input[name=sub]", "fiona")
+    page.click("button:has-text('Authorize')")
+    page.wait_for_url(f"{portal_server}/leader/")
+    section = page.locator("[data-leader-department]")
+    assert section.locator("h2").inner_text() == "Finance"
+    assert no_sideways_scroll(page)
+    shot(page, tmp_path, "sso-leader-390.png")
+    phone.close()

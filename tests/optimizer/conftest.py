@@ -112,18 +112,21 @@ def _tail_years(doc: dict, c: dict, s: int) -> list[int]:
     tail = doc.get("run_cost_past_horizon")
     if tail is None or not c.get("run_cost"):
         return []
-    periods = doc["periods"]
-    n = len(periods)
-    if "go_live" in c:
-        live = periods.index(c["go_live"]) + s
-    else:
-        used = [periods.index(p) for p, v in c.get("cost", {}).items() if v]
-        used += [
-            periods.index(p) for per in c.get("effort", {}).values() for p, v in per.items() if v
-        ]
-        live = (max(used) + 1 if used else 0) + s
+    n = len(doc["periods"])
+    live = go_live(doc, c, s)
     lifetime = c.get("lifetime", 10**6)
     return [j for j in range(n, n + tail["years"]) if live <= j < live + lifetime]
+
+
+def go_live(doc: dict, c: dict, s: int) -> int:
+    """Position at which the run cost of `c` started `s` late begins: its `go_live`, else the
+    period after its last non-zero cost or effort entry (the first for none), shifted by s."""
+    periods = doc["periods"]
+    if "go_live" in c:
+        return periods.index(c["go_live"]) + s
+    used = [periods.index(p) for p, v in c.get("cost", {}).items() if v]
+    used += [periods.index(p) for per in c.get("effort", {}).values() for p, v in per.items() if v]
+    return (max(used) + 1 if used else 0) + s
 
 
 def worth(doc: dict, c: dict, s: int) -> float:

@@ -18,7 +18,8 @@ from tests.optimizer.test_properties import problems, timed_problems
 
 # `optimizer.explain` is the public function; the search is in optimizer/explanations.py.
 explain_module = importlib.import_module("optimizer.explanations")
-Forced, ForcedOptima = explain_module.Forced, explain_module.ForcedOptima
+reasons = importlib.import_module("optimizer.reasons")
+Forced, ForcedOptima = reasons.Forced, explain_module.ForcedOptima
 
 SMALL = settings(
     max_examples=25,
@@ -31,7 +32,7 @@ SMALL = settings(
 def _search(doc: dict):
     problem = optimizer.Problem.from_dict(doc)
     model = build_model(problem)
-    return problem, model, ForcedOptima(model, {}, explain_module.ABS_TOL)
+    return problem, model, ForcedOptima(model, {}, reasons.ABS_TOL)
 
 
 def _selection(search, model, problem, choice: dict[str, int]) -> np.ndarray:
@@ -126,7 +127,7 @@ def _assert_forced_optima(doc: dict, engine: str) -> None:
             fixed = search.fixings(i, into, weak)
             found = search.resolve(i, into, weak, engine, 0.0, 10.0, fixed)
             assert found.low == pytest.approx(truth, abs=1e-6)
-            assert found.width() <= explain_module.ABS_TOL
+            assert found.width() <= reasons.ABS_TOL
 
 
 def test_a_candidate_nothing_feasible_forces_in_is_infeasible_without_a_re_solve():
@@ -155,7 +156,7 @@ def test_several_starts_force_in_through_the_extra_row():
 
 def test_a_bracket_left_open_is_a_range_in_words():
     entry = {"id": "A", "selected": True, "value": 7.0}
-    explain_module._write(entry, Forced(low=8.0, high=10.0), objective=12.0, tol=1e-6, gap=0.0)
+    reasons._write(entry, Forced(low=8.0, high=10.0), objective=12.0, tol=1e-6, gap=0.0)
     assert entry["computed"] is False and entry["exact"] is False
     assert entry["value_lost_range"] == [2.0, 4.0]
     assert entry["text"] == (
@@ -168,21 +169,25 @@ def test_a_bracket_within_the_gap_counts_as_a_re_solve_within_the_gap():
     the value lost against the best selection found, the range beside it."""
     entry = {"id": "B", "selected": False, "value": 3.0}
     narrow = Forced(low=99.95, high=100.0)
-    explain_module._write(entry, narrow, objective=104.0, tol=1e-6, gap=1e-3)
+    reasons._write(entry, narrow, objective=104.0, tol=1e-6, gap=1e-3)
     assert entry["computed"] is True and entry["exact"] is False
     assert entry["value_lost"] == pytest.approx(4.05)
     assert entry["value_lost_range"] == pytest.approx([4.0, 4.05])
     assert entry["value_to_enter"] == pytest.approx(7.05)
     again = {"id": "B", "selected": False, "value": 3.0}
-    explain_module._write(again, narrow, objective=104.0, tol=1e-6, gap=1e-4)
+    reasons._write(again, narrow, objective=104.0, tol=1e-6, gap=1e-4)
     assert again["computed"] is False and "value_lost" not in again
 
 
 def test_a_model_the_search_cannot_read_is_said_not_computed():
     """A continuous column with value of its own (the model never has one today) stops the
     search before it starts: the entries say why, the solve itself stands."""
-    doc = make_problem([cand("A", 5, {"2027": 4}), cand("B", 3, {"2027": 4})], budget={"2027": 5})
+    others = [cand(cid, 1, {"2027": 4}) for cid in "CDE"]  # too many to try every selection
+    doc = make_problem(
+        [cand("A", 5, {"2027": 4}), cand("B", 3, {"2027": 4}), *others], budget={"2027": 5}
+    )
     problem = optimizer.Problem.from_dict(doc)
+    assert not optimizer.verify.tiny(problem)
     model = build_model(problem)
     m = model.matrix
     model.matrix = dataclasses.replace(
@@ -193,10 +198,8 @@ def test_a_model_the_search_cannot_read_is_said_not_computed():
         upper=[*m.upper, 1.0],
         integer=[*m.integer, False],
     )
-    entries = explain_module.explanations(
-        model, {0: 0}, 6.0, "highs", exact=True, gap=0.0, time_limit=5.0
-    )
-    assert [e["computed"] for e in entries] == [False, False]
+    entries = reasons.explanations(model, {0: 0}, 6.0, "highs", exact=True, gap=0.0, time_limit=5.0)
+    assert [e["computed"] for e in entries] == [False] * 5
     assert entries[0]["text"] == (
         "A: not computed (the explanation search could not start: "
         "a continuous column of the model carries value)."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ import highspy
 import pytest
 
 import optimizer
+from optimizer.cli import main
 from optimizer.solvers import cbc_path
 from tests.optimizer.conftest import cand, make_problem
 
@@ -88,3 +90,16 @@ def test_model_mps_is_the_same_model(tmp_path):
     result = optimizer.solve(problem, explain=False)
     assert -_highs_optimum(str(path)) == pytest.approx(result.objective, abs=1e-6)
     assert -_cbc_optimum(str(path)) == pytest.approx(result.objective, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_cli_write_mps_alone_gives_the_optimum(tmp_path, capsys, name):
+    """`python -m optimizer solve P.json --write-mps F`: the file, read by HiGHS and by CBC
+    with nothing else, minimizes to minus the objective the CLI reports."""
+    problem, mps = tmp_path / "problem.json", tmp_path / "cli.mps"
+    problem.write_text(json.dumps(PROBLEMS[name]))
+    assert main(["solve", str(problem), "--write-mps", str(mps), "--no-explain"]) == 0
+    objective = json.loads(capsys.readouterr().out)["objective"]
+    assert objective > 0
+    assert -_highs_optimum(str(mps)) == pytest.approx(objective, abs=1e-6)
+    assert -_cbc_optimum(str(mps)) == pytest.approx(objective, abs=1e-6)

@@ -144,3 +144,72 @@ def test_two_values_of_1e308_are_refused_not_summed(tmp_path, capsys):
         "candidates[0].cost.2027",
         "candidates[1].value",
     }
+
+
+def test_a_tiny_problem_is_solved_and_explained_without_the_numeric_stack(tmp_path):
+    """The CLI's fixed cost: a problem small enough to try every selection loads neither
+    PuLP nor numpy, scipy or highspy, and its explanations are exact."""
+    path = _write(tmp_path, FEASIBLE)
+    probe = (
+        "import json, sys\n"
+        "from optimizer.cli import main\n"
+        f"code = main(['solve', {path!r}])\n"
+        "heavy = sorted({'pulp', 'numpy', 'scipy', 'highspy'} & set(sys.modules))\n"
+        "print(json.dumps(heavy), file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stderr.strip().splitlines()[-1]) == []
+    out = json.loads(run.stdout)
+    assert [e["method"] for e in out["explanations"]] == ["enumeration", "enumeration"]
+    assert all(e["exact"] for e in out["explanations"])
+
+
+# Issue 13: every new field's error is a clear `errors` entry and exit 2 from the CLI too.
+TIMED = make_problem(
+    [
+        {"id": "A", "value_by_period": {"2028": 3, "2029": 5}, "cost": {"2027": 2}},
+        cand("B", 2, {"2027": 2}, run_cost=1, lifetime=3, themes=["cloud"]),
+    ],
+    budget={"2027": 3},
+    discount_rate=0.08,
+    theme_share={"cloud": {"max": 0.9}},
+    run_cost_past_horizon={"years": 2, "budget": 5},
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda d: d.update(discount_rate=-0.1), "discount_rate: must be >= 0"),
+        (
+            lambda d: d["candidates"][0].update(value_by_period={"2031": 1}),
+            "candidates[0].value_by_period.2031: period is not listed in periods",
+        ),
+        (
+            lambda d: d["candidates"][0].pop("value_by_period"),
+            "candidates[0].value: required (or value_by_period)",
+        ),
+        (
+            lambda d: d.update(theme_share={"cloud": {"min": 0.8, "max": 0.2}}),
+            "theme_share.cloud: min 0.8 is above max 0.2",
+        ),
+        (lambda d: d["candidates"][1].update(lifetime=0), "candidates[1].lifetime"),
+        (
+            lambda d: d.update(run_cost_past_horizon={"years": 0}),
+            "run_cost_past_horizon.years: must be >= 1",
+        ),
+    ],
+)
+def test_bad_time_fields_exit_2_with_their_path(tmp_path, capsys, change, error):
+    assert main(["solve", _write(tmp_path, TIMED)]) == 0
+    capsys.readouterr()
+    doc = json.loads(json.dumps(TIMED))
+    change(doc)
+    assert main(["solve", _write(tmp_path, doc, "bad.json")]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "invalid"
+    assert any(e.startswith(error) for e in out["errors"]), out["errors"]

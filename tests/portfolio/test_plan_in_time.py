@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from portal.extensions import db
 from portal.models import Role, Scenario
 from portal.portfolio.problem import build_problem, idea_ref
+from tests.optimizer.test_mps import _cbc_optimum, _highs_optimum
 from tests.portfolio.test_runs import _run
 from tests.portfolio.test_scenarios import _form
 
@@ -52,6 +53,15 @@ def test_the_problem_carries_value_over_time_negative_impacts_and_run_cost(make_
     assert problem["run_cost_past_horizon"] == {"years": 2, "budget": 1000.0}
 
 
+def test_value_stated_past_the_horizon_is_lost(make_scenario, make_candidate):
+    """The profile spreads the whole value; what falls outside the scenario's periods is not
+    counted (docs/lifecycle.md), as the optimizer loses value shifted past the last period."""
+    idea = make_candidate(4, 100.0, value_profile={"2029": 1, "2031": 1})
+    problem = build_problem(make_scenario()).problem
+    (c,) = [c for c in problem["candidates"] if c["id"] == idea_ref(idea.id)]
+    assert c["value_by_period"] == {"2029": 50.0}
+
+
 def test_theme_shares_take_both_bounds_and_a_minimum_alone_keeps_the_older_form(
     make_scenario, timed, objective, lock_in
 ):
@@ -76,6 +86,47 @@ def test_discounting_prefers_value_that_comes_early(pm_client, make_scenario, ma
     assert idea_ref(late.id) not in {s["id"] for s in run.result["selected"]}
 
 
+def test_mps_export_alone_gives_the_runs_optimum(
+    tmp_path, pm_client, make_scenario, make_candidate, timed
+):
+    """The run's MPS download, read by HiGHS and by CBC with nothing else, minimizes to minus
+    the run's value: the maximize sense travels in the file, and so do the streams shifted by
+    a later start, the discounting and the run cost past the horizon as a budget line."""
+    late, locked, plain = timed
+    make_candidate(3, 100.0, costs={"2027": 100.0, "2028": 50.0}, value_profile={"2028": 1})
+    scenario = make_scenario(
+        budget={"2027": 200.0, "2028": 100.0},
+        discount_rate=0.1,
+        tail_years=2,
+        tail_budget=100.0,
+        start_later={"*": 1},
+    )
+    run = _run(pm_client, scenario)
+    assert run.result_status == "optimal" and run.objective_value > 50
+    response = pm_client.get(f"/portfolio/runs/{run.id}/problem.mps")
+    assert response.status_code == 200
+    path = tmp_path / "run.mps"
+    path.write_bytes(response.data)
+    assert "NEGATED" in response.data.decode().splitlines()[1]
+    assert -_highs_optimum(str(path)) == pytest.approx(run.objective_value, abs=1e-6)
+    assert -_cbc_optimum(str(path)) == pytest.approx(run.objective_value, abs=1e-6)
+
+
+def test_run_page_says_when_a_left_out_idea_would_fit_and_what_value_it_needs(
+    pm_client, make_scenario, make_candidate
+):
+    """The optimizer's time notes reach the "why these ideas are not in" card: the later start
+    at which a left-out idea would fit and the value per period it would need."""
+    make_candidate(4, 100.0)  # 100 points, takes the 2027 budget
+    late = make_candidate(2, 100.0, value_profile={"2028": 1})  # 50 points, in 2028
+    run = _run(pm_client, make_scenario(budget={"2027": 100.0, "2028": 100.0}))
+    assert idea_ref(late.id) not in {s["id"] for s in run.result["selected"]}
+    page = pm_client.get(f"/portfolio/runs/{run.id}").data.decode()
+    row = page[page.index(late.title) :].split("</tr>", 1)[0]
+    assert "would fit if it started in 2028 (1 later; it may start at most 0 later)" in row
+    assert "it would need 100 in 2028 (now 50)" in row
+
+
 def test_run_page_shows_value_over_time_and_the_run_cost_after_the_horizon(
     pm_client, make_scenario, timed
 ):
@@ -84,6 +135,7 @@ def test_run_page_shows_value_over_time_and_the_run_cost_after_the_horizon(
     page = pm_client.get(f"/portfolio/runs/{run.id}").data.decode()
     assert "data-plan-in-time" in page and "data-value-over-time" in page
     assert "This plan adds <strong>30</strong> of yearly run cost from 2030" in page
+    assert "<strong>60</strong> in all over the 2 periods counted past the horizon" in page
     assert "Chosen despite what they hinder later" in page and locked.title in page
     assert "NPV of cost" in page and "TCO" in page
 

@@ -50,6 +50,28 @@ def test_charts_are_drawn_once_by_the_job_and_kept(
     assert "Spend against budget" in plan
 
 
+def test_the_run_page_reads_its_run_with_one_query(pm_client, make_scenario, three_ideas):
+    """The run, its problem, result, charts and scenario come in one statement (they were
+    four more); the analysis state is read on its own (the status poll shares it)."""
+    run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
+    seen = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(" ".join(statement.split()))
+
+    db.session.remove()
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert pm_client.get(f"/portfolio/runs/{run.id}").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    runs_read = [s for s in seen if " FROM runs" in s]
+    assert len(runs_read) == 2, runs_read
+    assert "runs.problem" in runs_read[0] and "runs.charts" in runs_read[0]
+    assert "JOIN scenarios" in runs_read[0]
+    assert not any(s.startswith("SELECT scenarios.") for s in seen)
+
+
 def test_a_run_without_kept_charts_draws_them_on_view_and_a_job_keeps_them(
     pm_client, make_scenario, three_ideas, monkeypatch
 ):

@@ -137,7 +137,13 @@ def everything(pm, brm, employee, make_idea, make_objective, department, make_us
             CampaignUpdate(campaign_id=campaign.id, author_id=pm.id, body="Thanks"),
             CampaignNotice(campaign_id=campaign.id, kind="opened", recipients=3),
             SentReminder(key="digest:weekly:2026-W49", user_id=employee.id),
-            SignIn(user_id=pm.id, expires_at=datetime(2027, 1, 5), remember_hash="e" * 64),
+            SignIn(
+                user_id=pm.id,
+                expires_at=datetime(2027, 1, 5),
+                remember_hash="e" * 64,
+                previous_hash="d" * 64,
+                rotated_at=datetime(2026, 12, 6),
+            ),
         ]
     )
     db.session.flush()

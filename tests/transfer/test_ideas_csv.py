@@ -261,3 +261,36 @@ def test_import_writes_the_audit_events_of_the_services(app, pm, employee, write
     assert saved.after["costs"] == {"2027-H2": [900.0, 0.0]} and saved.after["total_cost"] == 900
     follows = db.session.scalars(sa.select(Follow.user_id).order_by(Follow.idea_id))
     assert list(follows) == [employee.id, pm.id, pm.id]
+
+
+def test_import_and_export_value_over_time_and_run_cost(app, pm, pm_client, write_csv):
+    """Issue 13 in the CSV: value over time, run cost per year and lifetime go into the first
+    estimate under the estimate form's rules; the estimates export gives them back with the
+    TCO and NPV of cost."""
+    rows = [
+        good_row(1, estimated_cost="1000", cost_period="2027", value_over_time="2027: 1; 2028: 3",
+                 run_cost_per_year="500", lifetime_years="4"),
+        good_row(2, value_over_time="someday: 2"),
+        good_row(3, run_cost_per_year="500"),
+        good_row(4, run_cost_per_year="lots", lifetime_years="3"),
+    ]  # fmt: skip
+    result = ideas_csv.check_file(write_csv(rows, name="bad.csv"), pm)
+    found = {(p.row, p.column): p.message for p in result.problems}
+    assert "'someday' is not a period" in found[(3, "value_over_time")]
+    assert found[(4, "run_cost_per_year")] == (
+        "Give the lifetime in years over which the run cost continues."
+    )
+    assert found[(5, "run_cost_per_year")] == "bad number 'lots' or '3'"
+    assert result.bad_rows == 3 and _count(Idea) == 0
+
+    assert ideas_csv.import_file(write_csv(rows[:1]), pm) == 1
+    db.session.commit()
+    estimate = db.session.scalar(sa.select(Estimate))
+    assert estimate.value_profile == {"2027": 1.0, "2028": 3.0}
+    assert (estimate.run_cost_per_year, estimate.lifetime_years) == (500.0, 4)
+    text = pm_client.get("/transfer/export/estimates.csv").get_data(as_text=True)
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["value_over_time"] == "2027: 1; 2028: 3"
+    assert (row["run_cost_per_year"], row["lifetime_years"]) == ("500.0", "4")
+    assert float(row["tco"]) == 1000 + 4 * 500  # no scenario: the NPV is undiscounted
+    assert float(row["npv_cost"]) == 3000

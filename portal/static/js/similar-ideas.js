@@ -30,5 +30,8 @@
       });
   }
   fields.forEach(f => f.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(lookup, 600); }));
+  // Another campaign chosen: its ideas come first, so look again.
+  const chosen = document.querySelector('select[data-campaign-select]');
+  if (chosen) chosen.addEventListener('change', lookup);
   lookup();
 })();
