@@ -58,6 +58,24 @@ def test_a_draft_parks_with_only_its_title_and_marks_what_submitting_needs(page,
     assert feedback.count() == 1 and feedback.inner_text()
 
 
+def test_forms_mark_the_fields_they_cannot_go_without(page, pm):
+    """A form drawn field by field (here: a new campaign) marks its required fields before
+    anything is sent, and only those."""
+    sign_in(page, pm.email, PASSWORD)
+    page.goto("/campaigns/new")
+    for name, needed in (
+        ("title", True),
+        ("question", True),
+        ("opens_on", True),
+        ("closes_on", True),
+        ("context", False),
+        ("budget_envelope", False),
+    ):
+        label = page.locator(f"label[for={name}]")
+        marker = label.evaluate("l => getComputedStyle(l, '::after').content")
+        assert ("*" in marker) is needed, name
+
+
 @pytest.fixture
 def demo_runs(app):
     load_demo()
