@@ -10,6 +10,7 @@ legend, so a department called "$$" or "Save $5 on $6" draws as written instead 
 """
 
 import io
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -45,6 +46,8 @@ PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
 WIDTH = 5.0
 MIN_FONT = 11
 TITLE_CHARS = 52  # a title wraps, between words, at about this many characters per line
+HORIZONTAL_LABELS = 1.9  # inches a horizontal bar chart's labels take left of its plot
+HORIZONTAL_TITLE_CHARS = 28  # its title starts above the plot, so it wraps sooner
 
 matplotlib.rcParams.update(
     {
@@ -123,21 +126,22 @@ def _readable_axes(fig) -> None:
                 axis.set_major_formatter(FuncFormatter(compact_number))
 
 
-def _title(ax, title: str, legend_rows: int = 0) -> None:
+def _title(ax, title: str, legend_rows: int = 0, chars: int = TITLE_CHARS) -> None:
     """The chart's title, whole: wrapped between words, above the legend when there is one."""
     if title:
-        lines = textwrap.wrap(" ".join(title.split()), TITLE_CHARS, break_long_words=False)
+        lines = textwrap.wrap(" ".join(title.split()), chars, break_long_words=False)
         ax.set_title("\n".join(lines), loc="left", fontweight="bold", pad=6 + 18 * legend_rows)
 
 
-def _legend(ax, handles=None, labels=None) -> int:
-    """The legend outside the data, in a row above the plot; returns its number of rows."""
+def _legend(ax, handles=None, labels=None, most_columns: int = 3) -> int:
+    """The legend outside the data, in a row above the plot; returns its number of rows.
+    (A plot with labels to its left starts further right: `most_columns` 2 keeps it narrow.)"""
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
     if len(handles) < 2:
         return 0
     longest = max(len(str(label)) for label in labels)
-    columns = 1 if longest > 28 else 2 if longest > 14 else 3
+    columns = min(most_columns, 1 if longest > 28 else 2 if longest > 14 else 3)
     ax.legend(
         handles,
         labels,
@@ -192,10 +196,22 @@ def _render(fig, fmt: str, description: str = "") -> bytes:
     return data
 
 
+# The smallest text is MIN_FONT points (MIN_FONT * 4/3 px at the drawn size): a chart may
+# shrink to this share of its drawn width before that text falls below MIN_FONT px.
+LEGIBLE_SHARE = 0.75
+
+
 def as_svg_markup(svg: bytes) -> Markup:
-    """SVG bytes ready to put inside an HTML page (the XML prolog removed)."""
+    """SVG bytes ready to put inside an HTML page (the XML prolog removed). The chart shrinks
+    with its box (CSS max-width) but never below the width that keeps its text MIN_FONT px
+    (a min-width on the element); a narrower box scrolls instead."""
     text = svg.decode("utf-8")
-    return Markup(text[text.index("<svg") :])
+    text = text[text.index("<svg") :]
+    width = re.match(r'<svg[^>]*?\swidth="([\d.]+)pt"', text)
+    if width:
+        legible = float(width.group(1)) * LEGIBLE_SHARE
+        text = f'<svg style="min-width: {legible:.0f}pt"{text[4:]}'
+    return Markup(text)
 
 
 def bar_chart(
@@ -225,8 +241,10 @@ def bar_chart(
     labels, lines = _wrapped(labels, 20 if horizontal else 12)
     if size is None:
         if horizontal:
+            # The labels sit left of the plot: a narrower plot keeps the whole chart about
+            # as wide as the others, so a phone shows it whole.
             bars = 1 if stacked else max(len(series), 1)
-            size = (WIDTH, _bar_height(len(labels), lines, bars))
+            size = (WIDTH - HORIZONTAL_LABELS, _bar_height(len(labels), lines, bars))
         else:
             size = (WIDTH, 3.4 + 0.2 * lines)
     fig = Figure(figsize=size)
@@ -263,7 +281,9 @@ def bar_chart(
         ax.grid(axis="x", visible=False)
     if percent_axis:
         value_axis.set_major_formatter(FuncFormatter(percent))
-    _title(ax, title, _legend(ax) if len(series) > 1 else 0)
+    chars = TITLE_CHARS if not horizontal or size[0] >= WIDTH else HORIZONTAL_TITLE_CHARS
+    legend_rows = _legend(ax, most_columns=2 if horizontal else 3) if len(series) > 1 else 0
+    _title(ax, title, legend_rows, chars)
     return _render(fig, fmt, description)
 
 
@@ -523,4 +543,12 @@ def roadmap_chart(
     bottom.set_ylabel("budget used %")
     bottom.set_xticks(range(len(periods)), [str(p) for p in periods])
     bottom.set_xlim(-0.6, len(periods) - 0.4)
+    if not description:
+        spans = [
+            f"{bar['ref']} {bar['title']}: "
+            + " to ".join(dict.fromkeys(str(periods[j]) for j in (bar["first"], bar["last"])))
+            for bar in bars
+            if bar["first"] <= bar["last"] < len(periods)
+        ]
+        description = f"{' '.join((title or 'Roadmap').split())}. " + "; ".join(spans) + "."
     return _render(fig, fmt, description)

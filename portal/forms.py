@@ -312,3 +312,11 @@ def submit(form: FlaskForm, operation: Callable[[], object], field: str | None =
     else:
         flash(str(refused), "danger")
     return Submission(False, refused.status_code, refused=refused)
+
+
+class CheckboxesField(wtforms.SelectMultipleField):
+    """Several choices as a list of checkboxes: a click adds or removes one choice and
+    never drops the others (as a plain multi-select does)."""
+
+    widget = wtforms.widgets.ListWidget(prefix_label=False)
+    option_widget = wtforms.widgets.CheckboxInput()

@@ -42,6 +42,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.templating import plural
 
 
 @dataclass
@@ -253,7 +254,7 @@ def _where_things_stand(user: User, kind: NoticeKind) -> list[str]:
     overdue = (
         db.session.scalar(query.where(Idea.submitted_at < utcnow() - timedelta(days=limit))) or 0
     )
-    return [f"{waiting} idea(s) under review in your queue, {overdue} of them overdue."]
+    return [f"{plural(waiting, 'idea')} under review in your queue, {overdue} of them overdue."]
 
 
 def digest_body(user: User, frequency: Frequency, now: datetime) -> str | None:

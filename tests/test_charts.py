@@ -165,10 +165,32 @@ def test_every_chart_carries_a_text_alternative_and_readable_text():
         charts.dual_bar_chart(labels, ("value", [1] * 5), ("cost", [2] * 5), title="T"),
         charts.scatter_chart([(1, 2, "IDEA-1")], title="T", xlabel="x", ylabel="y"),
         charts.bias_chart(labels, [1] * 5, [0.5] * 5, title="T", xlabel="points"),
+        charts.roadmap_chart(["2027", "2028"], [ROADMAP_BAR], [{"used": 1, "limit": 2}] * 2),
     ]
     for svg in drawn:
         assert b'role="img" aria-label="' in svg and b"<title>" in svg
         assert min(_font_sizes(svg)) >= charts.MIN_FONT
+
+
+ROADMAP_BAR = {"group": "Finance", "ref": "IDEA-7", "title": "Cash forecast", "first": 0, "last": 1}
+
+
+def test_the_roadmap_says_what_lands_when_in_words():
+    svg = charts.roadmap_chart(["2027", "2028"], [ROADMAP_BAR], [{"used": 1, "limit": 2}] * 2)
+    assert b'aria-label="Roadmap. IDEA-7 Cash forecast: 2027 to 2028."' in svg
+    one = dict(ROADMAP_BAR, last=0)
+    svg = charts.roadmap_chart(["2027", "2028"], [one], [{"used": 1, "limit": 2}] * 2, title="P")
+    assert b'aria-label="P. IDEA-7 Cash forecast: 2027."' in svg
+
+
+def test_a_chart_in_a_page_shrinks_no_further_than_its_text_stays_legible():
+    svg = charts.bar_chart(["Finance", "Sales"], {"value": [3, 5]}, title="Value")
+    drawn = float(re.search(rb'<svg[^>]*? width="([\d.]+)pt"', svg).group(1))
+    markup = str(charts.as_svg_markup(svg))
+    least = float(re.match(r'<svg style="min-width: ([\d.]+)pt"', markup).group(1))
+    # At the least width the smallest text (MIN_FONT pt, 4/3 px each) is still MIN_FONT px.
+    assert least / drawn * charts.MIN_FONT * 4 / 3 == pytest.approx(charts.MIN_FONT, abs=0.05)
+    assert markup.count("<svg") == 1 and "<?xml" not in markup
 
 
 def test_the_text_alternative_says_the_values_and_escapes_names():
@@ -204,3 +226,19 @@ def test_many_short_labels_tilt_so_they_do_not_run_together():
     months = [f"2026-{m:02d}" for m in range(1, 13)]
     svg = charts.bar_chart(months, {"ideas": list(range(12))}, title="Pipeline")
     assert b"rotate(-45" in svg
+
+
+def test_a_horizontal_chart_is_about_as_wide_as_the_others():
+    """Its labels sit left of a narrower plot and its title wraps sooner, so a phone (356 px
+    of card) shows it whole at 11 px text: no wider than 356 pt as drawn."""
+    labels = [f"IDEA-{i} WhatsApp as a support channel" for i in range(8)]
+    svg = charts.bar_chart(
+        labels,
+        {"selected in % of samples": [50] * 8},
+        title="Robustness: how often each idea is selected when values vary",
+        horizontal=True,
+        percent_axis=True,
+        ylabel="selected in % of samples",
+    )
+    drawn = float(re.search(rb'<svg[^>]*? width="([\d.]+)pt"', svg).group(1))
+    assert drawn * charts.LEGIBLE_SHARE * 4 / 3 <= 356

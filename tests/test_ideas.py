@@ -377,14 +377,16 @@ def test_opening_the_inbox_clears_the_badge_by_a_post(client_for, make_user, emp
     owner.post(f"/ideas/{idea.id}/transition/submit")
     client.post(f"/ideas/{idea.id}/follow")
     owner.post(f"/ideas/{idea.id}/transition/withdraw")
-    assert 'data-unread="1"' in client.get("/").text
+    home = client.get("/").text
+    assert 'data-unread="1"' in home
+    assert "data-unread-folded" in home  # beside a phone's folded menu too
     inbox = client.get("/notifications").text
     assert "js/inbox-seen.js" in inbox and "Mark all as read" in inbox
     db.session.rollback()
     assert db.session.get(User, follower.id).inbox_seen_at is None  # opening it wrote nothing
     assert 'data-unread="1"' in client.get("/").text
     assert client.post("/notifications/seen").status_code == 204  # what the inbox's script does
-    assert "data-unread" not in client.get("/").text
+    assert "data-unread" not in client.get("/").text  # neither badge
     # Still unread in the inbox itself, until marked so.
     assert "list-group-item-primary" in client.get("/notifications").text
     db.session.add(Notification(user_id=follower.id, message="Something new", created_at=utcnow()))

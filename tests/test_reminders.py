@@ -160,6 +160,8 @@ def test_a_digest_with_nothing_to_say_is_not_sent(runner, smtp, employee):
 def test_the_account_page_saves_the_preferences(employee_client, employee):
     page = employee_client.get("/account/").data.decode()
     assert "E-mail notifications" in page and "Weekly digest" in page
+    assert "My review queue and plans" not in page  # an employee has no queue
+    assert '<input type="hidden" name="queue" value="immediate">' in page
     response = employee_client.post(
         "/account/notices",
         data={"my_ideas": "daily", "following": "off", "queue": "weekly", "campaigns": "off"},
@@ -224,3 +226,34 @@ def test_only_a_signed_in_person_sets_their_own_preferences(client, client_for, 
         assert answer.status_code == 302
         db.session.rollback()
         assert user.frequency("queue").value == "daily"
+
+
+def test_a_daily_digest_goes_once_a_day_with_the_queue_and_its_news(
+    app, smtp, brm, employee, make_idea
+):
+    _, mailbox = smtp
+    brm.notice_preferences = {"queue": "daily", "my_ideas": "off", "following": "off"}
+    idea = make_idea(employee, status=S.SUBMITTED)
+    idea.submitted_at = utcnow() - timedelta(days=15)
+    db.session.commit()
+    now = utcnow()
+    for when in (now, now + timedelta(hours=1)):  # twice the same day: one digest
+        send_reminders(when)
+        db.session.commit()
+    assert [to for to, _ in mailbox.messages] == [[brm.email]]  # no separate reminder letter
+    body = mailbox.messages[0][1]
+    assert "Your daily Converge digest" in body and "MY REVIEW QUEUE AND PLANS" in body
+    assert "has waited 15 days for review" in body  # the reminder, in the digest
+    assert "1 idea under review in your queue, 1 of them overdue." in body
+    send_reminders(now + timedelta(days=1))
+    db.session.commit()
+    assert len(mailbox.messages) == 2 and "Your daily Converge digest" in mailbox.messages[1][1]
+    assert "has waited 15 days" not in mailbox.messages[1][1]  # told already
+
+
+def test_reviewers_choose_how_their_queue_reaches_them(client_for, brm, make_user):
+    for user in (brm, make_user(Role.LEADER), make_user(Role.PORTFOLIO_MANAGER)):
+        page = client_for(user).get("/account/").data.decode()
+        assert (
+            "My review queue and plans" in page and '<select class="form-select" id="queue"' in page
+        )

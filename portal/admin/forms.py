@@ -4,25 +4,15 @@ from wtforms import (
     BooleanField,
     EmailField,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Email, Optional
 
-from portal.forms import PortalForm, TextLength, choices
+from portal.forms import CheckboxesField, PortalForm, TextLength, choices
 from portal.models import Role
 
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as a list of checkboxes: a click adds or removes one choice and
-    never drops the others (as a plain multi-select does)."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 # The multiple choices have no Optional(): it would let an uncoercible value ("") through

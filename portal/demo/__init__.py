@@ -26,6 +26,7 @@ from portal.demo.history import History
 from portal.extensions import db
 from portal.ideas import service as ideas
 from portal.models import (
+    BudgetMode,
     Department,
     Estimate,
     Idea,
@@ -323,6 +324,7 @@ class _Loader:
             "name": plan["name"],
             "description": plan["description"],
             "objective": ScenarioObjective(plan["settings"]["objective"]),
+            "budget_mode": BudgetMode(plan["settings"]["budget_mode"]),
             "periods": list(PERIODS),
             "budget": dict(plan["budget"]),
             "capacity": {
@@ -389,6 +391,7 @@ class _Loader:
                     "name": f"Campaign: {spec['title']}",
                     "description": f"The answers to “{spec['question']}” within the envelope.",
                     "objective": ScenarioObjective.VALUE,
+                    "budget_mode": BudgetMode.TOTAL,  # the envelope is the whole budget
                     "periods": list(PERIODS),
                     "budget": dict(spec["budget"]),
                     "capacity": {},
@@ -421,6 +424,7 @@ class _Loader:
             "capacity": {},
             "department_shares": {},
             "candidate_filter": {"states": ["selected"], "department_ids": [], "objective_ids": []},
+            "budget_mode": BudgetMode.TOTAL,
         }
         scenario = portfolio.save_scenario(None, current, pm)
         when = self.now - timedelta(days=plan["days_ago"])

@@ -414,6 +414,9 @@ def comparison(runs: list[Run], baseline: Run | None = None) -> dict:
     splits = []
     for r, chosen in zip(runs, selections, strict=True):
         result = r.result or {}
+        # What the baseline holds and this run never weighed (not among its candidates) is
+        # not dropped by it: adopting it leaves those ideas as they are.
+        weighed = {c["id"] for c in r.problem.get("candidates", [])}
         dept, theme = _split(r.problem, chosen, objective_shares_of(r))
         splits.append((dept, theme))
         columns.append(
@@ -427,7 +430,8 @@ def comparison(runs: list[Run], baseline: Run | None = None) -> dict:
                 "budget": {p: r.problem.get("budget", {}).get(p) for p in periods},
                 "total": sum((result.get("spend") or {}).values()),
                 "added": describe(chosen - base),
-                "removed": describe(base - chosen),
+                "removed": describe((base - chosen) & weighed),
+                "not_weighed": describe((base - chosen) - weighed),
                 "baseline": r is runs[at],
                 "objective_delta": _delta(result.get("objective"), base_result.get("objective")),
                 "count_delta": len(chosen) - len(base),

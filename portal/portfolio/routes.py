@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.forms import submit, whole_number
 from portal.models import Role, Run, RunStatus, Scenario
 from portal.portfolio import bp, exports, report, run_charts, runs, service
+from portal.portfolio import problem as bridge
 from portal.portfolio.forms import ScenarioForm, form_data
 from portal.portfolio.problem import SettingsError, write_mps
 from portal.portfolio.runs import QueueError
@@ -60,7 +61,7 @@ def new_scenario():
     if scenario is not None:
         flash("Scenario saved. Run it when you are ready.", "success")
         return redirect(url_for("portfolio.scenario", scenario_id=scenario.id))
-    return render_template("portfolio/scenario_form.html", form=form, scenario=None), status
+    return _scenario_form(form, None), status
 
 
 @bp.route("/scenarios/<id:scenario_id>")
@@ -84,7 +85,18 @@ def edit_scenario(scenario_id: int):
     if saved is not None:
         flash("Scenario saved.", "success")
         return redirect(url_for("portfolio.scenario", scenario_id=scenario.id))
-    return render_template("portfolio/scenario_form.html", form=form, scenario=scenario), status
+    return _scenario_form(form, scenario), status
+
+
+def _scenario_form(form: ScenarioForm, scenario: Scenario | None) -> str:
+    """The scenario form, with what the current plan commits per period: the difference
+    between a total and a remaining budget, in figures."""
+    return render_template(
+        "portfolio/scenario_form.html",
+        form=form,
+        scenario=scenario,
+        plan_costs=bridge.plan_costs(),
+    )
 
 
 @bp.route("/scenarios/<id:scenario_id>/clone", methods=["POST"])
@@ -306,6 +318,7 @@ def plan():
         report=data,
         charts=svgs,
         others=service.other_selected(run),
+        commitments=service.commitments(run) if data and data.get("solved") else [],
     )
 
 

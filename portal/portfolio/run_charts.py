@@ -4,10 +4,12 @@ A run's SVG charts are drawn by its job and kept on the run (`Run.charts`); page
 kept ones and draw (without keeping) only for runs that have none for their analysis state.
 """
 
+import sqlalchemy as sa
 from markupsafe import Markup
 
 from portal import charts
-from portal.models import Run
+from portal.extensions import db
+from portal.models import ResourcePool, Run
 from portal.portfolio.problem import SOLVED
 from portal.portfolio.report import chart_data, objective_shares_of
 
@@ -66,13 +68,18 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
         ylabel="spend (currency)",
         fmt=fmt,
     )
+    units = (
+        dict(db.session.execute(sa.select(ResourcePool.name, ResourcePool.unit)).all())
+        if data["usage"]
+        else {}
+    )
     for n, (pool, rows) in enumerate(sorted(data["usage"].items()), start=1):
         out[f"capacity-{n}"] = charts.budget_chart(
             [p for p, _, _ in rows],
             [u for _, u, _ in rows],
             [c for _, _, c in rows],
             title=f"{pool}: use against capacity",
-            ylabel=f"{pool} used",
+            ylabel=f"used ({units[pool]})" if units.get(pool) else f"{pool} used",
             fmt=fmt,
         )
     for name, split, label in (

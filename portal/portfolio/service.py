@@ -397,6 +397,10 @@ class Adoption:
     keep: list[Idea] = field(default_factory=list)
     defer: list[Idea] = field(default_factory=list)
     blocked: list[Idea] = field(default_factory=list)
+    # Candidates left out that keep their state (told why), and the plan's ideas the run
+    # did not weigh (they stay in the plan, untouched).
+    left_out: list[Idea] = field(default_factory=list)
+    staying: list[Idea] = field(default_factory=list)
     # Periods the plan would overcommit: {period, committed, budget, excess}.
     excess: list[dict] = field(default_factory=list)
 
@@ -426,25 +430,31 @@ def adoption(run: Run) -> Adoption:
             plan.keep.append(idea)
         else:
             plan.blocked.append(idea)
-    considered = set(candidate_ids(run)) - chosen
+    weighed = set(candidate_ids(run))
+    considered = weighed - chosen
     if considered:
-        plan.defer = list(
-            db.session.scalars(
-                sa.select(Idea)
-                .where(Idea.status == IdeaStatus.SELECTED, Idea.id.in_(considered))
-                .order_by(Idea.id)
-            )
+        for idea in db.session.scalars(
+            sa.select(Idea).where(Idea.id.in_(considered)).order_by(Idea.id)
+        ):
+            (plan.defer if idea.status == IdeaStatus.SELECTED else plan.left_out).append(idea)
+    plan.staying = list(
+        db.session.scalars(
+            sa.select(Idea)
+            .where(Idea.status.in_(workflow.IN_THE_PLAN), Idea.id.not_in(weighed | chosen))
+            .order_by(Idea.id)
         )
+    )
     plan.excess = overcommitted(run)
     return plan
 
 
-def overcommitted(run: Run) -> list[dict]:
-    """The periods in which adopting `run` would commit more than its budget allows.
+def commitments(run: Run) -> list[dict]:
+    """What adopting `run` commits per period: {period, run (its spend), earlier (what the
+    plan's ideas that the run did not consider cost: they stay in the plan), committed (the
+    two), budget, excess}.
 
-    Committed = the run's spend + what the plan's ideas that the run did not consider cost
-    (they stay in the plan). The budget is the run's own when it was a total; when it was
-    what remained after the plan, the plan's costs when the run froze are added back.
+    The budget is the run's own when it was a total; when it was what remained after the
+    plan, the plan's costs when the run froze are added back. None: no limit that period.
     """
     settings = run.settings or {}
     budget = run.problem.get("budget", {})
@@ -458,16 +468,23 @@ def overcommitted(run: Run) -> list[dict]:
     remaining = settings.get("budget_mode") == BudgetMode.REMAINING.value
     rows = []
     for period in run.problem.get("periods", []):
-        if budget.get(period) is None:
-            continue
-        limit = budget[period] + (frozen_plan.get(period, 0.0) if remaining else 0.0)
-        committed = spend.get(period, 0.0) + staying.get(period, 0.0)
-        if committed > limit + 1e-6:
-            rows.append(
-                {"period": period, "committed": committed, "budget": limit,
-                 "excess": committed - limit}
-            )  # fmt: skip
+        own, earlier = spend.get(period, 0.0), staying.get(period, 0.0)
+        limit = budget.get(period)
+        if limit is not None and remaining:
+            limit += frozen_plan.get(period, 0.0)
+        committed = own + earlier
+        excess = committed - limit if limit is not None and committed > limit + 1e-6 else 0.0
+        rows.append(
+            {"period": period, "run": own, "earlier": earlier, "committed": committed,
+             "budget": limit, "excess": excess}
+        )  # fmt: skip
     return rows
+
+
+def overcommitted(run: Run) -> list[dict]:
+    """The periods in which adopting `run` would commit more than its budget allows
+    (`commitments` with an excess)."""
+    return [row for row in commitments(run) if row["excess"]]
 
 
 def adopt_run(run: Run, user: User, *, accept_excess: bool = False) -> Adoption:

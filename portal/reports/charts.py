@@ -33,7 +33,10 @@ def pipeline(report: service.PipelineReport) -> list[Markup]:
                     stacked=True,
                     horizontal=True,
                     legend_outside=True,
-                    size=(6, 0.8 + 0.45 * max(len(report.departments), 5)),
+                    size=(
+                        charts.WIDTH - charts.HORIZONTAL_LABELS,
+                        0.8 + 0.45 * max(len(report.departments), 5),
+                    ),
                 )
             )
         )
@@ -65,7 +68,10 @@ def flow(report: service.FlowReport) -> list[Markup]:
                         title=f"Days from submission to decision — {title.lower()}",
                         ylabel="days",
                         horizontal=True,
-                        size=(charts.WIDTH, 0.6 + 0.5 * max(len(rows), 2)),
+                        size=(
+                            charts.WIDTH - charts.HORIZONTAL_LABELS,
+                            0.6 + 0.5 * max(len(rows), 2),
+                        ),
                     )
                 )
             )
@@ -87,7 +93,10 @@ def workload(report: service.WorkloadReport) -> list[Markup]:
                 },
                 title="Workload per BRM",
                 horizontal=True,
-                size=(charts.WIDTH, 0.6 + 0.6 * max(len(report.rows), 2)),
+                size=(
+                    charts.WIDTH - charts.HORIZONTAL_LABELS,
+                    0.6 + 0.6 * max(len(report.rows), 2),
+                ),
             )
         )
     ]

@@ -237,11 +237,12 @@ def me():
 
 @bp.app_template_filter("num")
 def num(value) -> str:
-    """A table cell: blank for missing, thousands separators, one decimal for fractions."""
+    """A table cell: blank for missing, thousands separators, one decimal for fractions
+    below a thousand (a share of a cost in the thousands needs no decimal)."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    if isinstance(value, int) or float(value).is_integer():
+    if isinstance(value, int) or float(value).is_integer() or abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:,.1f}"

@@ -463,6 +463,9 @@ class PortfolioReport:
     budget: dict[str, float | None]
     planned: dict[str, float]
     actual: dict[str, float]
+    # Ideas of earlier plans still in the plan (selected or in delivery) that this run did
+    # not select: not counted here (the plan page adds them up).
+    earlier: int = 0
 
     def tables(self) -> list[Table]:
         def groups(key, title, rows):
@@ -621,6 +624,12 @@ def portfolio(filters: ReportFilter) -> PortfolioReport:
         budget={p: (float(budget[p]) if budget.get(p) is not None else None) for p in shown},
         planned={p: planned.get(p, 0.0) for p in shown},
         actual={p: actual_spend.get(p, 0.0) for p in shown},
+        earlier=db.session.scalar(
+            sa.select(sa.func.count(Idea.id)).where(
+                Idea.status.in_(workflow.IN_THE_PLAN), Idea.id.not_in(list(starts))
+            )
+        )
+        or 0,
     )
 
 

@@ -3,7 +3,6 @@
 from wtforms import (
     DateField,
     HiddenField,
-    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -19,6 +18,7 @@ from wtforms.validators import (
 from portal.forms import (
     AmountField,
     BooleanField,
+    CheckboxesField,
     NumberField,
     PortalForm,
     SelectField,
@@ -176,7 +176,7 @@ class TouchpointForm(PortalForm):
         "Kind", choices=choices((k.value, k.value.capitalize()) for k in TouchpointKind)
     )
     notes = TextAreaField("Notes", validators=[TextLength(max=TEXT_LIMIT)])
-    ideas = SelectMultipleField("Ideas discussed", coerce=int, validators=[Optional()])
+    ideas = CheckboxesField("Ideas discussed", coerce=int, validators=[Optional()])
     submit = SubmitField("Log touchpoint")
 
 

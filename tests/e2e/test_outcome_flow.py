@@ -91,7 +91,10 @@ def test_employee_sees_in_and_out_outcomes_with_the_reason(
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         context, page = new_context(browser, portal_server, viewport)
         sign_in(page, employee.email, PASSWORD)
+        if name == "desktop":  # news waits in the badge until the inbox is opened
+            assert int(page.locator("[data-unread]").inner_text()) >= 2  # the two outcomes
         page.goto("/notifications")
+        page.wait_for_load_state("networkidle")  # the visit is recorded by a POST
         inbox = page.content()
         assert "In the FY27 plan" in inbox and "Not in the FY27 plan" in inbox
         page.goto(f"/ideas/{portal.id}")
@@ -106,6 +109,7 @@ def test_employee_sees_in_and_out_outcomes_with_the_reason(
             "it would enter with a value of"
         ) in text
         assert "stays a candidate for the next portfolio run" in text
+        assert page.locator("[data-unread], [data-unread-folded]").count() == 0  # seen
         assert_no_sideways_scroll(page)
         _shoot(page, tmp_path, f"idea-outcome-{name}")
         with page.expect_navigation():

@@ -30,22 +30,48 @@ def _pages(demo: dict) -> dict[str, list[str]]:
     """The pages each demo login looks at, as that role."""
     runs = demo["runs"]
     return {
-        "employee": ["/", "/ideas/", "/ideas/mine", "/ideas/new", f"/ideas/{demo['idea']}"],
-        "brm": ["/", "/review/", f"/ideas/{demo['in_review']}"],
+        "employee": [
+            "/",
+            "/ideas/",
+            "/ideas/mine",
+            "/ideas/new",
+            f"/ideas/{demo['idea']}",
+            "/notifications",
+            "/account/",
+            "/campaigns/",
+            "/reports/me",
+            "/portfolio/plan",
+        ],
+        "brm": [
+            "/",
+            "/review/",
+            f"/ideas/{demo['in_review']}",
+            f"/review/ideas/{demo['in_review']}/estimate",
+            "/review/similar",
+        ],
+        "leader": ["/leader/"],
         "pm": [
             "/portfolio/",
             "/portfolio/scenarios/new",
             f"/portfolio/scenarios/{demo['scenario']}",
             f"/portfolio/runs/{runs[0]}",
             f"/portfolio/compare?run={runs[0]}&run={runs[1]}",
+            f"/portfolio/runs/{runs[1]}/adopt",
+            f"/portfolio/runs/{runs[1]}/roadmap",
             "/portfolio/plan",
+            "/portfolio/plan/roadmap",
             "/reports/",
             "/reports/portfolio",
+            "/reports/flow",
+            "/reports/value",
+            "/reports/workload",
+            "/reports/calibration",
+            "/delivery/",
             "/review/pools",
             "/review/objectives",
             "/review/objectives/ahp",
         ],
-        "admin": ["/admin/users", "/admin/users/new", "/admin/departments"],
+        "admin": ["/admin/users", "/admin/users/new", "/admin/departments", "/transfer/"],
     }
 
 

@@ -86,6 +86,9 @@ def test_the_idea_page_shows_the_outcome_and_what_happens_next(
     assert "it needs 1.5 FTE of Data &amp; analytics in 2027 and none is left" in page
     assert "it stays a candidate for the next portfolio run" in page
     assert 'href="/portfolio/plan"' in page
+    stands = page[page.index("data-status-explanation") : page.index("data-plan-outcome")]
+    assert "Approved, but not in the current portfolio plan" in stands
+    assert "Approved as a candidate for the next portfolio" not in stands  # no longer true
     page = employee_client.get(f"/ideas/{wanted.id}").data.decode()
     assert 'data-plan-outcome="in"' in page and "starts its delivery" in page
     assert db.session.get(type(wanted), wanted.id).status == IdeaStatus.SELECTED
@@ -115,3 +118,10 @@ def test_the_idea_page_shows_the_outcome_and_what_happens_next(
 )
 def test_each_reason_is_worded(explanation, short, expected):
     assert expected in phrase("the X plan", explanation, short, {})
+
+
+def test_a_capacity_chart_says_its_pools_unit(pm_client, make_scenario, data_pool, two_ideas):
+    run = _adopt(pm_client, make_scenario, data_pool)
+    page = pm_client.get(f"/portfolio/runs/{run.id}").data.decode()
+    assert "Data &amp; analytics: use against capacity" in page
+    assert f"used ({data_pool.unit})" in page and data_pool.unit == "FTE"

@@ -19,8 +19,13 @@ def ideas(make_candidate, employee):
 
 
 def _adopt_first(pm_client, make_scenario, ideas):
-    big, _, _ = ideas
+    big, mid, small = ideas
     first = _run(pm_client, make_scenario(name="First", budget={"2027": 250.0}))
+    # The preview names the candidates left out too: they keep their state and hear why.
+    preview = pm_client.get(f"/portfolio/runs/{first.id}/adopt").data.decode()
+    left_out = preview[preview.index("data-left-out") :]
+    assert "2 candidates not in this plan keep their state" in left_out
+    assert mid.title in left_out and small.title in left_out and big.title not in left_out
     assert pm_client.post(f"/portfolio/runs/{first.id}/adopt").status_code == 302
     db.session.rollback()
     assert big.status == IdeaStatus.SELECTED
@@ -43,6 +48,9 @@ def test_a_total_budget_counts_the_plan_and_a_remaining_one_leaves_it_alone(
     # 100 left after the plan's 200: the plan and this run together stay within 300.
     preview = pm_client.get(f"/portfolio/runs/{run.id}/adopt").data.decode()
     assert "data-excess" not in preview
+    staying = preview[preview.index("data-staying") :]
+    assert "1 idea of the current plan that this run did not weigh stays in the plan" in staying
+    assert big.title in staying
 
 
 def test_an_overcommitting_plan_shows_the_excess_and_needs_a_confirmation(
@@ -68,10 +76,42 @@ def test_an_overcommitting_plan_shows_the_excess_and_needs_a_confirmation(
     assert accepted.status_code == 302
     db.session.rollback()
     assert mid.status == small.status == big.status == IdeaStatus.SELECTED
+    # The plan page adds the earlier plan's idea to this one's and says what is over.
+    plan = pm_client.get("/portfolio/plan").data.decode()
+    row = plan[plan.index("data-commitments") :].split("<tr", 2)[2].split("</tr>")[0]
+    cells = [c.split(">", 1)[1].split("</td>")[0] for c in row.split("<td")[1:]]
+    assert cells[:5] == ["2027", "200", "200", "400", "250"] and "over by 150" in cells[5]
 
 
 def test_the_scenario_form_asks_what_the_budget_means(pm_client):
     page = pm_client.get("/portfolio/scenarios/new").data.decode()
     assert "data-budget-mode" in page and "Remaining budget" in page
+    assert "data-plan-costs" not in page  # no plan yet: nothing to add up
     mode = page[page.index("data-budget-mode") : page.index("Remaining budget")]
     assert "checked" in mode and 'value="total"' in mode
+
+
+def test_compare_tells_dropped_ideas_from_ones_a_run_never_weighed(pm_client, make_scenario, ideas):
+    big, mid, small = ideas
+    first = _adopt_first(pm_client, make_scenario, ideas)
+    rest = make_scenario(name="Rest", budget={"2027": 200.0}, budget_mode=BudgetMode.REMAINING)
+    other = _run(pm_client, rest)  # the plan's idea is no candidate: it stays in the plan
+    dropping = _run(
+        pm_client, make_scenario(name="Drop", budget={"2027": 200.0}, force_out=[big.id])
+    )
+    assert idea_ref(big.id) not in {s["id"] for s in dropping.result["selected"]}
+    html = pm_client.get(
+        f"/portfolio/compare?run={first.id}&run={other.id}&run={dropping.id}&base={first.id}"
+    ).data.decode()
+    cells = html[html.index("data-removed") :].split("data-removed")
+    assert "data-not-weighed" in cells[2] and big.title in cells[2]
+    assert "adopting it leaves them as they are" in cells[2]
+    assert "− " not in cells[2]  # not listed as removed
+    assert "data-not-weighed" not in cells[3] and "− " in cells[3] and big.title in cells[3]
+
+
+def test_the_scenario_form_says_what_the_plan_commits(pm_client, make_scenario, ideas):
+    _adopt_first(pm_client, make_scenario, ideas)
+    page = pm_client.get("/portfolio/scenarios/new").data.decode()
+    said = page[page.index("data-plan-costs") :]
+    assert "commits 200 in 2027: a total budget includes this" in said

@@ -92,3 +92,13 @@ def test_employee_page_shows_own_ideas_and_department_value(
 def test_nav_shows_reports_to_readers(brm_client, employee_client):
     assert b'href="/reports/"' in brm_client.get("/ideas/").data
     assert b'href="/reports/"' not in employee_client.get("/ideas/").data
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [(None, "—"), (3, "3"), (2.5, "2.5"), (1500.0, "1,500"), (294_817.5, "294,818"), ("x", "x")],
+)
+def test_table_cells_read_as_amounts(value, cell):
+    from portal.reports.routes import num
+
+    assert num(value) == cell

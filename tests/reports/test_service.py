@@ -221,6 +221,17 @@ def test_portfolio_value_cost_and_spend(plan, actual_cost, pm):
     assert spend.rows[1] == ["2028", 300, 250, 0]
 
 
+def test_portfolio_names_the_earlier_plans_ideas_it_does_not_count(
+    plan, make_idea, make_user, client_for, pm
+):
+    assert service.portfolio(ReportFilter(today=TODAY)).earlier == 0
+    make_idea(make_user(dept=plan["finance"]), S.IN_DELIVERY, title="From an earlier plan")
+    assert service.portfolio(ReportFilter(today=TODAY)).earlier == 1
+    page = client_for(pm).get("/reports/portfolio").text
+    said = page[page.index("data-earlier-plans") :]
+    assert "1 idea of earlier plans is still in the plan" in said and "/portfolio/plan" in said
+
+
 def test_portfolio_without_adopted_plan(app):
     report = service.portfolio(ReportFilter(today=TODAY))
     assert report.run is None and report.ideas == [] and report.tables()[0].rows == []

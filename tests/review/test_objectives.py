@@ -181,6 +181,10 @@ def test_department_page_and_touchpoints(
 ):
     approved = make_idea(employee, status=IdeaStatus.APPROVED, title="Faster invoicing")
     make_idea(employee, status=IdeaStatus.SUBMITTED)
+    form = brm_client.get(f"/review/departments/{department.id}").get_data(as_text=True)
+    ideas = form[form.index('id="touchpoint-ideas"') :]
+    assert f'type="checkbox" value="{approved.id}"' in ideas  # a click never drops the others
+    assert "<select multiple" not in form
     response = brm_client.post(
         f"/review/departments/{department.id}",
         data={

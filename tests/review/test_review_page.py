@@ -51,6 +51,9 @@ def test_the_question_shows_above_the_answer_box(brm_client, employee_client, em
     question = html.index("data-question")
     assert html.index("Which ERP?", question) < html.index('id="reason-answer"')
     assert html.index('id="reason-answer"') < html.index('id="comments"')
+    # Answering is the step asked for: withdrawing comes after it, apart.
+    assert html.index('id="reason-answer"') < html.index("data-other-steps")
+    assert html.index("data-other-steps") < html.index(">Withdraw<")
 
 
 def test_a_reason_over_the_limit_is_refused_with_the_limit_and_kept(
