@@ -8,15 +8,7 @@ from flask import Flask
 
 from portal import config as portal_config
 from portal import transactions
-from portal.extensions import (
-    bootstrap,
-    check_connections_cheaply,
-    csrf,
-    db,
-    limiter,
-    login_manager,
-    migrate,
-)
+from portal.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 from portal.logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +53,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     configure_logging(app)  # first, so its request clock and id wrap every other hook
     db.init_app(app)
-    with app.app_context():
-        for engine in db.engines.values():
-            check_connections_cheaply(engine)
     transactions.init_app(app)  # after db: its teardown sees the session before removal
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True

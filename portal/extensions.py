@@ -1,7 +1,5 @@
 """Extension objects, created unbound and attached to the app in the factory."""
 
-import select
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -76,57 +74,6 @@ def _begin_sqlite(connection):
         has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
     )
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
-
-
-# ------------------------------------------------------------------ checking connections
-
-# A pooled PostgreSQL connection is pinged on checkout (pool_pre_ping) only when it may
-# have died unseen: it sat in the pool longer than this, or its socket has something to
-# read (a server that ends a connection, pg_terminate_backend or a restart, says so and
-# closes it), or it is not idle. One that came back moments ago to a quiet socket is
-# alive; under load that is every checkout, and the ping was a round trip of its own on
-# every request.
-PING_AFTER_IDLE_SECONDS = 10.0
-_RETURNED = "_converge_returned_at"  # attribute of a psycopg connection: when it came back
-
-
-def _quiet(dbapi_connection) -> bool:
-    """The connection is idle and its socket has nothing to read (no goodbye, no EOF)."""
-    from psycopg import pq  # PostgreSQL only; psycopg is loaded by then
-
-    try:
-        if dbapi_connection.pgconn.transaction_status != pq.TransactionStatus.IDLE:
-            return False
-        poller = select.poll()
-        poller.register(dbapi_connection.pgconn.socket, select.POLLIN | select.POLLPRI)
-    except Exception:  # closed, or no poll(): ping
-        return False
-    return not poller.poll(0)
-
-
-def check_connections_cheaply(engine: sa.Engine) -> None:
-    """Make `engine`'s pre-ping skip the round trip for connections just returned to a
-    quiet socket (PostgreSQL only; see PING_AFTER_IDLE_SECONDS)."""
-    if engine.dialect.name != "postgresql" or not engine.pool._pre_ping:
-        return
-    full_ping = engine.dialect.do_ping
-
-    def do_ping(dbapi_connection) -> bool:
-        returned = getattr(dbapi_connection, _RETURNED, None)
-        if (
-            returned is not None
-            and time.monotonic() - returned < PING_AFTER_IDLE_SECONDS
-            and _quiet(dbapi_connection)
-        ):
-            return True
-        return full_ping(dbapi_connection)
-
-    def note_return(dbapi_connection, _record) -> None:
-        if dbapi_connection is not None:
-            setattr(dbapi_connection, _RETURNED, time.monotonic())
-
-    engine.dialect.do_ping = do_ping
-    sa.event.listen(engine, "checkin", note_return)
 
 
 class Base(DeclarativeBase):
