@@ -43,10 +43,13 @@ class SolverRun:
     status: str  # optimal | feasible | infeasible | no_solution
     objective: float | None
     bound: float | None
-    gap: float | None
     seconds: float  # wall time of the call: hand over, solve, read back
     solver_seconds: float | None  # time the solver itself reports
     values: list[float] | None = None  # column values (matrix order) with a solution
+
+    @property
+    def gap(self) -> float | None:
+        return gap_of(self.objective, self.bound)
 
 
 @contextlib.contextmanager
@@ -316,7 +319,6 @@ def _run_highs(
         status,
         objective,
         bound,
-        gap_of(objective, bound),
         seconds,
         float(highs.getRunTime()),
         values,
@@ -406,7 +408,6 @@ def _run_cbc(
         status,
         objective,
         bound,
-        gap_of(objective, bound),
         seconds,
         solver_seconds,
         values if has_values else None,

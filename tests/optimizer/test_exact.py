@@ -97,7 +97,7 @@ def _lying(verdict: str, real=solvers.solve):
     def solve(matrix, backend, time_limit, gap, *args, **kwargs):
         run = real(matrix, backend, time_limit, gap, *args, **kwargs)
         if verdict == "infeasible":
-            return solvers.SolverRun("infeasible", None, None, None, run.seconds, 0.0)
+            return solvers.SolverRun("infeasible", None, None, run.seconds, 0.0)
         return run
 
     return solve

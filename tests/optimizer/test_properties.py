@@ -284,12 +284,12 @@ def _assert_explanations_match_brute_force(doc: dict, backend: str) -> None:
         return
     result = optimizer.solve(doc, backend=backend, diagnose=False)
     assert result.status == "optimal"
+    enumerated = verify.tiny(optimizer.Problem.from_dict(doc))
     for entry in result.explanations:
         if entry["reason"] not in ("value", "infeasible"):
             continue
         event(f"explained by {entry['method']}")
-        problem = optimizer.Problem.from_dict(doc)
-        assert (entry["method"] == "enumeration") == verify.tiny(problem)
+        assert (entry["method"] == "enumeration") == enumerated
         assert entry["computed"] is True and entry["exact"] is True
         forced = without_it if entry["selected"] else with_it
         if forced[entry["id"]] is None:
