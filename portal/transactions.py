@@ -13,6 +13,13 @@ So a request whose transaction ran nothing but SELECTs and whose session holds n
 change and no letter waiting for a commit ends with COMMIT. Everything else ends as before:
 an error, any other statement (a write, a savepoint, a CTE), an unsent change, a waiting
 letter and SQLite all roll back.
+
+A prepared statement is planned once only when PostgreSQL finds its generic plan (made
+without the parameters' values) about as cheap as a plan made for the values at hand. With
+LIMIT and OFFSET as parameters, a generic plan cannot know that a page wants 20 rows, so the
+list pages' statements were planned anew on every run (pg_prepared_statements: custom plans
+only), about 0.5 ms of the server's CPU per page. LIMIT and OFFSET are therefore written into
+the statement's text on PostgreSQL: one prepared statement per page size and offset.
 """
 
 from contextlib import suppress
@@ -20,13 +27,23 @@ from contextlib import suppress
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import _OffsetLimitParam
 
 from portal.extensions import db
 from portal.mail import OUTBOX
 
 CONNECTION = "converge_read_connection"  # Session.info: the transaction's connection
 WROTE = "converge_wrote"  # Connection.info: a statement other than SELECT ran
+
+
+@compiles(_OffsetLimitParam, "postgresql")
+def _limit_in_text(element, compiler, **kw) -> str:
+    """LIMIT and OFFSET values in the statement's text on PostgreSQL (module docstring):
+    rendered when the statement runs, so SQLAlchemy still compiles it once."""
+    kw["literal_execute"] = True
+    return compiler.visit_bindparam(element, **kw)
 
 
 @sa.event.listens_for(Session, "after_begin")

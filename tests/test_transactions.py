@@ -171,3 +171,35 @@ def test_prepared_statements_outlive_a_reading_request(served, database_url):
     for _ in range(6):  # psycopg prepares a statement the fifth time a connection runs it
         client.get("/t/read")
     assert int(client.get("/t/prepared").text) >= 1
+
+
+def test_limit_and_offset_are_written_into_postgresql_statements():
+    from sqlalchemy.dialects import postgresql
+
+    from portal.models import Idea
+
+    page = sa.select(Idea.id).order_by(Idea.id).limit(20).offset(40)
+    text = str(
+        page.compile(dialect=postgresql.dialect(), compile_kwargs={"render_postcompile": True})
+    )
+    assert re.search(r"LIMIT 20 OFFSET 40", text), text
+
+
+def test_a_page_statement_is_planned_once_on_postgresql(app, database_url):
+    """With LIMIT as a parameter PostgreSQL planned a page's prepared statement anew on every
+    run (custom plans only); with LIMIT in the text it settles on its generic plan."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's plan cache")
+    from portal.models import Idea
+
+    page = sa.select(Idea.id, Idea.title).where(Idea.submitter_id == 1).order_by(Idea.id.desc())
+    for _ in range(15):  # prepared on the 5th run, then 5 custom plans before the choice
+        db.session.execute(page.limit(20)).all()
+    generic = db.session.scalar(
+        sa.text(
+            "SELECT generic_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT ideas.id, ideas.title%LIMIT 20'"
+        )
+    )
+    db.session.rollback()
+    assert generic and generic > 0

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 
 from portal.audit import record
 from portal.errors import PortalError
@@ -110,21 +111,31 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     return token
 
 
-def user_for_token(secret: str, *, writing: bool = False) -> User | None:
-    """The active user owning this unrevoked token, or None. Reads only (the API notes when
-    the token was used after its response, `portal.api.auth`). An expired token, or a
-    read-only one used to write (`writing`), is refused with a TokenError that says so."""
+# The statement of every API request, built once: the token and its user in one query.
+TOKEN_AND_USER = (
+    sa.select(ApiToken)
+    .join(ApiToken.user)
+    .options(contains_eager(ApiToken.user))
+    .where(
+        ApiToken.token_hash == sa.bindparam("digest"),
+        ApiToken.revoked_at.is_(None),
+        User.active,
+    )
+)
+
+
+def token_for(secret: str, *, writing: bool = False) -> ApiToken | None:
+    """The unrevoked token `secret` of an active user, its `user` loaded with it, or None.
+    Reads only (the API notes when the token was used after its response,
+    `portal.api.auth`). An expired token, or a read-only one used to write (`writing`), is
+    refused with a TokenError that says so."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    token = db.session.scalar(
-        sa.select(ApiToken).where(
-            ApiToken.token_hash == hash_token(secret), ApiToken.revoked_at.is_(None)
-        )
-    )
-    if token is None or not token.user.active:
+    token = db.session.scalar(TOKEN_AND_USER, {"digest": hash_token(secret)})
+    if token is None:
         return None
     refuse_use(token, writing=writing)
-    return token.user
+    return token
 
 
 def refuse_use(token: ApiToken, *, writing: bool) -> None:

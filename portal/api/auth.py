@@ -5,18 +5,20 @@ forged cross-site request carries no credentials and CSRF protection is not need
 
 A request only reads: when the token was last used is noted after the response, in a
 transaction of its own, at most once per `TOKEN_USE_INTERVAL` seconds, and a busy database
-only delays that note (it is logged, never an error for the caller).
+only delays that note (it is logged, never an error for the caller). The token and its user
+come in one statement; when the token was read as used within the interval, the request
+notes nothing and opens no second transaction.
 """
 
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask, abort, after_this_request, current_app, g, request
 
-from portal.account.service import hash_token, user_for_token
+from portal.account.service import hash_token, token_for
 from portal.extensions import db, writing
 from portal.models import ApiToken, Role, User, utcnow
 
@@ -33,11 +35,18 @@ def authenticate() -> None:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         abort(401, description="Send your API token: `Authorization: Bearer <token>`.")
-    user = user_for_token(secret.strip(), writing=request.method not in SAFE_METHODS)
-    if user is None:
+    token = token_for(secret.strip(), writing=request.method not in SAFE_METHODS)
+    if token is None:
         abort(401, description="The API token is unknown, revoked, or its user is deactivated.")
-    g.api_user = user
-    _note_use_after_response(secret.strip())
+    g.api_user = token.user
+    last = token.last_used_at
+    if last is None or last <= _noted_before(current_app._get_current_object(), utcnow()):
+        _note_use_after_response(secret.strip())  # else: used recently, nothing to note
+
+
+def _noted_before(app: Flask, now: datetime) -> datetime:
+    """A token last used before this moment has its use noted again (TOKEN_USE_INTERVAL)."""
+    return now - timedelta(seconds=app.config["TOKEN_USE_INTERVAL"])
 
 
 def _note_use_after_response(secret: str) -> None:
@@ -54,9 +63,8 @@ def record_token_use(app: Flask, digest: str) -> bool:
     """Set the token's `last_used_at` to now unless it was set less than the interval ago;
     True when it wrote. Runs outside any request, commits its own short transaction, and
     logs (never raises) when the database is busy or down."""
-    interval = timedelta(seconds=app.config["TOKEN_USE_INTERVAL"])
     now = utcnow()
-    due = sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - interval)
+    due = sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= _noted_before(app, now))
     try:
         with app.app_context(), db.engine.connect() as connection:
             with connection.begin():

@@ -74,3 +74,22 @@ def test_the_interval_is_configured(app, secret):
     digest = hash_token(secret)
     assert record_token_use(app, digest) is True
     assert record_token_use(app, digest) is True
+
+
+def test_a_token_used_within_the_interval_is_read_once_and_not_noted(app, secret):
+    _get_me(app, secret).close()  # noted now
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = _get_me(app, secret)
+        assert response.status_code == 200
+        response.close()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    tokens = [s for s in statements if "api_tokens" in s]
+    assert len(tokens) == 1, tokens  # the token with its user; no note after the response
+    assert "JOIN users" in tokens[0]
