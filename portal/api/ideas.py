@@ -88,12 +88,7 @@ def list_ideas(args):
         objective_id=args.get("objective_id"),
         sort=args["sort"],
     )
-    return service.page_of(
-        service.search_query(caller(), filters),
-        args["page"],
-        args["per_page"],
-        parts=service.search_parts(caller(), filters),
-    )
+    return service.page_of(service.search(caller(), filters), args["page"], args["per_page"])
 
 
 @blp.route("/ideas", methods=["POST"])

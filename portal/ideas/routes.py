@@ -24,9 +24,7 @@ from portal.ideas.service import (
     is_following,
     may_endorse,
     my_ideas,
-    row_page,
-    search_parts,
-    search_query,
+    search_page,
     set_endorsement,
     toggle_follow,
     toggle_vote,
@@ -113,11 +111,8 @@ def index():
         filters.objective_id = int(form.objective.data)
     if not all(ok[name] for name in ("department", "status", "objective", "sort")):
         flash("Some filters were not understood and were ignored.", "warning")
-    page = row_page(
-        search_query(current_user, filters),
-        page=query_int("page", 1),
-        per_page=current_app.config["IDEAS_PER_PAGE"],
-        parts=search_parts(current_user, filters),
+    page = search_page(
+        current_user, filters, query_int("page", 1), current_app.config["IDEAS_PER_PAGE"]
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("ideas/index.html", form=form, page=page, args=args)

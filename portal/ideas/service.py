@@ -362,7 +362,7 @@ def _objectives() -> sa.ColumnElement:
     """A column of a list query: the idea's objectives in name order as a JSON array of
     [id, name] pairs (NULL or [] when it serves none), so the lines need no query of their
     own. Built once per database kind."""
-    dialect = db.session.get_bind().dialect.name
+    dialect = _dialect()
     if dialect not in _OBJECTIVES:
         io, so = idea_objectives, StrategicObjective.__table__
         served = (
@@ -381,9 +381,9 @@ def _objectives() -> sa.ColumnElement:
     return _OBJECTIVES[dialect]
 
 
-def _row_lines(query: sa.Select, *extra: sa.ColumnElement) -> sa.Result:
-    """`query`'s lines: the columns of an IdeaRow, then `extra`."""
-    return db.session.execute(
+def _row_statement(query: sa.Select, *extra: sa.ColumnElement) -> sa.Select:
+    """`query` reading the columns of an IdeaRow, then `extra`."""
+    return (
         query.with_only_columns(*_ROW_COLUMNS, _objectives(), *extra)
         .join_from(Idea, _ROW_DEPARTMENT, _ROW_DEPARTMENT.id == Idea.department_id)
         .join_from(Idea, _ROW_SUBMITTER, _ROW_SUBMITTER.id == Idea.submitter_id)
@@ -404,7 +404,7 @@ def _idea_row(line) -> IdeaRow:
 def list_rows(query: sa.Select) -> list[IdeaRow]:
     """The ideas of `query` (a `select(Idea)`, filtered, sorted and limited) as IdeaRows, in
     its order, in one query."""
-    return [_idea_row(line) for line in _row_lines(query)]
+    return [_idea_row(line) for line in db.session.execute(_row_statement(query))]
 
 
 def _count(query: sa.Select) -> sa.Select:
@@ -417,18 +417,36 @@ class RowPage(Pagination):
     the list pages; `query` is a `select(Idea)`, filtered and sorted.
 
     The total comes with the rows, as a column the database works out once (an uncorrelated
-    subquery): a page with rows costs one query. Only a page with none counts on its own."""
+    subquery): a page with rows costs one query. Only a page with none counts on its own.
+    With `params`, `query` and `parts` are a `Search`'s statements (their values as
+    parameters) and the page's statements are built once per `key`, which names the kind
+    of database too (the lines' objectives column is written for each)."""
 
-    def _total(self) -> sa.ColumnElement:
-        """The count of the query, or the sum of the counts of its parts."""
-        parts = self._query_args["parts"] or [self._query_args["query"]]
-        counts = [_count(part).correlate(None).scalar_subquery() for part in parts]
-        return functools.reduce(operator.add, counts)
+    def _statements(self) -> tuple[sa.Select, sa.Select]:
+        """(the page's lines with the total, the total alone); built once per `key`."""
+        key = self._query_args["key"]
+        if key is not None and key in _PAGE_STATEMENTS:
+            return _PAGE_STATEMENTS[key]
+        query, parts = self._query_args["query"], self._query_args["parts"]
+        counts = [_count(part).correlate(None).scalar_subquery() for part in parts or [query]]
+        total = functools.reduce(operator.add, counts)
+        if key is None:  # the values are in the statement
+            page = query.limit(self.per_page).offset(self._query_offset)
+        else:
+            page = query.limit(_PAGE_LIMIT).offset(_PAGE_OFFSET)
+        statements = (_row_statement(page, total), sa.select(total))
+        if key is not None:
+            _PAGE_STATEMENTS[key] = statements
+        return statements
+
+    def _params(self) -> dict:
+        params = self._query_args["params"]
+        if params is None:
+            return {}
+        return params | {"page_limit": self.per_page, "page_offset": self._query_offset}
 
     def _query_items(self) -> list[IdeaRow]:
-        query = self._query_args["query"]
-        page = query.limit(self.per_page).offset(self._query_offset)
-        lines = _row_lines(page, self._total()).all()
+        lines = db.session.execute(self._statements()[0], self._params()).all()
         self._counted = lines[0][-1] if lines else None
         return [_idea_row(line) for line in lines]
 
@@ -437,49 +455,119 @@ class RowPage(Pagination):
             return self._counted
         if self.page == 1:  # no rows on the first page: none at all
             return 0
-        return db.session.scalar(sa.select(self._total()))
+        return db.session.scalar(self._statements()[1], self._params())
+
+
+# A page's LIMIT and OFFSET, in the statement's text when it runs (portal.transactions).
+_PAGE_LIMIT = sa.bindparam("page_limit", type_=sa.Integer, literal_execute=True)
+_PAGE_OFFSET = sa.bindparam("page_offset", type_=sa.Integer, literal_execute=True)
+_PAGE_STATEMENTS: dict[tuple, tuple[sa.Select, sa.Select]] = {}
 
 
 def row_page(
-    query: sa.Select, page: int, per_page: int, parts: list[sa.Select] | None = None
+    query: sa.Select,
+    page: int,
+    per_page: int,
+    parts: list[sa.Select] | None = None,
+    *,
+    params: dict | None = None,
+    key: tuple | None = None,
 ) -> RowPage:
     """Page `page` of `query`'s ideas as IdeaRows (past the last page: no rows). `parts`:
     disjoint queries whose counts add up to `query`'s, when they are cheaper to count
-    (`search_parts`)."""
+    (`search_parts`). `params` and `key`: see `RowPage` (`search_page` passes them)."""
     return RowPage(
-        page=page, per_page=per_page, max_per_page=None, error_out=False, query=query, parts=parts
+        page=page,
+        per_page=per_page,
+        max_per_page=None,
+        error_out=False,
+        query=query,
+        parts=parts,
+        params=params,
+        key=key,
     )
 
 
-def _visible(viewer: User) -> tuple[sa.ColumnElement, sa.ColumnElement]:
-    """The ideas `viewer` may browse (`can_view`) as two disjoint conditions: every idea but
-    the drafts, and their own drafts."""
-    return (
-        Idea.status != IdeaStatus.DRAFT,
-        sa.and_(Idea.status == IdeaStatus.DRAFT, Idea.submitter_id == viewer.id),
+def search_page(viewer: User, filters: IdeaFilters, page: int, per_page: int) -> RowPage:
+    """Page `page` of the ideas `viewer` may browse, filtered and sorted (the idea list)."""
+    found = search(viewer, filters)
+    return row_page(
+        found.query,
+        page,
+        per_page,
+        list(found.parts),
+        params=found.params,
+        key=(_dialect(), "search", *found.shape),
     )
+
+
+_VIEWER = sa.bindparam("viewer_id", type_=sa.Integer)
+# The ideas a viewer may browse (`can_view`) as two disjoint conditions: every idea but the
+# drafts, and their own drafts.
+_VISIBLE = (
+    Idea.status != IdeaStatus.DRAFT,
+    sa.and_(Idea.status == IdeaStatus.DRAFT, Idea.submitter_id == _VIEWER),
+)
+_ORDERS = {
+    "votes": (Idea.vote_count.desc(), Idea.id.desc()),
+    "oldest": (Idea.created_at.asc(), Idea.id.asc()),
+    "newest": (Idea.created_at.desc(), Idea.id.desc()),
+}
+
+
+@dataclass(frozen=True)
+class Search:
+    """A search's statements and the values they take. The statements are built once per
+    shape (which filters are set, which order) with the values as parameters: building
+    them anew on every request cost about as much as running them."""
+
+    shape: tuple
+    query: sa.Select  # select(Idea): what the viewer may browse, filtered and sorted
+    parts: tuple[sa.Select, ...]  # the query as disjoint parts, cheaper to count
+    params: dict
+
+
+def search(viewer: User, filters: IdeaFilters) -> Search:
+    """The ideas `viewer` may browse, filtered and sorted, as a Search."""
+    sort = filters.sort if filters.sort in _ORDERS else "newest"
+    shape = (
+        bool(filters.q),
+        bool(filters.department_id),
+        bool(filters.status),
+        bool(filters.objective_id),
+        sort,
+    )
+    params = {
+        "viewer_id": viewer.id,
+        "like": like_pattern(filters.q) if filters.q else None,
+        "department_id": filters.department_id,
+        "status": filters.status,
+        "objective_id": filters.objective_id,
+    }
+    query, parts = _search_statements(shape)
+    return Search(shape, query, parts, {k: v for k, v in params.items() if v is not None})
+
+
+@functools.cache
+def _search_statements(shape: tuple) -> tuple[sa.Select, tuple[sa.Select, ...]]:
+    """The query and its parts of a search of this shape (`search`)."""
+    query = _searched(sa.select(Idea).where(sa.or_(*_VISIBLE)), shape)
+    return query, tuple(_searched(sa.select(Idea).where(part), shape) for part in _VISIBLE)
 
 
 def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
-    """The ideas `viewer` may browse, filtered and sorted."""
-    query = sa.select(Idea).where(
-        sa.or_(Idea.status != IdeaStatus.DRAFT, Idea.submitter_id == viewer.id)
-    )
-    return _searched(query, filters)
+    """The ideas `viewer` may browse, filtered and sorted, with the values in the statement
+    (to build on; a page of them: `search_page`)."""
+    found = search(viewer, filters)
+    return found.query.params(found.params)
 
 
-def search_parts(viewer: User, filters: IdeaFilters) -> list[sa.Select]:
-    """`search_query` as disjoint parts whose counts add up to its count. Counted whole, the
-    OR of "not a draft" and "my own" reads every idea's row; counted apart, PostgreSQL
-    counts the first from the status index alone (a sixth of the time at 2,000 ideas)."""
-    return [_searched(sa.select(Idea).where(part), filters) for part in _visible(viewer)]
-
-
-def _searched(query: sa.Select, filters: IdeaFilters) -> sa.Select:
-    """`query` (a `select(Idea)`) with `filters` applied and sorted."""
-    if filters.q:
+def _searched(query: sa.Select, shape: tuple) -> sa.Select:
+    """`query` (a `select(Idea)`) with the filters of `shape` applied and sorted."""
+    q, department, status, objective, sort = shape
+    if q:
         # ILIKE on PostgreSQL (served by the pg_trgm indexes), lower() LIKE elsewhere.
-        like, esc = like_pattern(filters.q), LIKE_ESCAPE
+        like, esc = sa.bindparam("like", type_=sa.String), LIKE_ESCAPE
         query = query.where(
             sa.or_(
                 Idea.title.ilike(like, escape=esc),
@@ -487,17 +575,14 @@ def _searched(query: sa.Select, filters: IdeaFilters) -> sa.Select:
                 Idea.proposal.ilike(like, escape=esc),
             )
         )
-    if filters.department_id:
-        query = query.where(Idea.department_id == filters.department_id)
-    if filters.status:
-        query = query.where(Idea.status == filters.status)
-    if filters.objective_id:
-        query = query.where(Idea.objectives.any(StrategicObjective.id == filters.objective_id))
-    order = {
-        "votes": (Idea.vote_count.desc(), Idea.id.desc()),
-        "oldest": (Idea.created_at.asc(), Idea.id.asc()),
-    }.get(filters.sort, (Idea.created_at.desc(), Idea.id.desc()))
-    return query.order_by(*order)
+    if department:
+        query = query.where(Idea.department_id == sa.bindparam("department_id"))
+    if status:
+        query = query.where(Idea.status == sa.bindparam("status"))
+    if objective:
+        objective_id = sa.bindparam("objective_id")
+        query = query.where(Idea.objectives.any(StrategicObjective.id == objective_id))
+    return query.order_by(*_ORDERS[sort])
 
 
 # Counting every match of a broad filter costs a scan of all of them; past this many, a
@@ -515,38 +600,28 @@ class IdeaPage:
     pages: int
 
 
-def page_of(
-    query: sa.Select,
-    page: int,
-    per_page: int,
-    *,
-    count_limit: int | None = None,
-    parts: list[sa.Select] | None = None,
-) -> IdeaPage:
-    """One page of a `search_query` as IdeaRows, cheap at any depth.
+def page_of(found: Search, page: int, per_page: int, *, count_limit: int | None = None) -> IdeaPage:
+    """One page of a search as IdeaRows, cheap at any depth.
 
     The total is counted up to `count_limit` (default COUNT_LIMIT): an exact count of
-    90,000 matches costs a scan of all of them on every page. `parts` (`search_parts`):
-    disjoint queries whose counts add up to `query`'s, each counted up to the limit. The
-    page is found by id first and its lines read afterwards, so skipping deep into the list
-    reads only narrow rows.
+    90,000 matches costs a scan of all of them on every page. Each of the search's disjoint
+    parts is counted up to the limit. The page is found by id first and its lines read
+    afterwards, so skipping deep into the list reads only narrow rows.
     """
     count_limit = count_limit or COUNT_LIMIT
-    ids_in_order = query.with_only_columns(Idea.id)
-    counts = []
-    for part in parts or [query]:
-        matches = part.with_only_columns(Idea.id).order_by(None).limit(count_limit + 1)
-        counts.append(sa.select(sa.func.count()).select_from(matches.subquery()).scalar_subquery())
-    counted = db.session.scalar(sa.select(functools.reduce(operator.add, counts)))
+    counted_statement, ids_statement = _page_of_statements(found.shape)
+    counted = db.session.scalar(counted_statement, found.params | {"count_limit": count_limit + 1})
     offset = (page - 1) * per_page
     ids = []
     # Past the last match there is nothing to read. (Asking anyway can be slow: with no
     # match, "newest first, 20 rows" walks the whole created_at index looking for one.)
     if offset < counted or counted > count_limit:
-        ids = list(db.session.scalars(ids_in_order.limit(per_page).offset(offset)))
+        window = {"page_limit": per_page, "page_offset": offset}
+        ids = list(db.session.scalars(ids_statement, found.params | window))
     by_id = {}
     if ids:
-        by_id = {row.id: row for row in list_rows(sa.select(Idea).where(Idea.id.in_(ids)))}
+        lines = db.session.execute(_rows_by_id(_dialect()), {"ids": ids})
+        by_id = {row.id: row for row in map(_idea_row, lines)}
     total = min(counted, count_limit)
     return IdeaPage(
         items=[by_id[i] for i in ids if i in by_id],
@@ -556,6 +631,29 @@ def page_of(
         total_exact=counted <= count_limit,
         pages=-(-total // per_page),
     )
+
+
+@functools.cache
+def _rows_by_id(dialect: str) -> sa.Select:
+    """The lines of the ideas whose ids are `ids` (a parameter), on this kind of database."""
+    return _row_statement(sa.select(Idea).where(Idea.id.in_(sa.bindparam("ids", expanding=True))))
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+@functools.cache
+def _page_of_statements(shape: tuple) -> tuple[sa.Select, sa.Select]:
+    """`page_of`'s statements for a search of this shape: the capped count, the page's ids."""
+    query, parts = _search_statements(shape)
+    cap = sa.bindparam("count_limit", type_=sa.Integer, literal_execute=True)
+    counts = []
+    for part in parts:
+        matches = part.with_only_columns(Idea.id).order_by(None).limit(cap)
+        counts.append(sa.select(sa.func.count()).select_from(matches.subquery()).scalar_subquery())
+    ids = query.with_only_columns(Idea.id).limit(_PAGE_LIMIT).offset(_PAGE_OFFSET)
+    return sa.select(functools.reduce(operator.add, counts)), ids
 
 
 @dataclass
