@@ -469,3 +469,16 @@ def test_fields_needed_to_submit_are_marked_before_submitting(employee_client):
     assert page.count('aria-required="true"') == 4
     assert page.count("data-required-to-submit") == 4
     assert "a draft can be saved with only its title" in page
+
+
+def test_a_search_is_built_once_per_shape_and_takes_its_values_as_parameters(
+    app, employee, make_user
+):
+    from portal.ideas.service import IdeaFilters, search
+
+    mine = search(employee, IdeaFilters(q="invoice", sort="votes"))
+    theirs = search(make_user(), IdeaFilters(q="travel", sort="votes"))
+    assert mine.query is theirs.query and mine.parts is theirs.parts
+    assert (mine.params["like"], theirs.params["like"]) == ("%invoice%", "%travel%")
+    assert mine.params["viewer_id"] != theirs.params["viewer_id"]
+    assert search(employee, IdeaFilters(q="invoice")).query is not mine.query  # another order
