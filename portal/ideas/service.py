@@ -431,9 +431,14 @@ class RowPage(Pagination):
         counts = [_count(part).correlate(None).scalar_subquery() for part in parts or [query]]
         total = functools.reduce(operator.add, counts)
         if key is None:  # the values are in the statement
-            page = query.limit(self.per_page).offset(self._query_offset)
+            ids = query.with_only_columns(Idea.id).limit(self.per_page).offset(self._query_offset)
         else:
-            page = query.limit(_PAGE_LIMIT).offset(_PAGE_OFFSET)
+            ids = query.with_only_columns(Idea.id).limit(_PAGE_LIMIT).offset(_PAGE_OFFSET)
+        # The page's ideas are found by id first and their lines read for them alone: with
+        # OFFSET on the lines' query, the skipped rows' columns (the objectives, the names)
+        # were worked out too, only to be dropped.
+        on_page = ids.subquery("on_page")
+        page = query.join(on_page, on_page.c.id == Idea.id)
         statements = (_row_statement(page, total), sa.select(total))
         if key is not None:
             _PAGE_STATEMENTS[key] = statements
