@@ -180,3 +180,30 @@ def test_the_navigation_bar_costs_no_query_of_its_own(app, make_user, client_for
     assert sum("notifications" in statement for statement in seen) == 1
     assert sum("FROM users" in statement for statement in seen) == 1
     assert not any(statement.startswith("SELECT departments") for statement in seen)
+
+
+def test_departments_page_queries_do_not_grow_with_the_departments(app, crowd, pm, client_for):
+    """Each card's counts, BRMs, leader and last touchpoint come in a few statements for all
+    the departments (48 for a BRM's four departments before: one per status and card)."""
+    client = client_for(pm)
+    crowd(2)
+    few = queries(client, "/review/departments")
+    crowd(8)  # eight more departments, each with an idea
+    many = queries(client, "/review/departments")
+    assert many == few
+    assert many <= 8
+
+
+def test_a_department_page_reads_its_ideas_of_every_status_at_once(
+    app, pm, client_for, make_user, make_idea, make_department
+):
+    quiet, busy = make_department(), make_department()
+    make_idea(make_user(dept=quiet), IdeaStatus.SUBMITTED, department=quiet)
+    author = make_user(dept=busy)
+    for status in (IdeaStatus.SUBMITTED, IdeaStatus.IN_REVIEW, IdeaStatus.APPROVED):
+        make_idea(author, status, department=busy)
+    quiet_id, busy_id = quiet.id, busy.id
+    client = client_for(pm)
+    assert queries(client, f"/review/departments/{busy_id}") == queries(
+        client, f"/review/departments/{quiet_id}"
+    )

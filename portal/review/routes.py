@@ -474,11 +474,8 @@ def _department(department_id: int) -> Department:
 @bp.route("/departments")
 @roles_required(*REVIEWERS)
 def departments():
-    rows = []
-    for department in service.visible_departments(current_user):
-        overview = service.department_overview(department, per_status=0)
-        rows.append(overview)
-    return render_template("review/departments.html", overviews=rows)
+    summaries = service.department_summaries(service.visible_departments(current_user))
+    return render_template("review/departments.html", overviews=summaries)
 
 
 def _touchpoint_form(department: Department, formdata=None) -> TouchpointForm:

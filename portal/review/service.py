@@ -544,6 +544,43 @@ def log_touchpoint(
 
 
 @dataclass
+class DepartmentSummary:
+    """One department's card on the departments page."""
+
+    department: Department
+    counts: dict[IdeaStatus, int]  # ideas by status, drafts left out
+    last_held_on: date | None  # the last touchpoint's day
+
+
+def department_summaries(departments: list[Department]) -> list[DepartmentSummary]:
+    """The cards of `departments`, in their order: the same statements whatever their
+    number (their BRMs and leaders, their ideas counted by status, their last touchpoints)."""
+    ids = [d.id for d in departments]
+    if not ids:
+        return []
+    db.session.scalars(
+        sa.select(Department)
+        .where(Department.id.in_(ids))
+        .options(selectinload(Department.brms), selectinload(Department.leader))
+    ).all()  # into the departments already loaded
+    counts: dict[int, dict[IdeaStatus, int]] = {i: {} for i in ids}
+    for department_id, status, count in db.session.execute(
+        sa.select(Idea.department_id, Idea.status, sa.func.count())
+        .where(Idea.department_id.in_(ids), Idea.status != S.DRAFT)
+        .group_by(Idea.department_id, Idea.status)
+    ):
+        counts[department_id][status] = count
+    last = dict(
+        db.session.execute(
+            sa.select(Touchpoint.department_id, sa.func.max(Touchpoint.held_on))
+            .where(Touchpoint.department_id.in_(ids))
+            .group_by(Touchpoint.department_id)
+        ).all()
+    )
+    return [DepartmentSummary(d, counts[d.id], last.get(d.id)) for d in departments]
+
+
+@dataclass
 class DepartmentOverview:
     department: Department
     touchpoints: list[Touchpoint]
@@ -560,17 +597,22 @@ def department_overview(department: Department, per_status: int = 8) -> Departme
             .group_by(Idea.status)
         ).all()
     )
-    ideas_by_status = {}
-    for status in IdeaStatus:
-        if counts.get(status):
-            ideas_by_status[status] = list(
-                db.session.scalars(
-                    sa.select(Idea)
-                    .where(Idea.department_id == department.id, Idea.status == status)
-                    .order_by(Idea.vote_count.desc(), Idea.id.desc())
-                    .limit(per_status)
-                )
-            )
+    # The first `per_status` ideas of each status, most votes first, in one statement.
+    rank = sa.func.row_number().over(
+        partition_by=Idea.status, order_by=(Idea.vote_count.desc(), Idea.id.desc())
+    )
+    ranked = (
+        sa.select(Idea, rank.label("rank"))
+        .where(Idea.department_id == department.id, Idea.status != S.DRAFT)
+        .subquery()
+    )
+    first = aliased(Idea, ranked)
+    found: dict[IdeaStatus, list[Idea]] = {}
+    for idea in db.session.scalars(
+        sa.select(first).where(ranked.c.rank <= per_status).order_by(ranked.c.rank)
+    ):
+        found.setdefault(idea.status, []).append(idea)
+    ideas_by_status = {status: found[status] for status in IdeaStatus if status in found}
     touchpoints = list(
         db.session.scalars(
             sa.select(Touchpoint)
