@@ -242,3 +242,18 @@ def test_a_horizontal_chart_is_about_as_wide_as_the_others():
     )
     drawn = float(re.search(rb'<svg[^>]*? width="([\d.]+)pt"', svg).group(1))
     assert drawn * charts.LEGIBLE_SHARE * 4 / 3 <= 356
+
+
+def test_a_chart_is_drawn_once_per_data(monkeypatch):
+    drawn = []
+    render = charts._render
+    monkeypatch.setattr(charts, "_render", lambda *a, **k: drawn.append(1) or render(*a, **k))
+    series = {"Ideas": [3, 1, 4]}
+    first = charts.bar_chart(["Cache A", "Cache B", "Cache C"], series, title="Drawn once")
+    again = charts.bar_chart(["Cache A", "Cache B", "Cache C"], series, title="Drawn once")
+    assert again == first and len(drawn) == 1  # the second came from the process's charts
+    other = charts.bar_chart(
+        ["Cache A", "Cache B", "Cache C"], {"Ideas": [3, 1, 5]}, title="Drawn once"
+    )
+    assert other != first and len(drawn) == 2  # new data: a new chart
+    assert charts.bar_chart.__name__ == "bar_chart"
