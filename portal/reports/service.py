@@ -152,24 +152,32 @@ def actual_costs(idea_ids: Iterable[int]) -> dict[int, dict[str, float]]:
     return dict(result)
 
 
-def status_events(idea_ids: Iterable[int] | None = None) -> dict[int, list[AuditEvent]]:
-    """Status changes per idea, oldest first."""
-    query = sa.select(AuditEvent).where(
-        AuditEvent.action == "status_change", AuditEvent.idea_id.is_not(None)
-    )
-    if idea_ids is not None:
+def status_events(idea_ids: Iterable[int] | sa.Select | None = None) -> dict[int, list[sa.Row]]:
+    """Status changes per idea, oldest first, as rows (idea_id, created_at, actor_id,
+    before, after). `idea_ids`: ids, or a statement selecting them (cheaper than a long
+    list of ids), or None for every idea."""
+    query = sa.select(
+        AuditEvent.idea_id,
+        AuditEvent.created_at,
+        AuditEvent.actor_id,
+        AuditEvent.before,
+        AuditEvent.after,
+    ).where(AuditEvent.action == "status_change", AuditEvent.idea_id.is_not(None))
+    if isinstance(idea_ids, sa.Select):
+        query = query.where(AuditEvent.idea_id.in_(idea_ids))
+    elif idea_ids is not None:
         ids = list(set(idea_ids))
         if not ids:
             return {}
         query = query.where(AuditEvent.idea_id.in_(ids))
     query = query.order_by(AuditEvent.created_at, AuditEvent.id)
-    events: dict[int, list[AuditEvent]] = defaultdict(list)
-    for event in db.session.scalars(query):
+    events: dict[int, list[sa.Row]] = defaultdict(list)
+    for event in db.session.execute(query):
         events[event.idea_id].append(event)
     return events
 
 
-def status_at(idea: Idea, events: list[AuditEvent], moment: datetime) -> IdeaStatus | None:
+def status_at(idea: Idea, events: list[sa.Row], moment: datetime) -> IdeaStatus | None:
     """The idea's status just before `moment` (None when it did not exist yet)."""
     if idea.created_at >= moment:
         return None
@@ -239,7 +247,8 @@ def pipeline(filters: ReportFilter) -> PipelineReport:
     """Submitted ideas by state and department (submitted in the period), and the
     state counts at the end of each of the 12 months up to the period's end."""
     names = _department_names()
-    ideas = list(db.session.scalars(_scoped(sa.select(Idea), filters)))
+    columns = (Idea.id, Idea.status, Idea.department_id, Idea.submitted_at, Idea.created_at)
+    ideas = db.session.execute(_scoped(sa.select(*columns), filters)).all()
     counts: dict[str, dict[IdeaStatus, int]] = defaultdict(lambda: defaultdict(int))
     for idea in ideas:
         if idea.status == S.DRAFT:
@@ -253,7 +262,7 @@ def pipeline(filters: ReportFilter) -> PipelineReport:
     end = filters.today
     if filters.period.end is not None:
         end = min(end, filters.period.end - timedelta(days=1))
-    events = status_events(i.id for i in ideas)
+    events = status_events(_scoped(sa.select(Idea.id), filters))
     months = month_ends(end)
     trend: dict[str, dict[IdeaStatus, int]] = {}
     for label, moment in months:
