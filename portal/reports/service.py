@@ -395,12 +395,12 @@ def workload(filters: ReportFilter, overdue_days: int = 14) -> WorkloadReport:
     if filters.department_id is not None:
         brms = [b for b in brms if b.covers(filters.department_id)]
     cutoff = datetime.combine(filters.today, datetime.min.time()) - timedelta(days=overdue_days)
-    open_ideas = list(
-        db.session.scalars(
-            _scoped(sa.select(Idea).where(Idea.status.in_(workflow.UNDER_REVIEW)), filters)
-        )
+    under_review = _scoped(
+        sa.select(Idea.id).where(Idea.status.in_(workflow.UNDER_REVIEW)), filters
     )
-    events = status_events(i.id for i in open_ideas if i.assignee_id is None)
+    columns = (Idea.id, Idea.status, Idea.assignee_id, Idea.department_id, Idea.submitted_at)
+    open_ideas = db.session.execute(under_review.with_only_columns(*columns)).all()
+    events = status_events(under_review.where(Idea.assignee_id.is_(None)))
     owner: dict[int, int | None] = {}
     for idea in open_ideas:
         if idea.status == S.SUBMITTED:
