@@ -48,6 +48,7 @@ def _pages(demo: dict) -> dict[str, list[str]]:
             f"/ideas/{demo['in_review']}",
             f"/review/ideas/{demo['in_review']}/estimate",
             "/review/similar",
+            "/review/departments",
         ],
         "leader": ["/leader/"],
         "pm": [
