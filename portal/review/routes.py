@@ -150,7 +150,7 @@ def _queue_filters(form: QueueForm) -> QueueFilters:
 @roles_required(*REVIEWERS)
 def queue():
     form = QueueForm(request.args)
-    departments = service.visible_departments(current_user)
+    departments = service.queue_departments(current_user)
     form.department.choices = choices(
         [("", "All my departments" if current_user.role == Role.BRM else "All departments")]
         + [(str(d.id), d.name) for d in departments]
@@ -162,14 +162,14 @@ def queue():
         flash("Some filters were not understood and were ignored.", "warning")
     filters = _queue_filters(form)
     overdue_days = current_app.config["REVIEW_OVERDUE_DAYS"]
-    query = service.queue_query(current_user, filters, overdue_days)
+    query = service.queue_query(current_user, filters, overdue_days, departments)
     page = row_page(query, page=query_int("page", 1), per_page=25)
     assign_form = None
     if current_user.role == PM:
         assign_form = AssignForm(formdata=None)
         assign_form.assignee.choices = choices(
-            (u.id, f"{u.name} ({', '.join(d.name for d in u.covered_departments) or 'all'})")
-            for u in service.assignable_brms()
+            (user_id, f"{name} ({', '.join(covered) or 'all'})")
+            for user_id, name, covered in service.assignees()
         )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
@@ -190,7 +190,7 @@ def queue():
 @roles_required(PM)
 def assign():
     form = AssignForm()
-    form.assignee.choices = choices((u.id, u.name) for u in service.assignable_brms())
+    form.assignee.choices = choices((user_id, name) for user_id, name, _ in service.assignees())
     next_url = safe_next_url(request.form.get("next")) or url_for("review.queue")
     if not form.validate_on_submit():
         flash("Choose a reviewer from the list to assign to.", "danger")

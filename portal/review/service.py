@@ -17,6 +17,7 @@ from portal.audit import department_leader, idea_audience, notify, record
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import whole_number
+from portal.ideas.service import Named
 from portal.models import (
     Comment,
     CommentKind,
@@ -35,6 +36,7 @@ from portal.models import (
     utcnow,
 )
 from portal.models.ideas import idea_reference
+from portal.models.people import department_brms
 from portal.templating import plural
 
 S = IdeaStatus
@@ -105,12 +107,27 @@ def overdue_before(days: int) -> "date":
     return utcnow() - timedelta(days=days)
 
 
-def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Select:
+def queue_departments(user: User) -> list[Named]:
+    """The departments whose queue `user` works, by name, as plain (id, name) rows: the
+    queue page's filter, and the cover `queue_query` checks."""
+    if user.role not in (Role.BRM, Role.PORTFOLIO_MANAGER):
+        return []
+    query = sa.select(Department.id, Department.name).order_by(Department.name)
+    if user.role == Role.BRM:
+        query = query.join(department_brms, department_brms.c.department_id == Department.id)
+        query = query.where(department_brms.c.user_id == user.id)
+    return [Named(*row) for row in db.session.execute(query)]
+
+
+def queue_query(
+    user: User, filters: QueueFilters, overdue_days: int, departments: list[Named]
+) -> sa.Select:
     """The ideas in `user`'s queue, filtered and sorted (raises 403 outside their cover); a
-    page of it is read as rows (portal.ideas.service.row_page)."""
+    page of it is read as rows (portal.ideas.service.row_page). `departments`: the user's
+    `queue_departments`, read once for the page."""
     states = QUEUE_VIEWS.get(filters.view, QUEUE_VIEWS["waiting"])[1]
     query = sa.select(Idea).where(Idea.status.in_(states))
-    covered = covered_department_ids(user)
+    covered = None if user.role == Role.PORTFOLIO_MANAGER else [d.id for d in departments]
     if filters.department_id is not None:
         if covered is not None and filters.department_id not in covered:
             raise ReviewError("You do not cover that department, so its queue is not yours.", 403)
@@ -145,18 +162,22 @@ def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Sele
     return query.order_by(*order)
 
 
-def assignable_brms(department_id: int | None = None) -> list[User]:
-    """Active BRMs (covering the department, when given) and portfolio managers."""
+def assignees() -> list[tuple[int, str, list[str]]]:
+    """(id, name, names of the departments they cover) of every active BRM and portfolio
+    manager, by name: whom a portfolio manager may assign ideas to. Plain rows, one query."""
     query = (
-        sa.select(User)
+        sa.select(User.id, User.name, Department.name)
+        .outerjoin(department_brms, department_brms.c.user_id == User.id)
+        .outerjoin(Department, Department.id == department_brms.c.department_id)
         .where(User.active, User.role.in_([Role.BRM, Role.PORTFOLIO_MANAGER]))
-        .options(selectinload(User.covered_departments))
-        .order_by(User.name)
+        .order_by(User.name, User.id, Department.name)
     )
-    users = list(db.session.scalars(query))
-    if department_id is None:
-        return users
-    return [u for u in users if u.covers(department_id)]
+    people: dict[int, tuple[int, str, list[str]]] = {}
+    for user_id, name, department in db.session.execute(query):
+        covered = people.setdefault(user_id, (user_id, name, []))[2]
+        if department is not None:
+            covered.append(department)
+    return list(people.values())
 
 
 def claim(user: User, idea: Idea) -> None:
