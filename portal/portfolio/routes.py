@@ -141,7 +141,8 @@ def run(run_id: int):
     columns = [sa_orm.undefer(c) for c in (Run.problem, Run.result, Run.charts)]
     run = db.get_or_404(Run, run_id, options=[*columns, sa_orm.joinedload(Run.scenario)])
     state = service.run_state(run)
-    data = report.run_report(run) if run.status == RunStatus.DONE else None
+    done = run.status == RunStatus.DONE
+    data = report.run_report(run, merged=state["explained"]["merged"]) if done else None
     if data and state["analysis_error"]:
         data["analysis"] = {"state": "failed", "error": state["analysis_error"]}
     svgs = run_charts.page_charts(run, state["analysis"]) if data and data.get("solved") else {}

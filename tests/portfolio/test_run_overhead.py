@@ -52,7 +52,8 @@ def test_charts_are_drawn_once_by_the_job_and_kept(
 
 def test_the_run_page_reads_its_run_with_one_query(pm_client, make_scenario, three_ideas):
     """The run, its problem, result, charts and scenario come in one statement (they were
-    four more); the analysis state is read on its own (the status poll shares it)."""
+    four more); the analysis state is read from the result loaded with it (the status poll
+    reads only that state from the database)."""
     run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
     seen = []
 
@@ -66,10 +67,13 @@ def test_the_run_page_reads_its_run_with_one_query(pm_client, make_scenario, thr
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", note)
     runs_read = [s for s in seen if " FROM runs" in s]
-    assert len(runs_read) == 2, runs_read
+    assert len(runs_read) == 1, runs_read
     assert "runs.problem" in runs_read[0] and "runs.charts" in runs_read[0]
     assert "JOIN scenarios" in runs_read[0]
     assert not any(s.startswith("SELECT scenarios.") for s in seen)
+    # Every table's idea titles come in one query, the explanations' parts are read once.
+    assert len([s for s in seen if s.startswith("SELECT ideas.id, ideas.title")]) == 1, seen
+    assert len([s for s in seen if "FROM run_explanation_parts" in s]) == 1, seen
 
 
 def test_a_run_without_kept_charts_draws_them_on_view_and_a_job_keeps_them(
