@@ -13,6 +13,7 @@ from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attempt, choices, query_int, submit, whole_number
 from portal.ideas.service import row_page
+from portal.links import row_url
 from portal.models import (
     IMPACT_LABELS,
     Confidence,
@@ -183,6 +184,11 @@ def queue():
         assign_form=assign_form,
         button_form=IdsForm(),
         departments=departments,
+        urls={
+            "idea": row_url("ideas.detail", "idea_id"),
+            "claim": row_url("review.claim", "idea_id"),
+            "release": row_url("review.release", "idea_id"),
+        },
     )
 
 
