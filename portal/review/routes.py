@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 
 from portal import similarity, workflow
 from portal.auth.login import roles_required, safe_next_url
-from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attempt, choices, query_int, submit, whole_number
@@ -151,13 +150,14 @@ def _queue_filters(form: QueueForm) -> QueueFilters:
 @roles_required(*REVIEWERS)
 def queue():
     form = QueueForm(request.args)
-    departments = service.queue_departments(current_user)
+    lists = service.queue_choices(current_user)
+    departments = lists.departments
     form.department.choices = choices(
         [("", "All my departments" if current_user.role == Role.BRM else "All departments")]
         + [(str(d.id), d.name) for d in departments]
     )
     form.campaign.choices = choices(
-        [("", "Any campaign")] + [(str(i), title) for i, title in campaigns.titles()]
+        [("", "Any campaign")] + [(str(c.id), c.name) for c in lists.campaigns]
     )
     if not form.validate():
         flash("Some filters were not understood and were ignored.", "warning")
@@ -170,7 +170,7 @@ def queue():
         assign_form = AssignForm(formdata=None)
         assign_form.assignee.choices = choices(
             (user_id, f"{name} ({', '.join(covered) or 'all'})")
-            for user_id, name, covered in service.assignees()
+            for user_id, name, covered in lists.assignees
         )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(

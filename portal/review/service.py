@@ -14,11 +14,13 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal import workflow
 from portal.audit import department_leader, idea_audience, notify, record
+from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import whole_number
 from portal.ideas.service import Named
 from portal.models import (
+    Campaign,
     Comment,
     CommentKind,
     Department,
@@ -107,16 +109,81 @@ def overdue_before(days: int) -> "date":
     return utcnow() - timedelta(days=days)
 
 
-def queue_departments(user: User) -> list[Named]:
-    """The departments whose queue `user` works, by name, as plain (id, name) rows: the
-    queue page's filter, and the cover `queue_query` checks."""
-    if user.role not in (Role.BRM, Role.PORTFOLIO_MANAGER):
-        return []
-    query = sa.select(Department.id, Department.name).order_by(Department.name)
+@dataclass
+class QueueChoices:
+    """The lists of the queue page, read in one query (`queue_choices`)."""
+
+    departments: list[Named]  # whose queue the user works, by name (`queue_query` checks it)
+    campaigns: list[Named]  # the latest to open first
+    assignees: list[tuple[int, str, list[str]]]  # a portfolio manager's; see `assignees`
+
+
+def _listed(kind: str, columns: tuple, order: tuple) -> sa.Select:
+    """A list of `QueueChoices` as rows (kind, position, id, name, detail): numbered in
+    `order` by the database (its collation), so the lists can share one statement."""
+    id_, name, *detail = columns
+    return sa.select(
+        sa.literal_column(f"'{kind}'").label("kind"),
+        sa.func.row_number().over(order_by=order).label("position"),
+        id_.label("id"),
+        name.label("name"),
+        (detail[0] if detail else sa.cast(sa.null(), sa.String)).label("detail"),
+    )
+
+
+def _assignee_rows() -> sa.Select:
+    """(id, name, a department they cover or None) of the active reviewers (see `assignees`)."""
+    return (
+        _listed(
+            "assignee",
+            (User.id, User.name, Department.name),
+            (User.name, User.id, Department.name),
+        )
+        .select_from(
+            User.__table__.outerjoin(
+                department_brms, department_brms.c.user_id == User.id
+            ).outerjoin(Department, Department.id == department_brms.c.department_id)
+        )
+        .where(User.active, User.role.in_([Role.BRM, Role.PORTFOLIO_MANAGER]))
+    )
+
+
+def _by_person(rows) -> list[tuple[int, str, list[str]]]:
+    """Assignee rows in order -> (id, name, the names of the departments they cover)."""
+    people: dict[int, tuple[int, str, list[str]]] = {}
+    for row in rows:
+        covered = people.setdefault(row.id, (row.id, row.name, []))[2]
+        if row.detail is not None:
+            covered.append(row.detail)
+    return list(people.values())
+
+
+def queue_choices(user: User) -> QueueChoices:
+    """What the queue page offers `user`, in one query: the departments whose queue they
+    work (a BRM's cover, every one for a portfolio manager), the campaigns to filter by
+    and, for a portfolio manager, whom to assign ideas to."""
+    departments = _listed("department", (Department.id, Department.name), (Department.name,))
     if user.role == Role.BRM:
-        query = query.join(department_brms, department_brms.c.department_id == Department.id)
-        query = query.where(department_brms.c.user_id == user.id)
-    return [Named(*row) for row in db.session.execute(query)]
+        departments = departments.join(
+            department_brms, department_brms.c.department_id == Department.id
+        ).where(department_brms.c.user_id == user.id)
+    elif user.role != Role.PORTFOLIO_MANAGER:
+        departments = departments.where(sa.false())
+    parts = [
+        departments,
+        _listed("campaign", (Campaign.id, Campaign.title), (campaigns.TITLE_ORDER,)),
+    ]
+    if user.role == Role.PORTFOLIO_MANAGER:
+        parts.append(_assignee_rows())
+    lists = sa.union_all(*parts).subquery()
+    rows: dict[str, list] = {"department": [], "campaign": [], "assignee": []}
+    for row in db.session.execute(sa.select(lists).order_by(lists.c.kind, lists.c.position)):
+        rows[row.kind].append(row)
+    return QueueChoices(
+        departments=[Named(r.id, r.name) for r in rows["department"]],
+        campaigns=[Named(r.id, r.name) for r in rows["campaign"]],
+        assignees=_by_person(rows["assignee"]),
+    )
 
 
 def queue_query(
@@ -124,7 +191,7 @@ def queue_query(
 ) -> sa.Select:
     """The ideas in `user`'s queue, filtered and sorted (raises 403 outside their cover); a
     page of it is read as rows (portal.ideas.service.row_page). `departments`: the user's
-    `queue_departments`, read once for the page."""
+    `QueueChoices.departments`, read once for the page."""
     states = QUEUE_VIEWS.get(filters.view, QUEUE_VIEWS["waiting"])[1]
     query = sa.select(Idea).where(Idea.status.in_(states))
     covered = None if user.role == Role.PORTFOLIO_MANAGER else [d.id for d in departments]
@@ -165,19 +232,8 @@ def queue_query(
 def assignees() -> list[tuple[int, str, list[str]]]:
     """(id, name, names of the departments they cover) of every active BRM and portfolio
     manager, by name: whom a portfolio manager may assign ideas to. Plain rows, one query."""
-    query = (
-        sa.select(User.id, User.name, Department.name)
-        .outerjoin(department_brms, department_brms.c.user_id == User.id)
-        .outerjoin(Department, Department.id == department_brms.c.department_id)
-        .where(User.active, User.role.in_([Role.BRM, Role.PORTFOLIO_MANAGER]))
-        .order_by(User.name, User.id, Department.name)
-    )
-    people: dict[int, tuple[int, str, list[str]]] = {}
-    for user_id, name, department in db.session.execute(query):
-        covered = people.setdefault(user_id, (user_id, name, []))[2]
-        if department is not None:
-            covered.append(department)
-    return list(people.values())
+    rows = _assignee_rows().subquery()
+    return _by_person(db.session.execute(sa.select(rows).order_by(rows.c.position)))
 
 
 def claim(user: User, idea: Idea) -> None:
