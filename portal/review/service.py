@@ -5,6 +5,7 @@ workflow does not know (who holds an idea, what a merge moves, which ideas are l
 Functions add to the session and leave the commit to the caller, unless they say so.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -131,9 +132,24 @@ def _listed(kind: str, columns: tuple, order: tuple) -> sa.Select:
     )
 
 
-def _assignee_rows() -> sa.Select:
-    """(id, name, a department they cover or None) of the active reviewers (see `assignees`)."""
-    return (
+def _in_order(*lists: sa.Select) -> sa.Select:
+    """`_listed` lists in one statement, each in its order."""
+    rows = sa.union_all(*lists).subquery()
+    return sa.select(rows).order_by(rows.c.kind, rows.c.position)
+
+
+@functools.cache
+def _queries() -> dict:
+    """The statements of `queue_choices` and `assignees`, built once per process (a BRM's id
+    as a parameter): building them anew cost more than running them. Built on first use, as
+    the campaigns' order comes from a module that imports this one."""
+    departments = _listed("department", (Department.id, Department.name), (Department.name,))
+    covered = departments.join(
+        department_brms, department_brms.c.department_id == Department.id
+    ).where(department_brms.c.user_id == sa.bindparam("user_id"))
+    titles = _listed("campaign", (Campaign.id, Campaign.title), (campaigns.TITLE_ORDER,))
+    # (id, name, a department they cover or None) of the active reviewers
+    reviewers = (
         _listed(
             "assignee",
             (User.id, User.name, Department.name),
@@ -146,6 +162,11 @@ def _assignee_rows() -> sa.Select:
         )
         .where(User.active, User.role.in_([Role.BRM, Role.PORTFOLIO_MANAGER]))
     )
+    return {
+        Role.PORTFOLIO_MANAGER: _in_order(departments, titles, reviewers),
+        Role.BRM: _in_order(covered, titles),
+        "assignees": _in_order(reviewers),
+    }
 
 
 def _by_person(rows) -> list[tuple[int, str, list[str]]]:
@@ -162,23 +183,11 @@ def queue_choices(user: User) -> QueueChoices:
     """What the queue page offers `user`, in one query: the departments whose queue they
     work (a BRM's cover, every one for a portfolio manager), the campaigns to filter by
     and, for a portfolio manager, whom to assign ideas to."""
-    departments = _listed("department", (Department.id, Department.name), (Department.name,))
-    if user.role == Role.BRM:
-        departments = departments.join(
-            department_brms, department_brms.c.department_id == Department.id
-        ).where(department_brms.c.user_id == user.id)
-    elif user.role != Role.PORTFOLIO_MANAGER:
-        departments = departments.where(sa.false())
-    parts = [
-        departments,
-        _listed("campaign", (Campaign.id, Campaign.title), (campaigns.TITLE_ORDER,)),
-    ]
-    if user.role == Role.PORTFOLIO_MANAGER:
-        parts.append(_assignee_rows())
-    lists = sa.union_all(*parts).subquery()
     rows: dict[str, list] = {"department": [], "campaign": [], "assignee": []}
-    for row in db.session.execute(sa.select(lists).order_by(lists.c.kind, lists.c.position)):
-        rows[row.kind].append(row)
+    if user.role in (Role.BRM, Role.PORTFOLIO_MANAGER):
+        params = {"user_id": user.id} if user.role == Role.BRM else {}
+        for row in db.session.execute(_queries()[user.role], params):
+            rows[row.kind].append(row)
     return QueueChoices(
         departments=[Named(r.id, r.name) for r in rows["department"]],
         campaigns=[Named(r.id, r.name) for r in rows["campaign"]],
@@ -232,8 +241,7 @@ def queue_query(
 def assignees() -> list[tuple[int, str, list[str]]]:
     """(id, name, names of the departments they cover) of every active BRM and portfolio
     manager, by name: whom a portfolio manager may assign ideas to. Plain rows, one query."""
-    rows = _assignee_rows().subquery()
-    return _by_person(db.session.execute(sa.select(rows).order_by(rows.c.position)))
+    return _by_person(db.session.execute(_queries()["assignees"]))
 
 
 def claim(user: User, idea: Idea) -> None:
