@@ -195,14 +195,26 @@ def queue_choices(user: User) -> QueueChoices:
     )
 
 
+# The views' and sorts' SQL, built once (QUEUE_VIEWS, QUEUE_SORTS).
+_QUEUE_STATES = {view: Idea.status.in_(states) for view, (_, states) in QUEUE_VIEWS.items()}
+_QUEUE_ORDERS = {
+    "oldest": (Idea.submitted_at, Idea.id),
+    "newest": (Idea.submitted_at.desc(), Idea.id.desc()),
+    "votes": (Idea.vote_count.desc(), Idea.submitted_at, Idea.id),
+    # Endorsed ideas first, the earliest endorsement first; then the oldest.
+    "endorsed": (Idea.endorsed_at.is_(None), Idea.endorsed_at, Idea.submitted_at, Idea.id),
+    "department": (Department.name, Idea.submitted_at, Idea.id),  # joined in queue_query
+}
+
+
 def queue_query(
     user: User, filters: QueueFilters, overdue_days: int, departments: list[Named]
 ) -> sa.Select:
     """The ideas in `user`'s queue, filtered and sorted (raises 403 outside their cover); a
     page of it is read as rows (portal.ideas.service.row_page). `departments`: the user's
     `QueueChoices.departments`, read once for the page."""
-    states = QUEUE_VIEWS.get(filters.view, QUEUE_VIEWS["waiting"])[1]
-    query = sa.select(Idea).where(Idea.status.in_(states))
+    view = filters.view if filters.view in QUEUE_VIEWS else "waiting"
+    query = sa.select(Idea).where(_QUEUE_STATES[view])
     covered = None if user.role == Role.PORTFOLIO_MANAGER else [d.id for d in departments]
     if filters.department_id is not None:
         if covered is not None and filters.department_id not in covered:
@@ -222,20 +234,7 @@ def queue_query(
         query = query.where(Idea.endorsed_at.is_not(None))
     if filters.sort == "department":
         query = query.join(Department, Department.id == Idea.department_id)
-        order = (Department.name, Idea.submitted_at, Idea.id)
-    else:
-        order = {
-            "newest": (Idea.submitted_at.desc(), Idea.id.desc()),
-            "votes": (Idea.vote_count.desc(), Idea.submitted_at, Idea.id),
-            # Endorsed ideas first, the earliest endorsement first; then the oldest.
-            "endorsed": (
-                Idea.endorsed_at.is_(None),
-                Idea.endorsed_at,
-                Idea.submitted_at,
-                Idea.id,
-            ),
-        }.get(filters.sort, (Idea.submitted_at, Idea.id))
-    return query.order_by(*order)
+    return query.order_by(*_QUEUE_ORDERS.get(filters.sort, _QUEUE_ORDERS["oldest"]))
 
 
 def assignees() -> list[tuple[int, str, list[str]]]:
