@@ -11,7 +11,7 @@ from portal.auth.login import roles_required
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import submit, whole_number
-from portal.models import Role, Run, RunStatus, Scenario
+from portal.models import Role, Run, RunStatus, Scenario, User
 from portal.portfolio import bp, exports, report, run_charts, runs, service
 from portal.portfolio import problem as bridge
 from portal.portfolio.forms import ScenarioForm, form_data
@@ -21,6 +21,7 @@ from portal.templating import plural
 
 PM = Role.PORTFOLIO_MANAGER
 READERS = (Role.PORTFOLIO_MANAGER, Role.BRM)
+READ_WITH_RUN = ((Run.scenario, Scenario.name), (Run.created_by, User.name))
 
 
 def _form(scenario: Scenario | None = None, data: dict | None = None) -> ScenarioForm:
@@ -136,10 +137,11 @@ def _run(run_id: int) -> Run:
 @bp.route("/runs/<id:run_id>")
 @roles_required(*READERS)
 def run(run_id: int):
-    # The page of a finished run reads its problem, result, charts and scenario: one query,
-    # not five.
+    # The page of a finished run reads its problem, result, charts and the names of its
+    # scenario and its creator: one query, not six.
     columns = [sa_orm.undefer(c) for c in (Run.problem, Run.result, Run.charts)]
-    run = db.get_or_404(Run, run_id, options=[*columns, sa_orm.joinedload(Run.scenario)])
+    names = [sa_orm.joinedload(r).load_only(n) for r, n in READ_WITH_RUN]
+    run = db.get_or_404(Run, run_id, options=[*columns, *names])
     state = service.run_state(run)
     done = run.status == RunStatus.DONE
     data = report.run_report(run, merged=state["explained"]["merged"]) if done else None
