@@ -183,12 +183,15 @@ def merge(run_id: int) -> Run | None:
     return run
 
 
-def known(run: Run, result: dict | None = None) -> list[dict]:
+def known(run: Run, result: dict | None = None, *, merged: bool = False) -> list[dict]:
     """The run's explanations as known now: the stored ones with the parts not merged yet
     laid over them (a part being worked says so; one whose job stopped says not computed).
-    Reads only."""
+    `merged`: the caller has just read that every part is merged (`progress`), so the
+    stored ones are all there is and the parts are not read again. Reads only."""
     result = run.result if result is None else result
     stored = (result or {}).get("explanations") or []
+    if merged:
+        return stored
     query = (
         sa.select(ExplanationPart)
         .where(ExplanationPart.run_id == run.id, ExplanationPart.merged.is_(False))
@@ -253,13 +256,21 @@ def part_stopped(part: ExplanationPart, stopped_jobs: set[str]) -> bool:
 def progress(run: Run) -> dict:
     """How far the run's explanations are, from the parts' rows (not the result): `state`
     none (no part), pending, done or failed (some part's ideas are not computed), how many
-    candidates are `explained` `of` all, how many values were `computed` by re-solves."""
+    candidates are `explained` `of` all, how many values were `computed` by re-solves,
+    whether every part is `merged` into the result."""
     rows = list(
         db.session.scalars(sa.select(ExplanationPart).where(ExplanationPart.run_id == run.id))
     )
     total = int((run.settings or {}).get("candidates") or 0)
     if not rows:
-        return {"state": "none", "explained": total, "of": total, "computed": 0, "parts": 0}
+        return {
+            "state": "none",
+            "explained": total,
+            "of": total,
+            "computed": 0,
+            "parts": 0,
+            "merged": True,
+        }
     stopped = _stopped(run, rows)
     working = [p for p in rows if p.status in ACTIVE and p.id not in stopped]
     failed = [p for p in rows if p.status == RunStatus.FAILED or p.id in stopped]
@@ -273,6 +284,7 @@ def progress(run: Run) -> dict:
         "parts": len(rows),
         "parts_finished": len(rows) - len(working),
         "not_computed": sum(p.size for p in failed),
+        "merged": all(p.merged for p in rows),
     }
 
 

@@ -75,6 +75,38 @@ def _titles(ids) -> dict[int, sa.Row]:
     return {row.id: row for row in db.session.execute(query)}
 
 
+class _Titles:
+    """The rows of a report (dicts with an "idea_id") that show their idea's title, filled
+    in for the whole report with one query (`fill`), not one per table."""
+
+    def __init__(self) -> None:
+        self._wanted: list[tuple[list[dict], str, bool]] = []
+
+    def want(self, rows: list[dict], missing: str = "", status: bool = False) -> list[dict]:
+        """`rows` get a "title" (`missing` for an idea that no longer exists) and with
+        `status` a "status" label, when the report is filled."""
+        self._wanted.append((rows, missing, status))
+        return rows
+
+    def fill(self) -> None:
+        ideas = _titles(r["idea_id"] for rows, _, _ in self._wanted for r in rows)
+        for rows, missing, status in self._wanted:
+            for r in rows:
+                idea = ideas.get(r["idea_id"])
+                r["title"] = idea.title if idea else missing
+                if status:
+                    r["status"] = idea.status.label if idea else ""
+        self._wanted.clear()
+
+
+def _filled(make, *args):
+    """`make(*args, titles)` with its titles filled in (a report part used on its own)."""
+    titles = _Titles()
+    out = make(*args, titles)
+    titles.fill()
+    return out
+
+
 def stated_value(candidate: dict) -> float:
     """A candidate's value as stated, undiscounted and unshifted: its one-off `value` plus
     its value over time."""
@@ -127,10 +159,10 @@ def objective_shares_of(run: Run) -> dict | None:
 def selection_rows(run: Run, *, shown: int | None = None) -> list[dict]:
     """One row per selected idea, most valuable first: reference, title, department, value,
     cost, start. With `shown`, only that many rows (titles are read for those only)."""
-    return _selection_rows(run.problem, run.result or {}, shown)
+    return _filled(_selection_rows, run.problem, run.result or {}, shown)
 
 
-def _selection_rows(problem: dict, result: dict, shown: int | None) -> list[dict]:
+def _selection_rows(problem: dict, result: dict, shown: int | None, titles: _Titles) -> list[dict]:
     """`selection_rows` over a frozen problem and result (also for the run page's report)."""
     cands = {c["id"]: c for c in problem.get("candidates", [])}
     periods = problem.get("periods", [])
@@ -172,16 +204,16 @@ def _selection_rows(problem: dict, result: dict, shown: int | None) -> list[dict
     rows.sort(key=lambda r: -r["value"])
     if shown is not None:
         rows = rows[:shown]
-    ideas = _titles(r["idea_id"] for r in rows)
-    for r in rows:
-        idea = ideas.get(r["idea_id"])
-        r["title"] = idea.title if idea else "(idea no longer exists)"
-        r["status"] = idea.status.label if idea else ""
-    return rows
+    return titles.want(rows, "(idea no longer exists)", status=True)
 
 
 def chart_data(problem: dict, result: dict, shares: dict | None = None) -> dict:
     """What the charts of a solved run show: spend, use of pools, splits, analysis."""
+    return _filled(_chart_data, problem, result, shares)
+
+
+def _chart_data(problem: dict, result: dict, shares: dict | None, titles: _Titles) -> dict:
+    """`chart_data`, its robustness rows' titles filled in with the report's."""
     periods = problem.get("periods", [])
     budget = problem.get("budget", {})
     data: dict = {
@@ -200,22 +232,24 @@ def chart_data(problem: dict, result: dict, shares: dict | None = None) -> dict:
     data["analysis"] = analysis
     robust = (analysis.get("robustness") or {}).get("frequency") or {}
     top = sorted(robust.items(), key=lambda kv: (-kv[1], kv[0]))[:25]
-    ideas = _titles(bridge.parse_ref(ref) for ref, _ in top)
-    data["robustness"] = [
-        {
-            "ref": ref,
-            "idea_id": bridge.parse_ref(ref),
-            "title": getattr(ideas.get(bridge.parse_ref(ref)), "title", ""),
-            "frequency": f,
-            "selected": ref in chosen,
-        }
-        for ref, f in top
-    ]
+    data["robustness"] = titles.want(
+        [
+            {
+                "ref": ref,
+                "idea_id": bridge.parse_ref(ref),
+                "frequency": f,
+                "selected": ref in chosen,
+            }
+            for ref, f in top
+        ]
+    )
     return data
 
 
-def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
-    """Everything the run page shows; the selected ideas' table is cut to `shown` rows."""
+def run_report(run: Run, *, shown: int | None = SHOWN_ROWS, merged: bool = False) -> dict:
+    """Everything the run page shows; the selected ideas' table is cut to `shown` rows.
+    `merged`: every part of the explanations is merged, as the caller has just read
+    (`explanations.progress`)."""
     problem, result = run.problem, run.result or {}
     periods = problem.get("periods", [])
     status = result.get("status")
@@ -227,16 +261,18 @@ def run_report(run: Run, *, shown: int | None = SHOWN_ROWS) -> dict:
         return report
     if report["solved"]:
         # The parts of the explanations still being worked out, laid over the stored ones.
-        result = {**result, "explanations": explanations.known(run, result)}
+        result = {**result, "explanations": explanations.known(run, result, merged=merged)}
         values = {c["id"]: stated_value(c) for c in problem.get("candidates", [])}
         costs = {c["id"]: sum(c.get("cost", {}).values()) for c in problem.get("candidates", [])}
         selected = result.get("selected", [])
-        report["selected"] = _selection_rows(problem, result, shown)
+        titles = _Titles()  # every table's titles in one query
+        report["selected"] = _selection_rows(problem, result, shown, titles)
         report["selected_count"] = len(selected)
         report["selected_cost"] = sum(costs.get(s["id"], 0.0) for s in selected)
-        report.update(chart_data(problem, result, objective_shares_of(run)))
-        report.update(_limits_and_left_out(problem, result, values))
-        report["time"] = time_report(problem, result)
+        report.update(_chart_data(problem, result, objective_shares_of(run), titles))
+        report.update(_limits_and_left_out(problem, result, values, titles))
+        report["time"] = _time_report(problem, result, titles)
+        titles.fill()
     report["conflicts"] = [
         {
             "text": conflict.get("text", ""),
@@ -262,33 +298,37 @@ def left_out(run: Run) -> dict:
     problem, result = run.problem, run.result or {}
     result = {**result, "explanations": explanations.known(run, result)}
     values = {c["id"]: stated_value(c) for c in problem.get("candidates", [])}
-    return _limits_and_left_out(problem, result, values)
+    return _filled(_limits_and_left_out, problem, result, values)
 
 
-def _limits_and_left_out(problem: dict, result: dict, values: dict[str, float]) -> dict:
+def _limits_and_left_out(
+    problem: dict, result: dict, values: dict[str, float], titles: _Titles
+) -> dict:
     """The limits that hold the portfolio back and why each idea left out is not in, the
     most valuable first (cut to SHOWN_ROWS)."""
     out = [e for e in result.get("explanations", []) if not e.get("selected")]
     rows, blocked = bridge.limits(problem, result, out)
     out.sort(key=lambda e: -values.get(e["id"], 0))
     shown = out[:SHOWN_ROWS]
-    ideas = _titles(bridge.parse_ref(e["id"]) for e in shown)
     return {
         "binding": [b for b in rows if b["binding"] or b.get("limiting")],
         "slack": [b for b in rows if not (b["binding"] or b.get("limiting"))],
         "not_selected_total": len(out),
-        "not_selected": [
-            {
-                "ref": e["id"],
-                "idea_id": bridge.parse_ref(e["id"]),
-                "title": getattr(ideas.get(bridge.parse_ref(e["id"])), "title", ""),
-                "value": values.get(e["id"], 0.0),
-                "text": " ".join(
-                    t for t in (blocked.get(e["id"]), _without_ref(e.get("text", ""), e["id"])) if t
-                ),
-            }
-            for e in shown
-        ],
+        "not_selected": titles.want(
+            [
+                {
+                    "ref": e["id"],
+                    "idea_id": bridge.parse_ref(e["id"]),
+                    "value": values.get(e["id"], 0.0),
+                    "text": " ".join(
+                        t
+                        for t in (blocked.get(e["id"]), _without_ref(e.get("text", ""), e["id"]))
+                        if t
+                    ),
+                }
+                for e in shown
+            ]
+        ),
         "explain_skipped": (result.get("solver") or {}).get("explain_skipped"),
     }
 
@@ -297,6 +337,11 @@ def time_report(problem: dict, result: dict) -> dict:
     """The plan in time: value per period (undiscounted and discounted), the yearly run cost
     the selection commits to after the horizon, and the selected ideas that hinder later
     (negative impacts, run cost past the horizon) with what the optimizer says of them."""
+    return _filled(_time_report, problem, result)
+
+
+def _time_report(problem: dict, result: dict, titles: _Titles) -> dict:
+    """`time_report`, the hindering ideas' titles filled in with the report's."""
     periods = problem.get("periods", [])
     per_year = lifecycle.periods_per_year(periods)
     plain = result.get("value_by_period") or {}
@@ -329,9 +374,7 @@ def time_report(problem: dict, result: dict) -> dict:
                 "text": text,
             }
         )
-    ideas = _titles(h["idea_id"] for h in hinder)
-    for h in hinder:
-        h["title"] = getattr(ideas.get(h["idea_id"]), "title", "")
+    titles.want(hinder)
     yearly = float(after.get("yearly") or 0.0) * per_year
     return {
         "rate": problem.get("discount_rate", 0.0),

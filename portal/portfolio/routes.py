@@ -11,7 +11,8 @@ from portal.auth.login import roles_required
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import submit, whole_number
-from portal.models import Role, Run, RunStatus, Scenario
+from portal.links import row_url
+from portal.models import Role, Run, RunStatus, Scenario, User
 from portal.portfolio import bp, exports, report, run_charts, runs, service
 from portal.portfolio import problem as bridge
 from portal.portfolio.forms import ScenarioForm, form_data
@@ -21,6 +22,7 @@ from portal.templating import plural
 
 PM = Role.PORTFOLIO_MANAGER
 READERS = (Role.PORTFOLIO_MANAGER, Role.BRM)
+READ_WITH_RUN = ((Run.scenario, Scenario.name), (Run.created_by, User.name))
 
 
 def _form(scenario: Scenario | None = None, data: dict | None = None) -> ScenarioForm:
@@ -129,6 +131,11 @@ def run_scenario(scenario_id: int):
     return redirect(url_for("portfolio.run", run_id=run.id))
 
 
+def _idea_urls() -> str:
+    """The link to an idea, for the run page's tables of up to SHOWN_ROWS ideas each."""
+    return row_url("ideas.detail", "idea_id")
+
+
 def _run(run_id: int) -> Run:
     return db.get_or_404(Run, run_id)
 
@@ -136,16 +143,20 @@ def _run(run_id: int) -> Run:
 @bp.route("/runs/<id:run_id>")
 @roles_required(*READERS)
 def run(run_id: int):
-    # The page of a finished run reads its problem, result, charts and scenario: one query,
-    # not five.
+    # The page of a finished run reads its problem, result, charts and the names of its
+    # scenario and its creator: one query, not six.
     columns = [sa_orm.undefer(c) for c in (Run.problem, Run.result, Run.charts)]
-    run = db.get_or_404(Run, run_id, options=[*columns, sa_orm.joinedload(Run.scenario)])
+    names = [sa_orm.joinedload(r).load_only(n) for r, n in READ_WITH_RUN]
+    run = db.get_or_404(Run, run_id, options=[*columns, *names])
     state = service.run_state(run)
-    data = report.run_report(run) if run.status == RunStatus.DONE else None
+    done = run.status == RunStatus.DONE
+    data = report.run_report(run, merged=state["explained"]["merged"]) if done else None
     if data and state["analysis_error"]:
         data["analysis"] = {"state": "failed", "error": state["analysis_error"]}
     svgs = run_charts.page_charts(run, state["analysis"]) if data and data.get("solved") else {}
-    return render_template("portfolio/run.html", run=run, state=state, report=data, charts=svgs)
+    return render_template(
+        "portfolio/run.html", run=run, state=state, report=data, charts=svgs, idea_urls=_idea_urls()
+    )
 
 
 @bp.route("/runs/<id:run_id>/status.json")
@@ -163,7 +174,10 @@ def run_not_selected(run_id: int):
     if run.status != RunStatus.DONE or run.result_status not in service.SOLVED:
         abort(409, "This run has no portfolio.")
     return render_template(
-        "portfolio/_not_selected.html", report=report.left_out(run), state=service.run_state(run)
+        "portfolio/_not_selected.html",
+        report=report.left_out(run),
+        state=service.run_state(run),
+        idea_urls=_idea_urls(),
     )
 
 

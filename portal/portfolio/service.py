@@ -339,7 +339,7 @@ def run_state(run: Run) -> dict:
     stale = runs.stale_reason(run)
     status = RunStatus.FAILED if stale else run.status
     end = run.finished_at or utcnow()
-    analysis = analysis_state(run.id)
+    analysis = _analysis_state(run)
     analysis_error = runs.analysis_stopped(run) if analysis == "pending" else None
     if analysis_error:
         analysis = "failed"  # finished without its analysis: the job stopped
@@ -384,6 +384,14 @@ class RunAsShown:
 def analysis_state(run_id: int) -> str | None:
     """The state of a run's frontier and robustness analysis (see `runs.analysis_state`)."""
     return runs.analysis_state(run_id)
+
+
+def _analysis_state(run: Run) -> str | None:
+    """`analysis_state`, read from the run's result when it was loaded with the run (the run
+    page reads it whole), else from the database without loading it (the status poll)."""
+    if "result" in sa.inspect(run).unloaded:
+        return analysis_state(run.id)
+    return ((run.result or {}).get("analysis") or {}).get("state")
 
 
 # --------------------------------------------------------------------- adoption

@@ -8,11 +8,11 @@ from flask_login import current_user, login_required
 
 from portal import similarity, workflow
 from portal.auth.login import roles_required, safe_next_url
-from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attempt, choices, query_int, submit, whole_number
 from portal.ideas.service import row_page
+from portal.links import row_url
 from portal.models import (
     IMPACT_LABELS,
     Confidence,
@@ -150,26 +150,27 @@ def _queue_filters(form: QueueForm) -> QueueFilters:
 @roles_required(*REVIEWERS)
 def queue():
     form = QueueForm(request.args)
-    departments = service.visible_departments(current_user)
+    lists = service.queue_choices(current_user)
+    departments = lists.departments
     form.department.choices = choices(
         [("", "All my departments" if current_user.role == Role.BRM else "All departments")]
         + [(str(d.id), d.name) for d in departments]
     )
     form.campaign.choices = choices(
-        [("", "Any campaign")] + [(str(i), title) for i, title in campaigns.titles()]
+        [("", "Any campaign")] + [(str(c.id), c.name) for c in lists.campaigns]
     )
     if not form.validate():
         flash("Some filters were not understood and were ignored.", "warning")
     filters = _queue_filters(form)
     overdue_days = current_app.config["REVIEW_OVERDUE_DAYS"]
-    query = service.queue_query(current_user, filters, overdue_days)
+    query = service.queue_query(current_user, filters, overdue_days, departments)
     page = row_page(query, page=query_int("page", 1), per_page=25)
     assign_form = None
     if current_user.role == PM:
         assign_form = AssignForm(formdata=None)
         assign_form.assignee.choices = choices(
-            (u.id, f"{u.name} ({', '.join(d.name for d in u.covered_departments) or 'all'})")
-            for u in service.assignable_brms()
+            (user_id, f"{name} ({', '.join(covered) or 'all'})")
+            for user_id, name, covered in lists.assignees
         )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
@@ -183,6 +184,11 @@ def queue():
         assign_form=assign_form,
         button_form=IdsForm(),
         departments=departments,
+        urls={
+            "idea": row_url("ideas.detail", "idea_id"),
+            "claim": row_url("review.claim", "idea_id"),
+            "release": row_url("review.release", "idea_id"),
+        },
     )
 
 
@@ -190,7 +196,7 @@ def queue():
 @roles_required(PM)
 def assign():
     form = AssignForm()
-    form.assignee.choices = choices((u.id, u.name) for u in service.assignable_brms())
+    form.assignee.choices = choices((user_id, name) for user_id, name, _ in service.assignees())
     next_url = safe_next_url(request.form.get("next")) or url_for("review.queue")
     if not form.validate_on_submit():
         flash("Choose a reviewer from the list to assign to.", "danger")

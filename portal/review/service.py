@@ -5,6 +5,7 @@ workflow does not know (who holds an idea, what a merge moves, which ideas are l
 Functions add to the session and leave the commit to the caller, unless they say so.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -14,10 +15,13 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from portal import workflow
 from portal.audit import department_leader, idea_audience, notify, record
+from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import whole_number
+from portal.ideas.service import Named
 from portal.models import (
+    Campaign,
     Comment,
     CommentKind,
     Department,
@@ -35,6 +39,7 @@ from portal.models import (
     utcnow,
 )
 from portal.models.ideas import idea_reference
+from portal.models.people import department_brms
 from portal.templating import plural
 
 S = IdeaStatus
@@ -105,12 +110,112 @@ def overdue_before(days: int) -> "date":
     return utcnow() - timedelta(days=days)
 
 
-def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Select:
+@dataclass
+class QueueChoices:
+    """The lists of the queue page, read in one query (`queue_choices`)."""
+
+    departments: list[Named]  # whose queue the user works, by name (`queue_query` checks it)
+    campaigns: list[Named]  # the latest to open first
+    assignees: list[tuple[int, str, list[str]]]  # a portfolio manager's; see `assignees`
+
+
+def _listed(kind: str, columns: tuple, order: tuple) -> sa.Select:
+    """A list of `QueueChoices` as rows (kind, position, id, name, detail): numbered in
+    `order` by the database (its collation), so the lists can share one statement."""
+    id_, name, *detail = columns
+    return sa.select(
+        sa.literal_column(f"'{kind}'").label("kind"),
+        sa.func.row_number().over(order_by=order).label("position"),
+        id_.label("id"),
+        name.label("name"),
+        (detail[0] if detail else sa.cast(sa.null(), sa.String)).label("detail"),
+    )
+
+
+def _in_order(*lists: sa.Select) -> sa.Select:
+    """`_listed` lists in one statement, each in its order."""
+    rows = sa.union_all(*lists).subquery()
+    return sa.select(rows).order_by(rows.c.kind, rows.c.position)
+
+
+@functools.cache
+def _queries() -> dict:
+    """The statements of `queue_choices` and `assignees`, built once per process (a BRM's id
+    as a parameter): building them anew cost more than running them. Built on first use, as
+    the campaigns' order comes from a module that imports this one."""
+    departments = _listed("department", (Department.id, Department.name), (Department.name,))
+    covered = departments.join(
+        department_brms, department_brms.c.department_id == Department.id
+    ).where(department_brms.c.user_id == sa.bindparam("user_id"))
+    titles = _listed("campaign", (Campaign.id, Campaign.title), (campaigns.TITLE_ORDER,))
+    # (id, name, a department they cover or None) of the active reviewers
+    reviewers = (
+        _listed(
+            "assignee",
+            (User.id, User.name, Department.name),
+            (User.name, User.id, Department.name),
+        )
+        .select_from(
+            User.__table__.outerjoin(
+                department_brms, department_brms.c.user_id == User.id
+            ).outerjoin(Department, Department.id == department_brms.c.department_id)
+        )
+        .where(User.active, User.role.in_([Role.BRM, Role.PORTFOLIO_MANAGER]))
+    )
+    return {
+        Role.PORTFOLIO_MANAGER: _in_order(departments, titles, reviewers),
+        Role.BRM: _in_order(covered, titles),
+        "assignees": _in_order(reviewers),
+    }
+
+
+def _by_person(rows) -> list[tuple[int, str, list[str]]]:
+    """Assignee rows in order -> (id, name, the names of the departments they cover)."""
+    people: dict[int, tuple[int, str, list[str]]] = {}
+    for row in rows:
+        covered = people.setdefault(row.id, (row.id, row.name, []))[2]
+        if row.detail is not None:
+            covered.append(row.detail)
+    return list(people.values())
+
+
+def queue_choices(user: User) -> QueueChoices:
+    """What the queue page offers `user`, in one query: the departments whose queue they
+    work (a BRM's cover, every one for a portfolio manager), the campaigns to filter by
+    and, for a portfolio manager, whom to assign ideas to."""
+    rows: dict[str, list] = {"department": [], "campaign": [], "assignee": []}
+    if user.role in (Role.BRM, Role.PORTFOLIO_MANAGER):
+        params = {"user_id": user.id} if user.role == Role.BRM else {}
+        for row in db.session.execute(_queries()[user.role], params):
+            rows[row.kind].append(row)
+    return QueueChoices(
+        departments=[Named(r.id, r.name) for r in rows["department"]],
+        campaigns=[Named(r.id, r.name) for r in rows["campaign"]],
+        assignees=_by_person(rows["assignee"]),
+    )
+
+
+# The views' and sorts' SQL, built once (QUEUE_VIEWS, QUEUE_SORTS).
+_QUEUE_STATES = {view: Idea.status.in_(states) for view, (_, states) in QUEUE_VIEWS.items()}
+_QUEUE_ORDERS = {
+    "oldest": (Idea.submitted_at, Idea.id),
+    "newest": (Idea.submitted_at.desc(), Idea.id.desc()),
+    "votes": (Idea.vote_count.desc(), Idea.submitted_at, Idea.id),
+    # Endorsed ideas first, the earliest endorsement first; then the oldest.
+    "endorsed": (Idea.endorsed_at.is_(None), Idea.endorsed_at, Idea.submitted_at, Idea.id),
+    "department": (Department.name, Idea.submitted_at, Idea.id),  # joined in queue_query
+}
+
+
+def queue_query(
+    user: User, filters: QueueFilters, overdue_days: int, departments: list[Named]
+) -> sa.Select:
     """The ideas in `user`'s queue, filtered and sorted (raises 403 outside their cover); a
-    page of it is read as rows (portal.ideas.service.row_page)."""
-    states = QUEUE_VIEWS.get(filters.view, QUEUE_VIEWS["waiting"])[1]
-    query = sa.select(Idea).where(Idea.status.in_(states))
-    covered = covered_department_ids(user)
+    page of it is read as rows (portal.ideas.service.row_page). `departments`: the user's
+    `QueueChoices.departments`, read once for the page."""
+    view = filters.view if filters.view in QUEUE_VIEWS else "waiting"
+    query = sa.select(Idea).where(_QUEUE_STATES[view])
+    covered = None if user.role == Role.PORTFOLIO_MANAGER else [d.id for d in departments]
     if filters.department_id is not None:
         if covered is not None and filters.department_id not in covered:
             raise ReviewError("You do not cover that department, so its queue is not yours.", 403)
@@ -129,34 +234,13 @@ def queue_query(user: User, filters: QueueFilters, overdue_days: int) -> sa.Sele
         query = query.where(Idea.endorsed_at.is_not(None))
     if filters.sort == "department":
         query = query.join(Department, Department.id == Idea.department_id)
-        order = (Department.name, Idea.submitted_at, Idea.id)
-    else:
-        order = {
-            "newest": (Idea.submitted_at.desc(), Idea.id.desc()),
-            "votes": (Idea.vote_count.desc(), Idea.submitted_at, Idea.id),
-            # Endorsed ideas first, the earliest endorsement first; then the oldest.
-            "endorsed": (
-                Idea.endorsed_at.is_(None),
-                Idea.endorsed_at,
-                Idea.submitted_at,
-                Idea.id,
-            ),
-        }.get(filters.sort, (Idea.submitted_at, Idea.id))
-    return query.order_by(*order)
+    return query.order_by(*_QUEUE_ORDERS.get(filters.sort, _QUEUE_ORDERS["oldest"]))
 
 
-def assignable_brms(department_id: int | None = None) -> list[User]:
-    """Active BRMs (covering the department, when given) and portfolio managers."""
-    query = (
-        sa.select(User)
-        .where(User.active, User.role.in_([Role.BRM, Role.PORTFOLIO_MANAGER]))
-        .options(selectinload(User.covered_departments))
-        .order_by(User.name)
-    )
-    users = list(db.session.scalars(query))
-    if department_id is None:
-        return users
-    return [u for u in users if u.covers(department_id)]
+def assignees() -> list[tuple[int, str, list[str]]]:
+    """(id, name, names of the departments they cover) of every active BRM and portfolio
+    manager, by name: whom a portfolio manager may assign ideas to. Plain rows, one query."""
+    return _by_person(db.session.execute(_queries()["assignees"]))
 
 
 def claim(user: User, idea: Idea) -> None:

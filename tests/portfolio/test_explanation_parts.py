@@ -80,7 +80,7 @@ def test_parts_merged_give_what_one_solve_explains(pm_client, make_scenario, fou
     state = pm_client.get(f"/portfolio/runs/{run.id}/status.json").get_json()
     assert state["explained"] == {
         "state": "done", "explained": 4, "of": 4, "computed": 4, "needed": 4, "parts": 4,
-        "parts_finished": 4, "not_computed": 0,
+        "parts_finished": 4, "not_computed": 0, "merged": True,
     }  # fmt: skip
     assert state["finished"]
 

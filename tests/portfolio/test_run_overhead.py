@@ -52,7 +52,8 @@ def test_charts_are_drawn_once_by_the_job_and_kept(
 
 def test_the_run_page_reads_its_run_with_one_query(pm_client, make_scenario, three_ideas):
     """The run, its problem, result, charts and scenario come in one statement (they were
-    four more); the analysis state is read on its own (the status poll shares it)."""
+    four more); the analysis state is read from the result loaded with it (the status poll
+    reads only that state from the database)."""
     run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
     seen = []
 
@@ -66,10 +67,39 @@ def test_the_run_page_reads_its_run_with_one_query(pm_client, make_scenario, thr
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", note)
     runs_read = [s for s in seen if " FROM runs" in s]
-    assert len(runs_read) == 2, runs_read
+    assert len(runs_read) == 1, runs_read
     assert "runs.problem" in runs_read[0] and "runs.charts" in runs_read[0]
     assert "JOIN scenarios" in runs_read[0]
     assert not any(s.startswith("SELECT scenarios.") for s in seen)
+    # Every table's idea titles come in one query, the explanations' parts are read once.
+    assert len([s for s in seen if s.startswith("SELECT ideas.id, ideas.title")]) == 1, seen
+    assert len([s for s in seen if "FROM run_explanation_parts" in s]) == 1, seen
+
+
+def test_the_run_page_reads_the_same_for_any_reader(
+    pm_client, brm_client, make_scenario, three_ideas
+):
+    """The names of the run's scenario and creator come with the run: a reader other than
+    its creator sends no query more."""
+    run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
+    page, creator = f"/portfolio/runs/{run.id}", run.created_by.name
+    counts = []
+    for client in (pm_client, brm_client):
+        assert client.get(page).status_code == 200
+        db.session.remove()
+        seen = []
+
+        def note(conn, cursor, statement, *args, seen=seen):
+            seen.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            html = client.get(page).get_data(as_text=True)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+        counts.append(len(seen))
+        assert f"by {creator}" in html
+    assert counts[0] == counts[1], counts
 
 
 def test_a_run_without_kept_charts_draws_them_on_view_and_a_job_keeps_them(

@@ -182,3 +182,29 @@ def test_queue_page_shows_columns(brm_client, brm, employee, make_idea, make_obj
     page = brm_client.get("/review/").get_data(as_text=True)
     for text in ("Customer experience", "Finance", "3 days", "unassigned", "Claim", "▲ 0"):
         assert text in page
+
+
+def test_the_queue_page_reads_its_lists_in_one_query(
+    brm_client, pm_client, brm, employee, make_idea
+):
+    """Signing in, then the departments, campaigns and (for a portfolio manager) whom to
+    assign to in one query, then the page of ideas with its count: three statements."""
+    option = f'<option value="{brm.id}">{brm.name} ('  # a reviewer to assign to
+    for _ in range(3):
+        make_idea(employee, status=S.SUBMITTED)
+    for client in (brm_client, pm_client):
+        assert client.get("/review/").status_code == 200
+        db.session.remove()
+        seen = []
+
+        def note(conn, cursor, statement, *args, seen=seen):
+            seen.append(" ".join(statement.split()))
+
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            html = client.get("/review/").get_data(as_text=True)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+        assert len([s for s in seen if s.startswith("SELECT")]) == 3, seen
+        assert html.count('data-idea="') == 3
+    assert option in html
