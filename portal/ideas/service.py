@@ -419,14 +419,16 @@ class RowPage(Pagination):
     The total comes with the rows, as a column the database works out once (an uncorrelated
     subquery): a page with rows costs one query. Only a page with none counts on its own.
     With `params`, `query` and `parts` are a `Search`'s statements (their values as
-    parameters) and the page's statements are built once per `key`, which names the kind
-    of database too (the lines' objectives column is written for each)."""
+    parameters) and the page's statements are built once per `key` and kind of database
+    (the lines' objectives column is written for each)."""
 
     def _statements(self) -> tuple[sa.Select, sa.Select]:
         """(the page's lines with the total, the total alone); built once per `key`."""
         key = self._query_args["key"]
-        if key is not None and key in _PAGE_STATEMENTS:
-            return _PAGE_STATEMENTS[key]
+        if key is not None:
+            key = (_dialect(), *key)
+            if key in _PAGE_STATEMENTS:
+                return _PAGE_STATEMENTS[key]
         query, parts = self._query_args["query"], self._query_args["parts"]
         counts = [_count(part).correlate(None).scalar_subquery() for part in parts or [query]]
         total = functools.reduce(operator.add, counts)
@@ -502,7 +504,7 @@ def search_page(viewer: User, filters: IdeaFilters, page: int, per_page: int) ->
         per_page,
         list(found.parts),
         params=found.params,
-        key=(_dialect(), "search", *found.shape),
+        key=("search", *found.shape),
     )
 
 

@@ -11,7 +11,6 @@ from portal.auth.login import roles_required, safe_next_url
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import attempt, choices, query_int, submit, whole_number
-from portal.ideas.service import row_page
 from portal.links import row_url
 from portal.models import (
     IMPACT_LABELS,
@@ -163,8 +162,9 @@ def queue():
         flash("Some filters were not understood and were ignored.", "warning")
     filters = _queue_filters(form)
     overdue_days = current_app.config["REVIEW_OVERDUE_DAYS"]
-    query = service.queue_query(current_user, filters, overdue_days, departments)
-    page = row_page(query, page=query_int("page", 1), per_page=25)
+    page = service.queue_page(
+        current_user, filters, overdue_days, departments, query_int("page", 1), per_page=25
+    )
     assign_form = None
     if current_user.role == PM:
         assign_form = AssignForm(formdata=None)

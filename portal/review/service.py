@@ -19,7 +19,7 @@ from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.forms import whole_number
-from portal.ideas.service import Named
+from portal.ideas.service import Named, RowPage, row_page
 from portal.models import (
     Campaign,
     Comment,
@@ -114,7 +114,7 @@ def overdue_before(days: int) -> "date":
 class QueueChoices:
     """The lists of the queue page, read in one query (`queue_choices`)."""
 
-    departments: list[Named]  # whose queue the user works, by name (`queue_query` checks it)
+    departments: list[Named]  # whose queue the user works, by name (`queue_page` checks it)
     campaigns: list[Named]  # the latest to open first
     assignees: list[tuple[int, str, list[str]]]  # a portfolio manager's; see `assignees`
 
@@ -207,34 +207,70 @@ _QUEUE_ORDERS = {
 }
 
 
-def queue_query(
-    user: User, filters: QueueFilters, overdue_days: int, departments: list[Named]
-) -> sa.Select:
-    """The ideas in `user`'s queue, filtered and sorted (raises 403 outside their cover); a
-    page of it is read as rows (portal.ideas.service.row_page). `departments`: the user's
-    `QueueChoices.departments`, read once for the page."""
+def queue_page(
+    user: User,
+    filters: QueueFilters,
+    overdue_days: int,
+    departments: list[Named],
+    page: int,
+    per_page: int,
+) -> RowPage:
+    """Page `page` of the ideas in `user`'s queue, filtered and sorted, as IdeaRows (raises
+    403 outside their cover). `departments`: the user's `QueueChoices.departments`, read
+    once for the page. The statements are built once per shape of filters, with the
+    values as parameters (`_queue_statement`)."""
     view = filters.view if filters.view in QUEUE_VIEWS else "waiting"
-    query = sa.select(Idea).where(_QUEUE_STATES[view])
+    sort = filters.sort if filters.sort in _QUEUE_ORDERS else "oldest"
     covered = None if user.role == Role.PORTFOLIO_MANAGER else [d.id for d in departments]
+    params: dict = {}
     if filters.department_id is not None:
         if covered is not None and filters.department_id not in covered:
             raise ReviewError("You do not cover that department, so its queue is not yours.", 403)
-        query = query.where(Idea.department_id == filters.department_id)
+        params["department_id"] = filters.department_id
     elif covered is not None:
-        query = query.where(Idea.department_id.in_(covered or [-1]))
+        params["covered"] = covered or [-1]
     if filters.campaign_id is not None:
-        query = query.where(Idea.campaign_id == filters.campaign_id)
-    if filters.unassigned:
-        query = query.where(Idea.assignee_id.is_(None))
+        params["campaign_id"] = filters.campaign_id
     if filters.mine:
-        query = query.where(Idea.assignee_id == user.id)
+        params["user_id"] = user.id
     if filters.overdue:
-        query = query.where(Idea.submitted_at < overdue_before(overdue_days))
-    if filters.endorsed:
+        params["overdue_before"] = overdue_before(overdue_days)
+    shape = (
+        view,
+        sort,
+        *(name in params for name in _QUEUE_PARAMETERS),
+        bool(filters.unassigned),
+        bool(filters.endorsed),
+    )
+    return row_page(_queue_statement(shape), page, per_page, params=params, key=("queue", *shape))
+
+
+# The queue's filters that take a value, in the order of a shape's flags.
+_QUEUE_PARAMETERS = ("department_id", "covered", "campaign_id", "user_id", "overdue_before")
+
+
+@functools.cache
+def _queue_statement(shape: tuple) -> sa.Select:
+    """The queue's statement for one shape of filters (`queue_page`)."""
+    view, sort, department, covered, campaign, mine, overdue, unassigned, endorsed = shape
+    query = sa.select(Idea).where(_QUEUE_STATES[view])
+    if department:
+        query = query.where(Idea.department_id == sa.bindparam("department_id"))
+    if covered:
+        query = query.where(Idea.department_id.in_(sa.bindparam("covered", expanding=True)))
+    if campaign:
+        query = query.where(Idea.campaign_id == sa.bindparam("campaign_id"))
+    if unassigned:
+        query = query.where(Idea.assignee_id.is_(None))
+    if mine:
+        query = query.where(Idea.assignee_id == sa.bindparam("user_id"))
+    if overdue:
+        query = query.where(Idea.submitted_at < sa.bindparam("overdue_before"))
+    if endorsed:
         query = query.where(Idea.endorsed_at.is_not(None))
-    if filters.sort == "department":
+    if sort == "department":
         query = query.join(Department, Department.id == Idea.department_id)
-    return query.order_by(*_QUEUE_ORDERS.get(filters.sort, _QUEUE_ORDERS["oldest"]))
+    return query.order_by(*_QUEUE_ORDERS[sort])
 
 
 def assignees() -> list[tuple[int, str, list[str]]]:
