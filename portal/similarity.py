@@ -4,10 +4,15 @@ How it stays under 200 ms at 100,000 ideas:
 - The index (the fitted `TfidfVectorizer` and the document-term matrix) is built once
   per process and cached on the app. It is stored column-major (CSC), so scoring a query
   touches only the postings of the query's own terms instead of every document.
-- Before each lookup one indexed query asks for ideas submitted since the newest one
+- Before a lookup one indexed query asks for ideas submitted since the newest one
   the index holds (`status IN ... AND submitted_at >= t` uses ix_ideas_status_submitted_at);
   those are transformed with the existing vocabulary and appended. Idea text cannot
   change after submission (only drafts are edited), so appending is enough.
+- A process asks at most once every SIMILARITY_RECHECK_SECONDS (5 s; 0 in tests, which
+  ask before every lookup): a busy idea page no longer pays a query for it on every
+  request. What that can leave out is only an idea submitted in the last few seconds, from
+  a list of suggestions; everything a lookup shows is still read fresh (below), and the
+  start-up fit already lets lookups find nothing for a few seconds.
 - When more than REFIT_SHARE of the documents were appended since the last fit, the
   vocabulary and idf are refitted from scratch so new words count too.
 - Status changes (a duplicate, a draft) are applied when reading the top candidates from
@@ -78,10 +83,14 @@ class SimilarityIndex:
 
     RETRY_SECONDS = 60.0  # after a failed background fit
 
-    def __init__(self, app: Flask | None = None, *, background: bool = False) -> None:
+    def __init__(
+        self, app: Flask | None = None, *, background: bool = False, recheck: float = 0.0
+    ) -> None:
         self.lock = threading.Lock()
         self.app = app
         self.background = background and app is not None
+        self.recheck = recheck  # seconds between two looks for newly submitted ideas
+        self.checked_at: float | None = None  # when the last look was (time.monotonic)
         self.builder: threading.Thread | None = None
         self.failed_at: float | None = None
         self.vectorizer: TfidfVectorizer | None = None
@@ -160,6 +169,12 @@ class SimilarityIndex:
             self._append(rows)
 
     def _new_rows(self) -> list:
+        """The ideas submitted since the index last looked ([] without asking when it looked
+        less than `recheck` seconds ago)."""
+        now = time.monotonic()
+        if self.checked_at is not None and now - self.checked_at < self.recheck:
+            return []
+        self.checked_at = now
         return [r for r in self._rows(self.newest) if r[0] not in self.known]
 
     def _append(self, rows) -> None:
@@ -240,7 +255,11 @@ def get_index() -> SimilarityIndex:
         app = current_app._get_current_object()
         index = current_app.extensions.setdefault(
             "converge_similarity",
-            SimilarityIndex(app, background=bool(app.config.get("SIMILARITY_BACKGROUND"))),
+            SimilarityIndex(
+                app,
+                background=bool(app.config.get("SIMILARITY_BACKGROUND")),
+                recheck=float(app.config.get("SIMILARITY_RECHECK_SECONDS", 0)),
+            ),
         )
     return index
 

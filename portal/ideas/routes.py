@@ -14,6 +14,7 @@ from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, Sea
 from portal.ideas.service import (
     IdeaFilters,
     IdeaInput,
+    IdeaOnPage,
     add_comment,
     can_view,
     create_idea,
@@ -177,25 +178,26 @@ def _detail_page(
     reason_form: ReasonForm | None = None,
     refused_transition: str | None = None,
     *,
-    voted: bool | None = None,
-    following: bool | None = None,
+    facts: IdeaOnPage | None = None,
 ) -> str:
-    """The idea's page; `voted` and `following` (None: asked here) say whether the viewer
-    votes for and follows it."""
+    """The idea's page; `facts` (when the idea was read by `idea_for_page`) say whether the
+    viewer votes for and follows it and what else there is to read; without them each is
+    asked here."""
+    planned = facts is None or facts.planned
     return render_template(
         "ideas/detail.html",
         idea=idea,
-        voted=has_voted(current_user, idea) if voted is None else voted,
-        following=is_following(current_user, idea) if following is None else following,
+        facts=facts,
+        voted=has_voted(current_user, idea) if facts is None else facts.voted,
+        following=is_following(current_user, idea) if facts is None else facts.following,
         may_endorse=may_endorse(current_user, idea),
         comments=discussion(idea),
         history=history(idea),
         transitions=workflow.available(idea, current_user),
-        outcome=outcomes.latest(idea),
+        outcome=outcomes.latest(idea) if planned else None,
         comment_form=comment_form or CommentForm(formdata=None),
         reason_form=reason_form or ReasonForm(formdata=None),
         refused_transition=refused_transition,
-        button_form=EmptyForm(),
     )
 
 
@@ -205,7 +207,7 @@ def detail(idea_id: int):
     found = idea_for_page(idea_id, current_user)
     if found is None or not can_view(current_user, found.idea):
         abort(404)
-    return _detail_page(found.idea, voted=found.voted, following=found.following)
+    return _detail_page(found.idea, facts=found)
 
 
 @bp.route("/<id:idea_id>/vote", methods=["POST"])

@@ -24,9 +24,12 @@ from portal.models import (
     Comment,
     CommentKind,
     Department,
+    Estimate,
     Follow,
     Idea,
+    IdeaLink,
     IdeaStatus,
+    PlanOutcome,
     StrategicObjective,
     User,
     Vote,
@@ -560,9 +563,16 @@ def page_of(
 
 @dataclass
 class IdeaOnPage:
+    """An idea as its page reads it, with what the viewer does and what there is to show:
+    asked with the idea, so a page without an estimate, links or a plan outcome (most of
+    them) spends no query on each."""
+
     idea: Idea
     voted: bool  # whether the viewer votes for it
     following: bool  # whether the viewer follows it
+    estimated: bool  # whether it has a current estimate
+    linked: bool  # whether a link touches it
+    planned: bool  # whether an adopted plan gave it an outcome
 
 
 # The statements of the idea page are built once, with parameters: building one anew on
@@ -572,6 +582,9 @@ _IDEA_FOR_PAGE = (
         Idea,
         sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == sa.bindparam("viewer")),
         sa.exists().where(Follow.idea_id == Idea.id, Follow.user_id == sa.bindparam("viewer")),
+        sa.exists().where(Estimate.idea_id == Idea.id, Estimate.is_current),
+        sa.exists().where(sa.or_(IdeaLink.source_id == Idea.id, IdeaLink.target_id == Idea.id)),
+        sa.exists().where(PlanOutcome.idea_id == Idea.id),
     )
     .where(Idea.id == sa.bindparam("idea_id"))
     .options(
@@ -585,8 +598,9 @@ _IDEA_FOR_PAGE = (
 
 
 def idea_for_page(idea_id: int, viewer: User) -> IdeaOnPage | None:
-    """The idea with its department, submitter, holder and objectives, and whether `viewer`
-    votes for and follows it, in one query (the discussion: `discussion`)."""
+    """The idea with its department, submitter, holder and objectives, whether `viewer`
+    votes for and follows it and whether it has an estimate, links and a plan outcome, in
+    one query (the discussion: `discussion`)."""
     found = db.session.execute(_IDEA_FOR_PAGE, {"idea_id": idea_id, "viewer": viewer.id})
     row = found.unique().first()
     return IdeaOnPage(*row) if row is not None else None

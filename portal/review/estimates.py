@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import workflow
 from portal.audit import record, record_many
@@ -68,6 +68,7 @@ def current_estimate(idea: Idea) -> Estimate | None:
         sa.select(Estimate)
         .where(Estimate.idea_id == idea.id, Estimate.is_current)
         .options(
+            joinedload(Estimate.author),
             selectinload(Estimate.impacts).joinedload(EstimateImpact.objective),
             selectinload(Estimate.costs),
             selectinload(Estimate.efforts),

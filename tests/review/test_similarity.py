@@ -149,3 +149,24 @@ def test_a_remembered_text_is_read_again_with_a_new_fit(app, employee, make_idea
     assert similarity.similar_to_text(text) == []  # asked again: the remembered vector
     scanning = _plant(make_idea, employee, CORPUS[4])  # one new idea in two: a refit
     assert [s.idea.id for s in similarity.similar_to_text(text)] == [scanning.id]
+
+
+def test_a_process_looks_for_new_ideas_at_most_every_recheck_seconds(app, employee, make_idea):
+    """Outside tests a process looks for newly submitted ideas every few seconds, not before
+    every lookup; a new idea shows up once the index looks again."""
+    first = _plant(make_idea, employee, CORPUS[2])
+    index = similarity.get_index()
+    index.recheck = 60.0
+    assert [s.idea.id for s in similarity.similar_to_text("van routes dispatch")] == [first.id]
+    similarity.similar_to_text("van routes")  # a look: nothing new
+    second = _plant(make_idea, employee, CORPUS[3])
+    found = similarity.similar_to_text("reset password service desk")
+    assert second.id not in [s.idea.id for s in found]  # the index looked a moment ago
+    index.checked_at -= 61  # a minute later
+    found = similarity.similar_to_text("reset password service desk")
+    assert [s.idea.id for s in found][:1] == [second.id]
+
+
+def test_testing_apps_look_for_new_ideas_before_every_lookup(app):
+    assert app.config["SIMILARITY_RECHECK_SECONDS"] == 0
+    assert similarity.get_index().recheck == 0
