@@ -8,7 +8,7 @@ from portal.admin.service import department_choices
 from portal.auth.login import roles_required
 from portal.campaigns import service as campaigns
 from portal.extensions import db
-from portal.forms import attempt, choices, query_int, submit
+from portal.forms import attempt, blank_form, choices, query_int, submit
 from portal.ideas import bp
 from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
 from portal.ideas.service import (
@@ -195,8 +195,8 @@ def _detail_page(
         history=history(idea),
         transitions=workflow.available(idea, current_user),
         outcome=outcomes.latest(idea) if planned else None,
-        comment_form=comment_form or CommentForm(formdata=None),
-        reason_form=reason_form or ReasonForm(formdata=None),
+        comment_form=comment_form or blank_form(CommentForm),
+        reason_form=reason_form or blank_form(ReasonForm),
         refused_transition=refused_transition,
     )
 

@@ -12,7 +12,7 @@ from portal.auth.login import roles_required, safe_next_url
 from portal.campaigns import service as campaigns
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.forms import attempt, choices, query_int, submit, whole_number
+from portal.forms import attempt, blank_form, choices, query_int, submit, whole_number
 from portal.ideas.service import IdeaOnPage, row_page
 from portal.models import (
     IMPACT_LABELS,
@@ -128,8 +128,8 @@ def _review_panel(idea: Idea, facts: IdeaOnPage | None = None) -> dict:
         panel["similar"] = similarity.similar_to_idea(idea, limit=5)
     if reviewer:
         panel.update(
-            merge_form=MergeForm(formdata=None),
-            link_form=LinkForm(formdata=None),
+            merge_form=blank_form(MergeForm),
+            link_form=blank_form(LinkForm),
             estimable=idea.status in workflow.ESTIMABLE,
         )
     return panel
