@@ -1,5 +1,6 @@
 """Similar ideas: a reworded duplicate ranks first; the index follows new ideas and states."""
 
+import pytest
 import sqlalchemy as sa
 
 from portal import similarity
@@ -140,13 +141,12 @@ def test_similar_lookup_before_any_idea_exists(employee_client):
     assert response.json == {"ideas": []}
 
 
-def test_a_remembered_text_is_read_again_with_a_new_fit(app, employee, make_idea):
-    """The vectors of texts asked about are kept per fit: after a refit brings new words
-    in, the same text is read with the new vocabulary."""
+def test_a_text_is_read_with_the_newest_fit(app, employee, make_idea):
+    """After a refit brings new words in, the same text is read with the new vocabulary."""
     _plant(make_idea, employee, CORPUS[0])
     text = "barcode scanners for pickers"
     assert similarity.similar_to_text(text) == []  # no idea mentions them: no such words yet
-    assert similarity.similar_to_text(text) == []  # asked again: the remembered vector
+    assert similarity.similar_to_text(text) == []
     scanning = _plant(make_idea, employee, CORPUS[4])  # one new idea in two: a refit
     assert [s.idea.id for s in similarity.similar_to_text(text)] == [scanning.id]
 
@@ -170,3 +170,18 @@ def test_a_process_looks_for_new_ideas_at_most_every_recheck_seconds(app, employ
 def test_testing_apps_look_for_new_ideas_before_every_lookup(app):
     assert app.config["SIMILARITY_RECHECK_SECONDS"] == 0
     assert similarity.get_index().recheck == 0
+
+
+def test_query_terms_weigh_a_text_as_the_vectorizer_does(app, employee, make_idea):
+    for fields in CORPUS:
+        _plant(make_idea, employee, fields)
+    similarity.similar_to_text("invoices")  # fits the index
+    index = similarity.get_index()
+    texts = [similarity.idea_text(*f) for f in [*CORPUS, REWORDED]]
+    for text in [*texts, "Vans, vans and more VANS!", "zzz nothing known", ""]:
+        expected = index.vectorizer.transform([text]).tocoo()
+        columns, weights = index.terms(text)
+        assert weights.dtype == expected.dtype
+        assert dict(zip(columns.tolist(), weights.tolist(), strict=True)) == pytest.approx(
+            dict(zip(expected.col.tolist(), expected.data.tolist(), strict=True)), rel=1e-6
+        )
