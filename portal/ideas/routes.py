@@ -18,9 +18,8 @@ from portal.ideas.service import (
     add_comment,
     can_view,
     create_idea,
-    discussion,
+    discussion_and_history,
     has_voted,
-    history,
     idea_for_page,
     is_following,
     may_endorse,
@@ -184,6 +183,7 @@ def _detail_page(
     viewer votes for and follows it and what else there is to read; without them each is
     asked here."""
     planned = facts is None or facts.planned
+    comments, changes = discussion_and_history(idea)
     return render_template(
         "ideas/detail.html",
         idea=idea,
@@ -191,8 +191,8 @@ def _detail_page(
         voted=has_voted(current_user, idea) if facts is None else facts.voted,
         following=is_following(current_user, idea) if facts is None else facts.following,
         may_endorse=may_endorse(current_user, idea),
-        comments=discussion(idea),
-        history=history(idea),
+        comments=comments,
+        history=changes,
         transitions=workflow.available(idea, current_user),
         outcome=outcomes.latest(idea) if planned else None,
         comment_form=comment_form or blank_form(CommentForm),

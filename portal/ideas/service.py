@@ -616,20 +616,6 @@ class CommentLine:
     body: str
 
 
-_DISCUSSION = (
-    sa.select(User.name, Comment.created_at, Comment.kind, Comment.body)
-    .join(User, User.id == Comment.author_id)
-    .where(Comment.idea_id == sa.bindparam("idea_id"))
-    .order_by(Comment.created_at, Comment.id)
-)
-
-
-def discussion(idea: Idea) -> list[CommentLine]:
-    """The idea's comments, oldest first, with their authors' names: one query of plain
-    rows (loading comments and authors as ORM objects cost several times more)."""
-    return [CommentLine(*row) for row in db.session.execute(_DISCUSSION, {"idea_id": idea.id})]
-
-
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
     """One recorded change of an idea, as its page shows it."""
@@ -641,19 +627,55 @@ class HistoryLine:
     after: dict | None
 
 
-_HISTORY = (
+# The idea page's discussion and history in one statement of plain rows (loading comments,
+# events and people as ORM objects cost several times more; two statements, one more round
+# trip): the comments (part 0) and the recorded changes (part 1), each oldest first, as
+# rows of one shape: part, created_at, name, kind or action, body, before, after, id.
+_COMMENTS = (
     sa.select(
-        AuditEvent.created_at, User.name, AuditEvent.action, AuditEvent.before, AuditEvent.after
+        sa.literal_column("0").label("part"),
+        Comment.created_at.label("created_at"),
+        User.name,
+        sa.type_coerce(Comment.kind, sa.String).label("what"),  # read as CommentKind below
+        Comment.body,
+        sa.type_coerce(sa.null(), AuditEvent.before.type).label("before"),
+        sa.type_coerce(sa.null(), AuditEvent.after.type).label("after"),
+        Comment.id.label("id"),
+    )
+    .join(User, User.id == Comment.author_id)
+    .where(Comment.idea_id == sa.bindparam("idea_id"))
+)
+_CHANGES = (
+    sa.select(
+        sa.literal_column("1"),
+        AuditEvent.created_at,
+        User.name,
+        AuditEvent.action,
+        sa.null(),
+        AuditEvent.before,
+        AuditEvent.after,
+        AuditEvent.id,
     )
     .outerjoin(User, User.id == AuditEvent.actor_id)
     .where(AuditEvent.idea_id == sa.bindparam("idea_id"))
-    .order_by(AuditEvent.created_at, AuditEvent.id)
+)
+_DISCUSSION_AND_HISTORY = sa.union_all(_COMMENTS, _CHANGES).order_by(
+    *(sa.literal_column(name) for name in ("part", "created_at", "id"))
 )
 
 
-def history(idea: Idea) -> list[HistoryLine]:
-    """Every recorded change of the idea, oldest first, with who made it (plain rows)."""
-    return [HistoryLine(*row) for row in db.session.execute(_HISTORY, {"idea_id": idea.id})]
+def discussion_and_history(idea: Idea) -> tuple[list[CommentLine], list[HistoryLine]]:
+    """The idea's comments, oldest first, with their authors' names, and every recorded
+    change of it, oldest first, with who made it: one query."""
+    comments, changes = [], []
+    for part, created_at, name, what, body, before, after, _ in db.session.execute(
+        _DISCUSSION_AND_HISTORY, {"idea_id": idea.id}
+    ):
+        if part == 0:
+            comments.append(CommentLine(name, created_at, CommentKind(what), body))
+        else:
+            changes.append(HistoryLine(created_at, name, what, before, after))
+    return comments, changes
 
 
 def my_ideas(user: User) -> list[Idea]:
