@@ -589,8 +589,9 @@ _IDEA_FOR_PAGE = (
     .where(Idea.id == sa.bindparam("idea_id"))
     .options(
         joinedload(Idea.department),
-        joinedload(Idea.submitter),
-        joinedload(Idea.assignee),
+        # The page shows the submitter's and the holder's names, nothing else of them.
+        joinedload(Idea.submitter).load_only(User.name),
+        joinedload(Idea.assignee).load_only(User.name),
         # Joined, not a query of its own: an idea serves a few objectives at most.
         joinedload(Idea.objectives),
     )

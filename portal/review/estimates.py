@@ -63,16 +63,18 @@ class EstimateInput:
     lifetime_years: int = 0
 
 
-def current_estimate(idea: Idea) -> Estimate | None:
+def current_estimate(idea: Idea, *, efforts: bool = True) -> Estimate | None:
+    """The idea's current estimate with its author, impacts (and their objectives), costs
+    and, unless told not to (the idea page shows none), efforts."""
+    parts = [
+        joinedload(Estimate.author),
+        selectinload(Estimate.impacts).joinedload(EstimateImpact.objective),
+        selectinload(Estimate.costs),
+    ]
+    if efforts:
+        parts.append(selectinload(Estimate.efforts))
     return db.session.scalar(
-        sa.select(Estimate)
-        .where(Estimate.idea_id == idea.id, Estimate.is_current)
-        .options(
-            joinedload(Estimate.author),
-            selectinload(Estimate.impacts).joinedload(EstimateImpact.objective),
-            selectinload(Estimate.costs),
-            selectinload(Estimate.efforts),
-        )
+        sa.select(Estimate).where(Estimate.idea_id == idea.id, Estimate.is_current).options(*parts)
     )
 
 

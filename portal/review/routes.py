@@ -99,7 +99,7 @@ def _review_panel(idea: Idea, facts: IdeaOnPage | None = None) -> dict:
     links it does not have."""
     reviewer = current_user.is_authenticated and current_user.covers(idea.department_id)
     estimated = facts is None or facts.estimated
-    estimate = estimate_service.current_estimate(idea) if estimated else None
+    estimate = estimate_service.current_estimate(idea, efforts=False) if estimated else None
     panel = {
         "lifecycle": None,
         "hinders": [],
