@@ -601,7 +601,7 @@ _IDEA_FOR_PAGE = (
 def idea_for_page(idea_id: int, viewer: User) -> IdeaOnPage | None:
     """The idea with its department, submitter, holder and objectives, whether `viewer`
     votes for and follows it and whether it has an estimate, links and a plan outcome, in
-    one query (the discussion: `discussion`)."""
+    one query (its discussion and history: `discussion_and_history`)."""
     found = db.session.execute(_IDEA_FOR_PAGE, {"idea_id": idea_id, "viewer": viewer.id})
     row = found.unique().first()
     return IdeaOnPage(*row) if row is not None else None
