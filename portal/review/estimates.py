@@ -68,14 +68,13 @@ def current_estimate(idea: Idea, *, efforts: bool = True) -> Estimate | None:
     and, unless told not to (the idea page shows none), efforts."""
     parts = [
         joinedload(Estimate.author),
+        joinedload(Estimate.costs),  # a few periods: joined, not a query of their own
         selectinload(Estimate.impacts).joinedload(EstimateImpact.objective),
-        selectinload(Estimate.costs),
     ]
     if efforts:
         parts.append(selectinload(Estimate.efforts))
-    return db.session.scalar(
-        sa.select(Estimate).where(Estimate.idea_id == idea.id, Estimate.is_current).options(*parts)
-    )
+    query = sa.select(Estimate).where(Estimate.idea_id == idea.id, Estimate.is_current)
+    return db.session.execute(query.options(*parts)).unique().scalars().first()
 
 
 def versions(idea: Idea) -> list[Estimate]:
