@@ -50,6 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     # Fit the similar-ideas index in a background thread (not in tests: deterministic).
     app.config.setdefault("SIMILARITY_BACKGROUND", not app.config.get("TESTING"))
+    # How often a process looks for newly submitted ideas to add (portal/similarity.py).
+    app.config.setdefault("SIMILARITY_RECHECK_SECONDS", 0 if app.config.get("TESTING") else 5)
 
     configure_logging(app)  # first, so its request clock and id wrap every other hook
     db.init_app(app)

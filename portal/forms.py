@@ -1,5 +1,6 @@
 """Form helpers shared by every feature, and the bounds every number from a request obeys."""
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -89,6 +90,15 @@ class PortalForm(FlaskForm):
             if limit:
                 render_kw = {"maxlength": False, "data-limit": limit, **render_kw}
             return super().render_field(field, render_kw)
+
+
+@functools.cache
+def blank_form(form_class: type[PortalForm]) -> PortalForm:
+    """`form_class` as an empty form shows it, for a page that writes it out (macros.html:
+    `blank_field`, `csrf_field`): its labels, limits and choices. Built once per process,
+    since an empty form is the same on every request; only for forms whose fields do not
+    depend on the request. Never fill or validate it."""
+    return form_class(formdata=None, meta={"csrf": False})
 
 
 class TextLength(Length):

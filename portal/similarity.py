@@ -4,10 +4,17 @@ How it stays under 200 ms at 100,000 ideas:
 - The index (the fitted `TfidfVectorizer` and the document-term matrix) is built once
   per process and cached on the app. It is stored column-major (CSC), so scoring a query
   touches only the postings of the query's own terms instead of every document.
-- Before each lookup one indexed query asks for ideas submitted since the newest one
+- A query text's vector is worked out directly (`QueryTerms`): sklearn's `transform` of
+  one text cost ten times as much, more than the scoring and the page's own queries.
+- Before a lookup one indexed query asks for ideas submitted since the newest one
   the index holds (`status IN ... AND submitted_at >= t` uses ix_ideas_status_submitted_at);
   those are transformed with the existing vocabulary and appended. Idea text cannot
   change after submission (only drafts are edited), so appending is enough.
+- A process asks at most once every SIMILARITY_RECHECK_SECONDS (5 s; 0 in tests, which
+  ask before every lookup): a busy idea page no longer pays a query for it on every
+  request. What that can leave out is only an idea submitted in the last few seconds, from
+  a list of suggestions; everything a lookup shows is still read fresh (below), and the
+  start-up fit already lets lookups find nothing for a few seconds.
 - When more than REFIT_SHARE of the documents were appended since the last fit, the
   vocabulary and idf are refitted from scratch so new words count too.
 - Status changes (a duplicate, a draft) are applied when reading the top candidates from
@@ -24,6 +31,8 @@ bench/review.py reports the fit time and the lookups made while it runs.
 
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,8 +49,6 @@ from portal.models.ideas import idea_reference
 
 REFIT_SHARE = 0.2
 MIN_SCORE = 0.05
-# Texts whose vectors a fit keeps (an idea page asks with the same text every time).
-REMEMBERED_TEXTS = 1024
 
 
 def idea_text(title: str, problem: str, proposal: str, benefit: str) -> str:
@@ -63,6 +70,34 @@ class IdeaSummary:
         return idea_reference(self.id)
 
 
+@dataclass(frozen=True)
+class QueryTerms:
+    """A fit's way from a text to its tf-idf vector: the columns of its terms and their
+    weights, as the fitted vectorizer's `transform` finds them (sublinear tf times idf, unit
+    length), without the cost of building a sparse matrix for one text."""
+
+    analyze: Callable[[str], list[str]]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+
+    @classmethod
+    def of(cls, vectorizer: TfidfVectorizer) -> "QueryTerms":
+        if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2"):
+            raise ValueError("QueryTerms weighs terms as sublinear tf-idf of unit length")
+        return cls(vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_)
+
+    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, weights) of `text`'s known terms; empty when it has none."""
+        counts = Counter(term for term in self.analyze(text) if term in self.vocabulary)
+        columns = np.fromiter((self.vocabulary[t] for t in counts), np.int32, len(counts))
+        weights = (1 + np.log(np.fromiter(counts.values(), np.float64, len(counts)))) * (
+            self.idf[columns]
+        )
+        if len(weights):
+            weights /= np.sqrt(weights @ weights)
+        return columns, weights.astype(np.float32)
+
+
 @dataclass
 class SimilarIdea:
     idea: IdeaSummary
@@ -78,13 +113,18 @@ class SimilarityIndex:
 
     RETRY_SECONDS = 60.0  # after a failed background fit
 
-    def __init__(self, app: Flask | None = None, *, background: bool = False) -> None:
+    def __init__(
+        self, app: Flask | None = None, *, background: bool = False, recheck: float = 0.0
+    ) -> None:
         self.lock = threading.Lock()
         self.app = app
         self.background = background and app is not None
+        self.recheck = recheck  # seconds between two looks for newly submitted ideas
+        self.checked_at: float | None = None  # when the last look was (time.monotonic)
         self.builder: threading.Thread | None = None
         self.failed_at: float | None = None
         self.vectorizer: TfidfVectorizer | None = None
+        self.terms: QueryTerms | None = None
         self.matrix: sp.csc_matrix | None = None
         self.ids = np.zeros(0, dtype=np.int64)
         self.known: set[int] = set()
@@ -92,8 +132,6 @@ class SimilarityIndex:
         self.fitted_rows = 0
         self.refits = 0
         self.fit_seconds: float | None = None
-        # text -> its vector under this fit's vocabulary; a new fit starts a new one.
-        self.vectors: dict[str, sp.csr_matrix] = {}
 
     def _rows(self, since: datetime | None):
         query = sa.select(
@@ -128,13 +166,13 @@ class SimilarityIndex:
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         return {
             "vectorizer": vectorizer,
+            "terms": QueryTerms.of(vectorizer),
             "matrix": matrix.tocsc(),
             "ids": ids,
             "known": set(ids.tolist()),
             "newest": rows[-1][5] if rows else None,
             "fitted_rows": len(rows),
             "fit_seconds": round(time.perf_counter() - t0, 3),
-            "vectors": {},
         }
 
     def _install(self, fitted: dict) -> None:
@@ -160,6 +198,12 @@ class SimilarityIndex:
             self._append(rows)
 
     def _new_rows(self) -> list:
+        """The ideas submitted since the index last looked ([] without asking when it looked
+        less than `recheck` seconds ago)."""
+        now = time.monotonic()
+        if self.checked_at is not None and now - self.checked_at < self.recheck:
+            return []
+        self.checked_at = now
         return [r for r in self._rows(self.newest) if r[0] not in self.known]
 
     def _append(self, rows) -> None:
@@ -217,20 +261,14 @@ class SimilarityIndex:
     def scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(idea ids, cosine similarities) of every indexed idea to `text`."""
         with self.lock:
-            vectorizer, matrix, ids = self.vectorizer, self.matrix, self.ids
-            vectors = self.vectors
-        if vectorizer is None:  # the first fit is still running
+            terms, matrix, ids = self.terms, self.matrix, self.ids
+        if terms is None:  # the first fit is still running
             return ids[:0], np.zeros(0)
-        query = vectors.get(text)
-        if query is None:  # transforming one text costs more than the scoring
-            query = vectorizer.transform([text])
-            if len(vectors) >= REMEMBERED_TEXTS:
-                vectors.pop(next(iter(vectors)), None)  # the first remembered goes
-            vectors[text] = query
-        if query.nnz == 0 or matrix.shape[0] == 0:
+        columns, weights = terms(text)
+        if len(columns) == 0 or matrix.shape[0] == 0:
             return ids[:0], np.zeros(0)
         # Only the query's terms' columns: a few postings lists, not the whole matrix.
-        values = matrix[:, query.indices] @ query.data
+        values = matrix[:, columns] @ weights
         return ids, np.asarray(values).ravel()
 
 
@@ -240,7 +278,11 @@ def get_index() -> SimilarityIndex:
         app = current_app._get_current_object()
         index = current_app.extensions.setdefault(
             "converge_similarity",
-            SimilarityIndex(app, background=bool(app.config.get("SIMILARITY_BACKGROUND"))),
+            SimilarityIndex(
+                app,
+                background=bool(app.config.get("SIMILARITY_BACKGROUND")),
+                recheck=float(app.config.get("SIMILARITY_RECHECK_SECONDS", 0)),
+            ),
         )
     return index
 
@@ -259,6 +301,21 @@ def warm(app: Flask) -> None:
         with index.lock:
             if index.vectorizer is None:
                 index.start_fit()
+
+
+# The candidates still shown (a duplicate or a draft since is left out), built once: building
+# it on every lookup cost about as much as running it.
+# Of the tables' columns, not the ORM's, with the hidden states as plain parameters: an
+# ORM statement and a second list to expand cost a third more to run.
+_IDEAS, _DEPARTMENTS = Idea.__table__.c, Department.__table__.c
+_SHOWN = (
+    sa.select(_IDEAS.id, _IDEAS.title, _IDEAS.status, _DEPARTMENTS.name)
+    .join_from(Idea.__table__, Department.__table__, _DEPARTMENTS.id == _IDEAS.department_id)
+    .where(
+        _IDEAS.id.in_(sa.bindparam("ids", expanding=True)),
+        *(_IDEAS.status != hidden for hidden in sorted(workflow.HIDDEN_FROM_SIMILAR)),
+    )
+)
 
 
 def similar_to_text(
@@ -293,16 +350,8 @@ def similar_to_text(
     picked = [(i, s) for i, s in picked if i not in exclude_ids]
     if not picked:
         return []
-    # Only the candidates still shown (a duplicate or a draft since is left out).
-    shown = (
-        sa.select(Idea.id, Idea.title, Idea.status, Department.name)
-        .join(Department, Department.id == Idea.department_id)
-        .where(
-            Idea.id.in_([i for i, _ in picked]),
-            Idea.status.not_in(sorted(workflow.HIDDEN_FROM_SIMILAR)),
-        )
-    )
-    ideas = {row[0]: IdeaSummary(*row) for row in db.session.execute(shown)}
+    shown = db.session.execute(_SHOWN, {"ids": [i for i, _ in picked]})
+    ideas = {row[0]: IdeaSummary(*row) for row in shown.all()}
     found = [SimilarIdea(ideas[i], score) for i, score in picked if i in ideas]
     return found[:limit]
 

@@ -338,6 +338,19 @@ class TestComments:
         assert response.status_code == 400
         assert db.session.scalar(sa.select(sa.func.count(Comment.id))) == 0
 
+    def test_the_comment_box_is_empty_then_keeps_a_refused_text(
+        self, employee_client, employee, make_idea
+    ):
+        idea = make_idea(employee)
+        page = employee_client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+        assert (
+            '<textarea class="form-control" data-limit="5000" id="body" name="body" '
+            'placeholder="Add a comment" required rows="3">\r\n</textarea>'
+        ) in page
+        response = employee_client.post(f"/ideas/{idea.id}/comments", data={"body": "x" * 5001})
+        page = response.get_data(as_text=True)
+        assert 'class="form-control is-invalid"' in page and "x" * 5001 in page
+
     def test_cannot_comment_on_others_draft(self, client_for, make_user, employee, make_idea):
         idea = make_idea(employee, status=IdeaStatus.DRAFT)
         response = client_for(make_user()).post(f"/ideas/{idea.id}/comments", data={"body": "x"})

@@ -137,6 +137,28 @@ def test_similar_ideas_on_the_idea_page_load_with_the_page(
     assert many <= CEILING["idea page"]
 
 
+@pytest.mark.parametrize("role", [Role.EMPLOYEE, Role.BRM])
+def test_idea_page_reads_no_estimate_links_or_plan_outcome_the_idea_lacks(
+    app, make_user, make_idea, department, client_for, role
+):
+    """Most ideas have no estimate, no link and no plan outcome: the idea's own query says
+    so, and the page asks nothing more about them."""
+    viewer = make_user(role)
+    if role == Role.BRM:
+        viewer.covered_departments = [department]
+        db.session.commit()
+    client = client_for(viewer)
+    idea = make_idea(make_user(dept=department), IdeaStatus.SUBMITTED, department=department)
+    path = f"/ideas/{idea.id}"
+    assert client.get(path).status_code == 200
+    db.session.remove()
+    with counting() as seen:
+        assert client.get(path).status_code == 200
+    asked = [s.split()[1] for s in seen if s.startswith("SELECT")]
+    tables = ("estimates.", "estimate_", "idea_links.", "plan_outcomes.")
+    assert not [column for column in asked if column.startswith(tables)]
+
+
 @pytest.mark.parametrize("path", ["/review/", "/review/?sort=votes", "/review/?view=all"])
 def test_review_queue_queries_do_not_grow_with_the_queue(app, crowd, pm, client_for, path):
     client = client_for(pm)

@@ -122,6 +122,6 @@ def delivery_panel(idea: Idea):
     if idea.status not in workflow.COMMITTED:
         return None
     return {
-        "summary": service.summary(idea),
+        "summary": service.summary(idea, records=False),
         "can_record": current_user.is_authenticated and service.can_record(current_user, idea),
     }

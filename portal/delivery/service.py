@@ -163,9 +163,20 @@ class DeliverySummary:
         return sum(self.actual_cost.values())
 
 
-def summary(idea: Idea) -> DeliverySummary:
+def summary(idea: Idea, *, records: bool = True) -> DeliverySummary:
+    """The idea's delivery in numbers: estimated and actual value and cost; with `records`
+    (the delivery page) every cost and value record and who made them, without them (the
+    idea page's sidebar) only the latest realized value."""
     estimate = numbers.current_estimates([idea.id]).get(idea.id)
-    weights = numbers.objective_weights()
+    weights = numbers.objective_weights() if estimate else {}
+    if not records:
+        return DeliverySummary(
+            idea=idea,
+            estimated_value=numbers.estimated_value(estimate, weights) if estimate else None,
+            estimated_cost=numbers.cost_profile(estimate) if estimate else {},
+            actual_cost=numbers.actual_costs([idea.id]).get(idea.id, {}),
+            realized=numbers.latest_realized([idea.id]).get(idea.id),
+        )
     costs = list(
         db.session.scalars(
             sa.select(ActualCost)

@@ -8,18 +8,18 @@ from portal.admin.service import department_choices
 from portal.auth.login import roles_required
 from portal.campaigns import service as campaigns
 from portal.extensions import db
-from portal.forms import attempt, choices, query_int, submit
+from portal.forms import attempt, blank_form, choices, query_int, submit
 from portal.ideas import bp
 from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
 from portal.ideas.service import (
     IdeaFilters,
     IdeaInput,
+    IdeaOnPage,
     add_comment,
     can_view,
     create_idea,
-    discussion,
+    discussion_and_history,
     has_voted,
-    history,
     idea_for_page,
     is_following,
     may_endorse,
@@ -172,25 +172,27 @@ def _detail_page(
     reason_form: ReasonForm | None = None,
     refused_transition: str | None = None,
     *,
-    voted: bool | None = None,
-    following: bool | None = None,
+    facts: IdeaOnPage | None = None,
 ) -> str:
-    """The idea's page; `voted` and `following` (None: asked here) say whether the viewer
-    votes for and follows it."""
+    """The idea's page; `facts` (when the idea was read by `idea_for_page`) say whether the
+    viewer votes for and follows it and what else there is to read; without them each is
+    asked here."""
+    planned = facts is None or facts.planned
+    comments, changes = discussion_and_history(idea)
     return render_template(
         "ideas/detail.html",
         idea=idea,
-        voted=has_voted(current_user, idea) if voted is None else voted,
-        following=is_following(current_user, idea) if following is None else following,
+        facts=facts,
+        voted=has_voted(current_user, idea) if facts is None else facts.voted,
+        following=is_following(current_user, idea) if facts is None else facts.following,
         may_endorse=may_endorse(current_user, idea),
-        comments=discussion(idea),
-        history=history(idea),
+        comments=comments,
+        history=changes,
         transitions=workflow.available(idea, current_user),
-        outcome=outcomes.latest(idea),
-        comment_form=comment_form or CommentForm(formdata=None),
-        reason_form=reason_form or ReasonForm(formdata=None),
+        outcome=outcomes.latest(idea) if planned else None,
+        comment_form=comment_form or blank_form(CommentForm),
+        reason_form=reason_form or blank_form(ReasonForm),
         refused_transition=refused_transition,
-        button_form=EmptyForm(),
     )
 
 
@@ -200,7 +202,7 @@ def detail(idea_id: int):
     found = idea_for_page(idea_id, current_user)
     if found is None or not can_view(current_user, found.idea):
         abort(404)
-    return _detail_page(found.idea, voted=found.voted, following=found.following)
+    return _detail_page(found.idea, facts=found)
 
 
 @bp.route("/<id:idea_id>/vote", methods=["POST"])

@@ -24,9 +24,12 @@ from portal.models import (
     Comment,
     CommentKind,
     Department,
+    Estimate,
     Follow,
     Idea,
+    IdeaLink,
     IdeaStatus,
+    PlanOutcome,
     StrategicObjective,
     User,
     Vote,
@@ -665,9 +668,16 @@ def _page_of_statements(shape: tuple) -> tuple[sa.Select, sa.Select]:
 
 @dataclass
 class IdeaOnPage:
+    """An idea as its page reads it, with what the viewer does and what there is to show:
+    asked with the idea, so a page without an estimate, links or a plan outcome (most of
+    them) spends no query on each."""
+
     idea: Idea
     voted: bool  # whether the viewer votes for it
     following: bool  # whether the viewer follows it
+    estimated: bool  # whether it has a current estimate
+    linked: bool  # whether a link touches it
+    planned: bool  # whether an adopted plan gave it an outcome
 
 
 # The statements of the idea page are built once, with parameters: building one anew on
@@ -677,12 +687,16 @@ _IDEA_FOR_PAGE = (
         Idea,
         sa.exists().where(Vote.idea_id == Idea.id, Vote.user_id == sa.bindparam("viewer")),
         sa.exists().where(Follow.idea_id == Idea.id, Follow.user_id == sa.bindparam("viewer")),
+        sa.exists().where(Estimate.idea_id == Idea.id, Estimate.is_current),
+        sa.exists().where(sa.or_(IdeaLink.source_id == Idea.id, IdeaLink.target_id == Idea.id)),
+        sa.exists().where(PlanOutcome.idea_id == Idea.id),
     )
     .where(Idea.id == sa.bindparam("idea_id"))
     .options(
         joinedload(Idea.department),
-        joinedload(Idea.submitter),
-        joinedload(Idea.assignee),
+        # The page shows the submitter's and the holder's names, nothing else of them.
+        joinedload(Idea.submitter).load_only(User.name),
+        joinedload(Idea.assignee).load_only(User.name),
         # Joined, not a query of its own: an idea serves a few objectives at most.
         joinedload(Idea.objectives),
     )
@@ -690,8 +704,9 @@ _IDEA_FOR_PAGE = (
 
 
 def idea_for_page(idea_id: int, viewer: User) -> IdeaOnPage | None:
-    """The idea with its department, submitter, holder and objectives, and whether `viewer`
-    votes for and follows it, in one query (the discussion: `discussion`)."""
+    """The idea with its department, submitter, holder and objectives, whether `viewer`
+    votes for and follows it and whether it has an estimate, links and a plan outcome, in
+    one query (its discussion and history: `discussion_and_history`)."""
     found = db.session.execute(_IDEA_FOR_PAGE, {"idea_id": idea_id, "viewer": viewer.id})
     row = found.unique().first()
     return IdeaOnPage(*row) if row is not None else None
@@ -707,20 +722,6 @@ class CommentLine:
     body: str
 
 
-_DISCUSSION = (
-    sa.select(User.name, Comment.created_at, Comment.kind, Comment.body)
-    .join(User, User.id == Comment.author_id)
-    .where(Comment.idea_id == sa.bindparam("idea_id"))
-    .order_by(Comment.created_at, Comment.id)
-)
-
-
-def discussion(idea: Idea) -> list[CommentLine]:
-    """The idea's comments, oldest first, with their authors' names: one query of plain
-    rows (loading comments and authors as ORM objects cost several times more)."""
-    return [CommentLine(*row) for row in db.session.execute(_DISCUSSION, {"idea_id": idea.id})]
-
-
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
     """One recorded change of an idea, as its page shows it."""
@@ -732,19 +733,55 @@ class HistoryLine:
     after: dict | None
 
 
-_HISTORY = (
+# The idea page's discussion and history in one statement of plain rows (loading comments,
+# events and people as ORM objects cost several times more; two statements, one more round
+# trip): the comments (part 0) and the recorded changes (part 1), each oldest first, as
+# rows of one shape: part, created_at, name, kind or action, body, before, after, id.
+_COMMENTS = (
     sa.select(
-        AuditEvent.created_at, User.name, AuditEvent.action, AuditEvent.before, AuditEvent.after
+        sa.literal_column("0").label("part"),
+        Comment.created_at.label("created_at"),
+        User.name,
+        sa.type_coerce(Comment.kind, sa.String).label("what"),  # read as CommentKind below
+        Comment.body,
+        sa.type_coerce(sa.null(), AuditEvent.before.type).label("before"),
+        sa.type_coerce(sa.null(), AuditEvent.after.type).label("after"),
+        Comment.id.label("id"),
+    )
+    .join(User, User.id == Comment.author_id)
+    .where(Comment.idea_id == sa.bindparam("idea_id"))
+)
+_CHANGES = (
+    sa.select(
+        sa.literal_column("1"),
+        AuditEvent.created_at,
+        User.name,
+        AuditEvent.action,
+        sa.null(),
+        AuditEvent.before,
+        AuditEvent.after,
+        AuditEvent.id,
     )
     .outerjoin(User, User.id == AuditEvent.actor_id)
     .where(AuditEvent.idea_id == sa.bindparam("idea_id"))
-    .order_by(AuditEvent.created_at, AuditEvent.id)
+)
+_DISCUSSION_AND_HISTORY = sa.union_all(_COMMENTS, _CHANGES).order_by(
+    *(sa.literal_column(name) for name in ("part", "created_at", "id"))
 )
 
 
-def history(idea: Idea) -> list[HistoryLine]:
-    """Every recorded change of the idea, oldest first, with who made it (plain rows)."""
-    return [HistoryLine(*row) for row in db.session.execute(_HISTORY, {"idea_id": idea.id})]
+def discussion_and_history(idea: Idea) -> tuple[list[CommentLine], list[HistoryLine]]:
+    """The idea's comments, oldest first, with their authors' names, and every recorded
+    change of it, oldest first, with who made it: one query."""
+    comments, changes = [], []
+    for part, created_at, name, what, body, before, after, _ in db.session.execute(
+        _DISCUSSION_AND_HISTORY, {"idea_id": idea.id}
+    ):
+        if part == 0:
+            comments.append(CommentLine(name, created_at, CommentKind(what), body))
+        else:
+            changes.append(HistoryLine(created_at, name, what, before, after))
+    return comments, changes
 
 
 def my_ideas(user: User) -> list[Idea]:

@@ -13,6 +13,7 @@ stored sentences (nobody is told twice).
 """
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 
 from portal import workflow
 from portal.audit import tell_audiences
@@ -195,9 +196,10 @@ def latest(idea: Idea) -> PlanOutcome | None:
     """The idea's outcome in the most recently adopted plan that considered it."""
     return db.session.scalar(
         sa.select(PlanOutcome)
-        .join(Run, Run.id == PlanOutcome.run_id)
+        .join(PlanOutcome.run)
         .where(PlanOutcome.idea_id == idea.id)
         .order_by(Run.adopted_at.desc(), PlanOutcome.id.desc())
+        .options(contains_eager(PlanOutcome.run))  # the page shows when the run was adopted
         .limit(1)
     )
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import workflow
 from portal.audit import record, record_many
@@ -63,16 +63,18 @@ class EstimateInput:
     lifetime_years: int = 0
 
 
-def current_estimate(idea: Idea) -> Estimate | None:
-    return db.session.scalar(
-        sa.select(Estimate)
-        .where(Estimate.idea_id == idea.id, Estimate.is_current)
-        .options(
-            selectinload(Estimate.impacts).joinedload(EstimateImpact.objective),
-            selectinload(Estimate.costs),
-            selectinload(Estimate.efforts),
-        )
-    )
+def current_estimate(idea: Idea, *, efforts: bool = True) -> Estimate | None:
+    """The idea's current estimate with its author, impacts (and their objectives), costs
+    and, unless told not to (the idea page shows none), efforts."""
+    parts = [
+        joinedload(Estimate.author),
+        joinedload(Estimate.costs),  # a few periods: joined, not a query of their own
+        selectinload(Estimate.impacts).joinedload(EstimateImpact.objective),
+    ]
+    if efforts:
+        parts.append(selectinload(Estimate.efforts))
+    query = sa.select(Estimate).where(Estimate.idea_id == idea.id, Estimate.is_current)
+    return db.session.execute(query.options(*parts)).unique().scalars().first()
 
 
 def versions(idea: Idea) -> list[Estimate]:

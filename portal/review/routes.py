@@ -5,12 +5,14 @@ from datetime import date
 import sqlalchemy as sa
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from jinja2 import pass_context
 
 from portal import similarity, workflow
 from portal.auth.login import roles_required, safe_next_url
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.forms import attempt, choices, query_int, submit, whole_number
+from portal.forms import attempt, blank_form, choices, query_int, submit, whole_number
+from portal.ideas.service import IdeaOnPage
 from portal.links import row_url
 from portal.models import (
     IMPACT_LABELS,
@@ -81,17 +83,23 @@ def _panel_helpers():
     return {"review_panel": review_panel}
 
 
-def review_panel(idea: Idea) -> dict:
-    """What the idea page shows from the review side: estimate, links, similar, forms."""
+@pass_context
+def review_panel(context, idea: Idea) -> dict:
+    """What the idea page shows from the review side: estimate, links, similar, forms (read
+    once per request however many parts of the page ask)."""
     cache = request.environ.setdefault("converge.review_panels", {})
     if idea.id not in cache:
-        cache[idea.id] = _review_panel(idea)
+        facts = context.get("facts")  # the page's IdeaOnPage, when it was read with them
+        cache[idea.id] = _review_panel(idea, facts if facts and facts.idea is idea else None)
     return cache[idea.id]
 
 
-def _review_panel(idea: Idea) -> dict:
+def _review_panel(idea: Idea, facts: IdeaOnPage | None = None) -> dict:
+    """The panel of `idea`; `facts` (an IdeaOnPage) spare the queries for an estimate or
+    links it does not have."""
     reviewer = current_user.is_authenticated and current_user.covers(idea.department_id)
-    estimate = estimate_service.current_estimate(idea)
+    estimated = facts is None or facts.estimated
+    estimate = estimate_service.current_estimate(idea, efforts=False) if estimated else None
     panel = {
         "lifecycle": None,
         "hinders": [],
@@ -100,7 +108,7 @@ def _review_panel(idea: Idea) -> dict:
         "reviewer": reviewer,
         "estimate": estimate,
         "value": None,
-        "links": service.links_of(idea),
+        "links": service.links_of(idea) if facts is None or facts.linked else [],
         "similar": [],
         "question": None,
     }
@@ -120,9 +128,8 @@ def _review_panel(idea: Idea) -> dict:
         panel["similar"] = similarity.similar_to_idea(idea, limit=5)
     if reviewer:
         panel.update(
-            merge_form=MergeForm(formdata=None),
-            link_form=LinkForm(formdata=None),
-            button_form=IdsForm(formdata=None),
+            merge_form=blank_form(MergeForm),
+            link_form=blank_form(LinkForm),
             estimable=idea.status in workflow.ESTIMABLE,
         )
     return panel

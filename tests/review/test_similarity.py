@@ -1,5 +1,6 @@
 """Similar ideas: a reworded duplicate ranks first; the index follows new ideas and states."""
 
+import pytest
 import sqlalchemy as sa
 
 from portal import similarity
@@ -140,12 +141,47 @@ def test_similar_lookup_before_any_idea_exists(employee_client):
     assert response.json == {"ideas": []}
 
 
-def test_a_remembered_text_is_read_again_with_a_new_fit(app, employee, make_idea):
-    """The vectors of texts asked about are kept per fit: after a refit brings new words
-    in, the same text is read with the new vocabulary."""
+def test_a_text_is_read_with_the_newest_fit(app, employee, make_idea):
+    """After a refit brings new words in, the same text is read with the new vocabulary."""
     _plant(make_idea, employee, CORPUS[0])
     text = "barcode scanners for pickers"
     assert similarity.similar_to_text(text) == []  # no idea mentions them: no such words yet
-    assert similarity.similar_to_text(text) == []  # asked again: the remembered vector
+    assert similarity.similar_to_text(text) == []
     scanning = _plant(make_idea, employee, CORPUS[4])  # one new idea in two: a refit
     assert [s.idea.id for s in similarity.similar_to_text(text)] == [scanning.id]
+
+
+def test_a_process_looks_for_new_ideas_at_most_every_recheck_seconds(app, employee, make_idea):
+    """Outside tests a process looks for newly submitted ideas every few seconds, not before
+    every lookup; a new idea shows up once the index looks again."""
+    first = _plant(make_idea, employee, CORPUS[2])
+    index = similarity.get_index()
+    index.recheck = 60.0
+    assert [s.idea.id for s in similarity.similar_to_text("van routes dispatch")] == [first.id]
+    similarity.similar_to_text("van routes")  # a look: nothing new
+    second = _plant(make_idea, employee, CORPUS[3])
+    found = similarity.similar_to_text("reset password service desk")
+    assert second.id not in [s.idea.id for s in found]  # the index looked a moment ago
+    index.checked_at -= 61  # a minute later
+    found = similarity.similar_to_text("reset password service desk")
+    assert [s.idea.id for s in found][:1] == [second.id]
+
+
+def test_testing_apps_look_for_new_ideas_before_every_lookup(app):
+    assert app.config["SIMILARITY_RECHECK_SECONDS"] == 0
+    assert similarity.get_index().recheck == 0
+
+
+def test_query_terms_weigh_a_text_as_the_vectorizer_does(app, employee, make_idea):
+    for fields in CORPUS:
+        _plant(make_idea, employee, fields)
+    similarity.similar_to_text("invoices")  # fits the index
+    index = similarity.get_index()
+    texts = [similarity.idea_text(*f) for f in [*CORPUS, REWORDED]]
+    for text in [*texts, "Vans, vans and more VANS!", "zzz nothing known", ""]:
+        expected = index.vectorizer.transform([text]).tocoo()
+        columns, weights = index.terms(text)
+        assert weights.dtype == expected.dtype
+        assert dict(zip(columns.tolist(), weights.tolist(), strict=True)) == pytest.approx(
+            dict(zip(expected.col.tolist(), expected.data.tolist(), strict=True)), rel=1e-6
+        )
