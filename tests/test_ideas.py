@@ -495,3 +495,20 @@ def test_a_search_is_built_once_per_shape_and_takes_its_values_as_parameters(
     assert (mine.params["like"], theirs.params["like"]) == ("%invoice%", "%travel%")
     assert mine.params["viewer_id"] != theirs.params["viewer_id"]
     assert search(employee, IdeaFilters(q="invoice")).query is not mine.query  # another order
+
+
+def test_a_page_key_answers_only_for_the_query_it_was_built_from(app, employee, make_idea):
+    import sqlalchemy as sa
+
+    from portal.ideas.service import row_page
+    from portal.models import Idea
+
+    for title in ("Keyed alpha", "Keyed beta"):
+        make_idea(employee, title=title)
+
+    def titles(title: str) -> list[str]:
+        query = sa.select(Idea).where(Idea.title == title).order_by(Idea.id)
+        return [row.title for row in row_page(query, 1, 20, params={}, key=("test",)).items]
+
+    assert titles("Keyed alpha") == ["Keyed alpha"]
+    assert titles("Keyed beta") == ["Keyed beta"]  # the same key, another query: built anew

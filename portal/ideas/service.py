@@ -428,11 +428,12 @@ class RowPage(Pagination):
     def _statements(self) -> tuple[sa.Select, sa.Select]:
         """(the page's lines with the total, the total alone); built once per `key`."""
         key = self._query_args["key"]
+        query, parts = self._query_args["query"], self._query_args["parts"]
         if key is not None:
             key = (_dialect(), *key)
-            if key in _PAGE_STATEMENTS:
-                return _PAGE_STATEMENTS[key]
-        query, parts = self._query_args["query"], self._query_args["parts"]
+            built = _PAGE_STATEMENTS.get(key)
+            if built is not None and built[0] is query:  # the same shape's own query
+                return built[1]
         counts = [_count(part).correlate(None).scalar_subquery() for part in parts or [query]]
         total = functools.reduce(operator.add, counts)
         if key is None:  # the values are in the statement
@@ -446,7 +447,7 @@ class RowPage(Pagination):
         page = query.join(on_page, on_page.c.id == Idea.id)
         statements = (_row_statement(page, total), sa.select(total))
         if key is not None:
-            _PAGE_STATEMENTS[key] = statements
+            _PAGE_STATEMENTS[key] = (query, statements)
         return statements
 
     def _params(self) -> dict:
@@ -471,7 +472,9 @@ class RowPage(Pagination):
 # A page's LIMIT and OFFSET, in the statement's text when it runs (portal.transactions).
 _PAGE_LIMIT = sa.bindparam("page_limit", type_=sa.Integer, literal_execute=True)
 _PAGE_OFFSET = sa.bindparam("page_offset", type_=sa.Integer, literal_execute=True)
-_PAGE_STATEMENTS: dict[tuple, tuple[sa.Select, sa.Select]] = {}
+# key -> (the query they were built from, its statements): a key that came with another
+# query (a shape the key does not tell apart) builds anew rather than answer for it.
+_PAGE_STATEMENTS: dict[tuple, tuple[sa.Select, tuple[sa.Select, sa.Select]]] = {}
 
 
 def row_page(
