@@ -11,11 +11,20 @@ from sqlalchemy.orm import joinedload
 from portal.auth import sessions
 from portal.extensions import db
 from portal.models import Notification, Role, SignIn, User, utcnow
+from portal.models.people import department_brms
 
 # The statement of every signed-in request, built once: building it anew on each request
 # cost about as much as running it.
 SESSION_USER = (
-    sa.select(User, Notification.badge_count(User.id, User.inbox_seen_at).scalar_subquery())
+    sa.select(
+        User,
+        Notification.badge_count(User.id, User.inbox_seen_at).scalar_subquery(),
+        sa.select(
+            sa.func.aggregate_strings(sa.cast(department_brms.c.department_id, sa.String), ",")
+        )
+        .where(department_brms.c.user_id == User.id)
+        .scalar_subquery(),
+    )
     .join(SignIn, SignIn.user_id == User.id)
     .options(joinedload(User.department))
     .where(
@@ -38,8 +47,9 @@ def configure_login(manager: LoginManager) -> None:
         its sign-in) while both are still theirs: a new key, or the sign-in's deletion, ends
         the session and every copy of its cookie.
 
-        One query per request brings the user, their department and their unread
-        notification count (`User.unread_count`, for the navigation bar) together."""
+        One query per request brings the user, their department, their unread notification
+        count (`User.unread_count`, for the navigation bar) and the ids of the departments
+        they cover (`User.covered_ids`, for `User.covers`) together."""
         number, _, key = user_id.partition(":")
         sign_in = sessions.current_sign_in_id()
         if not number.isdigit() or len(number) > 18 or not key or sign_in is None:
@@ -49,7 +59,8 @@ def configure_login(manager: LoginManager) -> None:
         ).first()
         if row is None or not row[0].holds_session(key):
             return None
-        user, user.unread_count = row
+        user, user.unread_count, covered = row
+        user.covered_ids = frozenset(int(i) for i in covered.split(",")) if covered else frozenset()
         return user
 
     @manager.request_loader

@@ -201,6 +201,9 @@ class User(UserMixin, db.Model):
     # Unread notifications, for the navigation bar: counted with the user when a session
     # loads them (portal/auth/login.py), not by a query of its own.
     unread_count = 0
+    # The ids of the departments a BRM covers, read with the user when a session loads them
+    # (portal/auth/login.py); None: not read, `covers` asks `covered_departments`.
+    covered_ids = None  # frozenset[int] once read
 
     def frequency(self, kind: "NoticeKind | str") -> Frequency:
         """How this person wants e-mail about `kind`."""
@@ -251,6 +254,8 @@ class User(UserMixin, db.Model):
         if self.role == Role.PORTFOLIO_MANAGER:
             return True
         if self.role == Role.BRM:
+            if self.covered_ids is not None:
+                return department_id in self.covered_ids
             return any(d.id == department_id for d in self.covered_departments)
         return False
 
