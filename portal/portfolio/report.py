@@ -71,8 +71,13 @@ def _titles(ids) -> dict[int, sa.Row]:
     ids = list({i for i in ids if i is not None})
     if not ids:
         return {}
-    query = sa.select(Idea.id, Idea.title, Idea.status).where(Idea.id.in_(ids))
-    return {row.id: row for row in db.session.execute(query)}
+    return {row.id: row for row in db.session.execute(_TITLES, {"ids": ids})}
+
+
+# Built once: building the statement anew cost about as much as running it.
+_TITLES = sa.select(Idea.id, Idea.title, Idea.status).where(
+    Idea.id.in_(sa.bindparam("ids", expanding=True))
+)
 
 
 class _Titles:
