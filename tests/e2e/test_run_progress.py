@@ -81,7 +81,9 @@ def test_reasons_fill_in_while_the_selection_stays_on_the_page(
         page.locator("script[src*='run-status.js']").wait_for(state="detached")
         assert page.locator("[data-explaining]").count() == 0
         assert "being worked out" not in card.inner_text()
-        phone.reload()
+        # The phone polls too and reloads itself once all is in (a reload of our own could
+        # race that one): wait for it to stop polling.
+        phone.locator("script[src*='run-status.js']").wait_for(state="detached")
         assert (
             "would need a value of at least 125"
             in phone.locator("[data-not-selected]").inner_text()
