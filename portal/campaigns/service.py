@@ -137,14 +137,8 @@ def objective_choices() -> list[tuple[int, str]]:
     return [tuple(row) for row in db.session.execute(_OBJECTIVE_CHOICES)]
 
 
-# How a filter lists the campaigns: the latest to open first.
+# How a filter lists the campaigns: the latest to open first (review.service.queue_choices).
 TITLE_ORDER = Campaign.opens_on.desc()
-
-
-def titles() -> list[tuple[int, str]]:
-    """(id, title) of every campaign, the latest to open first (a filter's choices)."""
-    query = sa.select(Campaign.id, Campaign.title).order_by(TITLE_ORDER)
-    return [(campaign_id, title) for campaign_id, title in db.session.execute(query)]
 
 
 def accepting(campaign_id: int, author: User) -> Campaign:
