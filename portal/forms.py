@@ -94,11 +94,28 @@ class PortalForm(FlaskForm):
 
 @functools.cache
 def blank_form(form_class: type[PortalForm]) -> PortalForm:
-    """`form_class` as an empty form shows it, for a page that writes it out (macros.html:
-    `blank_field`, `csrf_field`): its labels, limits and choices. Built once per process,
-    since an empty form is the same on every request; only for forms whose fields do not
-    depend on the request. Never fill or validate it."""
+    """`form_class` as an empty form shows it: its labels, limits and choices. Built once
+    per process, since an empty form is the same on every request; only for forms whose
+    fields do not depend on the request. Never fill or validate it. A page writes its fields
+    with `blank_field` and `blank_label`, its CSRF token with macros.html's `csrf_field`."""
     return form_class(formdata=None, meta={"csrf": False})
+
+
+def blank_field(form: PortalForm, name: str, **render_kw) -> Markup:
+    """Field `name` of a `blank_form` as WTForms renders it with `render_kw` (a Jinja
+    global); rendered once per process, as it is the same on every request."""
+    return _rendered(type(form), name, False, tuple(sorted(render_kw.items())))
+
+
+def blank_label(form: PortalForm, name: str, **render_kw) -> Markup:
+    """The label of field `name` of a `blank_form`, as `blank_field` renders the field."""
+    return _rendered(type(form), name, True, tuple(sorted(render_kw.items())))
+
+
+@functools.cache
+def _rendered(form_class: type[PortalForm], name: str, label: bool, render_kw: tuple) -> Markup:
+    field = blank_form(form_class)[name]
+    return (field.label if label else field)(**dict(render_kw))
 
 
 class TextLength(Length):

@@ -6,6 +6,7 @@ import jinja2
 from flask import Flask
 from flask_login import current_user
 
+from portal.forms import blank_field, blank_label
 from portal.models import IdeaStatus, Role
 
 STATUS_COLOURS = {
@@ -134,6 +135,8 @@ def register_template_helpers(app: Flask) -> None:
         return "—" if value is None else amount(value)
 
     app.add_template_filter(plural, "plural")
+    app.add_template_global(blank_field)
+    app.add_template_global(blank_label)
 
     @app.template_filter("money")
     def money(value: float | None) -> str:
