@@ -6,10 +6,13 @@ How it stays under 200 ms at 100,000 ideas:
   touches only the postings of the query's own terms instead of every document.
 - A query text's vector is worked out directly (`QueryTerms`): sklearn's `transform` of
   one text cost ten times as much, more than the scoring and the page's own queries.
-- Before a lookup one indexed query asks for ideas submitted since the newest one
-  the index holds (`status IN ... AND submitted_at >= t` uses ix_ideas_status_submitted_at);
-  those are transformed with the existing vocabulary and appended. Idea text cannot
-  change after submission (only drafts are edited), so appending is enough.
+- Before a lookup one indexed query asks for the ids of ideas submitted since a little
+  before the newest one the index holds (`status IN ... AND submitted_at >= t` uses
+  ix_ideas_status_submitted_at; the margin, LOOKBACK, covers a submission that commits
+  after a later-stamped one) or with an id above its highest (an import keeps an idea's
+  original submission time). The texts of those it lacks are read, transformed with the
+  existing vocabulary and appended. Idea text cannot change after submission (only drafts
+  are edited), so appending is enough.
 - A process asks at most once every SIMILARITY_RECHECK_SECONDS (5 s; 0 in tests, which
   ask before every lookup): a busy idea page no longer pays a query for it on every
   request. What that can leave out is only an idea submitted in the last few seconds, from
@@ -34,7 +37,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,6 +51,9 @@ from portal.models import Department, Idea, IdeaStatus
 from portal.models.ideas import idea_reference
 
 REFIT_SHARE = 0.2
+# How far before the newest submission the index holds it looks again for ones it lacks:
+# submissions are stamped before they commit, so one can commit after a later-stamped one.
+LOOKBACK = timedelta(minutes=5)
 MIN_SCORE = 0.05
 
 
@@ -128,12 +134,14 @@ class SimilarityIndex:
         self.matrix: sp.csc_matrix | None = None
         self.ids = np.zeros(0, dtype=np.int64)
         self.known: set[int] = set()
-        self.newest: datetime | None = None
+        self.newest: datetime | None = None  # the latest submission time it holds
+        self.highest_id = 0  # the highest idea id it holds
         self.fitted_rows = 0
         self.refits = 0
         self.fit_seconds: float | None = None
 
-    def _rows(self, since: datetime | None):
+    def _rows(self, since: datetime | None = None, ids: list[int] | None = None):
+        """Every indexed idea's text, oldest first; or only those of `ids`."""
         query = sa.select(
             Idea.id,
             Idea.title,
@@ -142,14 +150,30 @@ class SimilarityIndex:
             Idea.expected_benefit,
             Idea.submitted_at,
         ).where(Idea.status.in_(workflow.SUBMITTED_ONCE), Idea.submitted_at.is_not(None))
-        if since is not None:
-            query = query.where(Idea.submitted_at >= since)
+        if ids is not None:
+            query = query.where(Idea.id.in_(ids))
         return db.session.execute(query.order_by(Idea.submitted_at, Idea.id)).all()
+
+    def _arrived_ids(self) -> set[int]:
+        """Ids of indexed-state ideas that may have arrived since the last look: submitted
+        since `LOOKBACK` before the newest the index holds (a submission stamped earlier
+        than another can commit after it), or with an id above the highest it holds (an
+        imported idea keeps its original, older submission time)."""
+        recent = sa.select(Idea.id).where(
+            Idea.status.in_(workflow.SUBMITTED_ONCE),
+            Idea.submitted_at >= self.newest - LOOKBACK,
+        )
+        added = sa.select(Idea.id).where(
+            Idea.status.in_(workflow.SUBMITTED_ONCE),
+            Idea.submitted_at.is_not(None),
+            Idea.id > self.highest_id,
+        )
+        return set(db.session.scalars(sa.union(recent, added)))
 
     def _fitted(self) -> dict:
         """A fresh fit over every indexed idea (reads the database, touches nothing here)."""
         t0 = time.perf_counter()
-        rows = self._rows(None)
+        rows = self._rows()
         vectorizer = TfidfVectorizer(
             stop_words="english", sublinear_tf=True, strip_accents="unicode", dtype=np.float32
         )
@@ -171,6 +195,7 @@ class SimilarityIndex:
             "ids": ids,
             "known": set(ids.tolist()),
             "newest": rows[-1][5] if rows else None,
+            "highest_id": int(ids.max()) if len(ids) else 0,
             "fitted_rows": len(rows),
             "fit_seconds": round(time.perf_counter() - t0, 3),
         }
@@ -204,7 +229,10 @@ class SimilarityIndex:
         if self.checked_at is not None and now - self.checked_at < self.recheck:
             return []
         self.checked_at = now
-        return [r for r in self._rows(self.newest) if r[0] not in self.known]
+        if self.newest is None:
+            return self._rows()
+        arrived = self._arrived_ids() - self.known
+        return self._rows(ids=sorted(arrived)) if arrived else []
 
     def _append(self, rows) -> None:
         added = self.vectorizer.transform(idea_text(*r[1:5]) for r in rows).tocsc()
@@ -212,6 +240,7 @@ class SimilarityIndex:
         self.ids = np.concatenate([self.ids, np.array([r[0] for r in rows], np.int64)])
         self.known.update(r[0] for r in rows)
         self.newest = max(self.newest or rows[-1][5], rows[-1][5])
+        self.highest_id = max(self.highest_id, max(r[0] for r in rows))
 
     def _refresh_background(self) -> None:
         with self.lock:

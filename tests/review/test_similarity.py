@@ -1,11 +1,13 @@
 """Similar ideas: a reworded duplicate ranks first; the index follows new ideas and states."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
 from portal import similarity
 from portal.extensions import db
-from portal.models import Idea, IdeaStatus
+from portal.models import Idea, IdeaStatus, utcnow
 
 S = IdeaStatus
 
@@ -165,6 +167,45 @@ def test_a_process_looks_for_new_ideas_at_most_every_recheck_seconds(app, employ
     index.checked_at -= 61  # a minute later
     found = similarity.similar_to_text("reset password service desk")
     assert [s.idea.id for s in found][:1] == [second.id]
+
+
+def _indexed_ten(make_idea, employee) -> similarity.SimilarityIndex:
+    """An index fitted over ten ideas, so that one more is appended, not refitted."""
+    for fields in CORPUS * 2:
+        _plant(make_idea, employee, fields)
+    similarity.similar_to_text("invoices")
+    index = similarity.get_index()
+    assert index.fitted_rows == 10
+    return index
+
+
+def test_a_submission_that_commits_after_a_later_stamped_one_is_found(app, employee, make_idea):
+    """Submissions are stamped before they commit: one stamped a minute before the newest
+    idea the index holds, committed after it, is still appended at the next look."""
+    index = _indexed_ten(make_idea, employee)
+    refits = index.refits
+    late = _plant(make_idea, employee, REWORDED)
+    late.submitted_at = index.newest - timedelta(minutes=1)
+    db.session.commit()
+    found = similarity.similar_to_text(similarity.idea_text(*REWORDED))
+    assert late.id in [s.idea.id for s in found]
+    assert index.refits == refits  # appended, not found by a refit
+    assert index.ids.tolist().count(late.id) == 1
+    similarity.similar_to_text("invoices")  # looking again adds nothing twice
+    assert index.ids.tolist().count(late.id) == 1
+
+
+def test_an_imported_idea_with_an_old_submission_time_is_found(app, employee, make_idea):
+    """An import keeps an idea's original submission time, long before the index's newest;
+    its new id is what tells the index it arrived."""
+    index = _indexed_ten(make_idea, employee)
+    refits = index.refits
+    imported = _plant(make_idea, employee, REWORDED)
+    imported.submitted_at = utcnow() - timedelta(days=700)
+    db.session.commit()
+    found = similarity.similar_to_text(similarity.idea_text(*REWORDED))
+    assert imported.id in [s.idea.id for s in found]
+    assert index.refits == refits
 
 
 def test_testing_apps_look_for_new_ideas_before_every_lookup(app):
