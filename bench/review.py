@@ -386,13 +386,18 @@ def populate(n_ideas: int, n_estimates: int, seed: int = 7) -> dict:
     )
     db.session.add_all([original, reworded])
     db.session.commit()
+    analyze()
+    return {"brm": brm.id, "pm": pm.id, "original": original.id, "reworded": reworded.id}
+
+
+def analyze() -> None:
+    """Statistics for the planner after a bulk load, as a live database has them."""
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
     else:
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
-    return {"brm": brm.id, "pm": pm.id, "original": original.id, "reworded": reworded.id}
 
 
 def _timed(fn, repeat: int) -> list[float]:

@@ -65,7 +65,7 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
         [s for _, s, _ in spend],
         [b for _, _, b in spend],
         title="Spend against budget",
-        ylabel="spend (currency)",
+        ylabel="spend",
         fmt=fmt,
     )
     units = (
@@ -105,7 +105,7 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
             x,
             {"best value": [p["objective"] for p in points]},
             title="Efficient frontier: value against total budget",
-            xlabel="Total budget, all periods (currency)",
+            xlabel="Total budget, all periods",
             ylabel="Value (points)",
             marker_point=(here, objective or 0.0, "this scenario"),
             fmt=fmt,
@@ -135,7 +135,7 @@ def comparison_charts(data: dict, fmt: str = "svg") -> dict[str, bytes]:
                 for lab, c in zip(labels, data["columns"], strict=True)
             },
             title="Spend per period",
-            ylabel="spend (currency)",
+            ylabel="spend",
             fmt=fmt,
         )
     }
