@@ -20,6 +20,9 @@ from portal.reports.periods import current_quarter, parse_period, period_choices
 from portal.spreadsheets import CsvWriter
 
 readers = roles_required(Role.BRM, Role.PORTFOLIO_MANAGER, Role.ADMIN)
+# A table on a dashboard shows at most this many rows (its CSV export has them all): the
+# delivered ideas of an enterprise's years are thousands, megabytes of HTML nobody scrolls.
+ROWS_SHOWN = 100
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ def _show(name: str):
         report=report,
         charts=dashboard.draw(report),
         tables=report.tables(),
+        rows_shown=ROWS_SHOWN,
         args=_args(),
     )
 
@@ -232,6 +236,7 @@ def me():
         "reports/me.html",
         mine=service.my_outcomes(current_user),
         department=service.value_delivered(department_filter),
+        rows_shown=ROWS_SHOWN,
     )
 
 

@@ -31,6 +31,8 @@ from portal.models import (
     AuditEvent,
     Department,
     Estimate,
+    EstimateCost,
+    EstimateImpact,
     Idea,
     IdeaStatus,
     RealizedValue,
@@ -40,6 +42,7 @@ from portal.models import (
     Touchpoint,
     User,
 )
+from portal.models.ideas import idea_reference
 from portal.periods import sort_key as period_order
 from portal.reports.periods import ALL_TIME, PeriodFilter, month_ends
 from portal.review.valuation import NO_OBJECTIVE, objective_shares, strategic_value
@@ -101,61 +104,108 @@ def objective_names() -> dict[int, str]:
     return dict(db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all())
 
 
-def current_estimates(idea_ids: Iterable[int]) -> dict[int, Estimate]:
+IdeaIds = Iterable[int] | sa.Select
+
+
+def _for_ideas(column, idea_ids: IdeaIds):
+    """SQL: `column` is one of `idea_ids` (ids, or a statement selecting them: cheaper than a
+    long list); None when the list is empty (nothing to ask)."""
+    if isinstance(idea_ids, sa.Select):
+        return column.in_(idea_ids.scalar_subquery())
     ids = list(set(idea_ids))
-    if not ids:
+    return column.in_(ids) if ids else None
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateFigures:
+    """What the numbers need of an idea's current estimate, read as plain rows: who wrote
+    it, its likely multiplier, its impact per objective and its cost (capex + opex) per
+    period."""
+
+    idea_id: int
+    author_id: int | None
+    value_likely: float
+    impacts: dict[int, int]
+    costs: dict[str, float]
+
+    @property
+    def total_cost(self) -> float:
+        return sum(self.costs.values())
+
+
+def current_estimates(idea_ids: IdeaIds) -> dict[int, EstimateFigures]:
+    """The current estimate of each of `idea_ids` that has one (three statements)."""
+    chosen = _for_ideas(Estimate.idea_id, idea_ids)
+    if chosen is None:
         return {}
-    query = (
-        sa.select(Estimate)
-        .where(Estimate.idea_id.in_(ids), Estimate.is_current)
-        .options(selectinload(Estimate.impacts), selectinload(Estimate.costs))
+    current = sa.select(Estimate.id).where(chosen, Estimate.is_current)
+    heads = db.session.execute(
+        sa.select(Estimate.id, Estimate.idea_id, Estimate.author_id, Estimate.value_likely)
+        .where(chosen, Estimate.is_current)
         .order_by(Estimate.version)
-    )
-    return {e.idea_id: e for e in db.session.scalars(query)}
+    ).all()
+    impacts: dict[int, dict[int, int]] = defaultdict(dict)
+    impact = EstimateImpact.__table__.c
+    for estimate_id, objective_id, value in db.session.execute(
+        sa.select(impact.estimate_id, impact.objective_id, impact.impact).where(
+            impact.estimate_id.in_(current.scalar_subquery())
+        )
+    ):
+        impacts[estimate_id][objective_id] = value
+    costs: dict[int, dict[str, float]] = defaultdict(dict)
+    cost = EstimateCost.__table__.c
+    for estimate_id, period, capex, opex in db.session.execute(
+        sa.select(cost.estimate_id, cost.period, cost.capex, cost.opex).where(
+            cost.estimate_id.in_(current.scalar_subquery())
+        )
+    ):
+        costs[estimate_id][period] = capex + opex
+    return {
+        idea_id: EstimateFigures(idea_id, author_id, likely, impacts[eid], costs[eid])
+        for eid, idea_id, author_id, likely in heads
+    }
 
 
-def estimated_value(estimate: Estimate, weights: dict[int, float]) -> float:
-    impacts = {i.objective_id: i.impact for i in estimate.impacts}
-    return strategic_value(impacts, weights) * estimate.value_likely
+def estimated_value(estimate: EstimateFigures, weights: dict[int, float]) -> float:
+    return strategic_value(estimate.impacts, weights) * estimate.value_likely
 
 
-def cost_profile(estimate: Estimate) -> dict[str, float]:
-    return {c.period: c.capex + c.opex for c in estimate.costs}
+def cost_profile(estimate: EstimateFigures) -> dict[str, float]:
+    return dict(estimate.costs)
 
 
-def latest_realized(idea_ids: Iterable[int]) -> dict[int, RealizedValue]:
+def latest_realized(idea_ids: IdeaIds) -> dict[int, RealizedValue]:
     """The most recent measurement per idea (latest `as_of`, then latest recorded)."""
-    ids = list(set(idea_ids))
-    if not ids:
+    chosen = _for_ideas(RealizedValue.idea_id, idea_ids)
+    if chosen is None:
         return {}
     query = (
         sa.select(RealizedValue)
-        .where(RealizedValue.idea_id.in_(ids))
+        .where(chosen)
         .order_by(RealizedValue.as_of, RealizedValue.recorded_at, RealizedValue.id)
     )
     return {r.idea_id: r for r in db.session.scalars(query)}
 
 
-def actual_costs(idea_ids: Iterable[int]) -> dict[int, dict[str, float]]:
+def actual_costs(idea_ids: IdeaIds) -> dict[int, dict[str, float]]:
     """Actual cost per idea and period: the latest record of each period counts."""
-    ids = list(set(idea_ids))
-    if not ids:
+    chosen = _for_ideas(ActualCost.idea_id, idea_ids)
+    if chosen is None:
         return {}
     query = (
-        sa.select(ActualCost)
-        .where(ActualCost.idea_id.in_(ids))
+        sa.select(ActualCost.idea_id, ActualCost.period, ActualCost.capex, ActualCost.opex)
+        .where(chosen)
         .order_by(ActualCost.recorded_at, ActualCost.id)
     )
     result: dict[int, dict[str, float]] = defaultdict(dict)
-    for record in db.session.scalars(query):
-        result[record.idea_id][record.period] = record.capex + record.opex
+    for idea_id, period, capex, opex in db.session.execute(query):
+        result[idea_id][period] = capex + opex
     return dict(result)
 
 
-def status_events(idea_ids: Iterable[int] | sa.Select | None = None) -> dict[int, list[sa.Row]]:
+def status_events(idea_ids: IdeaIds | None = None) -> dict[int, list[sa.Row]]:
     """Status changes per idea, oldest first, as rows (idea_id, created_at, actor_id,
-    before, after). `idea_ids`: ids, or a statement selecting them (cheaper than a long
-    list of ids), or None for every idea."""
+    before, after). `idea_ids`: ids, or a statement selecting them, or None for every idea."""
     query = sa.select(
         AuditEvent.idea_id,
         AuditEvent.created_at,
@@ -163,18 +213,27 @@ def status_events(idea_ids: Iterable[int] | sa.Select | None = None) -> dict[int
         AuditEvent.before,
         AuditEvent.after,
     ).where(AuditEvent.action == "status_change", AuditEvent.idea_id.is_not(None))
-    if isinstance(idea_ids, sa.Select):
-        query = query.where(AuditEvent.idea_id.in_(idea_ids))
-    elif idea_ids is not None:
-        ids = list(set(idea_ids))
-        if not ids:
+    if idea_ids is not None:
+        chosen = _for_ideas(AuditEvent.idea_id, idea_ids)
+        if chosen is None:
             return {}
-        query = query.where(AuditEvent.idea_id.in_(ids))
+        query = query.where(chosen)
     query = query.order_by(AuditEvent.created_at, AuditEvent.id)
     events: dict[int, list[sa.Row]] = defaultdict(list)
     for event in db.session.execute(query):
         events[event.idea_id].append(event)
     return events
+
+
+def _latest_change(column, idea_id, *condition):
+    """SQL, per idea: `column` of its latest status change that meets `condition`."""
+    return (
+        sa.select(column)
+        .where(AuditEvent.idea_id == idea_id, AuditEvent.action == "status_change", *condition)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def status_at(idea: Idea, events: list[sa.Row], moment: datetime) -> IdeaStatus | None:
@@ -243,38 +302,130 @@ class PipelineReport:
         return [by_dept, trend]
 
 
+def _in_period(moment, period: PeriodFilter, *, day: bool = False):
+    """SQL: `moment` (a datetime column; with `day`, a date) falls in `period`, as
+    `PeriodFilter.contains` reads it."""
+    bounds = [period.start, period.end]
+    if not day:
+        bounds = [b and datetime.combine(b, datetime.min.time()) for b in bounds]
+    start, end = bounds
+    conditions = []
+    if start is not None:
+        conditions.append(moment >= start)
+    if end is not None:
+        conditions.append(moment < end)
+    return sa.and_(sa.true(), *conditions)
+
+
+def _status_string(column):
+    """A status column or JSON value compared and returned as its plain stored text."""
+    return sa.type_coerce(column, sa.String)
+
+
+def _later(first, second):
+    """SQL: the later of two moments (SQLite has no GREATEST)."""
+    return sa.case((first > second, first), else_=second)
+
+
+def status_counts_at(ideas: sa.Select, moments: list[datetime]) -> list[dict[IdeaStatus, int]]:
+    """How many of `ideas` (a statement selecting their ids) were in each state just before
+    each of the ascending `moments`, as `status_at` reads it (not yet created: not counted),
+    added up by the database.
+
+    Each idea's history is a run of spans (a, b]: from its creation to its first status
+    change in that change's `before` state (in its current state when it has none), then
+    from each change to the next in that change's `after` state. A span adds one to its
+    state at the first moment after a and takes it off again at the first moment after b,
+    so the database sums +1/-1 per (state, moment index) and the counts are running sums.
+    """
+    if not moments:
+        return []
+    idea = Idea.__table__.c
+    chosen = (
+        sa.select(idea.id, idea.created_at, idea.status)
+        .where(idea.id.in_(ideas.scalar_subquery()))
+        .subquery("chosen")
+    )
+    audit = AuditEvent.__table__.c
+    order = sa.func.row_number().over(
+        partition_by=audit.idea_id, order_by=(audit.created_at, audit.id)
+    )
+    changes = (
+        sa.select(
+            chosen.c.created_at.label("created"),
+            _later(audit.created_at, chosen.c.created_at).label("at"),
+            sa.func.lead(audit.created_at)
+            .over(partition_by=audit.idea_id, order_by=(audit.created_at, audit.id))
+            .label("next_at"),
+            _status_string(AuditEvent.before["status"].as_string()).label("before"),
+            _status_string(AuditEvent.after["status"].as_string()).label("after"),
+            order.label("n"),
+        )
+        .join(chosen, chosen.c.id == audit.idea_id)
+        .where(audit.action == "status_change")
+        .subquery("changes")
+    )
+
+    def index(moment):
+        """The index of the first of `moments` after `moment` (len(moments) when none)."""
+        steps = [(moment < sa.literal(m, sa.DateTime()), k) for k, m in enumerate(moments)]
+        return sa.case(*steps, else_=len(moments))
+
+    c = changes.c
+    unchanged = ~sa.exists().where(audit.idea_id == chosen.c.id, audit.action == "status_change")
+    spans = sa.union_all(
+        sa.select(c.after.label("state"), index(c.at).label("k"), sa.literal(1).label("d")),
+        sa.select(c.after, index(_later(c.next_at, c.created)), sa.literal(-1)).where(
+            c.next_at.is_not(None)
+        ),
+        sa.select(c.before, index(c.created), sa.literal(1)).where(c.n == 1),
+        sa.select(c.before, index(c.at), sa.literal(-1)).where(c.n == 1),
+        sa.select(_status_string(chosen.c.status), index(chosen.c.created_at), sa.literal(1)).where(
+            unchanged
+        ),
+    ).subquery("spans")
+    sums = sa.select(spans.c.state, spans.c.k, sa.func.sum(spans.c.d)).group_by(
+        spans.c.state, spans.c.k
+    )
+    steps: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for state, k, delta in db.session.execute(sums):
+        steps[k][state] += int(delta)
+    counts, running = [], defaultdict(int)
+    for k in range(len(moments)):
+        for state, delta in steps[k].items():
+            running[state] += delta
+        counts.append({IdeaStatus(state): n for state, n in running.items() if n})
+    return counts
+
+
 def pipeline(filters: ReportFilter) -> PipelineReport:
     """Submitted ideas by state and department (submitted in the period), and the
-    state counts at the end of each of the 12 months up to the period's end."""
+    state counts at the end of each of the 12 months up to the period's end (both counted by
+    the database)."""
     names = _department_names()
-    columns = (Idea.id, Idea.status, Idea.department_id, Idea.submitted_at, Idea.created_at)
-    ideas = db.session.execute(_scoped(sa.select(*columns), filters)).all()
-    counts: dict[str, dict[IdeaStatus, int]] = defaultdict(lambda: defaultdict(int))
-    for idea in ideas:
-        if idea.status == S.DRAFT:
-            continue
-        if filters.period.bounded and not filters.period.contains(
-            idea.submitted_at or idea.created_at
-        ):
-            continue
-        counts[names[idea.department_id]][idea.status] += 1
+    submitted = sa.func.coalesce(Idea.submitted_at, Idea.created_at)
+    by_department = _scoped(
+        sa.select(Idea.department_id, Idea.status, sa.func.count())
+        .where(Idea.status != S.DRAFT, _in_period(submitted, filters.period))
+        .group_by(Idea.department_id, Idea.status),
+        filters,
+    )
+    counts: dict[str, dict[IdeaStatus, int]] = defaultdict(dict)
+    for department_id, status, n in db.session.execute(by_department):
+        counts[names[department_id]][status] = n
 
     end = filters.today
     if filters.period.end is not None:
         end = min(end, filters.period.end - timedelta(days=1))
-    events = status_events(_scoped(sa.select(Idea.id), filters))
     months = month_ends(end)
-    trend: dict[str, dict[IdeaStatus, int]] = {}
-    for label, moment in months:
-        row: dict[IdeaStatus, int] = defaultdict(int)
-        for idea in ideas:
-            status = status_at(idea, events.get(idea.id, []), moment)
-            if status is not None and status != S.DRAFT:
-                row[status] += 1
-        trend[label] = row
+    at_ends = status_counts_at(_scoped(sa.select(Idea.id), filters), [m for _, m in months])
+    trend = {
+        label: {s: n for s, n in row.items() if s != S.DRAFT}
+        for (label, _), row in zip(months, at_ends, strict=True)
+    }
     return PipelineReport(
         departments=sorted(counts),
-        counts={d: dict(counts[d]) for d in counts},
+        counts={d: counts[d] for d in counts},
         months=[label for label, _ in months],
         trend=trend,
     )
@@ -311,28 +462,43 @@ def _flow_row(group: str, days: list[float]) -> FlowRow:
     return FlowRow(group, len(days), percentile(days, 50), percentile(days, 90))
 
 
+# A decision whose maker is on record as nobody (a change the system made), told apart from
+# an idea with no decision on record (its assignee counts then).
+_NOBODY = -1
+
+
 def flow(filters: ReportFilter) -> FlowReport:
-    """Days from submission to decision for ideas decided in the period."""
+    """Days from submission to decision for ideas decided in the period; the decider is who
+    made the idea's latest decision (asked per idea by the database)."""
+    decided_states = [s.value for s in workflow.DECIDED]
+    decider = _latest_change(
+        sa.func.coalesce(AuditEvent.actor_id, _NOBODY),
+        Idea.id,
+        AuditEvent.after["status"].as_string().in_(decided_states),
+    )
     query = _scoped(
-        sa.select(Idea).where(Idea.decided_at.is_not(None), Idea.submitted_at.is_not(None)),
+        sa.select(
+            Idea.department_id,
+            Idea.submitted_at,
+            Idea.decided_at,
+            sa.func.coalesce(decider, Idea.assignee_id),
+        ).where(
+            Idea.decided_at.is_not(None),
+            Idea.submitted_at.is_not(None),
+            _in_period(Idea.decided_at, filters.period),
+        ),
         filters,
     )
-    ideas = [i for i in db.session.scalars(query) if filters.period.contains(i.decided_at)]
     names = _department_names()
-    events = status_events(i.id for i in ideas)
     users = dict(db.session.execute(sa.select(User.id, User.name)).all())
     by_dept: dict[str, list[float]] = defaultdict(list)
     by_brm: dict[str, list[float]] = defaultdict(list)
     everything = []
-    for idea in ideas:
-        days = (idea.decided_at - idea.submitted_at).total_seconds() / 86400
-        decisions = [
-            e for e in events.get(idea.id, []) if IdeaStatus(e.after["status"]) in workflow.DECIDED
-        ]
-        decider = decisions[-1].actor_id if decisions else idea.assignee_id
+    for department_id, submitted_at, decided_at, decided_by in db.session.execute(query):
+        days = (decided_at - submitted_at).total_seconds() / 86400
         everything.append(days)
-        by_dept[names[idea.department_id]].append(days)
-        by_brm[users.get(decider, "(unknown)")].append(days)
+        by_dept[names[department_id]].append(days)
+        by_brm[users.get(decided_by, "(unknown)")].append(days)
     return FlowReport(
         overall=_flow_row("All decisions", everything),
         by_department=[_flow_row(k, v) for k, v in sorted(by_dept.items())],
@@ -395,46 +561,46 @@ def workload(filters: ReportFilter, overdue_days: int = 14) -> WorkloadReport:
     if filters.department_id is not None:
         brms = [b for b in brms if b.covers(filters.department_id)]
     cutoff = datetime.combine(filters.today, datetime.min.time()) - timedelta(days=overdue_days)
-    under_review = _scoped(
-        sa.select(Idea.id).where(Idea.status.in_(workflow.UNDER_REVIEW)), filters
+    late = sa.case((Idea.submitted_at < cutoff, 1), else_=0)
+    # Who owns a review: its assignee; an unassigned one past submission, who started it.
+    started_by = _latest_change(
+        AuditEvent.actor_id, Idea.id, AuditEvent.after["transition"].as_string() == "start_review"
     )
-    columns = (Idea.id, Idea.status, Idea.assignee_id, Idea.department_id, Idea.submitted_at)
-    open_ideas = db.session.execute(under_review.with_only_columns(*columns)).all()
-    events = status_events(under_review.where(Idea.assignee_id.is_(None)))
-    owner: dict[int, int | None] = {}
-    for idea in open_ideas:
-        if idea.status == S.SUBMITTED:
-            owner[idea.id] = idea.assignee_id
-            continue
-        starts = [e for e in events.get(idea.id, []) if e.after.get("transition") == "start_review"]
-        owner[idea.id] = idea.assignee_id or (starts[-1].actor_id if starts else None)
+    owner = sa.case(
+        (Idea.status == S.SUBMITTED, Idea.assignee_id),
+        else_=sa.func.coalesce(Idea.assignee_id, started_by),
+    ).label("owner")
+    owned = _scoped(
+        sa.select(owner, sa.func.count(), sa.func.sum(late))
+        .where(Idea.status.in_(workflow.UNDER_REVIEW))
+        .group_by(owner),
+        filters,
+    )
+    reviews = {who: (n, int(overdue or 0)) for who, n, overdue in db.session.execute(owned)}
+    unclaimed_query = _scoped(
+        sa.select(Idea.department_id, sa.func.count(), sa.func.sum(late))
+        .where(Idea.status == S.SUBMITTED, Idea.assignee_id.is_(None))
+        .group_by(Idea.department_id),
+        filters,
+    )
+    unclaimed = {d: (n, int(overdue or 0)) for d, n, overdue in db.session.execute(unclaimed_query)}
 
-    touchpoints = defaultdict(int)
-    tp_query = sa.select(Touchpoint.brm_id, Touchpoint.held_on, Touchpoint.department_id)
-    for brm_id, held_on, dept_id in db.session.execute(tp_query):
-        if filters.department_id is not None and dept_id != filters.department_id:
-            continue
-        if filters.period.contains(held_on):
-            touchpoints[brm_id] += 1
+    tp_query = sa.select(Touchpoint.brm_id, sa.func.count()).where(
+        _in_period(Touchpoint.held_on, filters.period, day=True)
+    )
+    if filters.department_id is not None:
+        tp_query = tp_query.where(Touchpoint.department_id == filters.department_id)
+    touchpoints = dict(db.session.execute(tp_query.group_by(Touchpoint.brm_id)).all())
 
     rows = []
     for brm in brms:
-        covered = {d.id for d in brm.covered_departments}
         row = WorkloadRow(brm.name, ", ".join(d.name for d in brm.covered_departments))
-        for idea in open_ideas:
-            late = idea.submitted_at is not None and idea.submitted_at < cutoff
-            if owner[idea.id] == brm.id:
-                row.open_reviews += 1
-            elif (
-                idea.status == S.SUBMITTED
-                and owner[idea.id] is None
-                and idea.department_id in covered
-            ):
-                row.unclaimed += 1
-            else:
-                continue
-            row.overdue += late
-        row.touchpoints = touchpoints[brm.id]
+        row.open_reviews, row.overdue = reviews.get(brm.id, (0, 0))
+        for department in brm.covered_departments:
+            n, overdue = unclaimed.get(department.id, (0, 0))
+            row.unclaimed += n
+            row.overdue += overdue
+        row.touchpoints = touchpoints.get(brm.id, 0)
         rows.append(row)
     return WorkloadReport(rows, overdue_days, filters.period)
 
@@ -608,7 +774,7 @@ def portfolio(filters: ReportFilter) -> PortfolioReport:
         group.ideas += 1
         group.value += value or 0.0
         group.cost += cost
-        shares = objective_shares(estimate, weights) if estimate else {}
+        shares = objective_shares(estimate.impacts, weights) if estimate else {}
         for oid, share in (shares or {None: 1.0}).items():
             name = objectives[oid] if oid is not None else NO_OBJECTIVE
             group = by_obj.setdefault(name, GroupSum(name))
@@ -739,7 +905,7 @@ class ValueReport:
             ),
             Table(
                 "ideas",
-                "Delivered ideas",
+                "Delivered ideas, the latest first",
                 [
                     "idea",
                     "title",
@@ -770,37 +936,49 @@ class ValueReport:
 
 
 def delivered_ideas(filters: ReportFilter) -> list[DeliveredIdea]:
-    """Delivered ideas (delivered in the period) with their estimates and outcomes."""
-    ideas = list(
-        db.session.scalars(_scoped(sa.select(Idea).where(Idea.status == S.DELIVERED), filters))
+    """Delivered ideas (delivered in the period: their latest change to delivered, else their
+    last update), the latest delivered first, with their estimates and outcomes."""
+    delivered_at = sa.func.coalesce(
+        _latest_change(
+            AuditEvent.created_at, Idea.id, AuditEvent.after["status"].as_string() == S.DELIVERED
+        ),
+        Idea.updated_at,
     )
-    events = status_events(i.id for i in ideas)
+    chosen = _scoped(
+        sa.select(Idea.id).where(
+            Idea.status == S.DELIVERED, _in_period(delivered_at, filters.period)
+        ),
+        filters,
+    )
+    ideas = db.session.execute(
+        chosen.add_columns(Idea.title, Idea.department_id, delivered_at.label("at")).order_by(
+            sa.desc("at"), Idea.id.desc()
+        )
+    ).all()
+    if not ideas:
+        return []
     names = _department_names()
     users = dict(db.session.execute(sa.select(User.id, User.name)).all())
     weights = objective_weights()
-    estimates = current_estimates(i.id for i in ideas)
-    realized = latest_realized(i.id for i in ideas)
-    actual = actual_costs(i.id for i in ideas)
+    estimates = current_estimates(chosen)
+    realized = latest_realized(chosen)
+    actual = actual_costs(chosen)
     result = []
-    for idea in sorted(ideas, key=lambda i: i.id):
-        delivered = [e for e in events.get(idea.id, []) if e.after.get("status") == S.DELIVERED]
-        when = (delivered[-1].created_at if delivered else idea.updated_at).date()
-        if not filters.period.contains(when):
-            continue
-        estimate = estimates.get(idea.id)
+    for idea_id, title, department_id, when in ideas:
+        estimate = estimates.get(idea_id)
         result.append(
             DeliveredIdea(
-                idea_id=idea.id,
-                reference=idea.reference,
-                title=idea.title,
-                department=names[idea.department_id],
+                idea_id=idea_id,
+                reference=idea_reference(idea_id),
+                title=title,
+                department=names[department_id],
                 estimator=users.get(estimate.author_id) if estimate else None,
-                delivered_on=when,
+                delivered_on=when.date(),
                 estimated_value=estimated_value(estimate, weights) if estimate else None,
-                realized_value=realized[idea.id].value if idea.id in realized else None,
+                realized_value=realized[idea_id].value if idea_id in realized else None,
                 estimated_cost=estimate.total_cost if estimate else None,
-                actual_cost=sum(actual[idea.id].values()) if idea.id in actual else None,
-                shares=objective_shares(estimate, weights) if estimate else {},
+                actual_cost=sum(actual[idea_id].values()) if idea_id in actual else None,
+                shares=objective_shares(estimate.impacts, weights) if estimate else {},
             )
         )
     return result

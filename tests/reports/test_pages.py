@@ -54,6 +54,26 @@ def test_value_dashboard_shows_chart_and_exports_filtered_csv(
     assert by_dept[1].startswith("Finance,1,1,75.0,80.0,1,100.0,120.0")
 
 
+def test_a_long_table_shows_its_first_rows_and_the_csv_has_them_all(
+    pm_client, employee, make_idea, monkeypatch
+):
+    from portal.reports import routes
+
+    monkeypatch.setattr(routes, "ROWS_SHOWN", 2)
+    ideas = [make_idea(employee, S.DELIVERED, title=f"Delivered {n}") for n in range(3)]
+    page = pm_client.get("/reports/value").get_data(as_text=True)
+    table = page[page.index('data-table="ideas"') :]
+    assert table.count("<tr>") == 1 + 2  # the header and two rows
+    assert "Showing the first 2 of 3 rows" in table
+    export = pm_client.get("/reports/value.csv?table=ideas").get_data(as_text=True)
+    assert len(list(csv.DictReader(io.StringIO(export)))) == len(ideas)
+    by_department = page[page.index('data-table="by_department"') : page.index(table[:40])]
+    assert "data-rows-shown" not in by_department
+    mine = pm_client.get("/reports/me").get_data(as_text=True)
+    assert mine.count('<tr><td><a href="/ideas/') == 2  # the department's latest two
+    assert "The latest 2 of 3 delivered ideas" in mine
+
+
 def test_bad_filters_are_400(pm_client):
     assert pm_client.get("/reports/pipeline?period=someday").status_code == 400
     assert pm_client.get("/reports/pipeline?department=9999").status_code == 400

@@ -1,13 +1,15 @@
 """Dashboard numbers against hand-computed fixtures."""
 
+import random
 from datetime import date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import IdeaStatus, Role, Touchpoint, TouchpointKind
+from portal.models import Idea, IdeaStatus, Role, Touchpoint, TouchpointKind
 from portal.reports import service
-from portal.reports.periods import PeriodError, parse_period
+from portal.reports.periods import PeriodError, month_ends, parse_period
 from portal.reports.service import ReportFilter
 from portal.review.valuation import strategic_value
 
@@ -90,6 +92,46 @@ def test_pipeline_counts_and_monthly_trend(make_user, make_department, make_idea
     assert dict(finance_only.trend["2026-03"]) == {S.APPROVED: 1}
     table = report.tables()[0]
     assert table.rows[0][0] == "Finance" and table.rows[0][-1] == 2
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_state_counts_at_month_ends_agree_with_each_ideas_history(
+    seed, make_user, make_idea, status_event
+):
+    """The database's running sums give, at every month's end, the count `status_at` reads
+    idea by idea: ideas without history, changes on the moment itself or in the same
+    instant, a history that starts before the idea and one whose states do not chain."""
+    rng = random.Random(seed)
+    employee = make_user(Role.EMPLOYEE)
+    months = month_ends(TODAY)
+    moments = [m for _, m in months]
+    states = list(S)
+    ideas = []
+    for _ in range(30):
+        created = moments[0] + timedelta(days=rng.uniform(-60, 330))
+        idea = make_idea(employee, rng.choice(states), created_at=created)
+        ideas.append(idea)
+        when = created + timedelta(days=rng.uniform(-5, 20))
+        for _ in range(rng.choice([0, 0, 1, 2, 4])):
+            if rng.random() < 0.2:
+                when = rng.choice(moments)  # exactly on a month's end
+            status_event(idea, employee, rng.choice(states), rng.choice(states), when)
+            when += timedelta(days=rng.choice([0, 0.5, 20, 45]))
+    events = service.status_events()
+    expected = []
+    for moment in moments:
+        row = {}
+        for idea in ideas:
+            state = service.status_at(idea, events.get(idea.id, []), moment)
+            if state is not None:
+                row[state] = row.get(state, 0) + 1
+        expected.append(row)
+    everyone = sa.select(Idea.id)
+    assert service.status_counts_at(everyone, moments) == expected
+    some = sa.select(Idea.id).where(Idea.id.in_([i.id for i in ideas[::3]]))
+    assert sum(service.status_counts_at(some, moments)[-1].values()) == sum(
+        1 for i in ideas[::3] if i.created_at < moments[-1]
+    )
 
 
 def test_flow_median_and_p90_by_department_and_brm(
@@ -279,8 +321,8 @@ def delivered(
 
 def test_value_delivered(delivered):
     report = service.value_delivered(ReportFilter(period=parse_period("2026", TODAY), today=TODAY))
-    assert [i.reference for i in report.ideas] == [
-        delivered[k].reference for k in ("d1", "d2", "d3")
+    assert [i.reference for i in report.ideas] == [  # the latest delivered first
+        delivered[k].reference for k in ("d3", "d2", "d1")
     ]
     finance, sales = report.by_department
     assert (finance.name, finance.delivered, finance.measured, finance.costed) == (
