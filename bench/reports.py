@@ -8,7 +8,8 @@ delivered ideas. Times in-process requests as a portfolio manager (routing, quer
 drawing, template rendering: the server's time) and prints a table of median and p95
 milliseconds. Charts are drawn once per distinct data per process (portal.charts), so the
 first request of a dashboard is shown too: that is what the first reader after a change
-waits for. Goal: every dashboard and export within 500 ms p95 on both databases.
+waits for. Goal: every dashboard and export within 1 s p95 on both databases (analytic
+pages over the whole history, not lists: the review queue and API have tighter goals).
 
     python bench/reports.py                      # SQLite and PostgreSQL, full size
     python bench/reports.py --db sqlite --ideas 20000 --estimates 4000 --repeat 10
@@ -45,7 +46,7 @@ from portal.models import (  # noqa: E402
 
 S = IdeaStatus
 PG_DB = "converge_bench_reports"
-GOAL_MS = 500
+GOAL_MS = 1000
 
 # The transitions that lead a new idea to each state (workflow.py's names).
 _REVIEWED = ["submit", "start_review"]

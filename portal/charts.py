@@ -80,6 +80,9 @@ matplotlib.rcParams.update(
 )
 
 
+LABELLED_POINTS = 20  # a scatter chart names its points up to this many
+DRAWN_POINTS = 500  # beyond this many, its points are one picture, not an SVG shape each
+
 # The charts a process keeps, by size: about 200 report charts of 30-40 KB.
 CHART_CACHE_BYTES = 8_000_000
 _DRAWN: LRUCache = LRUCache(maxsize=CHART_CACHE_BYTES, getsizeof=len)
@@ -208,7 +211,7 @@ def _render(fig, fmt: str, description: str = "") -> bytes:
             buffer,
             format=fmt,
             bbox_inches="tight",
-            dpi=144 if fmt == "png" else 72,
+            dpi=144,  # SVG: the resolution of what it draws as a picture (many points)
             metadata={"Date": None} if fmt == "svg" else None,
         )
     data = buffer.getvalue()
@@ -384,18 +387,36 @@ def scatter_chart(
     diagonal: bool = False,
     fmt: str = "svg",
 ) -> bytes:
-    """Labelled points; `diagonal` draws y = x (e.g. realized against estimated)."""
-    description = describe(
-        title,
-        [label or "idea" for _, _, label in points],
-        {xlabel or "x": [p[0] for p in points], ylabel or "y": [p[1] for p in points]},
-    )
-    fig = Figure(figsize=(WIDTH, 3.8))
-    ax = fig.subplots()
+    """Points, labelled while there are at most LABELLED_POINTS of them (more labels only
+    hide each other; the text alternative then summarises the points instead of listing
+    them, and more than DRAWN_POINTS points are drawn as one picture inside the SVG);
+    `diagonal` draws y = x (e.g. realized against estimated)."""
     xs = [float(p[0]) for p in points]
     ys = [float(p[1]) for p in points]
-    ax.scatter(xs, ys, s=30)
-    for x, y, label in points:
+    labelled = len(points) <= LABELLED_POINTS
+    if labelled:
+        description = describe(
+            title,
+            [label or "idea" for _, _, label in points],
+            {xlabel or "x": xs, ylabel or "y": ys},
+        )
+    else:
+        head = " ".join(str(title).split())
+        spans = (
+            f"{name or axis} from {compact_number(min(values))} to {compact_number(max(values))}"
+            for name, axis, values in ((xlabel, "x", xs), (ylabel, "y", ys))
+        )
+        description = f"{head}. {len(points):,} ideas, " + ", ".join(spans) + "."
+    fig = Figure(figsize=(WIDTH, 3.8))
+    ax = fig.subplots()
+    ax.scatter(
+        xs,
+        ys,
+        s=30 if labelled else 12,
+        alpha=1 if labelled else 0.5,
+        rasterized=len(points) > DRAWN_POINTS,
+    )
+    for x, y, label in points if labelled else ():
         if label:
             ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=MIN_FONT)
     if diagonal and points:

@@ -33,6 +33,17 @@ def test_budget_and_scatter_and_markup():
     assert str(markup).startswith("<svg") and "IDEA-1" in str(markup)
 
 
+def test_a_scatter_of_many_points_is_summarised_not_labelled_point_by_point():
+    few = charts.scatter_chart([(n, n + 1, f"IDEA-{n}") for n in range(3)], title="T").decode()
+    assert "IDEA-2" in few and "<image" not in few
+    points = [(n % 97, n % 89, f"IDEA-{n}") for n in range(2000)]
+    many = charts.scatter_chart(points, title="Realized", xlabel="est", ylabel="real").decode()
+    assert "IDEA-1999" not in many  # neither as labels nor in the text alternative
+    assert 'aria-label="Realized. 2,000 ideas, est from 0 to 96, real from 0 to 88."' in many
+    assert "<image" in many  # the points are one picture
+    assert len(many) < 200_000
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [(0, "0"), (12, "12"), (1500, "1.5k"), (2_300_000, "2.3M"), (-40_000, "-40k"), (0.25, "0.25")],

@@ -14,6 +14,7 @@ Definitions (each dashboard states them on its page too):
   (actual - estimated) / estimated. Bias = mean error; spread = sample standard deviation.
 """
 
+import bisect
 import math
 import statistics
 from collections import defaultdict
@@ -327,71 +328,79 @@ def _later(first, second):
     return sa.case((first > second, first), else_=second)
 
 
-def status_counts_at(ideas: sa.Select, moments: list[datetime]) -> list[dict[IdeaStatus, int]]:
-    """How many of `ideas` (a statement selecting their ids) were in each state just before
-    each of the ascending `moments`, as `status_at` reads it (not yet created: not counted),
-    added up by the database.
+def _month(moment):
+    """SQL: the "YYYY-MM" of a datetime column, the same text on SQLite and PostgreSQL."""
+    return sa.func.substr(sa.cast(moment, sa.String), 1, 7)
+
+
+def month_end_counts(ideas: sa.Select, months: list[str]) -> list[dict[IdeaStatus, int]]:
+    """How many of `ideas` (a statement selecting their ids) were in each state at the end
+    of each of the ascending `months` ("YYYY-MM"), as `status_at` reads it at the start of
+    the next month (not yet created: not counted), added up by the database in two grouped
+    statements.
 
     Each idea's history is a run of spans (a, b]: from its creation to its first status
     change in that change's `before` state (in its current state when it has none), then
-    from each change to the next in that change's `after` state. A span adds one to its
-    state at the first moment after a and takes it off again at the first moment after b,
-    so the database sums +1/-1 per (state, moment index) and the counts are running sums.
+    from each change to the next in that change's `after` state. A span counts from the end
+    of a's month to the end of the month before b's; the database groups the changes by
+    their states and those months, and the counts are running sums of the +1/-1 steps.
     """
-    if not moments:
+    if not months:
         return []
     idea = Idea.__table__.c
-    chosen = (
-        sa.select(idea.id, idea.created_at, idea.status)
-        .where(idea.id.in_(ideas.scalar_subquery()))
-        .subquery("chosen")
-    )
+    chosen = idea.id.in_(ideas.scalar_subquery())
     audit = AuditEvent.__table__.c
-    order = sa.func.row_number().over(
-        partition_by=audit.idea_id, order_by=(audit.created_at, audit.id)
-    )
+    window = {"partition_by": audit.idea_id, "order_by": (audit.created_at, audit.id)}
     changes = (
         sa.select(
-            chosen.c.created_at.label("created"),
-            _later(audit.created_at, chosen.c.created_at).label("at"),
-            sa.func.lead(audit.created_at)
-            .over(partition_by=audit.idea_id, order_by=(audit.created_at, audit.id))
-            .label("next_at"),
+            idea.created_at.label("created"),
+            _later(audit.created_at, idea.created_at).label("at"),
+            sa.func.lead(audit.created_at).over(**window).label("next_at"),
             _status_string(AuditEvent.before["status"].as_string()).label("before"),
             _status_string(AuditEvent.after["status"].as_string()).label("after"),
-            order.label("n"),
+            (sa.func.row_number().over(**window) == 1).label("first"),
         )
-        .join(chosen, chosen.c.id == audit.idea_id)
-        .where(audit.action == "status_change")
+        .join_from(AuditEvent.__table__, Idea.__table__, idea.id == audit.idea_id)
+        .where(audit.action == "status_change", chosen)
         .subquery("changes")
     )
-
-    def index(moment):
-        """The index of the first of `moments` after `moment` (len(moments) when none)."""
-        steps = [(moment < sa.literal(m, sa.DateTime()), k) for k, m in enumerate(moments)]
-        return sa.case(*steps, else_=len(moments))
-
     c = changes.c
-    unchanged = ~sa.exists().where(audit.idea_id == chosen.c.id, audit.action == "status_change")
-    spans = sa.union_all(
-        sa.select(c.after.label("state"), index(c.at).label("k"), sa.literal(1).label("d")),
-        sa.select(c.after, index(_later(c.next_at, c.created)), sa.literal(-1)).where(
-            c.next_at.is_not(None)
-        ),
-        sa.select(c.before, index(c.created), sa.literal(1)).where(c.n == 1),
-        sa.select(c.before, index(c.at), sa.literal(-1)).where(c.n == 1),
-        sa.select(_status_string(chosen.c.status), index(chosen.c.created_at), sa.literal(1)).where(
-            unchanged
-        ),
+    spans = sa.select(
+        c.before,
+        c.after,
+        c.first,
+        _month(c.created).label("created"),
+        _month(c.at).label("at"),
+        _month(sa.case((c.next_at.is_not(None), _later(c.next_at, c.created)))).label("end"),
     ).subquery("spans")
-    sums = sa.select(spans.c.state, spans.c.k, sa.func.sum(spans.c.d)).group_by(
-        spans.c.state, spans.c.k
-    )
+    grouped = tuple(spans.c)
+
+    def index(month: str) -> int:
+        """The first of `months` whose end comes after `month` starts."""
+        return bisect.bisect_left(months, month)
+
     steps: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for state, k, delta in db.session.execute(sums):
-        steps[k][state] += int(delta)
+    query = sa.select(*grouped, sa.func.count()).group_by(*grouped)
+    for before, after, first, created, at, end, n in db.session.execute(query):
+        steps[index(at)][after] += n
+        if end is not None:
+            steps[index(end)][after] -= n
+        if first:
+            steps[index(created)][before] += n
+            steps[index(at)][before] -= n
+    unchanged = (
+        sa.select(_status_string(idea.status).label("state"), _month(idea.created_at).label("m"))
+        .where(
+            chosen,
+            ~sa.exists().where(audit.idea_id == idea.id, audit.action == "status_change"),
+        )
+        .subquery("unchanged")
+    )
+    unchanged = sa.select(*unchanged.c, sa.func.count()).group_by(*unchanged.c)
+    for state, created, n in db.session.execute(unchanged):
+        steps[index(created)][state] += n
     counts, running = [], defaultdict(int)
-    for k in range(len(moments)):
+    for k in range(len(months)):
         for state, delta in steps[k].items():
             running[state] += delta
         counts.append({IdeaStatus(state): n for state, n in running.items() if n})
@@ -418,7 +427,7 @@ def pipeline(filters: ReportFilter) -> PipelineReport:
     if filters.period.end is not None:
         end = min(end, filters.period.end - timedelta(days=1))
     months = month_ends(end)
-    at_ends = status_counts_at(_scoped(sa.select(Idea.id), filters), [m for _, m in months])
+    at_ends = month_end_counts(_scoped(sa.select(Idea.id), filters), [m for m, _ in months])
     trend = {
         label: {s: n for s, n in row.items() if s != S.DRAFT}
         for (label, _), row in zip(months, at_ends, strict=True)

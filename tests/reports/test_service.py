@@ -127,9 +127,9 @@ def test_state_counts_at_month_ends_agree_with_each_ideas_history(
                 row[state] = row.get(state, 0) + 1
         expected.append(row)
     everyone = sa.select(Idea.id)
-    assert service.status_counts_at(everyone, moments) == expected
+    assert service.month_end_counts(everyone, [label for label, _ in months]) == expected
     some = sa.select(Idea.id).where(Idea.id.in_([i.id for i in ideas[::3]]))
-    assert sum(service.status_counts_at(some, moments)[-1].values()) == sum(
+    assert sum(service.month_end_counts(some, [label for label, _ in months])[-1].values()) == sum(
         1 for i in ideas[::3] if i.created_at < moments[-1]
     )
 
