@@ -17,6 +17,8 @@ def test_home_summarises_my_ideas(employee_client, employee, make_idea):
     page = employee_client.get("/").get_data(as_text=True)
     assert "Hello, Erin" in page
     assert "Reviewed idea here" in page
+    # the most supported ideas say which states they are drawn from
+    assert "Among the ideas not yet planned: submitted, in review, estimated, approved." in page
 
 
 def test_bootstrap_is_served_locally(client):

@@ -47,6 +47,7 @@ def home():
         "main/home.html",
         summary=summary,
         trending=trending,
+        trending_states=[s.label.lower() for s in IdeaStatus if s in workflow.TRENDING],
         department_ideas=department_ideas,
         department=db.session.get(Department, current_user.department_id),
         open_campaigns=campaigns.open_for(current_user),
