@@ -3,7 +3,7 @@
 from wtforms import DateField, DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from portal.forms import AmountField, PortalForm, TextLength
+from portal.forms import AMOUNT_HINT, AmountField, PortalForm, TextLength
 
 
 class ActualCostForm(PortalForm):
@@ -12,7 +12,7 @@ class ActualCostForm(PortalForm):
         validators=[DataRequired(), TextLength(max=20)],
         description="The plan period, e.g. 2027 or 2027-Q1.",
     )
-    capex = AmountField("Capex", validators=[Optional()])
+    capex = AmountField("Capex", validators=[Optional()], description=AMOUNT_HINT)
     opex = AmountField("Opex", validators=[Optional()])
 
 
