@@ -357,16 +357,27 @@ def budget_chart(
     ylabel: str = "",
     fmt: str = "svg",
 ) -> bytes:
-    """Bars of what is used per period against a limit line (budget or capacity)."""
+    """Bars of what is used per period against a limit line (budget or capacity).
+
+    The axis starts at 0 and reaches the highest bar or limit, so nothing used draws no
+    axis around zero (-0.04 to 0.04) and a limit above every bar still shows; with no limit
+    in any period the legend says so."""
     description = describe(title, periods, {"used": used, "limit": [v or 0 for v in limit]})
     fig = Figure(figsize=(WIDTH, 3.2))
     ax = fig.subplots()
     positions = list(range(len(periods)))
-    ax.bar(positions, [float(u or 0) for u in used], width=0.6, label="used")
+    bars = [float(u or 0) for u in used]
+    caps = [float(c) for c in limit if c is not None]
+    ax.bar(positions, bars, width=0.6, label="used")
     for p, cap in zip(positions, limit, strict=True):
         if cap is not None:
             ax.hlines(float(cap), p - 0.4, p + 0.4, colors="#bc4b51", linewidth=2)
-    ax.plot([], [], color="#bc4b51", linewidth=2, label="limit")
+    if caps:
+        ax.plot([], [], color="#bc4b51", linewidth=2, label="limit")
+    else:
+        ax.plot([], [], color="none", label="no limit set")
+    top = max(bars + caps, default=0.0)
+    ax.set_ylim(0, top * 1.1 if top > 0 else 1)
     ax.set_xticks(positions, list(periods))
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", visible=False)
