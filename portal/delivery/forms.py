@@ -12,8 +12,10 @@ class ActualCostForm(PortalForm):
         validators=[DataRequired(), TextLength(max=20)],
         description="The plan period, e.g. 2027 or 2027-Q1.",
     )
-    capex = AmountField("Capex", validators=[Optional()], description=AMOUNT_HINT)
+    capex = AmountField("Capex", validators=[Optional()])
     opex = AmountField("Opex", validators=[Optional()])
+    # Shown once under capex and opex, which it is for.
+    amount_hint = f"Amounts: {AMOUNT_HINT}"
 
 
 class RealizedValueForm(PortalForm):
