@@ -130,6 +130,20 @@ def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[
     return out
 
 
+def plan_spend_chart(commitments: list[dict], fmt: str = "svg") -> bytes:
+    """The plan page's spend chart: what the plan commits per period (`service.commitments`:
+    this plan's ideas on top of the earlier plans' that stay) against the budget."""
+    return charts.budget_chart(
+        [c["period"] for c in commitments],
+        [c["run"] for c in commitments],
+        [c["budget"] for c in commitments],
+        earlier=[c["earlier"] for c in commitments],
+        title="Spend against budget",
+        ylabel="spend",
+        fmt=fmt,
+    )
+
+
 def comparison_charts(data: dict, fmt: str = "svg") -> dict[str, bytes]:
     """The comparison page's charts: spend per period, value by department and objective."""
     labels = data["labels"]

@@ -545,6 +545,15 @@ def changes_since(run: Run, weighed: set[int], chosen: set[int]) -> list[dict]:
     return out
 
 
+def earlier_plans(run: Run) -> dict[int, dict]:
+    """The ideas of earlier plans that stay in the plan beside `run`, the ones whose cost
+    `commitments` counts as "earlier", idea by idea (`problem.plan_profiles`); none beside
+    a campaign's run, whose envelope pays only for its own answers."""
+    if (run.settings or {}).get("campaign_id"):
+        return {}
+    return bridge.plan_profiles(exclude=_replaced(run))
+
+
 def commitments(run: Run) -> list[dict]:
     """What adopting `run` commits per period: {period, run (its spend), earlier (what the
     plan's other ideas cost: those the run did not consider and those whose delivery has
