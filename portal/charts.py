@@ -359,17 +359,37 @@ def budget_chart(
     title: str = "",
     ylabel: str = "",
     fmt: str = "svg",
+    earlier: Sequence[float] | None = None,
 ) -> bytes:
-    """Bars of what is used per period against a limit line (budget or capacity)."""
-    description = describe(title, periods, {"used": used, "limit": [v or 0 for v in limit]})
+    """Bars of what is used per period against a limit line (budget or capacity); with
+    `earlier`, what earlier plans commit is stacked under it ("earlier plans", "this plan").
+
+    The axis starts at 0 and reaches the highest bar or limit, so nothing used draws no
+    axis around zero (-0.04 to 0.04) and a limit above every bar still shows; with no limit
+    in any period the legend says so."""
+    series = {"used": used} if earlier is None else {"earlier plans": earlier, "this plan": used}
+    description = describe(title, periods, {**series, "limit": [v or 0 for v in limit]})
     fig = Figure(figsize=(WIDTH, 3.2))
     ax = fig.subplots()
     positions = list(range(len(periods)))
-    ax.bar(positions, [float(u or 0) for u in used], width=0.6, label="used")
+    bars = [float(u or 0) for u in used]
+    caps = [float(c) for c in limit if c is not None]
+    if earlier is None:
+        ax.bar(positions, bars, width=0.6, label="used")
+    else:
+        below = [float(e or 0) for e in earlier]
+        ax.bar(positions, below, width=0.6, label="earlier plans", color=PALETTE[1])
+        ax.bar(positions, bars, width=0.6, bottom=below, label="this plan", color=PALETTE[0])
+        bars = [b + e for b, e in zip(bars, below, strict=True)]
     for p, cap in zip(positions, limit, strict=True):
         if cap is not None:
             ax.hlines(float(cap), p - 0.4, p + 0.4, colors="#bc4b51", linewidth=2)
-    ax.plot([], [], color="#bc4b51", linewidth=2, label="limit")
+    if caps:
+        ax.plot([], [], color="#bc4b51", linewidth=2, label="limit")
+    else:
+        ax.plot([], [], color="none", label="no limit set")
+    top = max(bars + caps, default=0.0)
+    ax.set_ylim(0, top * 1.1 if top > 0 else 1)
     ax.set_xticks(positions, list(periods))
     ax.set_ylabel(ylabel)
     ax.grid(axis="x", visible=False)

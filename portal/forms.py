@@ -137,14 +137,26 @@ class TextLength(Length):
 # optional k, M or B ("1e3", "1.5k", "2M"); thousands separators are dropped first.
 _AMOUNT = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(e[+-]?\d{1,3})?([kmb]?)", re.IGNORECASE)
 _SUFFIX = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
+# A comma separates thousands only: after a digit and before exactly three digits. Any other
+# comma ("1,5M", "2,75") is a decimal comma, which would be read 10 or 100 times too large.
+_NOT_THOUSANDS = re.compile(r"(?<!\d),|,(?!\d{3}(?!\d))|\.\d*,")
 AMOUNT_HELP = "write 1200000, 1,200,000, 1.2M, 800k or 1.2e6"
+# The hint shown beside every amount field.
+AMOUNT_HINT = "e.g. 1200000, 1,200,000, 1.2M or 800k; a point for decimals (1.5M, not 1,5M)."
 
 
 def parse_amount(text: str) -> float:
     """An amount (money, effort, capacity) as typed: '1,500', '1 500', '1e3', '1.5k', '2M'
     -> a number from 0 to MAX_AMOUNT, the one bound of every amount; ValueError saying what
-    is wrong otherwise."""
+    is wrong otherwise. The one reader of amounts: forms, services and the API call it.
+    A decimal comma ('1,5M') is refused, not read as a thousands separator."""
     shown = str(text).strip()
+    if _NOT_THOUSANDS.search(shown):
+        example = shown.replace(",", ".", 1) if shown.count(",") == 1 else "1.5M"
+        raise ValueError(
+            f"'{shown}' has a comma that does not separate thousands: use a point for "
+            f"decimals ({example}); a comma only before groups of three digits (1,500,000)"
+        )
     cleaned = re.sub(r"[,\s_']", "", shown)
     if cleaned.startswith("-") and _AMOUNT.fullmatch(cleaned[1:]):
         raise ValueError(f"'{shown}' is negative; amounts are 0 or more")
@@ -162,7 +174,15 @@ def parse_amount(text: str) -> float:
 
 class AmountField(FloatField):
     """A form field for an amount, read with `parse_amount` (so "1.5k" and "1e3" are
-    understood and absurd values refused with a message); empty is None."""
+    understood and absurd values refused with a message); empty is None. A text input
+    (a browser's number input refuses "120k" before the portal sees it), with the decimal
+    keypad on phones."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs["render_kw"] = {"inputmode": "decimal", **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, **kwargs)
 
     def process_formdata(self, valuelist):
         self.data = None

@@ -44,6 +44,21 @@ def test_a_scatter_of_many_points_is_summarised_not_labelled_point_by_point():
     assert len(many) < 200_000
 
 
+def _ticks(svg: bytes) -> set[str]:
+    return set(re.findall(r">([\u2212-]?[0-9.]+)<", svg.decode()))
+
+
+def test_a_budget_chart_of_nothing_used_starts_at_zero():
+    """A pool a run did not use drew its axis from -0.04 to 0.04, with a 'limit' it lacks."""
+    svg = charts.budget_chart(["2027", "2028"], [0, 0], [None, None], title="Pool")
+    ticks = _ticks(svg) - {"2027", "2028"}
+    assert "0" in ticks and not any(t.startswith(("-", "\u2212")) for t in ticks)
+    assert "no limit set" in svg.decode() and ">limit<" not in svg.decode()
+    # A capacity nothing uses is still on the axis, which starts at 0.
+    capped = _ticks(charts.budget_chart(["2027", "2028"], [0, 0], [40, 40], title="Cap"))
+    assert {"0", "40"} <= capped and not any(t.startswith(("-", "\u2212")) for t in capped)
+
+
 @pytest.mark.parametrize(
     ("value", "text"),
     [(0, "0"), (12, "12"), (1500, "1.5k"), (2_300_000, "2.3M"), (-40_000, "-40k"), (0.25, "0.25")],

@@ -3,7 +3,7 @@
 from wtforms import DateField, DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from portal.forms import AmountField, PortalForm, TextLength
+from portal.forms import AMOUNT_HINT, AmountField, PortalForm, TextLength
 
 
 class ActualCostForm(PortalForm):
@@ -14,6 +14,8 @@ class ActualCostForm(PortalForm):
     )
     capex = AmountField("Capex", validators=[Optional()])
     opex = AmountField("Opex", validators=[Optional()])
+    # Shown once under capex and opex, which it is for.
+    amount_hint = f"Amounts: {AMOUNT_HINT}"
 
 
 class RealizedValueForm(PortalForm):

@@ -13,8 +13,8 @@ from portal import workflow
 from portal.audit import record, tell_audience
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.forms import parse_amount
 from portal.models import (
-    MAX_AMOUNT,
     PERIOD_HELP,
     ActualCost,
     Idea,
@@ -58,13 +58,14 @@ def change_status(actor: User, idea: Idea, name: str) -> None:
 
 
 def _amount(value, label: str, field_name: str) -> float:
+    """An actual cost as given (a number, or text as typed: '120k'), read and bounded by the
+    portal's one reader of amounts; empty is 0."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 0.0
     try:
-        amount = float(value if value not in (None, "") else 0)
-    except (TypeError, ValueError):
-        raise DeliveryError(f"{label} must be a number.", field=field_name) from None
-    if amount != amount or amount < 0 or amount > MAX_AMOUNT:
-        raise DeliveryError(f"{label} must be between 0 and {MAX_AMOUNT:,.0f}.", field=field_name)
-    return amount
+        return parse_amount(value if isinstance(value, str) else repr(float(value)))
+    except (TypeError, ValueError) as exc:
+        raise DeliveryError(f"{label}: {exc}.", field=field_name) from None
 
 
 def record_actual_cost(actor: User, idea: Idea, period: str, capex, opex) -> ActualCost:

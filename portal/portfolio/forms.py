@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from portal import workflow
 from portal.forms import (
+    AMOUNT_HINT,
     NumberField,
     PortalForm,
     TextLength,
@@ -158,7 +159,7 @@ class ScenarioForm(PortalForm):
     budget = TextAreaField(
         "Budget per period",
         description="One line per period, e.g. '2027: 1.2M'. A period without a line has no "
-        "budget limit.",
+        f"budget limit. Amounts: {AMOUNT_HINT}",
     )
     budget_mode = RadioField(
         "The budget is",
@@ -167,7 +168,8 @@ class ScenarioForm(PortalForm):
     )
     capacity = TextAreaField(
         "Resource capacity per pool and period",
-        description="One line per pool and period, e.g. 'Engineering 2027: 40'. No line: no limit.",
+        description="One line per pool and period, e.g. 'Engineering 2027: 40'. No line: no "
+        "limit. A point for decimals: 2.5, not 2,5.",
     )
     states = MultiCheckboxField(
         "Idea states", default=[s.value for s in workflow.DEFAULT_SCENARIO_CANDIDATES]
@@ -220,7 +222,8 @@ class ScenarioForm(PortalForm):
     tail_budget = StringField(
         "Budget for that run cost (total over those years)",
         validators=[Optional(), TextLength(max=40)],
-        description="A budget line of its own, e.g. 2M. Empty: the run cost is only reported.",
+        description="A budget line of its own, e.g. 2M or 1.5M (a point for decimals). Empty: "
+        "the run cost is only reported.",
     )
     objective = RadioField(
         "Maximize",

@@ -151,14 +151,16 @@ def _campaign_ideas(run: Run, candidates) -> list[Idea]:
     )
 
 
-def record_and_tell(run: Run, actor) -> int:
+def record_and_tell(run: Run, actor, skip: set[int] = frozenset()) -> int:
     """Write each candidate's outcome and tell its submitter and followers (caller commits);
     a campaign's run also tells the people of the campaign's other ideas (`not_weighed`).
+    The ideas in `skip` (left out by the run, but their delivery has started since: they
+    stay in the plan) get no outcome and no notice.
 
     Returns how many ideas were told about."""
-    found = outcomes(run)
+    found = {i: outcome for i, outcome in outcomes(run).items() if i not in skip}
     name = plan_name(run)
-    for idea in _campaign_ideas(run, list(found)):
+    for idea in _campaign_ideas(run, list(found) + list(skip)):
         found[idea.id] = (False, not_weighed(name, idea))
     ideas = list(db.session.scalars(sa.select(Idea).where(Idea.id.in_(found)).order_by(Idea.id)))
     if not ideas:

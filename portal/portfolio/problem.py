@@ -502,6 +502,14 @@ def shortfalls(problem: dict, result: dict, out: list[dict]) -> dict[str, list[d
     return optimizer.shortfalls(problem, result, out)
 
 
+def _in_the_plan(exclude: set[int]) -> list:
+    """The ideas in the plan (selected or in delivery) but those in `exclude`."""
+    where = [Idea.status.in_(workflow.IN_THE_PLAN)]
+    if exclude:
+        where.append(Idea.id.not_in(exclude))
+    return where
+
+
 def plan_costs(exclude: set[int] = frozenset()) -> dict[str, float]:
     """What the ideas in the plan (selected or in delivery) cost per period by their current
     estimates, without the ideas in `exclude`."""
@@ -509,9 +517,71 @@ def plan_costs(exclude: set[int] = frozenset()) -> dict[str, float]:
         sa.select(EstimateCost.period, sa.func.sum(EstimateCost.capex + EstimateCost.opex))
         .join(Estimate, sa.and_(Estimate.id == EstimateCost.estimate_id, Estimate.is_current))
         .join(Idea, Idea.id == Estimate.idea_id)
-        .where(Idea.status.in_(workflow.IN_THE_PLAN))
+        .where(*_in_the_plan(exclude))
         .group_by(EstimateCost.period)
     )
-    if exclude:
-        query = query.where(Idea.id.not_in(exclude))
     return {period: float(total or 0) for period, total in db.session.execute(query)}
+
+
+def plan_profiles(exclude: set[int] = frozenset()) -> dict[int, dict]:
+    """The ideas `plan_costs` adds up, one by one: idea id -> {"department", "cost" {period:
+    amount}, "effort" {pool name: {period: amount}}, "objective_shares" {objective name:
+    share of its weighted impact}}, from their current estimates."""
+    rows = db.session.execute(
+        sa.select(Idea.id, Department.name, Estimate.id)
+        .join(Department, Department.id == Idea.department_id)
+        .outerjoin(Estimate, sa.and_(Estimate.idea_id == Idea.id, Estimate.is_current))
+        .where(*_in_the_plan(exclude))
+        .order_by(Idea.id)
+    ).all()
+    found: dict[int, dict] = {}
+    estimate_of: dict[int, int] = {}
+    for idea_id, department, estimate_id in rows:
+        found[idea_id] = {"department": department, "cost": {}, "effort": {}}
+        found[idea_id]["objective_shares"] = {}
+        if estimate_id is not None:
+            estimate_of[estimate_id] = idea_id
+    if not estimate_of:
+        return found
+    for estimate_id, period, capex, opex in db.session.execute(
+        sa.select(
+            EstimateCost.estimate_id, EstimateCost.period, EstimateCost.capex, EstimateCost.opex
+        ).where(EstimateCost.estimate_id.in_(estimate_of))
+    ):
+        if capex or opex:
+            cost = found[estimate_of[estimate_id]]["cost"]
+            cost[period] = cost.get(period, 0.0) + float(capex or 0) + float(opex or 0)
+    for estimate_id, pool, period, effort in db.session.execute(
+        sa.select(
+            EstimateEffort.estimate_id,
+            ResourcePool.name,
+            EstimateEffort.period,
+            EstimateEffort.amount,
+        )
+        .join(ResourcePool, ResourcePool.id == EstimateEffort.pool_id)
+        .where(EstimateEffort.estimate_id.in_(estimate_of))
+    ):
+        if effort:
+            per = found[estimate_of[estimate_id]]["effort"].setdefault(pool, {})
+            per[period] = per.get(period, 0.0) + float(effort)
+    weights = dict(
+        db.session.execute(
+            sa.select(StrategicObjective.id, StrategicObjective.weight).where(
+                StrategicObjective.active
+            )
+        ).all()
+    )
+    names = dict(
+        db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all()
+    )
+    impacts: dict[int, dict[int, int]] = defaultdict(dict)
+    for estimate_id, objective_id, impact in db.session.execute(
+        sa.select(
+            EstimateImpact.estimate_id, EstimateImpact.objective_id, EstimateImpact.impact
+        ).where(EstimateImpact.estimate_id.in_(estimate_of))
+    ):
+        impacts[estimate_of[estimate_id]][objective_id] = impact
+    for idea_id, per in impacts.items():
+        shares = objective_shares(per, weights)
+        found[idea_id]["objective_shares"] = {names[o]: share for o, share in shares.items()}
+    return found

@@ -528,42 +528,68 @@ def comparison(runs: list[Run], baseline: Run | None = None) -> dict:
 ROADMAP_GROUPS = {"department": "Department", "objective": "Objective"}
 
 
-def roadmap(run: Run, by: str = "department") -> dict:
+def roadmap(
+    run: Run,
+    by: str = "department",
+    *,
+    earlier: dict[int, dict] | None = None,
+    commitments: list[dict] | None = None,
+) -> dict:
     """What lands when: one bar per selected idea from its chosen start over its cost (and
     effort) periods, grouped by department or by the objective with the largest share of its
-    weighted impact; and the budget and capacity use per period under it."""
+    weighted impact; and the budget and capacity use per period under it.
+
+    For the whole plan, `earlier` adds the earlier plans' ideas that stay in it
+    (`service.earlier_plans`: over their current estimates' periods, marked "earlier"),
+    `commitments` (`service.commitments`) gives the budget row what the plan commits, and
+    their effort is added to the pools' use."""
     problem, result = run.problem, run.result or {}
     periods = problem.get("periods", [])
     index = {p: j for j, p in enumerate(periods)}
     shares = objective_shares_of(run) or {}
     cands = {c["id"]: c for c in problem.get("candidates", [])}
-    bars = []
-    for chosen in result.get("selected", []):
-        c = cands.get(chosen["id"], {})
-        delay = int(chosen.get("delay", 0) or 0)
+
+    def bar(ref: str, c: dict, split: dict, delay: int, hinders: bool, earlier_plan: bool):
         used = [index[p] for p, v in c.get("cost", {}).items() if v and p in index]
         used += [index[p] for per in c.get("effort", {}).values() for p, v in per.items() if v]
         first = min(used, default=0) + delay
         last = max(used, default=first - delay) + delay
+        if earlier_plan and not used:  # nothing left in these periods: listed, no bar
+            first, last = len(periods), -1
         if by == "objective":
-            split = shares.get(chosen["id"]) or {}
             group = max(split, key=lambda k: (split[k], k)) if split else NO_OBJECTIVE
         else:
             group = c.get("department") or "—"
-        bars.append(
-            {
-                "ref": chosen["id"],
-                "idea_id": bridge.parse_ref(chosen["id"]),
-                "group": group,
-                "first": first,
-                "last": min(last, len(periods) - 1),
-                "start": periods[first] if first < len(periods) else "",
-                "lands": periods[min(last, len(periods) - 1)] if periods else "",
-                "cost": sum(c.get("cost", {}).values()),
-                "run_cost": float(c.get("run_cost", 0.0)),
-                "hinders": bool(c.get("negative_impact") or chosen.get("run_cost_past_horizon")),
-            }
-        )
+        return {
+            "ref": ref,
+            "idea_id": bridge.parse_ref(ref),
+            "group": group,
+            "first": first,
+            "last": min(last, len(periods) - 1),
+            "start": periods[first] if first < len(periods) else "",
+            "lands": periods[min(last, len(periods) - 1)] if periods and last >= 0 else "",
+            "cost": sum(v for p, v in c.get("cost", {}).items() if p in index),
+            "run_cost": float(c.get("run_cost", 0.0)),
+            "hinders": hinders,
+            "earlier": earlier_plan,
+        }
+
+    bars = []
+    for chosen in result.get("selected", []):
+        c = cands.get(chosen["id"], {})
+        hinders = bool(c.get("negative_impact") or chosen.get("run_cost_past_horizon"))
+        delay = int(chosen.get("delay", 0) or 0)
+        bars.append(bar(chosen["id"], c, shares.get(chosen["id"]) or {}, delay, hinders, False))
+    for idea_id, c in (earlier or {}).items():
+        within = {
+            "department": c["department"],
+            "cost": {p: v for p, v in c["cost"].items() if p in index},
+            "effort": {
+                pool: {p: v for p, v in per.items() if p in index}
+                for pool, per in c["effort"].items()
+            },
+        }
+        bars.append(bar(bridge.idea_ref(idea_id), within, c["objective_shares"], 0, False, True))
     ideas = _titles(b["idea_id"] for b in bars)
     for b in bars:
         b["title"] = getattr(ideas.get(b["idea_id"]), "title", "(idea no longer exists)")
@@ -572,6 +598,9 @@ def roadmap(run: Run, by: str = "department") -> dict:
     )
     budget = problem.get("budget", {})
     spend = result.get("spend", {})
+    if commitments is not None:  # the whole plan, against the budget as the plan page has it
+        budget = {row["period"]: row["budget"] for row in commitments}
+        spend = {row["period"]: row["committed"] for row in commitments}
     usage = [
         {
             "name": f"Budget {p}",
@@ -582,8 +611,15 @@ def roadmap(run: Run, by: str = "department") -> dict:
         }
         for p in periods
     ]
+    used_by_pool = {pool: dict(per) for pool, per in (result.get("usage") or {}).items()}
+    for c in (earlier or {}).values():
+        for pool, per in c["effort"].items():
+            total = used_by_pool.setdefault(pool, {})
+            for p, v in per.items():
+                if p in index:
+                    total[p] = total.get(p, 0.0) + v
     pools = []
-    for pool, per in (result.get("usage") or {}).items():
+    for pool, per in used_by_pool.items():
         caps = (problem.get("capacity") or {}).get(pool, {})
         pools.append(
             {

@@ -322,17 +322,20 @@ def compare():
 def plan():
     run = service.current_plan()
     data = report.run_report(run, shown=None) if run else None
-    svgs = {}
+    svgs, commitments = {}, []
     if data and data.get("solved"):
         state = (data.get("analysis") or {}).get("state")
-        svgs = run_charts.page_charts(run, state, names=("spend", "departments"))
+        svgs = run_charts.page_charts(run, state, names=("departments",))
+        commitments = service.commitments(run)
+        # The whole plan, as the table beside it counts it (not the run's spend alone).
+        svgs["spend"] = charts.as_svg_markup(run_charts.plan_spend_chart(commitments))
     return render_template(
         "portfolio/plan.html",
         run=run,
         report=data,
         charts=svgs,
         others=service.other_selected(run),
-        commitments=service.commitments(run) if data and data.get("solved") else [],
+        commitments=commitments,
     )
 
 
@@ -341,25 +344,37 @@ def _roadmap_by() -> str:
     return by if by in report.ROADMAP_GROUPS else "department"
 
 
-def _roadmap_png(run: Run, by: str) -> bytes:
-    data = report.roadmap(run, by)
-    return charts.roadmap_chart(
-        data["periods"],
-        data["bars"],
-        data["budget"],
-        title=f"{report.run_label(run)}: what lands when",
-        fmt="png",
+def _roadmap(run: Run, by: str, plan: bool) -> dict:
+    """A run's roadmap, or with `plan` the whole plan's: the run's ideas and the earlier
+    plans' that stay, against what the plan commits (as the plan page counts it)."""
+    if not plan:
+        return report.roadmap(run, by)
+    return report.roadmap(
+        run, by, earlier=service.earlier_plans(run), commitments=service.commitments(run)
     )
+
+
+def _roadmap_chart(data: dict, **kwargs) -> bytes:
+    """The roadmap drawn: the bars within the periods, earlier plans' ideas marked."""
+    bars = [
+        {**b, "title": f"(earlier plan) {b['title']}"} if b["earlier"] else b
+        for b in data["bars"]
+        if b["first"] <= b["last"]
+    ]
+    return charts.roadmap_chart(data["periods"], bars, data["budget"], **kwargs)
+
+
+def _roadmap_png(run: Run, by: str, plan: bool) -> bytes:
+    data = _roadmap(run, by, plan)
+    return _roadmap_chart(data, title=f"{report.run_label(run)}: what lands when", fmt="png")
 
 
 def _roadmap_page(run: Run | None, plan: bool):
     by = _roadmap_by()
-    data = report.roadmap(run, by) if run is not None else None
+    data = _roadmap(run, by, plan) if run is not None else None
     svg = None
-    if data and data["bars"]:
-        svg = charts.as_svg_markup(
-            charts.roadmap_chart(data["periods"], data["bars"], data["budget"])
-        )
+    if data and any(b["first"] <= b["last"] for b in data["bars"]):
+        svg = charts.as_svg_markup(_roadmap_chart(data))
     return render_template(
         "portfolio/roadmap.html",
         run=run,
@@ -382,7 +397,10 @@ def roadmap(run_id: int):
 def roadmap_png(run_id: int):
     run = _solved(_run(run_id))
     return _download(
-        _roadmap_png(run, _roadmap_by()), "image/png", f"run-{run_id}-roadmap.png", inline=True
+        _roadmap_png(run, _roadmap_by(), plan=False),
+        "image/png",
+        f"run-{run_id}-roadmap.png",
+        inline=True,
     )
 
 
@@ -398,4 +416,6 @@ def plan_roadmap_png():
     run = service.current_plan()
     if run is None:
         abort(404, "No portfolio plan has been adopted yet.")
-    return _download(_roadmap_png(run, _roadmap_by()), "image/png", "plan-roadmap.png", inline=True)
+    return _download(
+        _roadmap_png(run, _roadmap_by(), plan=True), "image/png", "plan-roadmap.png", inline=True
+    )

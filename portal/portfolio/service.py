@@ -9,7 +9,10 @@ re-freezes today's data.
 Adoption moves the run's selected ideas to `selected` through the workflow. An idea that
 is selected now, was a candidate of the adopted run and is not in its selection is
 deferred ("not in the adopted plan"); selected ideas the run did not consider are left
-alone, so a plan for one department does not undo another's. Ideas in delivery stay there.
+alone, so a plan for one department does not undo another's. Ideas whose delivery has
+started stay in the plan, with their cost, whatever the run says: a run made before they
+started (an older run adopted again) does not leave them out (`underway`), and the adoption
+page names what changed since the run was made (`changes_since`).
 """
 
 from dataclasses import dataclass, field
@@ -22,9 +25,11 @@ from portal.audit import record
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import (
+    AuditEvent,
     BudgetMode,
     Campaign,
     Department,
+    Estimate,
     Idea,
     IdeaStatus,
     PoolCapacity,
@@ -409,8 +414,12 @@ class Adoption:
     # did not weigh (they stay in the plan, untouched).
     left_out: list[Idea] = field(default_factory=list)
     staying: list[Idea] = field(default_factory=list)
+    # Candidates the run left out whose delivery has started since: they stay (`underway`).
+    underway: list[Idea] = field(default_factory=list)
     # Periods the plan would overcommit: {period, committed, budget, excess}.
     excess: list[dict] = field(default_factory=list)
+    # What changed about the run's ideas since it was made (`changes_since`).
+    changes: list[dict] = field(default_factory=list)
 
 
 def selected_ids(run: Run) -> list[int]:
@@ -444,7 +453,12 @@ def adoption(run: Run) -> Adoption:
         for idea in db.session.scalars(
             sa.select(Idea).where(Idea.id.in_(considered)).order_by(Idea.id)
         ):
-            (plan.defer if idea.status == IdeaStatus.SELECTED else plan.left_out).append(idea)
+            if idea.status in _UNDERWAY:
+                plan.underway.append(idea)
+            elif idea.status == IdeaStatus.SELECTED:
+                plan.defer.append(idea)
+            else:
+                plan.left_out.append(idea)
     plan.staying = list(
         db.session.scalars(
             sa.select(Idea)
@@ -453,13 +467,98 @@ def adoption(run: Run) -> Adoption:
         )
     )
     plan.excess = overcommitted(run)
+    plan.changes = changes_since(run, weighed, chosen)
     return plan
+
+
+# Committed (the workflow's group) beyond what adopting a plan can take back: an adoption
+# defers a left-out candidate only from the states `defer` starts from (selected); one whose
+# delivery has started stays in the plan whatever a run that left it out says.
+_UNDERWAY = frozenset(workflow.COMMITTED) - workflow.TRANSITIONS["defer"].sources
+
+
+def underway(run: Run) -> set[int]:
+    """The run's candidates it did not select that are committed beyond selection now
+    (in delivery or delivered): adopting the run leaves them where they are."""
+    left = set(candidate_ids(run)) - set(selected_ids(run))
+    if not left:
+        return set()
+    return set(
+        db.session.scalars(sa.select(Idea.id).where(Idea.id.in_(left), Idea.status.in_(_UNDERWAY)))
+    )
+
+
+def _replaced(run: Run) -> set[int]:
+    """The plan's ideas whose cost adopting `run` replaces by its own spend: the ones it
+    selected and the other candidates it takes out of the plan (those `underway` stay)."""
+    return (set(candidate_ids(run)) | set(selected_ids(run))) - underway(run)
+
+
+def changes_since(run: Run, weighed: set[int], chosen: set[int]) -> list[dict]:
+    """What changed about the run's ideas (`weighed`, of which it `chosen` some) after it
+    was made, or after it was last adopted (its own adoption's steps are not news), that
+    the run could not know: a state change that puts an idea it chose out of the committed
+    states or one it left out into them ({idea, kind "state", before: the state then}),
+    and a new estimate ({idea, kind "estimate"}); in idea order. A chosen idea that was
+    selected or whose delivery started since is what the run meant, not news."""
+    ideas = weighed | chosen
+    if not ideas:
+        return []
+    since = max(run.created_at, run.adopted_at or run.created_at)
+    seen: dict[int, IdeaStatus] = {}
+    for idea_id, before in db.session.execute(
+        sa.select(AuditEvent.idea_id, AuditEvent.before)
+        .where(
+            AuditEvent.action == "status_change",
+            AuditEvent.idea_id.in_(ideas),
+            AuditEvent.created_at > since,
+        )
+        .order_by(AuditEvent.created_at, AuditEvent.id)
+    ):
+        seen.setdefault(idea_id, IdeaStatus((before or {}).get("status") or "draft"))
+    estimated = set(
+        db.session.scalars(
+            sa.select(Estimate.idea_id).where(
+                Estimate.idea_id.in_(ideas), Estimate.created_at > since
+            )
+        )
+    )
+    found = {
+        i.id: i
+        for i in db.session.scalars(sa.select(Idea).where(Idea.id.in_(set(seen) | estimated)))
+    }
+    out = []
+    for idea_id in sorted(found):
+        idea = found[idea_id]
+        committed = idea.status in workflow.COMMITTED
+        if idea_id in seen and seen[idea_id] != idea.status and committed != (idea_id in chosen):
+            out.append(
+                {
+                    "idea": idea,
+                    "kind": "state",
+                    "before": seen[idea_id],
+                    "chosen": idea_id in chosen,
+                }
+            )
+        if idea_id in estimated:
+            out.append({"idea": idea, "kind": "estimate"})
+    return out
+
+
+def earlier_plans(run: Run) -> dict[int, dict]:
+    """The ideas of earlier plans that stay in the plan beside `run`, the ones whose cost
+    `commitments` counts as "earlier", idea by idea (`problem.plan_profiles`); none beside
+    a campaign's run, whose envelope pays only for its own answers."""
+    if (run.settings or {}).get("campaign_id"):
+        return {}
+    return bridge.plan_profiles(exclude=_replaced(run))
 
 
 def commitments(run: Run) -> list[dict]:
     """What adopting `run` commits per period: {period, run (its spend), earlier (what the
-    plan's ideas that the run did not consider cost: they stay in the plan), committed (the
-    two), budget, excess}.
+    plan's other ideas cost: those the run did not consider and those whose delivery has
+    started since it left them out; they stay in the plan), committed (the two), budget,
+    excess}.
 
     The budget is the run's own when it was a total; when it was what remained after the
     plan, the plan's costs when the run froze are added back. None: no limit that period.
@@ -469,9 +568,7 @@ def commitments(run: Run) -> list[dict]:
     spend = (run.result or {}).get("spend", {})
     # A campaign's budgets are its envelope, for its own answers: the rest of the plan is
     # paid from the organisation's budget, not from the envelope.
-    staying = (
-        {} if settings.get("campaign_id") else bridge.plan_costs(exclude=set(candidate_ids(run)))
-    )
+    staying = {} if settings.get("campaign_id") else bridge.plan_costs(exclude=_replaced(run))
     frozen_plan = settings.get("plan_costs") or {}
     remaining = settings.get("budget_mode") == BudgetMode.REMAINING.value
     rows = []
@@ -519,10 +616,14 @@ def adopt_run(run: Run, user: User, *, accept_excess: bool = False) -> Adoption:
         workflow.apply(idea, "select", user, notify_people=False)
     for idea in plan.defer:
         workflow.apply(idea, "defer", user, reason, notify_people=False)
+    # The steps' audit events are stamped when written: written first, they come before the
+    # adoption's time, so `changes_since` a later look does not count them as news.
+    db.session.flush()
     run.adopted_at = utcnow()
     run.adopted_by = user
     db.session.flush()
-    outcomes.record_and_tell(run, user)
+    # An idea whose delivery has started stays: no "not in the plan" for it.
+    outcomes.record_and_tell(run, user, skip={i.id for i in plan.underway})
     record(
         user,
         "run_adopted",

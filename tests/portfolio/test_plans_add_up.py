@@ -115,3 +115,33 @@ def test_the_scenario_form_says_what_the_plan_commits(pm_client, make_scenario, 
     page = pm_client.get("/portfolio/scenarios/new").data.decode()
     said = page[page.index("data-plan-costs") :]
     assert "commits 200 in 2027: a total budget includes this" in said
+
+
+def test_the_plan_roadmap_and_spend_chart_show_the_whole_plan(pm_client, make_scenario, ideas):
+    """The roadmap and the spend chart showed the latest run's ideas alone; the earlier
+    plans' ideas that stay (the table's "Earlier plans") are on them too, marked."""
+    big, mid, small = ideas
+    _adopt_first(pm_client, make_scenario, ideas)
+    rest = make_scenario(name="Rest", budget={"2027": 100.0}, budget_mode=BudgetMode.REMAINING)
+    run = _run(pm_client, rest)
+    assert [s["id"] for s in run.result["selected"]] == [idea_ref(mid.id)]
+    assert pm_client.post(f"/portfolio/runs/{run.id}/adopt").status_code == 302
+
+    roadmap = pm_client.get("/portfolio/plan/roadmap").get_data(as_text=True)
+    rows = {
+        ref: roadmap[roadmap.index(f'data-bar="{ref}"') :].split("</tr>")[0]
+        for ref in (idea_ref(big.id), idea_ref(mid.id))
+    }
+    assert "data-earlier-plan" in rows[idea_ref(big.id)] and "earlier plan" in rows[big.reference]
+    assert "data-earlier-plan" not in rows[idea_ref(mid.id)]
+    budget_row = roadmap[roadmap.index("data-budget-use") :].split("</tr>")[0]
+    assert "Committed" in budget_row and "300 / 300" in budget_row  # 100 + 200 earlier
+    assert f"{big.reference} (earlier plan) {big.title}" in roadmap  # in the chart too
+    # The run's own roadmap stays the run's.
+    own = pm_client.get(f"/portfolio/runs/{run.id}/roadmap").get_data(as_text=True)
+    assert f'data-bar="{idea_ref(big.id)}"' not in own
+    assert pm_client.get("/portfolio/plan/roadmap.png").status_code == 200
+
+    plan = pm_client.get("/portfolio/plan").get_data(as_text=True)
+    chart = plan[plan.index("Spend against budget") - 400 :].split("</svg>")[0]
+    assert "2027: earlier plans 200, this plan 100, limit 300" in chart
