@@ -13,10 +13,6 @@ from portal.models import ResourcePool, Run
 from portal.portfolio.problem import SOLVED
 from portal.portfolio.report import chart_data, objective_shares_of
 
-# Kept charts drawn by an older way of drawing are drawn again for the page (never written
-# by it): 2 = budget and capacity axes from 0 (a pool nothing used drew -0.04 to 0.04).
-DRAWING = 2
-
 
 def run_charts(run: Run, fmt: str = "svg") -> dict[str, bytes]:
     """Every chart of a solved run, by name (capacity charts as capacity-<n>)."""
@@ -31,13 +27,12 @@ def draw_charts(run: Run, *, problem: dict, result: dict) -> dict:
     """The run's SVG charts as they are kept on the run (`Run.charts`): drawn once, since a
     finished run does not change; drawn again only when its analysis state changed."""
     if result.get("status") not in SOLVED:
-        return {"analysis": None, "svg": {}, "drawing": DRAWING}
+        return {"analysis": None, "svg": {}}
     data = chart_data(problem, result, objective_shares_of(run))
     svgs = _draw(data, problem, result.get("objective"), "svg")
     return {
         "analysis": data["analysis"].get("state"),
         "svg": {name: body.decode("utf-8") for name, body in svgs.items()},
-        "drawing": DRAWING,
     }
 
 
@@ -47,13 +42,13 @@ def page_charts(run: Run, analysis_state: str | None, names=None) -> dict[str, M
     The job keeps them right after the result and again with the analysis. While the
     analysis is pending the kept ones are shown (none yet: the page says they are being
     drawn). Otherwise, when none are kept for the current state (a run from before they
-    were kept, or a job that died) or they were drawn the way before `DRAWING`, they are
-    drawn for this view only: a page never writes.
+    were kept, or a job that died), they are drawn for this view only: a page never writes.
+    Kept charts are the run's record and stay as they were drawn.
     """
     stored = run.charts or {}
     svgs = stored.get("svg") or {}
     current = "svg" in stored and stored.get("analysis") == analysis_state
-    if (not current or stored.get("drawing") != DRAWING) and analysis_state != "pending":
+    if not current and analysis_state != "pending":
         svgs = draw_charts(run, problem=run.problem, result=run.result or {})["svg"]
     return {
         name: charts.as_svg_markup(body.encode("utf-8"))

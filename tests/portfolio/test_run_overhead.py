@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from portal import charts
 from portal.extensions import db
 from portal.models import Department, Run, RunStatus
-from portal.portfolio import exports, report, run_charts, runs, service
+from portal.portfolio import exports, report, runs, service
 from portal.portfolio import problem as bridge
 from portal.portfolio.problem import idea_ref
 
@@ -264,24 +264,3 @@ def test_a_write_elsewhere_while_solving_does_not_fail_the_run(
     run = db.session.get(Run, run_id)
     assert run.status == RunStatus.DONE, run.error
     assert run.result_status == "optimal" and run.charts["analysis"] == "done"
-
-
-def test_charts_kept_by_an_older_drawing_are_drawn_again_on_view(
-    pm_client, make_scenario, make_pool, three_ideas
-):
-    """A pool the run did not use: its kept capacity chart (drawn -0.04 to 0.04 before the
-    axes started at 0) is drawn again for the page, which still writes nothing."""
-    pool = make_pool("Data team")
-    run = _run(
-        pm_client, make_scenario(budget={"2027": 250.0}, capacity={str(pool.id): {"2027": 4}})
-    )
-    assert run.result["usage"]["Data team"]["2027"] == 0
-    assert run.charts["drawing"] == run_charts.DRAWING
-    old = {k: v for k, v in run.charts.items() if k != "drawing"}
-    old["svg"] = {**old["svg"], "capacity-1": "<svg><title>drawn the old way</title></svg>"}
-    run.charts = old
-    db.session.commit()
-    html = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
-    assert "drawn the old way" not in html and "Data team: use against capacity" in html
-    db.session.rollback()
-    assert "drawing" not in db.session.get(Run, run.id).charts  # a page never writes
