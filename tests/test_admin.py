@@ -240,3 +240,22 @@ def test_no_new_invitation_for_someone_with_a_password(admin_client, employee):
 
 def test_only_admins_renew_invitations(client_for, pm, employee):
     assert client_for(pm).post(f"/admin/users/{employee.id}/invitation").status_code == 403
+
+
+def test_departments_count_the_ideas_the_department_page_counts(
+    admin_client, client_for, brm, employee, department, make_idea
+):
+    import re
+
+    from portal.models import IdeaStatus as S
+
+    brm.covered_departments = [department]
+    db.session.commit()
+    for status in (S.DRAFT, S.SUBMITTED, S.APPROVED, S.REJECTED):
+        make_idea(employee, status)
+    admin_page = admin_client.get("/admin/departments").text
+    assert "Ideas submitted" in admin_page
+    row = admin_page[admin_page.index(f"<td>{department.name}</td>") :]
+    counted = re.search(r'<td class="text-end">(\d+)</td>', row).group(1)
+    brm_page = client_for(brm).get(f"/review/departments/{department.id}").text
+    assert f"{counted} ideas submitted" in brm_page and counted == "3"  # the draft is not

@@ -10,6 +10,7 @@ from portal.admin.service import (
     Invitation,
     brm_choices,
     department_choices,
+    departments_with_idea_counts,
     invite_user,
     renew_invitation,
     save_department,
@@ -19,7 +20,7 @@ from portal.auth.login import roles_required
 from portal.auth.service import INVITE_LINK_MAX_AGE, mail_configured
 from portal.extensions import db
 from portal.forms import LIKE_ESCAPE, choices, like_pattern, query_int, search_text, submit
-from portal.models import Department, Idea, Role, User
+from portal.models import Department, Role, User
 
 admin_only = roles_required(Role.ADMIN)
 
@@ -161,12 +162,7 @@ def edit_user(user_id: int):
 @bp.route("/departments")
 @admin_only
 def departments():
-    rows = db.session.execute(
-        sa.select(Department, sa.func.count(Idea.id))
-        .outerjoin(Idea, Idea.department_id == Department.id)
-        .group_by(Department.id)
-        .order_by(Department.name)
-    ).all()
+    rows = departments_with_idea_counts()
     return render_template("admin/departments.html", rows=rows)
 
 
