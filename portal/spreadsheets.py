@@ -1,5 +1,9 @@
 """Cells of every CSV and Excel download: user text is shown as text, never run as a formula.
 
+A CSV download starts with a UTF-8 byte order mark: without it Excel reads the file in the
+local code page ("Café" shows as "CafÃ©"). Whole amounts are written as whole numbers
+("326000", not "326000.0"); fractions keep their digits.
+
 The rule (OWASP "CSV injection"): a text cell that starts with `=`, `+`, `-`, `@`, a tab or a
 carriage return gets a leading apostrophe, so Excel, LibreOffice and Google Sheets show it
 instead of evaluating it. Numbers stay numbers. In workbooks, text cells are also typed as
@@ -7,12 +11,16 @@ strings, so openpyxl never writes a formula. Every export writes its cells throu
 """
 
 import csv
+import math
 from collections.abc import Iterable
+from decimal import Decimal
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What "utf-8-sig" writes first: Excel, LibreOffice and Python's utf-8-sig read it as UTF-8.
+BYTE_ORDER_MARK = "\ufeff"
 
 
 def safe_cell(value):
@@ -35,14 +43,23 @@ def safe_row(row: Iterable) -> list:
     return [safe_cell(value) for value in row]
 
 
+def plain_number(value):
+    """A whole amount as a whole number (326000.0 -> 326000); anything else unchanged."""
+    if isinstance(value, float | Decimal) and math.isfinite(value) and value == int(value):
+        return int(value)
+    return value
+
+
 class CsvWriter:
-    """`csv.writer` whose rows pass through `safe_cell`."""
+    """`csv.writer` for a download: the text starts with the byte order mark, and each cell
+    passes through `safe_cell` and `plain_number`."""
 
     def __init__(self, buffer, **options):
+        buffer.write(BYTE_ORDER_MARK)
         self._writer = csv.writer(buffer, **options)
 
     def writerow(self, row: Iterable) -> None:
-        self._writer.writerow(safe_row(row))
+        self._writer.writerow([plain_number(cell) for cell in safe_row(row)])
 
     def writerows(self, rows: Iterable[Iterable]) -> None:
         for row in rows:

@@ -251,3 +251,22 @@ def test_creating_a_user_refuses_a_taken_e_mail_and_coverage_for_non_brms(
     )
     assert covering.status_code == 409 and "Only BRMs cover departments" in covering.text
     assert letters == []
+
+
+def test_a_new_invitation_is_mailed_and_the_old_link_stops_working(
+    client_for, admin, department, letters
+):
+    admin_client = client_for(admin)
+    data = {"name": "Nina Newcomer", "email": "nina@converge.example", "role": "employee"}
+    response = admin_client.post("/admin/users/new", data={**data, "department": department.id})
+    assert response.status_code == 302  # mailed: no link on the page
+    user = db.session.scalar(sa.select(User).where(User.email == "nina@converge.example"))
+    assert user.awaits_password
+    renewed = admin_client.post(f"/admin/users/{user.id}/invitation")
+    assert renewed.status_code == 302
+    assert "went to nina@converge.example" in admin_client.get("/admin/users").text
+    assert len(letters) == 2
+    old, new = (_link_path(letter) for letter in letters)
+    visitor = client_for(user).application.test_client()
+    assert visitor.get(old).status_code == 400
+    assert visitor.get(new).status_code == 200

@@ -158,3 +158,104 @@ def test_rename_department(admin_client, department):
 def test_navigation_shows_only_what_the_role_may_use(admin_client, employee_client):
     assert b'href="/admin/users"' in admin_client.get("/ideas/").data
     assert b'href="/admin/users"' not in employee_client.get("/ideas/").data
+
+
+# ------------------------------------------------------------------ invitations without e-mail
+
+NEW_PASSWORD = "quay lantern orbit 42"
+
+
+def _invite(admin_client, department, email="nora.new@converge.example"):
+    data = {"name": "Nora New", "email": email, "role": "employee", "department": department.id}
+    return admin_client.post("/admin/users/new", data=data)
+
+
+def _invitation_path(page: str) -> str:
+    import re
+
+    link = re.search(r'id="invitation-link" value="([^"]+)"', page).group(1)
+    return "/auth/reset/" + link.split("/auth/reset/", 1)[1]
+
+
+def _status(admin_client, email: str) -> str:
+    import re
+
+    page = admin_client.get(f"/admin/users?q={email}").get_data(as_text=True)
+    return re.sub(r"<[^>]+>", "", re.search(r"<td data-status>(.*?)</td>", page).group(1))
+
+
+def test_without_e_mail_the_admin_is_shown_the_invitation_link_once(app, admin_client, department):
+    assert "no e-mail server configured" in admin_client.get("/admin/users/new").text
+    response = _invite(admin_client, department)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert "no e-mail was sent" in page and "MAIL_SERVER" in page
+    assert "went to nora.new" not in page  # no claim that a letter was sent
+    path = _invitation_path(page)
+    assert _status(admin_client, "nora.new") == "invited (no password yet)"
+    # The link is not kept anywhere the admin could see it again.
+    assert path not in admin_client.get("/admin/users").text
+
+    visitor = app.test_client()
+    assert visitor.get(path).status_code == 200
+    done = visitor.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert _status(admin_client, "nora.new") == "active"
+    assert visitor.get(path).status_code == 400  # used once
+    signed_in = visitor.post(
+        "/auth/login", data={"email": "nora.new@converge.example", "password": NEW_PASSWORD}
+    )
+    assert signed_in.status_code == 302
+
+
+def test_a_new_invitation_replaces_the_old_link(app, admin_client, department):
+    from portal.models import User
+
+    old = _invitation_path(_invite(admin_client, department).get_data(as_text=True))
+    user = db.session.scalar(sa.select(User).where(User.email == "nora.new@converge.example"))
+    user_page = admin_client.get(f"/admin/users/{user.id}").text
+    assert "Invited, no password yet" in user_page and "Send a new invitation" in user_page
+
+    response = admin_client.post(f"/admin/users/{user.id}/invitation")
+    assert response.status_code == 200
+    new = _invitation_path(response.get_data(as_text=True))
+    assert new != old
+    visitor = app.test_client()
+    assert visitor.get(old).status_code == 400  # the old link stopped working
+    assert visitor.get(new).status_code == 200
+    assert db.session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "invitation_renewed")
+    )
+    assert _status(admin_client, "nora.new") == "invited (no password yet)"
+
+
+def test_no_new_invitation_for_someone_with_a_password(admin_client, employee):
+    page = admin_client.get(f"/admin/users/{employee.id}").text
+    assert "Send a new invitation" not in page
+    response = admin_client.post(f"/admin/users/{employee.id}/invitation")
+    assert response.status_code == 409
+    assert "already chose a password" in response.get_data(as_text=True)
+    assert _status(admin_client, "erin") == "active"
+
+
+def test_only_admins_renew_invitations(client_for, pm, employee):
+    assert client_for(pm).post(f"/admin/users/{employee.id}/invitation").status_code == 403
+
+
+def test_departments_count_the_ideas_the_department_page_counts(
+    admin_client, client_for, brm, employee, department, make_idea
+):
+    import re
+
+    from portal.models import IdeaStatus as S
+
+    brm.covered_departments = [department]
+    db.session.commit()
+    for status in (S.DRAFT, S.SUBMITTED, S.APPROVED, S.REJECTED):
+        make_idea(employee, status)
+    admin_page = admin_client.get("/admin/departments").text
+    assert "Ideas submitted" in admin_page
+    row = admin_page[admin_page.index(f"<td>{department.name}</td>") :]
+    counted = re.search(r'<td class="text-end">(\d+)</td>', row).group(1)
+    brm_page = client_for(brm).get(f"/review/departments/{department.id}").text
+    assert f"{counted} ideas submitted" in brm_page and counted == "3"  # the draft is not

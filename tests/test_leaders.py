@@ -313,3 +313,64 @@ def test_department_model_link(app, department, make_user):
     db.session.commit()
     assert db.session.get(Department, department.id).leader_label == "Lee"
     assert user.leads(department.id)
+
+
+# ------------------------------------------------------------------ how long ideas wait
+
+
+def _changed(idea, actor, before, after, days_ago):
+    db.session.add(
+        AuditEvent(
+            actor_id=actor.id, action="status_change", object_type="ideas", object_id=idea.id,
+            idea_id=idea.id, before={"status": before.value}, after={"status": after.value},
+            created_at=utcnow() - timedelta(days=days_ago),
+        )
+    )  # fmt: skip
+
+
+def test_the_queue_and_the_leader_page_count_a_wait_alike(
+    leader_client, client_for, leader, brm, employee, make_idea, department
+):
+    """One rule (portal/review/waiting.py): a wait starts when the idea came to wait for
+    what it waits for now. A claim does not restart the wait for review; the submitter's
+    answer does (the time with the submitter is not the reviewer's)."""
+    import re
+
+    brm.covered_departments = [department]
+    answered = make_idea(employee, status=S.IN_REVIEW, title="Answered question", assignee=brm)
+    answered.submitted_at = utcnow() - timedelta(days=16)
+    _changed(answered, employee, S.DRAFT, S.SUBMITTED, 16)
+    _changed(answered, brm, S.SUBMITTED, S.IN_REVIEW, 15)
+    _changed(answered, brm, S.IN_REVIEW, S.NEEDS_INFO, 14)
+    _changed(answered, employee, S.NEEDS_INFO, S.IN_REVIEW, 0)
+    claimed = make_idea(employee, status=S.IN_REVIEW, title="Claimed long ago", assignee=brm)
+    claimed.submitted_at = utcnow() - timedelta(days=20)
+    _changed(claimed, employee, S.DRAFT, S.SUBMITTED, 20)
+    _changed(claimed, brm, S.SUBMITTED, S.IN_REVIEW, 10)
+    asked = make_idea(employee, status=S.NEEDS_INFO, title="Asked a week ago", assignee=brm)
+    asked.submitted_at = utcnow() - timedelta(days=30)
+    _changed(asked, employee, S.DRAFT, S.SUBMITTED, 30)
+    _changed(asked, brm, S.SUBMITTED, S.IN_REVIEW, 29)
+    _changed(asked, brm, S.IN_REVIEW, S.NEEDS_INFO, 7)
+    db.session.commit()
+
+    leader_page = leader_client.get("/leader/").get_data(as_text=True)
+
+    def on_leader_page(idea):
+        row = leader_page[leader_page.index(idea.reference + " · waiting") :]
+        return re.search(r"<span data-days>([^<]*)</span>", row).group(1)
+
+    queue = client_for(brm).get("/review/?view=all").get_data(as_text=True)
+
+    def in_queue(idea):
+        row = queue[queue.index(f'data-idea="{idea.id}"') :]
+        row = row[: row.index("</tr>")]
+        age = re.search(r"(\d+ days?)\s", row).group(1)
+        return age, "data-overdue" in row
+
+    assert on_leader_page(answered) == "0 days" and in_queue(answered) == ("0 days", False)
+    assert on_leader_page(claimed) == "20 days" and in_queue(claimed) == ("20 days", True)
+    assert on_leader_page(asked) == "7 days" and in_queue(asked) == ("7 days", False)
+    # The overdue filter keeps the same rule.
+    overdue = client_for(brm).get("/review/?view=all&overdue=y").get_data(as_text=True)
+    assert re.findall(r'<tr data-idea="(\d+)"', overdue) == [str(claimed.id)]

@@ -60,6 +60,7 @@ WHO_MAY = {
     "GET /admin/users/new": "D",
     "POST /admin/users/new": "D",
     "POST /admin/users/<id:user_id>": "D",
+    "POST /admin/users/<id:user_id>/invitation": "D",
     "GET /api/v1/docs": EVERYONE,
     "GET /api/v1/campaigns": SIGNED_IN,
     "POST /api/v1/campaigns": "PDL",  # sponsors

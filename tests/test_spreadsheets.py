@@ -1,8 +1,10 @@
 """The one cell rule of every CSV and Excel download: user text never becomes a formula."""
 
+import codecs
 import csv
 import io
 import zipfile
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -35,7 +37,9 @@ def test_numbers_and_ordinary_text_are_left_alone(value):
 def test_csv_writer_neutralises_text_and_keeps_numbers():
     buffer = io.StringIO()
     CsvWriter(buffer).writerows([[text, -2, -2.5] for text in HOSTILE])
-    rows = list(csv.reader(io.StringIO(buffer.getvalue())))
+    # Read as a spreadsheet reads the file: UTF-8 after its byte order mark.
+    text = buffer.getvalue().encode().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
     assert [r[0] for r in rows] == ["'" + t for t in HOSTILE]
     assert {(r[1], r[2]) for r in rows} == {("-2", "-2.5")}
 
@@ -68,3 +72,31 @@ def assert_no_formula(xlsx: bytes) -> None:
         for name in archive.namelist():
             if name.startswith("xl/worksheets/"):
                 assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name)
+
+
+def test_csv_starts_with_a_byte_order_mark_so_excel_reads_utf_8():
+    buffer = io.StringIO()
+    CsvWriter(buffer).writerow(["Café", "Zoë's idea"])
+    data = buffer.getvalue().encode()
+    assert data.startswith(codecs.BOM_UTF8)
+    assert data.decode("utf-8-sig") == "Café,Zoë's idea\r\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (326000.0, "326000"),
+        (-2.0, "-2"),
+        (0.0, "0"),
+        (28.7, "28.7"),
+        (-2.5, "-2.5"),
+        (Decimal("12.00"), "12"),
+        (Decimal("12.50"), "12.50"),
+        (7, "7"),
+        ("326000.0", "326000.0"),  # text stays as typed
+    ],
+)
+def test_csv_writes_whole_amounts_without_a_trailing_zero(value, written):
+    buffer = io.StringIO()
+    CsvWriter(buffer).writerow([value])
+    assert buffer.getvalue().removeprefix("\ufeff") == written + "\r\n"

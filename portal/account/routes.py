@@ -2,7 +2,7 @@
 
 import secrets
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from portal.account import bp
@@ -14,7 +14,7 @@ from portal.account.service import (
     set_notice_preferences,
 )
 from portal.auth import sessions
-from portal.auth.service import change_password, end_all_sessions
+from portal.auth.service import change_password, end_all_sessions, mail_configured
 from portal.extensions import db
 from portal.forms import submit
 from portal.ideas.forms import EmptyForm
@@ -37,7 +37,7 @@ def _profile(
         form=form,
         password_form=password_form or ChangePasswordForm(formdata=None),
         notices_form=notices_form or _notices_form(),
-        mail_configured="converge_mailer" in current_app.extensions,
+        mail_configured=mail_configured(),
         tokens=active_tokens(current_user),
         now=utcnow(),
         new_secret=new_secret,

@@ -37,6 +37,10 @@ class InviteForm(PortalForm):
     submit = SubmitField("Create and invite")
 
 
+class RenewInvitationForm(PortalForm):
+    submit = SubmitField("Send a new invitation")
+
+
 class DepartmentForm(PortalForm):
     name = StringField("Name", validators=[DataRequired(), TextLength(max=120)])
     leader_name = StringField("Leader's name", validators=[Optional(), TextLength(max=120)])

@@ -5,18 +5,22 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import DepartmentForm, InviteForm, UserForm
+from portal.admin.forms import DepartmentForm, InviteForm, RenewInvitationForm, UserForm
 from portal.admin.service import (
+    Invitation,
     brm_choices,
     department_choices,
+    departments_with_idea_counts,
     invite_user,
+    renew_invitation,
     save_department,
     update_user,
 )
 from portal.auth.login import roles_required
+from portal.auth.service import INVITE_LINK_MAX_AGE, mail_configured
 from portal.extensions import db
 from portal.forms import LIKE_ESCAPE, choices, like_pattern, query_int, search_text, submit
-from portal.models import Department, Idea, Role, User
+from portal.models import Department, Role, User
 
 admin_only = roles_required(Role.ADMIN)
 
@@ -67,13 +71,46 @@ def new_user():
     submitted = submit(form, save, field="email")
     if submitted.done:
         db.session.commit()
-        user = submitted.result
-        flash(
-            f"Created {user.name}; an invitation to choose a password went to {user.email}.",
-            "success",
-        )
+        return _invited(submitted.result, f"Created {submitted.result.user.name}")
+    page = render_template(
+        "admin/user_form.html",
+        form=form,
+        user=None,
+        mail_configured=mail_configured(),
+        invite_days=INVITE_LINK_MAX_AGE // 86400,
+    )
+    return page, submitted.status
+
+
+def _invited(invitation: Invitation, done: str):
+    """After an invitation is committed: say where it went, or, when it could not be
+    e-mailed, show its link this once (rendered, not redirected: the link must not travel
+    through the session cookie, and the page is not cached)."""
+    user = invitation.user
+    if invitation.link is None:
+        flash(f"{done}; an invitation to choose a password went to {user.email}.", "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None), submitted.status
+    page = render_template(
+        "admin/invitation.html",
+        user=user,
+        done=done,
+        link=invitation.link,
+        invite_days=INVITE_LINK_MAX_AGE // 86400,
+    )
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/users/<id:user_id>/invitation", methods=["POST"])
+@admin_only
+def renew_user_invitation(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not RenewInvitationForm().validate_on_submit():
+        flash("The form expired; try again.", "warning")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    invitation = renew_invitation(current_user, user)
+    db.session.commit()
+    done = f"Renewed the invitation of {user.name} (the earlier link no longer works)"
+    return _invited(invitation, done)
 
 
 @bp.route("/users/<id:user_id>", methods=["GET", "POST"])
@@ -111,18 +148,21 @@ def edit_user(user_id: int):
         db.session.commit()
         flash(f"Saved {user.name}.", "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user), submitted.status
+    page = render_template(
+        "admin/user_form.html",
+        form=form,
+        user=user,
+        renew_form=RenewInvitationForm(formdata=None),
+        mail_configured=mail_configured(),
+        invite_days=INVITE_LINK_MAX_AGE // 86400,
+    )
+    return page, submitted.status
 
 
 @bp.route("/departments")
 @admin_only
 def departments():
-    rows = db.session.execute(
-        sa.select(Department, sa.func.count(Idea.id))
-        .outerjoin(Idea, Idea.department_id == Department.id)
-        .group_by(Department.id)
-        .order_by(Department.name)
-    ).all()
+    rows = departments_with_idea_counts()
     return render_template("admin/departments.html", rows=rows)
 
 

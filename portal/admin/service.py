@@ -1,13 +1,14 @@
 """Operations on users and departments that only an administrator performs."""
 
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from portal.audit import record
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.models import Department, Role, User
+from portal.models import Department, Idea, Role, User, utcnow
 
 
 class AdminError(PortalError):
@@ -25,6 +26,27 @@ def department_choices() -> list[tuple[int, str]]:
     return [tuple(row) for row in db.session.execute(_DEPARTMENT_CHOICES)]
 
 
+def departments_with_idea_counts() -> list[tuple[Department, int]]:
+    """Every department by name, with the ideas submitted to it: drafts are their authors'
+    own and not counted, as the department's review page counts (`workflow.SUBMITTED_ONCE`)."""
+    # portal.workflow imports the feature packages, which import this one: imported here.
+    from portal import workflow
+
+    query = (
+        sa.select(Department, sa.func.count(Idea.id))
+        .outerjoin(
+            Idea,
+            sa.and_(
+                Idea.department_id == Department.id,
+                Idea.status.in_(workflow.SUBMITTED_ONCE),
+            ),
+        )
+        .group_by(Department.id)
+        .order_by(Department.name)
+    )
+    return [tuple(row) for row in db.session.execute(query)]
+
+
 def brm_choices() -> list[tuple[int, str]]:
     query = sa.select(User).where(User.role == Role.BRM, User.active).order_by(User.name)
     return [(u.id, f"{u.name} ({u.email})") for u in db.session.scalars(query)]
@@ -36,6 +58,15 @@ def _active_admins() -> int:
     )
 
 
+@dataclass
+class Invitation:
+    """An invited account, and its link when the portal could not e-mail it: the inviter
+    passes the link on (it is shown once and stored nowhere)."""
+
+    user: User
+    link: str | None
+
+
 def invite_user(
     actor: User,
     *,
@@ -45,9 +76,10 @@ def invite_user(
     department: Department,
     covered: list[Department],
     leads: list[Department] | None = None,
-) -> User:
-    """Create an account and e-mail its owner a link to choose a password (caller commits).
-    Until then the account has a random password nobody knows."""
+) -> Invitation:
+    """Create an account and invite its owner to choose a password (caller commits): the
+    link is e-mailed, or returned when the portal cannot send e-mail. Until then the account
+    has a random password nobody knows."""
     # portal.auth.routes imports this module (for department choices): imported here.
     from portal.auth import service as auth
 
@@ -62,6 +94,7 @@ def invite_user(
     )
     user.covered_departments = covered
     user.email_confirmed = False  # until the invitation's link is followed
+    user.invited_at = utcnow()
     db.session.flush()
     lead_departments(user, leads)
     record(
@@ -75,8 +108,27 @@ def invite_user(
             "leads": sorted(d.name for d in leads),
         },
     )
-    auth.send_invitation(user, actor)
-    return user
+    return Invitation(user, auth.send_invitation(user, actor))
+
+
+def renew_invitation(actor: User, user: User) -> Invitation:
+    """A new invitation for someone who has not chosen a password yet (caller commits): a
+    new random password makes every earlier link stop working (a link is bound to the
+    password it was made with); the new link is e-mailed or returned like the first."""
+    from portal.auth import service as auth
+
+    if not user.awaits_password:
+        raise AdminError(
+            f"{user.name} already chose a password; they can ask for a reset on the sign-in "
+            "page if they forgot it."
+        )
+    if not user.active:
+        raise AdminError(f"{user.name} is deactivated: activate the account first.")
+    user.set_password(secrets.token_urlsafe(32))
+    user.end_sessions()
+    user.invited_at = utcnow()
+    record(actor, "invitation_renewed", user)
+    return Invitation(user, auth.send_invitation(user, actor))
 
 
 def update_user(

@@ -170,10 +170,19 @@ def user_for_reset_token(token: str) -> User | None:
     )
 
 
-def send_invitation(user: User, inviter: User) -> None:
-    """Mail `user` a link to choose their password (after commit): a reset link that lasts
-    INVITE_LINK_MAX_AGE and works once."""
+def mail_configured() -> bool:
+    """Whether the portal can send e-mail (MAIL_SERVER is configured)."""
+    return "converge_mailer" in current_app.extensions
+
+
+def send_invitation(user: User, inviter: User) -> str | None:
+    """Give `user` a link to choose their password: a reset link that lasts
+    INVITE_LINK_MAX_AGE and works once. When the portal can send e-mail the link is mailed
+    after commit and None returned; otherwise the link is returned, for the inviter to pass
+    on themselves (it is stored nowhere)."""
     link = absolute_url("auth.reset_password_page", token=_link_token(user, INVITE_SALT))
+    if not mail_configured():
+        return link
     days = INVITE_LINK_MAX_AGE // 86400
     send_after_commit(
         user.email,
@@ -183,6 +192,7 @@ def send_invitation(user: User, inviter: User) -> None:
         f"Choose your password here within {days} days; the link works once:\n{link}\n\n"
         "Then sign in with your e-mail and that password.",
     )
+    return None
 
 
 def request_password_reset(email: str) -> None:
@@ -223,7 +233,7 @@ def signup_confirms_by_e_mail() -> bool:
     Without e-mail (a demo, a laptop) there is no way to prove an address, so sign-up
     creates the account at once (`sign_up_without_e_mail`); it answers the same for a taken
     address, whose owner is told in their inbox."""
-    return "converge_mailer" in current_app.extensions
+    return mail_configured()
 
 
 TAKEN_SIGNUP_NOTICE = (

@@ -27,10 +27,10 @@ from portal.reports.service import (
     estimated_value,
     objective_weights,
     portfolio,
-    status_events,
     value_delivered,
 )
 from portal.review.service import department_overview
+from portal.review.waiting import waits
 
 
 @dataclass
@@ -93,8 +93,8 @@ def _with_whom(idea: Idea) -> str:
 
 
 def pipeline(department: Department, now: datetime) -> list[Waiting]:
-    """Ideas under review, the longest waiting first; a wait counts from the idea's last
-    state change (its submission when it has none on record)."""
+    """Ideas under review, the longest waiting first; how long each has waited is the
+    review queue's rule (`portal.review.waiting`)."""
     ideas = list(
         db.session.scalars(
             sa.select(Idea)
@@ -102,14 +102,17 @@ def pipeline(department: Department, now: datetime) -> list[Waiting]:
             .options(selectinload(Idea.assignee), selectinload(Idea.submitter))
         )
     )
-    events = status_events(i.id for i in ideas)
-    rows = []
-    for idea in ideas:
-        changes = events.get(idea.id)
-        since = changes[-1].created_at if changes else (idea.submitted_at or idea.created_at)
-        rows.append(
-            Waiting(idea, _waiting_for(idea.status), _with_whom(idea), since, (now - since).days)
+    found = waits((i.id for i in ideas), now)
+    rows = [
+        Waiting(
+            idea,
+            _waiting_for(idea.status),
+            _with_whom(idea),
+            found[idea.id].since,
+            found[idea.id].days,
         )
+        for idea in ideas
+    ]
     return sorted(rows, key=lambda w: (w.since, w.idea.id))
 
 

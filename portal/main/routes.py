@@ -1,7 +1,7 @@
 """The home page and notifications inbox."""
 
 import sqlalchemy as sa
-from flask import redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from portal import workflow
@@ -12,6 +12,7 @@ from portal.ideas.forms import EmptyForm
 from portal.ideas.service import list_rows
 from portal.main import bp
 from portal.models import Department, Idea, IdeaStatus, Notification, Role, utcnow
+from portal.templating import plural
 
 
 @bp.route("/")
@@ -92,11 +93,17 @@ def inbox_seen():
 @login_required
 def mark_read():
     form = EmptyForm()
-    if form.validate_on_submit():
-        db.session.execute(
-            sa.update(Notification)
-            .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-            .values(read_at=utcnow())
-        )
-        db.session.commit()
+    if not form.validate_on_submit():
+        flash("The form expired; try again.", "warning")
+        return redirect(url_for("main.notifications"))
+    marked = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    flash(
+        f"Marked {plural(marked, 'notification')} as read." if marked else "Nothing was unread.",
+        "success",
+    )
     return redirect(url_for("main.notifications"))

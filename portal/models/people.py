@@ -171,6 +171,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # False from a sign-up until its e-mailed link is followed (when e-mail is configured).
     email_confirmed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # When an administrator last invited the person to choose a password (made the account
+    # or renewed the link); None for accounts made any other way.
+    invited_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # When the inbox was last opened (recorded by a POST from the inbox page): the badge
@@ -230,6 +233,12 @@ class User(UserMixin, db.Model):
         self.session_key = new_session_key()
         if self.id is not None:
             db.session.execute(sa.delete(SignIn).where(SignIn.user_id == self.id))
+
+    @property
+    def awaits_password(self) -> bool:
+        """Invited by an administrator and no password chosen yet: cannot sign in until the
+        invitation's link is followed (it confirms the address)."""
+        return self.invited_at is not None and not self.email_confirmed
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

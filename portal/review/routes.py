@@ -45,6 +45,7 @@ from portal.review.valuation import (
     reference_rate,
     strategic_value,
 )
+from portal.review.waiting import waits
 from portal.strategy import objectives as objective_service
 from portal.templating import plural
 
@@ -185,7 +186,7 @@ def queue():
         form=form,
         page=page,
         args=args,
-        now=utcnow(),
+        waits=waits((i.id for i in page.items), utcnow()),
         overdue_before=service.overdue_before(overdue_days),
         overdue_days=overdue_days,
         assign_form=assign_form,

@@ -2,6 +2,7 @@
 to first review, the share of ideas reaching a decision and the value selected, on the page
 (figures, two charts, a table) and in the CSV, with a row for the whole campaign."""
 
+import codecs
 import csv
 import io
 from datetime import timedelta
@@ -83,13 +84,14 @@ def reported(
 def test_the_csv_by_department_and_for_the_whole_campaign(brm_client, reported):
     response = brm_client.get(f"/campaigns/{reported.id}/report.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert response.data.startswith(codecs.BOM_UTF8)  # Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows == [
         HEADER,
-        ["Finance", "2", "2", "0", "0", "2", "2.0", "2", "100.0", "1", "112.5"],
-        ["Sales", "1", "1", "0", "0", "0", "", "0", "0.0", "0", "0.0"],
-        ["Operations", "1", "0", "1", "1", "0", "", "0", "", "0", "0.0"],
-        ["All departments", "4", "3", "1", "1", "2", "2.0", "2", "66.7", "1", "112.5"],
+        ["Finance", "2", "2", "0", "0", "2", "2", "2", "100", "1", "112.5"],
+        ["Sales", "1", "1", "0", "0", "0", "", "0", "0", "0", "0"],
+        ["Operations", "1", "0", "1", "1", "0", "", "0", "", "0", "0"],
+        ["All departments", "4", "3", "1", "1", "2", "2", "2", "66.7", "1", "112.5"],
     ]
 
 
@@ -110,5 +112,5 @@ def test_a_campaign_nobody_answered_yet(brm_client, make_campaign):
     campaign = make_campaign()  # asks everyone
     page = brm_client.get(f"/campaigns/{campaign.id}/report").get_data(as_text=True)
     assert "Nobody has taken part yet." in page and "<svg" not in page
-    rows = brm_client.get(f"/campaigns/{campaign.id}/report.csv").get_data(as_text=True)
-    assert rows.splitlines() == [",".join(HEADER), "All departments,0,0,0,0,0,,0,,0,0.0"]
+    rows = brm_client.get(f"/campaigns/{campaign.id}/report.csv").data.decode("utf-8-sig")
+    assert rows.splitlines() == [",".join(HEADER), "All departments,0,0,0,0,0,,0,,0,0"]

@@ -1,5 +1,6 @@
 """Adopting a run through the workflow, the current plan, comparing runs, exports."""
 
+import codecs
 import csv
 import io
 import json
@@ -131,7 +132,8 @@ def test_exports_read_back(brm_client, pm_client, make_scenario, ideas):
     run = _run(pm_client, make_scenario(budget={"2027": 300.0}))
     response = brm_client.get(f"/portfolio/runs/{run.id}/selection.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.data.decode())))
+    assert response.data.startswith(codecs.BOM_UTF8)  # Excel reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert {r["Reference"] for r in rows} == {idea_ref(big.id), idea_ref(mid.id)}
     by_ref = {r["Reference"]: r for r in rows}
     assert float(by_ref[idea_ref(big.id)]["Value"]) == 100.0

@@ -22,7 +22,7 @@ def test_selection_downloads_neutralise_titles_and_keep_numbers(
     run = _run(pm_client, make_scenario(budget={"2027": 1000.0}))
     assert len(run.result["selected"]) == len(HOSTILE)
 
-    text = brm_client.get(f"/portfolio/runs/{run.id}/selection.csv").get_data(as_text=True)
+    text = brm_client.get(f"/portfolio/runs/{run.id}/selection.csv").data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert sorted(r["Title"] for r in rows) == sorted("'" + t for t in HOSTILE)
     assert {r["Value"] for r in rows} == {"25"}  # numbers stay numbers

@@ -65,11 +65,15 @@ def test_dashboards_draw_hostile_names(name, pm_client, hostile):
 def test_dashboard_tables_write_names_as_text(name, pm_client, hostile):
     page = pm_client.get(f"/reports/{name}.csv?period=")
     assert page.status_code == 200
-    first = list(csv.reader(io.StringIO(page.get_data(as_text=True))))
+    first = list(csv.reader(io.StringIO(page.data.decode("utf-8-sig"))))
     tables = {t.split("=")[-1] for t in _table_links(pm_client, name)} or {None}
     for table in tables:
         query = f"?period=&table={table}" if table else "?period="
-        rows = list(csv.reader(io.StringIO(pm_client.get(f"/reports/{name}.csv{query}").text)))
+        rows = list(
+            csv.reader(
+                io.StringIO(pm_client.get(f"/reports/{name}.csv{query}").data.decode("utf-8-sig"))
+            )
+        )
         for row in rows[1:]:
             for cell in row:
                 if cell.startswith(FORMULA_STARTS):
@@ -83,12 +87,12 @@ def _table_links(client, name: str) -> set[str]:
 
 
 def test_calibration_keeps_a_negative_error_a_number(pm_client, hostile):
-    text = pm_client.get("/reports/calibration.csv?period=").get_data(as_text=True)
+    text = pm_client.get("/reports/calibration.csv?period=").data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     mine = next(r for r in rows if ESTIMATOR in next(iter(r.values())))
     assert next(iter(mine.values())) == "'" + ESTIMATOR
     assert any(v.startswith("-") and float(v) < 0 for v in mine.values() if v), mine
-    value = pm_client.get("/reports/value.csv?period=").get_data(as_text=True)
+    value = pm_client.get("/reports/value.csv?period=").data.decode("utf-8-sig")
     assert f"'{DEPARTMENT}" in next(csv.reader(io.StringIO(value.splitlines()[1])))[0]
 
 

@@ -1,5 +1,6 @@
 """CSV import: preview with problems by row and column, all or nothing; CSV exports."""
 
+import codecs
 import csv
 import io
 from datetime import datetime
@@ -175,13 +176,15 @@ def test_exports_and_reimport(pm_client, pm, brm, employee, make_idea, make_obje
         )
     )  # fmt: skip
     db.session.commit()
-    text = pm_client.get("/transfer/export/ideas.csv").get_data(as_text=True)
+    export = pm_client.get("/transfer/export/ideas.csv")
+    assert export.data.startswith(codecs.BOM_UTF8)  # Excel reads it as UTF-8
+    text = export.data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["title"] for r in rows] == ["Exported idea"]
     assert rows[0]["objectives"] == "Growth" and rows[0]["status"] == "approved"
     tp = list(
         csv.DictReader(
-            io.StringIO(pm_client.get("/transfer/export/touchpoints.csv").get_data(as_text=True))
+            io.StringIO(pm_client.get("/transfer/export/touchpoints.csv").data.decode("utf-8-sig"))
         )
     )
     assert tp == [
@@ -191,7 +194,7 @@ def test_exports_and_reimport(pm_client, pm, brm, employee, make_idea, make_obje
             "ideas": idea.reference,
         }
     ]  # fmt: skip
-    estimates = pm_client.get("/transfer/export/estimates.csv").get_data(as_text=True)
+    estimates = pm_client.get("/transfer/export/estimates.csv").data.decode("utf-8-sig")
     assert estimates.splitlines()[0].startswith("idea,title,version")
     assert pm_client.get("/transfer/export/users.csv").status_code == 404
     # the export imports again
@@ -288,9 +291,9 @@ def test_import_and_export_value_over_time_and_run_cost(app, pm, pm_client, writ
     estimate = db.session.scalar(sa.select(Estimate))
     assert estimate.value_profile == {"2027": 1.0, "2028": 3.0}
     assert (estimate.run_cost_per_year, estimate.lifetime_years) == (500.0, 4)
-    text = pm_client.get("/transfer/export/estimates.csv").get_data(as_text=True)
+    text = pm_client.get("/transfer/export/estimates.csv").data.decode("utf-8-sig")
     (row,) = csv.DictReader(io.StringIO(text))
     assert row["value_over_time"] == "2027: 1; 2028: 3"
-    assert (row["run_cost_per_year"], row["lifetime_years"]) == ("500.0", "4")
+    assert (row["run_cost_per_year"], row["lifetime_years"]) == ("500", "4")
     assert float(row["tco"]) == 1000 + 4 * 500  # no scenario: the NPV is undiscounted
     assert float(row["npv_cost"]) == 3000
