@@ -36,7 +36,7 @@ from portal.models import (
     StrategicObjective,
 )
 from portal.models.ideas import idea_objectives
-from portal.review.valuation import objective_shares, scorer, value_parts
+from portal.review.valuation import in_points, objective_shares, scorer, value_parts
 
 BACKENDS = optimizer.BACKENDS
 _REF = re.compile(r"^\s*(?:idea[-\s]?)?(\d+)\s*$", re.IGNORECASE)
@@ -225,15 +225,15 @@ def build_problem(scenario: Scenario) -> Frozen:
         if stream:
             # The positive part accrues over time; what negative impacts take is one-off.
             candidate["value_by_period"] = {
-                p: round(v, 4) for p, v in stream.items() if p in period_set and v > 0
+                p: in_points(v) for p, v in stream.items() if p in period_set and v > 0
             }
-            candidate["value"] = round(-loss * c["likely"], 4) or 0.0
+            candidate["value"] = in_points(-loss * c["likely"]) or 0.0
             if not candidate["value_by_period"]:
                 del candidate["value_by_period"]
         else:
-            candidate["value"] = round(value * c["likely"], 4)
-            candidate["value_low"] = round(value * c["low"], 4)
-            candidate["value_high"] = round(value * c["high"], 4)
+            candidate["value"] = in_points(value * c["likely"])
+            candidate["value_low"] = in_points(value * c["low"])
+            candidate["value_high"] = in_points(value * c["high"])
             if value < 0:  # the range of a negative value runs the other way
                 candidate["value_low"], candidate["value_high"] = (
                     candidate["value_high"],
@@ -241,7 +241,7 @@ def build_problem(scenario: Scenario) -> Frozen:
                 )
         candidate.update(cost=costs.get(idea_id, {}), department=c["department"])
         if loss > 0:
-            candidate["negative_impact"] = round(loss * c["likely"], 4)
+            candidate["negative_impact"] = in_points(loss * c["likely"])
         if c["run_cost"] and c["lifetime"]:
             candidate["run_cost"] = round(float(c["run_cost"]) / per_year, 2)
             candidate["lifetime"] = max(1, round(int(c["lifetime"]) * per_year))

@@ -46,7 +46,7 @@ from portal.models import (
 from portal.models.ideas import idea_reference
 from portal.periods import sort_key as period_order
 from portal.reports.periods import ALL_TIME, PeriodFilter, month_ends
-from portal.review.valuation import NO_OBJECTIVE, objective_shares, strategic_value
+from portal.review.valuation import NO_OBJECTIVE, in_points, objective_shares, strategic_value
 
 S = IdeaStatus
 
@@ -168,7 +168,7 @@ def current_estimates(idea_ids: IdeaIds) -> dict[int, EstimateFigures]:
 
 
 def estimated_value(estimate: EstimateFigures, weights: dict[int, float]) -> float:
-    return strategic_value(estimate.impacts, weights) * estimate.value_likely
+    return in_points(strategic_value(estimate.impacts, weights) * estimate.value_likely)
 
 
 def cost_profile(estimate: EstimateFigures) -> dict[str, float]:

@@ -21,6 +21,15 @@ from portal.models import Estimate, Run, Scenario, StrategicObjective
 from portal.review import rules
 
 MAX_IMPACT = 4
+POINT_DECIMALS = 4  # a value in points is kept to this many decimals, everywhere
+
+
+def in_points(value: float) -> float:
+    """A value in points as the portal keeps it (what the optimizer gets, what reports add
+    up): rounded once here, so a page that shows one decimal shows the same one everywhere."""
+    return round(value, POINT_DECIMALS)
+
+
 # Where value goes when an idea has no impact on any active objective (the split still sums).
 NO_OBJECTIVE = "(no objective impact)"
 

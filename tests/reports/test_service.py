@@ -11,7 +11,7 @@ from portal.models import Idea, IdeaStatus, Role, Touchpoint, TouchpointKind
 from portal.reports import service
 from portal.reports.periods import PeriodError, month_ends, parse_period
 from portal.reports.service import ReportFilter
-from portal.review.valuation import strategic_value
+from portal.review.valuation import in_points, strategic_value
 
 S = IdeaStatus
 TODAY = date(2026, 3, 15)
@@ -373,3 +373,12 @@ def test_my_outcomes(delivered):
     assert by_ref[delivered["d1"].reference].realized_value == 70
     assert by_ref[delivered["d1"].reference].estimated_value == pytest.approx(75)
     assert by_ref[delivered["d3"].reference].realized_value is None
+
+
+def test_a_value_reads_the_same_on_the_reports_as_on_a_run():
+    """Weights 1 and 1, impacts 0 and 2, likely 1.15: 28.749999… unrounded, which one
+    decimal showed as 28.7 on the reports and 28.8 on a run (kept to 4 decimals there)."""
+    figures = service.EstimateFigures(1, None, 1.15, {1: 0, 2: 2}, {})
+    value = service.estimated_value(figures, {1: 1.0, 2: 1.0})
+    assert value == in_points(strategic_value({1: 0, 2: 2}, {1: 1.0, 2: 1.0}) * 1.15) == 28.75
+    assert service._r(value) == 28.8
