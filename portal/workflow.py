@@ -23,6 +23,8 @@ from portal.models import (
     Comment,
     CommentKind,
     Estimate,
+    EstimateCost,
+    EstimateImpact,
     Follow,
     Idea,
     IdeaStatus,
@@ -135,12 +137,27 @@ def _is_portfolio_manager(user: User, idea: Idea) -> bool:
     return user.role == Role.PORTFOLIO_MANAGER
 
 
+# The current estimate of an idea, with whether it has an impact and a cost (one statement):
+# an estimate with neither says nothing (portal.review.rules.empty_estimate_problem).
+_CURRENT_ESTIMATE = sa.select(
+    Estimate.id,
+    sa.exists().where(EstimateImpact.estimate_id == Estimate.id, EstimateImpact.impact != 0),
+    sa.exists().where(
+        EstimateCost.estimate_id == Estimate.id,
+        sa.or_(EstimateCost.capex != 0, EstimateCost.opex != 0),
+    ),
+).where(Estimate.idea_id == sa.bindparam("idea_id"), Estimate.is_current)
+
+
 def _has_current_estimate(idea: Idea) -> str | None:
-    current = db.session.scalar(
-        sa.select(Estimate.id).where(Estimate.idea_id == idea.id, Estimate.is_current)
-    )
+    """A current estimate that says something: the estimate page refuses an empty one, but
+    one brought in by the CSV import may hold neither an impact nor a cost."""
+    current = db.session.execute(_CURRENT_ESTIMATE, {"idea_id": idea.id}).first()
     if current is None:
         return "Save an estimate of its value and cost first."
+    _id, has_impact, has_cost = current
+    if not (has_impact or has_cost):
+        return "its estimate has no impact on any objective and no cost; complete it first."
     return None
 
 

@@ -423,7 +423,7 @@ def estimate(idea_id: int):
     if request.method == "GET":
         _form_from_estimate(form, current)
         form.mark_estimated.data = idea.status == IdeaStatus.IN_REVIEW
-    status, conflict = 200, None
+    status, conflict, refusal = 200, None, None
     if form.validate_on_submit():
         base = whole_number(form.base_version.data or 0, low=0)
         base = -1 if base is None else base
@@ -444,8 +444,7 @@ def estimate(idea_id: int):
         elif refused is not None:
             if refused.status_code == 403:
                 raise refused
-            flash(str(refused), "danger")
-            status = refused.status_code
+            refusal, status = str(refused), refused.status_code  # shown on the form
         else:
             db.session.commit()
             flash(f"Estimate saved for {idea.reference}.", "success")
@@ -460,6 +459,7 @@ def estimate(idea_id: int):
         form=form,
         current=current,
         conflict=conflict,
+        refusal=refusal,
         objectives=objectives,
         pools=pools,
         periods=periods,
