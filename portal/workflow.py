@@ -173,6 +173,8 @@ def _campaign_takes_ideas(idea: Idea) -> str | None:
     campaign = idea.campaign
     state = campaign.state_on(utcnow().date()) if campaign is not None else None
     if state not in (None, CampaignState.OPEN):
+        if state == CampaignState.SCHEDULED:
+            return f"its campaign “{campaign.title}” opens on {campaign.opens_on:%d %b %Y}."
         return f"its campaign “{campaign.title}” is {state} and takes no more ideas."
     return None
 
