@@ -214,6 +214,8 @@ class Transition:
     own_form: bool = False
     # The label of the reason box, after the transition's label ("Reject — reason ...").
     prompt: str = "reason"
+    # What the reason box says when it was left empty (`needs_reason`).
+    missing_reason: str = "Give the reason first."
     # Asked before a plain button makes the transition, or None.
     confirm: str | None = None
     # What else happens, in the same transaction: called with (idea, actor, reason).
@@ -262,6 +264,7 @@ TRANSITIONS: dict[str, Transition] = {
             needs_reason=True,
             message="The reviewer of {idea} asked: {reason}",
             prompt="your question to the submitter",
+            missing_reason="Write your question to the submitter first.",
             effects=(_keep_in_discussion(CommentKind.QUESTION),),
         ),
         Transition(
@@ -275,6 +278,7 @@ TRANSITIONS: dict[str, Transition] = {
             message="The submitter of {idea} answered: {reason}",
             reason_explains_state=False,
             prompt="your answer",
+            missing_reason="Write your answer first.",
             effects=(_keep_in_discussion(CommentKind.ANSWER),),
         ),
         Transition(
@@ -306,6 +310,7 @@ TRANSITIONS: dict[str, Transition] = {
             needs_reason=True,
             message="{idea} was not taken forward: {reason}",
             prompt="reason (the submitter reads it)",
+            missing_reason="Give the reason for rejecting it first: the submitter reads it.",
         ),
         Transition(
             "mark_duplicate",
@@ -327,6 +332,7 @@ TRANSITIONS: dict[str, Transition] = {
             "a BRM covering its department",
             needs_reason=True,
             message="{idea} was deferred: {reason}",
+            missing_reason="Say why it is deferred first.",
         ),
         Transition(
             "select",
@@ -382,9 +388,7 @@ def check(idea: Idea, name: str, actor: User, reason: str | None = None) -> Tran
     if not transition.may(actor, idea):
         raise TransitionForbidden(f"Only {transition.who} may '{transition.label.lower()}'.")
     if transition.needs_reason and not (reason or "").strip():
-        exc = TransitionError(f"'{transition.label}' needs a reason.")
-        exc.status_code = 400
-        raise exc
+        raise TransitionError(transition.missing_reason, 400, field="reason")
     if transition.requires is not None:
         problem = transition.requires(idea)
         if problem:

@@ -66,7 +66,7 @@ def test_submit_directly(employee_client, idea_form):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"title": ""}, b"This field is required."),
+        ({"title": ""}, b"Title is required."),
         ({"title": "abc"}, b"Field must be between 5 and 200 characters long."),
         ({"title": "x" * 201}, b"At most 200 characters; this text has 201."),
         ({"problem": "x" * 5001}, b"At most 5,000 characters; this text has 5,001."),
@@ -440,9 +440,10 @@ def test_a_draft_saves_with_only_a_title(employee_client, employee):
     # Submitting it checks the rest, from the same rules, and names every missing field.
     response = employee_client.post(f"/ideas/{idea.id}/transition/submit")
     assert response.status_code == 409
-    assert "Before submitting, missing problem; missing proposal; missing expected_benefit." in (
-        response.text
-    )
+    assert (
+        "Before submitting: Problem is required. Proposal is required. "
+        "Expected benefit is required."
+    ) in response.text
     db.session.rollback()
     assert db.session.get(Idea, idea.id).status == IdeaStatus.DRAFT
 
@@ -459,8 +460,11 @@ def test_submitting_from_the_form_names_every_missing_field(employee_client, emp
     )
     assert response.status_code == 400
     page = response.text
-    assert "Missing proposal." in page and "Missing expected_benefit." in page
-    assert "Missing problem." not in page
+    assert "Proposal is required." in page and "Expected benefit is required." in page
+    assert "Problem is required." not in page and "expected_benefit" not in page.split("<form")[0]
+    # Each message is under its own field.
+    benefit = page[page.index('name="expected_benefit"') :]
+    assert benefit.index("Expected benefit is required.") < benefit.index('name="department"')
     assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
 
 

@@ -22,10 +22,10 @@ from portal.ideas.rules import TEXT_LIMIT
 
 
 def _follows(rule: rules.TextRule) -> list:
-    """The form's validators for an idea field rule (WTForms' own messages)."""
+    """The form's validators for an idea field rule (the rule's words when it is missing)."""
     # A minimum of one is what DataRequired already says; Length only words a longer minimum.
     return [
-        DataRequired(),
+        DataRequired(message=rule.missing),
         TextLength(min=rule.min_length if rule.min_length > 1 else -1, max=rule.max_length),
     ]
 
@@ -85,7 +85,7 @@ class IdeaForm(PortalForm):
             values = {rule.field: self[rule.field].data for rule in rules.IDEA_TEXT}
             for name, problem in rules.idea_problems(values).items():
                 if not self[name].errors:
-                    self[name].errors = [*self[name].errors, f"{problem[0].upper()}{problem[1:]}."]
+                    self[name].errors = [*self[name].errors, problem]
                     valid = False
         return valid
 

@@ -68,7 +68,7 @@ def _check_fields(data: IdeaInput, draft: bool = False) -> None:
     only its title."""
     if problems := idea_problems(vars(data), draft=draft):
         name, problem = next(iter(problems.items()))
-        raise IdeaError(f"{problem[0].upper()}{problem[1:]}.", 400, field=name)
+        raise IdeaError(problem, 400, field=name)
 
 
 NO_DEPARTMENT = "That department does not exist."
