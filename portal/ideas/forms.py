@@ -6,7 +6,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from portal.forms import (
     MAX_SEARCH,
@@ -19,6 +19,7 @@ from portal.forms import (
 )
 from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
+from portal.ideas.service import search_words
 
 
 def _follows(rule: rules.TextRule) -> list:
@@ -114,6 +115,13 @@ class SearchForm(PortalForm):
         "Search",
         validators=[TextLength(max=MAX_SEARCH, message=SEARCH_TOO_LONG)],
     )
+
+    def validate_q(self, field) -> None:
+        try:
+            search_words(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
     department = SelectField("Department", coerce=str, default="")
     status = SelectField("Status", coerce=str, default="")
     objective = SelectField("Objective", coerce=str, default="")
