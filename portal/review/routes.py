@@ -295,7 +295,8 @@ def add_link(idea_id: int):
     if refused is not None:
         return _refused(refused, idea)
     db.session.commit()
-    flash(f"Linked: {idea.reference} {link.kind.label} {link.target.reference}.", "success")
+    reads = service.READING[link.kind]
+    flash(f"Linked: {idea.reference} {reads} {link.target.reference}.", "success")
     return _back(idea)
 
 

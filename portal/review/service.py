@@ -573,9 +573,17 @@ class LinkLine:
         return idea_reference(self.other_id)
 
 
-# How a link reads from its target, where that differs from its kind's label.
+# How a link reads in a sentence about one of its ideas, "This idea <reads> IDEA-5": from
+# its source, and from its target where that reads otherwise.
+READING = {
+    LinkKind.RELATED: "is related to",
+    LinkKind.DUPLICATE_OF: "is a duplicate of",
+    LinkKind.REQUIRES: "requires",
+    LinkKind.EXCLUDES: "excludes",
+    LinkKind.TOGETHER_WITH: "goes together with",
+}
 REVERSE_READING = {
-    LinkKind.DUPLICATE_OF: "has duplicate",
+    LinkKind.DUPLICATE_OF: "is duplicated by",
     LinkKind.REQUIRES: "is required by",
 }
 
@@ -608,7 +616,7 @@ def links_of(idea: Idea) -> list[LinkLine]:
             link_id,
             kind,
             note,
-            kind.label if forward else REVERSE_READING.get(kind, kind.label),
+            READING[kind] if forward else REVERSE_READING.get(kind, READING[kind]),
             *rest,
         )
         for link_id, kind, note, forward, *rest in db.session.execute(_LINKS, {"idea_id": idea.id})
