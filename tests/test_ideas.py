@@ -574,17 +574,24 @@ class TestSearchWords:
 
 
 def test_a_word_search_can_use_the_trigram_indexes_on_postgresql(app, employee):
+    """The words' conditions alone, with only bitmap index scans allowed besides a full
+    scan: the plan reads the pg_trgm indexes for the regular expressions."""
     from portal.ideas.service import IdeaFilters, search
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the pg_trgm indexes exist on PostgreSQL only")
     found = search(employee, IdeaFilters(q="SSO invoice"))
-    compiled = found.query.compile(dialect=db.engine.dialect)
+    _visible, *words = found.query.whereclause.clauses
+    regexes = [c for c in words if "~*" in str(c.compile(dialect=db.engine.dialect))]
+    assert len(regexes) == 2
+    compiled = sa.select(Idea.id).where(*regexes).compile(dialect=db.engine.dialect)
     connection = db.session.connection()
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
     explained = connection.exec_driver_sql(
         "EXPLAIN " + str(compiled), compiled.construct_params(found.params)
     )
     plan = "\n".join(row[0] for row in explained)
     db.session.rollback()
-    assert "ix_ideas_title_trgm" in plan and "~*" in plan, plan
+    for column in ("title", "problem", "proposal"):
+        assert f"Bitmap Index Scan on ix_ideas_{column}_trgm" in plan, plan
