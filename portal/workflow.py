@@ -23,6 +23,8 @@ from portal.models import (
     Comment,
     CommentKind,
     Estimate,
+    EstimateCost,
+    EstimateImpact,
     Follow,
     Idea,
     IdeaStatus,
@@ -135,12 +137,27 @@ def _is_portfolio_manager(user: User, idea: Idea) -> bool:
     return user.role == Role.PORTFOLIO_MANAGER
 
 
+# The current estimate of an idea, with whether it has an impact and a cost (one statement):
+# an estimate with neither says nothing (portal.review.rules.empty_estimate_problem).
+_CURRENT_ESTIMATE = sa.select(
+    Estimate.id,
+    sa.exists().where(EstimateImpact.estimate_id == Estimate.id, EstimateImpact.impact != 0),
+    sa.exists().where(
+        EstimateCost.estimate_id == Estimate.id,
+        sa.or_(EstimateCost.capex != 0, EstimateCost.opex != 0),
+    ),
+).where(Estimate.idea_id == sa.bindparam("idea_id"), Estimate.is_current)
+
+
 def _has_current_estimate(idea: Idea) -> str | None:
-    current = db.session.scalar(
-        sa.select(Estimate.id).where(Estimate.idea_id == idea.id, Estimate.is_current)
-    )
+    """A current estimate that says something: the estimate page refuses an empty one, but
+    one brought in by the CSV import may hold neither an impact nor a cost."""
+    current = db.session.execute(_CURRENT_ESTIMATE, {"idea_id": idea.id}).first()
     if current is None:
         return "Save an estimate of its value and cost first."
+    _id, has_impact, has_cost = current
+    if not (has_impact or has_cost):
+        return "its estimate has no impact on any objective and no cost; complete it first."
     return None
 
 
@@ -156,6 +173,8 @@ def _campaign_takes_ideas(idea: Idea) -> str | None:
     campaign = idea.campaign
     state = campaign.state_on(utcnow().date()) if campaign is not None else None
     if state not in (None, CampaignState.OPEN):
+        if state == CampaignState.SCHEDULED:
+            return f"its campaign “{campaign.title}” opens on {campaign.opens_on:%d %b %Y}."
         return f"its campaign “{campaign.title}” is {state} and takes no more ideas."
     return None
 
@@ -195,6 +214,8 @@ class Transition:
     own_form: bool = False
     # The label of the reason box, after the transition's label ("Reject — reason ...").
     prompt: str = "reason"
+    # What the reason box says when it was left empty (`needs_reason`).
+    missing_reason: str = "Give the reason first."
     # Asked before a plain button makes the transition, or None.
     confirm: str | None = None
     # What else happens, in the same transaction: called with (idea, actor, reason).
@@ -243,6 +264,7 @@ TRANSITIONS: dict[str, Transition] = {
             needs_reason=True,
             message="The reviewer of {idea} asked: {reason}",
             prompt="your question to the submitter",
+            missing_reason="Write your question to the submitter first.",
             effects=(_keep_in_discussion(CommentKind.QUESTION),),
         ),
         Transition(
@@ -256,6 +278,7 @@ TRANSITIONS: dict[str, Transition] = {
             message="The submitter of {idea} answered: {reason}",
             reason_explains_state=False,
             prompt="your answer",
+            missing_reason="Write your answer first.",
             effects=(_keep_in_discussion(CommentKind.ANSWER),),
         ),
         Transition(
@@ -287,6 +310,7 @@ TRANSITIONS: dict[str, Transition] = {
             needs_reason=True,
             message="{idea} was not taken forward: {reason}",
             prompt="reason (the submitter reads it)",
+            missing_reason="Give the reason for rejecting it first: the submitter reads it.",
         ),
         Transition(
             "mark_duplicate",
@@ -308,6 +332,7 @@ TRANSITIONS: dict[str, Transition] = {
             "a BRM covering its department",
             needs_reason=True,
             message="{idea} was deferred: {reason}",
+            missing_reason="Say why it is deferred first.",
         ),
         Transition(
             "select",
@@ -363,9 +388,7 @@ def check(idea: Idea, name: str, actor: User, reason: str | None = None) -> Tran
     if not transition.may(actor, idea):
         raise TransitionForbidden(f"Only {transition.who} may '{transition.label.lower()}'.")
     if transition.needs_reason and not (reason or "").strip():
-        exc = TransitionError(f"'{transition.label}' needs a reason.")
-        exc.status_code = 400
-        raise exc
+        raise TransitionError(transition.missing_reason, 400, field="reason")
     if transition.requires is not None:
         problem = transition.requires(idea)
         if problem:

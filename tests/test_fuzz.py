@@ -22,7 +22,16 @@ from hypothesis import strategies as st
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from portal.extensions import db
-from portal.models import Campaign, IdeaLink, IdeaStatus, LinkKind, Role, utcnow
+from portal.models import (
+    Campaign,
+    IdeaLink,
+    IdeaStatus,
+    LinkKind,
+    Role,
+    Touchpoint,
+    TouchpointKind,
+    utcnow,
+)
 from tests.conftest import PROVIDER_WARNINGS, login, sso_config
 
 # The portfolio factories (pools, estimates, candidates, scenarios).
@@ -146,7 +155,11 @@ def world(
     make_idea(employee, status=IdeaStatus.DRAFT)
     candidate = new_candidate(3, 100.0)
     link = IdeaLink(source=in_review, target=submitted, kind=LinkKind.REQUIRES, created_by=brm)
-    db.session.add(link)
+    touchpoint = Touchpoint(
+        brm=brm, department=department, held_on=date.today(), kind=TouchpointKind.CALL,
+        notes="Priorities.",
+    )  # fmt: skip
+    db.session.add_all([link, touchpoint])
     pool = new_pool("Engineering", {"2027": 10.0})
     token = create_token(employee, "fuzz")
     scenario = new_scenario(time_limit=5)
@@ -171,6 +184,7 @@ def world(
         "action": ["publish", "close", "decide"],
         "idea_id": [in_review.id, submitted.id, candidate.id],
         "link_id": [link.id],
+        "touchpoint_id": [touchpoint.id],
         "department_id": [other.id, department.id],
         "user_id": [victim.id],
         "token_id": [token.token.id],

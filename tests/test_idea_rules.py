@@ -17,18 +17,22 @@ GOOD = {
 CASES = [
     ("title", "Five!", None),
     ("title", "x" * 200, None),
-    ("title", "", "missing title"),
-    ("title", "    ", "missing title"),
-    ("title", "abcd", "title too short (at least 5 characters)"),
-    ("title", "x" * 201, "title too long (201 characters, at most 200)"),
+    ("title", "", "Title is required."),
+    ("title", "    ", "Title is required."),
+    ("title", "abcd", "Title needs at least 5 characters."),
+    ("title", "x" * 201, "Title has at most 200 characters; this text has 201."),
     ("problem", "x", None),
     ("problem", "x" * 5000, None),
-    ("problem", "", "missing problem"),
-    ("problem", "x" * 5001, "problem too long (5001 characters, at most 5000)"),
-    ("proposal", "", "missing proposal"),
-    ("proposal", "x" * 5001, "proposal too long (5001 characters, at most 5000)"),
-    ("expected_benefit", " ", "missing expected_benefit"),
-    ("expected_benefit", "x" * 5001, "expected_benefit too long (5001 characters, at most 5000)"),
+    ("problem", "", "Problem is required."),
+    ("problem", "x" * 5001, "Problem has at most 5,000 characters; this text has 5,001."),
+    ("proposal", "", "Proposal is required."),
+    ("proposal", "x" * 5001, "Proposal has at most 5,000 characters; this text has 5,001."),
+    ("expected_benefit", " ", "Expected benefit is required."),
+    (
+        "expected_benefit",
+        "x" * 5001,
+        "Expected benefit has at most 5,000 characters; this text has 5,001.",
+    ),  # noqa: E501
 ]
 
 
@@ -40,10 +44,10 @@ def test_idea_field_rules(field, text, problem):
 
 def test_a_missing_field_is_missing():
     assert rules.idea_problems({}) == {
-        "title": "missing title",
-        "problem": "missing problem",
-        "proposal": "missing proposal",
-        "expected_benefit": "missing expected_benefit",
+        "title": "Title is required.",
+        "problem": "Problem is required.",
+        "proposal": "Proposal is required.",
+        "expected_benefit": "Expected benefit is required.",
     }
 
 
@@ -53,13 +57,13 @@ def test_ideas_service_applies_the_rules(app, employee):
     )
     with pytest.raises(IdeaError) as refused:
         create_idea(employee, data, submit=True)
-    assert (str(refused.value), refused.value.field) == ("Missing proposal.", "proposal")
+    assert (str(refused.value), refused.value.field) == ("Proposal is required.", "proposal")
     # A draft may leave it empty (submitting it checks it, through the workflow's rule).
     assert create_idea(employee, data).proposal == ""
 
 
 def test_a_draft_needs_only_its_title():
     assert rules.idea_problems({"title": "Park this"}, draft=True) == {}
-    assert rules.idea_problems({}, draft=True) == {"title": "missing title"}
+    assert rules.idea_problems({}, draft=True) == {"title": "Title is required."}
     too_long = rules.idea_problems({"title": "Park this", "problem": "x" * 5001}, draft=True)
-    assert too_long == {"problem": "problem too long (5001 characters, at most 5000)"}
+    assert too_long == {"problem": "Problem has at most 5,000 characters; this text has 5,001."}

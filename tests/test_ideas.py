@@ -66,7 +66,7 @@ def test_submit_directly(employee_client, idea_form):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"title": ""}, b"This field is required."),
+        ({"title": ""}, b"Title is required."),
         ({"title": "abc"}, b"Field must be between 5 and 200 characters long."),
         ({"title": "x" * 201}, b"At most 200 characters; this text has 201."),
         ({"problem": "x" * 5001}, b"At most 5,000 characters; this text has 5,001."),
@@ -440,9 +440,10 @@ def test_a_draft_saves_with_only_a_title(employee_client, employee):
     # Submitting it checks the rest, from the same rules, and names every missing field.
     response = employee_client.post(f"/ideas/{idea.id}/transition/submit")
     assert response.status_code == 409
-    assert "Before submitting, missing problem; missing proposal; missing expected_benefit." in (
-        response.text
-    )
+    assert (
+        "Before submitting: Problem is required. Proposal is required. "
+        "Expected benefit is required."
+    ) in response.text
     db.session.rollback()
     assert db.session.get(Idea, idea.id).status == IdeaStatus.DRAFT
 
@@ -459,8 +460,11 @@ def test_submitting_from_the_form_names_every_missing_field(employee_client, emp
     )
     assert response.status_code == 400
     page = response.text
-    assert "Missing proposal." in page and "Missing expected_benefit." in page
-    assert "Missing problem." not in page
+    assert "Proposal is required." in page and "Expected benefit is required." in page
+    assert "Problem is required." not in page and "expected_benefit" not in page.split("<form")[0]
+    # Each message is under its own field.
+    benefit = page[page.index('name="expected_benefit"') :]
+    assert benefit.index("Expected benefit is required.") < benefit.index('name="department"')
     assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
 
 
@@ -492,7 +496,7 @@ def test_a_search_is_built_once_per_shape_and_takes_its_values_as_parameters(
     mine = search(employee, IdeaFilters(q="invoice", sort="votes"))
     theirs = search(make_user(), IdeaFilters(q="travel", sort="votes"))
     assert mine.query is theirs.query and mine.parts is theirs.parts
-    assert (mine.params["like"], theirs.params["like"]) == ("%invoice%", "%travel%")
+    assert (mine.params["like_0"], theirs.params["like_0"]) == ("%invoice%", "%travel%")
     assert mine.params["viewer_id"] != theirs.params["viewer_id"]
     assert search(employee, IdeaFilters(q="invoice")).query is not mine.query  # another order
 
@@ -512,3 +516,82 @@ def test_a_page_key_answers_only_for_the_query_it_was_built_from(app, employee, 
 
     assert titles("Keyed alpha") == ["Keyed alpha"]
     assert titles("Keyed beta") == ["Keyed beta"]  # the same key, another query: built anew
+
+
+class TestSearchWords:
+    """Several words: every one in the title, problem or proposal, in any order, each where
+    a word starts."""
+
+    @pytest.fixture
+    def ideas(self, employee, make_idea):
+        made = {
+            "both": make_idea(
+                employee,
+                title="Automated dunning",
+                problem="Customers forget to pay; nobody sends a reminder.",
+                proposal="Email each invoice's reminder on the due date.",
+            ),
+            "apart": make_idea(
+                employee,
+                title="Reminder for expense claims",
+                problem="Claims come late.",
+                proposal="Nudge people weekly.",
+            ),
+            "invoice_only": make_idea(employee, title="Invoice scanning", problem="Typed by hand."),
+            "accessories": make_idea(employee, title="Catalogue buying for IT accessories"),
+            "sso": make_idea(employee, title="SSO for the reporting tools"),
+        }
+        return {name: idea.title for name, idea in made.items()}
+
+    def _found(self, client, q: str) -> set[str]:
+        page = client.get("/ideas/", query_string={"q": q}).text
+        return {name for name, title in self.titles.items() if title in page}
+
+    @pytest.mark.parametrize(
+        ("q", "found"),
+        [
+            ("invoice reminder", {"both"}),  # the words in another order, in two texts
+            ("REMINDER invoice", {"both"}),
+            ("reminder", {"both", "apart"}),
+            ("invoice", {"both", "invoice_only"}),  # "invoice's" counts
+            ("SSO", {"sso"}),  # not the letters inside "accessories"
+            ("access", {"accessories"}),  # a word's start
+            ("cessories", set()),
+            ("remind", {"both", "apart"}),
+            ("invoice  invoice", {"both", "invoice_only"}),  # a word twice is once
+        ],
+    )
+    def test_every_word_where_a_word_starts(self, employee_client, ideas, q, found):
+        self.titles = ideas
+        assert self._found(employee_client, q) == found
+
+    def test_too_many_words_are_a_field_error_and_other_filters_stay(self, employee_client, ideas):
+        self.titles = ideas
+        q = " ".join(f"w{n}" for n in range(11))
+        page = employee_client.get("/ideas/", query_string={"q": q}).text
+        assert "Search for at most 10 words; this search has 11." in page
+        assert self._found(employee_client, q) == set(ideas)  # the search was not run
+
+
+def test_a_word_search_can_use_the_trigram_indexes_on_postgresql(app, employee):
+    """The words' conditions alone, with only bitmap index scans allowed besides a full
+    scan: the plan reads the pg_trgm indexes for the regular expressions."""
+    from portal.ideas.service import IdeaFilters, search
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the pg_trgm indexes exist on PostgreSQL only")
+    found = search(employee, IdeaFilters(q="SSO invoice"))
+    _visible, *words = found.query.whereclause.clauses
+    regexes = [c for c in words if "~*" in str(c.compile(dialect=db.engine.dialect))]
+    assert len(regexes) == 2
+    compiled = sa.select(Idea.id).where(*regexes).compile(dialect=db.engine.dialect)
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
+    explained = connection.exec_driver_sql(
+        "EXPLAIN " + str(compiled), compiled.construct_params(found.params)
+    )
+    plan = "\n".join(row[0] for row in explained)
+    db.session.rollback()
+    for column in ("title", "problem", "proposal"):
+        assert f"Bitmap Index Scan on ix_ideas_{column}_trgm" in plan, plan

@@ -13,7 +13,18 @@ import pytest
 
 from portal.account.service import create_token
 from portal.extensions import db
-from portal.models import Campaign, IdeaLink, IdeaStatus, LinkKind, Role, Run, RunStatus, utcnow
+from portal.models import (
+    Campaign,
+    IdeaLink,
+    IdeaStatus,
+    LinkKind,
+    Role,
+    Run,
+    RunStatus,
+    Touchpoint,
+    TouchpointKind,
+    utcnow,
+)
 
 # The portfolio factories (pools, estimates, candidates, scenarios).
 from tests.conftest import login
@@ -183,6 +194,9 @@ WHO_MAY = {
     "POST /review/ideas/<id:idea_id>/merge": REVIEWERS,
     "POST /review/ideas/<id:idea_id>/release": REVIEWERS,
     "POST /review/links/<id:link_id>/delete": REVIEWERS,
+    "GET /review/touchpoints/<id:touchpoint_id>": "B",  # the BRM who logged it
+    "POST /review/touchpoints/<id:touchpoint_id>": "B",
+    "POST /review/touchpoints/<id:touchpoint_id>/delete": "B",
     "GET /review/objectives": "P",
     "POST /review/objectives": "P",
     "GET /review/objectives/<id:objective_id>/edit": "P",
@@ -277,7 +291,11 @@ def world(
         title="Faster payments", question="How?", sponsor=pm, opens_on=date.today(),
         closes_on=date.today() + timedelta(days=9), published_at=utcnow(), fields=[],
     )  # fmt: skip
-    db.session.add_all([link, run, campaign])
+    touchpoint = Touchpoint(
+        brm=brm, department=department, held_on=date.today(), kind=TouchpointKind.CALL,
+        notes="Priorities.",
+    )  # fmt: skip
+    db.session.add_all([link, run, campaign, touchpoint])
     users = {"employee": employee, "brm": brm, "portfolio_manager": pm, "admin": admin}
     users["leader"] = leader
     tokens = {role: create_token(user, "roles") for role, user in users.items()}
@@ -296,6 +314,7 @@ def world(
             None: submitted.id,
         },
         "link_id": link.id,
+        "touchpoint_id": touchpoint.id,
         "campaign_id": campaign.id,
         "action": "close",
         "department_id": department.id,

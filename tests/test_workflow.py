@@ -82,9 +82,9 @@ def test_refused_from_wrong_state(actors, make_idea, name, state):
 
 def test_reason_required(actors, make_idea):
     idea = make_idea(actors["submitter"], status=S.IN_REVIEW)
-    with pytest.raises(workflow.TransitionError, match="needs a reason") as info:
+    with pytest.raises(workflow.TransitionError, match="Give the reason for rejecting") as info:
         workflow.apply(idea, "reject", actors["brm"], "   ")
-    assert info.value.status_code == 400
+    assert (info.value.status_code, info.value.field) == (400, "reason")
     assert idea.status == S.IN_REVIEW
 
 

@@ -57,6 +57,11 @@ def _input(form: CampaignForm) -> service.CampaignInput:
     )
 
 
+@bp.app_template_global("campaign_state_words")
+def campaign_state_words(campaign: Campaign, state) -> str:
+    return service.state_words(campaign, state)
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -138,7 +143,8 @@ def change_state(campaign_id: int, action: str):
         flash(str(refused), "danger")
         return _page(campaign), refused.status_code
     db.session.commit()
-    flash(f"The campaign is now {state.label.lower()}.", "success")
+    words = service.state_words(campaign, state)
+    flash(f"The campaign is now {words[0].lower()}{words[1:]}.", "success")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
 

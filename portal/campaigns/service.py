@@ -55,6 +55,20 @@ def today() -> date:
     return utcnow().date()
 
 
+# A campaign nobody but its sponsor and the reviewers sees yet (`visible_query` alike).
+NOT_YET_OPEN = (CampaignState.DRAFT, CampaignState.SCHEDULED)
+
+
+def state_words(campaign: Campaign, state: CampaignState) -> str:
+    """The state as the badge and messages say it: "Scheduled – opens 10 Dec" (the year
+    too when it is not this year's), else the state's label."""
+    if state != CampaignState.SCHEDULED:
+        return state.label
+    opens = campaign.opens_on
+    day = f"{opens.day} {opens:%b}" + ("" if opens.year == today().year else f" {opens.year}")
+    return f"{state.label} – opens {day}"
+
+
 # ---------------------------------------------------------------- who may
 
 
@@ -85,7 +99,7 @@ def can_see(user: User, campaign: Campaign) -> bool:
         or user.id == campaign.sponsor_id
     ):
         return True
-    return campaign.state_on(today()) != CampaignState.DRAFT and any(
+    return campaign.state_on(today()) not in NOT_YET_OPEN and any(
         campaign.targets(d) for d in _departments(user)
     )
 
@@ -153,7 +167,8 @@ def accepting(campaign_id: int, author: User) -> Campaign:
     state = campaign.state_on(today())
     if state != CampaignState.OPEN:
         when = {
-            CampaignState.DRAFT: f"it opens on {campaign.opens_on:%d %b %Y}",
+            CampaignState.DRAFT: "it is not published yet",
+            CampaignState.SCHEDULED: f"it opens on {campaign.opens_on:%d %b %Y}",
             CampaignState.CLOSED: f"it closed on {_closed_on(campaign):%d %b %Y}",
             CampaignState.DECIDED: "it is closed and decided",
         }[state]
@@ -279,6 +294,7 @@ def _has_ideas(campaign: Campaign) -> bool:
 
 ACTIONS = {
     "publish": "Publish",
+    "unpublish": "Unpublish (back to draft)",
     "close": "Close now",
     "decide": "Record the decision",
 }
@@ -292,6 +308,8 @@ def available_actions(user: User, campaign: Campaign) -> list[tuple[str, str]]:
     names = []
     if campaign.published_at is None:
         names.append("publish")
+    if state == CampaignState.SCHEDULED:  # nobody has seen it yet: it may go back
+        names.append("unpublish")
     if state == CampaignState.OPEN:
         names.append("close")
     if state == CampaignState.CLOSED:
@@ -300,8 +318,10 @@ def available_actions(user: User, campaign: Campaign) -> list[tuple[str, str]]:
 
 
 def change_state(campaign: Campaign, action: str, actor: User) -> CampaignState:
-    """Publish, close early or record the decision (caller commits); notices that are due
-    go out at once."""
+    """Publish, unpublish before it opens, close early or record the decision (caller
+    commits); notices that are due go out at once. A campaign published ahead of its
+    opening day is scheduled: it opens by itself on that day (its state follows the date;
+    the reminders job sends the "opened" notice)."""
     if not can_manage(actor, campaign):
         raise CampaignError("Only the campaign's sponsor or an admin may do that.", 403)
     if action not in dict(available_actions(actor, campaign)):
@@ -313,6 +333,8 @@ def change_state(campaign: Campaign, action: str, actor: User) -> CampaignState:
     now = utcnow()
     if action == "publish":
         campaign.published_at = now
+    elif action == "unpublish":
+        campaign.published_at = None
     elif action == "close":
         campaign.closed_at = now
     elif action == "decide":

@@ -6,7 +6,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from portal.forms import (
     MAX_SEARCH,
@@ -19,13 +19,14 @@ from portal.forms import (
 )
 from portal.ideas import rules
 from portal.ideas.rules import TEXT_LIMIT
+from portal.ideas.service import search_words
 
 
 def _follows(rule: rules.TextRule) -> list:
-    """The form's validators for an idea field rule (WTForms' own messages)."""
+    """The form's validators for an idea field rule (the rule's words when it is missing)."""
     # A minimum of one is what DataRequired already says; Length only words a longer minimum.
     return [
-        DataRequired(),
+        DataRequired(message=rule.missing),
         TextLength(min=rule.min_length if rule.min_length > 1 else -1, max=rule.max_length),
     ]
 
@@ -85,7 +86,7 @@ class IdeaForm(PortalForm):
             values = {rule.field: self[rule.field].data for rule in rules.IDEA_TEXT}
             for name, problem in rules.idea_problems(values).items():
                 if not self[name].errors:
-                    self[name].errors = [*self[name].errors, f"{problem[0].upper()}{problem[1:]}."]
+                    self[name].errors = [*self[name].errors, problem]
                     valid = False
         return valid
 
@@ -114,6 +115,13 @@ class SearchForm(PortalForm):
         "Search",
         validators=[TextLength(max=MAX_SEARCH, message=SEARCH_TOO_LONG)],
     )
+
+    def validate_q(self, field) -> None:
+        try:
+            search_words(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
     department = SelectField("Department", coerce=str, default="")
     status = SelectField("Status", coerce=str, default="")
     objective = SelectField("Objective", coerce=str, default="")

@@ -293,6 +293,9 @@ def change_status(idea_id: int, name: str):
     if refused is not None:
         if refused.status_code == 403:
             raise refused
+        if refused.field == "reason":  # said under the box the reason goes in
+            form.reason.errors = [*form.reason.errors, str(refused)]
+            return _detail_page(idea, reason_form=form, refused_transition=name), 400
         flash(str(refused), "danger")
         return _detail_page(idea), refused.status_code
     db.session.commit()

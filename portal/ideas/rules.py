@@ -10,31 +10,40 @@ TEXT_LIMIT = 5000
 
 @dataclass(frozen=True)
 class TextRule:
-    """A required text field of an idea, between `min_length` and `max_length` characters."""
+    """A required text field of an idea, between `min_length` and `max_length` characters;
+    `label` is its name as the form shows it."""
 
     field: str
+    label: str
     min_length: int = 1
     max_length: int = TEXT_LIMIT
 
+    @property
+    def missing(self) -> str:
+        return f"{self.label} is required."
+
     def problem(self, text: str | None, required: bool = True) -> str | None:
-        """What is wrong with the (stripped) text, in a sentence naming the field, or None.
-        Not `required` (a draft's text), it may be empty but not too long."""
+        """What is wrong with the (stripped) text, in a sentence naming the field by its
+        label, or None. Not `required` (a draft's text), it may be empty but not too long."""
         text = (text or "").strip()
         if not text:
-            return f"missing {self.field}" if required else None
+            return self.missing if required else None
         if len(text) < self.min_length:
-            return f"{self.field} too short (at least {self.min_length} characters)"
+            return f"{self.label} needs at least {self.min_length} characters."
         if len(text) > self.max_length:
-            return f"{self.field} too long ({len(text)} characters, at most {self.max_length})"
+            return (
+                f"{self.label} has at most {self.max_length:,} characters; "
+                f"this text has {len(text):,}."
+            )
         return None
 
 
-TITLE = TextRule("title", min_length=5, max_length=200)
-PROBLEM = TextRule("problem")
-PROPOSAL = TextRule("proposal")
-EXPECTED_BENEFIT = TextRule("expected_benefit")
+TITLE = TextRule("title", "Title", min_length=5, max_length=200)
+PROBLEM = TextRule("problem", "Problem")
+PROPOSAL = TextRule("proposal", "Proposal")
+EXPECTED_BENEFIT = TextRule("expected_benefit", "Expected benefit")
 IDEA_TEXT = (TITLE, PROBLEM, PROPOSAL, EXPECTED_BENEFIT)
-COMMENT = TextRule("body")
+COMMENT = TextRule("body", "Comment")
 
 
 # A draft can be parked with only its title; submitting it needs every field.
@@ -56,4 +65,4 @@ def submit_problems(idea) -> str | None:
     problems = idea_problems({rule.field: getattr(idea, rule.field) for rule in IDEA_TEXT})
     if not problems:
         return None
-    return "Before submitting, " + "; ".join(problems.values()) + "."
+    return "Before submitting: " + " ".join(problems.values())

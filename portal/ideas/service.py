@@ -2,6 +2,7 @@
 
 import functools
 import operator
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -68,7 +69,7 @@ def _check_fields(data: IdeaInput, draft: bool = False) -> None:
     only its title."""
     if problems := idea_problems(vars(data), draft=draft):
         name, problem = next(iter(problems.items()))
-        raise IdeaError(f"{problem[0].upper()}{problem[1:]}.", 400, field=name)
+        raise IdeaError(problem, 400, field=name)
 
 
 NO_DEPARTMENT = "That department does not exist."
@@ -540,11 +541,46 @@ class Search:
     params: dict
 
 
+# The most words one search looks for (each is a condition of its own).
+MAX_SEARCH_WORDS = 10
+
+
+def search_words(text: str | None) -> list[str]:
+    """The words of a search, as typed, each once (ignoring case), in their order; more than
+    MAX_SEARCH_WORDS is refused (ValueError, with the sentence to show)."""
+    words: dict[str, str] = {}
+    for word in (text or "").split():
+        words.setdefault(word.casefold(), word)
+    if len(words) > MAX_SEARCH_WORDS:
+        raise ValueError(
+            f"Search for at most {MAX_SEARCH_WORDS} words; this search has {len(words)}."
+        )
+    return list(words.values())
+
+
+def _word_pattern(word: str, dialect: str) -> str:
+    """A regular expression finding `word` where a word starts ("SSO" in "SSO login", not in
+    "accessories"; "invoice" in "invoices"), ignoring case; a word that starts with
+    anything but a letter or digit ("%", "_x", "#42") is found anywhere in a word. PostgreSQL
+    (`~*`, served by the pg_trgm indexes) marks a word's start with \\m; Python's `re`
+    (SQLAlchemy's REGEXP on SQLite) with \\b and takes the case flag inline."""
+    start = word[0].isascii() and word[0].isalnum()
+    if dialect == "postgresql":
+        return ("\\m" if start else "") + re.escape(word)
+    return "(?i)" + ("\\b" if start else "") + re.escape(word)
+
+
 def search(viewer: User, filters: IdeaFilters) -> Search:
-    """The ideas `viewer` may browse, filtered and sorted, as a Search."""
+    """The ideas `viewer` may browse, filtered and sorted, as a Search. Several words find
+    the ideas whose title, problem or proposal has every one of them, in any order, each
+    where a word starts (`_word_pattern`)."""
     sort = filters.sort if filters.sort in _ORDERS else "newest"
+    try:
+        words = search_words(filters.q)
+    except ValueError as exc:
+        raise IdeaError(str(exc), 400, field="q") from None
     shape = (
-        bool(filters.q),
+        len(words),
         bool(filters.department_id),
         bool(filters.status),
         bool(filters.objective_id),
@@ -552,11 +588,14 @@ def search(viewer: User, filters: IdeaFilters) -> Search:
     )
     params = {
         "viewer_id": viewer.id,
-        "like": like_pattern(filters.q) if filters.q else None,
         "department_id": filters.department_id,
         "status": filters.status,
         "objective_id": filters.objective_id,
     }
+    dialect = _dialect() if words else ""
+    for n, word in enumerate(words):
+        params[f"like_{n}"] = like_pattern(word)
+        params[f"word_{n}"] = _word_pattern(word, dialect)
     query, parts = _search_statements(shape)
     return Search(shape, query, parts, {k: v for k, v in params.items() if v is not None})
 
@@ -577,16 +616,18 @@ def search_query(viewer: User, filters: IdeaFilters) -> sa.Select:
 
 def _searched(query: sa.Select, shape: tuple) -> sa.Select:
     """`query` (a `select(Idea)`) with the filters of `shape` applied and sorted."""
-    q, department, status, objective, sort = shape
-    if q:
-        # ILIKE on PostgreSQL (served by the pg_trgm indexes), lower() LIKE elsewhere.
-        like, esc = sa.bindparam("like", type_=sa.String), LIKE_ESCAPE
+    words, department, status, objective, sort = shape
+    texts = (Idea.title, Idea.problem, Idea.proposal)
+    for n in range(words):
+        # Each word in one of the texts where a word starts: the regular expression says
+        # it; the LIKE (ILIKE on PostgreSQL, lower() LIKE elsewhere) that holds whenever it
+        # does is there to be cheap, the pg_trgm indexes serving both on PostgreSQL, and
+        # sparing SQLite a Python call per row for the texts without the letters at all.
+        like, esc = sa.bindparam(f"like_{n}", type_=sa.String), LIKE_ESCAPE
+        pattern = sa.bindparam(f"word_{n}", type_=sa.String)
         query = query.where(
-            sa.or_(
-                Idea.title.ilike(like, escape=esc),
-                Idea.problem.ilike(like, escape=esc),
-                Idea.proposal.ilike(like, escape=esc),
-            )
+            sa.or_(*(text.ilike(like, escape=esc) for text in texts)),
+            sa.or_(*(text.regexp_match(pattern, flags="i") for text in texts)),
         )
     if department:
         query = query.where(Idea.department_id == sa.bindparam("department_id"))

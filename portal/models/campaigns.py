@@ -15,6 +15,7 @@ from portal.models.people import Department, User
 
 class CampaignState(enum.StrEnum):
     DRAFT = "draft"
+    SCHEDULED = "scheduled"  # published, opens on its day by itself
     OPEN = "open"
     CLOSED = "closed"
     DECIDED = "decided"
@@ -55,9 +56,9 @@ class Campaign(db.Model):
     """A question asked to target departments (none: everyone) between two dates.
 
     The state follows from the sponsor's actions and the dates, in `state_on` (Python) and
-    `open_on` (SQL), side by side: unpublished is a draft; published, it is open from
-    `opens_on` to `closes_on` included unless the sponsor closed it early; once the
-    sponsor records the decision it is decided.
+    `open_on` (SQL), side by side: unpublished is a draft; published, it is scheduled until
+    `opens_on`, then open to `closes_on` included unless the sponsor closed it early; once
+    the sponsor records the decision it is decided.
     """
 
     __tablename__ = "campaigns"
@@ -95,8 +96,10 @@ class Campaign(db.Model):
     def state_on(self, day: date) -> CampaignState:
         if self.decided_at is not None:
             return CampaignState.DECIDED
-        if self.published_at is None or day < self.opens_on:
+        if self.published_at is None:
             return CampaignState.DRAFT
+        if day < self.opens_on:
+            return CampaignState.SCHEDULED
         if self.closed_at is not None or day > self.closes_on:
             return CampaignState.CLOSED
         return CampaignState.OPEN

@@ -169,7 +169,9 @@ def describe_changes(before: dict, after: dict) -> list[str]:
     return changes
 
 
-def _validate(data: EstimateInput) -> None:
+def _validate(data: EstimateInput, *, says_something: bool = True) -> None:
+    """Refuse an input that breaks an estimate rule (portal.review.rules); `says_something`
+    also refuses one with neither an impact nor a cost."""
     if not 0 <= data.risk <= 1:
         raise ReviewError("Risk is a probability between 0 and 1.", 400, "risk")
     if not 0 <= data.value_low <= data.value_likely <= data.value_high:
@@ -186,6 +188,8 @@ def _validate(data: EstimateInput) -> None:
     if any(a < 0 for a in data.efforts.values()):
         raise ReviewError("Effort cannot be negative.", 400, "efforts")
     _check_references(data)
+    if says_something and (problem := rules.empty_estimate_problem(data.impacts, data.costs)):
+        raise ReviewError(problem, 400, "impacts")
 
 
 def _check_references(data: EstimateInput) -> None:
@@ -307,7 +311,10 @@ def save_first_estimates(author: User, entries: list[tuple[Idea, EstimateInput]]
     if not entries:
         return
     for _idea, data in entries:
-        _validate(data)
+        # A row's estimate stands for the cost it states, which may be 0 or only a value
+        # over time; the ideas come in submitted, never marked estimated, and a reviewer
+        # estimates them (where `says_something` holds) before they can be.
+        _validate(data, says_something=False)
     ids = [idea.id for idea, _data in entries]
     if db.session.scalar(sa.select(Estimate.id).where(Estimate.idea_id.in_(ids)).limit(1)):
         raise ReviewError("Some of these ideas already have an estimate.", 409)

@@ -175,7 +175,12 @@ class TouchpointForm(PortalForm):
     kind = SelectField(
         "Kind", choices=choices((k.value, k.value.capitalize()) for k in TouchpointKind)
     )
-    notes = TextAreaField("Notes", validators=[TextLength(max=TEXT_LIMIT)])
+    # Required (review.service checks it, with the message); marked required on the page.
+    notes = TextAreaField(
+        "Notes: what was discussed",
+        validators=[TextLength(max=TEXT_LIMIT)],
+        render_kw={"aria-required": "true", "data-required-to-submit": ""},
+    )
     ideas = CheckboxesField("Ideas discussed", coerce=int, validators=[Optional()])
     submit = SubmitField("Log touchpoint")
 

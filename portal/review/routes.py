@@ -22,6 +22,7 @@ from portal.models import (
     IdeaLink,
     IdeaStatus,
     Role,
+    Touchpoint,
     TouchpointKind,
     User,
     utcnow,
@@ -295,7 +296,8 @@ def add_link(idea_id: int):
     if refused is not None:
         return _refused(refused, idea)
     db.session.commit()
-    flash(f"Linked: {idea.reference} {link.kind.label} {link.target.reference}.", "success")
+    reads = service.READING[link.kind]
+    flash(f"Linked: {idea.reference} {reads} {link.target.reference}.", "success")
     return _back(idea)
 
 
@@ -424,7 +426,7 @@ def estimate(idea_id: int):
     if request.method == "GET":
         _form_from_estimate(form, current)
         form.mark_estimated.data = idea.status == IdeaStatus.IN_REVIEW
-    status, conflict = 200, None
+    status, conflict, refusal = 200, None, None
     if form.validate_on_submit():
         base = whole_number(form.base_version.data or 0, low=0)
         base = -1 if base is None else base
@@ -445,8 +447,7 @@ def estimate(idea_id: int):
         elif refused is not None:
             if refused.status_code == 403:
                 raise refused
-            flash(str(refused), "danger")
-            status = refused.status_code
+            refusal, status = str(refused), refused.status_code  # shown on the form
         else:
             db.session.commit()
             flash(f"Estimate saved for {idea.reference}.", "success")
@@ -461,6 +462,7 @@ def estimate(idea_id: int):
         form=form,
         current=current,
         conflict=conflict,
+        refusal=refusal,
         objectives=objectives,
         pools=pools,
         periods=periods,
@@ -492,17 +494,26 @@ def departments():
     return render_template("review/departments.html", overviews=summaries)
 
 
-def _touchpoint_form(department: Department, formdata=None) -> TouchpointForm:
-    form = TouchpointForm(formdata=formdata)
+def _touchpoint_form(
+    department: Department, formdata=None, touchpoint: Touchpoint | None = None
+) -> TouchpointForm:
+    """The touchpoint form: blank to log one (dated today), or filled from `touchpoint`."""
+    form = TouchpointForm(formdata=formdata, obj=touchpoint if formdata is None else None)
     ideas = db.session.execute(
         sa.select(Idea.id, Idea.title)
         .where(Idea.department_id == department.id, Idea.status != IdeaStatus.DRAFT)
         .order_by(Idea.id.desc())
         .limit(300)
     ).all()
+    if touchpoint is not None:  # the ideas it names stay choices, however old
+        ideas += [(i.id, i.title) for i in touchpoint.ideas if i.id not in {r[0] for r in ideas}]
     form.ideas.choices = choices((i, f"IDEA-{i} {t}") for i, t in ideas)
     if formdata is None:
-        form.held_on.data = date.today()
+        if touchpoint is None:
+            form.held_on.data = date.today()
+        else:
+            form.kind.data = touchpoint.kind.value
+            form.ideas.data = [i.id for i in touchpoint.ideas]
     return form
 
 
@@ -531,5 +542,62 @@ def department(department_id: int):
         flash("The touchpoint was not logged: see the messages in the form.", "danger")
     overview = service.department_overview(department)
     return render_template(
-        "review/department.html", o=overview, form=form, can_log=current_user.role == Role.BRM
+        "review/department.html",
+        o=overview,
+        form=form,
+        can_log=current_user.role == Role.BRM,
+        changeable={
+            t.id for t in overview.touchpoints if service.may_change_touchpoint(current_user, t)
+        },
     ), submitted.status
+
+
+def _own_touchpoint(touchpoint_id: int) -> Touchpoint:
+    """The touchpoint, when the signed-in BRM logged it (403 otherwise)."""
+    touchpoint = db.get_or_404(Touchpoint, touchpoint_id)
+    if not service.may_change_touchpoint(current_user, touchpoint):
+        abort(403, description="Only the BRM who logged a touchpoint may change or delete it.")
+    return touchpoint
+
+
+@bp.route("/touchpoints/<id:touchpoint_id>", methods=["GET", "POST"])
+@roles_required(Role.BRM)
+def edit_touchpoint(touchpoint_id: int):
+    touchpoint = _own_touchpoint(touchpoint_id)
+    department = touchpoint.department
+    form = _touchpoint_form(
+        department, request.form if request.method == "POST" else None, touchpoint
+    )
+    submitted = submit(
+        form,
+        lambda: service.edit_touchpoint(
+            current_user,
+            touchpoint,
+            form.held_on.data,
+            TouchpointKind(form.kind.data),
+            form.notes.data or "",
+            list(form.ideas.data or []),
+        ),
+        field="notes",
+    )
+    if submitted.done:
+        db.session.commit()
+        flash("Touchpoint saved.", "success")
+        anchor = f"touchpoint-{touchpoint.id}"
+        return redirect(url_for("review.department", department_id=department.id, _anchor=anchor))
+    if submitted.status >= 400:
+        flash("The touchpoint was not saved: see the messages in the form.", "danger")
+    return render_template("review/touchpoint.html", t=touchpoint, form=form), submitted.status
+
+
+@bp.route("/touchpoints/<id:touchpoint_id>/delete", methods=["POST"])
+@roles_required(Role.BRM)
+def delete_touchpoint(touchpoint_id: int):
+    touchpoint = _own_touchpoint(touchpoint_id)
+    if not IdsForm().validate_on_submit():
+        abort(400)
+    department_id = touchpoint.department_id
+    service.delete_touchpoint(current_user, touchpoint)  # a refusal: the error handler
+    db.session.commit()
+    flash("Touchpoint deleted.", "info")
+    return redirect(url_for("review.department", department_id=department_id))

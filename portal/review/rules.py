@@ -32,6 +32,20 @@ def impact_problem(impact) -> str | None:
     return None
 
 
+def empty_estimate_problem(
+    impacts: Mapping[int, int], costs: Mapping[str, tuple[float, float]]
+) -> str | None:
+    """An estimate must say something: an impact (either way) on at least one objective or a
+    cost in at least one period. Without either it would be value 0 at cost 0, and once
+    marked estimated the idea would enter portfolio runs as free."""
+    if any(impacts.values()) or any(capex or opex for capex, opex in costs.values()):
+        return None
+    return (
+        "An estimate needs an impact on at least one objective or a cost (capex or opex) in "
+        "at least one period. Nothing was saved: fill in what you know and save again."
+    )
+
+
 def run_cost_problem(run_cost_per_year: float, lifetime_years: int) -> str | None:
     if not 0 <= run_cost_per_year <= MAX_RUN_COST:
         return f"Run cost per year is between 0 and {MAX_RUN_COST:,.0f}."

@@ -574,9 +574,17 @@ class LinkLine:
         return idea_reference(self.other_id)
 
 
-# How a link reads from its target, where that differs from its kind's label.
+# How a link reads in a sentence about one of its ideas, "This idea <reads> IDEA-5": from
+# its source, and from its target where that reads otherwise.
+READING = {
+    LinkKind.RELATED: "is related to",
+    LinkKind.DUPLICATE_OF: "is a duplicate of",
+    LinkKind.REQUIRES: "requires",
+    LinkKind.EXCLUDES: "excludes",
+    LinkKind.TOGETHER_WITH: "goes together with",
+}
 REVERSE_READING = {
-    LinkKind.DUPLICATE_OF: "has duplicate",
+    LinkKind.DUPLICATE_OF: "is duplicated by",
     LinkKind.REQUIRES: "is required by",
 }
 
@@ -609,7 +617,7 @@ def links_of(idea: Idea) -> list[LinkLine]:
             link_id,
             kind,
             note,
-            kind.label if forward else REVERSE_READING.get(kind, kind.label),
+            READING[kind] if forward else REVERSE_READING.get(kind, READING[kind]),
             *rest,
         )
         for link_id, kind, note, forward, *rest in db.session.execute(_LINKS, {"idea_id": idea.id})
@@ -617,6 +625,38 @@ def links_of(idea: Idea) -> list[LinkLine]:
 
 
 # ------------------------------------------------------------------ touchpoints
+
+
+def _touchpoint_details(held_on: date, notes: str, idea_ids: list[int]) -> tuple[str, list[Idea]]:
+    """What a touchpoint says, checked: its notes (required) and the ideas it names."""
+    if held_on > date.today() + timedelta(days=1):
+        raise ReviewError(
+            "A touchpoint is logged after it happened; the date is in the future.", 400, "held_on"
+        )
+    notes = (notes or "").strip()
+    if not notes:
+        raise ReviewError(
+            "Write what was discussed: a touchpoint without notes tells nobody anything.",
+            400,
+            "notes",
+        )
+    ideas = []
+    if idea_ids:
+        ideas = list(db.session.scalars(sa.select(Idea).where(Idea.id.in_(idea_ids))))
+        if len(ideas) != len(set(idea_ids)) or any(i.status == S.DRAFT for i in ideas):
+            raise ReviewError("Link only existing, submitted ideas.", 400, "ideas")
+    return notes, ideas
+
+
+def _touchpoint_facts(touchpoint: Touchpoint) -> dict:
+    """A touchpoint as its audit events describe it."""
+    return {
+        "department": touchpoint.department_id,
+        "held_on": touchpoint.held_on.isoformat(),
+        "kind": touchpoint.kind.value,
+        "notes": touchpoint.notes,
+        "ideas": sorted(i.id for i in touchpoint.ideas),
+    }
 
 
 def log_touchpoint(
@@ -630,21 +670,13 @@ def log_touchpoint(
     """Record a contact with a department's leader."""
     if user.role != Role.BRM or not user.covers(department.id):
         raise ReviewError("Only a BRM covering the department logs its touchpoints.", 403)
-    if held_on > date.today() + timedelta(days=1):
-        raise ReviewError(
-            "A touchpoint is logged after it happened; the date is in the future.", 400, "held_on"
-        )
-    ideas = []
-    if idea_ids:
-        ideas = list(db.session.scalars(sa.select(Idea).where(Idea.id.in_(idea_ids))))
-        if len(ideas) != len(set(idea_ids)) or any(i.status == S.DRAFT for i in ideas):
-            raise ReviewError("Link only existing, submitted ideas.", 400, "ideas")
+    notes, ideas = _touchpoint_details(held_on, notes, idea_ids)
     touchpoint = Touchpoint(
         brm=user,
         department=department,
         held_on=held_on,
         kind=kind,
-        notes=(notes or "").strip(),
+        notes=notes,
         ideas=ideas,
     )
     db.session.add(touchpoint)
@@ -658,10 +690,47 @@ def log_touchpoint(
     notify(
         department_leader(department.id, exclude=user),
         f"{user.name} logged a touchpoint with you ({kind.value}, {held_on:%d %b %Y}, "
-        f"{department.name}): {touchpoint.notes or 'no notes'}",
+        f"{department.name}): {touchpoint.notes}",
         link=url_for("leaders.home", _anchor=f"touchpoint-{touchpoint.id}"),
     )
     return touchpoint
+
+
+def may_change_touchpoint(user: User, touchpoint: Touchpoint) -> bool:
+    """Only the BRM who logged a touchpoint edits or deletes it."""
+    return user.role == Role.BRM and touchpoint.brm_id == user.id
+
+
+def _require_touchpoint_owner(user: User, touchpoint: Touchpoint) -> None:
+    if not may_change_touchpoint(user, touchpoint):
+        raise ReviewError("Only the BRM who logged a touchpoint may change or delete it.", 403)
+
+
+def edit_touchpoint(
+    user: User,
+    touchpoint: Touchpoint,
+    held_on: date,
+    kind: TouchpointKind,
+    notes: str,
+    idea_ids: list[int],
+) -> Touchpoint:
+    """Correct a touchpoint (the caller commits); audited with what it said before."""
+    _require_touchpoint_owner(user, touchpoint)
+    notes, ideas = _touchpoint_details(held_on, notes, idea_ids)
+    before = _touchpoint_facts(touchpoint)
+    touchpoint.held_on, touchpoint.kind, touchpoint.notes = held_on, kind, notes
+    touchpoint.ideas = ideas
+    after = _touchpoint_facts(touchpoint)
+    if after != before:
+        record(user, "touchpoint_edited", touchpoint, before=before, after=after)
+    return touchpoint
+
+
+def delete_touchpoint(user: User, touchpoint: Touchpoint) -> None:
+    """Remove a touchpoint (the caller commits); the audit trail keeps what it said."""
+    _require_touchpoint_owner(user, touchpoint)
+    record(user, "touchpoint_deleted", touchpoint, before=_touchpoint_facts(touchpoint))
+    db.session.delete(touchpoint)
 
 
 @dataclass

@@ -22,7 +22,15 @@ def pool(app):
 
 
 def estimate(base_version: int, **fields) -> dict:
-    return {"base_version": base_version, **fields}
+    """An estimate to post: a cost at least, since an estimate that says nothing is refused."""
+    return {"base_version": base_version, "costs": [{"period": "2027", "capex": 1000}], **fields}
+
+
+def test_an_estimate_that_says_nothing_is_refused(brm_api, idea):
+    response = brm_api.post(f"/api/v1/ideas/{idea.id}/estimates", json={"base_version": 0})
+    assert response.status_code == 422
+    assert "impacts" in error_of(response)["fields"]
+    assert db.session.scalar(sa.select(sa.func.count(Estimate.id))) == 0
 
 
 def test_first_estimate_and_reading_it(brm_api, brm, idea, make_objective, pool):

@@ -236,3 +236,14 @@ def test_bad_comment_is_422(employee_api, brm, make_idea, payload):
     response = employee_api.post(f"/api/v1/ideas/{idea.id}/comments", json=payload)
     assert response.status_code == 422 and "body" in error_of(response)["fields"]
     assert db.session.scalar(sa.select(sa.func.count(Comment.id))) == 0
+
+
+def test_a_search_finds_every_word_and_refuses_too_many(employee_api, employee, make_idea):
+    make_idea(employee, title="Invoice reminders by email", status=IdeaStatus.SUBMITTED)
+    make_idea(employee, title="Invoice scanning", status=IdeaStatus.SUBMITTED)
+    body = employee_api.get("/api/v1/ideas?q=reminder invoice").get_json()
+    assert [i["title"] for i in body["items"]] == ["Invoice reminders by email"]
+    many = " ".join(f"w{n}" for n in range(11))
+    response = employee_api.get("/api/v1/ideas", query_string={"q": many})
+    assert response.status_code == 400
+    assert "at most 10 words" in error_of(response)["message"]

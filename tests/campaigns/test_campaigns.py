@@ -203,7 +203,7 @@ def test_dates_move_a_published_campaign_and_sql_agrees(make_campaign):
     campaign = make_campaign("draft", unpublished=False)  # published, opens in 3 days
     opens, closes = campaign.opens_on, campaign.closes_on
     expected = {
-        opens - timedelta(days=1): CampaignState.DRAFT,
+        opens - timedelta(days=1): CampaignState.SCHEDULED,
         opens: CampaignState.OPEN,
         closes: CampaignState.OPEN,
         closes + timedelta(days=1): CampaignState.CLOSED,
@@ -340,7 +340,7 @@ def test_bad_answers_are_refused(employee_client, make_campaign, department, ans
     assert db.session.scalar(sa.select(sa.func.count(Idea.id))) == 0
 
 
-@pytest.mark.parametrize("state", ["closed", "decided", "draft"])
+@pytest.mark.parametrize("state", ["closed", "decided", "draft"])  # "draft": published ahead
 def test_submitting_into_a_campaign_not_open_is_refused(
     employee_client, make_campaign, department, state
 ):
@@ -475,3 +475,44 @@ def test_field_rules_in_one_place():
     )
     assert "2028 has none" in rules.envelope_problem(100, {"2027": 60}, ["2027", "2028"])
     assert rules.envelope_problem(None, {}, ["2027"]) is None
+
+
+# ------------------------------------------------------------------ published ahead
+
+
+def test_a_campaign_published_ahead_is_scheduled_and_says_when_it_opens(
+    pm_client, client_for, employee, department, make_campaign, monkeypatch
+):
+    campaign = make_campaign("draft", departments=[department])  # opens in 3 days
+    opens = campaign.opens_on
+    response = pm_client.post(f"/campaigns/{campaign.id}/state/publish", follow_redirects=True)
+    page = response.text
+    words = f"Scheduled – opens {opens.day} {opens:%b}"
+    if opens.year != service.today().year:
+        words += f" {opens.year}"
+    assert f"The campaign is now {words[0].lower()}{words[1:]}." in page
+    assert f'data-campaign-state="scheduled">{words}</span>' in page
+    assert "Unpublish (back to draft)" in page and f"/campaigns/{campaign.id}/edit" in page
+    assert words in pm_client.get("/campaigns/").text
+    db.session.refresh(campaign)
+    assert campaign.state_on(service.today()) == CampaignState.SCHEDULED
+    # People it asks see it, and may answer it, from its day on, with nobody touching it.
+    people = client_for(employee)
+    assert people.get(f"/campaigns/{campaign.id}").status_code == 404
+    monkeypatch.setattr(service, "today", lambda: opens)
+    opened = people.get(f"/campaigns/{campaign.id}")
+    assert opened.status_code == 200 and 'data-campaign-state="open"' in opened.text
+    assert "Answer this campaign" in opened.text
+
+
+def test_a_scheduled_campaign_can_go_back_to_draft(pm_client, make_campaign):
+    campaign = make_campaign("draft", unpublished=False)
+    response = pm_client.post(f"/campaigns/{campaign.id}/state/unpublish")
+    assert response.status_code == 302
+    db.session.refresh(campaign)
+    assert campaign.published_at is None
+    assert campaign.state_on(service.today()) == CampaignState.DRAFT
+    open_one = make_campaign("open")
+    refused = pm_client.post(f"/campaigns/{open_one.id}/state/unpublish")
+    assert refused.status_code == 409  # people may have answered it already
+    assert "not possible while the campaign is open" in refused.text

@@ -48,3 +48,37 @@ def test_vote_toggles(page, make_user, employee, make_idea):
     assert page.locator("button:has-text('Voted · 1')").count() == 1
     page.click("button:has-text('Voted')")
     assert page.locator("button:has-text('Vote · 0')").count() == 1
+
+
+def test_a_missing_field_is_named_by_its_label_and_its_message_goes_once_filled(page, employee):
+    sign_in(page, employee.email, PASSWORD)
+    page.goto("/ideas/new")
+    page.fill("input[name=title]", "Faster invoice matching")
+    page.fill("textarea[name=problem]", "Matching takes days.")
+    page.fill("textarea[name=proposal]", "Match on order numbers.")
+    page.click("input[name=submit_idea]")
+    message = page.locator("textarea[name=expected_benefit] ~ .invalid-feedback")
+    assert message.inner_text() == "Expected benefit is required."
+    assert "expected_benefit" not in page.locator("main, body").first.inner_text()
+    page.fill("textarea[name=expected_benefit]", "Two days saved a month.")
+    assert not message.is_visible()
+    assert page.locator("textarea[name=expected_benefit].is-invalid").count() == 0
+    page.click("input[name=submit_idea]")
+    assert "Your idea was submitted" in page.locator(".alert[role=alert]").inner_text()
+
+
+def test_an_empty_answer_is_refused_on_the_idea_page(page, employee, brm, make_idea):
+    from portal.models import IdeaStatus
+
+    idea = make_idea(employee, status=IdeaStatus.NEEDS_INFO, status_reason="Which ERP?")
+    sign_in(page, employee.email, PASSWORD)
+    page.goto(f"/ideas/{idea.id}")
+    page.get_by_role("button", name="Answer", exact=True).click()
+    feedback = page.locator("#reason-answer ~ .invalid-feedback")
+    assert feedback.inner_text() == "Write your answer first."
+    assert page.url.endswith(f"/ideas/{idea.id}")  # not /transition/answer
+    page.reload()  # reading the page again asks for it, not for the refused post
+    assert page.url.endswith(f"/ideas/{idea.id}") and feedback.count() == 0
+    page.fill("#reason-answer", "SAP S/4HANA.")
+    page.get_by_role("button", name="Answer", exact=True).click()
+    assert "“In review”" in page.locator(".alert[role=alert]").inner_text()

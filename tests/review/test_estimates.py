@@ -211,3 +211,92 @@ def test_weights_change_values_not_estimates(brm_client, pm_client, setup):
     assert [(i.impact) for i in sorted(estimate.impacts, key=lambda i: i.objective_id)] == [3, 1]
     assert strategic_value(estimate) == pytest.approx(50.0)
     assert db.session.scalar(sa.select(sa.func.count(Estimate.id))) == 1
+
+
+def _blank_form(growth, cost, pool, base):
+    """The estimate form as the page sends it with nothing filled in."""
+    return {
+        "base_version": str(base),
+        f"impact_{growth.id}": "0",
+        f"impact_{cost.id}": "0",
+        "value_low": "1",
+        "value_likely": "1",
+        "value_high": "1",
+        "risk": "0",
+        "confidence": "medium",
+        "notes": "",
+        "mark_estimated": "y",
+    }
+
+
+def test_an_empty_estimate_is_refused_on_the_form_with_what_was_typed(brm_client, setup):
+    idea, growth, cost, pool = setup
+    data = _blank_form(growth, cost, pool, 0) | {"notes": "Talked to finance; figures later."}
+    response = brm_client.post(f"/review/ideas/{idea.id}/estimate", data=data)
+    assert response.status_code == 400
+    page = response.text
+    assert "data-refusal" in page and "An estimate needs an impact on at least one objective" in (
+        page
+    )
+    assert "Talked to finance; figures later." in page  # what was typed stays
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Estimate.id))) == 0
+    assert db.session.get(Idea, idea.id).status == S.IN_REVIEW  # not marked estimated
+
+
+@pytest.mark.parametrize(
+    "filled",
+    [
+        {"capex_2027": "5000"},  # a cost alone says something
+        {"opex_2028": "1k"},
+        {"impact": "2"},  # an impact alone too
+        {"impact": "-1"},  # hindering an objective too
+    ],
+)
+def test_an_impact_or_a_cost_alone_is_enough(brm_client, setup, filled):
+    idea, growth, cost, pool = setup
+    data = _blank_form(growth, cost, pool, 0)
+    if "impact" in filled:
+        data[f"impact_{growth.id}"] = filled.pop("impact")
+    response = brm_client.post(f"/review/ideas/{idea.id}/estimate", data=data | filled)
+    assert response.status_code == 302, response.text
+    db.session.rollback()
+    assert db.session.get(Idea, idea.id).status == S.ESTIMATED
+
+
+def test_the_service_refuses_an_empty_estimate_whatever_calls_it(brm, setup):
+    from portal.models import Confidence
+    from portal.review.estimates import EstimateInput, save_estimate
+    from portal.review.service import ReviewError
+
+    idea, growth, _cost, pool = setup
+    empty = EstimateInput(
+        impacts={growth.id: 0},
+        value_low=1.0,
+        value_likely=1.0,
+        value_high=1.0,
+        risk=0.0,
+        confidence=Confidence.MEDIUM,
+        notes="",
+        costs={"2027": (0.0, 0.0)},
+        efforts={(pool.id, "2027"): 3.0},  # effort is not a cost
+    )
+    with pytest.raises(ReviewError) as refused:
+        save_estimate(brm, idea, empty, 0, mark_estimated=True)
+    assert refused.value.status_code == 400 and refused.value.field == "impacts"
+
+
+def test_an_idea_whose_estimate_says_nothing_cannot_be_marked_estimated(brm, setup):
+    """An estimate may come without impact or cost from the CSV import; marking the idea
+    estimated from its page is refused until a reviewer completes it."""
+    from portal import workflow
+    from portal.models import Confidence
+
+    idea, *_ = setup
+    db.session.add(
+        Estimate(idea_id=idea.id, version=1, is_current=True, author_id=brm.id,
+                 confidence=Confidence.MEDIUM)
+    )  # fmt: skip
+    db.session.commit()
+    with pytest.raises(workflow.TransitionError, match="no impact on any objective and no cost"):
+        workflow.apply(idea, "mark_estimated", brm)

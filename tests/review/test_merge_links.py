@@ -68,9 +68,10 @@ def test_merge_moves_votes_once_comments_and_followers(
     assert link.kind == LinkKind.DUPLICATE_OF and link.target_id == survivor.id
 
     # both pages show the link; everyone involved is told
-    assert survivor.reference in brm_client.get(f"/ideas/{duplicate.id}").get_data(as_text=True)
-    page = brm_client.get(f"/ideas/{survivor.id}").get_data(as_text=True)
-    assert "has duplicate" in page and duplicate.reference in page
+    page = " ".join(brm_client.get(f"/ideas/{duplicate.id}").text.split())
+    assert f'This idea <strong>is a duplicate of</strong> <a href="/ideas/{survivor.id}">' in page
+    page = " ".join(brm_client.get(f"/ideas/{survivor.id}").text.split())
+    assert f'This idea <strong>is duplicated by</strong> <a href="/ideas/{duplicate.id}">' in page
     told = set(
         db.session.scalars(
             sa.select(Notification.user_id).where(Notification.message.contains("was merged into"))
@@ -170,3 +171,15 @@ def test_a_draft_target_is_refused_like_a_missing_idea(brm_client, employee, mak
         answers.append((response.status_code, "There is no idea with that reference." in body))
         assert "Drafts" not in body
     assert answers == [(400, True), (400, True)]
+
+
+def test_my_ideas_report_says_what_a_duplicate_became_without_nested_quotes(
+    brm_client, client_for, employee, make_idea
+):
+    survivor = make_idea(employee, status=S.IN_REVIEW, title="Faster invoice matching")
+    duplicate = make_idea(employee, status=S.SUBMITTED)
+    brm_client.post(f"/review/ideas/{duplicate.id}/merge", data={"target": survivor.reference})
+    page = " ".join(client_for(employee).get("/reports/me").text.split())
+    reason = f"{survivor.reference} “Faster invoice matching”"
+    assert f"Now part of <span data-status-reason>{reason}</span>" in page
+    assert "“" + survivor.reference not in page  # no quotes around the quoted title

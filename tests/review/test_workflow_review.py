@@ -39,8 +39,8 @@ def test_reviewer_transitions_allowed(brm_client, employee, make_idea, name, sta
     [
         ("approve", S.IN_REVIEW, 409, "not possible while the idea is in review"),
         ("reject", S.APPROVED, 409, "not possible while the idea is approved"),
-        ("reject", S.IN_REVIEW, 400, "needs a reason"),
-        ("ask_info", S.IN_REVIEW, 400, "needs a reason"),
+        ("reject", S.IN_REVIEW, 400, "Give the reason for rejecting it first"),
+        ("ask_info", S.IN_REVIEW, 400, "Write your question to the submitter first."),
         ("mark_estimated", S.IN_REVIEW, 409, "Save an estimate"),
         ("mark_duplicate", S.IN_REVIEW, 409, "Choose the idea it duplicates"),
         ("defer", S.ESTIMATED, 409, "not possible"),

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
+from portal.ideas import rules
 from portal.models import (
     AuditEvent,
     Estimate,
@@ -41,7 +42,7 @@ def test_check_lists_every_problem_by_row_and_column(app, pm, write_csv, make_ob
     found = {(p.row, p.column, p.message) for p in result.problems}
     assert found == {
         (3, "department", "unknown department 'Marketing'"),
-        (4, "title", "missing title"),
+        (4, "title", "Title is required."),
         (5, "estimated_cost", "bad number '12k'"),
         (5, "objectives", "unknown objective 'Fun'"),
         (6, "submitted_on", "bad date '31/12/2025' (use YYYY-MM-DD)"),
@@ -156,7 +157,7 @@ def test_cli_import_with_progress(runner, pm, write_csv):
     bad = write_csv([good_row(1), good_row(2, title="")], name="bad.csv")
     result = runner.invoke(args=["import-ideas", str(bad), "--as", pm.email])
     assert result.exit_code == 1
-    assert "row 3 title: missing title" in result.output and _count(Idea) == 0
+    assert "row 3 title: Title is required." in result.output and _count(Idea) == 0
     good = write_csv([good_row(n) for n in range(5)], name="good.csv")
     result = runner.invoke(args=["import-ideas", str(good), "--as", pm.email])
     assert result.exit_code == 0, result.output
@@ -224,7 +225,7 @@ def test_csv_import_refuses_what_the_form_refuses(app, pm, write_csv, field):
     path = write_csv([good_row(1), good_row(2, **{field: ""})])
     result = ideas_csv.check_file(path, pm)
     assert [(p.row, p.column, p.message) for p in result.problems] == [
-        (3, field, f"missing {field}")
+        (3, field, rules.idea_problems({})[field])
     ]
     with pytest.raises(ideas_csv.ImportRefused):
         ideas_csv.import_file(path, pm)

@@ -5,7 +5,11 @@
    - data-campaign-select on a select: show only the [data-campaign-fields] block of the
      chosen campaign (the idea form's extra fields).
    - table.table-stack: each cell is labelled with its column's heading (data-label), which
-     converge.css shows when the table stacks into cards at phone width. */
+     converge.css shows when the table stacks into cards at phone width.
+   - a field marked invalid loses its mark and its message once it is changed (the server
+     checks it again on the next submit).
+   - data-page-url on a page shown again after a refused post (the message by its field):
+     the address bar shows the page's own address, not the address the form posted to. */
 (function () {
   document.addEventListener('click', function (event) {
     const asking = event.target.closest('[data-confirm]');
@@ -28,6 +32,24 @@
       });
     });
   });
+  function clearError(event) {
+    const field = event.target;
+    if (!field.classList || !field.classList.contains('is-invalid')) return;
+    field.classList.remove('is-invalid');
+    let next = field.nextElementSibling;
+    for (; next; next = next.nextElementSibling) {
+      if (next.classList.contains('invalid-feedback')) {
+        next.classList.remove('d-block');
+        next.classList.add('d-none');
+      }
+    }
+  }
+  document.addEventListener('input', clearError);
+  document.addEventListener('change', clearError);
+  const page = document.querySelector('[data-page-url]');
+  if (page && window.location.pathname !== page.dataset.pageUrl) {
+    window.history.replaceState(null, '', page.dataset.pageUrl + window.location.hash);
+  }
   document.querySelectorAll('table.table-stack').forEach(function (table) {
     const headings = Array.from(table.querySelectorAll('thead th')).map(function (th) {
       return th.textContent.trim();
