@@ -65,6 +65,10 @@ WAITING_FOR_DECISION = frozenset({S.ESTIMATED})
 """Estimated, waiting for the reviewer's decision."""
 
 UNDER_REVIEW = WAITING_FOR_REVIEW | WAITING_FOR_ANSWER | WAITING_FOR_DECISION
+WAITS = (WAITING_FOR_REVIEW, WAITING_FOR_ANSWER, WAITING_FOR_DECISION)
+"""What an idea under review waits for, one at a time; its wait starts when it comes into
+one of these from a state outside it (`Idea.waiting_since`): a claim does not restart the
+wait for review, the submitter's answer does."""
 """Under review: in a BRM's queue, from submission until the decision."""
 
 ESTIMABLE = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED, S.SELECTED})
@@ -411,6 +415,11 @@ def apply(
         idea.submitted_at = now
     if transition.target in DECIDED:
         idea.decided_at = now
+    waits_for = next((group for group in WAITS if transition.target in group), None)
+    if waits_for is None:
+        idea.waiting_since = None
+    elif before not in waits_for:
+        idea.waiting_since = now
     record(
         actor,
         "status_change",

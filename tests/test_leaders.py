@@ -6,6 +6,7 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 
+from portal import workflow
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
@@ -318,40 +319,35 @@ def test_department_model_link(app, department, make_user):
 # ------------------------------------------------------------------ how long ideas wait
 
 
-def _changed(idea, actor, before, after, days_ago):
-    db.session.add(
-        AuditEvent(
-            actor_id=actor.id, action="status_change", object_type="ideas", object_id=idea.id,
-            idea_id=idea.id, before={"status": before.value}, after={"status": after.value},
-            created_at=utcnow() - timedelta(days=days_ago),
-        )
-    )  # fmt: skip
+def _moved(idea, actor, transition, days_ago, monkeypatch, reason=None):
+    """`transition` made through the workflow as if `days_ago` days ago."""
+    monkeypatch.setattr(workflow, "utcnow", lambda: utcnow() - timedelta(days=days_ago))
+    workflow.apply(idea, transition, actor, reason, notify_people=False)
 
 
 def test_the_queue_and_the_leader_page_count_a_wait_alike(
-    leader_client, client_for, leader, brm, employee, make_idea, department
+    leader_client, client_for, leader, brm, employee, make_idea, department, monkeypatch
 ):
-    """One rule (portal/review/waiting.py): a wait starts when the idea came to wait for
-    what it waits for now. A claim does not restart the wait for review; the submitter's
-    answer does (the time with the submitter is not the reviewer's)."""
+    """One rule (Idea.waiting_since, stamped by workflow.apply): a wait starts when the idea
+    came to wait for what it waits for now. A claim does not restart the wait for review;
+    the submitter's answer does (the time with the submitter is not the reviewer's)."""
     import re
 
     brm.covered_departments = [department]
-    answered = make_idea(employee, status=S.IN_REVIEW, title="Answered question", assignee=brm)
-    answered.submitted_at = utcnow() - timedelta(days=16)
-    _changed(answered, employee, S.DRAFT, S.SUBMITTED, 16)
-    _changed(answered, brm, S.SUBMITTED, S.IN_REVIEW, 15)
-    _changed(answered, brm, S.IN_REVIEW, S.NEEDS_INFO, 14)
-    _changed(answered, employee, S.NEEDS_INFO, S.IN_REVIEW, 0)
-    claimed = make_idea(employee, status=S.IN_REVIEW, title="Claimed long ago", assignee=brm)
-    claimed.submitted_at = utcnow() - timedelta(days=20)
-    _changed(claimed, employee, S.DRAFT, S.SUBMITTED, 20)
-    _changed(claimed, brm, S.SUBMITTED, S.IN_REVIEW, 10)
-    asked = make_idea(employee, status=S.NEEDS_INFO, title="Asked a week ago", assignee=brm)
-    asked.submitted_at = utcnow() - timedelta(days=30)
-    _changed(asked, employee, S.DRAFT, S.SUBMITTED, 30)
-    _changed(asked, brm, S.SUBMITTED, S.IN_REVIEW, 29)
-    _changed(asked, brm, S.IN_REVIEW, S.NEEDS_INFO, 7)
+    answered = make_idea(employee, status=S.DRAFT, title="Answered question")
+    _moved(answered, employee, "submit", 16, monkeypatch)
+    _moved(answered, brm, "start_review", 15, monkeypatch)
+    _moved(answered, brm, "ask_info", 14, monkeypatch, "Which team?")
+    _moved(answered, employee, "answer", 0, monkeypatch, "Accounts payable.")
+    claimed = make_idea(employee, status=S.DRAFT, title="Claimed long ago")
+    _moved(claimed, employee, "submit", 20, monkeypatch)
+    _moved(claimed, brm, "start_review", 10, monkeypatch)
+    asked = make_idea(employee, status=S.DRAFT, title="Asked a week ago")
+    _moved(asked, employee, "submit", 30, monkeypatch)
+    _moved(asked, brm, "start_review", 29, monkeypatch)
+    _moved(asked, brm, "ask_info", 7, monkeypatch, "What does it cost now?")
+    for idea in (answered, claimed, asked):
+        idea.assignee = brm
     db.session.commit()
 
     leader_page = leader_client.get("/leader/").get_data(as_text=True)
@@ -368,6 +364,7 @@ def test_the_queue_and_the_leader_page_count_a_wait_alike(
         age = re.search(r"(\d+ days?)\s", row).group(1)
         return age, "data-overdue" in row
 
+    assert answered.status == S.IN_REVIEW and asked.status == S.NEEDS_INFO
     assert on_leader_page(answered) == "0 days" and in_queue(answered) == ("0 days", False)
     assert on_leader_page(claimed) == "20 days" and in_queue(claimed) == ("20 days", True)
     assert on_leader_page(asked) == "7 days" and in_queue(asked) == ("7 days", False)

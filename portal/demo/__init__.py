@@ -121,6 +121,9 @@ class _Loader:
             if column is not None:
                 update = sa.update(table).where(column >= self.fresh).values({column: when})
                 db.session.execute(update)
+        # A transition stamps since when the idea waits (workflow.apply) on a row it updates.
+        waiting = sa.update(Idea).where(Idea.waiting_since >= self.fresh)
+        db.session.execute(waiting.values(waiting_since=when))
         self.written.clear()
 
     def _organisation(self) -> None:

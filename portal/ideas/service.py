@@ -327,6 +327,7 @@ class IdeaRow:
     created_at: datetime
     submitted_at: datetime | None
     endorsed_at: datetime | None
+    waited_since: datetime  # Idea.waited_since: the review queue's age and "overdue"
     department: Named
     submitter: Named
     assignee: Named | None  # None: nobody holds it
@@ -352,6 +353,7 @@ _ROW_COLUMNS = (
     Idea.created_at,
     Idea.submitted_at,
     Idea.endorsed_at,
+    Idea.waited_since,
     Idea.department_id,
     _ROW_DEPARTMENT.name,
     Idea.submitter_id,
@@ -397,11 +399,11 @@ def _row_statement(query: sa.Select, *extra: sa.ColumnElement) -> sa.Select:
 
 def _idea_row(line) -> IdeaRow:
     return IdeaRow(
-        *line[:7],
-        Named(line[7], line[8]),
-        Named(line[9], line[10]),
-        Named(line[11], line[12]) if line[11] is not None else None,
-        tuple(Named(*pair) for pair in line[13] or ()),
+        *line[:8],
+        Named(line[8], line[9]),
+        Named(line[10], line[11]),
+        Named(line[12], line[13]) if line[12] is not None else None,
+        tuple(Named(*pair) for pair in line[14] or ()),
     )
 
 

@@ -30,7 +30,7 @@ from portal.reports.service import (
     value_delivered,
 )
 from portal.review.service import department_overview
-from portal.review.waiting import waits
+from portal.review.waiting import days_waited
 
 
 @dataclass
@@ -102,14 +102,13 @@ def pipeline(department: Department, now: datetime) -> list[Waiting]:
             .options(selectinload(Idea.assignee), selectinload(Idea.submitter))
         )
     )
-    found = waits((i.id for i in ideas), now)
     rows = [
         Waiting(
             idea,
             _waiting_for(idea.status),
             _with_whom(idea),
-            found[idea.id].since,
-            found[idea.id].days,
+            idea.waited_since,
+            days_waited(idea.waited_since, now),
         )
         for idea in ideas
     ]

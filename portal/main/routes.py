@@ -48,7 +48,9 @@ def home():
         "main/home.html",
         summary=summary,
         trending=trending,
-        trending_states=[s.label.lower() for s in IdeaStatus if s in workflow.TRENDING],
+        trending_states=[
+            s.label.lower() for s in sorted(workflow.TRENDING, key=list(IdeaStatus).index)
+        ],
         department_ideas=department_ideas,
         department=db.session.get(Department, current_user.department_id),
         open_campaigns=campaigns.open_for(current_user),

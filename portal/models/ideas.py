@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -146,6 +147,9 @@ class Idea(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
+    # When it came to wait for what it waits for now (review, an answer, a decision: the
+    # workflow's groups); set by `workflow.apply`, None when it waits for none of them.
+    waiting_since: Mapped[datetime | None]
     # The campaign it answers (None: the open stream) and its answers to the campaign's
     # extra fields, {field key: value} (portal.campaigns.rules).
     campaign_id: Mapped[int | None] = mapped_column(
@@ -172,6 +176,17 @@ class Idea(db.Model):
     @property
     def reference(self) -> str:
         return idea_reference(self.id)
+
+    @hybrid_property
+    def waited_since(self) -> datetime:
+        """Since when it has waited (the review queue's age and "overdue", a leader's
+        "waiting N days"): `waiting_since`, else its submission, else its creation."""
+        return self.waiting_since or self.submitted_at or self.created_at
+
+    @waited_since.inplace.expression
+    @classmethod
+    def _waited_since(cls) -> sa.ColumnElement[datetime]:
+        return sa.func.coalesce(cls.waiting_since, cls.submitted_at, cls.created_at)
 
     def __repr__(self) -> str:
         return f"<Idea {self.id} {self.status.value}>"

@@ -46,7 +46,7 @@ from portal.review.valuation import (
     reference_rate,
     strategic_value,
 )
-from portal.review.waiting import waits
+from portal.review.waiting import days_waited
 from portal.strategy import objectives as objective_service
 from portal.templating import plural
 
@@ -187,7 +187,8 @@ def queue():
         form=form,
         page=page,
         args=args,
-        waits=waits((i.id for i in page.items), utcnow()),
+        now=utcnow(),
+        days_waited=days_waited,
         overdue_before=service.overdue_before(overdue_days),
         overdue_days=overdue_days,
         assign_form=assign_form,

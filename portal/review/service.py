@@ -40,7 +40,6 @@ from portal.models import (
 )
 from portal.models.ideas import idea_reference
 from portal.models.people import department_brms
-from portal.review.waiting import waiting_since_column
 from portal.templating import plural
 
 S = IdeaStatus
@@ -266,7 +265,7 @@ def _queue_statement(shape: tuple) -> sa.Select:
     if mine:
         query = query.where(Idea.assignee_id == sa.bindparam("user_id"))
     if overdue:
-        query = query.where(waiting_since_column() < sa.bindparam("overdue_before"))
+        query = query.where(Idea.waited_since < sa.bindparam("overdue_before"))
     if endorsed:
         query = query.where(Idea.endorsed_at.is_not(None))
     if sort == "department":
