@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import review  # noqa: E402  (its data, timing and statistics)
 from portal import create_app  # noqa: E402
 from portal.auth.sessions import session_values  # noqa: E402
-from portal.config import normalize_database_url  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import (  # noqa: E402
     ActualCost,
@@ -232,26 +231,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--pg-db", default=PG_DB, help="PostgreSQL database, dropped at the end")
     args = parser.parse_args()
-    results = []
-    if args.db in ("sqlite", "both"):
-        path = Path(tempfile.mkdtemp(prefix="bench-reports-")) / "bench.sqlite"
-        results += run("SQLite", f"sqlite:///{path}", args)
-        path.unlink(missing_ok=True)
-    if args.db in ("pg", "both"):
-        admin_url = normalize_database_url(
-            os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-        )
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {args.pg_db}"))
-            conn.execute(sa.text(f"CREATE DATABASE {args.pg_db}"))
-        try:
-            url = admin_url.rsplit("/", 1)[0] + "/" + args.pg_db
-            results += run("PostgreSQL", url, args)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {args.pg_db} WITH (FORCE)"))
-            admin.dispose()
+    results = review.on_databases(args, run, "bench-reports-")
     print(
         f"\nReports benchmark: {args.ideas:,} ideas, {args.estimates:,} estimates, "
         f"{args.repeat} timed requests each after the first (goal: p95 <= {GOAL_MS} ms)"

@@ -523,23 +523,12 @@ def run(label: str, url: str, args) -> list[tuple]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=["sqlite", "pg", "both"], default="both")
-    parser.add_argument("--ideas", type=int, default=100_000)
-    parser.add_argument("--estimates", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--pg-db", default=PG_DB, help="PostgreSQL database, dropped at the end")
-    parser.add_argument(
-        "--similarity",
-        choices=["background", "foreground"],
-        default="background",
-        help="fit the similar-ideas index in a thread (production) or in the lookup",
-    )
-    args = parser.parse_args()
+def on_databases(args, run, prefix: str) -> list:
+    """`run(label, url, args)` on the databases `args.db` names: a temporary SQLite file,
+    and a PostgreSQL database `args.pg_db` created and dropped here; their results."""
     results = []
     if args.db in ("sqlite", "both"):
-        path = Path(tempfile.mkdtemp(prefix="bench-review-")) / "bench.sqlite"
+        path = Path(tempfile.mkdtemp(prefix=prefix)) / "bench.sqlite"
         results += run("SQLite", f"sqlite:///{path}", args)
         path.unlink(missing_ok=True)
     if args.db in ("pg", "both"):
@@ -557,6 +546,24 @@ def main() -> None:
             with admin.connect() as conn:
                 conn.execute(sa.text(f"DROP DATABASE IF EXISTS {args.pg_db} WITH (FORCE)"))
             admin.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "pg", "both"], default="both")
+    parser.add_argument("--ideas", type=int, default=100_000)
+    parser.add_argument("--estimates", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--pg-db", default=PG_DB, help="PostgreSQL database, dropped at the end")
+    parser.add_argument(
+        "--similarity",
+        choices=["background", "foreground"],
+        default="background",
+        help="fit the similar-ideas index in a thread (production) or in the lookup",
+    )
+    args = parser.parse_args()
+    results = on_databases(args, run, "bench-review-")
     print(
         f"\nReview benchmark: {args.ideas:,} ideas, {args.estimates:,} estimates "
         f"({args.repeat} timed requests each, after 3 warm-ups)"

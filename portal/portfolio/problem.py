@@ -36,7 +36,13 @@ from portal.models import (
     StrategicObjective,
 )
 from portal.models.ideas import idea_objectives
-from portal.review.valuation import in_points, objective_shares, scorer, value_parts
+from portal.review.valuation import (
+    active_weights,
+    in_points,
+    objective_shares,
+    scorer,
+    value_parts,
+)
 
 BACKENDS = optimizer.BACKENDS
 _REF = re.compile(r"^\s*(?:idea[-\s]?)?(\d+)\s*$", re.IGNORECASE)
@@ -132,24 +138,11 @@ def build_problem(scenario: Scenario) -> Frozen:
     estimates = _candidate_query(scenario).with_only_columns(Estimate.id).subquery()
     estimate_ids = sa.select(estimates.c.id)
 
-    weights = dict(
-        db.session.execute(
-            sa.select(StrategicObjective.id, StrategicObjective.weight).where(
-                StrategicObjective.active
-            )
-        ).all()
-    )
+    weights = active_weights()
     objective_names = dict(
         db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all()
     )
-    impacts: dict[int, dict[int, int]] = defaultdict(dict)
-    for estimate_id, objective_id, impact in db.session.execute(
-        sa.select(
-            EstimateImpact.estimate_id, EstimateImpact.objective_id, EstimateImpact.impact
-        ).where(EstimateImpact.estimate_id.in_(estimate_ids))
-    ):
-        if estimate_id in estimate_of:
-            impacts[estimate_of[estimate_id]][objective_id] = impact
+    impacts = _impacts(estimate_ids, estimate_of)
 
     costs: dict[int, dict[str, float]] = defaultdict(dict)
     outside: dict[int, set[str]] = defaultdict(set)
@@ -564,24 +557,26 @@ def plan_profiles(exclude: set[int] = frozenset()) -> dict[int, dict]:
         if effort:
             per = found[estimate_of[estimate_id]]["effort"].setdefault(pool, {})
             per[period] = per.get(period, 0.0) + float(effort)
-    weights = dict(
-        db.session.execute(
-            sa.select(StrategicObjective.id, StrategicObjective.weight).where(
-                StrategicObjective.active
-            )
-        ).all()
-    )
+    weights = active_weights()
     names = dict(
         db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all()
     )
-    impacts: dict[int, dict[int, int]] = defaultdict(dict)
-    for estimate_id, objective_id, impact in db.session.execute(
-        sa.select(
-            EstimateImpact.estimate_id, EstimateImpact.objective_id, EstimateImpact.impact
-        ).where(EstimateImpact.estimate_id.in_(estimate_of))
-    ):
-        impacts[estimate_of[estimate_id]][objective_id] = impact
+    impacts = _impacts(list(estimate_of), estimate_of)
     for idea_id, per in impacts.items():
         shares = objective_shares(per, weights)
         found[idea_id]["objective_shares"] = {names[o]: share for o, share in shares.items()}
     return found
+
+
+def _impacts(estimates, estimate_of: dict[int, int]) -> dict[int, dict[int, int]]:
+    """{idea id: {objective id: impact}} from the impacts of `estimates` (ids, or a statement
+    selecting them), for the ideas `estimate_of` maps them to (estimate id -> idea id)."""
+    impacts: dict[int, dict[int, int]] = defaultdict(dict)
+    for estimate_id, objective_id, impact in db.session.execute(
+        sa.select(
+            EstimateImpact.estimate_id, EstimateImpact.objective_id, EstimateImpact.impact
+        ).where(EstimateImpact.estimate_id.in_(estimates))
+    ):
+        if estimate_id in estimate_of:
+            impacts[estimate_of[estimate_id]][objective_id] = impact
+    return impacts

@@ -525,14 +525,7 @@ def department(department_id: int):
     form = _touchpoint_form(department, request.form if request.method == "POST" else None)
     submitted = submit(
         form,
-        lambda: service.log_touchpoint(
-            current_user,
-            department,
-            form.held_on.data,
-            TouchpointKind(form.kind.data),
-            form.notes.data or "",
-            list(form.ideas.data or []),
-        ),
+        lambda: service.log_touchpoint(current_user, department, *_touchpoint_input(form)),
         field="notes",
     )
     if submitted.done:
@@ -553,6 +546,16 @@ def department(department_id: int):
     ), submitted.status
 
 
+def _touchpoint_input(form) -> tuple:
+    """What a touchpoint form says: when, what kind, the notes and the ideas discussed."""
+    return (
+        form.held_on.data,
+        TouchpointKind(form.kind.data),
+        form.notes.data or "",
+        list(form.ideas.data or []),
+    )
+
+
 def _own_touchpoint(touchpoint_id: int) -> Touchpoint:
     """The touchpoint, when the signed-in BRM logged it (403 otherwise)."""
     touchpoint = db.get_or_404(Touchpoint, touchpoint_id)
@@ -571,14 +574,7 @@ def edit_touchpoint(touchpoint_id: int):
     )
     submitted = submit(
         form,
-        lambda: service.edit_touchpoint(
-            current_user,
-            touchpoint,
-            form.held_on.data,
-            TouchpointKind(form.kind.data),
-            form.notes.data or "",
-            list(form.ideas.data or []),
-        ),
+        lambda: service.edit_touchpoint(current_user, touchpoint, *_touchpoint_input(form)),
         field="notes",
     )
     if submitted.done:
