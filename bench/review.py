@@ -490,6 +490,7 @@ def run(label: str, url: str, args) -> list[tuple]:
             ("queue p1, PM, most votes", get(pm, "/review/?sort=votes")),
             ("queue p1, PM, department", get(pm, "/review/?sort=department")),
             ("queue p40, PM, oldest", get(pm, "/review/?page=40")),
+            ("queue p1, PM, overdue only", get(pm, "/review/?overdue=y")),
             (
                 "similar ideas JSON (writing)",
                 get(brm, "/review/similar?text=supplier+invoices+matched+to+purchase+orders"),
