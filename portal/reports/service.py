@@ -365,14 +365,21 @@ def month_end_counts(ideas: sa.Select, months: list[str]) -> list[dict[IdeaStatu
         .subquery("changes")
     )
     c = changes.c
-    spans = sa.select(
-        c.before,
-        c.after,
-        c.first,
-        _month(c.created).label("created"),
-        _month(c.at).label("at"),
-        _month(sa.case((c.next_at.is_not(None), _later(c.next_at, c.created)))).label("end"),
-    ).subquery("spans")
+    end = _month(sa.case((c.next_at.is_not(None), _later(c.next_at, c.created))))
+    spans = (
+        sa.select(
+            c.before,
+            c.after,
+            c.first,
+            _month(c.created).label("created"),
+            _month(c.at).label("at"),
+            end.label("end"),
+        )
+        # A span over by the first month's end adds and takes off at the first index: it
+        # changes no count, so the database need not group it.
+        .where(sa.or_(c.next_at.is_(None), end > months[0]))
+        .subquery("spans")
+    )
     grouped = tuple(spans.c)
 
     def index(month: str) -> int:
