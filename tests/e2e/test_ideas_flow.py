@@ -57,6 +57,7 @@ def test_a_missing_field_is_named_by_its_label_and_its_message_goes_once_filled(
     page.fill("textarea[name=problem]", "Matching takes days.")
     page.fill("textarea[name=proposal]", "Match on order numbers.")
     page.click("input[name=submit_idea]")
+    page.wait_for_load_state("load")  # converge.js listens for the corrections from then on
     message = page.locator("textarea[name=expected_benefit] ~ .invalid-feedback")
     assert message.inner_text() == "Expected benefit is required."
     assert "expected_benefit" not in page.locator("main, body").first.inner_text()
@@ -74,6 +75,7 @@ def test_an_empty_answer_is_refused_on_the_idea_page(page, employee, brm, make_i
     sign_in(page, employee.email, PASSWORD)
     page.goto(f"/ideas/{idea.id}")
     page.get_by_role("button", name="Answer", exact=True).click()
+    page.wait_for_load_state("load")  # converge.js has put back the page's own address
     feedback = page.locator("#reason-answer ~ .invalid-feedback")
     assert feedback.inner_text() == "Write your answer first."
     assert page.url.endswith(f"/ideas/{idea.id}")  # not /transition/answer
