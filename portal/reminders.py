@@ -144,7 +144,7 @@ def overdue_reviews(now: datetime) -> Iterable[Reminder]:
     waiting = workflow.WAITING_FOR_REVIEW | workflow.WAITING_FOR_DECISION
     ideas = db.session.scalars(
         sa.select(Idea).where(
-            Idea.status.in_(waiting), Idea.submitted_at < now - timedelta(days=limit)
+            Idea.status.in_(waiting), Idea.waited_since < now - timedelta(days=limit)
         )
     ).all()
     if not ideas:
@@ -154,9 +154,9 @@ def overdue_reviews(now: datetime) -> Iterable[Reminder]:
     ).all()
     brms: dict[int, list[User]] = {}
     for idea in ideas:
-        days = (now - idea.submitted_at).days
+        days = (now - idea.waited_since).days
         stage = days // limit
-        occasion = f"{idea.id}:{idea.submitted_at:%Y%m%d%H%M%S}:{stage}"
+        occasion = f"{idea.id}:{idea.waited_since:%Y%m%d%H%M%S}:{stage}"
         if idea.assignee is not None and idea.assignee.active:
             reviewers = [idea.assignee]
         else:
@@ -252,7 +252,7 @@ def _where_things_stand(user: User, kind: NoticeKind) -> list[str]:
     waiting = db.session.scalar(query) or 0
     limit = current_app.config["REVIEW_OVERDUE_DAYS"]
     overdue = (
-        db.session.scalar(query.where(Idea.submitted_at < utcnow() - timedelta(days=limit))) or 0
+        db.session.scalar(query.where(Idea.waited_since < utcnow() - timedelta(days=limit))) or 0
     )
     return [f"{plural(waiting, 'idea')} under review in your queue, {overdue} of them overdue."]
 

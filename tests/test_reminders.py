@@ -81,6 +81,25 @@ def test_an_overdue_review_reaches_its_brm_then_the_portfolio_managers_once(
     assert sorted(to[0] for to, _ in mailbox.messages) == sorted([brm.email] * 2 + [pm.email])
 
 
+def test_a_review_waits_since_it_came_back_to_its_reviewer(runner, brm, employee, make_idea):
+    """Submitted 30 days ago, answered yesterday: waiting for review for a day, so not
+    overdue (the review queue's rule, Idea.waited_since), in reminders and the workload."""
+    from portal.reports import service as reports
+
+    idea = make_idea(employee, status=S.IN_REVIEW, assignee=brm)
+    idea.submitted_at = utcnow() - timedelta(days=30)
+    idea.waiting_since = utcnow() - timedelta(days=1)
+    db.session.commit()
+    assert "0 overdue reviews" in _run(runner)
+    (row,) = reports.workload(reports.ReportFilter(), overdue_days=14).rows
+    assert (row.open_reviews, row.overdue) == (1, 0)
+    idea.waiting_since = utcnow() - timedelta(days=15)
+    db.session.commit()
+    assert "1 overdue reviews" in _run(runner)
+    (row,) = reports.workload(reports.ReportFilter(), overdue_days=14).rows
+    assert (row.open_reviews, row.overdue) == (1, 1)
+
+
 def test_the_assignee_is_reminded_instead_of_every_brm(runner, make_user, brm, employee, make_idea):
     other = make_user(Role.BRM)
     idea = make_idea(employee, status=S.IN_REVIEW, assignee=other)

@@ -65,8 +65,9 @@ DASHBOARDS = {
             _workload,
             report_charts.workload,
             "Now: reviews each BRM owns, submitted ideas nobody has claimed in the departments "
-            "they cover, and how many of those are overdue (submitted more than the review "
-            "limit ago). Touchpoints are counted in the period (default: this quarter).",
+            "they cover, and how many of those are overdue (waiting longer than the review "
+            "limit, counted as the review queue counts it). Touchpoints are counted in the "
+            "period (default: this quarter).",
         ),
         Dashboard(
             "portfolio",

@@ -577,7 +577,7 @@ def workload(filters: ReportFilter, overdue_days: int = 14) -> WorkloadReport:
     if filters.department_id is not None:
         brms = [b for b in brms if b.covers(filters.department_id)]
     cutoff = datetime.combine(filters.today, datetime.min.time()) - timedelta(days=overdue_days)
-    late = sa.case((Idea.submitted_at < cutoff, 1), else_=0)
+    late = sa.case((Idea.waited_since < cutoff, 1), else_=0)  # the review queue's rule
     # Who owns a review: its assignee; an unassigned one past submission, who started it.
     started_by = _latest_change(
         AuditEvent.actor_id, Idea.id, AuditEvent.after["transition"].as_string() == "start_review"
