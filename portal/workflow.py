@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.orm import selectinload
 
 from portal.audit import department_leader, notify, record, signals, tell_audience
 from portal.errors import PortalError
@@ -23,8 +24,6 @@ from portal.models import (
     Comment,
     CommentKind,
     Estimate,
-    EstimateCost,
-    EstimateImpact,
     Follow,
     Idea,
     IdeaStatus,
@@ -65,11 +64,12 @@ WAITING_FOR_DECISION = frozenset({S.ESTIMATED})
 """Estimated, waiting for the reviewer's decision."""
 
 UNDER_REVIEW = WAITING_FOR_REVIEW | WAITING_FOR_ANSWER | WAITING_FOR_DECISION
+"""Under review: in a BRM's queue, from submission until the decision."""
+
 WAITS = (WAITING_FOR_REVIEW, WAITING_FOR_ANSWER, WAITING_FOR_DECISION)
 """What an idea under review waits for, one at a time; its wait starts when it comes into
 one of these from a state outside it (`Idea.waiting_since`): a claim does not restart the
 wait for review, the submitter's answer does."""
-"""Under review: in a BRM's queue, from submission until the decision."""
 
 ESTIMABLE = frozenset({S.IN_REVIEW, S.NEEDS_INFO, S.ESTIMATED, S.APPROVED, S.DEFERRED, S.SELECTED})
 """Its value and cost may be estimated (after a BRM picked it up, before delivery)."""
@@ -141,26 +141,22 @@ def _is_portfolio_manager(user: User, idea: Idea) -> bool:
     return user.role == Role.PORTFOLIO_MANAGER
 
 
-# The current estimate of an idea, with whether it has an impact and a cost (one statement):
-# an estimate with neither says nothing (portal.review.rules.empty_estimate_problem).
-_CURRENT_ESTIMATE = sa.select(
-    Estimate.id,
-    sa.exists().where(EstimateImpact.estimate_id == Estimate.id, EstimateImpact.impact != 0),
-    sa.exists().where(
-        EstimateCost.estimate_id == Estimate.id,
-        sa.or_(EstimateCost.capex != 0, EstimateCost.opex != 0),
-    ),
-).where(Estimate.idea_id == sa.bindparam("idea_id"), Estimate.is_current)
-
-
 def _has_current_estimate(idea: Idea) -> str | None:
-    """A current estimate that says something: the estimate page refuses an empty one, but
-    one brought in by the CSV import may hold neither an impact nor a cost."""
-    current = db.session.execute(_CURRENT_ESTIMATE, {"idea_id": idea.id}).first()
+    """A current estimate that says something (`review.rules.empty_estimate_problem`): the
+    estimate page refuses an empty one, but the CSV import may bring one in."""
+    # portal.review imports this module: its rules are imported here.
+    from portal.review import rules
+
+    current = db.session.scalar(
+        sa.select(Estimate)
+        .where(Estimate.idea_id == idea.id, Estimate.is_current)
+        .options(selectinload(Estimate.impacts), selectinload(Estimate.costs))
+    )
     if current is None:
         return "Save an estimate of its value and cost first."
-    _id, has_impact, has_cost = current
-    if not (has_impact or has_cost):
+    impacts = {i.objective_id: i.impact for i in current.impacts}
+    costs = {c.period: (c.capex, c.opex) for c in current.costs}
+    if rules.empty_estimate_problem(impacts, costs):
         return "its estimate has no impact on any objective and no cost; complete it first."
     return None
 
