@@ -48,25 +48,25 @@ class MultiCheckboxField(SelectMultipleField):
 
 class IdeaForm(PortalForm):
     title = StringField(
-        "Title",
+        rules.TITLE.label,
         validators=_follows(rules.TITLE),
         render_kw=TO_SUBMIT,
         description="One line that says what you want, e.g. “Self-service travel expenses”.",
     )
     problem = TextAreaField(
-        "Problem",
+        rules.PROBLEM.label,
         validators=_for_submitting(rules.PROBLEM),
         render_kw=TO_SUBMIT,
         description="What goes wrong today, for whom, and how often.",
     )
     proposal = TextAreaField(
-        "Proposal",
+        rules.PROPOSAL.label,
         validators=_for_submitting(rules.PROPOSAL),
         render_kw=TO_SUBMIT,
         description="What IT could build or change.",
     )
     expected_benefit = TextAreaField(
-        "Expected benefit",
+        rules.EXPECTED_BENEFIT.label,
         validators=_for_submitting(rules.EXPECTED_BENEFIT),
         render_kw=TO_SUBMIT,
         description="Time or money saved, risk reduced, customers served better.",
@@ -92,7 +92,7 @@ class IdeaForm(PortalForm):
 
 
 class CommentForm(PortalForm):
-    body = TextAreaField("Comment", validators=_follows(rules.COMMENT))
+    body = TextAreaField(rules.COMMENT.label, validators=_follows(rules.COMMENT))
     submit = SubmitField("Post comment")
 
 
