@@ -24,6 +24,7 @@ from portal.models import (
     is_period,
 )
 from portal.reports import service as numbers
+from portal.review.valuation import active_weights
 
 DELIVERY_TRANSITIONS = ("start_delivery", "deliver")
 
@@ -169,7 +170,7 @@ def summary(idea: Idea, *, records: bool = True) -> DeliverySummary:
     (the delivery page) every cost and value record and who made them, without them (the
     idea page's sidebar) only the latest realized value."""
     estimate = numbers.current_estimates([idea.id]).get(idea.id)
-    weights = numbers.objective_weights() if estimate else {}
+    weights = active_weights() if estimate else {}
     if not records:
         return DeliverySummary(
             idea=idea,

@@ -25,11 +25,11 @@ from portal.reports.service import (
     ValueGroup,
     current_estimates,
     estimated_value,
-    objective_weights,
     portfolio,
     value_delivered,
 )
 from portal.review.service import department_overview
+from portal.review.valuation import active_weights
 from portal.review.waiting import days_waited
 
 
@@ -144,7 +144,7 @@ def committed(department: Department, filters: ReportFilter) -> list[PlannedIdea
         )
     )
     starts = {p.idea_id: p.start for p in portfolio(filters).ideas}
-    weights = objective_weights()
+    weights = active_weights()
     estimates = current_estimates(i.id for i in ideas)
     lane = {status: n for n, status in enumerate(workflow.COMMITTED)}
     rows = [

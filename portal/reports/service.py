@@ -46,7 +46,13 @@ from portal.models import (
 from portal.models.ideas import idea_reference
 from portal.periods import sort_key as period_order
 from portal.reports.periods import ALL_TIME, PeriodFilter, month_ends
-from portal.review.valuation import NO_OBJECTIVE, in_points, objective_shares, strategic_value
+from portal.review.valuation import (
+    NO_OBJECTIVE,
+    active_weights,
+    in_points,
+    objective_shares,
+    strategic_value,
+)
 
 S = IdeaStatus
 
@@ -92,13 +98,6 @@ def bias_and_spread(errors: list[float]) -> tuple[float | None, float | None]:
         return None, None
     spread = statistics.stdev(errors) if len(errors) > 1 else None
     return statistics.fmean(errors), spread
-
-
-def objective_weights() -> dict[int, float]:
-    query = sa.select(StrategicObjective.id, StrategicObjective.weight).where(
-        StrategicObjective.active
-    )
-    return {oid: weight for oid, weight in db.session.execute(query)}
 
 
 def objective_names() -> dict[int, str]:
@@ -756,7 +755,7 @@ def portfolio(filters: ReportFilter) -> PortfolioReport:
     ]
     names = _department_names()
     objectives = objective_names()
-    weights = objective_weights()
+    weights = active_weights()
     estimates = current_estimates(i.id for i in ideas)
     actual = actual_costs(i.id for i in ideas)
 
@@ -975,7 +974,7 @@ def delivered_ideas(filters: ReportFilter) -> list[DeliveredIdea]:
         return []
     names = _department_names()
     users = dict(db.session.execute(sa.select(User.id, User.name)).all())
-    weights = objective_weights()
+    weights = active_weights()
     estimates = current_estimates(chosen)
     realized = latest_realized(chosen)
     actual = actual_costs(chosen)
@@ -1111,7 +1110,7 @@ def my_outcomes(user: User) -> list[MyIdea]:
             sa.select(Idea).where(Idea.submitter_id == user.id).order_by(Idea.created_at.desc())
         )
     )
-    weights = objective_weights()
+    weights = active_weights()
     estimates = current_estimates(i.id for i in ideas)
     realized = latest_realized(i.id for i in ideas)
     return [

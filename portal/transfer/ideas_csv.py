@@ -495,14 +495,18 @@ def export_estimates(viewer: User) -> Iterator[str]:
     """Every estimate version of the ideas `viewer` may export (`exported_ideas`): ranges,
     risk, impacts per objective and cost per period. Only reviewers read estimates (the
     route checks, as the estimate page does)."""
-    from portal.reports.service import objective_weights
-    from portal.review.valuation import estimate_lifecycle, reference_rate, strategic_value
+    from portal.review.valuation import (
+        active_weights,
+        estimate_lifecycle,
+        reference_rate,
+        strategic_value,
+    )
 
     emails = dict(db.session.execute(sa.select(User.id, User.email)).all())
     objectives = dict(
         db.session.execute(sa.select(StrategicObjective.id, StrategicObjective.name)).all()
     )
-    weights = objective_weights()
+    weights = active_weights()
     query = (
         sa.select(Estimate, Idea.title)
         .join(Idea, Idea.id == Estimate.idea_id)
