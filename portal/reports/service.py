@@ -203,28 +203,6 @@ def actual_costs(idea_ids: IdeaIds) -> dict[int, dict[str, float]]:
     return dict(result)
 
 
-def status_events(idea_ids: IdeaIds | None = None) -> dict[int, list[sa.Row]]:
-    """Status changes per idea, oldest first, as rows (idea_id, created_at, actor_id,
-    before, after). `idea_ids`: ids, or a statement selecting them, or None for every idea."""
-    query = sa.select(
-        AuditEvent.idea_id,
-        AuditEvent.created_at,
-        AuditEvent.actor_id,
-        AuditEvent.before,
-        AuditEvent.after,
-    ).where(AuditEvent.action == "status_change", AuditEvent.idea_id.is_not(None))
-    if idea_ids is not None:
-        chosen = _for_ideas(AuditEvent.idea_id, idea_ids)
-        if chosen is None:
-            return {}
-        query = query.where(chosen)
-    query = query.order_by(AuditEvent.created_at, AuditEvent.id)
-    events: dict[int, list[sa.Row]] = defaultdict(list)
-    for event in db.session.execute(query):
-        events[event.idea_id].append(event)
-    return events
-
-
 def _latest_change(column, idea_id, *condition):
     """SQL, per idea: `column` of its latest status change that meets `condition`."""
     return (
@@ -234,18 +212,6 @@ def _latest_change(column, idea_id, *condition):
         .limit(1)
         .scalar_subquery()
     )
-
-
-def status_at(idea: Idea, events: list[sa.Row], moment: datetime) -> IdeaStatus | None:
-    """The idea's status just before `moment` (None when it did not exist yet)."""
-    if idea.created_at >= moment:
-        return None
-    before = [e for e in events if e.created_at < moment]
-    if before:
-        return IdeaStatus(before[-1].after["status"])
-    if events:
-        return IdeaStatus(events[0].before["status"])
-    return idea.status
 
 
 def _department_names() -> dict[int, str]:
@@ -334,9 +300,10 @@ def _month(moment):
 
 def month_end_counts(ideas: sa.Select, months: list[str]) -> list[dict[IdeaStatus, int]]:
     """How many of `ideas` (a statement selecting their ids) were in each state at the end
-    of each of the ascending `months` ("YYYY-MM"), as `status_at` reads it at the start of
-    the next month (not yet created: not counted), added up by the database in two grouped
-    statements.
+    of each of the ascending `months` ("YYYY-MM"), added up by the database in two grouped
+    statements. At a moment (the start of the next month) an idea created before it is in
+    the state its latest status change before it led to; with none yet, in the state its
+    first change left; with no change at all, in its current state.
 
     Each idea's history is a run of spans (a, b]: from its creation to its first status
     change in that change's `before` state (in its current state when it has none), then
