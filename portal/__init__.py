@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from portal import config as portal_config
-from portal import transactions
+from portal import connections, transactions
 from portal.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 from portal.logs import configure_logging
 
@@ -56,6 +56,8 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)  # first, so its request clock and id wrap every other hook
     db.init_app(app)
     transactions.init_app(app)  # after db: its teardown sees the session before removal
+    with app.app_context():
+        connections.check_on_checkout(db.engine)
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True
     )

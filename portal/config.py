@@ -62,7 +62,6 @@ def from_environment(instance_path: str) -> dict:
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": _secret_key(instance_path, production),
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Scenario runs: solved in the request itself (tests, benchmarks) instead of the
         # background; the relative MIP gap; the extra analysis after each solved run.

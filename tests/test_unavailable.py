@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from portal import create_app
+from portal import connections, create_app
 from portal.errors import database_unavailable
 from portal.extensions import db
 from portal.models import Department, Idea, Role, SignIn, User, utcnow
@@ -156,17 +156,9 @@ def test_health_checks_are_not_rate_limited_and_need_no_sign_in(database_url, tm
 # ------------------------------------------------------------------- connections
 
 
-def test_connections_are_checked_out_with_a_ping(app):
-    assert db.engine.pool._pre_ping
-
-
-def test_a_connection_its_server_ended_is_replaced_unseen(database_url, make_idea, employee):
-    """The database ends the pool's connections (a restart, pg_terminate_backend): the next
-    request is still served, on a new connection, because each is pinged on checkout."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL: SQLite has no server to lose")
-    idea = make_idea(employee)
-    plain = create_app(
+def _own_app(database_url):
+    """An app whose requests each check out their connection, as in production."""
+    return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
@@ -175,6 +167,42 @@ def test_a_connection_its_server_ended_is_replaced_unseen(database_url, make_ide
             "REDIS_URL": None,
         }
     )
+
+
+def test_a_busy_connection_is_pinged_only_after_an_idle_spell(
+    database_url, make_idea, employee, monkeypatch
+):
+    """A connection used a moment ago, whose socket is quiet, is taken as it is: no
+    `SELECT 1` before every request. One idle longer than PING_AFTER_IDLE is pinged."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL: SQLite has no server to lose")
+    idea = make_idea(employee)
+    plain = _own_app(database_url)
+    with plain.app_context():
+        engine = db.engine
+    pings = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
+    client = plain.test_client()
+    login(client, employee)
+    for _ in range(3):
+        assert client.get(f"/ideas/{idea.id}").status_code == 200
+    assert pings == []
+    monkeypatch.setattr(connections, "PING_AFTER_IDLE", 0.0)
+    assert client.get(f"/ideas/{idea.id}").status_code == 200
+    assert pings
+    with plain.app_context():
+        db.engine.dispose()
+
+
+def test_a_connection_its_server_ended_is_replaced_unseen(database_url, make_idea, employee):
+    """The database ends the pool's connections (a restart, pg_terminate_backend): the next
+    request is still served, on a new connection, because a connection whose server closed
+    it is pinged on checkout and replaced (portal/connections.py)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL: SQLite has no server to lose")
+    idea = make_idea(employee)
+    plain = _own_app(database_url)
     with plain.app_context():
         engine = db.engine
     backends = set()
