@@ -1,4 +1,5 @@
-"""How a request's transaction ends on PostgreSQL: a request that only read commits.
+"""How a request's transaction ends on PostgreSQL: a request that only read commits, and
+one that may not write (a GET) runs without a transaction and cannot write.
 
 Flask-SQLAlchemy ends every request by closing its session, which rolls back. For a
 transaction that only read, COMMIT and ROLLBACK do the same to the database, but not to
@@ -20,22 +21,34 @@ LIMIT and OFFSET as parameters, a generic plan cannot know that a page wants 20 
 list pages' statements were planned anew on every run (pg_prepared_statements: custom plans
 only), about 0.5 ms of the server's CPU per page. LIMIT and OFFSET are therefore written into
 the statement's text on PostgreSQL: one prepared statement per page size and offset.
+
+A GET (HEAD, OPTIONS) runs its statements on an AUTOCOMMIT connection (`Session` in
+portal/extensions.py): no BEGIN, no COMMIT, no ROLLBACK, so psycopg keeps its prepared
+statements too. A statement that would write on such a connection is refused before it
+reaches the server (`ReadOnlyRequest`): committed at once and alone, it could not be undone
+with the rest of its work. A GET that must write does so inside `writing()`.
 """
 
 from contextlib import suppress
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import _OffsetLimitParam
 
-from portal.extensions import db
+from portal.extensions import READS_ONLY, db, mark_reads_only
 from portal.mail import OUTBOX
 
 CONNECTION = "converge_read_connection"  # Session.info: the transaction's connection
 WROTE = "converge_wrote"  # Connection.info: a statement other than SELECT ran
+WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE", "COPY")
+
+
+class ReadOnlyRequest(RuntimeError):
+    """A statement that writes, sent by a request that may not write (a bug: see
+    `portal.extensions.writing`)."""
 
 
 @compiles(_OffsetLimitParam, "postgresql")
@@ -62,8 +75,16 @@ def _forget_connection(session, transaction) -> None:
 
 @sa.event.listens_for(sa.engine.Engine, "before_cursor_execute")
 def _note_write(connection, cursor, statement, parameters, context, executemany) -> None:
-    if connection.dialect.name == "postgresql" and statement.lstrip()[:6].upper() != "SELECT":
-        connection.info[WROTE] = True
+    if connection.dialect.name != "postgresql":
+        return
+    first = statement.lstrip()[:8].upper()
+    if first.startswith("SELECT"):
+        return
+    connection.info[WROTE] = True
+    if connection.get_execution_options().get(READS_ONLY) and first.startswith(WRITES):
+        raise ReadOnlyRequest(
+            f"{first.split()[0]} in a {request.method} request, outside writing()"
+        )
 
 
 def _commit_if_only_read(exc: BaseException | None) -> None:
@@ -88,3 +109,4 @@ def init_app(app: Flask) -> None:
     """Call after `db.init_app(app)`: teardowns run last registered first, so this one sees
     the session before Flask-SQLAlchemy removes it."""
     app.teardown_appcontext(_commit_if_only_read)
+    app.before_request(mark_reads_only)

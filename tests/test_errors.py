@@ -69,8 +69,8 @@ def refusing_app(app):
         db.session.flush()
         raise IdeaError("Votes are closed: the idea is rejected.", 409)
 
-    app.add_url_rule("/refuse", "refuse", refuse)
-    app.add_url_rule("/api/v1/refuse", "api_refuse", refuse)
+    app.add_url_rule("/refuse", "refuse", refuse, methods=["POST"])
+    app.add_url_rule("/api/v1/refuse", "api_refuse", refuse, methods=["POST"])
     return app
 
 
@@ -81,7 +81,7 @@ def _departments() -> int:
 
 
 def test_an_unhandled_refusal_is_a_page_in_the_sites_look_and_undoes_the_work(refusing_app):
-    response = refusing_app.test_client().get("/refuse")
+    response = refusing_app.test_client().post("/refuse")
     assert response.status_code == 409
     assert "text/html" in response.content_type
     assert "Votes are closed: the idea is rejected." in response.get_data(as_text=True)
@@ -89,7 +89,7 @@ def test_an_unhandled_refusal_is_a_page_in_the_sites_look_and_undoes_the_work(re
 
 
 def test_an_unhandled_refusal_under_api_is_json(refusing_app):
-    response = refusing_app.test_client().get("/api/v1/refuse")
+    response = refusing_app.test_client().post("/api/v1/refuse")
     assert response.status_code == 409
     assert response.get_json() == {
         "error": {"code": "conflict", "message": "Votes are closed: the idea is rejected."}

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal import create_app
-from portal.extensions import db
+from portal.extensions import db, writing
 from portal.mail import OUTBOX
 from portal.models import User
 
@@ -38,6 +38,8 @@ COMMITTERS = {
     # A request that only read ends with COMMIT on PostgreSQL (psycopg then keeps its
     # prepared statements); the same to the database as the rollback.
     "transactions.py",
+    # A GET entering `writing()` ends its read first (nothing was written: no change).
+    "extensions.py",
 }
 # Rolling back is the error handler's and the form helper's (and the request teardown's).
 ROLLERS_BACK = {
@@ -91,6 +93,7 @@ def served(app, database_url, tmp_path, employee):
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "converge.example",
             "MAIL_SERVER": None,
             "REDIS_URL": None,
@@ -125,6 +128,17 @@ def served(app, database_url, tmp_path, employee):
     def prepared():
         return str(db.session.scalar(sa.text("SELECT count(*) FROM pg_prepared_statements")))
 
+    def in_transaction():
+        read()
+        return db.session.connection().connection.dbapi_connection.info.transaction_status.name
+
+    def write_inside_writing():
+        read()
+        with writing():
+            rename()
+            db.session.commit()
+        return read()
+
     for rule, view in [
         ("/t/read", read),
         ("/t/write", lambda: (rename(), "written")[1]),
@@ -133,8 +147,10 @@ def served(app, database_url, tmp_path, employee):
         ("/t/fail", fail),
         ("/t/letter", letter_waiting),
         ("/t/prepared", prepared),
+        ("/t/status", in_transaction),
+        ("/t/writing", write_inside_writing),
     ]:
-        served.add_url_rule(rule, rule, view)
+        served.add_url_rule(rule, rule, view, methods=["GET", "POST"])
     ends = []
     with served.app_context():
         engine = db.engine
@@ -151,7 +167,7 @@ def _name(employee) -> str:
 
 def test_a_request_that_only_read_commits_on_postgresql(served, database_url):
     client, ends = served
-    assert client.get("/t/read").text == "Erin Employee"
+    assert client.post("/t/read").text == "Erin Employee"
     postgresql = database_url.startswith("postgresql")
     assert ends == (["commit"] if postgresql else ["rollback"])
 
@@ -159,18 +175,52 @@ def test_a_request_that_only_read_commits_on_postgresql(served, database_url):
 @pytest.mark.parametrize("path", ["/t/write", "/t/savepoint", "/t/unsent", "/t/fail", "/t/letter"])
 def test_a_request_that_wrote_changed_or_failed_rolls_back(served, employee, path):
     client, ends = served
-    client.get(path)
+    client.post(path)
     assert "commit" not in ends
     assert _name(employee) == "Erin Employee"
 
 
-def test_prepared_statements_outlive_a_reading_request(served, database_url):
+def test_a_get_reads_outside_any_transaction_on_postgresql(served, database_url):
+    """No BEGIN and no COMMIT for a GET on PostgreSQL: the server sees each statement on
+    its own (IDLE after it), while a POST reads inside its transaction (INTRANS)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite keeps the read transaction: the request's snapshot")
+    client, _ = served
+    assert client.get("/t/status").text == "IDLE"
+    assert client.head("/t/status").status_code == 200
+    assert client.post("/t/status").text == "INTRANS"
+
+
+@pytest.mark.parametrize("path", ["/t/write", "/t/savepoint"])
+def test_a_get_that_writes_is_refused_before_the_server_sees_it(
+    served, database_url, employee, path, caplog
+):
+    """On PostgreSQL the write of a GET would be committed at once and alone: it is refused
+    (a bug, so a 500) before it is sent. SQLite's GET rolls it back with the rest."""
+    client, _ = served
+    answer = client.get(path)
+    assert _name(employee) == "Erin Employee"
+    if database_url.startswith("postgresql"):
+        assert answer.status_code == 500
+        assert "ReadOnlyRequest: UPDATE in a GET request, outside writing()" in caplog.text
+
+
+def test_a_get_writes_inside_writing(served, employee):
+    """The few GETs that must write (single sign-on's callback, a remember-me cookie's new
+    secret) do it inside `writing()`, in a transaction of its own."""
+    client, ends = served
+    assert client.get("/t/writing").text == "Changed"
+    assert _name(employee) == "Changed"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_prepared_statements_outlive_a_reading_request(served, database_url, method):
     if not database_url.startswith("postgresql"):
         pytest.skip("psycopg's prepared statements: PostgreSQL only")
     client, _ = served
     for _ in range(6):  # psycopg prepares a statement the fifth time a connection runs it
-        client.get("/t/read")
-    assert int(client.get("/t/prepared").text) >= 1
+        getattr(client, method)("/t/read")
+    assert int(getattr(client, method)("/t/prepared").text) >= 1
 
 
 def test_limit_and_offset_are_written_into_postgresql_statements():

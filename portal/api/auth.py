@@ -19,15 +19,13 @@ import sqlalchemy as sa
 from flask import Flask, abort, after_this_request, current_app, g, request
 
 from portal.account.service import hash_token, token_for
-from portal.extensions import db, writing
+from portal.extensions import SAFE_METHODS, db, writing
 from portal.models import ApiToken, Role, User, utcnow
 
 log = logging.getLogger(__name__)
 
 # How long the note of a token's use waits for a lock before giving up.
 LOCK_WAIT_MS = 200
-
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")  # what a read-only token may send
 
 
 def authenticate() -> None:

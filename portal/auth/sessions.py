@@ -29,7 +29,7 @@ from flask_login import login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.audit import notify, record
-from portal.extensions import db
+from portal.extensions import db, writing
 from portal.models import Notification, SignIn, User, utcnow
 
 COOKIE = "remember_me"
@@ -104,24 +104,25 @@ def from_remember_cookie() -> User | None:
     raw = request.cookies.get(COOKIE)
     if not raw:
         return None
-    number, _, secret = raw.partition(".")
-    row = None
-    if number.isdigit() and len(number) <= 18 and secret and len(secret) <= SECRET_MAX:
-        row = db.session.scalar(
-            sa.select(SignIn)
-            .join(SignIn.user)
-            .where(SignIn.id == int(number), SignIn.expires_at > utcnow(), User.active)
-        )
-    if row is not None:
-        digest = _digest(secret)
-        if _matches(row.remember_hash, digest):
-            return _bring_back(row, rotate_from=digest)
-        if _matches(row.previous_hash, digest):
-            if row.rotated_at is not None and utcnow() - row.rotated_at <= REUSE_GRACE:
-                return _bring_back(row, rotate_from=None)
-            _end_reused(row)
-    g.remember_cookie = ""
-    return None
+    with writing():  # a sign-in, which writes even on a GET
+        number, _, secret = raw.partition(".")
+        row = None
+        if number.isdigit() and len(number) <= 18 and secret and len(secret) <= SECRET_MAX:
+            row = db.session.scalar(
+                sa.select(SignIn)
+                .join(SignIn.user)
+                .where(SignIn.id == int(number), SignIn.expires_at > utcnow(), User.active)
+            )
+        if row is not None:
+            digest = _digest(secret)
+            if _matches(row.remember_hash, digest):
+                return _bring_back(row, rotate_from=digest)
+            if _matches(row.previous_hash, digest):
+                if row.rotated_at is not None and utcnow() - row.rotated_at <= REUSE_GRACE:
+                    return _bring_back(row, rotate_from=None)
+                _end_reused(row)
+        g.remember_cookie = ""
+        return None
 
 
 def _bring_back(row: SignIn, *, rotate_from: str | None) -> User:
