@@ -3,7 +3,7 @@
 from datetime import datetime
 
 import jinja2
-from flask import Flask
+from flask import Flask, request, url_for
 from flask_login import current_user
 
 from portal.forms import blank_field, blank_label
@@ -73,22 +73,35 @@ class CompiledTemplates(jinja2.BytecodeCache):
 COMPILED_TEMPLATES = CompiledTemplates()
 
 
-def navigation_for(user, view_functions) -> list[dict]:
-    """The entries `user` may use, menus folded: [{label, endpoint} | {label, items}]."""
+def navigation_for(role: Role, view_functions) -> list[dict]:
+    """The entries `role` may use, menus folded: [{label, endpoint, url} | {label, items,
+    endpoints}] (`endpoints`: those of the menu's items, to mark the menu open)."""
     entries: list[dict] = []
     menus: dict[str, dict] = {}
     for menu, endpoint, label, roles in NAVIGATION:
-        if (roles is not None and user.role not in roles) or endpoint not in view_functions:
+        if (roles is not None and role not in roles) or endpoint not in view_functions:
             continue
+        item = {"label": label, "endpoint": endpoint, "url": url_for(endpoint)}
         if menu is None:
-            entries.append({"label": label, "endpoint": endpoint})
+            entries.append(item)
             continue
         if menu not in menus:
-            menus[menu] = {"label": menu, "items": []}
+            menus[menu] = {"label": menu, "items": [], "endpoints": set()}
             entries.append(menus[menu])
-        menus[menu]["items"].append({"label": label, "endpoint": endpoint})
+        menus[menu]["items"].append(item)
+        menus[menu]["endpoints"].add(endpoint)
     # A menu of one entry is just a link.
     return [e["items"][0] if "items" in e and len(e["items"]) == 1 else e for e in entries]
+
+
+def _navigation(app: Flask, role: Role) -> list[dict]:
+    """`navigation_for(role)`, built once per role and application root: the bar is the
+    same on every page but for the entry marked active."""
+    key = (role, request.script_root)
+    built = app.extensions.setdefault("converge_navigation", {})
+    if key not in built:
+        built[key] = navigation_for(role, app.view_functions)
+    return built[key]
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -103,7 +116,7 @@ def register_template_helpers(app: Flask) -> None:
         nav = []
         unread = 0
         if current_user.is_authenticated:
-            nav = navigation_for(current_user, app.view_functions)
+            nav = _navigation(app, current_user.role)
             unread = current_user.unread_count
         return {"nav_items": nav, "unread_count": unread, "Role": Role, "IdeaStatus": IdeaStatus}
 
