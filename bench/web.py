@@ -5,7 +5,8 @@ ideas), starts `gunicorn -w 4` on the loopback serving the portal with a bare Fl
 beside it (bench/web_server.py), signs each simulated user in through the real login form
 (CSRF and all; API cases use a token), and hammers one page at a time for `--seconds` with
 `--users` threads, each a `requests` session that sends its next request as soon as the last
-answer arrives. Prints requests per second, p50/p95/p99 in ms and the ratio to bare Flask
+answer arrives. Prints requests per second, p50/p95/p99 in ms, the CPU each request cost the
+server (gunicorn's workers and PostgreSQL, from /proc) and the client, and the ratio to bare Flask
 measured in the same run. Goals: every page at least 0.25x bare Flask and p95 <= 300 ms.
 
     python bench/web.py                                   # 50 users, 20 s per page
@@ -366,6 +367,41 @@ def hammer(base, sessions, choose, seconds: float, seed: int) -> dict:
     }
 
 
+# ------------------------------------------------------------------ CPU accounting
+
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_of(pid: int) -> float:
+    """Seconds of CPU (user + system) the process has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+
+
+def server_pids(master: int) -> list[int]:
+    """gunicorn's workers and every PostgreSQL process on this machine (Linux's /proc;
+    none elsewhere, and the CPU columns then read 0)."""
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        parent = int(stat.rpartition(")")[2].split()[1])
+        if parent == master or name == "postgres" or name.startswith("postgres:"):
+            pids.append(int(entry.name))
+    return pids
+
+
+def cpu_used(pids: list[int]) -> tuple[float, float]:
+    """(server CPU seconds so far: gunicorn's workers and PostgreSQL, this process's own)."""
+    return sum(_cpu_of(pid) for pid in pids), time.process_time()
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -428,7 +464,13 @@ def main() -> None:
                 continue
             sessions = sessions_for(role)
             hammer(base, sessions[:4], choose, 1.0, seed=99)  # warm the workers' caches
+            pids = server_pids(process.pid)
+            server_before, client_before = cpu_used(pids)
             result = hammer(base, sessions, choose, args.seconds, seed=n)
+            server_after, client_after = cpu_used(pids)
+            count = max(result["n"], 1)
+            result["server_ms"] = (server_after - server_before) * 1000 / count
+            result["client_ms"] = (client_after - client_before) * 1000 / count
             rows.append((name, result))
             print(f"  {name}: {result['rps']:.1f} req/s, p95 {result['p95']:.0f} ms", flush=True)
     finally:
@@ -441,7 +483,7 @@ def main() -> None:
     )
     header = (
         f"{'page':<32} {'req/s':>7} {'x bare':>7} {'p50':>6} {'p95':>6} {'p99':>6} "
-        f"{'requests':>8}  statuses  goal"
+        f"{'server':>7} {'client':>7} {'requests':>8}  statuses  goal"
     )
     print(header)
     print("-" * len(header))
@@ -451,8 +493,14 @@ def main() -> None:
         codes = ",".join(f"{k}:{v}" for k, v in sorted(r["statuses"].items(), key=str))
         print(
             f"{name:<32} {r['rps']:>7.1f} {ratio:>7.2f} {r['p50']:>6.0f} {r['p95']:>6.0f} "
-            f"{r['p99']:>6.0f} {r['n']:>8}  {codes}  {'ok' if ok else 'MISSED'}"
+            f"{r['p99']:>6.0f} {r['server_ms']:>7.2f} {r['client_ms']:>7.2f} {r['n']:>8}  "
+            f"{codes}  {'ok' if ok else 'MISSED'}"
         )
+    print(
+        "server, client: CPU ms per request of gunicorn's workers and PostgreSQL together, and "
+        "of this client;\nless noisy than req/s on a shared machine, and what a change to a "
+        "page's cost moves."
+    )
     shutil.rmtree(instance, ignore_errors=True)
 
 
