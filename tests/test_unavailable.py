@@ -156,9 +156,14 @@ def test_health_checks_are_not_rate_limited_and_need_no_sign_in(database_url, tm
 # ------------------------------------------------------------------- connections
 
 
-def _own_app(database_url):
-    """An app whose requests each check out their connection, as in production."""
-    return create_app(
+@pytest.fixture
+def own_app(database_url, make_idea, employee):
+    """On PostgreSQL: (client signed in as the employee, the app's engine, an idea page's
+    path), in an app whose requests each check out their connection, as in production."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL: SQLite has no server to lose")
+    path = f"/ideas/{make_idea(employee).id}"
+    plain = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
@@ -167,49 +172,37 @@ def _own_app(database_url):
             "REDIS_URL": None,
         }
     )
-
-
-def test_a_busy_connection_is_pinged_only_after_an_idle_spell(
-    database_url, make_idea, employee, monkeypatch
-):
-    """A connection used a moment ago, whose socket is quiet, is taken as it is: no
-    `SELECT 1` before every request. One idle longer than PING_AFTER_IDLE is pinged."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL: SQLite has no server to lose")
-    idea = make_idea(employee)
-    plain = _own_app(database_url)
     with plain.app_context():
         engine = db.engine
+    client = plain.test_client()
+    login(client, employee)
+    yield client, engine, path
+    engine.dispose()
+
+
+def test_a_busy_connection_is_pinged_only_after_an_idle_spell(own_app, monkeypatch):
+    """A connection used a moment ago, whose socket is quiet, is taken as it is: no
+    `SELECT 1` before every request. One idle longer than PING_AFTER_IDLE is pinged."""
+    client, engine, path = own_app
     pings = []
     ping = engine.dialect.do_ping
     monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
-    client = plain.test_client()
-    login(client, employee)
     for _ in range(3):
-        assert client.get(f"/ideas/{idea.id}").status_code == 200
+        assert client.get(path).status_code == 200
     assert pings == []
     monkeypatch.setattr(connections, "PING_AFTER_IDLE", 0.0)
-    assert client.get(f"/ideas/{idea.id}").status_code == 200
+    assert client.get(path).status_code == 200
     assert pings
-    with plain.app_context():
-        db.engine.dispose()
 
 
-def test_a_connection_its_server_ended_is_replaced_unseen(database_url, make_idea, employee):
+def test_a_connection_its_server_ended_is_replaced_unseen(own_app, database_url):
     """The database ends the pool's connections (a restart, pg_terminate_backend): the next
     request is still served, on a new connection, because a connection whose server closed
     it is pinged on checkout and replaced (portal/connections.py)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL: SQLite has no server to lose")
-    idea = make_idea(employee)
-    plain = _own_app(database_url)
-    with plain.app_context():
-        engine = db.engine
+    client, engine, path = own_app
     backends = set()
     sa.event.listen(engine, "checkin", lambda c, _r: c and backends.add(c.info.backend_pid))
-    client = plain.test_client()
-    login(client, employee)
-    assert client.get(f"/ideas/{idea.id}").status_code == 200
+    assert client.get(path).status_code == 200
     admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         ended = [conn.scalar(sa.text(f"SELECT pg_terminate_backend({pid})")) for pid in backends]
@@ -221,9 +214,7 @@ def test_a_connection_its_server_ended_is_replaced_unseen(database_url, make_ide
     admin.dispose()
     assert ended and all(ended)
     for _ in range(3):
-        assert client.get(f"/ideas/{idea.id}").status_code == 200
-    with plain.app_context():
-        db.engine.dispose()
+        assert client.get(path).status_code == 200
 
 
 def test_no_request_leaves_a_connection_checked_out(database_url, app, make_idea, employee):
