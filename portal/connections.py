@@ -1,11 +1,12 @@
 """A pooled PostgreSQL connection is checked before each use, by a round trip only when it
 has been idle for a while or its server may have ended it.
 
-SQLAlchemy's `pool_pre_ping` sends `SELECT 1` on every checkout: for a page, one round trip
-of five or six, about a sixth of the web process's CPU per request (bench/page_cpu.py).
-Yet a server that ends a connection (a restart, `pg_terminate_backend`, an idle timeout)
-says so on its socket: it sends its last message and closes, and the socket of an idle
-connection, which the server otherwise leaves silent, becomes readable. So on checkout:
+SQLAlchemy's `pool_pre_ping` sends a statement on every checkout: for a page, one round
+trip of five or six, which the database serves and the request waits for (little of the web
+process's own CPU: callgrind counts the same instructions per page without it). Yet a
+server that ends a connection (a restart, `pg_terminate_backend`, an idle timeout) says so
+on its socket: it sends its last message and closes, and the socket of an idle connection,
+which the server otherwise leaves silent, becomes readable. So on checkout:
 
 - idle less than `PING_AFTER_IDLE` and nothing to read: the connection is used at once;
 - otherwise it is pinged, and one that fails the ping is replaced by a fresh connection

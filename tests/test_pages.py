@@ -1,5 +1,7 @@
 """Pages every visitor sees: landing, home, error pages, static assets served locally."""
 
+import re
+
 import pytest
 
 from portal.models import IdeaStatus
@@ -75,3 +77,22 @@ def test_navigation_by_role(request, role_client, present, absent):
         assert label in nav
     for label in absent:
         assert label not in nav
+
+
+def _nav(client, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    return " ".join(page[page.index("<nav") : page.index("</nav>")].split())
+
+
+def test_navigation_marks_the_page_and_its_menu_and_is_each_roles_own(brm_client, employee_client):
+    """The bar is built once per role: the page's entry and its menu are still marked on
+    each page, and one role's bar never shows up for another."""
+    queue = _nav(brm_client, "/review/")
+    assert re.search(r'dropdown-toggle active"[^>]*>Review<', queue)
+    assert 'class="dropdown-item active" href="/review/">Review queue<' in queue
+    assert 'class="nav-link " href="/ideas/">Ideas<' in queue
+    ideas = _nav(brm_client, "/ideas/")
+    assert 'class="nav-link active" href="/ideas/">Ideas<' in ideas
+    assert "dropdown-toggle active" not in ideas
+    mine = _nav(employee_client, "/ideas/")
+    assert "Review queue" not in mine and 'href="/portfolio/plan">Current plan<' in mine
