@@ -225,11 +225,7 @@ def run(label: str, url: str, args) -> list[tuple]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=["sqlite", "pg", "both"], default="both")
-    parser.add_argument("--ideas", type=int, default=100_000)
-    parser.add_argument("--estimates", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--pg-db", default=PG_DB, help="PostgreSQL database, dropped at the end")
+    review.data_options(parser, repeat=20, pg_db=PG_DB)
     args = parser.parse_args()
     results = review.on_databases(args, run, "bench-reports-")
     print(

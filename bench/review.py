@@ -550,13 +550,19 @@ def on_databases(args, run, prefix: str) -> list:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def data_options(parser: argparse.ArgumentParser, repeat: int, pg_db: str = PG_DB) -> None:
+    """The options of the benchmarks on this data (`on_databases`): which databases, how
+    much data, how many timed repeats."""
     parser.add_argument("--db", choices=["sqlite", "pg", "both"], default="both")
     parser.add_argument("--ideas", type=int, default=100_000)
     parser.add_argument("--estimates", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--pg-db", default=PG_DB, help="PostgreSQL database, dropped at the end")
+    parser.add_argument("--repeat", type=int, default=repeat)
+    parser.add_argument("--pg-db", default=pg_db, help="PostgreSQL database, dropped at the end")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    data_options(parser, repeat=40)
     parser.add_argument(
         "--similarity",
         choices=["background", "foreground"],
