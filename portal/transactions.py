@@ -97,6 +97,9 @@ def _commit_if_only_read(exc: BaseException | None) -> None:
     transaction = session.get_transaction()
     if connection is None or transaction is None or not transaction.is_active:
         return
+    if connection.get_execution_options().get(READS_ONLY):
+        return  # an AUTOCOMMIT connection has nothing to commit, and a commit expires every object
+
     if connection.info.get(WROTE, True) or session.new or session.dirty or session.deleted:
         return
     if session.info.get(OUTBOX):  # letters wait for a commit this request did not make

@@ -216,6 +216,34 @@ class TestBrowse:
         assert "Numbered idea 04" in second
         assert employee_client.get("/ideas/?page=99").status_code == 200
 
+    def test_the_pager_keeps_the_filters_and_marks_the_page(
+        self, employee_client, employee, make_idea
+    ):
+        for i in range(45):  # three pages of 20
+            make_idea(employee, title=f"Numbered idea {i:02d}")
+        make_idea(employee, title="Zebra crossing")
+
+        def pager(path):
+            page = employee_client.get(path).text
+            nav = re.search(r'<nav aria-label="Pages">(.*?)</nav>', page, re.S)
+            return nav and nav.group(1)
+
+        second = pager("/ideas/?q=Numbered&page=2")
+        links = re.findall(r'<a class="page-link" href="([^"]+)"[^>]*>([^<]+)</a>', second)
+        assert [label for _, label in links] == ["«", "1", "3", "»"]
+        assert all("q=Numbered" in url for url, _ in links)
+        assert [url.split("page=")[1].split("&")[0] for url, _ in links] == ["1", "1", "3", "3"]
+        assert re.search(r'active" aria-current="page"><span class="page-link">2</span>', second)
+
+        first = pager("/ideas/?q=Numbered")
+        assert '<span class="page-link" aria-label="Previous">«</span>' in first
+        assert 'aria-label="Next">»</a>' in first
+        # Past the end, "previous" leads to the last page, not to the page before this one.
+        past = pager("/ideas/?q=Numbered&page=9")
+        assert re.search(r'href="[^"]*page=3[^"]*" aria-label="Previous"', past)
+        assert '<span class="page-link" aria-label="Next">»</span>' in past
+        assert pager("/ideas/?q=Zebra") is None  # one page: no pager
+
     @pytest.mark.parametrize("page", [1, 2, 3])
     def test_every_page_tells_the_same_total(self, employee_client, employee, make_idea, page):
         # Page 2 is the last, part full (its rows give the total); page 3 is past the end.

@@ -192,7 +192,6 @@ def queue():
         overdue_before=service.overdue_before(overdue_days),
         overdue_days=overdue_days,
         assign_form=assign_form,
-        button_form=IdsForm(),
         departments=departments,
         urls={
             "idea": row_url("ideas.detail", "idea_id"),
