@@ -42,8 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or str(ROOT / "instance"),
     )
     os.makedirs(app.instance_path, exist_ok=True)
-    from portal.templating import COMPILED_TEMPLATES
+    from portal.templating import COMPILED_TEMPLATES, PortalEnvironment
 
+    app.jinja_environment = PortalEnvironment
     app.jinja_options = {**app.jinja_options, "bytecode_cache": COMPILED_TEMPLATES}
     app.config.from_mapping(portal_config.from_environment(app.instance_path))
     if config:

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import jinja2
 from flask import Flask, get_template_attribute, request, url_for
+from flask.templating import Environment
 from flask_login import current_user
 
 from portal.forms import blank_field, blank_label
@@ -48,6 +49,28 @@ NAVIGATION = [
     ("Admin", "transfer.index", "Import & export", {Role.ADMIN, Role.PORTFOLIO_MANAGER}),
     ("Review", "transfer.index", "Export to CSV", {Role.BRM}),
 ]
+
+
+# What `getattr` can find on a plain dict: its methods. Nothing else (no instance __dict__).
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class PortalEnvironment(Environment):
+    """Flask's Jinja environment with a faster `row.title` on plain dicts (report rows,
+    chart data), the same in what it finds.
+
+    Jinja reads `x.name` as `getattr(x, "name")`, and only when that raises, `x["name"]`.
+    On a dict every such read raised and caught an AttributeError first: a twentieth of the
+    run page's CPU. A plain dict has no attribute but its methods, so for any other name
+    `x["name"]` is what Jinja would find; it is read at once."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
 
 
 class CompiledTemplates(jinja2.BytecodeCache):

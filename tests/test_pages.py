@@ -96,3 +96,48 @@ def test_navigation_marks_the_page_and_its_menu_and_is_each_roles_own(brm_client
     assert "dropdown-toggle active" not in ideas
     mine = _nav(employee_client, "/ideas/")
     assert "Review queue" not in mine and 'href="/portfolio/plan">Current plan<' in mine
+
+
+class _Row:
+    title = "an attribute"
+
+    def __getitem__(self, key):
+        return "an item"
+
+
+class _Dict(dict):
+    @property
+    def title(self):
+        return "a subclass's attribute"
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "d.title",  # a key
+        "d.items",  # a method, though a key has its name
+        "d.items()|list|length",
+        "d.get('title')",
+        "d.missing is undefined",
+        "d['items']",
+        "sub.title",  # a dict subclass keeps its attributes first
+        "sub.other",
+        "row.title",
+        "row.other",
+        "nested.a.b",
+    ],
+)
+def test_the_environment_reads_a_dict_as_jinja_does(app, expression):
+    """PortalEnvironment reads `dict.name` from the dict at once: what it finds must be what
+    Jinja's own environment finds."""
+    import jinja2
+
+    values = {
+        "d": {"title": "<a key>", "items": "a key named items"},
+        "sub": _Dict(title="a key", other="another key"),
+        "row": _Row(),
+        "nested": {"a": {"b": 1}},
+    }
+    source = "{{ (" + expression + ")|string }}"
+    plain = jinja2.Environment(autoescape=True).from_string(source).render(values)
+    assert app.jinja_env.from_string(source).render(values) == plain
