@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -92,8 +93,42 @@ def run_migrations_online():
         args = {"include_object": include_in_migrations(connection.dialect.name), **conf_args}
         context.configure(connection=connection, target_metadata=get_metadata(), **args)
 
-        with context.begin_transaction():
+        with sqlite_foreign_keys_off(connection), context.begin_transaction():
             context.run_migrations()
+            check_foreign_keys(connection)
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """On SQLite, foreign keys are not enforced while migrations run, and are checked after.
+
+    Alembic's batch mode changes a SQLite table by copying it to a new one and dropping the
+    old: with foreign keys on, dropping a table that other rows point to fails, so a
+    migration that changed `ideas` could not run (or be undone) on a database with ideas.
+    The pragma is set outside any transaction (inside one, SQLite ignores it);
+    `check_foreign_keys` checks the rows before the migrations commit."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if connection.in_transaction():  # begun after the migrations' own ended
+            connection.rollback()
+        driver.execute("PRAGMA foreign_keys=ON")
+        if driver.execute("PRAGMA foreign_keys").fetchone()[0] != 1:
+            connection.invalidate()  # never back to the pool without its foreign keys
+
+
+def check_foreign_keys(connection):
+    """On SQLite, refuse (roll back) migrations that left a row pointing nowhere."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"Rows that point nowhere after the migration: {broken[:10]}")
 
 
 if context.is_offline_mode():

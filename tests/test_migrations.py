@@ -63,3 +63,25 @@ def test_single_migration_head(tmp_path, database_url):
     with app.app_context():
         config = app.extensions["migrate"].migrate.get_config()
         assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_the_newest_migrations_undo_and_redo_with_data(empty_database_url, tmp_path):
+    """Undoing a migration that rebuilds a table others point to (SQLite's batch mode copies
+    `ideas` and drops the old one) keeps every row; so does doing it again."""
+    app = make_app(empty_database_url, tmp_path)
+    counts = "SELECT (SELECT count(*) FROM ideas), (SELECT count(*) FROM votes)"
+    with app.app_context():
+        flask_migrate.upgrade()
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+        with db.engine.connect() as connection:
+            before = connection.execute(sa.text(counts)).one()
+        assert before[0] > 0 and before[1] > 0
+        flask_migrate.downgrade(revision="-3")
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text(counts)).one() == before
+            assert _differences(connection) == []
+            if connection.dialect.name == "sqlite":
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
