@@ -91,6 +91,11 @@ def run_migrations_online():
         # Indexes the models declare for one database only (pg_trgm GIN indexes) are left
         # out of autogenerate elsewhere; their migrations create them on that database only.
         args = {"include_object": include_in_migrations(connection.dialect.name), **conf_args}
+        if connection.dialect.name == "sqlite":
+            # One transaction for the whole run, so that `check_foreign_keys` can still undo
+            # it: SQLite's DDL is transactional (the driver leaves BEGIN to SQLAlchemy, see
+            # portal/extensions.py), though Alembic does not assume so.
+            args["transactional_ddl"] = True
         context.configure(connection=connection, target_metadata=get_metadata(), **args)
 
         with sqlite_foreign_keys_off(connection), context.begin_transaction():
@@ -112,6 +117,10 @@ def sqlite_foreign_keys_off(connection):
         return
     driver = connection.connection.driver_connection
     driver.execute("PRAGMA foreign_keys=OFF")
+    if driver.execute("PRAGMA foreign_keys").fetchone()[0] != 0:
+        # Still on (a transaction was open): dropping a rebuilt table would delete its rows'
+        # children, so stop before anything runs.
+        raise RuntimeError("Could not turn SQLite's foreign keys off for the migrations.")
     try:
         yield
     finally:

@@ -140,12 +140,20 @@ CHROME_LINKS = {
 }
 
 
+# At most this many kept parts: roles x endpoints is about a thousand. The application root
+# is part of each key, and behind a proxy that forwards it, a visitor could send any.
+KEPT_LIMIT = 4096
+
+
 def _kept(app: Flask, key: tuple, make):
-    """`make()`, made once per `key` for the life of `app`."""
+    """`make()`, made once per `key` for the life of `app` (made anew each time once
+    KEPT_LIMIT keys are kept)."""
     kept = app.extensions.setdefault("converge_chrome", {})
     value = kept.get(key)
     if value is None:
-        value = kept[key] = make()
+        value = make()
+        if len(kept) < KEPT_LIMIT:
+            kept[key] = value
     return value
 
 

@@ -244,6 +244,15 @@ class TestBrowse:
         assert '<span class="page-link" aria-label="Next">»</span>' in past
         assert pager("/ideas/?q=Zebra") is None  # one page: no pager
 
+        # Every value of a repeated argument is kept; names that mean something to url_for
+        # are a visitor's text like any other, never url_for's own arguments.
+        odd = pager("/ideas/?q=Numbered&tag=a&tag=b&key=x&endpoint=y&_external=1&_anchor=z")
+        assert "tag=a&amp;tag=b" in odd and "key=x" in odd and "_external=1" in odd
+        assert 'href="/ideas/?page=2&amp;q=Numbered' in odd and "#" not in odd
+        # Past the end of an empty list, "previous" still leads back to the first page.
+        empty = pager("/ideas/?q=nothing+like+this&page=3")
+        assert re.search(r'href="/ideas/\?page=1[^"]*" aria-label="Previous"', empty)
+
     @pytest.mark.parametrize("page", [1, 2, 3])
     def test_every_page_tells_the_same_total(self, employee_client, employee, make_idea, page):
         # Page 2 is the last, part full (its rows give the total); page 3 is past the end.

@@ -98,6 +98,18 @@ def test_navigation_marks_the_page_and_its_menu_and_is_each_roles_own(brm_client
     assert "Review queue" not in mine and 'href="/portfolio/plan">Current plan<' in mine
 
 
+def test_the_kept_layout_is_bounded_and_follows_the_root(app, client, monkeypatch):
+    """Each application root gets its own links; past the limit nothing more is kept (the
+    root can come from a visitor, through a proxy that forwards it), and pages still work."""
+    from portal import templating
+
+    monkeypatch.setattr(templating, "KEPT_LIMIT", 3)
+    for n in range(6):
+        page = client.get("/auth/login", base_url=f"http://converge.example/root{n}/").text
+        assert f'href="/root{n}/static/converge.css"' in page
+    assert len(app.extensions["converge_chrome"]) == 3
+
+
 class _Row:
     title = "an attribute"
 

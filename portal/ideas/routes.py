@@ -114,8 +114,7 @@ def index():
     page = search_page(
         current_user, filters, query_int("page", 1), current_app.config["IDEAS_PER_PAGE"]
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("ideas/index.html", form=form, page=page, args=args)
+    return render_template("ideas/index.html", form=form, page=page)
 
 
 @bp.route("/mine")

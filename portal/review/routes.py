@@ -181,12 +181,10 @@ def queue():
             (user_id, f"{name} ({', '.join(covered) or 'all'})")
             for user_id, name, covered in lists.assignees
         )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "review/queue.html",
         form=form,
         page=page,
-        args=args,
         now=utcnow(),
         days_waited=days_waited,
         overdue_before=service.overdue_before(overdue_days),
