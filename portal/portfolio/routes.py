@@ -2,6 +2,7 @@
 
 import json
 
+import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -145,15 +146,23 @@ def _run(run_id: int) -> Run:
 def run(run_id: int):
     # The page of a finished run reads its problem, result, charts and the names of its
     # scenario and its creator: one query, not six.
-    columns = [sa_orm.undefer(c) for c in (Run.problem, Run.result, Run.charts)]
+    # The kept charts come as their JSON text: their markup is kept per text
+    # (`run_charts.page_charts`), so they are not decoded on every view.
+    columns = [sa_orm.undefer(c) for c in (Run.problem, Run.result)]
     names = [sa_orm.joinedload(r).load_only(n) for r, n in READ_WITH_RUN]
-    run = db.get_or_404(Run, run_id, options=[*columns, *names])
+    query = sa.select(Run, sa.cast(Run.charts, sa.Text)).where(Run.id == run_id)
+    found = db.session.execute(query.options(*columns, *names)).first()
+    if found is None:
+        abort(404)
+    run, kept_charts = found
     state = service.run_state(run)
     done = run.status == RunStatus.DONE
     data = report.run_report(run, merged=state["explained"]["merged"]) if done else None
     if data and state["analysis_error"]:
         data["analysis"] = {"state": "failed", "error": state["analysis_error"]}
-    svgs = run_charts.page_charts(run, state["analysis"]) if data and data.get("solved") else {}
+    svgs = {}
+    if data and data.get("solved"):
+        svgs = run_charts.page_charts(run, state["analysis"], kept_text=kept_charts or "")
     return render_template(
         "portfolio/run.html", run=run, state=state, report=data, charts=svgs, idea_urls=_idea_urls()
     )

@@ -4,6 +4,9 @@ A run's SVG charts are drawn by its job and kept on the run (`Run.charts`); page
 kept ones and draw (without keeping) only for runs that have none for their analysis state.
 """
 
+import functools
+import json
+
 import sqlalchemy as sa
 from markupsafe import Markup
 
@@ -36,7 +39,9 @@ def draw_charts(run: Run, *, problem: dict, result: dict) -> dict:
     }
 
 
-def page_charts(run: Run, analysis_state: str | None, names=None) -> dict[str, Markup]:
+def page_charts(
+    run: Run, analysis_state: str | None, names=None, kept_text: str | None = None
+) -> dict[str, Markup]:
     """SVG markup of a solved run's charts for a page, from the run's kept charts.
 
     The job keeps them right after the result and again with the analysis. While the
@@ -44,17 +49,35 @@ def page_charts(run: Run, analysis_state: str | None, names=None) -> dict[str, M
     drawn). Otherwise, when none are kept for the current state (a run from before they
     were kept, or a job that died), they are drawn for this view only: a page never writes.
     Kept charts are the run's record and stay as they were drawn.
+
+    `kept_text`: the kept charts as their stored JSON text (the run page reads them so), for
+    `_kept_markup` to turn into markup once per text rather than on every view.
     """
-    stored = run.charts or {}
-    svgs = stored.get("svg") or {}
-    current = "svg" in stored and stored.get("analysis") == analysis_state
+    if kept_text is not None:
+        kept_analysis, has_svg, markup = _kept_markup(kept_text)
+    else:
+        stored = run.charts or {}
+        kept_analysis, has_svg, markup = stored.get("analysis"), "svg" in stored, None
+    current = has_svg and kept_analysis == analysis_state
     if not current and analysis_state != "pending":
-        svgs = draw_charts(run, problem=run.problem, result=run.result or {})["svg"]
-    return {
-        name: charts.as_svg_markup(body.encode("utf-8"))
-        for name, body in svgs.items()
-        if names is None or name in names
-    }
+        drawn = draw_charts(run, problem=run.problem, result=run.result or {})["svg"]
+        markup = {name: charts.as_svg_markup(body.encode("utf-8")) for name, body in drawn.items()}
+    elif markup is None:
+        svgs = (run.charts or {}).get("svg") or {}
+        markup = {name: charts.as_svg_markup(body.encode("utf-8")) for name, body in svgs.items()}
+    return {name: svg for name, svg in markup.items() if names is None or name in names}
+
+
+@functools.lru_cache(maxsize=16)
+def _kept_markup(text: str) -> tuple[str | None, bool, dict[str, Markup]]:
+    """(analysis state, whether any SVG is kept, markup by name) of kept charts' JSON text.
+    The same text always gives the same markup, so the run page decodes about 80 KB of JSON
+    and scans every chart once per process, not on every view (a tenth of its CPU)."""
+    stored = json.loads(text) if text else {}
+    stored = stored or {}
+    svgs = stored.get("svg") or {}
+    markup = {name: charts.as_svg_markup(body.encode("utf-8")) for name, body in svgs.items()}
+    return stored.get("analysis"), "svg" in stored, markup
 
 
 def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[str, bytes]:

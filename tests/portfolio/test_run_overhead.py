@@ -54,6 +54,24 @@ def test_charts_are_drawn_once_by_the_job_and_kept(
     assert "Spend against budget" in plan and "Efficient frontier" not in plan
 
 
+def test_the_kept_charts_markup_follows_what_is_kept(
+    pm_client, make_scenario, three_ideas, monkeypatch
+):
+    """The run page keeps its charts' markup per kept text (`run_charts._kept_markup`): a
+    second view shows the same, and charts kept anew show at once, never the old ones."""
+    run = _run(pm_client, make_scenario(budget={"2027": 250.0}))
+    _no_drawing(monkeypatch)
+    first = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert first == pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert "Spend against budget" in first
+    kept = dict(run.charts)
+    spend = kept["svg"]["spend"].replace("Spend against budget", "Spend kept anew")
+    run.charts = {**kept, "svg": {**kept["svg"], "spend": spend}}
+    db.session.commit()
+    again = pm_client.get(f"/portfolio/runs/{run.id}").get_data(as_text=True)
+    assert "Spend kept anew" in again and "Spend against budget" not in again
+
+
 def test_the_run_page_reads_its_run_with_one_query(pm_client, make_scenario, three_ideas):
     """The run, its problem, result, charts and scenario come in one statement (they were
     four more); the analysis state is read from the result loaded with it (the status poll
