@@ -14,8 +14,12 @@ def row_url(endpoint: str, key: str, **values) -> str:
     """The URL of `endpoint` with its `key` (an `<id:...>` part) left as `{}`, for a list's
     rows to fill with `.format(row_id)`: `url_for` on every row of a page of 25 cost as much
     as a query."""
-    url = url_for(endpoint, **{key: MAX_ID}, **values)
-    return url.replace("{", "{{").replace("}", "}}").replace(str(MAX_ID), "{}", 1)
+    return _literal(url_for(endpoint, **{key: MAX_ID}, **values)).replace(str(MAX_ID), "{}", 1)
+
+
+def _literal(text: str) -> str:
+    """`text` as itself in a `str.format` pattern."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +51,7 @@ def page_links(page: Pagination, args: dict | None = None) -> list[PageLink]:
             query[name] = value if isinstance(value, list | tuple) else [value]
     path = url_for(request.endpoint, **(request.view_args or {}))
     rest = urlencode([(name, value) for name, values in query.items() for value in values])
-    pattern = (path + "?page=").replace("{", "{{").replace("}", "}}") + "{}"
-    if rest:
-        pattern += "&" + rest.replace("{", "{{").replace("}", "}}")
+    pattern = _literal(path + "?page=") + "{}" + (_literal("&" + rest) if rest else "")
     # Past the end (of a list that shrank, or of an empty one) "previous" is the last page.
     before = max(1, min(page.page - 1, page.pages)) if page.page > 1 else None
     links = [PageLink("«", pattern.format(before) if before else None, name="Previous")]

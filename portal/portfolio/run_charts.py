@@ -58,14 +58,15 @@ def page_charts(
     else:
         stored = run.charts or {}
         kept_analysis, has_svg, markup = stored.get("analysis"), "svg" in stored, None
-    current = has_svg and kept_analysis == analysis_state
-    if not current and analysis_state != "pending":
-        drawn = draw_charts(run, problem=run.problem, result=run.result or {})["svg"]
-        markup = {name: charts.as_svg_markup(body.encode("utf-8")) for name, body in drawn.items()}
+    if not (has_svg and kept_analysis == analysis_state) and analysis_state != "pending":
+        markup = _markup(draw_charts(run, problem=run.problem, result=run.result or {})["svg"])
     elif markup is None:
-        svgs = (run.charts or {}).get("svg") or {}
-        markup = {name: charts.as_svg_markup(body.encode("utf-8")) for name, body in svgs.items()}
+        markup = _markup(stored.get("svg") or {})
     return {name: svg for name, svg in markup.items() if names is None or name in names}
+
+
+def _markup(svgs: dict[str, str]) -> dict[str, Markup]:
+    return {name: charts.as_svg_markup(body.encode("utf-8")) for name, body in svgs.items()}
 
 
 @functools.lru_cache(maxsize=16)
@@ -73,11 +74,8 @@ def _kept_markup(text: str) -> tuple[str | None, bool, dict[str, Markup]]:
     """(analysis state, whether any SVG is kept, markup by name) of kept charts' JSON text.
     The same text always gives the same markup, so the run page decodes about 80 KB of JSON
     and scans every chart once per process, not on every view (a tenth of its CPU)."""
-    stored = json.loads(text) if text else {}
-    stored = stored or {}
-    svgs = stored.get("svg") or {}
-    markup = {name: charts.as_svg_markup(body.encode("utf-8")) for name, body in svgs.items()}
-    return stored.get("analysis"), "svg" in stored, markup
+    stored = (json.loads(text) if text else None) or {}
+    return stored.get("analysis"), "svg" in stored, _markup(stored.get("svg") or {})
 
 
 def _draw(data: dict, problem: dict, objective: float | None, fmt: str) -> dict[str, bytes]:
