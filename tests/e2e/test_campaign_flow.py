@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Campaign, Idea, IdeaStatus, Notification, Role, utcnow
@@ -114,9 +115,7 @@ def test_campaign_from_question_to_outcome(
     page.fill("textarea[name=budget]", "2027: 300k")
     page.select_option("select[name=campaign]", str(campaign.id))
     page.get_by_role("button", name="Save scenario").click()
-    assert "more than the campaign&#39;s envelope" in page.content() or (
-        "more than the campaign's envelope" in page.content()
-    )
+    expect(page.locator("body")).to_contain_text("more than the campaign's envelope")
     page.fill("textarea[name=budget]", "2027: 200k")
     page.get_by_role("button", name="Save scenario").click()
     page.get_by_role("button", name="▶ Run").click()

@@ -1,5 +1,7 @@
 """An employee signs in, writes a draft, submits it and sees it in My ideas; another votes."""
 
+from playwright.sync_api import expect
+
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in
 
@@ -17,7 +19,7 @@ def test_employee_shares_an_idea(page, employee, make_objective, tmp_path):
     page.check("text=Reduce operating cost")
     page.click("input[name=save]")
     assert "Draft saved" in page.locator(".alert[role=alert]").inner_text()
-    assert page.locator(".badge", has_text="Draft").count() == 1
+    expect(page.locator(".badge", has_text="Draft")).to_have_count(1)
 
     page.click("text=Edit draft")
     page.click("input[name=submit_idea]")
@@ -45,9 +47,9 @@ def test_vote_toggles(page, make_user, employee, make_idea):
     sign_in(page, voter.email, PASSWORD)
     page.goto(f"/ideas/{idea.id}")
     page.click("button:has-text('Vote')")
-    assert page.locator("button:has-text('Voted · 1')").count() == 1
+    expect(page.locator("button:has-text('Voted · 1')")).to_have_count(1)
     page.click("button:has-text('Voted')")
-    assert page.locator("button:has-text('Vote · 0')").count() == 1
+    expect(page.locator("button:has-text('Vote · 0')")).to_have_count(1)
 
 
 def test_a_missing_field_is_named_by_its_label_and_its_message_goes_once_filled(page, employee):

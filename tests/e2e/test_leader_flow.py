@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from portal.extensions import db
@@ -60,8 +61,8 @@ def test_leader_signs_in_and_sees_their_department(browser, portal_server, tmp_p
     page.goto(f"/ideas/{idea.id}")
     page.click("button:has-text('Endorse as department leader')")
     assert "Endorsed" in page.locator(".alert[role=alert]").inner_text()
-    assert page.locator("[data-endorsed]").count() == 1
-    assert page.locator("button:has-text('Withdraw endorsement')").count() == 1
+    expect(page.locator("[data-endorsed]")).to_have_count(1)
+    expect(page.locator("button:has-text('Withdraw endorsement')")).to_have_count(1)
     context.close()
 
     phone = browser.new_context(base_url=portal_server, viewport={"width": 390, "height": 844})

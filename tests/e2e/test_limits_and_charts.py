@@ -4,6 +4,7 @@ marked, and charts whose text stays at 11 px or more on a desktop and on a phone
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from portal.demo import DEMO_PASSWORD, load_demo
 from portal.extensions import db
@@ -55,7 +56,8 @@ def test_a_draft_parks_with_only_its_title_and_marks_what_submitting_needs(page,
     page.click("text=Edit draft")
     page.click("input[name=submit_idea]")
     feedback = page.locator("textarea[name=problem] ~ .invalid-feedback")
-    assert feedback.count() == 1 and feedback.inner_text()
+    expect(feedback).to_have_count(1)
+    assert feedback.inner_text()
 
 
 def test_forms_mark_the_fields_they_cannot_go_without(page, pm):
