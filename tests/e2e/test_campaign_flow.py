@@ -103,7 +103,7 @@ def test_campaign_from_question_to_outcome(
         page.get_by_role("button", name="Save as version 1").click()
     page.goto(f"/ideas/{idea.id}")
     page.get_by_role("button", name="Approve as candidate").click()
-    assert "“Approved”" in page.locator(".alert[role=alert]").inner_text()
+    expect(page.locator(".alert[role=alert]")).to_contain_text("“Approved”")
     context.close()
 
     # The portfolio manager runs a scenario over the campaign's ideas within its envelope.

@@ -18,12 +18,12 @@ def test_employee_shares_an_idea(page, employee, make_objective, tmp_path):
     page.fill("textarea[name=expected_benefit]", "Two hours saved per claim.")
     page.check("text=Reduce operating cost")
     page.click("input[name=save]")
-    assert "Draft saved" in page.locator(".alert[role=alert]").inner_text()
+    expect(page.locator(".alert[role=alert]")).to_contain_text("Draft saved")
     expect(page.locator(".badge", has_text="Draft")).to_have_count(1)
 
     page.click("text=Edit draft")
     page.click("input[name=submit_idea]")
-    assert "Submitted for review" in page.locator(".alert[role=alert]").inner_text()
+    expect(page.locator(".alert[role=alert]")).to_contain_text("Submitted for review")
     assert "Draft → Submitted" in page.locator(".timeline").inner_text()
     page.screenshot(path=str(tmp_path / "idea.png"), full_page=True)
 
@@ -67,7 +67,7 @@ def test_a_missing_field_is_named_by_its_label_and_its_message_goes_once_filled(
     assert not message.is_visible()
     assert page.locator("textarea[name=expected_benefit].is-invalid").count() == 0
     page.click("input[name=submit_idea]")
-    assert "Your idea was submitted" in page.locator(".alert[role=alert]").inner_text()
+    expect(page.locator(".alert[role=alert]")).to_contain_text("Your idea was submitted")
 
 
 def test_an_empty_answer_is_refused_on_the_idea_page(page, employee, brm, make_idea):
@@ -85,4 +85,4 @@ def test_an_empty_answer_is_refused_on_the_idea_page(page, employee, brm, make_i
     assert page.url.endswith(f"/ideas/{idea.id}") and feedback.count() == 0
     page.fill("#reason-answer", "SAP S/4HANA.")
     page.get_by_role("button", name="Answer", exact=True).click()
-    assert "“In review”" in page.locator(".alert[role=alert]").inner_text()
+    expect(page.locator(".alert[role=alert]")).to_contain_text("“In review”")

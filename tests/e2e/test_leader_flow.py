@@ -60,7 +60,7 @@ def test_leader_signs_in_and_sees_their_department(browser, portal_server, tmp_p
     )
     page.goto(f"/ideas/{idea.id}")
     page.click("button:has-text('Endorse as department leader')")
-    assert "Endorsed" in page.locator(".alert[role=alert]").inner_text()
+    expect(page.locator(".alert[role=alert]")).to_contain_text("Endorsed")
     expect(page.locator("[data-endorsed]")).to_have_count(1)
     expect(page.locator("button:has-text('Withdraw endorsement')")).to_have_count(1)
     context.close()

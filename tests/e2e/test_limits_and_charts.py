@@ -52,7 +52,7 @@ def test_a_draft_parks_with_only_its_title_and_marks_what_submitting_needs(page,
         assert "*" in marker, name
     page.fill("input[name=title]", "Half-written idea about invoices")
     page.click("input[name=save]")
-    assert "Draft saved" in page.locator(".alert[role=alert]").inner_text()
+    expect(page.locator(".alert[role=alert]")).to_contain_text("Draft saved")
     page.click("text=Edit draft")
     page.click("input[name=submit_idea]")
     feedback = page.locator("textarea[name=problem] ~ .invalid-feedback")

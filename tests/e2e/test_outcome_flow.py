@@ -5,6 +5,8 @@ employee sees both outcomes, in the plan and left out with the run's reason."""
 import os
 import shutil
 
+from playwright.sync_api import expect
+
 from portal.extensions import db
 from portal.models import Idea, IdeaStatus
 from tests.conftest import PASSWORD
@@ -42,7 +44,7 @@ def test_employee_sees_in_and_out_outcomes_with_the_reason(
         page.fill("textarea[name=expected_benefit]", "Fewer calls.")
         page.check("text=Improve customer experience")
         page.click("input[name=submit_idea]")
-        assert "was submitted" in page.locator(".alert[role=alert]").inner_text()
+        expect(page.locator(".alert[role=alert]")).to_contain_text("was submitted")
     context.close()
     db.session.rollback()
     portal, chatbot = (
@@ -65,7 +67,7 @@ def test_employee_sees_in_and_out_outcomes_with_the_reason(
             page.get_by_role("button", name="Save as version 1").click()
         page.goto(f"/ideas/{idea.id}")
         page.get_by_role("button", name="Approve as candidate").click()
-        assert "“Approved”" in page.locator(".alert[role=alert]").inner_text()
+        expect(page.locator(".alert[role=alert]")).to_contain_text("“Approved”")
     context.close()
 
     # The portfolio manager runs a scenario with room for one and adopts it.
@@ -81,7 +83,7 @@ def test_employee_sees_in_and_out_outcomes_with_the_reason(
     page.click("text=Adopt as plan…")
     with page.expect_navigation():
         page.get_by_role("button", name="Adopt the plan").click()
-    assert "have been told the outcome" in page.locator(".alert[role=alert]").inner_text()
+    expect(page.locator(".alert[role=alert]")).to_contain_text("have been told the outcome")
     context.close()
     db.session.rollback()
     assert db.session.get(Idea, portal.id).status == IdeaStatus.SELECTED

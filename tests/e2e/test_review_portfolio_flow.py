@@ -2,6 +2,7 @@
 approves it, a portfolio manager runs a scenario that selects it and adopts the plan."""
 
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Idea, IdeaStatus, PoolCapacity, ResourcePool
@@ -38,7 +39,7 @@ def test_from_review_to_adopted_plan(
     assert db.session.get(Idea, idea.id).status == IdeaStatus.ESTIMATED
     page.goto(f"/ideas/{idea.id}")
     page.get_by_role("button", name="Approve as candidate").click()
-    assert "“Approved”" in page.locator(".alert[role=alert]").inner_text()
+    expect(page.locator(".alert[role=alert]")).to_contain_text("“Approved”")
     context.close()
 
     # The portfolio manager defines a scenario, runs it and adopts the result.
