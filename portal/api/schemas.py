@@ -26,12 +26,20 @@ from portal.review import rules as estimate_rules
 
 
 class Text(fields.String):
-    """A string without NUL characters (PostgreSQL refuses them), stripped of outer spaces."""
+    """A string that can be stored, stripped of outer spaces: without NUL characters
+    (PostgreSQL refuses them) and without lone surrogates (a JSON escape such as "\\ud800" is
+    half of a character, which cannot be encoded as UTF-8). Every string the API reads."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
             raise ma.ValidationError("Must not contain NUL characters.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ma.ValidationError(
+                "Must be text: it holds half of a character (a lone surrogate escape)."
+            ) from None
         return text.strip()
 
 
@@ -228,7 +236,7 @@ class EstimateCreateSchema(ma.Schema):
         fields.Nested(EffortSchema), load_default=list, validate=validate.Length(max=500)
     )
     value_profile = fields.Dict(
-        keys=fields.String(validate=validate.Length(min=1, max=20)),
+        keys=Text(validate=validate.Length(min=1, max=20)),
         values=fields.Float(validate=validate.Range(min=0, max=estimate_rules.MAX_PROFILE_WEIGHT)),
         load_default=dict,
         metadata={
@@ -337,7 +345,7 @@ def _keyed(values, description: str, example=None) -> fields.Dict:
     if example is not None:
         metadata["example"] = example
     return fields.Dict(
-        keys=fields.String(validate=validate.Length(min=1, max=20)),
+        keys=Text(validate=validate.Length(min=1, max=20)),
         values=values,
         load_default=dict,
         metadata=metadata,
@@ -450,7 +458,7 @@ class ScenarioSettingsSchema(ma.Schema):
     apply_excludes = fields.Boolean(load_default=True)
     apply_together = fields.Boolean(load_default=True)
     objective = fields.Enum(ScenarioObjective, by_value=True, load_default=ScenarioObjective.VALUE)
-    backend = fields.String(load_default="cbc", validate=validate.Length(max=20))
+    backend = Text(load_default="cbc", validate=validate.Length(max=20))
     time_limit = fields.Integer(load_default=60, validate=validate.Range(min=0, max=MAX_ID))
 
 

@@ -32,6 +32,9 @@ def test_api_estimate_carries_the_time_fields(brm_api, idea, make_objective):
     bad = {**body, "base_version": 1, "value_profile": {"someday": 1}}
     response = brm_api.post(f"/api/v1/ideas/{idea.id}/estimates", json=bad)
     assert response.status_code in (400, 422) and "not a period" in response.get_data(as_text=True)
+    bad = {**body, "base_version": 1, "value_profile": {"2027\ud800": 1}}
+    response = brm_api.post(f"/api/v1/ideas/{idea.id}/estimates", json=bad)
+    assert response.status_code == 422 and "half of a character" in response.get_data(as_text=True)
     bad = {**body, "base_version": 1, "impacts": [{"objective_id": cost.id, "impact": -5}]}
     response = brm_api.post(f"/api/v1/ideas/{idea.id}/estimates", json=bad)
     assert response.status_code == 422

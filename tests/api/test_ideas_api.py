@@ -173,6 +173,8 @@ def test_create_and_submit(employee_api):
         ({"proposal": ""}, "proposal"),
         ({"expected_benefit": "   "}, "expected_benefit"),
         ({"expected_benefit": "nul\x00byte"}, "expected_benefit"),
+        ({"title": "Half \ud800 a character"}, "title"),
+        ({"problem": "half \udfff"}, "problem"),
         ({"department_id": 987654}, "department_id"),
         ({"objective_ids": [987654]}, "objective_ids"),
         ({"objective_ids": "1"}, "objective_ids"),
@@ -230,7 +232,7 @@ def test_comment(employee_api, employee, brm, make_idea):
     assert [c["id"] for c in listing] == [body["id"]]
 
 
-@pytest.mark.parametrize("payload", [{}, {"body": "   "}, {"body": 5}])
+@pytest.mark.parametrize("payload", [{}, {"body": "   "}, {"body": 5}, {"body": "bad \udfff"}])
 def test_bad_comment_is_422(employee_api, brm, make_idea, payload):
     idea = make_idea(brm)
     response = employee_api.post(f"/api/v1/ideas/{idea.id}/comments", json=payload)
