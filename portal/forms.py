@@ -46,6 +46,17 @@ def query_int(name: str, default: int | None = None, low: int = 1, high: int = M
     return default if number is None else number
 
 
+def read_filters(form: FlaskForm) -> set[str]:
+    """Validate a list page's filter form (read from the query string) and name the filters
+    that do not read well: each of those is ignored on its own and the others apply, so a
+    bad link still shows the list. The page says what it ignored (`IGNORED_FILTERS`)."""
+    form.validate()
+    return {name for name, field in form._fields.items() if field.errors}
+
+
+IGNORED_FILTERS = "Some filters were not understood and were ignored."
+
+
 def search_text(text: str | None) -> str:
     """Search words as typed, refused beyond MAX_SEARCH characters (before they reach LIKE)."""
     text = (text or "").strip()

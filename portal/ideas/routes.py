@@ -8,7 +8,15 @@ from portal.admin.service import department_choices
 from portal.auth.login import roles_required
 from portal.campaigns import service as campaigns
 from portal.extensions import db
-from portal.forms import attempt, blank_form, choices, query_int, submit
+from portal.forms import (
+    IGNORED_FILTERS,
+    attempt,
+    blank_form,
+    choices,
+    query_int,
+    read_filters,
+    submit,
+)
 from portal.ideas import bp
 from portal.ideas.forms import CommentForm, EmptyForm, IdeaForm, ReasonForm, SearchForm
 from portal.ideas.service import (
@@ -97,20 +105,18 @@ def index():
     form.objective.choices = choices(
         [("", "Any objective")] + [(str(i), n) for i, n in campaigns.objective_choices()]
     )
-    form.validate()
-    # Each filter that reads well applies; one that does not is ignored on its own.
-    ok = {name: not field.errors for name, field in form._fields.items()}
-    filters = IdeaFilters(sort=(form.sort.data if ok["sort"] else None) or "newest")
-    if ok["q"]:
+    bad = read_filters(form)
+    filters = IdeaFilters(sort=("sort" not in bad and form.sort.data) or "newest")
+    if "q" not in bad:
         filters.q = (form.q.data or "").strip()
-    if ok["department"] and form.department.data:
+    if "department" not in bad and form.department.data:
         filters.department_id = int(form.department.data)
-    if ok["status"] and form.status.data:
+    if "status" not in bad and form.status.data:
         filters.status = IdeaStatus(form.status.data)
-    if ok["objective"] and form.objective.data:
+    if "objective" not in bad and form.objective.data:
         filters.objective_id = int(form.objective.data)
-    if not all(ok[name] for name in ("department", "status", "objective", "sort")):
-        flash("Some filters were not understood and were ignored.", "warning")
+    if bad - {"q"}:  # a search that is too long is said at the field
+        flash(IGNORED_FILTERS, "warning")
     page = search_page(
         current_user, filters, query_int("page", 1), current_app.config["IDEAS_PER_PAGE"]
     )

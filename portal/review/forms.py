@@ -25,6 +25,7 @@ from portal.forms import (
     TextLength,
     WholeNumberField,
     choices,
+    whole_number,
 )
 from portal.models import MAX_AMOUNT, Confidence, LinkKind, TouchpointKind
 from portal.review import rules
@@ -41,12 +42,18 @@ class QueueForm(PortalForm):
         "Show", choices=choices((k, v[0]) for k, v in QUEUE_VIEWS.items()), default="waiting"
     )
     sort = SelectField("Sort", choices=choices(QUEUE_SORTS.items()), default="oldest")
-    department = SelectField("Department", coerce=str, default="")
+    # Any department number is read: one the reviewer does not cover is refused (403) with
+    # the reason, not ignored as if it were a typo.
+    department = SelectField("Department", coerce=str, default="", validate_choice=False)
     campaign = SelectField("Campaign", coerce=str, default="")
     unassigned = BooleanField("Unassigned only")
     mine = BooleanField("Mine only")
     overdue = BooleanField("Overdue only")
     endorsed = BooleanField("Endorsed by the department leader")
+
+    def validate_department(self, field) -> None:
+        if field.data and whole_number(field.data) is None:
+            raise ValidationError("Not a department.")
 
 
 class AssignForm(PortalForm):

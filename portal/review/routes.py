@@ -11,7 +11,16 @@ from portal import similarity, workflow
 from portal.auth.login import roles_required, safe_next_url
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.forms import attempt, blank_form, choices, query_int, submit, whole_number
+from portal.forms import (
+    IGNORED_FILTERS,
+    attempt,
+    blank_form,
+    choices,
+    query_int,
+    read_filters,
+    submit,
+    whole_number,
+)
 from portal.ideas.service import IdeaOnPage
 from portal.links import row_url
 from portal.models import (
@@ -140,17 +149,18 @@ def _review_panel(idea: Idea, facts: IdeaOnPage | None = None) -> dict:
 # ------------------------------------------------------------------ queue
 
 
-def _queue_filters(form: QueueForm) -> QueueFilters:
-    department = form.department.data
+def _queue_filters(form: QueueForm, bad: set[str]) -> QueueFilters:
+    """The queue's filters from `form`, without the `bad` ones (`read_filters`)."""
+    data = {name: None if name in bad else field.data for name, field in form._fields.items()}
     return QueueFilters(
-        view=form.view.data or "waiting",
-        sort=form.sort.data or "oldest",
-        department_id=whole_number(department),
-        campaign_id=whole_number(form.campaign.data),
-        unassigned=bool(form.unassigned.data),
-        mine=bool(form.mine.data),
-        overdue=bool(form.overdue.data),
-        endorsed=bool(form.endorsed.data),
+        view=data["view"] or "waiting",
+        sort=data["sort"] or "oldest",
+        department_id=whole_number(data["department"]),
+        campaign_id=whole_number(data["campaign"]),
+        unassigned=bool(data["unassigned"]),
+        mine=bool(data["mine"]),
+        overdue=bool(data["overdue"]),
+        endorsed=bool(data["endorsed"]),
     )
 
 
@@ -167,9 +177,10 @@ def queue():
     form.campaign.choices = choices(
         [("", "Any campaign")] + [(str(c.id), c.name) for c in lists.campaigns]
     )
-    if not form.validate():
-        flash("Some filters were not understood and were ignored.", "warning")
-    filters = _queue_filters(form)
+    bad = read_filters(form)
+    if bad:
+        flash(IGNORED_FILTERS, "warning")
+    filters = _queue_filters(form, bad)
     overdue_days = current_app.config["REVIEW_OVERDUE_DAYS"]
     page = service.queue_page(
         current_user, filters, overdue_days, departments, query_int("page", 1), per_page=25

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
@@ -32,6 +33,7 @@ def test_brm_cannot_open_another_departments_queue(brm_client, other_department)
     response = brm_client.get(f"/review/?department={other_department.id}")
     assert response.status_code == 403
     assert "You do not cover that department" in response.get_data(as_text=True)
+    assert "were not understood" not in response.get_data(as_text=True)  # it was read, not ignored
 
 
 def test_brm_covering_two_departments_sees_both(
@@ -96,6 +98,15 @@ def test_sort_by_department(pm_client, make_user, make_department, make_idea):
 def test_bad_filters_are_ignored_with_a_message(brm_client, employee, make_idea):
     idea = make_idea(employee)
     response = brm_client.get("/review/?sort=bogus&view=nope&page=abc")
+    assert response.status_code == 200
+    assert "were not understood" in response.get_data(as_text=True)
+    assert _ids(response) == [idea.id]
+
+
+@pytest.mark.parametrize("query", ["campaign=99999", "campaign=x", "department=abc"])
+def test_a_filter_that_is_ignored_is_not_applied(brm_client, employee, make_idea, query):
+    idea = make_idea(employee)
+    response = brm_client.get(f"/review/?{query}")
     assert response.status_code == 200
     assert "were not understood" in response.get_data(as_text=True)
     assert _ids(response) == [idea.id]
