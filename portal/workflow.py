@@ -48,6 +48,9 @@ DECIDED = frozenset({S.APPROVED, S.REJECTED, S.DUPLICATE, S.DEFERRED})
 CLOSED = frozenset({S.REJECTED, S.DUPLICATE, S.WITHDRAWN, S.DELIVERED})
 """Closed for good: votes are closed."""
 
+NO_VOTES = CLOSED | {S.DRAFT}
+"""Nobody may vote for it (or take a vote back): a draft, not yet shared, or closed for good."""
+
 NOT_MERGEABLE_INTO = frozenset({S.DRAFT, S.DUPLICATE, S.WITHDRAWN, S.REJECTED})
 """An idea in these states cannot take in a duplicate (a rejected one would bury it)."""
 
@@ -221,6 +224,12 @@ class Transition:
     # What else happens, in the same transaction: called with (idea, actor, reason).
     effects: tuple[Callable[[Idea, User, str | None], None], ...] = ()
 
+    def not_yet(self, idea: Idea) -> str | None:
+        """Why it cannot be made on `idea` yet (`requires`): the sentence `check` refuses
+        with and the idea page shows beside the disabled button; None when it can."""
+        problem = self.requires(idea) if self.requires is not None else None
+        return f"'{self.label}' is not possible yet: {problem}" if problem else None
+
 
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
@@ -389,10 +398,8 @@ def check(idea: Idea, name: str, actor: User, reason: str | None = None) -> Tran
         raise TransitionForbidden(f"Only {transition.who} may '{transition.label.lower()}'.")
     if transition.needs_reason and not (reason or "").strip():
         raise TransitionError(transition.missing_reason, 400, field="reason")
-    if transition.requires is not None:
-        problem = transition.requires(idea)
-        if problem:
-            raise TransitionError(f"'{transition.label}' is not possible yet: {problem}")
+    if problem := transition.not_yet(idea):
+        raise TransitionError(problem)
     return transition
 
 

@@ -6,6 +6,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from portal import workflow
 from portal.auth.sessions import session_values
 from portal.extensions import db
 from portal.models import (
@@ -333,6 +334,18 @@ class TestVotes:
         assert response.status_code == 409
         assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 0
 
+    @pytest.mark.parametrize("status", sorted(workflow.CLOSED, key=lambda s: s.value))
+    def test_a_closed_idea_shows_its_votes_without_the_button(
+        self, employee_client, employee, make_idea, status
+    ):
+        idea = make_idea(employee, status=status)
+        page = employee_client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+        assert "voting has closed" in page and "▲ 0 votes" in page
+        assert f'action="/ideas/{idea.id}/vote"' not in page
+        submitted = make_idea(employee, status=IdeaStatus.SUBMITTED)
+        page = employee_client.get(f"/ideas/{submitted.id}").get_data(as_text=True)
+        assert f'action="/ideas/{submitted.id}/vote"' in page and "voting has closed" not in page
+
     def test_race_counts_one_vote(self, app, make_user, employee, make_idea):
         """Two simultaneous first votes by one user leave exactly one vote."""
         idea_id = make_idea(employee).id
@@ -474,6 +487,10 @@ def test_a_draft_saves_with_only_a_title(employee_client, employee):
     assert response.status_code == 302
     idea = db.session.scalar(sa.select(Idea).where(Idea.title == "Park this thought"))
     assert idea.status == IdeaStatus.DRAFT and idea.problem == "" and idea.proposal == ""
+    # Its page offers "Submit" disabled, and says what is missing.
+    page = employee_client.get(f"/ideas/{idea.id}").text
+    assert 'disabled aria-describedby="not-yet-submit">Submit</button>' in page
+    assert "Before submitting: Problem is required." in page.split('data-not-yet="submit"')[1]
     # Submitting it checks the rest, from the same rules, and names every missing field.
     response = employee_client.post(f"/ideas/{idea.id}/transition/submit")
     assert response.status_code == 409

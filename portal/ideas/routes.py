@@ -184,6 +184,7 @@ def _detail_page(
     asked here."""
     planned = facts is None or facts.planned
     comments, changes = discussion_and_history(idea)
+    transitions = workflow.available(idea, current_user)
     return render_template(
         "ideas/detail.html",
         idea=idea,
@@ -193,7 +194,8 @@ def _detail_page(
         may_endorse=may_endorse(current_user, idea),
         comments=comments,
         history=changes,
-        transitions=workflow.available(idea, current_user),
+        transitions=transitions,
+        not_yet={t.name: why for t in transitions if (why := t.not_yet(idea))},
         outcome=outcomes.latest(idea) if planned else None,
         comment_form=comment_form or blank_form(CommentForm),
         reason_form=reason_form or blank_form(ReasonForm),

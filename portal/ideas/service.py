@@ -232,7 +232,7 @@ def set_vote(user: User, idea: Idea, vote: bool) -> bool:
     The unique (idea, user) constraint settles a race between two clicks: the loser's
     insert fails inside a savepoint and finds the vote already there.
     """
-    if idea.status == IdeaStatus.DRAFT or idea.status in workflow.CLOSED:
+    if idea.status in workflow.NO_VOTES:
         raise IdeaError(f"Votes are closed: the idea is {idea.status.label.lower()}.")
     idea_id = idea.id
     try:

@@ -81,6 +81,21 @@ def test_mark_estimated_needs_a_current_estimate(brm, employee, make_idea, make_
     assert idea.status == S.ESTIMATED
 
 
+def test_a_step_not_possible_yet_is_disabled_with_why(
+    brm_client, brm, employee, make_idea, make_estimate
+):
+    idea = make_idea(employee, status=S.IN_REVIEW)
+    page = brm_client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    why = "&#39;Mark estimated&#39; is not possible yet: Save an estimate of its value and cost"
+    assert why in page and 'data-not-yet="mark_estimated"' in page
+    assert f'action="/ideas/{idea.id}/transition/mark_estimated"' not in page
+    assert 'disabled aria-describedby="not-yet-mark_estimated">Mark estimated</button>' in page
+    make_estimate(idea, brm)
+    db.session.commit()
+    page = brm_client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert f'action="/ideas/{idea.id}/transition/mark_estimated"' in page and "not-yet" not in page
+
+
 def test_withdraw_only_by_submitter(employee_client, brm_client, employee, make_idea):
     idea = make_idea(employee, status=S.ESTIMATED)
     assert brm_client.post(f"/ideas/{idea.id}/transition/withdraw").status_code == 403
