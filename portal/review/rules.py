@@ -15,6 +15,8 @@ MAX_PROFILE_WEIGHT = 1000.0
 MAX_RUN_COST = 1e12
 MAX_DISCOUNT_RATE = 1.0  # 100 % a year
 MAX_TAIL_YEARS = 50
+MAX_OBJECTIVE_WEIGHT = 1_000_000.0  # only ratios matter; sums of larger ones overflow
+WEIGHT_RULE = "A weight is a number from 0 to 1,000,000 (only the ratios between weights matter)."
 
 
 def impact_label(impact: int) -> str:
@@ -24,6 +26,14 @@ def impact_label(impact: int) -> str:
 
 
 IMPACT_CHOICES = [(v, f"{v:+d} · {impact_label(v)}" if v else "0 · None") for v in range(-4, 5)]
+
+
+def weight_problem(weight) -> str | None:
+    """An objective's weight: 0 to MAX_OBJECTIVE_WEIGHT. (A weight of 1e308 was taken, and
+    every strategic value became NaN and every portfolio run invalid.)"""
+    if weight is None or not 0 <= weight <= MAX_OBJECTIVE_WEIGHT:  # NaN fails both
+        return WEIGHT_RULE
+    return None
 
 
 def impact_problem(impact) -> str | None:

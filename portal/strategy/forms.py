@@ -12,8 +12,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from portal.forms import AmountField, NumberField, PortalForm, TextLength, choices
+from portal.review import rules
 from portal.review.forms import TEXT_LIMIT
 from portal.strategy.ahp import SCALE
+
+WEIGHT_RANGE = NumberRange(min=0, max=rules.MAX_OBJECTIVE_WEIGHT, message=rules.WEIGHT_RULE)
 
 
 class ObjectiveForm(PortalForm):
@@ -21,7 +24,7 @@ class ObjectiveForm(PortalForm):
     description = TextAreaField("Description", validators=[TextLength(max=TEXT_LIMIT)])
     weight = NumberField(
         "Weight",
-        validators=[InputRequired(), NumberRange(min=0)],
+        validators=[InputRequired(), WEIGHT_RANGE],
         default=1.0,
         description="Relative importance; only ratios between weights matter.",
     )
@@ -36,7 +39,7 @@ def weights_form(objectives, formdata=None):
         setattr(
             WeightsForm,
             f"weight_{o.id}",
-            NumberField(o.name, validators=[InputRequired(), NumberRange(min=0)], default=o.weight),
+            NumberField(o.name, validators=[InputRequired(), WEIGHT_RANGE], default=o.weight),
         )
     return WeightsForm(formdata=formdata)
 

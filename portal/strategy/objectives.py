@@ -18,6 +18,7 @@ from portal.models import (
     User,
     is_period,
 )
+from portal.review import rules
 from portal.review.service import ReviewError
 from portal.strategy import ahp
 
@@ -66,8 +67,8 @@ def save_objective(
 ) -> StrategicObjective:
     """Create or edit an objective (caller commits)."""
     _require_pm(user)
-    if weight is None or weight < 0:
-        raise ReviewError("A weight is a number of 0 or more.", 400, "weight")
+    if problem := rules.weight_problem(weight):
+        raise ReviewError(problem, 400, "weight")
     name = _unique_name(StrategicObjective, name, objective.id if objective else None)
     before = None
     if objective is None:
@@ -117,8 +118,9 @@ def set_weights(
     unknown = set(weights) - set(objectives)
     if unknown:
         raise ReviewError("Only active objectives can be weighted.", 400)
-    if any(w is None or w < 0 for w in weights.values()):
-        raise ReviewError("Weights are numbers of 0 or more.", 400)
+    for weight in weights.values():
+        if problem := rules.weight_problem(weight):
+            raise ReviewError(problem, 400)
     if weights and sum(weights.values()) <= 0:
         raise ReviewError("At least one weight must be above 0.", 400)
     before = {str(i): objectives[i].weight for i in weights}

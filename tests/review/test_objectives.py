@@ -15,7 +15,9 @@ from portal.models import (
     StrategicObjective,
     Touchpoint,
 )
+from portal.review.service import ReviewError
 from portal.strategy import ahp
+from portal.strategy.objectives import save_objective, set_weights
 
 # Saaty's textbook example (three criteria); its eigenvector and CR are well known.
 SAATY = [[1, 1 / 3, 1 / 2], [3, 1, 3], [2, 1 / 3, 1]]
@@ -124,6 +126,30 @@ def test_direct_weights_refuse_bad_input(pm_client, make_objective):
     assert "At least one weight must be above 0" in response.get_data(as_text=True)
     db.session.rollback()  # see what other connections committed
     assert db.session.get(StrategicObjective, a.id).weight == 1
+
+
+@pytest.mark.parametrize("weight", ["1e308", "1000001", "-1"])
+def test_a_weight_out_of_range_is_refused_where_it_is_typed(pm_client, make_objective, weight):
+    a = make_objective("A", weight=1)
+    make_objective("B", weight=2)
+    response = pm_client.post("/review/objectives", data={f"weight_{a.id}": weight})
+    assert response.status_code == 400
+    assert "A weight is a number from 0 to 1,000,000" in response.text
+    response = pm_client.post("/review/objectives/new", data={"name": "Grow", "weight": weight})
+    assert response.status_code == 400
+    assert "A weight is a number from 0 to 1,000,000" in response.text
+    db.session.rollback()  # see what other connections committed
+    assert db.session.get(StrategicObjective, a.id).weight == 1
+    assert db.session.scalar(sa.select(sa.func.count(StrategicObjective.id))) == 2
+
+
+def test_the_weight_rule_is_the_services_too(pm, make_objective):
+    a = make_objective("A", weight=1)
+    with pytest.raises(ReviewError, match="from 0 to 1,000,000"):
+        set_weights(pm, {a.id: 1e308}, "direct")
+    with pytest.raises(ReviewError, match="from 0 to 1,000,000"):
+        save_objective(pm, a, "A", "", float("nan"))
+    assert a.weight == 1
 
 
 def test_pools(pm_client, brm_client):
