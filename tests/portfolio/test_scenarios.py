@@ -103,6 +103,7 @@ def test_invalid_settings_are_explained(pm_client, department, overrides, messag
     assert response.status_code == 400
     assert message in response.data
     assert b"need your attention" in response.data
+    assert b"{&#39;" not in response.data and b">{}<" not in response.data  # no Python shown
     assert db.session.scalar(db.select(db.func.count(Scenario.id))) == 0
 
 
