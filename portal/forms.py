@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 from wtforms import FloatField, IntegerField
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import Label
-from wtforms.validators import Length, NumberRange, ValidationError
+from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, Select, TextInput
 
 from portal.errors import PortalError
@@ -183,7 +183,18 @@ def parse_amount(text: str) -> float:
     return amount
 
 
-class AmountField(FloatField):
+class _SaysOneThing:
+    """A field whose text could not be read as a number says only that: its validators
+    (ranges, the form's own checks) would otherwise add their messages about the missing
+    number, as in "'abc' is not an amount." followed by "Costs cannot be negative"."""
+
+    def pre_validate(self, form) -> None:
+        typed = bool(self.raw_data and str(self.raw_data[0]).strip())
+        if self.process_errors and typed:  # left blank: `Optional` or `InputRequired` says so
+            raise StopValidation()
+
+
+class AmountField(_SaysOneThing, FloatField):
     """A form field for an amount, read with `parse_amount` (so "1.5k" and "1e3" are
     understood and absurd values refused with a message); empty is None. A text input
     (a browser's number input refuses "120k" before the portal sees it), with the decimal
@@ -218,15 +229,23 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=MAX_ID)
 
 
-class WholeNumberField(IntegerField):
+class WholeNumberField(_SaysOneThing, IntegerField):
     """An integer form field that always has bounds (by default 0..MAX_ID), so no number
-    it accepts is too large for the database or the optimizer."""
+    it accepts is too large for the database or the optimizer; `message` says them."""
 
-    def __init__(self, label=None, validators=None, low: int = 0, high: int = MAX_ID, **kwargs):
-        super().__init__(label, [*(validators or []), NumberRange(low, high)], **kwargs)
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        low: int = 0,
+        high: int = MAX_ID,
+        message: str | None = None,
+        **kwargs,
+    ):
+        super().__init__(label, [*(validators or []), NumberRange(low, high, message)], **kwargs)
 
 
-class NumberField(FloatField):
+class NumberField(_SaysOneThing, FloatField):
     """A decimal number form field that refuses infinity and NaN ('1e309', 'nan'), which
     no amount, weight or capacity can be and JSON cannot store."""
 

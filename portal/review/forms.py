@@ -126,14 +126,9 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
         )
         lifetime_years = WholeNumberField(
             "Lifetime (years)",
-            validators=[
-                Optional(),
-                NumberRange(
-                    0,
-                    rules.MAX_LIFETIME_YEARS,
-                    f"Between 0 and {rules.MAX_LIFETIME_YEARS} years.",
-                ),
-            ],
+            validators=[Optional()],
+            high=rules.MAX_LIFETIME_YEARS,
+            message=f"Between 0 and {rules.MAX_LIFETIME_YEARS} years.",
         )
         notes = TextAreaField("Notes", validators=[TextLength(max=TEXT_LIMIT)])
         mark_estimated = BooleanField("Mark the idea as estimated when saved", default=True)
@@ -147,6 +142,8 @@ def estimate_form(objectives, pools, periods, formdata=None, **kwargs):
                 raise ValidationError(str(exc)) from None
 
         def validate_lifetime_years(self, field):
+            if field.errors:  # its own range said it
+                return
             problem = rules.run_cost_problem(self.run_cost_per_year.data or 0.0, field.data or 0)
             if problem and "lifetime" in problem.lower():
                 raise ValidationError(problem)

@@ -182,6 +182,33 @@ def test_bad_estimates_are_refused(brm_client, setup, change, message):
     assert db.session.scalar(sa.select(sa.func.count(Estimate.id))) == 0
 
 
+def test_each_refused_field_says_one_thing(brm_client, setup):
+    idea, growth, cost, pool = setup
+    bad = {
+        "capex_2027": "abc",
+        "opex_2027": "-5",
+        "value_high": "lots",
+        "lifetime_years": "500",
+        "value_profile": "2027: -1",
+    }
+    response = brm_client.post(
+        f"/review/ideas/{idea.id}/estimate", data=_form(growth, cost, pool, 0, **bad)
+    )
+    assert response.status_code == 400
+    summary = response.text.split("data-form-errors")[1].split("</ul>")[0]
+    said = re.findall(r"<li>(.*?)</li>", summary)
+    assert len(said) == len(bad), said
+    assert "Capex 2027: &#39;abc&#39; is not an amount (write 1200000" in " ".join(said)
+    assert "Lifetime (years): Between 0 and 50 years." in said
+    assert any(s.startswith("Value over time: the weight of 2027") for s in said), said
+    response = brm_client.post(
+        f"/review/ideas/{idea.id}/estimate",
+        data=_form(growth, cost, pool, 0, lifetime_years="99999999999"),
+    )
+    summary = response.text.split("data-form-errors")[1].split("</ul>")[0]
+    assert re.findall(r"<li>(.*?)</li>", summary) == ["Lifetime (years): Between 0 and 50 years."]
+
+
 def test_estimate_refused_by_role_and_state(
     client_for, employee_client, other_brm, pm_client, employee, make_idea, setup
 ):

@@ -62,7 +62,7 @@ def test_estimate_with_value_over_time_run_cost_and_a_negative_impact(
         ({"value_profile": "soon: 1"}, "not a period"),
         ({"lifetime_years": ""}, "Give the lifetime"),
         ({"lifetime_years": "80"}, "Between 0 and 50 years"),
-        ({"run_cost_per_year": "-5"}, "Run cost cannot be negative"),
+        ({"run_cost_per_year": "-5"}, "&#39;-5&#39; is negative; amounts are 0 or more."),
     ],
 )
 def test_bad_time_fields_are_refused_with_a_message(brm_client, setup, over, message):
