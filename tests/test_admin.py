@@ -82,6 +82,38 @@ def test_deactivate_user(admin_client, employee, department):
     assert employee.active is False
 
 
+def test_the_last_portfolio_manager_stays(admin_client, pm, make_user, department):
+    demote = {"name": "Pat", "role": "employee", "department": department.id, "active": "y"}
+    response = admin_client.post(f"/admin/users/{pm.id}", data=demote)
+    assert response.status_code == 409
+    assert b"at least one active portfolio manager" in response.data
+    deactivate = {**demote, "role": "portfolio_manager"}
+    del deactivate["active"]
+    assert admin_client.post(f"/admin/users/{pm.id}", data=deactivate).status_code == 409
+    db.session.refresh(pm)
+    assert pm.role == Role.PORTFOLIO_MANAGER and pm.active
+    make_user(Role.PORTFOLIO_MANAGER)
+    assert admin_client.post(f"/admin/users/{pm.id}", data=demote).status_code == 302
+    db.session.refresh(pm)
+    assert pm.role == Role.EMPLOYEE
+
+
+def test_deactivating_the_only_brm_of_departments_says_so(
+    admin_client, make_user, department, make_department
+):
+    sales = make_department("Sales")
+    brm = make_user(Role.BRM, name="Marcus", covers=[department, sales])
+    make_user(Role.BRM, covers=[sales])  # Sales keeps a reviewer
+    data = {"name": "Marcus", "role": "brm", "department": department.id}
+    data["covered"] = [department.id, sales.id]
+    response = admin_client.post(f"/admin/users/{brm.id}", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    assert f"1 department ({department.name}) has no active BRM now" in response.text
+    assert "Sales" not in response.text.split("has no active BRM")[0].split("alert")[-1]
+    listing = admin_client.get("/admin/departments").text
+    assert listing.count("data-inactive") == 2 and listing.count("data-no-reviewer") == 1
+
+
 def test_last_admin_cannot_demote_themself(admin_client, admin, department):
     response = admin_client.post(
         f"/admin/users/{admin.id}",

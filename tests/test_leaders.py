@@ -240,6 +240,8 @@ def test_admin_makes_a_user_leader_of_departments(
         },
     )
     assert response.status_code == 302
+    said = admin_client.get("/admin/users").text  # the admin is told whose place was taken
+    assert f"Finance was led by {leader.name}; Erin Employee leads it now." in said
     db.session.expire_all()
     assert employee.role == Role.LEADER
     assert [d.name for d in employee.led_departments] == ["Finance", "Sales"]

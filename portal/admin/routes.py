@@ -132,7 +132,7 @@ def edit_user(user_id: int):
             sa.select(Department).where(Department.id.in_(form.covered.data))
         )
         leads = db.session.scalars(sa.select(Department).where(Department.id.in_(form.leads.data)))
-        update_user(
+        return update_user(
             current_user,
             user,
             name=form.name.data,
@@ -147,6 +147,8 @@ def edit_user(user_id: int):
     if submitted.done:
         db.session.commit()
         flash(f"Saved {user.name}.", "success")
+        for note in submitted.result:
+            flash(note, "warning")
         return redirect(url_for("admin.users"))
     page = render_template(
         "admin/user_form.html",

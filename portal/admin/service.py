@@ -9,6 +9,7 @@ from portal.audit import record
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.models import Department, Idea, Role, User, utcnow
+from portal.templating import plural
 
 
 class AdminError(PortalError):
@@ -52,10 +53,20 @@ def brm_choices() -> list[tuple[int, str]]:
     return [(u.id, f"{u.name} ({u.email})") for u in db.session.scalars(query)]
 
 
-def _active_admins() -> int:
+def _active(role: Role) -> int:
     return db.session.scalar(
-        sa.select(sa.func.count(User.id)).where(User.role == Role.ADMIN, User.active)
+        sa.select(sa.func.count(User.id)).where(User.role == role, User.active)
     )
+
+
+# Roles the portal cannot be without: nobody else can do what they do (an administrator
+# manages accounts; a portfolio manager runs and adopts plans and manages objectives).
+INDISPENSABLE = {
+    Role.ADMIN: "The portal needs at least one active administrator.",
+    Role.PORTFOLIO_MANAGER: (
+        "The portal needs at least one active portfolio manager: make someone else one first."
+    ),
+}
 
 
 @dataclass
@@ -141,15 +152,19 @@ def update_user(
     active: bool,
     covered: list[Department],
     leads: list[Department] | None = None,
-) -> None:
+) -> list[str]:
     """Change a user's profile, role, coverage and the departments they lead (a department
     has one leader account: leading it takes it from its previous leader); keeps at least
-    one active admin."""
+    one active administrator and portfolio manager (`INDISPENSABLE`). Returns what else
+    changed, for the administrator to read: a department that changed leader, departments
+    left without an active BRM."""
     leads = list(leads or [])
-    losing_admin = user.role == Role.ADMIN and user.active and (role != Role.ADMIN or not active)
-    if losing_admin and _active_admins() <= 1:
-        raise AdminError("The portal needs at least one active administrator.", field="role")
+    losing = user.active and (role != user.role or not active)
+    if losing and user.role in INDISPENSABLE and _active(user.role) <= 1:
+        raise AdminError(INDISPENSABLE[user.role], field="role")
     _check_assignments(role, covered, leads)
+    was_covered = [d for d in user.covered_departments if user.active]
+    taken = [(d, d.leader) for d in leads if d.leader is not None and d.leader is not user]
     before = {
         "role": user.role.value,
         "department": user.department.name,
@@ -174,6 +189,15 @@ def update_user(
     }
     if before != after:
         record(actor, "user_updated", user, before=before, after=after)
+    said = [f"{d.name} was led by {old.name}; {user.name} leads it now." for d, old in taken]
+    uncovered = [d.name for d in was_covered if not any(b.active for b in d.brms)]
+    if uncovered:
+        said.append(
+            f"{plural(len(uncovered), 'department')} ({', '.join(uncovered)}) "
+            f"{'has' if len(uncovered) == 1 else 'have'} no active BRM now: "
+            "their ideas wait for a reviewer until someone covers them."
+        )
+    return said
 
 
 def _check_assignments(role: Role, covered: list[Department], leads: list[Department]) -> None:

@@ -197,13 +197,15 @@ def queue_choices(user: User) -> QueueChoices:
 
 # The views' and sorts' SQL, built once (QUEUE_VIEWS, QUEUE_SORTS).
 _QUEUE_STATES = {view: Idea.status.in_(states) for view, (_, states) in QUEUE_VIEWS.items()}
+# "Oldest" is the age the queue shows: how long the idea has waited (`Idea.waited_since`,
+# which the submitter's answer restarts), not when it was submitted.
 _QUEUE_ORDERS = {
-    "oldest": (Idea.submitted_at, Idea.id),
-    "newest": (Idea.submitted_at.desc(), Idea.id.desc()),
-    "votes": (Idea.vote_count.desc(), Idea.submitted_at, Idea.id),
+    "oldest": (Idea.waited_since, Idea.id),
+    "newest": (Idea.waited_since.desc(), Idea.id.desc()),
+    "votes": (Idea.vote_count.desc(), Idea.waited_since, Idea.id),
     # Endorsed ideas first, the earliest endorsement first; then the oldest.
-    "endorsed": (Idea.endorsed_at.is_(None), Idea.endorsed_at, Idea.submitted_at, Idea.id),
-    "department": (Department.name, Idea.submitted_at, Idea.id),  # joined in queue_query
+    "endorsed": (Idea.endorsed_at.is_(None), Idea.endorsed_at, Idea.waited_since, Idea.id),
+    "department": (Department.name, Idea.waited_since, Idea.id),  # joined in queue_query
 }
 
 

@@ -1,5 +1,6 @@
 """The review queue: scoping by department, filters, sorting, claim/release, assignment."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,8 +13,6 @@ S = IdeaStatus
 
 
 def _ids(response) -> list[int]:
-    import re
-
     return [int(i) for i in re.findall(r'data-idea="(\d+)"', response.get_data(as_text=True))]
 
 
@@ -79,6 +78,24 @@ def test_views_filters_and_sorting(app, brm_client, brm, employee, make_idea):
     page = brm_client.get("/review/?overdue=y")
     assert _ids(page) == [old.id]  # 30 days > REVIEW_OVERDUE_DAYS (14)
     assert "data-overdue" in page.get_data(as_text=True)
+
+
+def test_oldest_first_is_the_age_shown(brm_client, employee, make_idea):
+    """An answered question restarts the wait: the idea submitted first but answered
+    yesterday comes after one that has waited ten days, as its Age column says."""
+    now = utcnow()
+    answered = make_idea(
+        employee,
+        status=S.IN_REVIEW,
+        submitted_at=now - timedelta(days=40),
+        waiting_since=now - timedelta(days=1),
+    )
+    waited = make_idea(employee, submitted_at=now - timedelta(days=10))
+    response = brm_client.get("/review/")
+    assert _ids(response) == [waited.id, answered.id]
+    ages = re.findall(r"(\d+) days?\s*(?:<br>|</td>)", response.get_data(as_text=True))
+    assert [int(a) for a in ages] == [10, 1]
+    assert _ids(brm_client.get("/review/?sort=newest")) == [answered.id, waited.id]
 
 
 def test_overdue_days_is_configurable(app, brm_client, employee, make_idea):
