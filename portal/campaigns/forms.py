@@ -5,7 +5,7 @@ from wtforms import DateField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.campaigns.rules import FIELDS_HELP
-from portal.forms import NumberField
+from portal.forms import AmountField
 from portal.ideas.forms import MultiCheckboxField
 from portal.ideas.rules import TEXT_LIMIT
 
@@ -26,9 +26,10 @@ class CampaignForm(FlaskForm):
     )  # fmt: skip
     opens_on = DateField("Opens on", validators=[DataRequired()])
     closes_on = DateField("Closes on", validators=[DataRequired()])
-    budget_envelope = NumberField(
+    budget_envelope = AmountField(
         "Budget envelope", validators=[Optional()],
-        description="Optional: the most the selected answers may cost together.",
+        description="Optional: the most the selected answers may cost together "
+        "(e.g. 250000, 250k, 1.5M).",
     )  # fmt: skip
     departments = MultiCheckboxField(
         "Target departments", coerce=int, description="None ticked: everyone."

@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.forms import MAX_ID
 from portal.ideas.rules import TEXT_LIMIT
 from portal.models import (
+    MAX_AMOUNT,
     AuditEvent,
     Campaign,
     CampaignNotice,
@@ -222,8 +223,10 @@ def _check(data: CampaignInput) -> tuple[list[dict], list[Department], list[Stra
         raise CampaignError(
             "The campaign must close on or after the day it opens.", 400, field="closes_on"
         )
-    if data.budget_envelope is not None and not 0 <= data.budget_envelope <= 1e15:
-        raise CampaignError("The envelope is an amount of 0 or more.", 400, field="budget_envelope")
+    if data.budget_envelope is not None and not 0 <= data.budget_envelope <= MAX_AMOUNT:
+        raise CampaignError(
+            f"The envelope is an amount from 0 to {MAX_AMOUNT:,.0f}.", 400, field="budget_envelope"
+        )
     fields, problems = rules.parse_fields(data.fields_text)
     if problems:
         raise CampaignError(problems[0], 400, field="fields")
@@ -332,6 +335,12 @@ def change_state(campaign: Campaign, action: str, actor: User) -> CampaignState:
     before = campaign.state_on(today())
     now = utcnow()
     if action == "publish":
+        if campaign.closes_on < today():  # it would close as it opens, with nobody asked
+            raise CampaignError(
+                f"It closed on {campaign.closes_on:%d %b %Y}, before today: move its closing "
+                "date before publishing it.",
+                field="closes_on",
+            )
         campaign.published_at = now
     elif action == "unpublish":
         campaign.published_at = None

@@ -235,6 +235,33 @@ def test_a_sponsor_creates_a_campaign_with_extra_fields(pm_client, department):
     assert campaign.state_on(today) == CampaignState.DRAFT
 
 
+@pytest.mark.parametrize(
+    ("typed", "kept", "said"),
+    [
+        ("1.5M", 1_500_000, None),
+        ("1,500,000", 1_500_000, None),
+        ("10000000000000", None, "the largest amount the portal takes"),
+        ("1e30", None, "the largest amount the portal takes"),
+        ("-5", None, "is negative; amounts are 0 or more."),
+    ],
+)
+def test_the_envelope_is_an_amount_as_typed(pm_client, department, typed, kept, said):
+    today = utcnow().date()
+    response = pm_client.post(
+        "/campaigns/new",
+        data={
+            "title": "Faster payments", "question": "How can we be paid faster?",
+            "opens_on": str(today), "closes_on": str(today + timedelta(days=14)),
+            "departments": department.id, "budget_envelope": typed,
+        },
+    )  # fmt: skip
+    campaign = db.session.scalar(sa.select(Campaign))
+    if said is None:
+        assert response.status_code == 302 and campaign.budget_envelope == kept
+    else:
+        assert response.status_code == 400 and said in response.text and campaign is None
+
+
 def test_once_answered_the_extra_fields_stay(
     pm_client, employee, make_campaign, make_idea, department
 ):
@@ -503,6 +530,22 @@ def test_a_campaign_published_ahead_is_scheduled_and_says_when_it_opens(
     opened = people.get(f"/campaigns/{campaign.id}")
     assert opened.status_code == 200 and 'data-campaign-state="open"' in opened.text
     assert "Answer this campaign" in opened.text
+
+
+def test_a_campaign_that_closed_before_today_is_not_published(pm_client, make_campaign):
+    day = service.today()
+    campaign = make_campaign(
+        "draft", opens_on=day - timedelta(days=30), closes_on=day - timedelta(days=1)
+    )
+    response = pm_client.post(f"/campaigns/{campaign.id}/state/publish", follow_redirects=True)
+    assert response.status_code == 409
+    assert "before today: move its closing date before publishing it." in response.text
+    db.session.refresh(campaign)
+    assert campaign.published_at is None
+    campaign.closes_on = day  # closing today is still a day to answer
+    db.session.commit()
+    response = pm_client.post(f"/campaigns/{campaign.id}/state/publish", follow_redirects=True)
+    assert response.status_code == 200 and "The campaign is now open" in response.text
 
 
 def test_a_scheduled_campaign_can_go_back_to_draft(pm_client, make_campaign):
