@@ -242,6 +242,8 @@ def _chunks(rows, size=5000):
 
 
 def populate(n_ideas: int, n_estimates: int, seed: int = 7) -> dict:
+    from portal import workflow  # (imported first, it meets a blueprint's import cycle)
+
     rng = random.Random(seed)
     now = utcnow()
     departments = [
@@ -301,6 +303,10 @@ def populate(n_ideas: int, n_estimates: int, seed: int = 7) -> dict:
                 "created_at": created,
                 "updated_at": created,
                 "submitted_at": None if status == S.DRAFT else created + timedelta(hours=1),
+                # As workflow.apply dates it (the queue orders by it): here, since submission.
+                "waiting_since": created + timedelta(hours=1)
+                if status in workflow.UNDER_REVIEW
+                else None,
                 "assignee_id": brm.id
                 if status == S.IN_REVIEW
                 and dept in (departments[0].id, departments[1].id)

@@ -127,6 +127,8 @@ def build(url: str, instance: str, n_ideas: int, app_root: Path, seed: int = 7) 
     for command in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run(flask + command, cwd=app_root, env=env, check=True, capture_output=True)
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalize_database_url(url)})
+    from portal import workflow  # (imported first, it meets a blueprint's import cycle)
+
     rng = random.Random(seed)
     now = utcnow()
     with app.app_context():
@@ -156,6 +158,7 @@ def build(url: str, instance: str, n_ideas: int, app_root: Path, seed: int = 7) 
                     "created_at": created,
                     "updated_at": created,
                     "submitted_at": None if status == IdeaStatus.DRAFT else created,
+                    "waiting_since": created if status in workflow.UNDER_REVIEW else None,
                 }
             )
         for start in range(0, len(rows), 5000):

@@ -204,6 +204,10 @@ def make_idea(app, department):
         idea = Idea(submitter=submitter, status=status, **fields)
         if status != IdeaStatus.DRAFT:
             idea.submitted_at = idea.submitted_at or utcnow()
+        from portal import workflow  # (imported first, it meets a blueprint's import cycle)
+
+        if status in workflow.UNDER_REVIEW:  # as workflow.apply would have dated its wait
+            idea.waiting_since = idea.waiting_since or idea.submitted_at
         db.session.add(idea)
         db.session.commit()
         return idea

@@ -70,7 +70,7 @@ def test_leader_page_shows_pipeline_plan_value_touchpoints_questions(
     waiting = make_idea(employee, status=S.IN_REVIEW, title="Faster month-end close")
     waiting.assignee = brm
     unclaimed = make_idea(employee, status=S.SUBMITTED, title="Supplier portal")
-    unclaimed.submitted_at = utcnow() - timedelta(days=9)
+    unclaimed.submitted_at = unclaimed.waiting_since = utcnow() - timedelta(days=9)
     asked = make_idea(employee, status=S.NEEDS_INFO, title="Single sign-on for the ledger")
     db.session.add(
         Comment(idea=asked, author=brm, kind=CommentKind.QUESTION, body="Which ledger exactly?")
@@ -166,7 +166,7 @@ def test_queue_filters_and_sorts_on_the_endorsement(brm_client, leader, employee
     from portal.ideas.service import set_endorsement
 
     old = make_idea(employee, status=S.SUBMITTED, title="Old and not endorsed")
-    old.submitted_at = utcnow() - timedelta(days=30)
+    old.submitted_at = old.waiting_since = utcnow() - timedelta(days=30)
     backed = make_idea(employee, status=S.SUBMITTED, title="Backed by the leader")
     set_endorsement(leader, backed, True)
     db.session.commit()

@@ -65,7 +65,7 @@ def test_an_overdue_review_reaches_its_brm_then_the_portfolio_managers_once(
 ):
     _, mailbox = smtp
     idea = make_idea(employee, status=S.SUBMITTED)
-    idea.submitted_at = utcnow() - timedelta(days=15)
+    idea.submitted_at = idea.waiting_since = utcnow() - timedelta(days=15)
     db.session.commit()
     assert "1 overdue reviews" in _run(runner)
     assert "1 overdue reviews" not in _run(runner)  # twice: nothing twice
@@ -73,7 +73,7 @@ def test_an_overdue_review_reaches_its_brm_then_the_portfolio_managers_once(
     assert _inbox(pm) == []
     assert [to for to, _ in mailbox.messages] == [[brm.email]]
 
-    idea.submitted_at = utcnow() - timedelta(days=30)  # past twice the limit
+    idea.submitted_at = idea.waiting_since = utcnow() - timedelta(days=30)  # past twice the limit
     db.session.commit()
     _run(runner)
     _run(runner)
@@ -103,7 +103,7 @@ def test_a_review_waits_since_it_came_back_to_its_reviewer(runner, brm, employee
 def test_the_assignee_is_reminded_instead_of_every_brm(runner, make_user, brm, employee, make_idea):
     other = make_user(Role.BRM)
     idea = make_idea(employee, status=S.IN_REVIEW, assignee=other)
-    idea.submitted_at = utcnow() - timedelta(days=20)
+    idea.submitted_at = idea.waiting_since = utcnow() - timedelta(days=20)
     db.session.commit()
     _run(runner)
     assert len(_inbox(other)) == 1 and _inbox(brm) == []
@@ -213,7 +213,7 @@ def test_the_reminders_job_sends_in_the_app(app, brm, employee, make_idea):
     from portal.worker import reminders_job
 
     idea = make_idea(employee, status=S.SUBMITTED)
-    idea.submitted_at = utcnow() - timedelta(days=15)
+    idea.submitted_at = idea.waiting_since = utcnow() - timedelta(days=15)
     db.session.commit()
     assert "1 overdue reviews" in reminders_job()
     assert "0 overdue reviews" in reminders_job()
@@ -253,7 +253,7 @@ def test_a_daily_digest_goes_once_a_day_with_the_queue_and_its_news(
     _, mailbox = smtp
     brm.notice_preferences = {"queue": "daily", "my_ideas": "off", "following": "off"}
     idea = make_idea(employee, status=S.SUBMITTED)
-    idea.submitted_at = utcnow() - timedelta(days=15)
+    idea.submitted_at = idea.waiting_since = utcnow() - timedelta(days=15)
     db.session.commit()
     now = utcnow()
     for when in (now, now + timedelta(hours=1)):  # twice the same day: one digest

@@ -126,6 +126,8 @@ class Idea(db.Model):
     __table_args__ = (
         sa.Index("ix_ideas_status_department", "status", "department_id"),
         sa.Index("ix_ideas_status_submitted_at", "status", "submitted_at"),
+        # The review queue's order and "overdue" filter: how long each idea has waited.
+        sa.Index("ix_ideas_status_waiting_since", "status", "waiting_since"),
         # Text search (portal.ideas.service.search_query) on PostgreSQL.
         *(_trigram_index(column) for column in ("title", "problem", "proposal")),
     )
@@ -149,6 +151,7 @@ class Idea(db.Model):
     decided_at: Mapped[datetime | None]
     # When it came to wait for what it waits for now (review, an answer, a decision: the
     # workflow's groups); set by `workflow.apply`, None when it waits for none of them.
+    # Every idea under review has one (the review queue orders and filters by it).
     waiting_since: Mapped[datetime | None]
     # The campaign it answers (None: the open stream) and its answers to the campaign's
     # extra fields, {field key: value} (portal.campaigns.rules).

@@ -197,15 +197,18 @@ def queue_choices(user: User) -> QueueChoices:
 
 # The views' and sorts' SQL, built once (QUEUE_VIEWS, QUEUE_SORTS).
 _QUEUE_STATES = {view: Idea.status.in_(states) for view, (_, states) in QUEUE_VIEWS.items()}
-# "Oldest" is the age the queue shows: how long the idea has waited (`Idea.waited_since`,
-# which the submitter's answer restarts), not when it was submitted.
+# "Oldest" is the age the queue shows: how long the idea has waited, which the submitter's
+# answer restarts, not when it was submitted. Every idea under review has its
+# `waiting_since` (workflow.apply sets it; migration 7c2f4e9a1b3d dated the older ones), so
+# the column orders and filters the queue, through ix_ideas_status_waiting_since.
+_WAITED = Idea.waiting_since
 _QUEUE_ORDERS = {
-    "oldest": (Idea.waited_since, Idea.id),
-    "newest": (Idea.waited_since.desc(), Idea.id.desc()),
-    "votes": (Idea.vote_count.desc(), Idea.waited_since, Idea.id),
+    "oldest": (_WAITED, Idea.id),
+    "newest": (_WAITED.desc(), Idea.id.desc()),
+    "votes": (Idea.vote_count.desc(), _WAITED, Idea.id),
     # Endorsed ideas first, the earliest endorsement first; then the oldest.
-    "endorsed": (Idea.endorsed_at.is_(None), Idea.endorsed_at, Idea.waited_since, Idea.id),
-    "department": (Department.name, Idea.waited_since, Idea.id),  # joined in queue_query
+    "endorsed": (Idea.endorsed_at.is_(None), Idea.endorsed_at, _WAITED, Idea.id),
+    "department": (Department.name, _WAITED, Idea.id),  # joined in queue_query
 }
 
 
@@ -267,7 +270,7 @@ def _queue_statement(shape: tuple) -> sa.Select:
     if mine:
         query = query.where(Idea.assignee_id == sa.bindparam("user_id"))
     if overdue:
-        query = query.where(Idea.waited_since < sa.bindparam("overdue_before"))
+        query = query.where(sa.bindparam("overdue_before") > _WAITED)
     if endorsed:
         query = query.where(Idea.endorsed_at.is_not(None))
     if sort == "department":
