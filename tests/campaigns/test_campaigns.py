@@ -216,17 +216,25 @@ def test_dates_move_a_published_campaign_and_sql_agrees(make_campaign):
     assert campaign.state_on(opens) == CampaignState.DRAFT
 
 
+def _new_campaign(client, department, **fields):
+    """Post the new-campaign form: open from today for two weeks, to `department`."""
+    today = utcnow().date()
+    data = {
+        "title": "Faster payments", "question": "How can we be paid faster?",
+        "opens_on": str(today), "closes_on": str(today + timedelta(days=14)),
+        "departments": department.id,
+    }  # fmt: skip
+    return client.post("/campaigns/new", data={**data, **fields})
+
+
 def test_a_sponsor_creates_a_campaign_with_extra_fields(pm_client, department):
     today = utcnow().date()
-    response = pm_client.post(
-        "/campaigns/new",
-        data={
-            "title": "Faster payments", "question": "How can we be paid faster?",
-            "opens_on": str(today), "closes_on": str(today + timedelta(days=14)),
-            "departments": department.id, "budget_envelope": "250000",
-            "fields": "Invoices per month: number *\nTeam: choice Billing / Collections",
-        },
-    )  # fmt: skip
+    response = _new_campaign(
+        pm_client,
+        department,
+        budget_envelope="250000",
+        fields="Invoices per month: number *\nTeam: choice Billing / Collections",
+    )
     assert response.status_code == 302
     campaign = db.session.scalar(sa.select(Campaign))
     assert [f["key"] for f in campaign.fields] == ["invoices_per_month", "team"]
@@ -246,15 +254,7 @@ def test_a_sponsor_creates_a_campaign_with_extra_fields(pm_client, department):
     ],
 )
 def test_the_envelope_is_an_amount_as_typed(pm_client, department, typed, kept, said):
-    today = utcnow().date()
-    response = pm_client.post(
-        "/campaigns/new",
-        data={
-            "title": "Faster payments", "question": "How can we be paid faster?",
-            "opens_on": str(today), "closes_on": str(today + timedelta(days=14)),
-            "departments": department.id, "budget_envelope": typed,
-        },
-    )  # fmt: skip
+    response = _new_campaign(pm_client, department, budget_envelope=typed)
     campaign = db.session.scalar(sa.select(Campaign))
     if said is None:
         assert response.status_code == 302 and campaign.budget_envelope == kept
