@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal import create_app  # noqa: E402
+from portal import create_app, workflow  # noqa: E402
 from portal.auth.sessions import session_values  # noqa: E402
 from portal.config import normalize_database_url  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -242,8 +242,6 @@ def _chunks(rows, size=5000):
 
 
 def populate(n_ideas: int, n_estimates: int, seed: int = 7) -> dict:
-    from portal import workflow  # (imported first, it meets a blueprint's import cycle)
-
     rng = random.Random(seed)
     now = utcnow()
     departments = [

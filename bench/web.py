@@ -41,7 +41,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
-from portal import create_app  # noqa: E402
+from portal import create_app, workflow  # noqa: E402
 from portal.config import normalize_database_url  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Department, Idea, IdeaStatus, StrategicObjective, User, utcnow  # noqa: E402
@@ -127,8 +127,6 @@ def build(url: str, instance: str, n_ideas: int, app_root: Path, seed: int = 7) 
     for command in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run(flask + command, cwd=app_root, env=env, check=True, capture_output=True)
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalize_database_url(url)})
-    from portal import workflow  # (imported first, it meets a blueprint's import cycle)
-
     rng = random.Random(seed)
     now = utcnow()
     with app.app_context():

@@ -18,7 +18,6 @@ from sqlalchemy.orm import selectinload
 from portal.audit import department_leader, notify, record, signals, tell_audience
 from portal.errors import PortalError
 from portal.extensions import db
-from portal.ideas.rules import submit_problems
 from portal.models import (
     CampaignState,
     Comment,
@@ -184,6 +183,10 @@ def _campaign_takes_ideas(idea: Idea) -> str | None:
 
 def _may_submit(idea: Idea) -> str | None:
     """Why the draft cannot be submitted: its campaign takes no more ideas, or its fields."""
+    # Imported here: importing the portal.ideas package loads its routes, which import this
+    # module back (as portal.review is imported in `_has_current_estimate`).
+    from portal.ideas.rules import submit_problems
+
     return _campaign_takes_ideas(idea) or submit_problems(idea)
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import g
 from werkzeug.security import generate_password_hash
 
-from portal import create_app
+from portal import create_app, workflow
 from portal.auth.sessions import session_values
 from portal.config import normalize_database_url
 from portal.extensions import db
@@ -204,8 +204,6 @@ def make_idea(app, department):
         idea = Idea(submitter=submitter, status=status, **fields)
         if status != IdeaStatus.DRAFT:
             idea.submitted_at = idea.submitted_at or utcnow()
-        from portal import workflow  # (imported first, it meets a blueprint's import cycle)
-
         if status in workflow.UNDER_REVIEW:  # as workflow.apply would have dated its wait
             idea.waiting_since = idea.waiting_since or idea.submitted_at
         db.session.add(idea)
