@@ -252,10 +252,12 @@ def test_a_daily_digest_goes_once_a_day_with_the_queue_and_its_news(
 ):
     _, mailbox = smtp
     brm.notice_preferences = {"queue": "daily", "my_ideas": "off", "following": "off"}
+    # Nine in the morning two days ago: an hour later is the same day, and the day after is
+    # past too, whatever time the test runs at.
+    now = utcnow().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=2)
     idea = make_idea(employee, status=S.SUBMITTED)
-    idea.submitted_at = idea.waiting_since = utcnow() - timedelta(days=15)
+    idea.submitted_at = idea.waiting_since = now - timedelta(days=15)
     db.session.commit()
-    now = utcnow()
     for when in (now, now + timedelta(hours=1)):  # twice the same day: one digest
         send_reminders(when)
         db.session.commit()
